@@ -1,0 +1,218 @@
+//! Foundation benchmarks: catalogue import, label-store writes and reads.
+//!
+//! Run with `cargo bench --bench foundation` (add `-- CASE` to run one case). Each case runs in
+//! a child process of its own so its peak memory (VmHWM) is its own.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use vitrine::catalog::import::{import, ImportOptions};
+use vitrine::catalog::Task;
+use vitrine::labels::{location, open_workspace, Attribution, Change, EditSource, LabelStore};
+
+const CASES: [&str; 4] = ["kaggle", "manifest-1m", "store-writes", "store-read-1m"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    if let Some(case) = args.first().filter(|a| CASES.contains(&a.as_str())) {
+        if std::env::var_os("VITRINE_BENCH_CHILD").is_some() {
+            run_case(case);
+            return;
+        }
+        spawn(case);
+        return;
+    }
+    println!("{:<16} {:>44} {:>12}", "case", "result", "peak memory");
+    for case in CASES {
+        spawn(case);
+    }
+}
+
+fn spawn(case: &str) {
+    let exe = std::env::current_exe().expect("bench executable");
+    let status = std::process::Command::new(exe)
+        .arg(case)
+        .env("VITRINE_BENCH_CHILD", "1")
+        .status()
+        .expect("spawn bench case");
+    assert!(status.success(), "case {case} failed");
+}
+
+/// Peak resident memory of this process, from /proc (Linux).
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_else(|| "n/a".into())
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn report(case: &str, result: String) {
+    println!("{case:<16} {result:>44} {:>12}", peak_memory());
+}
+
+fn shared_data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+}
+
+fn run_case(case: &str) {
+    match case {
+        "kaggle" => kaggle(),
+        "manifest-1m" => manifest_1m(),
+        "store-writes" => store_writes(),
+        "store-read-1m" => store_read_1m(),
+        _ => unreachable!(),
+    }
+}
+
+/// Real styles.csv (44,446 rows) + index of the 8,000 images.
+fn kaggle() {
+    let folder = shared_data().join("myntra-fpi");
+    let times: Vec<Duration> = (0..10)
+        .map(|_| {
+            let start = Instant::now();
+            let imported = import(&folder, &ImportOptions::default()).expect("import");
+            assert_eq!(imported.report.products_with_images, 8000);
+            start.elapsed()
+        })
+        .collect();
+    report("kaggle", format!("median of 10: {:.1} ms", median(times).as_secs_f64() * 1e3));
+}
+
+/// Writes a manifest of `n` products (1-3 images each, over 1,000 files in 10 folders).
+fn write_manifest(dir: &Path, n: usize) -> PathBuf {
+    use std::io::Write;
+    for folder in 0..10 {
+        let path = dir.join(format!("img/{folder}"));
+        std::fs::create_dir_all(&path).expect("folder");
+        for file in 0..100 {
+            std::fs::write(path.join(format!("{file}.jpg")), b"x").expect("file");
+        }
+    }
+    let colours = ["Black", "White", "Blue", "Red", "Green", "Grey", "Navy Blue", "Pink"];
+    let subcategories = [("Topwear", "Tshirts"), ("Topwear", "Shirts"), ("Bottomwear", "Jeans"), ("Shoes", "Sneakers")];
+    let manifest = dir.join("manifest.csv");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&manifest).expect("manifest"));
+    writeln!(out, "product_id,name,images,gender,colour,type,category,subcategory,season").expect("write");
+    for i in 0..n {
+        let images: Vec<String> = (0..1 + i % 3).map(|k| format!("img/{}/{}.jpg", (i + k) % 10, (i * 7 + k) % 100)).collect();
+        let (category, sub) = subcategories[i % subcategories.len()];
+        writeln!(
+            out,
+            "P{i:07},Product number {i},{},{},{},Apparel,{category},{sub},Fall",
+            images.join("|"),
+            if i % 2 == 0 { "Men" } else { "Women" },
+            colours[i % colours.len()],
+        )
+        .expect("write");
+    }
+    out.flush().expect("flush");
+    manifest
+}
+
+/// A generated 1,000,000-product manifest.
+fn manifest_1m() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_manifest(dir.path(), 1_000_000);
+    let start = Instant::now();
+    let imported = import(&manifest, &ImportOptions::default()).expect("import");
+    let elapsed = start.elapsed();
+    assert_eq!(imported.report.products, 1_000_000);
+    assert_eq!(imported.report.warnings_total, 0);
+    report("manifest-1m", format!("import: {:.2} s", elapsed.as_secs_f64()));
+}
+
+/// Durable single edits per second, and edits per second inside one batch.
+fn store_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_manifest(dir.path(), 20_000);
+    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).expect("open");
+    let by = Attribution {
+        author: "bench".into(),
+        source: EditSource::Human,
+        reason: None,
+    };
+    let n = 1000;
+    let start = Instant::now();
+    for i in 0..n {
+        let change = Change {
+            product: format!("P{i:07}"),
+            task: Task::Colour,
+            value: Some(if i % 2 == 0 { "Purple" } else { "Yellow" }.into()),
+        };
+        ws.store.set(&mut ws.catalog, change, &by).expect("set");
+    }
+    let single = n as f64 / start.elapsed().as_secs_f64();
+    let changes: Vec<Change> = (0..10_000)
+        .map(|i| Change {
+            product: format!("P{:07}", 10_000 + i),
+            task: Task::Gender,
+            value: Some("Unisex".into()),
+        })
+        .collect();
+    let start = Instant::now();
+    ws.store.set_many(&mut ws.catalog, &changes, &by).expect("batch");
+    let batched = changes.len() as f64 / start.elapsed().as_secs_f64();
+    report("store-writes", format!("{single:.0} durable edits/s; {batched:.0}/s batched"));
+}
+
+/// Current labels of 1,000,000 products with 100,000 edited: open (import + apply) and scan.
+fn store_read_1m() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_manifest(dir.path(), 1_000_000);
+    {
+        let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).expect("open");
+        let changes: Vec<Change> = (0..100_000)
+            .map(|i| Change {
+                product: format!("P{:07}", i * 10),
+                task: Task::Colour,
+                value: Some("Purple".into()),
+            })
+            .collect();
+        let by = Attribution {
+            author: "bench".into(),
+            source: EditSource::Bulk,
+            reason: None,
+        };
+        ws.store.set_many(&mut ws.catalog, &changes, &by).expect("batch");
+    }
+    let start = Instant::now();
+    let mut imported = import(&manifest, &ImportOptions::default()).expect("import");
+    let import_time = start.elapsed();
+    let store_path = location::locate(&imported.report.source, None);
+    let canonical = std::fs::canonicalize(&manifest).expect("canonical");
+    let start = Instant::now();
+    let (_store, opened) =
+        LabelStore::open(&store_path, &canonical.to_string_lossy(), &mut imported.catalog)
+            .expect("open store");
+    let open_time = start.elapsed();
+    let catalog = imported.catalog;
+    let start = Instant::now();
+    let mut purple = 0usize;
+    for p in catalog.products() {
+        for task in Task::ALL {
+            if catalog.label_name(p, task) == Some("Purple") {
+                purple += 1;
+            }
+        }
+    }
+    let scan = start.elapsed();
+    assert_eq!(purple, 100_000);
+    assert_eq!(opened.overrides, 100_000);
+    report(
+        "store-read-1m",
+        format!(
+            "import {:.1} s; store open {:.0} ms; scan 5M labels {:.0} ms",
+            import_time.as_secs_f64(),
+            open_time.as_secs_f64() * 1e3,
+            scan.as_secs_f64() * 1e3
+        ),
+    );
+}

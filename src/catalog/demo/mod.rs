@@ -1,0 +1,1 @@
+//! Deterministic demo catalogue generator.

@@ -1,0 +1,371 @@
+//! Generic manifest, CSV or JSON Lines: one product per row.
+//!
+//! Columns: `product_id`, `images` (`|`-separated paths relative to the manifest), optional
+//! `name`, `views`, any of the five label columns; every other column is kept as an attribute.
+//! A mapping (`colour=baseColour`) comes from the command line or from a sidecar file
+//! `<manifest stem>.vitrine.toml` beside the manifest:
+//!
+//! ```toml
+//! image_root = "../photos"   # optional; relative to the manifest's folder
+//! [columns]
+//! colour = "baseColour"
+//! product_id = "group_id"
+//! ```
+
+use super::columns::{resolve, ColumnMap, Field};
+use super::csv_rows::CsvRows;
+use super::{Builder, Format, ImportError, ImportOptions, Imported};
+use crate::catalog::file_index::{resolve_image_path, FileIndex};
+use crate::catalog::{normalise_label, ProductDraft, ProductImage, Task};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+/// The sidecar file of a manifest.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Sidecar {
+    /// Folder image paths are relative to (relative to the manifest's folder, or absolute).
+    pub image_root: Option<PathBuf>,
+    /// `field = "column"` pairs.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+}
+
+/// Path of the sidecar file of `manifest`.
+pub fn sidecar_path(manifest: &Path) -> PathBuf {
+    let stem = manifest
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    manifest.with_file_name(format!("{stem}.vitrine.toml"))
+}
+
+fn read_sidecar(manifest: &Path) -> Result<(ColumnMap, Option<PathBuf>), ImportError> {
+    let path = sidecar_path(manifest);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((ColumnMap::default(), None));
+        }
+        Err(source) => return Err(ImportError::Io { path, source }),
+    };
+    let sidecar: Sidecar = toml::from_str(&text).map_err(|e| ImportError::BadSidecar {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let items: Vec<String> = sidecar
+        .columns
+        .iter()
+        .map(|(field, column)| format!("{field}={column}"))
+        .collect();
+    let map = ColumnMap::parse(&items).map_err(|e| ImportError::BadSidecar {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let folder = manifest.parent().unwrap_or(Path::new("."));
+    Ok((map, sidecar.image_root.map(|root| folder.join(root))))
+}
+
+/// One manifest row, whatever its syntax.
+#[derive(Debug, Default)]
+struct Row {
+    id: String,
+    name: String,
+    images: Vec<String>,
+    views: Vec<String>,
+    labels: [Option<String>; 5],
+    attributes: Vec<(String, String)>,
+}
+
+/// Shared state of a manifest import.
+struct Reader {
+    b: Builder,
+    file: PathBuf,
+    root: PathBuf,
+    files: FileIndex,
+}
+
+impl Reader {
+    fn new(manifest: &Path, options: &ImportOptions) -> Result<(Self, ColumnMap), ImportError> {
+        let (sidecar_map, sidecar_root) = read_sidecar(manifest)?;
+        let folder = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let root = options
+            .image_root
+            .clone()
+            .or(sidecar_root)
+            .unwrap_or(folder);
+        let map = options.columns.clone().or(&sidecar_map);
+        Ok((
+            Reader {
+                b: Builder::new(root.clone()),
+                file: manifest.to_path_buf(),
+                root,
+                files: FileIndex::default(),
+            },
+            map,
+        ))
+    }
+
+    fn add(&mut self, line: u64, row: Row) {
+        let mut draft = ProductDraft {
+            id: row.id.trim().to_string(),
+            name: row.name.trim().to_string(),
+            labels: row.labels,
+            attributes: row.attributes,
+            ..Default::default()
+        };
+        if !row.views.is_empty() && row.views.len() != row.images.len() {
+            self.b.warn(
+                &self.file,
+                Some(line),
+                format!(
+                    "{} view tags for {} images; view tags ignored",
+                    row.views.len(),
+                    row.images.len()
+                ),
+            );
+        }
+        let views_match = row.views.len() == row.images.len();
+        for (i, raw) in row.images.iter().enumerate() {
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let path = match resolve_image_path(&self.root, raw) {
+                Ok(path) => path,
+                Err(e) => {
+                    self.b.warn(&self.file, Some(line), format!("{e}; image skipped"));
+                    continue;
+                }
+            };
+            if !self.files.exists(&self.root.join(&path)) {
+                self.b.warn(
+                    &self.file,
+                    Some(line),
+                    format!("image '{raw}' not found under {}; image skipped", self.root.display()),
+                );
+                continue;
+            }
+            let view = views_match
+                .then(|| normalise_label(&row.views[i]))
+                .flatten()
+                .map(Into::into);
+            draft.images.push(ProductImage {
+                path: path.into(),
+                view,
+            });
+        }
+        let file = self.file.clone();
+        self.b.push(&file, Some(line), draft);
+    }
+
+    fn finish(mut self, format: Format) -> Imported {
+        let without = self.b.catalog.len() - self.b.catalog.products_with_images();
+        if without > 0 {
+            self.b.notes.push(format!(
+                "{without} products have no existing image: they are kept (their labels can be \
+                 fixed) and left out of training"
+            ));
+        }
+        self.b.finish(format, &self.file)
+    }
+}
+
+fn split_list(value: &str) -> Vec<String> {
+    if value.trim().is_empty() {
+        return Vec::new();
+    }
+    value.split('|').map(|s| s.trim().to_string()).collect()
+}
+
+/// Reads a CSV manifest.
+pub(crate) fn import_csv(manifest: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
+    let (mut r, map) = Reader::new(manifest, options)?;
+    let mut rows = CsvRows::open(manifest)?;
+    let columns = resolve(manifest, &rows.header, &map, Field::default_columns)?;
+    if !columns.contains_key(&Field::ProductId) {
+        return Err(ImportError::MissingColumn {
+            path: manifest.to_path_buf(),
+            field: "product_id".into(),
+            column: Field::ProductId.default_columns().join(" or "),
+            available: rows.header.join(", "),
+        });
+    }
+    if !columns.contains_key(&Field::Images) {
+        r.b.warn(
+            manifest,
+            Some(1),
+            format!(
+                "no images column (looked for {}); products have no images",
+                Field::Images.default_columns().join(", ")
+            ),
+        );
+    }
+    for (&field, &i) in &columns {
+        r.b.columns.insert(field.name().into(), rows.header[i].clone());
+    }
+    let attribute_columns: Vec<usize> = (0..rows.header.len())
+        .filter(|i| !columns.values().any(|c| c == i))
+        .collect();
+    if !attribute_columns.is_empty() {
+        let names: Vec<&str> = attribute_columns.iter().map(|&i| rows.header[i].as_str()).collect();
+        r.b.notes
+            .push(format!("columns kept as attributes: {}", names.join(", ")));
+    }
+    let width = rows.header.len();
+    while let Some(mut csv_row) = rows.next_row(&mut r.b)? {
+        let count = csv_row.fields.len();
+        if count != width {
+            let what = if count > width {
+                "extra fields ignored"
+            } else {
+                "missing cells read as empty"
+            };
+            r.b.warn(
+                rows.path(),
+                Some(csv_row.line),
+                format!("{count} fields for {width} columns; {what}"),
+            );
+            csv_row.fields.resize(width, String::new());
+        }
+        let cell = |field: Field| {
+            columns
+                .get(&field)
+                .map(|&i| csv_row.fields[i].clone())
+                .unwrap_or_default()
+        };
+        let mut row = Row {
+            id: cell(Field::ProductId),
+            name: cell(Field::Name),
+            images: split_list(&cell(Field::Images)),
+            views: split_list(&cell(Field::Views)),
+            ..Default::default()
+        };
+        for task in Task::ALL {
+            row.labels[task.index()] = Some(cell(Field::Label(task)));
+        }
+        for &i in &attribute_columns {
+            if let Some(value) = normalise_label(&csv_row.fields[i]) {
+                row.attributes.push((rows.header[i].clone(), value.to_string()));
+            }
+        }
+        r.add(csv_row.line, row);
+    }
+    Ok(r.finish(Format::ManifestCsv))
+}
+
+fn json_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn json_list(value: Option<&serde_json::Value>) -> Vec<String> {
+    match value {
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(json_text).collect(),
+        Some(other) => json_text(other).map(|s| split_list(&s)).unwrap_or_default(),
+        None => Vec::new(),
+    }
+}
+
+/// Reads a JSON Lines manifest: one object per line with the same keys as the CSV columns;
+/// `images` and `views` may be arrays or `|`-separated strings.
+pub(crate) fn import_jsonl(
+    manifest: &Path,
+    options: &ImportOptions,
+) -> Result<Imported, ImportError> {
+    let (mut r, map) = Reader::new(manifest, options)?;
+    let io_error = |source| ImportError::Io {
+        path: manifest.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(manifest).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => ImportError::NotFound(manifest.to_path_buf()),
+        _ => io_error(source),
+    })?;
+    if file.metadata().map_err(io_error)?.len() == 0 {
+        return Err(ImportError::Empty(manifest.to_path_buf()));
+    }
+    let key_for = |field: Field, object: &serde_json::Map<String, serde_json::Value>| {
+        match map.get(field) {
+            Some(column) => Some(column.to_string()),
+            None => field
+                .default_columns()
+                .iter()
+                .find(|c| object.contains_key(**c))
+                .map(|c| c.to_string()),
+        }
+    };
+    let mut reader = BufReader::new(file);
+    let mut bytes = Vec::new();
+    let mut line = 0u64;
+    loop {
+        bytes.clear();
+        if reader.read_until(b'\n', &mut bytes).map_err(io_error)? == 0 {
+            break;
+        }
+        line += 1;
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(text) => text.to_string(),
+            Err(_) => {
+                r.b.warn(
+                    manifest,
+                    Some(line),
+                    "text is not valid UTF-8; invalid bytes replaced with U+FFFD",
+                );
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        r.b.rows += 1;
+        let object = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(object)) => object,
+            Ok(_) => {
+                r.b.warn(manifest, Some(line), "not a JSON object; line skipped");
+                continue;
+            }
+            Err(e) => {
+                r.b.warn(manifest, Some(line), format!("malformed JSON ({e}); line skipped"));
+                continue;
+            }
+        };
+        let mut used = Vec::new();
+        let mut take = |field: Field| {
+            let key = key_for(field, &object)?;
+            let value = object.get(&key);
+            used.push(key);
+            value
+        };
+        let mut row = Row {
+            id: take(Field::ProductId).and_then(json_text).unwrap_or_default(),
+            name: take(Field::Name).and_then(json_text).unwrap_or_default(),
+            images: json_list(take(Field::Images)),
+            views: json_list(take(Field::Views)),
+            ..Default::default()
+        };
+        for task in Task::ALL {
+            row.labels[task.index()] = take(Field::Label(task)).and_then(json_text);
+        }
+        for (key, value) in &object {
+            if !used.contains(key) {
+                if let Some(value) = json_text(value).filter(|v| normalise_label(v).is_some()) {
+                    row.attributes.push((key.clone(), value));
+                }
+            }
+        }
+        if row.id.trim().is_empty() {
+            r.b.warn(manifest, Some(line), "no product id; line skipped");
+            continue;
+        }
+        r.add(line, row);
+    }
+    for (field, column) in map.entries() {
+        r.b.columns.insert(field.name().into(), column.to_string());
+    }
+    Ok(r.finish(Format::ManifestJsonl))
+}

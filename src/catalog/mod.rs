@@ -1,0 +1,248 @@
+//! The product catalogue: products, their photos and labels, vocabularies and taxonomy.
+//!
+//! Pure data: this layer imports neither egui nor burn.
+
+pub mod demo;
+pub mod file_index;
+pub mod import;
+mod product;
+mod task;
+mod taxonomy;
+mod vocabulary;
+
+pub use product::{AttributeKey, Product, ProductImage};
+pub use task::{Task, UnknownTask};
+pub use taxonomy::{Taxonomy, TaxonomyIssue};
+pub use vocabulary::{ClassId, Vocabulary};
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Label values that mean "no label" in real catalogues (Kaggle's `NA`, empty cells).
+const MISSING_VALUES: [&str; 3] = ["", "NA", "N/A"];
+
+/// Normalises a raw label cell: trimmed, `None` for empty or `NA`-like values.
+pub fn normalise_label(raw: &str) -> Option<&str> {
+    let value = raw.trim();
+    (!MISSING_VALUES.contains(&value)).then_some(value)
+}
+
+/// A whole catalogue in memory.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// Folder image paths are relative to.
+    pub image_root: PathBuf,
+    products: Vec<Product>,
+    index: HashMap<Box<str>, usize>,
+    vocabularies: [Vocabulary; 5],
+    attribute_keys: Vec<Box<str>>,
+    attribute_index: HashMap<Box<str>, AttributeKey>,
+}
+
+/// A product id that is already in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("duplicate product id '{0}'")]
+pub struct DuplicateProduct(pub String);
+
+/// A product as an importer reads it, before interning.
+#[derive(Debug, Clone, Default)]
+pub struct ProductDraft {
+    /// Unique id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Photos, already resolved relative to the image root.
+    pub images: Vec<ProductImage>,
+    /// Raw label per task (normalised on insert).
+    pub labels: [Option<String>; 5],
+    /// Other attributes.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl Catalog {
+    /// An empty catalogue whose images live under `image_root`.
+    pub fn new(image_root: impl Into<PathBuf>) -> Self {
+        Catalog {
+            image_root: image_root.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Adds a product; fails (and changes nothing) if its id is taken.
+    pub fn push(&mut self, draft: ProductDraft) -> Result<usize, DuplicateProduct> {
+        if self.index.contains_key(draft.id.as_str()) {
+            return Err(DuplicateProduct(draft.id));
+        }
+        let mut labels = [None; 5];
+        for task in Task::ALL {
+            if let Some(value) = draft.labels[task.index()].as_deref().and_then(normalise_label)
+            {
+                let vocabulary = &mut self.vocabularies[task.index()];
+                let id = vocabulary.intern(value);
+                vocabulary.add_count(id);
+                labels[task.index()] = Some(id);
+            }
+        }
+        let attributes = draft
+            .attributes
+            .into_iter()
+            .map(|(key, value)| (self.attribute_key(&key), value.into_boxed_str()))
+            .collect();
+        let position = self.products.len();
+        let id: Box<str> = draft.id.into_boxed_str();
+        self.index.insert(id.clone(), position);
+        self.products.push(Product {
+            id,
+            name: draft.name.into_boxed_str(),
+            images: draft.images,
+            labels,
+            attributes,
+        });
+        Ok(position)
+    }
+
+    /// Interns an attribute key.
+    pub fn attribute_key(&mut self, name: &str) -> AttributeKey {
+        if let Some(&key) = self.attribute_index.get(name) {
+            return key;
+        }
+        let key = AttributeKey(self.attribute_keys.len() as u32);
+        self.attribute_keys.push(name.into());
+        self.attribute_index.insert(name.into(), key);
+        key
+    }
+
+    /// The name of an attribute key.
+    pub fn attribute_key_name(&self, key: AttributeKey) -> &str {
+        &self.attribute_keys[key.0 as usize]
+    }
+
+    /// The value of attribute `name` of `product`, if present.
+    pub fn attribute<'a>(&self, product: &'a Product, name: &str) -> Option<&'a str> {
+        let key = self.attribute_index.get(name)?;
+        product
+            .attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| &**v)
+    }
+
+    /// All products in source order.
+    pub fn products(&self) -> &[Product] {
+        &self.products
+    }
+
+    /// Number of products.
+    pub fn len(&self) -> usize {
+        self.products.len()
+    }
+
+    /// Whether the catalogue has no product.
+    pub fn is_empty(&self) -> bool {
+        self.products.is_empty()
+    }
+
+    /// Position of the product with id `id`.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// The product with id `id`.
+    pub fn product(&self, id: &str) -> Option<&Product> {
+        self.position(id).map(|i| &self.products[i])
+    }
+
+    /// The vocabulary of `task`.
+    pub fn vocabulary(&self, task: Task) -> &Vocabulary {
+        &self.vocabularies[task.index()]
+    }
+
+    /// The label name of `task` on `product`.
+    pub fn label_name(&self, product: &Product, task: Task) -> Option<&str> {
+        product
+            .label(task)
+            .map(|id| self.vocabularies[task.index()].name(id))
+    }
+
+    /// Sets (or clears) one label of the product at `position`, keeping class counts right.
+    /// A new class name is added to the task's vocabulary.
+    pub fn set_label(&mut self, position: usize, task: Task, value: Option<&str>) {
+        let vocabulary = &mut self.vocabularies[task.index()];
+        let slot = &mut self.products[position].labels[task.index()];
+        if let Some(old) = slot.take() {
+            vocabulary.remove_count(old);
+        }
+        if let Some(value) = value.and_then(normalise_label) {
+            let id = vocabulary.intern(value);
+            vocabulary.add_count(id);
+            *slot = Some(id);
+        }
+    }
+
+    /// The type > category > subcategory tree built from the current labels.
+    pub fn taxonomy(&self) -> Taxonomy {
+        Taxonomy::build(self)
+    }
+
+    /// Number of products with at least one image.
+    pub fn products_with_images(&self) -> usize {
+        self.products.iter().filter(|p| !p.images.is_empty()).count()
+    }
+
+    /// Number of images over all products.
+    pub fn image_count(&self) -> usize {
+        self.products.iter().map(|p| p.images.len()).sum()
+    }
+
+    /// Number of products with two or more images.
+    pub fn multi_image_products(&self) -> usize {
+        self.products.iter().filter(|p| p.images.len() > 1).count()
+    }
+
+    /// Absolute path of an image.
+    pub fn image_path(&self, image: &ProductImage) -> PathBuf {
+        self.image_root.join(Path::new(&*image.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(id: &str, colour: &str) -> ProductDraft {
+        let mut d = ProductDraft {
+            id: id.into(),
+            ..Default::default()
+        };
+        d.labels[Task::Colour.index()] = Some(colour.into());
+        d.attributes.push(("season".into(), "Fall".into()));
+        d
+    }
+
+    #[test]
+    fn push_interns_labels_and_rejects_duplicates() {
+        let mut c = Catalog::new("/tmp");
+        c.push(draft("1", "Red")).unwrap();
+        c.push(draft("2", "NA")).unwrap();
+        assert_eq!(c.push(draft("1", "Blue")), Err(DuplicateProduct("1".into())));
+        assert_eq!(c.len(), 2);
+        let p = c.product("1").unwrap();
+        assert_eq!(c.label_name(p, Task::Colour), Some("Red"));
+        assert_eq!(c.product("2").unwrap().label(Task::Colour), None);
+        assert_eq!(c.attribute(p, "season"), Some("Fall"));
+        assert_eq!(c.vocabulary(Task::Colour).len(), 1, "NA is not a class");
+    }
+
+    #[test]
+    fn set_label_moves_counts() {
+        let mut c = Catalog::new("/tmp");
+        c.push(draft("1", "Red")).unwrap();
+        c.set_label(0, Task::Colour, Some("Blue"));
+        let v = c.vocabulary(Task::Colour);
+        assert_eq!(v.count(v.get("Red").unwrap()), 0);
+        assert_eq!(v.count(v.get("Blue").unwrap()), 1);
+        c.set_label(0, Task::Colour, None);
+        assert_eq!(c.products()[0].label(Task::Colour), None);
+        assert_eq!(c.vocabulary(Task::Colour).labelled(), 0);
+    }
+}

@@ -1,0 +1,71 @@
+//! `vitrine demo --out DIR`, and the demo catalogue opened when no command is given.
+
+use super::print_json;
+use clap::Args;
+use std::path::PathBuf;
+use vitrine::catalog::demo::{generate, DemoOptions};
+use vitrine::catalog::import::{import, ImportOptions};
+use vitrine::labels::location::data_dir;
+
+/// Arguments of `vitrine demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder to write the catalogue into (created if missing; a previous demo is replaced).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Number of products.
+    #[arg(long, default_value_t = DemoOptions::default().products)]
+    products: usize,
+    /// Random seed: the same seed gives the same catalogue, byte for byte.
+    #[arg(long, default_value_t = DemoOptions::default().seed)]
+    seed: u64,
+    /// Side of the square images, in pixels.
+    #[arg(long, default_value_t = DemoOptions::default().image_size)]
+    image_size: u32,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let options = DemoOptions {
+        products: args.products,
+        seed: args.seed,
+        image_size: args.image_size,
+        ..DemoOptions::default()
+    };
+    let summary = generate(&args.out, &options, &|_, _| {})?;
+    if args.json {
+        print_json(&serde_json::json!({
+            "products": summary.products,
+            "images": summary.images,
+            "wrong_labels": summary.wrong_labels,
+            "manifest": summary.manifest,
+            "answers": summary.answers,
+        }))
+    } else {
+        println!(
+            "demo catalogue: {} products, {} images, {} deliberately wrong labels\n  manifest {}\n  answers  {}",
+            summary.products,
+            summary.images,
+            summary.wrong_labels,
+            summary.manifest.display(),
+            summary.answers.display()
+        );
+        Ok(())
+    }
+}
+
+/// With no command: makes sure the demo catalogue exists in the data directory and
+/// summarises it.
+pub fn open_default() -> anyhow::Result<()> {
+    let folder = data_dir().join("demo");
+    if !folder.join("manifest.csv").is_file() {
+        eprintln!("generating the demo catalogue in {} ...", folder.display());
+        generate(&folder, &DemoOptions::default(), &|_, _| {})?;
+    }
+    let imported = import(&folder, &ImportOptions::default())?;
+    super::import::print_report(&imported.report);
+    println!("\nTry: vitrine labels history {} <product id>, or vitrine --help", folder.display());
+    Ok(())
+}

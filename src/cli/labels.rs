@@ -1,0 +1,381 @@
+//! `vitrine labels ...`: change, undo, inspect and export labels through the label store.
+
+use super::{print_json, CatalogArgs};
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use vitrine::catalog::{Catalog, Task};
+use vitrine::labels::{open_workspace, Attribution, Change, Edit, EditSource, Workspace};
+
+/// The store to use, shared by every `labels` command.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(flatten)]
+    catalog: CatalogArgs,
+    /// Label store file (default: beside the catalogue when writable, else in the data folder).
+    #[arg(long, value_name = "PATH")]
+    store: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl StoreArgs {
+    fn open(&self) -> anyhow::Result<Workspace> {
+        let workspace = open_workspace(
+            &self.catalog.catalog,
+            &self.catalog.options()?,
+            self.store.as_deref(),
+        )?;
+        let r = &workspace.store_report;
+        if r.added + r.removed > 0 {
+            eprintln!(
+                "note: the catalogue changed since this store was last opened: {} products added, \
+                 {} removed{}",
+                r.added,
+                r.removed,
+                if r.removed_sample.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (e.g. {})", r.removed_sample.join(", "))
+                }
+            );
+        }
+        if r.orphaned > 0 {
+            eprintln!(
+                "note: {} edited labels belong to products no longer in the catalogue; they are \
+                 kept in {}",
+                r.orphaned,
+                r.path.display()
+            );
+        }
+        if let Some(other) = &r.other_catalogue {
+            eprintln!("note: this store was made for {other}");
+        }
+        Ok(workspace)
+    }
+}
+
+/// Who is editing: `--author`, else the login name.
+#[derive(Debug, Args)]
+pub struct AuthorArgs {
+    /// Author recorded in the journal (default: $USER).
+    #[arg(long)]
+    author: Option<String>,
+}
+
+impl AuthorArgs {
+    fn name(&self) -> String {
+        self.author
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("USERNAME").ok())
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
+/// `vitrine labels` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LabelsCommand {
+    /// Set one label of one product.
+    Set {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Product id.
+        product: String,
+        /// Task: gender, colour, type, category or subcategory.
+        task: Task,
+        /// The new label; omit with --clear.
+        value: Option<String>,
+        /// Remove the label instead.
+        #[arg(long, conflicts_with = "value")]
+        clear: bool,
+        /// Allow a class the catalogue has never seen for this task.
+        #[arg(long)]
+        new_class: bool,
+        /// Why (kept in the journal).
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        author: AuthorArgs,
+    },
+    /// Apply a CSV of edits (columns product_id,task,value[,reason]), each durable on its own.
+    Apply {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The edits file.
+        #[arg(long, value_name = "CSV")]
+        edits: PathBuf,
+        /// Apply all edits as one batch (one transaction, undone together).
+        #[arg(long)]
+        batch: bool,
+        /// Allow classes the catalogue has never seen.
+        #[arg(long)]
+        new_class: bool,
+        #[command(flatten)]
+        author: AuthorArgs,
+    },
+    /// Undo the author's latest change (a batch is undone whole).
+    Undo {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        author: AuthorArgs,
+    },
+    /// Redo the author's latest undone change.
+    Redo {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        author: AuthorArgs,
+    },
+    /// Show a product's labels and every change to them.
+    History {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Product id.
+        product: String,
+    },
+    /// Show the latest journal entries.
+    Log {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// How many entries.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Write the corrected catalogue as a manifest (.csv or .jsonl) that re-imports as is.
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Output file.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+/// Refuses a class the task has never seen unless `new_class`, suggesting a near spelling.
+fn check_class(catalog: &Catalog, task: Task, value: &str, new_class: bool) -> anyhow::Result<()> {
+    let vocabulary = catalog.vocabulary(task);
+    if new_class || vocabulary.get(value.trim()).is_some() {
+        return Ok(());
+    }
+    let lower = value.trim().to_lowercase();
+    let near: Vec<&str> = vocabulary
+        .by_frequency()
+        .into_iter()
+        .map(|(_, name, _)| name)
+        .filter(|name| {
+            let n = name.to_lowercase();
+            n == lower || n.starts_with(&lower) || lower.starts_with(&n)
+        })
+        .take(5)
+        .collect();
+    let hint = if near.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", near.join(", "))
+    };
+    bail!(
+        "'{value}' is not a {task} class of this catalogue{hint}; pass --new-class to add it \
+         ({} classes known)",
+        vocabulary.len()
+    )
+}
+
+fn print_edits(edits: &[Edit], json: bool, nothing: &str) -> anyhow::Result<()> {
+    if json {
+        return print_json(&edits);
+    }
+    if edits.is_empty() {
+        println!("{nothing}");
+    }
+    for edit in edits {
+        println!("{edit}");
+    }
+    Ok(())
+}
+
+pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
+    match command {
+        LabelsCommand::Set {
+            store,
+            product,
+            task,
+            value,
+            clear,
+            new_class,
+            reason,
+            author,
+        } => {
+            if value.is_none() && !clear {
+                bail!("give the new label, or --clear to remove it");
+            }
+            let mut ws = store.open()?;
+            if ws.catalog.position(&product).is_none() {
+                bail!("no product '{product}' in {}", ws.import.source.display());
+            }
+            if let Some(value) = &value {
+                check_class(&ws.catalog, task, value, new_class)?;
+            }
+            let by = Attribution {
+                author: author.name(),
+                source: EditSource::Human,
+                reason,
+            };
+            let edit = ws.store.set(&mut ws.catalog, Change { product, task, value }, &by)?;
+            print_edits(edit.as_slice(), store.json, "unchanged: the label already has that value")
+        }
+        LabelsCommand::Apply {
+            store,
+            edits,
+            batch,
+            new_class,
+            author,
+        } => apply(&store, &edits, batch, new_class, &author),
+        LabelsCommand::Undo { store, author } => {
+            let mut ws = store.open()?;
+            let edits = ws.store.undo(&mut ws.catalog, &author.name())?;
+            print_edits(&edits, store.json, "nothing to undo")
+        }
+        LabelsCommand::Redo { store, author } => {
+            let mut ws = store.open()?;
+            let edits = ws.store.redo(&mut ws.catalog, &author.name())?;
+            print_edits(&edits, store.json, "nothing to redo")
+        }
+        LabelsCommand::History { store, product } => {
+            let ws = store.open()?;
+            let Some(p) = ws.catalog.product(&product) else {
+                bail!("no product '{product}' in {}", ws.import.source.display());
+            };
+            let history = ws.store.history(&product)?;
+            let labels: serde_json::Map<String, serde_json::Value> = Task::ALL
+                .iter()
+                .map(|&t| (t.name().to_string(), ws.catalog.label_name(p, t).into()))
+                .collect();
+            if store.json {
+                return print_json(&serde_json::json!({
+                    "product": product,
+                    "labels": labels,
+                    "history": history,
+                }));
+            }
+            println!("{product} {}", p.name);
+            for task in Task::ALL {
+                println!("  {:<12} {}", task.name(), ws.catalog.label_name(p, task).unwrap_or("-"));
+            }
+            print_edits(&history, false, "no edits")
+        }
+        LabelsCommand::Log { store, limit } => {
+            let ws = store.open()?;
+            let total = ws.store.journal_len()?;
+            let mut edits = ws.store.journal((total - limit as i64).max(0))?;
+            let skip = edits.len().saturating_sub(limit);
+            edits.drain(..skip);
+            print_edits(&edits, store.json, "no edits")
+        }
+        LabelsCommand::Export { store, out } => {
+            let ws = store.open()?;
+            let summary = vitrine::labels::export(&ws.catalog, &out)?;
+            if store.json {
+                return print_json(&summary);
+            }
+            println!("{} products written to {}", summary.products, summary.manifest.display());
+            if let Some(sidecar) = summary.sidecar {
+                println!("image folder recorded in {}", sidecar.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One row of an edits file.
+#[derive(Debug, serde::Deserialize)]
+struct EditRow {
+    product_id: String,
+    task: String,
+    value: Option<String>,
+    reason: Option<String>,
+}
+
+fn apply(
+    store: &StoreArgs,
+    file: &PathBuf,
+    batch: bool,
+    new_class: bool,
+    author: &AuthorArgs,
+) -> anyhow::Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .from_path(file)
+        .with_context(|| format!("{}: cannot read", file.display()))?;
+    // Every row is checked before anything is written, so a bad file changes nothing.
+    let mut changes = Vec::new();
+    let mut reasons = Vec::new();
+    let mut ws = store.open()?;
+    let headers = reader
+        .headers()
+        .with_context(|| format!("{}: cannot read the header", file.display()))?
+        .clone();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            anyhow::anyhow!("{}:{line}: {e}", file.display())
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        let row: EditRow = record
+            .deserialize(Some(&headers))
+            .with_context(|| format!("{}:{line}", file.display()))?;
+        let task: Task = row
+            .task
+            .parse()
+            .with_context(|| format!("{}:{line}", file.display()))?;
+        if ws.catalog.position(&row.product_id).is_none() {
+            bail!("{}:{line}: no product '{}'", file.display(), row.product_id);
+        }
+        if let Some(value) = row.value.as_deref().filter(|v| !v.trim().is_empty()) {
+            check_class(&ws.catalog, task, value, new_class)
+                .with_context(|| format!("{}:{line}", file.display()))?;
+        }
+        changes.push(Change {
+            product: row.product_id,
+            task,
+            value: row.value,
+        });
+        reasons.push(row.reason);
+    }
+    let by = |reason: Option<String>| Attribution {
+        author: author.name(),
+        source: EditSource::Bulk,
+        reason,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut report = |edit: &Edit| -> anyhow::Result<()> {
+        // One line per durable edit, flushed, so a watcher knows exactly what was committed.
+        if store.json {
+            writeln!(out, "{}", serde_json::to_string(edit)?)?;
+        } else {
+            writeln!(out, "{edit}")?;
+        }
+        out.flush()?;
+        Ok(())
+    };
+    let mut applied = 0usize;
+    if batch {
+        for edit in ws.store.set_many(&mut ws.catalog, &changes, &by(None))? {
+            report(&edit)?;
+            applied += 1;
+        }
+    } else {
+        for (change, reason) in changes.into_iter().zip(reasons) {
+            if let Some(edit) = ws.store.set(&mut ws.catalog, change, &by(reason))? {
+                report(&edit)?;
+                applied += 1;
+            }
+        }
+    }
+    eprintln!("{applied} labels changed");
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! The command line: `vitrine <command>`; with no command, the demo catalogue.
+
+mod demo;
+mod import;
+mod labels;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use vitrine::catalog::import::{ColumnMap, ImportOptions};
+
+/// Product catalogue moderation and multi-image visual model training.
+#[derive(Debug, Parser)]
+#[command(name = "vitrine", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check and summarise a catalogue (Kaggle styles.csv, generic manifest, Magento export).
+    Import(import::ImportArgs),
+    /// Generate the demo catalogue into a folder.
+    Demo(demo::DemoArgs),
+    /// Read and change labels through the label store.
+    #[command(subcommand)]
+    Labels(labels::LabelsCommand),
+}
+
+/// How to read a catalogue: shared by every command that opens one.
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// The catalogue: a folder (with styles.csv or manifest.csv/.jsonl) or a file.
+    pub catalog: PathBuf,
+    /// Column mapping, FIELD=COLUMN (e.g. colour=baseColour, product_id=group_id); repeatable.
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub map: Vec<String>,
+    /// Folder the image paths are relative to, when not the format's default.
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+}
+
+impl CatalogArgs {
+    /// The import options these arguments describe.
+    pub fn options(&self) -> anyhow::Result<ImportOptions> {
+        Ok(ImportOptions {
+            columns: ColumnMap::parse(&self.map)?,
+            image_root: self.images.clone(),
+        })
+    }
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => demo::open_default(),
+        Some(Command::Import(args)) => import::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
+        Some(Command::Labels(command)) => labels::run(command),
+    }
+}
+
+/// Prints `value` as pretty JSON on standard output.
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

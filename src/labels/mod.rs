@@ -1,0 +1,60 @@
+//! The label store: current labels = imported labels + an edit journal (who, when,
+//! old -> new, why), with undo/redo, per-product history and export. Pure: no egui, no burn.
+
+mod edit;
+mod export;
+pub mod location;
+mod store;
+
+pub use edit::{Edit, EditSource};
+pub use export::{export, ExportError, ExportSummary};
+pub use store::{Attribution, Change, LabelStore, OpenReport, StoreError};
+
+use crate::catalog::import::{import, ImportError, ImportOptions, ImportReport};
+use crate::catalog::Catalog;
+use std::path::Path;
+
+/// Opening a catalogue with its store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The catalogue could not be imported.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A catalogue with its current labels and the store that holds the edits.
+#[derive(Debug)]
+pub struct Workspace {
+    /// The catalogue, labels already corrected by the store.
+    pub catalog: Catalog,
+    /// What the import found.
+    pub import: ImportReport,
+    /// The store.
+    pub store: LabelStore,
+    /// What opening the store found.
+    pub store_report: OpenReport,
+}
+
+/// Imports the catalogue at `path` and opens its label store (see [`location::locate`]).
+pub fn open_workspace(
+    path: &Path,
+    options: &ImportOptions,
+    store: Option<&Path>,
+) -> Result<Workspace, OpenError> {
+    let imported = import(path, options)?;
+    let mut catalog = imported.catalog;
+    let source = imported.report.source.clone();
+    let store_path = location::locate(&source, store);
+    let canonical = std::fs::canonicalize(&source).unwrap_or(source);
+    let (store, store_report) =
+        LabelStore::open(&store_path, &canonical.to_string_lossy(), &mut catalog)?;
+    Ok(Workspace {
+        catalog,
+        import: imported.report,
+        store,
+        store_report,
+    })
+}

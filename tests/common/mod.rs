@@ -1,0 +1,41 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The real catalogues beside the project (`../shared/data`, read-only).
+pub fn shared_data() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    assert!(
+        path.is_dir(),
+        "real data not found at {} (the tests read ../shared/data beside the project)",
+        path.display()
+    );
+    path
+}
+
+/// The vitrine binary built for the tests.
+pub fn vitrine() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_vitrine"));
+    // Keep stores of read-only catalogues out of the user's data directory.
+    command.env(
+        "VITRINE_DATA_DIR",
+        std::env::temp_dir().join(format!("vitrine-test-data-{}", std::process::id())),
+    );
+    command
+}
+
+/// Writes a small manifest catalogue (no images) with `n` products into `dir`; returns its path.
+pub fn small_catalogue(dir: &std::path::Path, n: usize) -> PathBuf {
+    let colours = ["Red", "Blue", "Green", "Black"];
+    let mut text = String::from("product_id,name,images,gender,colour,type,category,subcategory\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "p{i},Product {i},,Women,{},Apparel,Topwear,Tshirts\n",
+            colours[i % colours.len()]
+        ));
+    }
+    let path = dir.join("manifest.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}

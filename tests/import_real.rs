@@ -1,0 +1,99 @@
+//! The three importers on the real catalogues in ../shared/data.
+
+mod common;
+
+use vitrine::catalog::import::{import, ColumnMap, Format, ImportOptions};
+use vitrine::catalog::Task;
+
+#[test]
+fn kaggle_styles_csv_reads_every_row_and_indexes_images() {
+    let folder = common::shared_data().join("myntra-fpi");
+    let imported = import(&folder, &ImportOptions::default()).unwrap();
+    let r = &imported.report;
+    assert_eq!(r.format, Format::Kaggle);
+    assert_eq!(r.rows, 44_446);
+    assert_eq!(r.products, 44_446, "every row is a product, with or without image");
+    assert_eq!(r.products_with_images, 8_000);
+    assert_eq!(r.products_without_images, 36_446);
+    assert_eq!(r.images, 8_000);
+    assert_eq!(r.multi_image_products, 0);
+    // The 22 rows with unquoted commas in the name are repaired, each with its line.
+    let joined: Vec<_> = r
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("unquoted commas"))
+        .collect();
+    assert_eq!(joined.len(), 22);
+    assert!(joined.iter().all(|w| w.line.is_some()));
+    assert!(r.notes.iter().any(|n| n.contains("36446 rows have no image")), "{:?}", r.notes);
+    // Literal NA is not a class.
+    assert!(imported.catalog.vocabulary(Task::Colour).get("NA").is_none());
+    assert_eq!(r.tasks[&Task::Type].classes, 7);
+    assert_eq!(r.tasks[&Task::Gender].classes, 5);
+    assert!(!r.taxonomy_issues.is_empty(), "a few articleTypes sit under two parents");
+    // A repaired row keeps its labels and its whole name.
+    let c = &imported.catalog;
+    let repaired_line = joined[0].line.unwrap();
+    let product = c
+        .products()
+        .iter()
+        .find(|p| p.name.contains(','))
+        .expect("a name with a comma");
+    assert!(c.label_name(product, Task::Subcategory).is_some(), "line {repaired_line}");
+    assert!(imported.catalog.attribute(&c.products()[0], "season").is_some());
+}
+
+#[test]
+fn luma_manifest_has_multi_view_products() {
+    let manifest = common::shared_data().join("magento-luma/manifest_colourways.csv");
+    let imported = import(&manifest, &ImportOptions::default()).unwrap();
+    let r = &imported.report;
+    assert_eq!(r.format, Format::ManifestCsv);
+    assert_eq!(r.products, 420);
+    assert_eq!(r.images, 673);
+    assert_eq!(r.multi_image_products, 148);
+    assert_eq!(r.warnings_total, 0, "{:#?}", r.warnings);
+    assert_eq!(r.columns["product_id"], "group_id");
+    assert_eq!(r.tasks[&Task::Colour].classes, 11);
+    assert_eq!(r.tasks[&Task::Type].labelled, 0, "no type column in Luma");
+    let c = &imported.catalog;
+    let gray = c.product("MH01-Gray").unwrap();
+    assert_eq!(gray.images.len(), 3);
+    assert_eq!(gray.images[1].view.as_deref(), Some("back"));
+    assert!(c.image_path(&gray.images[0]).is_file());
+    assert_eq!(c.attribute(gray, "style_sku"), Some("MH01"));
+}
+
+#[test]
+fn luma_manifest_with_explicit_mapping() {
+    let manifest = common::shared_data().join("magento-luma/manifest_colourways.csv");
+    let options = ImportOptions {
+        columns: ColumnMap::parse(&["product_id=group_id", "type=category", "category=subcategory"])
+            .unwrap(),
+        image_root: None,
+    };
+    let imported = import(&manifest, &options).unwrap();
+    assert_eq!(imported.report.tasks[&Task::Type].classes, 2, "Tops and Bottoms");
+}
+
+#[test]
+fn magento_export_groups_simple_skus_by_parent_and_colour() {
+    let csv = common::shared_data().join("magento-luma/catalog/ConfigurableSampleData__products.csv");
+    let imported = import(&csv, &ImportOptions::default()).unwrap();
+    let r = &imported.report;
+    assert_eq!(r.format, Format::Magento);
+    assert_eq!(r.rows, 1994);
+    assert_eq!(r.products, 417, "147 styles in 417 colourways");
+    assert_eq!(r.images, 668);
+    assert_eq!(r.multi_image_products, 146);
+    let c = &imported.catalog;
+    let gray = c.product("MH01-Gray").unwrap();
+    assert_eq!(c.label_name(gray, Task::Gender), Some("Men"));
+    assert_eq!(c.label_name(gray, Task::Category), Some("Tops"));
+    assert_eq!(c.label_name(gray, Task::Subcategory), Some("Hoodies & Sweatshirts"));
+    assert_eq!(c.label_name(gray, Task::Colour), Some("Gray"));
+    assert_eq!(gray.images.len(), 3);
+    assert_eq!(c.attribute(gray, "sizes"), Some("XS|S|M|L|XL"));
+    assert!(c.image_path(&gray.images[0]).is_file());
+    assert_eq!(r.tasks[&Task::Colour].classes, 11);
+}

@@ -1,0 +1,251 @@
+//! The label store: edits, undo/redo, batches, history, several writers, reopening, export.
+
+mod common;
+
+use vitrine::catalog::import::{import, ImportOptions};
+use vitrine::catalog::Task;
+use vitrine::labels::{
+    export, open_workspace, Attribution, Change, EditSource, StoreError,
+};
+
+fn human(author: &str) -> Attribution {
+    Attribution {
+        author: author.into(),
+        source: EditSource::Human,
+        reason: None,
+    }
+}
+
+fn change(product: &str, task: Task, value: &str) -> Change {
+    Change {
+        product: product.into(),
+        task,
+        value: Some(value.into()),
+    }
+}
+
+fn colour(ws: &vitrine::labels::Workspace, product: &str) -> Option<String> {
+    let p = ws.catalog.product(product).unwrap();
+    ws.catalog.label_name(p, Task::Colour).map(String::from)
+}
+
+#[test]
+fn set_undo_redo_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 10);
+    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    assert!(ws.store_report.created);
+    assert_eq!(ws.store.path(), dir.path().join("manifest.labels.sqlite"));
+    let edit = ws
+        .store
+        .set(&mut ws.catalog, change("p0", Task::Colour, "Purple"), &human("ann"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(edit.old.as_deref(), Some("Red"));
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Purple"));
+    // Setting the same value again changes nothing.
+    let same = ws.store.set(&mut ws.catalog, change("p0", Task::Colour, "Purple"), &human("ann"));
+    assert_eq!(same.unwrap(), None);
+    ws.store
+        .set(&mut ws.catalog, change("p0", Task::Colour, "Pink"), &human("ann"))
+        .unwrap();
+    let undone = ws.store.undo(&mut ws.catalog, "ann").unwrap();
+    assert_eq!(undone.len(), 1);
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Purple"));
+    ws.store.undo(&mut ws.catalog, "ann").unwrap();
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Red"));
+    assert!(ws.store.undo(&mut ws.catalog, "ann").unwrap().is_empty(), "nothing left");
+    ws.store.redo(&mut ws.catalog, "ann").unwrap();
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Purple"));
+    // A new edit clears the redo history.
+    ws.store
+        .set(&mut ws.catalog, change("p1", Task::Colour, "Red"), &human("ann"))
+        .unwrap();
+    assert!(ws.store.redo(&mut ws.catalog, "ann").unwrap().is_empty());
+    let history = ws.store.history("p0").unwrap();
+    let sources: Vec<_> = history.iter().map(|e| e.source).collect();
+    assert_eq!(
+        sources,
+        [EditSource::Human, EditSource::Human, EditSource::Undo, EditSource::Undo, EditSource::Redo]
+    );
+    assert!(history.iter().all(|e| e.author == "ann"));
+
+    // Reopening applies the edits onto the freshly imported labels.
+    drop(ws);
+    let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    assert!(!ws.store_report.created);
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Purple"));
+    assert_eq!(colour(&ws, "p1").as_deref(), Some("Red"));
+    assert_eq!(ws.store_report.overrides, 2);
+}
+
+#[test]
+fn a_batch_is_undone_whole_and_clearing_is_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 20);
+    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let changes: Vec<Change> = (0..10).map(|i| change(&format!("p{i}"), Task::Colour, "White")).collect();
+    let bulk = Attribution {
+        source: EditSource::Bulk,
+        ..human("bo")
+    };
+    let edits = ws.store.set_many(&mut ws.catalog, &changes, &bulk).unwrap();
+    assert_eq!(edits.len(), 10);
+    assert!(edits.iter().all(|e| e.batch == edits[0].batch));
+    ws.store
+        .set(
+            &mut ws.catalog,
+            Change {
+                product: "p15".into(),
+                task: Task::Gender,
+                value: None,
+            },
+            &human("bo"),
+        )
+        .unwrap();
+    let p15 = ws.catalog.product("p15").unwrap();
+    assert_eq!(p15.label(Task::Gender), None);
+    ws.store.undo(&mut ws.catalog, "bo").unwrap();
+    assert!(ws.catalog.product("p15").unwrap().label(Task::Gender).is_some());
+    let undone = ws.store.undo(&mut ws.catalog, "bo").unwrap();
+    assert_eq!(undone.len(), 10, "the whole batch");
+    assert_eq!(colour(&ws, "p4").as_deref(), Some("Red"));
+    assert_eq!(ws.catalog.vocabulary(Task::Colour).get("White").map(|w| ws.catalog.vocabulary(Task::Colour).count(w)), Some(0));
+}
+
+#[test]
+fn unknown_products_are_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 3);
+    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let err = ws
+        .store
+        .set_many(
+            &mut ws.catalog,
+            &[change("p0", Task::Colour, "Blue"), change("nope", Task::Colour, "Blue")],
+            &human("a"),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnknownProduct(ref p) if p == "nope"));
+    assert_eq!(ws.store.journal_len().unwrap(), 0);
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Red"));
+}
+
+#[test]
+fn two_writers_share_one_store_and_undo_detects_conflicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 5);
+    let mut a = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let mut b = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    a.store
+        .set(&mut a.catalog, change("p0", Task::Colour, "Blue"), &human("ann"))
+        .unwrap();
+    // b has not seen ann's edit yet, but its edit records the true old value.
+    let edit = b
+        .store
+        .set(&mut b.catalog, change("p0", Task::Colour, "Green"), &human("bob"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(edit.old.as_deref(), Some("Blue"));
+    let err = a.store.undo(&mut a.catalog, "ann").unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { ref by, .. } if by == "bob"),
+        "{err}"
+    );
+    let synced = a.store.sync(&mut a.catalog).unwrap();
+    assert_eq!(synced.len(), 1);
+    assert_eq!(colour(&a, "p0").as_deref(), Some("Green"), "bob's newer label is kept");
+    assert!(a.store.undo(&mut a.catalog, "ann").unwrap().is_empty(), "conflicting edit left the history");
+}
+
+#[test]
+fn a_changed_catalogue_opens_with_a_report_and_keeps_orphaned_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 5);
+    {
+        let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+        ws.store
+            .set(&mut ws.catalog, change("p4", Task::Colour, "Blue"), &human("a"))
+            .unwrap();
+    }
+    // p4 removed, p5 and p6 added.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("p4,")).collect();
+    lines.push("p5,Five,,Men,Red,Apparel,Topwear,Tshirts");
+    lines.push("p6,Six,,Men,Red,Apparel,Topwear,Tshirts");
+    std::fs::write(&manifest, lines.join("\n")).unwrap();
+    let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let r = &ws.store_report;
+    assert_eq!((r.added, r.removed, r.orphaned), (2, 1, 1));
+    assert_eq!(r.removed_sample, ["p4"]);
+    assert_eq!(ws.store.history("p4").unwrap().len(), 1, "the edit is kept");
+}
+
+#[test]
+fn a_corrupt_store_is_reported_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 2);
+    let store = dir.path().join("manifest.labels.sqlite");
+    let garbage = b"this is not an SQLite database, but it is someone's file".repeat(100);
+    std::fs::write(&store, &garbage).unwrap();
+    let err = open_workspace(&manifest, &ImportOptions::default(), None).unwrap_err();
+    assert!(err.to_string().contains("manifest.labels.sqlite"), "{err}");
+    assert_eq!(std::fs::read(&store).unwrap(), garbage);
+}
+
+#[test]
+fn export_reimports_to_identical_labels_and_images() {
+    let source = common::shared_data().join("magento-luma/manifest_colourways.csv");
+    let out = tempfile::tempdir().unwrap();
+    let store_path = out.path().join("store.sqlite");
+    let mut ws = open_workspace(&source, &ImportOptions::default(), Some(&store_path)).unwrap();
+    ws.store
+        .set(&mut ws.catalog, change("MH01-Gray", Task::Colour, "Black"), &human("a"))
+        .unwrap();
+    ws.store
+        .set(
+            &mut ws.catalog,
+            Change {
+                product: "MH01-Black".into(),
+                task: Task::Gender,
+                value: None,
+            },
+            &human("a"),
+        )
+        .unwrap();
+    for name in ["corrected.csv", "corrected.jsonl"] {
+        let file = out.path().join(name);
+        let summary = export(&ws.catalog, &file).unwrap();
+        assert!(summary.sidecar.is_some(), "images are elsewhere: the sidecar names them");
+        let again = import(&file, &ImportOptions::default()).unwrap();
+        assert_eq!(again.report.warnings_total, 0, "{:#?}", again.report.warnings);
+        assert_eq!(again.catalog.len(), ws.catalog.len());
+        for (a, b) in ws.catalog.products().iter().zip(again.catalog.products()) {
+            assert_eq!(a.id, b.id);
+            assert_eq!(a.images, b.images);
+            assert_eq!(a.name, b.name);
+            for task in Task::ALL {
+                assert_eq!(
+                    ws.catalog.label_name(a, task),
+                    again.catalog.label_name(b, task),
+                    "{} {task} in {name}",
+                    a.id
+                );
+            }
+            assert_eq!(
+                ws.catalog.attribute(a, "style_sku"),
+                again.catalog.attribute(b, "style_sku")
+            );
+        }
+        let gray = again.catalog.product("MH01-Gray").unwrap();
+        assert_eq!(again.catalog.label_name(gray, Task::Colour), Some("Black"));
+    }
+}
+
+#[test]
+fn store_of_a_read_only_catalogue_goes_to_the_data_directory() {
+    // ../shared is read-only: the store must not be written there.
+    let source = common::shared_data().join("magento-luma/manifest_colourways.csv");
+    let path = vitrine::labels::location::locate(&source, None);
+    assert!(!path.starts_with(common::shared_data()), "{}", path.display());
+}
