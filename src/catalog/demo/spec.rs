@@ -35,7 +35,7 @@ impl View {
 
     /// The views a family can have besides the front, in the order shops list them. Only
     /// things people wear on the body or head get a model view.
-    fn extras(family: Family) -> &'static [View] {
+    pub fn extras(family: Family) -> &'static [View] {
         match family {
             Family::Top | Family::Bottom | Family::Dress | Family::Cap => {
                 &[View::Back, View::Side, View::Detail, View::Model]
@@ -109,9 +109,8 @@ impl ProductSpec {
     pub fn draw(id: String, rng: &mut impl Rng) -> Self {
         let kind = pick(rng, &Kind::ALL.map(|k| (k, k.weight()))).unwrap_or(Kind::Tshirt);
         let gender = pick(rng, kind.genders()).unwrap_or(Gender::Unisex);
-        let column = Gender::ALL.iter().position(|&g| g == gender).unwrap_or(0);
-        let colour = pick(rng, &COLOURS.each_ref().map(|c| (c, c.weights[column])))
-            .unwrap_or(&COLOURS[0]);
+        let colour =
+            pick(rng, &COLOURS.each_ref().map(|c| (c, c.weight(gender)))).unwrap_or(&COLOURS[0]);
         let rgb = jitter(rng, colour.rgb);
         let trim = pick_far(rng, &TRIMS, rgb, 90.0);
         let pattern = match kind.family() {
@@ -127,7 +126,12 @@ impl ProductSpec {
             .unwrap_or(Pattern::Solid),
             Family::Shoe | Family::Bag | Family::Cap | Family::Watch => Pattern::Solid,
         };
-        let style = gender.styles().choose(rng).copied().unwrap_or("Classic");
+        let style = kind
+            .family()
+            .styles()
+            .choose(rng)
+            .copied()
+            .unwrap_or("Classic");
         let views = draw_views(rng, kind.family());
         let scene = draw_scene(rng, kind.family(), rgb);
         ProductSpec {
@@ -223,7 +227,7 @@ fn pick_far(rng: &mut impl Rng, options: &[[u8; 3]], avoid: [u8; 3], min: f32) -
 fn jitter(rng: &mut impl Rng, rgb: [u8; 3]) -> [u8; 3] {
     let shade = rng.random_range(0.9f32..1.1);
     rgb.map(|c| {
-        let noisy = f32::from(c) * shade + rng.random_range(-8.0f32..8.0);
+        let noisy = f32::from(c) * shade + rng.random_range(-5.0f32..5.0);
         noisy.round().clamp(0.0, 255.0) as u8
     })
 }
@@ -284,10 +288,7 @@ fn draw_scene(rng: &mut impl Rng, family: Family, rgb: [u8; 3]) -> Scene {
     Scene {
         background,
         scale: rng.random_range(0.72..0.92),
-        offset: (
-            rng.random_range(-0.05..0.05),
-            rng.random_range(-0.05..0.05),
-        ),
+        offset: (rng.random_range(-0.05..0.05), rng.random_range(-0.05..0.05)),
         tilt: rng.random_range(-max_tilt..max_tilt),
         skin: SKINS.choose(rng).copied().unwrap_or(SKINS[0]),
         mannequin: pick_far(rng, &MANNEQUIN_CLOTHES, rgb, 80.0),
@@ -312,10 +313,17 @@ mod tests {
                 .iter()
                 .map(|v| extras.iter().position(|e| e == v).unwrap())
                 .collect();
-            assert!(positions.windows(2).all(|w| w[0] < w[1]), "{:?}", spec.views);
+            assert!(
+                positions.windows(2).all(|w| w[0] < w[1]),
+                "{:?}",
+                spec.views
+            );
             counts[spec.views.len()] += 1;
         }
-        assert!(counts[1] > 0 && counts[5] > 0 && counts[0] == 0, "{counts:?}");
+        assert!(
+            counts[1] > 0 && counts[5] > 0 && counts[0] == 0,
+            "{counts:?}"
+        );
     }
 
     #[test]
@@ -335,7 +343,11 @@ mod tests {
         for colour in COLOURS {
             let background = draw_background(&mut rng, colour.rgb);
             let (Background::Solid(base) | Background::Gradient { from: base, .. }) = background;
-            assert!(distance(base, colour.rgb) >= 50.0, "{} on {base:?}", colour.name);
+            assert!(
+                distance(base, colour.rgb) >= 50.0,
+                "{} on {base:?}",
+                colour.name
+            );
         }
     }
 }

@@ -48,15 +48,6 @@ impl Gender {
             Gender::Unisex => 1.0,
         }
     }
-
-    /// Words a product name starts its style with, so names read like a real shop's.
-    pub fn styles(self) -> &'static [&'static str] {
-        match self {
-            Gender::Men => &["Classic", "Regular", "Slim", "Relaxed", "Heritage"],
-            Gender::Women => &["Slim", "Fitted", "Classic", "Flowing", "Essential"],
-            Gender::Unisex => &["Classic", "Essential", "Everyday", "Relaxed", "Urban"],
-        }
-    }
 }
 
 /// The drawing family of a kind: which shapes, views and model pose it uses.
@@ -76,6 +67,21 @@ pub enum Family {
     Cap,
     /// A wristwatch.
     Watch,
+}
+
+impl Family {
+    /// Style words of product names ("Slim Shirt", "City Handbag").
+    pub fn styles(self) -> &'static [&'static str] {
+        match self {
+            Family::Top => &["Slim", "Regular", "Relaxed", "Classic", "Oversized"],
+            Family::Bottom => &["Slim", "Straight", "Relaxed", "Tailored", "Wide"],
+            Family::Dress => &["Flowing", "Fitted", "Midi", "Classic", "Summer"],
+            Family::Shoe => &["Classic", "Everyday", "Urban", "Comfort", "Retro"],
+            Family::Bag => &["Classic", "Everyday", "City", "Compact", "Travel"],
+            Family::Cap => &["Classic", "Sport", "Everyday", "Urban"],
+            Family::Watch => &["Classic", "Minimal", "Sport", "Heritage"],
+        }
+    }
 }
 
 /// One kind of item, i.e. one leaf of the taxonomy.
@@ -242,6 +248,17 @@ pub struct Colour {
     pub confused_with: &'static [&'static str],
 }
 
+impl Colour {
+    /// Relative frequency of the colour in products for `gender`.
+    pub fn weight(&self, gender: Gender) -> u32 {
+        match gender {
+            Gender::Men => self.weights[0],
+            Gender::Women => self.weights[1],
+            Gender::Unisex => self.weights[2],
+        }
+    }
+}
+
 /// The palette: twelve colours far enough apart in RGB to be learnable at 64 px.
 pub const COLOURS: [Colour; 12] = [
     Colour {
@@ -360,7 +377,11 @@ mod tests {
         for kind in Kind::ALL {
             let (ty, category, subcategory) = kind.labels();
             assert_eq!(*parent_of_category.entry(category).or_insert(ty), ty);
-            assert!(parent_of_subcategory.insert(subcategory, category).is_none());
+            assert!(
+                parent_of_subcategory
+                    .insert(subcategory, category)
+                    .is_none()
+            );
             assert!(!kind.genders().is_empty());
         }
     }
