@@ -1,37 +1,55 @@
 //! Foundation benchmarks: catalogue import, label-store writes and reads.
 //!
 //! Run with `cargo bench --bench foundation` (add `-- CASE` to run one case). Each case runs in
-//! a child process of its own so its peak memory (VmHWM) is its own.
+//! a child process of its own so its peak memory (VmHWM) is its own. Under `cargo test` (no
+//! `--bench` argument) every case runs once at 1/100 scale, as a smoke test of this file.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use vitrine::catalog::import::{import, ImportOptions};
 use vitrine::catalog::Task;
-use vitrine::labels::{location, open_workspace, Attribution, Change, EditSource, LabelStore};
+use vitrine::catalog::import::{ImportOptions, import};
+use vitrine::labels::{Attribution, Change, EditSource, LabelStore, location, open_workspace};
 
 const CASES: [&str; 4] = ["kaggle", "manifest-1m", "store-writes", "store-read-1m"];
 
+/// Products in the large cases: 1,000,000 under `cargo bench`, 10,000 under `cargo test`.
+fn large() -> usize {
+    match std::env::var("VITRINE_BENCH_SCALE").as_deref() {
+        Ok("full") => 1_000_000,
+        _ => 10_000,
+    }
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let scale = if std::env::args().any(|a| a == "--bench") {
+        "full"
+    } else {
+        "smoke"
+    };
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     if let Some(case) = args.first().filter(|a| CASES.contains(&a.as_str())) {
         if std::env::var_os("VITRINE_BENCH_CHILD").is_some() {
             run_case(case);
             return;
         }
-        spawn(case);
+        spawn(case, scale);
         return;
     }
-    println!("{:<16} {:>44} {:>12}", "case", "result", "peak memory");
+    println!("{:<16} {:>64} {:>12}", "case", "result", "peak memory");
     for case in CASES {
-        spawn(case);
+        spawn(case, scale);
     }
 }
 
-fn spawn(case: &str) {
+fn spawn(case: &str, scale: &str) {
     let exe = std::env::current_exe().expect("bench executable");
     let status = std::process::Command::new(exe)
         .arg(case)
         .env("VITRINE_BENCH_CHILD", "1")
+        .env("VITRINE_BENCH_SCALE", scale)
         .status()
         .expect("spawn bench case");
     assert!(status.success(), "case {case} failed");
@@ -55,7 +73,7 @@ fn median(mut times: Vec<Duration>) -> Duration {
 }
 
 fn report(case: &str, result: String) {
-    println!("{case:<16} {result:>44} {:>12}", peak_memory());
+    println!("{case:<16} {result:>64} {:>12}", peak_memory());
 }
 
 fn shared_data() -> PathBuf {
@@ -75,7 +93,8 @@ fn run_case(case: &str) {
 /// Real styles.csv (44,446 rows) + index of the 8,000 images.
 fn kaggle() {
     let folder = shared_data().join("myntra-fpi");
-    let times: Vec<Duration> = (0..10)
+    let runs = if large() == 1_000_000 { 10 } else { 1 };
+    let times: Vec<Duration> = (0..runs)
         .map(|_| {
             let start = Instant::now();
             let imported = import(&folder, &ImportOptions::default()).expect("import");
@@ -83,7 +102,13 @@ fn kaggle() {
             start.elapsed()
         })
         .collect();
-    report("kaggle", format!("median of 10: {:.1} ms", median(times).as_secs_f64() * 1e3));
+    report(
+        "kaggle",
+        format!(
+            "median of {runs}: {:.1} ms",
+            median(times).as_secs_f64() * 1e3
+        ),
+    );
 }
 
 /// Writes a manifest of `n` products (1-3 images each, over 1,000 files in 10 folders).
@@ -96,13 +121,33 @@ fn write_manifest(dir: &Path, n: usize) -> PathBuf {
             std::fs::write(path.join(format!("{file}.jpg")), b"x").expect("file");
         }
     }
-    let colours = ["Black", "White", "Blue", "Red", "Green", "Grey", "Navy Blue", "Pink"];
-    let subcategories = [("Topwear", "Tshirts"), ("Topwear", "Shirts"), ("Bottomwear", "Jeans"), ("Shoes", "Sneakers")];
+    let colours = [
+        "Black",
+        "White",
+        "Blue",
+        "Red",
+        "Green",
+        "Grey",
+        "Navy Blue",
+        "Pink",
+    ];
+    let subcategories = [
+        ("Topwear", "Tshirts"),
+        ("Topwear", "Shirts"),
+        ("Bottomwear", "Jeans"),
+        ("Shoes", "Sneakers"),
+    ];
     let manifest = dir.join("manifest.csv");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&manifest).expect("manifest"));
-    writeln!(out, "product_id,name,images,gender,colour,type,category,subcategory,season").expect("write");
+    writeln!(
+        out,
+        "product_id,name,images,gender,colour,type,category,subcategory,season"
+    )
+    .expect("write");
     for i in 0..n {
-        let images: Vec<String> = (0..1 + i % 3).map(|k| format!("img/{}/{}.jpg", (i + k) % 10, (i * 7 + k) % 100)).collect();
+        let images: Vec<String> = (0..1 + i % 3)
+            .map(|k| format!("img/{}/{}.jpg", (i + k) % 10, (i * 7 + k) % 100))
+            .collect();
         let (category, sub) = subcategories[i % subcategories.len()];
         writeln!(
             out,
@@ -120,26 +165,30 @@ fn write_manifest(dir: &Path, n: usize) -> PathBuf {
 /// A generated 1,000,000-product manifest.
 fn manifest_1m() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let manifest = write_manifest(dir.path(), 1_000_000);
+    let n = large();
+    let manifest = write_manifest(dir.path(), n);
     let start = Instant::now();
     let imported = import(&manifest, &ImportOptions::default()).expect("import");
     let elapsed = start.elapsed();
-    assert_eq!(imported.report.products, 1_000_000);
+    assert_eq!(imported.report.products, n);
     assert_eq!(imported.report.warnings_total, 0);
-    report("manifest-1m", format!("import: {:.2} s", elapsed.as_secs_f64()));
+    report(
+        "manifest-1m",
+        format!("{n} products: {:.2} s", elapsed.as_secs_f64()),
+    );
 }
 
 /// Durable single edits per second, and edits per second inside one batch.
 fn store_writes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let manifest = write_manifest(dir.path(), 20_000);
+    let manifest = write_manifest(dir.path(), 20_000.min(large()));
     let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).expect("open");
     let by = Attribution {
         author: "bench".into(),
         source: EditSource::Human,
         reason: None,
     };
-    let n = 1000;
+    let n = large() / 1000;
     let start = Instant::now();
     for i in 0..n {
         let change = Change {
@@ -150,26 +199,34 @@ fn store_writes() {
         ws.store.set(&mut ws.catalog, change, &by).expect("set");
     }
     let single = n as f64 / start.elapsed().as_secs_f64();
-    let changes: Vec<Change> = (0..10_000)
+    let changes: Vec<Change> = (0..large().min(10_000) / 2)
         .map(|i| Change {
-            product: format!("P{:07}", 10_000 + i),
+            product: format!("P{:07}", large().min(10_000) / 2 + i),
             task: Task::Gender,
             value: Some("Unisex".into()),
         })
         .collect();
     let start = Instant::now();
-    ws.store.set_many(&mut ws.catalog, &changes, &by).expect("batch");
+    ws.store
+        .set_many(&mut ws.catalog, &changes, &by)
+        .expect("batch");
     let batched = changes.len() as f64 / start.elapsed().as_secs_f64();
-    report("store-writes", format!("{single:.0} durable edits/s; {batched:.0}/s batched"));
+    report(
+        "store-writes",
+        format!("{single:.0} durable edits/s; {batched:.0}/s batched"),
+    );
 }
 
-/// Current labels of 1,000,000 products with 100,000 edited: open (import + apply) and scan.
+/// Current labels of 1,000,000 products with 100,000 edited: import, store open (applies the
+/// edits), and a scan of all five labels of every product.
 fn store_read_1m() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let manifest = write_manifest(dir.path(), 1_000_000);
+    let n = large();
+    let edited = n / 10;
+    let manifest = write_manifest(dir.path(), n);
     {
         let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).expect("open");
-        let changes: Vec<Change> = (0..100_000)
+        let changes: Vec<Change> = (0..edited)
             .map(|i| Change {
                 product: format!("P{:07}", i * 10),
                 task: Task::Colour,
@@ -181,7 +238,9 @@ fn store_read_1m() {
             source: EditSource::Bulk,
             reason: None,
         };
-        ws.store.set_many(&mut ws.catalog, &changes, &by).expect("batch");
+        ws.store
+            .set_many(&mut ws.catalog, &changes, &by)
+            .expect("batch");
     }
     let start = Instant::now();
     let mut imported = import(&manifest, &ImportOptions::default()).expect("import");
@@ -189,9 +248,12 @@ fn store_read_1m() {
     let store_path = location::locate(&imported.report.source, None);
     let canonical = std::fs::canonicalize(&manifest).expect("canonical");
     let start = Instant::now();
-    let (_store, opened) =
-        LabelStore::open(&store_path, &canonical.to_string_lossy(), &mut imported.catalog)
-            .expect("open store");
+    let (_store, opened) = LabelStore::open(
+        &store_path,
+        &canonical.to_string_lossy(),
+        &mut imported.catalog,
+    )
+    .expect("open store");
     let open_time = start.elapsed();
     let catalog = imported.catalog;
     let start = Instant::now();
@@ -204,12 +266,12 @@ fn store_read_1m() {
         }
     }
     let scan = start.elapsed();
-    assert_eq!(purple, 100_000);
-    assert_eq!(opened.overrides, 100_000);
+    assert_eq!(purple, edited);
+    assert_eq!(opened.overrides, edited);
     report(
         "store-read-1m",
         format!(
-            "import {:.1} s; store open {:.0} ms; scan 5M labels {:.0} ms",
+            "{n} products, {edited} edited: import {:.1} s; store open {:.0} ms; scan {:.0} ms",
             import_time.as_secs_f64(),
             open_time.as_secs_f64() * 1e3,
             scan.as_secs_f64() * 1e3

@@ -4,7 +4,7 @@
 mod common;
 
 use std::path::Path;
-use vitrine::catalog::import::{check_images, import, ColumnMap, ImportOptions, Warning};
+use vitrine::catalog::import::{ColumnMap, ImportOptions, Warning, check_images, import};
 
 fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -21,7 +21,11 @@ fn cli(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
     let code = out.status.code().unwrap_or(-1);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_ne!(code, 101, "panicked: {stderr}");
-    (code, String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+    (
+        code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
 }
 
 fn warned(warnings: &[Warning], file: &Path, line: u64, text: &str) -> bool {
@@ -35,22 +39,36 @@ fn missing_and_empty_files_are_errors_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.csv");
     let err = import(&missing, &ImportOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("nope.csv") && err.to_string().contains("no such"), "{err}");
+    assert!(
+        err.to_string().contains("nope.csv") && err.to_string().contains("no such"),
+        "{err}"
+    );
     let (code, _, stderr) = cli(&["import".as_ref(), missing.as_os_str()]);
     assert_eq!(code, 1);
     assert!(stderr.contains("nope.csv"), "{stderr}");
 
     let empty = write(dir.path(), "empty.csv", "");
     let err = import(&empty, &ImportOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("empty.csv: the file is empty"), "{err}");
+    assert!(
+        err.to_string().contains("empty.csv: the file is empty"),
+        "{err}"
+    );
     let empty_jsonl = write(dir.path(), "empty.jsonl", "");
     assert!(import(&empty_jsonl, &ImportOptions::default()).is_err());
 
     let nothing_here = tempfile::tempdir().unwrap();
     let err = import(nothing_here.path(), &ImportOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("no catalogue in this folder"), "{err}");
+    assert!(
+        err.to_string().contains("no catalogue in this folder"),
+        "{err}"
+    );
     let odd = write(dir.path(), "catalogue.xlsx", "x");
-    assert!(import(&odd, &ImportOptions::default()).unwrap_err().to_string().contains("unknown file type"));
+    assert!(
+        import(&odd, &ImportOptions::default())
+            .unwrap_err()
+            .to_string()
+            .contains("unknown file type")
+    );
 }
 
 #[test]
@@ -80,22 +98,47 @@ fn malformed_rows_duplicates_and_unknown_columns_are_warned_with_lines() {
     assert_eq!(r.products, 3);
     assert!(warned(&r.warnings, &manifest, 3, "5 fields for 4 columns"));
     assert!(warned(&r.warnings, &manifest, 4, "1 fields for 4 columns"));
-    assert!(warned(&r.warnings, &manifest, 5, "duplicate product id 'p1' (first seen at line 2)"));
+    assert!(warned(
+        &r.warnings,
+        &manifest,
+        5,
+        "duplicate product id 'p1' (first seen at line 2)"
+    ));
     assert!(warned(&r.warnings, &manifest, 6, "empty product id"));
-    assert!(r.notes.iter().any(|n| n.contains("columns kept as attributes: season")));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("columns kept as attributes: season"))
+    );
 
     let options = ImportOptions {
         columns: ColumnMap::parse(&["type=masterCategory"]).unwrap(),
         image_root: None,
     };
     let err = import(&manifest, &options).unwrap_err().to_string();
-    assert!(err.contains("manifest.csv") && err.contains("no column 'masterCategory'"), "{err}");
-    let (code, _, stderr) = cli(&["import".as_ref(), manifest.as_os_str(), "--map".as_ref(), "size=Size".as_ref()]);
+    assert!(
+        err.contains("manifest.csv") && err.contains("no column 'masterCategory'"),
+        "{err}"
+    );
+    let (code, _, stderr) = cli(&[
+        "import".as_ref(),
+        manifest.as_os_str(),
+        "--map".as_ref(),
+        "size=Size".as_ref(),
+    ]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("bad column mapping 'size=Size'"), "{stderr}");
+    assert!(
+        stderr.contains("bad column mapping 'size=Size'"),
+        "{stderr}"
+    );
     let no_id = write(dir.path(), "noid.csv", "sku_code,colour\nx,Red\n");
-    let err = import(&no_id, &ImportOptions::default()).unwrap_err().to_string();
-    assert!(err.contains("no column") && err.contains("product_id"), "{err}");
+    let err = import(&no_id, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no column") && err.contains("product_id"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -107,8 +150,16 @@ fn non_utf8_text_is_repaired_with_a_warning() {
     let manifest = write(dir.path(), "manifest.csv", &bytes);
     let imported = import(&manifest, &ImportOptions::default()).unwrap();
     assert_eq!(imported.report.products, 2);
-    assert!(warned(&imported.report.warnings, &manifest, 2, "not valid UTF-8"));
-    assert_eq!(&*imported.catalog.product("p1").unwrap().name, "Caf\u{fffd}");
+    assert!(warned(
+        &imported.report.warnings,
+        &manifest,
+        2,
+        "not valid UTF-8"
+    ));
+    assert_eq!(
+        &*imported.catalog.product("p1").unwrap().name,
+        "Caf\u{fffd}"
+    );
 
     let mut jsonl = b"{\"product_id\": \"p1\", \"name\": \"Caf".to_vec();
     jsonl.extend([0xe9]);
@@ -119,7 +170,12 @@ fn non_utf8_text_is_repaired_with_a_warning() {
     assert!(warned(&r.warnings, &manifest, 1, "not valid UTF-8"));
     assert!(warned(&r.warnings, &manifest, 2, "malformed JSON"));
     assert!(warned(&r.warnings, &manifest, 3, "not a JSON object"));
-    assert!(warned(&r.warnings, &manifest, 4, "escapes the catalogue folder"));
+    assert!(warned(
+        &r.warnings,
+        &manifest,
+        4,
+        "escapes the catalogue folder"
+    ));
 }
 
 #[test]
@@ -139,9 +195,25 @@ fn escaping_and_missing_image_paths_are_skipped_with_warnings() {
     let imported = import(&manifest, &ImportOptions::default()).unwrap();
     let r = &imported.report;
     assert_eq!(imported.catalog.product("p1").unwrap().images.len(), 1);
-    assert!(warned(&r.warnings, &manifest, 2, "'../secret.jpg' escapes the catalogue folder"));
-    assert!(r.warnings.iter().filter(|w| w.message.contains("escapes")).count() == 2);
-    assert!(warned(&r.warnings, &manifest, 2, "image 'images/gone.jpg' not found"));
+    assert!(warned(
+        &r.warnings,
+        &manifest,
+        2,
+        "'../secret.jpg' escapes the catalogue folder"
+    ));
+    assert!(
+        r.warnings
+            .iter()
+            .filter(|w| w.message.contains("escapes"))
+            .count()
+            == 2
+    );
+    assert!(warned(
+        &r.warnings,
+        &manifest,
+        2,
+        "image 'images/gone.jpg' not found"
+    ));
 }
 
 #[test]
@@ -149,11 +221,18 @@ fn corrupt_and_truncated_images_are_found_by_the_image_check() {
     let dir = tempfile::tempdir().unwrap();
     let mut good = Vec::new();
     image::RgbImage::from_pixel(64, 64, image::Rgb([200, 30, 30]))
-        .write_to(&mut std::io::Cursor::new(&mut good), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut good),
+            image::ImageFormat::Jpeg,
+        )
         .unwrap();
     write(dir.path(), "good.jpg", &good);
     write(dir.path(), "truncated.jpg", &good[..good.len() / 3]);
-    write(dir.path(), "garbage.jpg", b"GIF89a? no, just text pretending");
+    write(
+        dir.path(),
+        "garbage.jpg",
+        b"GIF89a? no, just text pretending",
+    );
     let manifest = write(
         dir.path(),
         "manifest.csv",
@@ -161,11 +240,19 @@ fn corrupt_and_truncated_images_are_found_by_the_image_check() {
     );
     let imported = import(&manifest, &ImportOptions::default()).unwrap();
     let bad = check_images(&imported.catalog, 2);
-    let files: Vec<_> = bad.iter().map(|w| w.file.file_name().unwrap().to_str().unwrap()).collect();
+    let files: Vec<_> = bad
+        .iter()
+        .map(|w| w.file.file_name().unwrap().to_str().unwrap())
+        .collect();
     assert_eq!(files, ["truncated.jpg", "garbage.jpg"], "{bad:#?}");
     assert!(bad[0].message.contains("product 'p2'"));
 
-    let (code, stdout, _) = cli(&["import".as_ref(), manifest.as_os_str(), "--check-images".as_ref(), "--json".as_ref()]);
+    let (code, stdout, _) = cli(&[
+        "import".as_ref(),
+        manifest.as_os_str(),
+        "--check-images".as_ref(),
+        "--json".as_ref(),
+    ]);
     assert_eq!(code, 0);
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["warnings"].as_array().unwrap().len(), 2);
@@ -190,10 +277,25 @@ fn kaggle_quirks_in_a_small_styles_file() {
     assert_eq!(&*c.product("2").unwrap().name, "Tops, Tees, and more");
     assert!(warned(&r.warnings, &styles, 3, "12 fields for 10 columns"));
     assert!(warned(&r.warnings, &styles, 4, "4 fields for 10 columns"));
-    assert_eq!(c.product("1").unwrap().label(vitrine::catalog::Task::Colour), None);
+    assert_eq!(
+        c.product("1")
+            .unwrap()
+            .label(vitrine::catalog::Task::Colour),
+        None
+    );
     let header_only = tempfile::tempdir().unwrap();
-    write(header_only.path(), "styles.csv", "id,gender,masterCategory,subCategory,articleType\n");
-    assert_eq!(import(header_only.path(), &ImportOptions::default()).unwrap().report.products, 0);
+    write(
+        header_only.path(),
+        "styles.csv",
+        "id,gender,masterCategory,subCategory,articleType\n",
+    );
+    assert_eq!(
+        import(header_only.path(), &ImportOptions::default())
+            .unwrap()
+            .report
+            .products,
+        0
+    );
 }
 
 #[test]
@@ -214,14 +316,41 @@ fn bad_edits_change_nothing_and_name_the_line() {
     ]);
     assert_eq!(code, 1);
     assert!(stderr.contains("edits.csv:3: no product 'p9'"), "{stderr}");
-    let edits = write(dir.path(), "edits2.csv", "product_id,task,value\np0,size,XL\n");
-    let (code, _, stderr) = cli(&["labels".as_ref(), "apply".as_ref(), "--edits".as_ref(), edits.as_os_str(), manifest.as_os_str()]);
+    let edits = write(
+        dir.path(),
+        "edits2.csv",
+        "product_id,task,value\np0,size,XL\n",
+    );
+    let (code, _, stderr) = cli(&[
+        "labels".as_ref(),
+        "apply".as_ref(),
+        "--edits".as_ref(),
+        edits.as_os_str(),
+        manifest.as_os_str(),
+    ]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("edits2.csv:2") && stderr.contains("unknown task 'size'"), "{stderr}");
-    let (code, _, stderr) = cli(&["labels".as_ref(), "set".as_ref(), manifest.as_os_str(), "p0".as_ref(), "colour".as_ref(), "Blu".as_ref()]);
+    assert!(
+        stderr.contains("edits2.csv:2") && stderr.contains("unknown task 'size'"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = cli(&[
+        "labels".as_ref(),
+        "set".as_ref(),
+        manifest.as_os_str(),
+        "p0".as_ref(),
+        "colour".as_ref(),
+        "Blu".as_ref(),
+    ]);
     assert_eq!(code, 1);
     assert!(stderr.contains("did you mean Blue?"), "{stderr}");
-    let (code, _, stderr) = cli(&["labels".as_ref(), "set".as_ref(), manifest.as_os_str(), "nope".as_ref(), "colour".as_ref(), "Blue".as_ref()]);
+    let (code, _, stderr) = cli(&[
+        "labels".as_ref(),
+        "set".as_ref(),
+        manifest.as_os_str(),
+        "nope".as_ref(),
+        "colour".as_ref(),
+        "Blue".as_ref(),
+    ]);
     assert_eq!(code, 1);
     assert!(stderr.contains("no product 'nope'"), "{stderr}");
     let (code, stdout, _) = cli(&["labels".as_ref(), "log".as_ref(), manifest.as_os_str()]);

@@ -47,7 +47,10 @@ fn import_json_has_the_documented_fields() {
     assert!(warning["file"].as_str().unwrap().ends_with("styles.csv"));
     assert!(warning["line"].as_u64().is_some());
     let human = ok(&["import".as_ref(), styles.as_os_str()]);
-    assert!(human.contains("products without images") || human.contains("without images"), "{human}");
+    assert!(
+        human.contains("products without images") || human.contains("without images"),
+        "{human}"
+    );
 }
 
 fn labels(catalogue: &Path, args: &[&str]) -> String {
@@ -75,7 +78,14 @@ fn demo_generates_imports_and_takes_label_edits() {
     assert!(report["multi_image_products"].as_u64().unwrap() > 0);
 
     let first = std::fs::read_to_string(demo.join("manifest.csv")).unwrap();
-    let product = first.lines().nth(1).unwrap().split(',').next().unwrap().to_string();
+    let product = first
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
     let history = || -> serde_json::Value {
         serde_json::from_str(&labels(&demo, &["history", &product, "--json"])).unwrap()
     };
@@ -83,7 +93,17 @@ fn demo_generates_imports_and_takes_label_edits() {
     let target = if before == "Red" { "Blue" } else { "Red" };
     let set: serde_json::Value = serde_json::from_str(&labels(
         &demo,
-        &["set", &product, "colour", target, "--author", "ann", "--reason", "photo is red", "--json"],
+        &[
+            "set",
+            &product,
+            "colour",
+            target,
+            "--author",
+            "ann",
+            "--reason",
+            "photo is red",
+            "--json",
+        ],
     ))
     .unwrap();
     assert_eq!(set[0]["old"], before);
@@ -105,7 +125,11 @@ fn demo_generates_imports_and_takes_label_edits() {
     assert_eq!(reimported["products"], 40);
     assert_eq!(reimported["warnings"].as_array().unwrap().len(), 0);
     let exported = std::fs::read_to_string(&out).unwrap();
-    assert!(exported.lines().any(|l| l.starts_with(&format!("{product},")) && l.contains(target)));
+    assert!(
+        exported
+            .lines()
+            .any(|l| l.starts_with(&format!("{product},")) && l.contains(target))
+    );
 }
 
 #[test]
@@ -119,7 +143,11 @@ fn read_only_catalogue_gets_its_store_in_the_data_directory() {
         .args(["MH01-Gray", "colour", "Black", "--author", "ci"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stores: Vec<String> = std::fs::read_dir(data.path().join("stores"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -5,11 +5,16 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use vitrine::catalog::import::ImportOptions;
 use vitrine::catalog::Task;
-use vitrine::labels::{open_workspace, Edit};
+use vitrine::catalog::import::ImportOptions;
+use vitrine::labels::{Edit, open_workspace};
 
-fn edits_file(dir: &std::path::Path, name: &str, products: std::ops::Range<usize>, value: &str) -> std::path::PathBuf {
+fn edits_file(
+    dir: &std::path::Path,
+    name: &str,
+    products: std::ops::Range<usize>,
+    value: &str,
+) -> std::path::PathBuf {
     let mut text = String::from("product_id,task,value,reason\n");
     for i in products {
         text.push_str(&format!("p{i},colour,{value},burst {i}\n"));
@@ -29,7 +34,15 @@ fn acknowledged_edits_survive_kill_9_mid_burst() {
     let manifest = common::small_catalogue(dir.path(), 5000);
     let edits = edits_file(dir.path(), "edits.csv", 0..5000, "Yellow");
     let mut child = common::vitrine()
-        .args(["labels", "apply", "--json", "--new-class", "--author", "burst", "--edits"])
+        .args([
+            "labels",
+            "apply",
+            "--json",
+            "--new-class",
+            "--author",
+            "burst",
+            "--edits",
+        ])
         .arg(&edits)
         .arg(&manifest)
         .stdout(Stdio::piped())
@@ -61,7 +74,9 @@ fn acknowledged_edits_survive_kill_9_mid_burst() {
     }
     // The store is healthy and takes new edits.
     let conn = rusqlite::Connection::open(ws.store.path()).unwrap();
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
     let undone: Vec<Edit> = ws.store.undo(&mut ws.catalog, "burst").unwrap();
     assert_eq!(undone.len(), 1);
@@ -93,7 +108,8 @@ fn two_processes_writing_one_store_lose_nothing() {
     let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
     let journal = ws.store.journal(0).unwrap();
     // Products already labelled with the target colour are unchanged, not journalled.
-    let expected = (0..300).filter(|i| i % 4 != 1).count() + (300..600).filter(|i| i % 4 != 2).count();
+    let expected =
+        (0..300).filter(|i| i % 4 != 1).count() + (300..600).filter(|i| i % 4 != 2).count();
     assert_eq!(journal.len(), expected);
     for i in 0..600 {
         let p = ws.catalog.product(&format!("p{i}")).unwrap();

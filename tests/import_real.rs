@@ -2,8 +2,8 @@
 
 mod common;
 
-use vitrine::catalog::import::{import, ColumnMap, Format, ImportOptions};
 use vitrine::catalog::Task;
+use vitrine::catalog::import::{ColumnMap, Format, ImportOptions, import};
 
 #[test]
 fn kaggle_styles_csv_reads_every_row_and_indexes_images() {
@@ -12,7 +12,10 @@ fn kaggle_styles_csv_reads_every_row_and_indexes_images() {
     let r = &imported.report;
     assert_eq!(r.format, Format::Kaggle);
     assert_eq!(r.rows, 44_446);
-    assert_eq!(r.products, 44_446, "every row is a product, with or without image");
+    assert_eq!(
+        r.products, 44_446,
+        "every row is a product, with or without image"
+    );
     assert_eq!(r.products_with_images, 8_000);
     assert_eq!(r.products_without_images, 36_446);
     assert_eq!(r.images, 8_000);
@@ -25,12 +28,27 @@ fn kaggle_styles_csv_reads_every_row_and_indexes_images() {
         .collect();
     assert_eq!(joined.len(), 22);
     assert!(joined.iter().all(|w| w.line.is_some()));
-    assert!(r.notes.iter().any(|n| n.contains("36446 rows have no image")), "{:?}", r.notes);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("36446 rows have no image")),
+        "{:?}",
+        r.notes
+    );
     // Literal NA is not a class.
-    assert!(imported.catalog.vocabulary(Task::Colour).get("NA").is_none());
+    assert!(
+        imported
+            .catalog
+            .vocabulary(Task::Colour)
+            .get("NA")
+            .is_none()
+    );
     assert_eq!(r.tasks[&Task::Type].classes, 7);
     assert_eq!(r.tasks[&Task::Gender].classes, 5);
-    assert!(!r.taxonomy_issues.is_empty(), "a few articleTypes sit under two parents");
+    assert!(
+        !r.taxonomy_issues.is_empty(),
+        "a few articleTypes sit under two parents"
+    );
     // A repaired row keeps its labels and its whole name.
     let c = &imported.catalog;
     let repaired_line = joined[0].line.unwrap();
@@ -39,8 +57,16 @@ fn kaggle_styles_csv_reads_every_row_and_indexes_images() {
         .iter()
         .find(|p| p.name.contains(','))
         .expect("a name with a comma");
-    assert!(c.label_name(product, Task::Subcategory).is_some(), "line {repaired_line}");
-    assert!(imported.catalog.attribute(&c.products()[0], "season").is_some());
+    assert!(
+        c.label_name(product, Task::Subcategory).is_some(),
+        "line {repaired_line}"
+    );
+    assert!(
+        imported
+            .catalog
+            .attribute(&c.products()[0], "season")
+            .is_some()
+    );
 }
 
 #[test]
@@ -68,17 +94,26 @@ fn luma_manifest_has_multi_view_products() {
 fn luma_manifest_with_explicit_mapping() {
     let manifest = common::shared_data().join("magento-luma/manifest_colourways.csv");
     let options = ImportOptions {
-        columns: ColumnMap::parse(&["product_id=group_id", "type=category", "category=subcategory"])
-            .unwrap(),
+        columns: ColumnMap::parse(&[
+            "product_id=group_id",
+            "type=category",
+            "category=subcategory",
+        ])
+        .unwrap(),
         image_root: None,
     };
     let imported = import(&manifest, &options).unwrap();
-    assert_eq!(imported.report.tasks[&Task::Type].classes, 2, "Tops and Bottoms");
+    assert_eq!(
+        imported.report.tasks[&Task::Type].classes,
+        2,
+        "Tops and Bottoms"
+    );
 }
 
 #[test]
 fn magento_export_groups_simple_skus_by_parent_and_colour() {
-    let csv = common::shared_data().join("magento-luma/catalog/ConfigurableSampleData__products.csv");
+    let csv =
+        common::shared_data().join("magento-luma/catalog/ConfigurableSampleData__products.csv");
     let imported = import(&csv, &ImportOptions::default()).unwrap();
     let r = &imported.report;
     assert_eq!(r.format, Format::Magento);
@@ -90,7 +125,10 @@ fn magento_export_groups_simple_skus_by_parent_and_colour() {
     let gray = c.product("MH01-Gray").unwrap();
     assert_eq!(c.label_name(gray, Task::Gender), Some("Men"));
     assert_eq!(c.label_name(gray, Task::Category), Some("Tops"));
-    assert_eq!(c.label_name(gray, Task::Subcategory), Some("Hoodies & Sweatshirts"));
+    assert_eq!(
+        c.label_name(gray, Task::Subcategory),
+        Some("Hoodies & Sweatshirts")
+    );
     assert_eq!(c.label_name(gray, Task::Colour), Some("Gray"));
     assert_eq!(gray.images.len(), 3);
     assert_eq!(c.attribute(gray, "sizes"), Some("XS|S|M|L|XL"));

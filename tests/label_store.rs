@@ -2,11 +2,9 @@
 
 mod common;
 
-use vitrine::catalog::import::{import, ImportOptions};
 use vitrine::catalog::Task;
-use vitrine::labels::{
-    export, open_workspace, Attribution, Change, EditSource, StoreError,
-};
+use vitrine::catalog::import::{ImportOptions, import};
+use vitrine::labels::{Attribution, Change, EditSource, StoreError, export, open_workspace};
 
 fn human(author: &str) -> Attribution {
     Attribution {
@@ -38,35 +36,60 @@ fn set_undo_redo_and_history() {
     assert_eq!(ws.store.path(), dir.path().join("manifest.labels.sqlite"));
     let edit = ws
         .store
-        .set(&mut ws.catalog, change("p0", Task::Colour, "Purple"), &human("ann"))
+        .set(
+            &mut ws.catalog,
+            change("p0", Task::Colour, "Purple"),
+            &human("ann"),
+        )
         .unwrap()
         .unwrap();
     assert_eq!(edit.old.as_deref(), Some("Red"));
     assert_eq!(colour(&ws, "p0").as_deref(), Some("Purple"));
     // Setting the same value again changes nothing.
-    let same = ws.store.set(&mut ws.catalog, change("p0", Task::Colour, "Purple"), &human("ann"));
+    let same = ws.store.set(
+        &mut ws.catalog,
+        change("p0", Task::Colour, "Purple"),
+        &human("ann"),
+    );
     assert_eq!(same.unwrap(), None);
     ws.store
-        .set(&mut ws.catalog, change("p0", Task::Colour, "Pink"), &human("ann"))
+        .set(
+            &mut ws.catalog,
+            change("p0", Task::Colour, "Pink"),
+            &human("ann"),
+        )
         .unwrap();
     let undone = ws.store.undo(&mut ws.catalog, "ann").unwrap();
     assert_eq!(undone.len(), 1);
     assert_eq!(colour(&ws, "p0").as_deref(), Some("Purple"));
     ws.store.undo(&mut ws.catalog, "ann").unwrap();
     assert_eq!(colour(&ws, "p0").as_deref(), Some("Red"));
-    assert!(ws.store.undo(&mut ws.catalog, "ann").unwrap().is_empty(), "nothing left");
+    assert!(
+        ws.store.undo(&mut ws.catalog, "ann").unwrap().is_empty(),
+        "nothing left"
+    );
     ws.store.redo(&mut ws.catalog, "ann").unwrap();
     assert_eq!(colour(&ws, "p0").as_deref(), Some("Purple"));
     // A new edit clears the redo history.
     ws.store
-        .set(&mut ws.catalog, change("p1", Task::Colour, "Red"), &human("ann"))
+        .set(
+            &mut ws.catalog,
+            change("p1", Task::Colour, "Red"),
+            &human("ann"),
+        )
         .unwrap();
     assert!(ws.store.redo(&mut ws.catalog, "ann").unwrap().is_empty());
     let history = ws.store.history("p0").unwrap();
     let sources: Vec<_> = history.iter().map(|e| e.source).collect();
     assert_eq!(
         sources,
-        [EditSource::Human, EditSource::Human, EditSource::Undo, EditSource::Undo, EditSource::Redo]
+        [
+            EditSource::Human,
+            EditSource::Human,
+            EditSource::Undo,
+            EditSource::Undo,
+            EditSource::Redo
+        ]
     );
     assert!(history.iter().all(|e| e.author == "ann"));
 
@@ -84,7 +107,9 @@ fn a_batch_is_undone_whole_and_clearing_is_an_edit() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = common::small_catalogue(dir.path(), 20);
     let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
-    let changes: Vec<Change> = (0..10).map(|i| change(&format!("p{i}"), Task::Colour, "White")).collect();
+    let changes: Vec<Change> = (0..10)
+        .map(|i| change(&format!("p{i}"), Task::Colour, "White"))
+        .collect();
     let bulk = Attribution {
         source: EditSource::Bulk,
         ..human("bo")
@@ -106,11 +131,23 @@ fn a_batch_is_undone_whole_and_clearing_is_an_edit() {
     let p15 = ws.catalog.product("p15").unwrap();
     assert_eq!(p15.label(Task::Gender), None);
     ws.store.undo(&mut ws.catalog, "bo").unwrap();
-    assert!(ws.catalog.product("p15").unwrap().label(Task::Gender).is_some());
+    assert!(
+        ws.catalog
+            .product("p15")
+            .unwrap()
+            .label(Task::Gender)
+            .is_some()
+    );
     let undone = ws.store.undo(&mut ws.catalog, "bo").unwrap();
     assert_eq!(undone.len(), 10, "the whole batch");
     assert_eq!(colour(&ws, "p4").as_deref(), Some("Red"));
-    assert_eq!(ws.catalog.vocabulary(Task::Colour).get("White").map(|w| ws.catalog.vocabulary(Task::Colour).count(w)), Some(0));
+    assert_eq!(
+        ws.catalog
+            .vocabulary(Task::Colour)
+            .get("White")
+            .map(|w| ws.catalog.vocabulary(Task::Colour).count(w)),
+        Some(0)
+    );
 }
 
 #[test]
@@ -122,7 +159,10 @@ fn unknown_products_are_refused_and_nothing_is_written() {
         .store
         .set_many(
             &mut ws.catalog,
-            &[change("p0", Task::Colour, "Blue"), change("nope", Task::Colour, "Blue")],
+            &[
+                change("p0", Task::Colour, "Blue"),
+                change("nope", Task::Colour, "Blue"),
+            ],
             &human("a"),
         )
         .unwrap_err();
@@ -138,12 +178,20 @@ fn two_writers_share_one_store_and_undo_detects_conflicts() {
     let mut a = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
     let mut b = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
     a.store
-        .set(&mut a.catalog, change("p0", Task::Colour, "Blue"), &human("ann"))
+        .set(
+            &mut a.catalog,
+            change("p0", Task::Colour, "Blue"),
+            &human("ann"),
+        )
         .unwrap();
     // b has not seen ann's edit yet, but its edit records the true old value.
     let edit = b
         .store
-        .set(&mut b.catalog, change("p0", Task::Colour, "Green"), &human("bob"))
+        .set(
+            &mut b.catalog,
+            change("p0", Task::Colour, "Green"),
+            &human("bob"),
+        )
         .unwrap()
         .unwrap();
     assert_eq!(edit.old.as_deref(), Some("Blue"));
@@ -154,8 +202,15 @@ fn two_writers_share_one_store_and_undo_detects_conflicts() {
     );
     let synced = a.store.sync(&mut a.catalog).unwrap();
     assert_eq!(synced.len(), 1);
-    assert_eq!(colour(&a, "p0").as_deref(), Some("Green"), "bob's newer label is kept");
-    assert!(a.store.undo(&mut a.catalog, "ann").unwrap().is_empty(), "conflicting edit left the history");
+    assert_eq!(
+        colour(&a, "p0").as_deref(),
+        Some("Green"),
+        "bob's newer label is kept"
+    );
+    assert!(
+        a.store.undo(&mut a.catalog, "ann").unwrap().is_empty(),
+        "conflicting edit left the history"
+    );
 }
 
 #[test]
@@ -165,7 +220,11 @@ fn a_changed_catalogue_opens_with_a_report_and_keeps_orphaned_edits() {
     {
         let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
         ws.store
-            .set(&mut ws.catalog, change("p4", Task::Colour, "Blue"), &human("a"))
+            .set(
+                &mut ws.catalog,
+                change("p4", Task::Colour, "Blue"),
+                &human("a"),
+            )
             .unwrap();
     }
     // p4 removed, p5 and p6 added.
@@ -200,7 +259,11 @@ fn export_reimports_to_identical_labels_and_images() {
     let store_path = out.path().join("store.sqlite");
     let mut ws = open_workspace(&source, &ImportOptions::default(), Some(&store_path)).unwrap();
     ws.store
-        .set(&mut ws.catalog, change("MH01-Gray", Task::Colour, "Black"), &human("a"))
+        .set(
+            &mut ws.catalog,
+            change("MH01-Gray", Task::Colour, "Black"),
+            &human("a"),
+        )
         .unwrap();
     ws.store
         .set(
@@ -216,9 +279,16 @@ fn export_reimports_to_identical_labels_and_images() {
     for name in ["corrected.csv", "corrected.jsonl"] {
         let file = out.path().join(name);
         let summary = export(&ws.catalog, &file).unwrap();
-        assert!(summary.sidecar.is_some(), "images are elsewhere: the sidecar names them");
+        assert!(
+            summary.sidecar.is_some(),
+            "images are elsewhere: the sidecar names them"
+        );
         let again = import(&file, &ImportOptions::default()).unwrap();
-        assert_eq!(again.report.warnings_total, 0, "{:#?}", again.report.warnings);
+        assert_eq!(
+            again.report.warnings_total, 0,
+            "{:#?}",
+            again.report.warnings
+        );
         assert_eq!(again.catalog.len(), ws.catalog.len());
         for (a, b) in ws.catalog.products().iter().zip(again.catalog.products()) {
             assert_eq!(a.id, b.id);
@@ -247,5 +317,9 @@ fn store_of_a_read_only_catalogue_goes_to_the_data_directory() {
     // ../shared is read-only: the store must not be written there.
     let source = common::shared_data().join("magento-luma/manifest_colourways.csv");
     let path = vitrine::labels::location::locate(&source, None);
-    assert!(!path.starts_with(common::shared_data()), "{}", path.display());
+    assert!(
+        !path.starts_with(common::shared_data()),
+        "{}",
+        path.display()
+    );
 }

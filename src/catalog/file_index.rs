@@ -6,27 +6,42 @@ use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
 /// Lists folders on first use and answers "does this file exist" from memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FileIndex {
-    folders: HashMap<PathBuf, Option<HashSet<OsString>>>,
+    root: PathBuf,
+    /// Relative folder (`""` for the root) -> names of the files in it (`None`: unreadable).
+    folders: HashMap<Box<str>, Option<HashSet<OsString>>>,
 }
 
 impl FileIndex {
-    /// Whether `path` names a file (or a link to one) in an existing folder.
-    pub fn exists(&mut self, path: &Path) -> bool {
-        let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
-            return false;
-        };
-        let names = self.folders.entry(folder.to_path_buf()).or_insert_with(|| {
-            std::fs::read_dir(folder).ok().map(|entries| {
-                entries
-                    .filter_map(Result::ok)
-                    .filter(|e| e.file_type().map(|t| !t.is_dir()).unwrap_or(false))
-                    .map(|e| e.file_name())
-                    .collect()
-            })
-        });
-        names.as_ref().is_some_and(|n| n.contains(name))
+    /// An index of the files under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        FileIndex {
+            root: root.into(),
+            folders: HashMap::new(),
+        }
+    }
+
+    /// Whether `relative` (a `/`-separated path under the root, as [`resolve_image_path`]
+    /// returns) names a file, or a link to one, in an existing folder.
+    pub fn exists(&mut self, relative: &str) -> bool {
+        let (folder, name) = relative.rsplit_once('/').unwrap_or(("", relative));
+        if !self.folders.contains_key(folder) {
+            let names = std::fs::read_dir(self.root.join(folder))
+                .ok()
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter(|e| e.file_type().map(|t| !t.is_dir()).unwrap_or(false))
+                        .map(|e| e.file_name())
+                        .collect()
+                });
+            self.folders.insert(folder.into(), names);
+        }
+        self.folders
+            .get(folder)
+            .and_then(Option::as_ref)
+            .is_some_and(|names| names.contains(std::ffi::OsStr::new(name)))
     }
 }
 
@@ -49,6 +64,15 @@ pub fn resolve_image_path(root: &Path, raw: &str) -> Result<String, ImagePathErr
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(ImagePathError::Empty);
+    }
+    // Fast path for the common, already clean relative path.
+    if !raw.starts_with('/')
+        && !raw.contains('\\')
+        && raw
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+    {
+        return Ok(raw.to_string());
     }
     let given = Path::new(raw);
     let relative = if given.is_absolute() {
@@ -87,6 +111,8 @@ mod tests {
     fn resolves_inside_and_refuses_escapes() {
         let root = Path::new("/cat");
         assert_eq!(resolve_image_path(root, "a/./b.jpg").unwrap(), "a/b.jpg");
+        assert_eq!(resolve_image_path(root, "a//b.jpg").unwrap(), "a/b.jpg");
+        assert_eq!(resolve_image_path(root, " a/b.jpg ").unwrap(), "a/b.jpg");
         assert_eq!(resolve_image_path(root, "a/../b.jpg").unwrap(), "b.jpg");
         assert_eq!(resolve_image_path(root, "/cat/x/y.jpg").unwrap(), "x/y.jpg");
         assert!(matches!(
@@ -104,9 +130,13 @@ mod tests {
     fn index_lists_a_folder_once() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.jpg"), b"x").unwrap();
-        let mut index = FileIndex::default();
-        assert!(index.exists(&dir.path().join("a.jpg")));
-        assert!(!index.exists(&dir.path().join("b.jpg")));
-        assert!(!index.exists(&dir.path().join("missing/a.jpg")));
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/c.jpg"), b"x").unwrap();
+        let mut index = FileIndex::new(dir.path());
+        assert!(index.exists("a.jpg"));
+        assert!(!index.exists("b.jpg"));
+        assert!(index.exists("sub/c.jpg"));
+        assert!(!index.exists("sub"), "a folder is not a file");
+        assert!(!index.exists("missing/a.jpg"));
     }
 }

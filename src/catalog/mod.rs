@@ -75,7 +75,9 @@ impl Catalog {
         }
         let mut labels = [None; 5];
         for task in Task::ALL {
-            if let Some(value) = draft.labels[task.index()].as_deref().and_then(normalise_label)
+            if let Some(value) = draft.labels[task.index()]
+                .as_deref()
+                .and_then(normalise_label)
             {
                 let vocabulary = &mut self.vocabularies[task.index()];
                 let id = vocabulary.intern(value);
@@ -186,7 +188,10 @@ impl Catalog {
 
     /// Number of products with at least one image.
     pub fn products_with_images(&self) -> usize {
-        self.products.iter().filter(|p| !p.images.is_empty()).count()
+        self.products
+            .iter()
+            .filter(|p| !p.images.is_empty())
+            .count()
     }
 
     /// Number of images over all products.
@@ -224,7 +229,10 @@ mod tests {
         let mut c = Catalog::new("/tmp");
         c.push(draft("1", "Red")).unwrap();
         c.push(draft("2", "NA")).unwrap();
-        assert_eq!(c.push(draft("1", "Blue")), Err(DuplicateProduct("1".into())));
+        assert_eq!(
+            c.push(draft("1", "Blue")),
+            Err(DuplicateProduct("1".into()))
+        );
         assert_eq!(c.len(), 2);
         let p = c.product("1").unwrap();
         assert_eq!(c.label_name(p, Task::Colour), Some("Red"));

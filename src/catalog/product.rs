@@ -1,7 +1,7 @@
 //! A product and its photos.
 
-use super::vocabulary::ClassId;
 use super::task::Task;
+use super::vocabulary::ClassId;
 
 /// One photo of a product.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! The type > category > subcategory tree, built from the labels, with its inconsistencies.
 
+use super::Catalog;
 use super::task::Task;
 use super::vocabulary::ClassId;
-use super::Catalog;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -43,8 +43,16 @@ impl Taxonomy {
                 p.label(Task::Subcategory),
             );
             if let (Some(ty), Some(cat)) = (ty, cat) {
-                *t.type_to_category.entry(ty).or_default().entry(cat).or_default() += 1;
-                *t.category_to_type.entry(cat).or_default().entry(ty).or_default() += 1;
+                *t.type_to_category
+                    .entry(ty)
+                    .or_default()
+                    .entry(cat)
+                    .or_default() += 1;
+                *t.category_to_type
+                    .entry(cat)
+                    .or_default()
+                    .entry(ty)
+                    .or_default() += 1;
             }
             if let (Some(cat), Some(sub)) = (cat, sub) {
                 *t.category_to_subcategory
@@ -153,10 +161,14 @@ mod tests {
     #[test]
     fn tree_and_inconsistencies() {
         let mut c = Catalog::new("/");
-        c.push(product("1", "Apparel", "Topwear", "Tshirts")).unwrap();
-        c.push(product("2", "Apparel", "Topwear", "Shirts")).unwrap();
-        c.push(product("3", "Apparel", "Topwear", "Shirts")).unwrap();
-        c.push(product("4", "Footwear", "Shoes", "Sneakers")).unwrap();
+        c.push(product("1", "Apparel", "Topwear", "Tshirts"))
+            .unwrap();
+        c.push(product("2", "Apparel", "Topwear", "Shirts"))
+            .unwrap();
+        c.push(product("3", "Apparel", "Topwear", "Shirts"))
+            .unwrap();
+        c.push(product("4", "Footwear", "Shoes", "Sneakers"))
+            .unwrap();
         // A subcategory under two categories and a category under two types.
         c.push(product("5", "Apparel", "Shoes", "Shirts")).unwrap();
         let t = c.taxonomy();
@@ -170,7 +182,10 @@ mod tests {
         assert_eq!(t.issues().len(), 2);
         let shoes = t.issues().iter().find(|i| i.class == "Shoes").unwrap();
         assert_eq!(shoes.task, Task::Category);
-        assert_eq!(shoes.parents, vec![("Apparel".into(), 1), ("Footwear".into(), 1)]);
+        assert_eq!(
+            shoes.parents,
+            vec![("Apparel".into(), 1), ("Footwear".into(), 1)]
+        );
         let shirts = t.issues().iter().find(|i| i.class == "Shirts").unwrap();
         assert_eq!(shirts.parents[0], ("Topwear".into(), 2));
     }

@@ -3,8 +3,8 @@
 use super::print_json;
 use clap::Args;
 use std::path::PathBuf;
-use vitrine::catalog::demo::{generate, DemoOptions};
-use vitrine::catalog::import::{import, ImportOptions};
+use vitrine::catalog::demo::{DemoOptions, generate};
+use vitrine::catalog::import::{ImportOptions, import};
 use vitrine::labels::location::data_dir;
 
 /// Arguments of `vitrine demo`.
@@ -66,6 +66,9 @@ pub fn open_default() -> anyhow::Result<()> {
     }
     let imported = import(&folder, &ImportOptions::default())?;
     super::import::print_report(&imported.report);
-    println!("\nTry: vitrine labels history {} <product id>, or vitrine --help", folder.display());
+    println!(
+        "\nTry: vitrine labels history {} <product id>, or vitrine --help",
+        folder.display()
+    );
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! `vitrine import PATH`: check and summarise a catalogue.
 
-use super::{print_json, CatalogArgs};
+use super::{CatalogArgs, print_json};
 use clap::Args;
-use vitrine::catalog::import::{check_images, import, ImportReport};
 use vitrine::catalog::Task;
+use vitrine::catalog::import::{ImportReport, check_images, import};
 
 /// Arguments of `vitrine import`.
 #[derive(Debug, Args)]
@@ -53,14 +53,27 @@ pub fn print_report(r: &ImportReport) {
     for task in Task::ALL {
         let t = &r.tasks[&task];
         let column = r.columns.get(task.name()).map_or("-", String::as_str);
-        println!("  {:<12} {:>8} {:>9}   {column}", task.name(), t.classes, t.labelled);
+        println!(
+            "  {:<12} {:>8} {:>9}   {column}",
+            task.name(),
+            t.classes,
+            t.labelled
+        );
     }
     if !r.taxonomy_issues.is_empty() {
         println!("  taxonomy issues ({}):", r.taxonomy_issues.len());
         for issue in &r.taxonomy_issues {
-            let parents: Vec<String> =
-                issue.parents.iter().map(|(p, n)| format!("{p} ({n})")).collect();
-            println!("    {} '{}' under {}", issue.task, issue.class, parents.join(", "));
+            let parents: Vec<String> = issue
+                .parents
+                .iter()
+                .map(|(p, n)| format!("{p} ({n})"))
+                .collect();
+            println!(
+                "    {} '{}' under {}",
+                issue.task,
+                issue.class,
+                parents.join(", ")
+            );
         }
     }
     for note in &r.notes {
@@ -72,7 +85,10 @@ pub fn print_report(r: &ImportReport) {
             println!("    {w}");
         }
         if r.warnings.len() > 50 {
-            println!("    ... {} more (use --json for all kept)", r.warnings.len() - 50);
+            println!(
+                "    ... {} more (use --json for all kept)",
+                r.warnings.len() - 50
+            );
         }
     }
 }

@@ -1,12 +1,12 @@
 //! `vitrine labels ...`: change, undo, inspect and export labels through the label store.
 
-use super::{print_json, CatalogArgs};
-use anyhow::{bail, Context};
+use super::{CatalogArgs, print_json};
+use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use vitrine::catalog::{Catalog, Task};
-use vitrine::labels::{open_workspace, Attribution, Change, Edit, EditSource, Workspace};
+use vitrine::labels::{Attribution, Change, Edit, EditSource, Workspace, open_workspace};
 
 /// The store to use, shared by every `labels` command.
 #[derive(Debug, Args)]
@@ -225,8 +225,20 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
                 source: EditSource::Human,
                 reason,
             };
-            let edit = ws.store.set(&mut ws.catalog, Change { product, task, value }, &by)?;
-            print_edits(edit.as_slice(), store.json, "unchanged: the label already has that value")
+            let edit = ws.store.set(
+                &mut ws.catalog,
+                Change {
+                    product,
+                    task,
+                    value,
+                },
+                &by,
+            )?;
+            print_edits(
+                edit.as_slice(),
+                store.json,
+                "unchanged: the label already has that value",
+            )
         }
         LabelsCommand::Apply {
             store,
@@ -264,7 +276,11 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             }
             println!("{product} {}", p.name);
             for task in Task::ALL {
-                println!("  {:<12} {}", task.name(), ws.catalog.label_name(p, task).unwrap_or("-"));
+                println!(
+                    "  {:<12} {}",
+                    task.name(),
+                    ws.catalog.label_name(p, task).unwrap_or("-")
+                );
             }
             print_edits(&history, false, "no edits")
         }
@@ -282,7 +298,11 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             if store.json {
                 return print_json(&summary);
             }
-            println!("{} products written to {}", summary.products, summary.manifest.display());
+            println!(
+                "{} products written to {}",
+                summary.products,
+                summary.manifest.display()
+            );
             if let Some(sidecar) = summary.sidecar {
                 println!("image folder recorded in {}", sidecar.display());
             }

@@ -50,13 +50,19 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
         path: out.to_path_buf(),
         source,
     };
-    let extension = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let extension = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     let jsonl = match extension.as_deref() {
         Some("csv") => false,
         Some("jsonl" | "ndjson") => true,
         _ => return Err(ExportError::UnknownFormat(out.to_path_buf())),
     };
-    let folder = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let folder = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(folder).map_err(io)?;
     let temporary = out.with_extension("partial");
     let file = std::fs::File::create(&temporary).map_err(io)?;
@@ -70,14 +76,21 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
             }
         }
     }
-    let key_names: Vec<&str> = keys.iter().map(|k| catalog.attribute_key_name(*k)).collect();
+    let key_names: Vec<&str> = keys
+        .iter()
+        .map(|k| catalog.attribute_key_name(*k))
+        .collect();
     if jsonl {
         for product in catalog.products() {
             let mut object = serde_json::Map::new();
             object.insert("product_id".into(), (&*product.id).into());
             object.insert("name".into(), (&*product.name).into());
             let images: Vec<&str> = product.images.iter().map(|i| &*i.path).collect();
-            let views: Vec<&str> = product.images.iter().map(|i| i.view.as_deref().unwrap_or("")).collect();
+            let views: Vec<&str> = product
+                .images
+                .iter()
+                .map(|i| i.view.as_deref().unwrap_or(""))
+                .collect();
             object.insert("images".into(), images.into());
             if views.iter().any(|v| !v.is_empty()) {
                 object.insert("views".into(), views.into());
@@ -107,8 +120,16 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
         w.write_record(header).map_err(csv_error)?;
         for product in catalog.products() {
             let images: Vec<&str> = product.images.iter().map(|i| &*i.path).collect();
-            let views: Vec<&str> = product.images.iter().map(|i| i.view.as_deref().unwrap_or("")).collect();
-            let views = if views.iter().any(|v| !v.is_empty()) { views.join("|") } else { String::new() };
+            let views: Vec<&str> = product
+                .images
+                .iter()
+                .map(|i| i.view.as_deref().unwrap_or(""))
+                .collect();
+            let views = if views.iter().any(|v| !v.is_empty()) {
+                views.join("|")
+            } else {
+                String::new()
+            };
             let mut record = vec![
                 product.id.to_string(),
                 product.name.to_string(),
@@ -119,7 +140,11 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
                 record.push(catalog.label_name(product, task).unwrap_or("").to_string());
             }
             for key in &keys {
-                let value = product.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| &**v);
+                let value = product
+                    .attributes
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| &**v);
                 record.push(value.unwrap_or("").to_string());
             }
             w.write_record(&record).map_err(csv_error)?;
@@ -130,7 +155,8 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
     writer.get_ref().sync_all().map_err(io)?;
     drop(writer);
     std::fs::rename(&temporary, out).map_err(io)?;
-    let same_folder = std::fs::canonicalize(folder).ok() == std::fs::canonicalize(&catalog.image_root).ok();
+    let same_folder =
+        std::fs::canonicalize(folder).ok() == std::fs::canonicalize(&catalog.image_root).ok();
     let sidecar = if same_folder {
         None
     } else {

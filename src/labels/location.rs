@@ -41,9 +41,17 @@ pub fn in_data_dir(source: &Path) -> PathBuf {
     let key: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
     let stem: String = file_stem(source)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    data_dir().join("stores").join(format!("{stem}-{key}.labels.sqlite"))
+    data_dir()
+        .join("stores")
+        .join(format!("{stem}-{key}.labels.sqlite"))
 }
 
 /// Whether a file can be created in `folder`. A folder without write permission bits counts as
@@ -54,7 +62,11 @@ fn writable(folder: &Path) -> bool {
         _ => return false,
     }
     let probe = folder.join(format!(".vitrine-write-probe-{}", std::process::id()));
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
         Ok(_) => std::fs::remove_file(&probe).is_ok(),
         Err(_) => false,
     }
@@ -76,7 +88,13 @@ pub fn locate(source: &Path, explicit: Option<&Path>) -> PathBuf {
         return fallback;
     }
     match source.parent() {
-        Some(folder) if writable(if folder.as_os_str().is_empty() { Path::new(".") } else { folder }) => {
+        Some(folder)
+            if writable(if folder.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                folder
+            }) =>
+        {
             beside
         }
         _ => fallback,
@@ -92,12 +110,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let source = dir.path().join("manifest.csv");
         std::fs::write(&source, "product_id\n").unwrap();
-        assert_eq!(locate(&source, None), dir.path().join("manifest.labels.sqlite"));
+        assert_eq!(
+            locate(&source, None),
+            dir.path().join("manifest.labels.sqlite")
+        );
         let explicit = dir.path().join("x.sqlite");
         assert_eq!(locate(&source, Some(&explicit)), explicit);
         let missing = Path::new("/nonexistent-folder-vitrine/styles.csv");
         let chosen = locate(missing, None);
-        assert!(chosen.starts_with(data_dir().join("stores")), "{}", chosen.display());
+        assert!(
+            chosen.starts_with(data_dir().join("stores")),
+            "{}",
+            chosen.display()
+        );
         assert_eq!(in_data_dir(missing), chosen, "the key is stable");
     }
 

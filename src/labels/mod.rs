@@ -7,11 +7,11 @@ pub mod location;
 mod store;
 
 pub use edit::{Edit, EditSource};
-pub use export::{export, ExportError, ExportSummary};
+pub use export::{ExportError, ExportSummary, export};
 pub use store::{Attribution, Change, LabelStore, OpenReport, StoreError};
 
-use crate::catalog::import::{import, ImportError, ImportOptions, ImportReport};
 use crate::catalog::Catalog;
+use crate::catalog::import::{ImportError, ImportOptions, ImportReport, import};
 use std::path::Path;
 
 /// Opening a catalogue with its store failed.

@@ -8,7 +8,7 @@
 
 use super::edit::{Edit, EditSource};
 use crate::catalog::{Catalog, Task};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -99,7 +99,9 @@ pub enum StoreError {
     UnknownProduct(String),
     /// Undo or redo found the label changed since by someone else; the entry is dropped from
     /// the undo history and the newer label is kept.
-    #[error("cannot {action} #{id}: {task} of '{product}' is now {found} (changed since by {by}); the newer label is kept and #{id} leaves the {action} history")]
+    #[error(
+        "cannot {action} #{id}: {task} of '{product}' is now {found} (changed since by {by}); the newer label is kept and #{id} leaves the {action} history"
+    )]
     Conflict {
         /// `undo` or `redo`.
         action: &'static str,
@@ -212,9 +214,11 @@ impl LabelStore {
         };
         let conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
         // FULL: in WAL mode NORMAL may lose the last commits on power loss.
-        conn.pragma_update(None, "synchronous", "FULL").map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql)?;
         let mut store = LabelStore {
             conn,
             path: path.to_path_buf(),
@@ -359,7 +363,10 @@ impl LabelStore {
         changes: &[Change],
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
-        if let Some(unknown) = changes.iter().find(|c| catalog.position(&c.product).is_none()) {
+        if let Some(unknown) = changes
+            .iter()
+            .find(|c| catalog.position(&c.product).is_none())
+        {
             return Err(StoreError::UnknownProduct(unknown.product.clone()));
         }
         let path = self.path.clone();
@@ -492,13 +499,12 @@ impl LabelStore {
                 .map_err(sql)?;
             if let Some((found, edit)) = current.filter(|(value, _)| value != expected) {
                 let by: String = tx
-                    .query_row("SELECT author FROM edits WHERE id = ?1", [edit], |r| r.get(0))
+                    .query_row("SELECT author FROM edits WHERE id = ?1", [edit], |r| {
+                        r.get(0)
+                    })
                     .map_err(sql)?;
-                tx.execute(
-                    "UPDATE edits SET state = 'dead' WHERE batch = ?1",
-                    [batch],
-                )
-                .map_err(sql)?;
+                tx.execute("UPDATE edits SET state = 'dead' WHERE batch = ?1", [batch])
+                    .map_err(sql)?;
                 tx.commit().map_err(sql)?;
                 return Err(StoreError::Conflict {
                     action: direction.name(),
@@ -558,7 +564,12 @@ impl LabelStore {
 
     /// Journal entries after `after`, oldest first.
     pub fn journal(&self, after: i64) -> Result<Vec<Edit>, StoreError> {
-        select_edits(&self.conn, &self.path, "WHERE id > ?1 ORDER BY id", params![after])
+        select_edits(
+            &self.conn,
+            &self.path,
+            "WHERE id > ?1 ORDER BY id",
+            params![after],
+        )
     }
 
     /// Number of journal entries.
@@ -684,7 +695,9 @@ fn select_edits(
             id,
             batch: row.get(1).map_err(sql)?,
             product: row.get(2).map_err(sql)?,
-            task: task.parse().map_err(|e: crate::catalog::UnknownTask| corrupt(e.to_string()))?,
+            task: task
+                .parse()
+                .map_err(|e: crate::catalog::UnknownTask| corrupt(e.to_string()))?,
             old: row.get(4).map_err(sql)?,
             new: row.get(5).map_err(sql)?,
             author: row.get(6).map_err(sql)?,

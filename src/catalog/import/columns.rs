@@ -190,7 +190,9 @@ mod tests {
 
     #[test]
     fn resolve_prefers_mapping_and_reports_missing_columns() {
-        let header: Vec<String> = ["group_id", "colour", "baseColour"].map(String::from).into();
+        let header: Vec<String> = ["group_id", "colour", "baseColour"]
+            .map(String::from)
+            .into();
         let path = std::path::Path::new("m.csv");
         let map = ColumnMap::parse(&["colour=baseColour"]).unwrap();
         let r = resolve(path, &header, &map, Field::default_columns).unwrap();
@@ -199,6 +201,9 @@ mod tests {
         assert!(!r.contains_key(&Field::Images));
         let bad = ColumnMap::parse(&["type=masterCategory"]).unwrap();
         let err = resolve(path, &header, &bad, Field::default_columns).unwrap_err();
-        assert!(err.to_string().contains("no column 'masterCategory'"), "{err}");
+        assert!(
+            err.to_string().contains("no column 'masterCategory'"),
+            "{err}"
+        );
     }
 }

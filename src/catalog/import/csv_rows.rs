@@ -7,7 +7,19 @@ use std::path::{Path, PathBuf};
 /// One data row with the line it starts on.
 pub(crate) struct Row {
     pub line: u64,
-    pub fields: Vec<String>,
+    pub record: csv::StringRecord,
+}
+
+impl Row {
+    /// Field `i`, or `""` when the row is shorter.
+    pub fn get(&self, i: usize) -> &str {
+        self.record.get(i).unwrap_or("")
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.record.len()
+    }
 }
 
 /// A CSV file read row by row.
@@ -106,30 +118,26 @@ impl CsvRows {
                 return Ok(None);
             }
             let line = self.record.position().map(|p| p.line()).unwrap_or(0);
-            if self.record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            if self
+                .record
+                .iter()
+                .all(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
                 continue;
             }
             builder.rows += 1;
-            let mut repaired = false;
-            let fields = self
-                .record
-                .iter()
-                .map(|f| match std::str::from_utf8(f) {
-                    Ok(s) => s.to_string(),
-                    Err(_) => {
-                        repaired = true;
-                        String::from_utf8_lossy(f).into_owned()
-                    }
-                })
-                .collect();
-            if repaired {
-                builder.warn(
-                    &self.path,
-                    Some(line),
-                    "text is not valid UTF-8; invalid bytes replaced with U+FFFD",
-                );
-            }
-            return Ok(Some(Row { line, fields }));
+            let record = match csv::StringRecord::from_byte_record(self.record.clone()) {
+                Ok(record) => record,
+                Err(_) => {
+                    builder.warn(
+                        &self.path,
+                        Some(line),
+                        "text is not valid UTF-8; invalid bytes replaced with U+FFFD",
+                    );
+                    self.record.iter().map(String::from_utf8_lossy).collect()
+                }
+            };
+            return Ok(Some(Row { line, record }));
         }
     }
 }

@@ -3,11 +3,11 @@
 //! The real file has unquoted commas inside `productDisplayName` (its last column), literal
 //! `NA` values, empty cells, and many rows whose image is not in the folder.
 
-use super::columns::{resolve, Field};
+use super::columns::{Field, resolve};
 use super::csv_rows::CsvRows;
 use super::{Builder, Format, ImportError, ImportOptions, Imported};
-use crate::catalog::file_index::FileIndex;
-use crate::catalog::{normalise_label, ProductDraft, ProductImage, Task};
+use crate::catalog::file_index::{FileIndex, resolve_image_path};
+use crate::catalog::{ProductDraft, ProductImage, Task, normalise_label};
 use std::path::Path;
 
 fn default_columns(field: Field) -> &'static [&'static str] {
@@ -42,20 +42,23 @@ pub(crate) fn import(styles: &Path, options: &ImportOptions) -> Result<Imported,
         });
     };
     for (&field, &i) in &columns {
-        b.columns.insert(field.name().into(), rows.header[i].clone());
+        b.columns
+            .insert(field.name().into(), rows.header[i].clone());
     }
     let width = rows.header.len();
     let name_column = columns.get(&Field::Name).copied();
     let used: Vec<usize> = columns.values().copied().collect();
-    let mut files = FileIndex::default();
+    let mut files = FileIndex::new(&image_root);
     let (mut joined, mut without_image) = (0u64, 0u64);
     while let Some(mut row) = rows.next_row(&mut b)? {
-        let field_count = row.fields.len();
+        let field_count = row.len();
         if field_count > width {
             // Extra fields come from unquoted commas in the last column (the display name).
             if name_column == Some(width - 1) {
-                let tail = row.fields.split_off(width - 1).join(",");
-                row.fields.push(tail);
+                let tail: Vec<&str> = row.record.iter().skip(width - 1).collect();
+                let mut repaired: csv::StringRecord = row.record.iter().take(width - 1).collect();
+                repaired.push_field(&tail.join(","));
+                row.record = repaired;
                 joined += 1;
                 b.warn(
                     styles,
@@ -78,9 +81,8 @@ pub(crate) fn import(styles: &Path, options: &ImportOptions) -> Result<Imported,
                 Some(row.line),
                 format!("{field_count} fields for {width} columns; missing cells read as empty"),
             );
-            row.fields.resize(width, String::new());
         }
-        let cell = |i: usize| row.fields[i].trim();
+        let cell = |i: usize| row.get(i).trim();
         let id = cell(id_column).to_string();
         let mut draft = ProductDraft {
             name: name_column.map(|i| cell(i).to_string()).unwrap_or_default(),
@@ -98,8 +100,8 @@ pub(crate) fn import(styles: &Path, options: &ImportOptions) -> Result<Imported,
                 }
             }
         }
-        let file = format!("{id}.jpg");
-        if !id.is_empty() && files.exists(&image_root.join(&file)) {
+        let file = resolve_image_path(&image_root, &format!("{id}.jpg")).ok();
+        if let Some(file) = file.filter(|f| !id.is_empty() && files.exists(f)) {
             draft.images.push(ProductImage {
                 path: file.into(),
                 view: None,

@@ -10,7 +10,7 @@
 use super::columns::Field;
 use super::csv_rows::CsvRows;
 use super::{Builder, Format, ImportError, ImportOptions, Imported};
-use crate::catalog::file_index::{resolve_image_path, FileIndex};
+use crate::catalog::file_index::{FileIndex, resolve_image_path};
 use crate::catalog::{ProductDraft, ProductImage, Task};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -18,7 +18,13 @@ use std::path::{Path, PathBuf};
 /// Top-level category names that give a gender rather than a product type.
 const GENDERS: [&str; 6] = ["Men", "Women", "Boys", "Girls", "Unisex", "Kids"];
 /// Top-level category names that are merchandising, not taxonomy.
-const MERCHANDISING: [&str; 5] = ["Collections", "Promotions", "Training", "What's New", "Sale"];
+const MERCHANDISING: [&str; 5] = [
+    "Collections",
+    "Promotions",
+    "Training",
+    "What's New",
+    "Sale",
+];
 /// Attributes that describe the listing, not the product.
 const LISTING_ATTRIBUTES: [&str; 3] = ["has_options", "required_options", "size"];
 
@@ -136,11 +142,7 @@ fn read_records(
         .collect();
     let mut records = Vec::new();
     while let Some(row) = rows.next_row(b)? {
-        let cell = |i: Option<usize>| {
-            i.and_then(|i| row.fields.get(i))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        };
+        let cell = |i: Option<usize>| i.map(|i| row.get(i).trim().to_string()).unwrap_or_default();
         let mut record = Record {
             line: row.line,
             sku: cell(sku),
@@ -158,7 +160,12 @@ fn read_records(
             .split('|')
             .map(parse_pairs)
             .filter_map(|pairs| {
-                let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+                let get = |k: &str| {
+                    pairs
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map(|(_, v)| v.clone())
+                };
                 Some((get("sku")?, get("color").unwrap_or_default()))
             })
             .collect();
@@ -226,21 +233,29 @@ pub(crate) fn import(csv: &Path, options: &ImportOptions) -> Result<Imported, Im
     }
     let by_sku: HashMap<&str, &Record> = records.iter().map(|r| (r.sku.as_str(), r)).collect();
     let mut has_parent: HashSet<&str> = HashSet::new();
-    let mut files = FileIndex::default();
+    let mut files = FileIndex::new(&image_root);
     let mut missing_images: HashSet<String> = HashSet::new();
     let mut image_list = |b: &mut Builder, record: &Record, into: &mut Vec<ProductImage>| {
         for raw in &record.images {
             let relative = raw.trim_start_matches('/');
             let Ok(path) = resolve_image_path(&image_root, relative) else {
-                b.warn(csv, Some(record.line), format!("image path '{raw}' escapes the image folder; skipped"));
+                b.warn(
+                    csv,
+                    Some(record.line),
+                    format!("image path '{raw}' escapes the image folder; skipped"),
+                );
                 continue;
             };
             if into.iter().any(|i| *i.path == *path) {
                 continue;
             }
-            if !files.exists(&image_root.join(&path)) {
+            if !files.exists(&path) {
                 if missing_images.insert(path.clone()) {
-                    b.warn(csv, Some(record.line), format!("image '{raw}' not found; skipped"));
+                    b.warn(
+                        csv,
+                        Some(record.line),
+                        format!("image '{raw}' not found; skipped"),
+                    );
                 }
                 continue;
             }
@@ -278,7 +293,10 @@ pub(crate) fn import(csv: &Path, options: &ImportOptions) -> Result<Imported, Im
                 b.warn(
                     csv,
                     Some(parent.line),
-                    format!("variation '{simple_sku}' of '{}' has no row; ignored", parent.sku),
+                    format!(
+                        "variation '{simple_sku}' of '{}' has no row; ignored",
+                        parent.sku
+                    ),
                 );
                 continue;
             };
@@ -299,7 +317,9 @@ pub(crate) fn import(csv: &Path, options: &ImportOptions) -> Result<Imported, Im
                 attributes: style_attributes(parent),
                 ..Default::default()
             };
-            draft.attributes.insert(0, ("style_sku".into(), parent.sku.clone()));
+            draft
+                .attributes
+                .insert(0, ("style_sku".into(), parent.sku.clone()));
             let sizes: Vec<&str> = simples.iter().filter_map(|s| s.attribute("size")).collect();
             if !sizes.is_empty() {
                 draft.attributes.push(("sizes".into(), sizes.join("|")));
@@ -330,7 +350,10 @@ pub(crate) fn import(csv: &Path, options: &ImportOptions) -> Result<Imported, Im
     b.notes.push(format!(
         "{} configurable products grouped by colour into multi-image products; simple products \
          without a parent kept as they are",
-        records.iter().filter(|r| r.product_type == "configurable").count()
+        records
+            .iter()
+            .filter(|r| r.product_type == "configurable")
+            .count()
     ));
     Ok(b.finish(Format::Magento, csv))
 }

@@ -12,11 +12,11 @@
 //! product_id = "group_id"
 //! ```
 
-use super::columns::{resolve, ColumnMap, Field};
+use super::columns::{ColumnMap, Field, resolve};
 use super::csv_rows::CsvRows;
 use super::{Builder, Format, ImportError, ImportOptions, Imported};
-use crate::catalog::file_index::{resolve_image_path, FileIndex};
-use crate::catalog::{normalise_label, ProductDraft, ProductImage, Task};
+use crate::catalog::file_index::{FileIndex, resolve_image_path};
+use crate::catalog::{ProductDraft, ProductImage, Task, normalise_label};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -101,8 +101,8 @@ impl Reader {
             Reader {
                 b: Builder::new(root.clone()),
                 file: manifest.to_path_buf(),
+                files: FileIndex::new(root.clone()),
                 root,
-                files: FileIndex::default(),
             },
             map,
         ))
@@ -135,15 +135,19 @@ impl Reader {
             let path = match resolve_image_path(&self.root, raw) {
                 Ok(path) => path,
                 Err(e) => {
-                    self.b.warn(&self.file, Some(line), format!("{e}; image skipped"));
+                    self.b
+                        .warn(&self.file, Some(line), format!("{e}; image skipped"));
                     continue;
                 }
             };
-            if !self.files.exists(&self.root.join(&path)) {
+            if !self.files.exists(&path) {
                 self.b.warn(
                     &self.file,
                     Some(line),
-                    format!("image '{raw}' not found under {}; image skipped", self.root.display()),
+                    format!(
+                        "image '{raw}' not found under {}; image skipped",
+                        self.root.display()
+                    ),
                 );
                 continue;
             }
@@ -180,7 +184,10 @@ fn split_list(value: &str) -> Vec<String> {
 }
 
 /// Reads a CSV manifest.
-pub(crate) fn import_csv(manifest: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
+pub(crate) fn import_csv(
+    manifest: &Path,
+    options: &ImportOptions,
+) -> Result<Imported, ImportError> {
     let (mut r, map) = Reader::new(manifest, options)?;
     let mut rows = CsvRows::open(manifest)?;
     let columns = resolve(manifest, &rows.header, &map, Field::default_columns)?;
@@ -203,19 +210,23 @@ pub(crate) fn import_csv(manifest: &Path, options: &ImportOptions) -> Result<Imp
         );
     }
     for (&field, &i) in &columns {
-        r.b.columns.insert(field.name().into(), rows.header[i].clone());
+        r.b.columns
+            .insert(field.name().into(), rows.header[i].clone());
     }
     let attribute_columns: Vec<usize> = (0..rows.header.len())
         .filter(|i| !columns.values().any(|c| c == i))
         .collect();
     if !attribute_columns.is_empty() {
-        let names: Vec<&str> = attribute_columns.iter().map(|&i| rows.header[i].as_str()).collect();
+        let names: Vec<&str> = attribute_columns
+            .iter()
+            .map(|&i| rows.header[i].as_str())
+            .collect();
         r.b.notes
             .push(format!("columns kept as attributes: {}", names.join(", ")));
     }
     let width = rows.header.len();
-    while let Some(mut csv_row) = rows.next_row(&mut r.b)? {
-        let count = csv_row.fields.len();
+    while let Some(csv_row) = rows.next_row(&mut r.b)? {
+        let count = csv_row.len();
         if count != width {
             let what = if count > width {
                 "extra fields ignored"
@@ -227,27 +238,22 @@ pub(crate) fn import_csv(manifest: &Path, options: &ImportOptions) -> Result<Imp
                 Some(csv_row.line),
                 format!("{count} fields for {width} columns; {what}"),
             );
-            csv_row.fields.resize(width, String::new());
         }
-        let cell = |field: Field| {
-            columns
-                .get(&field)
-                .map(|&i| csv_row.fields[i].clone())
-                .unwrap_or_default()
-        };
+        let cell = |field: Field| columns.get(&field).map_or("", |&i| csv_row.get(i));
         let mut row = Row {
-            id: cell(Field::ProductId),
-            name: cell(Field::Name),
-            images: split_list(&cell(Field::Images)),
-            views: split_list(&cell(Field::Views)),
+            id: cell(Field::ProductId).to_string(),
+            name: cell(Field::Name).to_string(),
+            images: split_list(cell(Field::Images)),
+            views: split_list(cell(Field::Views)),
             ..Default::default()
         };
         for task in Task::ALL {
-            row.labels[task.index()] = Some(cell(Field::Label(task)));
+            row.labels[task.index()] = normalise_label(cell(Field::Label(task))).map(String::from);
         }
         for &i in &attribute_columns {
-            if let Some(value) = normalise_label(&csv_row.fields[i]) {
-                row.attributes.push((rows.header[i].clone(), value.to_string()));
+            if let Some(value) = normalise_label(csv_row.get(i)) {
+                row.attributes
+                    .push((rows.header[i].clone(), value.to_string()));
             }
         }
         r.add(csv_row.line, row);
@@ -289,16 +295,15 @@ pub(crate) fn import_jsonl(
     if file.metadata().map_err(io_error)?.len() == 0 {
         return Err(ImportError::Empty(manifest.to_path_buf()));
     }
-    let key_for = |field: Field, object: &serde_json::Map<String, serde_json::Value>| {
-        match map.get(field) {
+    let key_for =
+        |field: Field, object: &serde_json::Map<String, serde_json::Value>| match map.get(field) {
             Some(column) => Some(column.to_string()),
             None => field
                 .default_columns()
                 .iter()
                 .find(|c| object.contains_key(**c))
                 .map(|c| c.to_string()),
-        }
-    };
+        };
     let mut reader = BufReader::new(file);
     let mut bytes = Vec::new();
     let mut line = 0u64;
@@ -330,7 +335,11 @@ pub(crate) fn import_jsonl(
                 continue;
             }
             Err(e) => {
-                r.b.warn(manifest, Some(line), format!("malformed JSON ({e}); line skipped"));
+                r.b.warn(
+                    manifest,
+                    Some(line),
+                    format!("malformed JSON ({e}); line skipped"),
+                );
                 continue;
             }
         };
@@ -342,7 +351,9 @@ pub(crate) fn import_jsonl(
             value
         };
         let mut row = Row {
-            id: take(Field::ProductId).and_then(json_text).unwrap_or_default(),
+            id: take(Field::ProductId)
+                .and_then(json_text)
+                .unwrap_or_default(),
             name: take(Field::Name).and_then(json_text).unwrap_or_default(),
             images: json_list(take(Field::Images)),
             views: json_list(take(Field::Views)),

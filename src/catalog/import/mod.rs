@@ -169,7 +169,9 @@ pub enum ImportError {
         available: String,
     },
     /// A `task=column` mapping that cannot be parsed.
-    #[error("bad column mapping '{0}': expected FIELD=COLUMN with FIELD one of product_id, name, images, views, gender, colour, type, category, subcategory")]
+    #[error(
+        "bad column mapping '{0}': expected FIELD=COLUMN with FIELD one of product_id, name, images, views, gender, colour, type, category, subcategory"
+    )]
     BadMapping(String),
     /// A mapping file beside a manifest that cannot be parsed.
     #[error("{}: {message}", path.display())]
@@ -200,7 +202,8 @@ pub(crate) struct Builder {
     pub rows: u64,
     pub notes: Vec<String>,
     pub columns: BTreeMap<String, String>,
-    first_line: std::collections::HashMap<String, Option<u64>>,
+    /// Source line of each product, by position (names the first row of a duplicate id).
+    lines: Vec<Option<u64>>,
 }
 
 impl Builder {
@@ -212,7 +215,7 @@ impl Builder {
             rows: 0,
             notes: Vec::new(),
             columns: BTreeMap::new(),
-            first_line: Default::default(),
+            lines: Vec::new(),
         }
     }
 
@@ -234,20 +237,20 @@ impl Builder {
             self.warn(file, line, "row has an empty product id; skipped");
             return;
         }
-        let id = draft.id.clone();
         match self.catalog.push(draft) {
-            Ok(_) => {
-                self.first_line.insert(id, line);
-            }
+            Ok(_) => self.lines.push(line),
             Err(DuplicateProduct(id)) => {
-                let first = match self.first_line.get(&id).copied().flatten() {
+                let first_line = self.catalog.position(&id).and_then(|p| self.lines[p]);
+                let first = match first_line {
                     Some(l) => format!("line {l}"),
                     None => "an earlier row".to_string(),
                 };
                 self.warn(
                     file,
                     line,
-                    format!("duplicate product id '{id}' (first seen at {first}); this row is skipped"),
+                    format!(
+                        "duplicate product id '{id}' (first seen at {first}); this row is skipped"
+                    ),
                 );
             }
         }
