@@ -4,8 +4,6 @@ use super::print_json;
 use clap::Args;
 use std::path::PathBuf;
 use vitrine::catalog::demo::{DemoOptions, generate};
-use vitrine::catalog::import::{ImportOptions, import};
-use vitrine::labels::location::data_dir;
 
 /// Arguments of `vitrine demo`.
 #[derive(Debug, Args)]
@@ -56,19 +54,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
 }
 
-/// With no command: makes sure the demo catalogue exists in the data directory and
-/// summarises it.
+/// With no command: the workspace window on the demo catalogue, generated into the data
+/// folder on first start (on a worker thread, with a progress bar).
 pub fn open_default() -> anyhow::Result<()> {
-    let folder = data_dir().join("demo");
-    if !folder.join("manifest.csv").is_file() {
-        eprintln!("generating the demo catalogue in {} ...", folder.display());
-        generate(&folder, &DemoOptions::default(), &|_, _| {})?;
-    }
-    let imported = import(&folder, &ImportOptions::default())?;
-    super::import::print_report(&imported.report);
-    println!(
-        "\nTry: vitrine labels history {} <product id>, or vitrine --help",
-        folder.display()
-    );
-    Ok(())
+    super::open::window(vitrine::app::Start::Demo)
 }

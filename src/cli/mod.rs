@@ -1,8 +1,9 @@
-//! The command line: `vitrine <command>`; with no command, the demo catalogue.
+//! The command line: `vitrine <command>`; with no command, the workspace on the demo catalogue.
 
 mod demo;
 mod import;
 mod labels;
+mod open;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Generate the demo catalogue into a folder.
     Demo(demo::DemoArgs),
+    /// Open the moderator workspace window on a catalogue.
+    Open(open::OpenArgs),
     /// Read and change labels through the label store.
     #[command(subcommand)]
     Labels(labels::LabelsCommand),
@@ -57,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Import(args)) => import::run(args),
         Some(Command::Demo(args)) => demo::run(args),
         Some(Command::Labels(command)) => labels::run(command),
+        Some(Command::Open(args)) => open::run(args),
     }
 }
 

@@ -1,0 +1,346 @@
+//! Moderator workspace benchmarks: start to first frame, our work per frame while scrolling,
+//! filter time and memory on generated catalogues; thumbnail decoding of the Luma photos.
+//!
+//! Run with `cargo bench --bench workspace` (add `-- CASE` for one case). Each case runs in a
+//! child process of its own so its memory figures are its own. Under `cargo test` (no
+//! `--bench` argument) every case runs once at small scale, as a smoke test of this file.
+
+use egui_kittest::Harness;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use vitrine::app::command::Command;
+use vitrine::app::filter::{Filter, FilterInputs, LabelChoice, SortKey, TaskScope, apply};
+use vitrine::app::workers::decode::{decode_full_then_resize, decode_reduced};
+use vitrine::app::workers::open::OpenRequest;
+use vitrine::app::workers::thumbnails::THUMB_SIDE;
+use vitrine::app::{Start, WorkspaceApp};
+use vitrine::catalog::Task;
+use vitrine::catalog::import::{ImportOptions, import};
+use vitrine::runs::predictions::{FILE_NAME, generate_fake};
+
+const CASES: [&str; 4] = ["workspace-10k", "workspace-1m", "filter-1m", "thumbs-luma"];
+
+fn full() -> bool {
+    std::env::var("VITRINE_BENCH_SCALE").as_deref() == Ok("full")
+}
+
+fn main() {
+    let scale = if std::env::args().any(|a| a == "--bench") {
+        "full"
+    } else {
+        "smoke"
+    };
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if let Some(case) = args.first().filter(|a| CASES.contains(&a.as_str())) {
+        if std::env::var_os("VITRINE_BENCH_CHILD").is_some() {
+            run_case(case);
+            return;
+        }
+        spawn(case, scale);
+        return;
+    }
+    for case in CASES {
+        spawn(case, scale);
+    }
+}
+
+fn spawn(case: &str, scale: &str) {
+    let exe = std::env::current_exe().expect("bench executable");
+    let status = std::process::Command::new(exe)
+        .arg(case)
+        .env("VITRINE_BENCH_CHILD", "1")
+        .env("VITRINE_BENCH_SCALE", scale)
+        .status()
+        .expect("spawn bench case");
+    assert!(status.success(), "case {case} failed");
+}
+
+fn run_case(case: &str) {
+    match case {
+        "workspace-10k" => workspace(if full() { 10_000 } else { 1_000 }),
+        "workspace-1m" => workspace(if full() { 1_000_000 } else { 2_000 }),
+        "filter-1m" => filter(if full() { 1_000_000 } else { 2_000 }),
+        "thumbs-luma" => thumbs(if full() { 60 } else { 3 }),
+        _ => unreachable!(),
+    }
+}
+
+/// Resident and peak memory of this process, from /proc (Linux).
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l.trim_start_matches(name).trim().to_string())
+            .unwrap_or_else(|| "n/a".into())
+    };
+    format!("RSS {}, peak {}", field("VmRSS:"), field("VmHWM:"))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn percentile(times: &mut [Duration], p: f64) -> Duration {
+    times.sort();
+    times[((times.len() - 1) as f64 * p).round() as usize]
+}
+
+/// A manifest of `n` products (1-3 images each, names over 1,000 tiny files that are not real
+/// JPEGs, so the grid shows its "corrupt" placeholders) with generated predictions beside it.
+fn write_catalogue(dir: &Path, n: usize) -> PathBuf {
+    for folder in 0..10 {
+        let path = dir.join(format!("img/{folder}"));
+        std::fs::create_dir_all(&path).expect("folder");
+        for file in 0..100 {
+            std::fs::write(path.join(format!("{file}.jpg")), b"x").expect("file");
+        }
+    }
+    let colours = [
+        "Black",
+        "White",
+        "Blue",
+        "Red",
+        "Green",
+        "Grey",
+        "Navy Blue",
+        "Pink",
+    ];
+    let subcategories = [
+        ("Topwear", "Tshirts"),
+        ("Topwear", "Shirts"),
+        ("Bottomwear", "Jeans"),
+        ("Shoes", "Sneakers"),
+    ];
+    let manifest = dir.join("manifest.csv");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&manifest).expect("manifest"));
+    writeln!(
+        out,
+        "product_id,name,images,gender,colour,type,category,subcategory,season"
+    )
+    .expect("write");
+    for i in 0..n {
+        let images: Vec<String> = (0..1 + i % 3)
+            .map(|k| format!("img/{}/{}.jpg", (i + k) % 10, (i * 7 + k) % 100))
+            .collect();
+        let (category, sub) = subcategories[i % subcategories.len()];
+        writeln!(
+            out,
+            "P{i:07},Product number {i},{},{},{},Apparel,{category},{sub},Fall",
+            images.join("|"),
+            if i % 2 == 0 { "Men" } else { "Women" },
+            colours[i % colours.len()],
+        )
+        .expect("write");
+    }
+    out.flush().expect("flush");
+    drop(out);
+    let catalog = import(&manifest, &ImportOptions::default())
+        .expect("import")
+        .catalog;
+    generate_fake(&catalog, 1, 0.9)
+        .write(&dir.join(FILE_NAME), &catalog)
+        .expect("predictions");
+    manifest
+}
+
+/// Start to first frame, our work per frame while scrolling, memory at rest.
+fn workspace(n: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_catalogue(dir.path(), n);
+    let data = dir.path().join("data");
+    let started = Instant::now();
+    let app = WorkspaceApp::new(
+        &egui::Context::default(),
+        Start::Open(OpenRequest::path(&manifest)),
+        data,
+    )
+    .expect("app");
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_ui_state(
+            |ui, (app, times): &mut (WorkspaceApp, Vec<Duration>)| {
+                let frame = Instant::now();
+                app.frame(ui);
+                times.push(frame.elapsed());
+            },
+            (app, Vec::new()),
+        );
+    while harness.state().0.state.session.is_none() {
+        harness.step();
+        assert!(
+            harness
+                .state()
+                .0
+                .state
+                .message
+                .as_ref()
+                .is_none_or(|m| !m.error)
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    harness.step();
+    let first_frame = started.elapsed();
+    let at_rest = memory();
+    assert_eq!(harness.state().0.state.matches.len(), n);
+    harness.state_mut().1.clear();
+    // Scroll: a row down per frame, with a page jump every 20 frames.
+    let frames = if full() { 600 } else { 40 };
+    for i in 0..frames {
+        let key = if i % 20 == 19 {
+            egui::Key::PageDown
+        } else {
+            egui::Key::ArrowDown
+        };
+        harness.key_press(key);
+        harness.step();
+    }
+    let focus = harness.state().0.state.focus_index().expect("focus");
+    assert!(focus > frames, "the focus moved down the grid ({focus})");
+    let mut times = std::mem::take(&mut harness.state_mut().1);
+    println!(
+        "workspace-{n}: start to first frame {:.2} s (open on the worker {:.2} s); our work per \
+         frame while scrolling over {} frames: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; at rest {at_rest}",
+        first_frame.as_secs_f64(),
+        harness
+            .state()
+            .0
+            .state
+            .session
+            .as_ref()
+            .expect("session")
+            .open_time
+            .as_secs_f64(),
+        times.len(),
+        ms(percentile(&mut times, 0.5)),
+        ms(percentile(&mut times, 0.99)),
+        ms(percentile(&mut times, 1.0)),
+    );
+    // The filter on the worker: the UI keeps drawing frames while it runs.
+    let filter = Filter {
+        text: "number 12".into(),
+        ..Default::default()
+    };
+    harness.state_mut().0.apply(Command::SetFilter(filter));
+    let started = Instant::now();
+    let mut frames_meanwhile = 0;
+    while harness.state().0.state.filtering {
+        harness.step();
+        frames_meanwhile += 1;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    println!(
+        "workspace-{n}: text filter to result in the window {:.0} ms ({} frames drawn meanwhile)",
+        ms(started.elapsed()),
+        frames_meanwhile
+    );
+}
+
+/// Filter time over the catalogue, for typical filters.
+fn filter(n: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_catalogue(dir.path(), n);
+    let opened = vitrine::app::workers::open::open(&OpenRequest::path(&manifest)).expect("open");
+    let catalog = &opened.catalog;
+    let predictions = opened.predictions.as_ref().expect("predictions");
+    let edited = Default::default();
+    let inputs = FilterInputs {
+        catalog,
+        predictions: Some(&predictions.predictions),
+        prediction_rows: &predictions.rows,
+        edited: &edited,
+    };
+    let red = catalog.vocabulary(Task::Colour).get("Red").expect("Red");
+    let mut by_colour = Filter::default();
+    by_colour.labels[Task::Colour.index()] = Some(LabelChoice::Class(red));
+    let cases = [
+        ("colour = Red", by_colour),
+        (
+            "text 'number 12'",
+            Filter {
+                text: "number 12".into(),
+                ..Default::default()
+            },
+        ),
+        (
+            "prediction disagrees (any task)",
+            Filter {
+                disagreement: Some(TaskScope::Any),
+                ..Default::default()
+            },
+        ),
+        (
+            "sort by confidence",
+            Filter {
+                sort: SortKey::Confidence(TaskScope::Any),
+                ..Default::default()
+            },
+        ),
+        (
+            "sort by name",
+            Filter {
+                sort: SortKey::Name,
+                ..Default::default()
+            },
+        ),
+    ];
+    for (name, filter) in cases {
+        let runs = 3;
+        let mut times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let started = Instant::now();
+                let matches = apply(&filter, inputs);
+                std::hint::black_box(matches);
+                started.elapsed()
+            })
+            .collect();
+        println!(
+            "filter-{n}: {name}: median of {runs} {:.0} ms",
+            ms(percentile(&mut times, 0.5))
+        );
+    }
+    println!("filter-{n}: {}", memory());
+}
+
+/// Luma photos (1274x1580 JPEG) to 256-pixel thumbnails on one core: DCT-scaled decode vs
+/// full decode + resize.
+fn thumbs(count: usize) {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/magento-luma");
+    let imported = import(
+        &data.join("manifest_colourways.csv"),
+        &ImportOptions::default(),
+    )
+    .expect("Luma manifest");
+    let paths: Vec<PathBuf> = imported
+        .catalog
+        .products()
+        .iter()
+        .flat_map(|p| p.images.iter().map(|i| imported.catalog.image_path(i)))
+        .take(count)
+        .collect();
+    let time = |decode: &dyn Fn(&Path) -> Result<image::RgbaImage, String>| {
+        let started = Instant::now();
+        for path in &paths {
+            let image = decode(path).expect("decode");
+            assert!(image.width().max(image.height()) <= THUMB_SIDE);
+        }
+        started.elapsed()
+    };
+    // Warm the file cache so both measure decoding, not the disk.
+    time(&|p| decode_reduced(p, THUMB_SIDE));
+    let reduced = time(&|p| decode_reduced(p, THUMB_SIDE));
+    let full = time(&|p| decode_full_then_resize(p, THUMB_SIDE));
+    let rate = |d: Duration| paths.len() as f64 / d.as_secs_f64();
+    println!(
+        "thumbs-luma: {} photos, one core: DCT-scaled {:.0}/s, full decode + resize {:.0}/s: {:.1}x",
+        paths.len(),
+        rate(reduced),
+        rate(full),
+        full.as_secs_f64() / reduced.as_secs_f64()
+    );
+}

@@ -1,0 +1,138 @@
+//! The eframe application: each frame drains the worker events, then draws and applies the
+//! commands the panels produced.
+
+use super::command::Command;
+use super::state::AppState;
+use super::update::{apply_command, apply_event};
+use super::workers::open::{self, OpenRequest};
+use super::workers::{Waker, Workers};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Most events applied in one frame, so a flood of thumbnails cannot stall a frame.
+const EVENTS_PER_FRAME: usize = 256;
+
+/// What the window opens first.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// The demo catalogue (generated on first use).
+    Demo,
+    /// A catalogue.
+    Open(OpenRequest),
+    /// Nothing: the start view.
+    Nothing,
+}
+
+/// The moderator workspace: state plus workers.
+pub struct WorkspaceApp {
+    /// Everything shown.
+    pub state: AppState,
+    /// The worker threads.
+    pub workers: Workers,
+}
+
+/// Who edits are attributed to: `$VITRINE_AUTHOR`, else the login name.
+pub fn author() -> String {
+    ["VITRINE_AUTHOR", "USER", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "moderator".into())
+}
+
+impl WorkspaceApp {
+    /// Starts the workers (waking `ctx` on each event) and opens `start`.
+    pub fn new(ctx: &egui::Context, start: Start, data_dir: PathBuf) -> Result<Self, String> {
+        let repaint = ctx.clone();
+        let wake: Waker = Arc::new(move || repaint.request_repaint());
+        let workers = Workers::start(wake, data_dir)?;
+        let mut app = WorkspaceApp {
+            state: AppState::new(author()),
+            workers,
+        };
+        let loaded = open::load_recent(app.workers.data_dir.clone(), app.workers.sender());
+        if let Err(text) = loaded {
+            app.state.message = Some(super::state::Message { text, error: true });
+        }
+        match start {
+            Start::Demo => app.apply(Command::OpenDemo),
+            Start::Open(request) => app.apply(Command::OpenCatalogue(request)),
+            Start::Nothing => {}
+        }
+        Ok(app)
+    }
+
+    /// Applies one command (also how tests drive the app).
+    pub fn apply(&mut self, command: Command) {
+        apply_command(&mut self.state, &mut self.workers, command);
+    }
+
+    /// Applies the waiting worker events.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        for _ in 0..EVENTS_PER_FRAME {
+            let Some(event) = self.workers.try_event() else {
+                return;
+            };
+            apply_event(&mut self.state, &mut self.workers, ctx, event);
+        }
+        ctx.request_repaint();
+    }
+
+    /// Draws the window and applies what the user did.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let mut commands = Vec::new();
+        super::ui::root_ui(ui, &self.state, &mut commands);
+        // Several panels want images: one list, in the order they asked, replaces the queue.
+        let mut wanted = Vec::new();
+        let mut any = false;
+        commands.retain_mut(|c| match c {
+            Command::WantImages(keys) => {
+                wanted.append(keys);
+                any = true;
+                false
+            }
+            _ => true,
+        });
+        for command in commands {
+            self.apply(command);
+        }
+        if any {
+            self.apply(Command::WantImages(wanted));
+        }
+    }
+
+    /// One whole frame: events, then drawing.
+    pub fn frame(&mut self, ui: &mut egui::Ui) {
+        self.logic(ui.ctx());
+        self.ui(ui);
+    }
+}
+
+impl eframe::App for WorkspaceApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        WorkspaceApp::logic(self, ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        WorkspaceApp::ui(self, ui);
+    }
+}
+
+/// Opens the window and runs until it is closed.
+pub fn run_native(start: Start, data_dir: PathBuf) -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("vitrine")
+            .with_inner_size([1400.0, 900.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "vitrine",
+        options,
+        Box::new(move |cc| {
+            let app = WorkspaceApp::new(&cc.egui_ctx, start, data_dir)?;
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| e.to_string())
+}

@@ -1,0 +1,109 @@
+//! Events: what the workers report back to the UI thread, in the past tense.
+
+use super::workers::dialog::DialogPurpose;
+use super::workers::open::Opened;
+use super::workers::thumbnails::ImageKey;
+use crate::labels::{Edit, ExportSummary};
+use crate::runs::predictions::Predictions;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Why the store worker wrote edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveKind {
+    /// A label change made in this window.
+    Change,
+    /// An undo.
+    Undo,
+    /// A redo.
+    Redo,
+    /// Edits another process wrote, picked up by the store worker.
+    Elsewhere,
+}
+
+/// Something a worker finished or found.
+#[derive(Debug)]
+pub enum Event {
+    /// The demo catalogue generator finished `done` of `total` products.
+    DemoProgressed {
+        /// Products written.
+        done: usize,
+        /// Products in all.
+        total: usize,
+    },
+    /// A catalogue, its store and predictions were opened.
+    CatalogueOpened(Box<Opened>),
+    /// Opening a catalogue failed.
+    OpenFailed {
+        /// The catalogue.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The list of recent catalogues was read.
+    RecentLoaded(Vec<super::workers::open::Recent>),
+    /// A predictions file was read and lined up with the catalogue.
+    PredictionsLoaded {
+        /// The predictions.
+        predictions: Arc<Predictions>,
+        /// Per catalogue position, the product's line.
+        rows: Arc<Vec<Option<u32>>>,
+    },
+    /// A predictions file could not be read.
+    PredictionsFailed(String),
+    /// Edits are durable in the store.
+    LabelsSaved {
+        /// The journal entries written (empty: nothing to do).
+        edits: Vec<Edit>,
+        /// What caused them.
+        kind: SaveKind,
+    },
+    /// The store refused or failed a change.
+    StoreFailed(String),
+    /// A product's journal entries were read.
+    HistoryLoaded {
+        /// The product id.
+        product: String,
+        /// Its entries, oldest first.
+        edits: Vec<Edit>,
+    },
+    /// The corrected catalogue was written.
+    Exported {
+        /// Where.
+        path: PathBuf,
+        /// What.
+        summary: ExportSummary,
+    },
+    /// Exporting failed.
+    ExportFailed(String),
+    /// An image was decoded (or read from the thumbnail cache).
+    ThumbnailDecoded {
+        /// Which image at which size.
+        key: ImageKey,
+        /// The pixels.
+        image: egui::ColorImage,
+    },
+    /// An image could not be decoded.
+    ThumbnailFailed {
+        /// Which image.
+        key: ImageKey,
+        /// Why, shown in the placeholder.
+        reason: String,
+    },
+    /// The filter worker finished a job.
+    FilterFinished {
+        /// The job's number; older ones are ignored.
+        generation: u64,
+        /// Matching positions in display order.
+        matches: Vec<u32>,
+        /// How long it took.
+        elapsed: std::time::Duration,
+    },
+    /// A file dialog closed.
+    DialogClosed {
+        /// What the dialog was for.
+        purpose: DialogPurpose,
+        /// The chosen path, if any.
+        path: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,401 @@
+//! Filtering and sorting the catalogue: pure functions over the catalogue, the predictions
+//! and the set of edited products, run on the UI thread for small catalogues and on the
+//! filter worker for large ones.
+
+use crate::catalog::{Catalog, ClassId, Product, Task};
+use crate::runs::predictions::Predictions;
+use std::collections::HashSet;
+
+/// Which labels of one task pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelChoice {
+    /// Products labelled with this class.
+    Class(ClassId),
+    /// Products without a label for the task.
+    Missing,
+}
+
+/// Which tasks the "prediction disagrees" filter looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskScope {
+    /// Any of the five tasks.
+    Any,
+    /// One task.
+    Only(Task),
+}
+
+impl TaskScope {
+    /// The tasks in scope.
+    pub fn tasks(self) -> &'static [Task] {
+        match self {
+            TaskScope::Any => &Task::ALL,
+            TaskScope::Only(task) => std::slice::from_ref(&Task::ALL[task.index()]),
+        }
+    }
+}
+
+/// Edited or not (an edited product has at least one journal entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EditedChoice {
+    /// Every product.
+    #[default]
+    All,
+    /// Products with an edit.
+    Edited,
+    /// Products never edited.
+    Unedited,
+}
+
+/// Sort order of the matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Catalogue order.
+    #[default]
+    Source,
+    /// Product id.
+    Id,
+    /// Product name.
+    Name,
+    /// Least confident prediction first (over the tasks in scope).
+    Confidence(TaskScope),
+    /// Most tasks where prediction and label disagree first.
+    Disagreement,
+}
+
+/// Everything that decides which products are shown, and in which order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filter {
+    /// Per task, the labels that pass (`None`: any).
+    pub labels: [Option<LabelChoice>; 5],
+    /// Only products whose prediction disagrees with the label on a task in scope.
+    pub disagreement: Option<TaskScope>,
+    /// Only products with a prediction of confidence below this, on a task in scope.
+    pub confidence_below: Option<(TaskScope, f32)>,
+    /// Edited or not.
+    pub edited: EditedChoice,
+    /// Case-insensitive text in id, name or an attribute value.
+    pub text: String,
+    /// Sort order.
+    pub sort: SortKey,
+    /// Reverse the sort order.
+    pub descending: bool,
+}
+
+impl Filter {
+    /// Whether the filter lets every product through in catalogue order.
+    pub fn is_identity(&self) -> bool {
+        *self == Filter::default()
+    }
+}
+
+/// What the filter reads besides the catalogue.
+#[derive(Clone, Copy)]
+pub struct FilterInputs<'a> {
+    /// The catalogue, current labels.
+    pub catalog: &'a Catalog,
+    /// Predictions, if loaded.
+    pub predictions: Option<&'a Predictions>,
+    /// Per catalogue position, the product's line in `predictions`.
+    pub prediction_rows: &'a [Option<u32>],
+    /// Positions of products with at least one edit.
+    pub edited: &'a HashSet<u32>,
+}
+
+/// Per task, the catalogue class of each of the model's classes (by name), so disagreement is
+/// an integer comparison.
+fn class_maps(catalog: &Catalog, predictions: &Predictions) -> [Vec<Option<ClassId>>; 5] {
+    let mut maps: [Vec<Option<ClassId>>; 5] = Default::default();
+    for task in Task::ALL {
+        if let Some(names) = predictions.header.classes.get(&task) {
+            maps[task.index()] = names
+                .iter()
+                .map(|n| catalog.vocabulary(task).get(n))
+                .collect();
+        }
+    }
+    maps
+}
+
+/// Lower-cased needle search without allocating per product.
+fn contains_folded(haystack: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if haystack.is_ascii() && needle.is_ascii() {
+        let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+        return h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    haystack.to_lowercase().contains(needle)
+}
+
+/// Runs `filter` over the catalogue and returns the matching positions in display order.
+pub fn apply(filter: &Filter, inputs: FilterInputs<'_>) -> Vec<u32> {
+    let catalog = inputs.catalog;
+    let needle = filter.text.trim().to_lowercase();
+    let maps = inputs.predictions.map(|p| class_maps(catalog, p));
+    let scores = Scores {
+        inputs,
+        maps: maps.as_ref(),
+    };
+    let mut matches: Vec<u32> = catalog
+        .products()
+        .iter()
+        .enumerate()
+        .filter(|(position, product)| {
+            let position = *position as u32;
+            matches_labels(filter, product)
+                && match filter.edited {
+                    EditedChoice::All => true,
+                    EditedChoice::Edited => inputs.edited.contains(&position),
+                    EditedChoice::Unedited => !inputs.edited.contains(&position),
+                }
+                && filter
+                    .disagreement
+                    .is_none_or(|scope| scores.disagreements(position, product, scope) > 0)
+                && filter.confidence_below.is_none_or(|(scope, below)| {
+                    scores
+                        .min_confidence(position, scope)
+                        .is_some_and(|c| c < below)
+                })
+                && (needle.is_empty()
+                    || contains_folded(&product.id, &needle)
+                    || contains_folded(&product.name, &needle)
+                    || product
+                        .attributes
+                        .iter()
+                        .any(|(_, value)| contains_folded(value, &needle)))
+        })
+        .map(|(position, _)| position as u32)
+        .collect();
+    sort(&mut matches, filter, &scores);
+    matches
+}
+
+fn matches_labels(filter: &Filter, product: &Product) -> bool {
+    Task::ALL
+        .iter()
+        .all(|&task| match filter.labels[task.index()] {
+            None => true,
+            Some(LabelChoice::Missing) => product.label(task).is_none(),
+            Some(LabelChoice::Class(class)) => product.label(task) == Some(class),
+        })
+}
+
+struct Scores<'a> {
+    inputs: FilterInputs<'a>,
+    maps: Option<&'a [Vec<Option<ClassId>>; 5]>,
+}
+
+impl Scores<'_> {
+    fn row(&self, position: u32) -> Option<(&Predictions, u32)> {
+        let predictions = self.inputs.predictions?;
+        let row = (*self.inputs.prediction_rows.get(position as usize)?)?;
+        Some((predictions, row))
+    }
+
+    /// Tasks in scope where the model's best class is not the label.
+    fn disagreements(&self, position: u32, product: &Product, scope: TaskScope) -> usize {
+        let (Some((predictions, row)), Some(maps)) = (self.row(position), self.maps) else {
+            return 0;
+        };
+        scope
+            .tasks()
+            .iter()
+            .filter(|&&task| {
+                let Some(label) = product.label(task) else {
+                    return false;
+                };
+                predictions
+                    .predicted_index_at(row, task)
+                    .is_some_and(|class| maps[task.index()][class as usize] != Some(label))
+            })
+            .count()
+    }
+
+    fn min_confidence(&self, position: u32, scope: TaskScope) -> Option<f32> {
+        let (predictions, row) = self.row(position)?;
+        scope
+            .tasks()
+            .iter()
+            .filter_map(|&task| predictions.confidence_at(row, task))
+            .reduce(f32::min)
+    }
+}
+
+fn sort(matches: &mut [u32], filter: &Filter, scores: &Scores<'_>) {
+    let products = scores.inputs.catalog.products();
+    match filter.sort {
+        SortKey::Source => {}
+        SortKey::Id => {
+            matches.sort_by(|&a, &b| products[a as usize].id.cmp(&products[b as usize].id))
+        }
+        SortKey::Name => matches.sort_by(|&a, &b| {
+            products[a as usize]
+                .name
+                .cmp(&products[b as usize].name)
+                .then(a.cmp(&b))
+        }),
+        SortKey::Confidence(scope) => {
+            // Products without a prediction go last: there is nothing to review first.
+            let mut keyed: Vec<(f32, u32)> = matches
+                .iter()
+                .map(|&p| (scores.min_confidence(p, scope).unwrap_or(f32::INFINITY), p))
+                .collect();
+            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for (slot, (_, p)) in matches.iter_mut().zip(keyed) {
+                *slot = p;
+            }
+        }
+        SortKey::Disagreement => matches.sort_by_cached_key(|&p| {
+            let n = scores.disagreements(p, &products[p as usize], TaskScope::Any);
+            (std::cmp::Reverse(n), p)
+        }),
+    }
+    if filter.descending {
+        matches.reverse();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::ProductDraft;
+    use crate::runs::predictions::generate_fake;
+
+    fn catalog() -> Catalog {
+        let mut c = Catalog::new("/tmp");
+        let rows = [
+            ("b", "Blue shirt", "Blue", Some("Topwear")),
+            ("a", "Red tee", "Red", Some("Topwear")),
+            ("c", "Red shoe", "Red", None),
+            ("d", "Crème sock", "Green", Some("Socks")),
+        ];
+        for (id, name, colour, category) in rows {
+            let mut d = ProductDraft {
+                id: id.into(),
+                name: name.into(),
+                ..Default::default()
+            };
+            d.labels[Task::Colour.index()] = Some(colour.into());
+            d.labels[Task::Category.index()] = category.map(String::from);
+            d.attributes
+                .push(("material".into(), format!("{id}-Cotton")));
+            c.push(d).unwrap();
+        }
+        c
+    }
+
+    fn run(c: &Catalog, p: Option<&Predictions>, edited: &HashSet<u32>, f: &Filter) -> Vec<u32> {
+        let rows: Vec<Option<u32>> = c
+            .products()
+            .iter()
+            .map(|product| p.and_then(|p| p.row(&product.id)))
+            .collect();
+        apply(
+            f,
+            FilterInputs {
+                catalog: c,
+                predictions: p,
+                prediction_rows: &rows,
+                edited,
+            },
+        )
+    }
+
+    #[test]
+    fn labels_text_and_edited() {
+        let c = catalog();
+        let none = HashSet::new();
+        assert_eq!(run(&c, None, &none, &Filter::default()), vec![0, 1, 2, 3]);
+        let red = c.vocabulary(Task::Colour).get("Red").unwrap();
+        let mut f = Filter::default();
+        f.labels[Task::Colour.index()] = Some(LabelChoice::Class(red));
+        assert_eq!(run(&c, None, &none, &f), vec![1, 2]);
+        f.labels[Task::Category.index()] = Some(LabelChoice::Missing);
+        assert_eq!(run(&c, None, &none, &f), vec![2]);
+        let text = |t: &str| Filter {
+            text: t.into(),
+            ..Default::default()
+        };
+        assert_eq!(run(&c, None, &none, &text("TEE")), vec![1]);
+        assert_eq!(run(&c, None, &none, &text("crème")), vec![3]);
+        assert_eq!(
+            run(&c, None, &none, &text("b-cotton")),
+            vec![0],
+            "attributes"
+        );
+        let edited: HashSet<u32> = [2].into();
+        let f = Filter {
+            edited: EditedChoice::Edited,
+            ..Default::default()
+        };
+        assert_eq!(run(&c, None, &edited, &f), vec![2]);
+        let f = Filter {
+            edited: EditedChoice::Unedited,
+            ..Default::default()
+        };
+        assert_eq!(run(&c, None, &edited, &f), vec![0, 1, 3]);
+    }
+
+    #[test]
+    fn sorting() {
+        let c = catalog();
+        let none = HashSet::new();
+        let mut f = Filter {
+            sort: SortKey::Id,
+            ..Default::default()
+        };
+        assert_eq!(run(&c, None, &none, &f), vec![1, 0, 2, 3]);
+        f.descending = true;
+        assert_eq!(run(&c, None, &none, &f), vec![3, 2, 0, 1]);
+        f = Filter {
+            sort: SortKey::Name,
+            ..Default::default()
+        };
+        assert_eq!(run(&c, None, &none, &f), vec![0, 3, 2, 1]);
+    }
+
+    #[test]
+    fn disagreement_and_confidence_use_predictions() {
+        let c = catalog();
+        let none = HashSet::new();
+        let wrong = generate_fake(&c, 5, 0.0);
+        let right = generate_fake(&c, 5, 1.0);
+        let f = Filter {
+            disagreement: Some(TaskScope::Only(Task::Colour)),
+            ..Default::default()
+        };
+        assert_eq!(run(&c, Some(&wrong), &none, &f), vec![0, 1, 2, 3]);
+        assert!(run(&c, Some(&right), &none, &f).is_empty());
+        assert!(
+            run(&c, None, &none, &f).is_empty(),
+            "no predictions, no disagreement"
+        );
+        // Product c has no category label: never a category disagreement.
+        let f = Filter {
+            disagreement: Some(TaskScope::Only(Task::Category)),
+            ..Default::default()
+        };
+        assert_eq!(run(&c, Some(&wrong), &none, &f), vec![0, 1, 3]);
+
+        let f = Filter {
+            confidence_below: Some((TaskScope::Only(Task::Colour), 2.0)),
+            sort: SortKey::Confidence(TaskScope::Only(Task::Colour)),
+            ..Default::default()
+        };
+        let sorted = run(&c, Some(&right), &none, &f);
+        assert_eq!(sorted.len(), 4);
+        let conf = |p: u32| right.confidence(&c.products()[p as usize].id, Task::Colour);
+        assert!(sorted.windows(2).all(|w| conf(w[0]) <= conf(w[1])));
+        let f = Filter {
+            confidence_below: Some((TaskScope::Any, 0.0)),
+            ..Default::default()
+        };
+        assert!(run(&c, Some(&right), &none, &f).is_empty());
+        let f = Filter {
+            sort: SortKey::Disagreement,
+            ..Default::default()
+        };
+        assert_eq!(run(&c, Some(&right), &none, &f), vec![0, 1, 2, 3]);
+    }
+}

@@ -1,0 +1,165 @@
+//! The keyboard map: which key does what, one table used by the key handler and the help
+//! overlay. Pure.
+
+use super::selection::Step;
+use egui::{Key, Modifiers};
+
+/// What a key press asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAction {
+    /// Move the focus; with `extend`, grow the selection.
+    Move {
+        /// Where to.
+        step: Step,
+        /// Shift held.
+        extend: bool,
+    },
+    /// Focus the next (+1) or previous (-1) task.
+    CycleTask(i8),
+    /// Set the focused task to the model's n-th best class (0-based).
+    PickPrediction(u8),
+    /// Set the focused task to the model's best class.
+    AcceptPrediction,
+    /// Open the class picker for the focused task.
+    OpenPicker,
+    /// Undo the latest change.
+    Undo,
+    /// Redo the latest undone change.
+    Redo,
+    /// Select every match.
+    SelectAll,
+    /// Back to just the focused product.
+    ClearSelection,
+    /// Show or hide the key list.
+    ToggleHelp,
+    /// Show the product view instead of the grid, or back.
+    ToggleProductView,
+    /// The product's next (+1) or previous (-1) image.
+    CycleImage(i8),
+    /// Zoom the product view in (+1) or out (-1).
+    Zoom(i8),
+    /// Put the cursor in the text filter.
+    FocusSearch,
+}
+
+/// The keys as listed in the help overlay: (keys, what they do).
+pub const HELP: &[(&str, &str)] = &[
+    (
+        "Arrows, J / K",
+        "move between products (Shift: extend the selection)",
+    ),
+    (
+        "PageUp / PageDown, Home / End",
+        "a screen up / down, first / last",
+    ),
+    ("T / Shift+T", "focus the next / previous task"),
+    (
+        "1 .. 5",
+        "set the focused task to the model's 1st .. 5th class",
+    ),
+    (
+        "Enter",
+        "accept the model's prediction for the focused task",
+    ),
+    (
+        "E",
+        "pick any class (type to search; Tab: ignore the taxonomy)",
+    ),
+    (
+        "Ctrl+Z / Ctrl+Shift+Z",
+        "undo / redo (a bulk change as a whole)",
+    ),
+    ("Ctrl+A, Esc", "select all matches, back to one product"),
+    (
+        "Shift+click, Ctrl+click",
+        "select a range, add or remove one",
+    ),
+    ("Space", "product view / grid"),
+    (", / .", "previous / next image"),
+    ("+ / -", "zoom the product view"),
+    ("Ctrl+F or /", "search text"),
+    ("? or F1", "this help"),
+];
+
+/// The action of pressing `key` with `modifiers`, when no text field has the keyboard.
+pub fn action(key: Key, modifiers: Modifiers) -> Option<KeyAction> {
+    let extend = modifiers.shift;
+    let command = modifiers.command || modifiers.ctrl;
+    let moving = |step| Some(KeyAction::Move { step, extend });
+    if command {
+        return match key {
+            Key::Z if modifiers.shift => Some(KeyAction::Redo),
+            Key::Z => Some(KeyAction::Undo),
+            Key::Y => Some(KeyAction::Redo),
+            Key::A => Some(KeyAction::SelectAll),
+            Key::F => Some(KeyAction::FocusSearch),
+            _ => None,
+        };
+    }
+    match key {
+        Key::ArrowLeft => moving(Step::Left),
+        Key::ArrowRight => moving(Step::Right),
+        Key::ArrowUp => moving(Step::Up),
+        Key::ArrowDown => moving(Step::Down),
+        Key::J => moving(Step::Next),
+        Key::K => moving(Step::Previous),
+        Key::PageUp => moving(Step::PageUp),
+        Key::PageDown => moving(Step::PageDown),
+        Key::Home => moving(Step::First),
+        Key::End => moving(Step::Last),
+        Key::T => Some(KeyAction::CycleTask(if modifiers.shift { -1 } else { 1 })),
+        Key::Num1 => Some(KeyAction::PickPrediction(0)),
+        Key::Num2 => Some(KeyAction::PickPrediction(1)),
+        Key::Num3 => Some(KeyAction::PickPrediction(2)),
+        Key::Num4 => Some(KeyAction::PickPrediction(3)),
+        Key::Num5 => Some(KeyAction::PickPrediction(4)),
+        Key::Enter => Some(KeyAction::AcceptPrediction),
+        Key::E => Some(KeyAction::OpenPicker),
+        Key::Escape => Some(KeyAction::ClearSelection),
+        Key::Questionmark | Key::F1 => Some(KeyAction::ToggleHelp),
+        Key::Space => Some(KeyAction::ToggleProductView),
+        Key::Comma | Key::OpenBracket => Some(KeyAction::CycleImage(-1)),
+        Key::Period | Key::CloseBracket => Some(KeyAction::CycleImage(1)),
+        Key::Plus | Key::Equals => Some(KeyAction::Zoom(1)),
+        Key::Minus => Some(KeyAction::Zoom(-1)),
+        Key::Slash => Some(KeyAction::FocusSearch),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_covers_the_documented_keys() {
+        let none = Modifiers::NONE;
+        assert_eq!(
+            action(Key::J, none),
+            Some(KeyAction::Move {
+                step: Step::Next,
+                extend: false
+            })
+        );
+        assert_eq!(
+            action(Key::ArrowDown, Modifiers::SHIFT),
+            Some(KeyAction::Move {
+                step: Step::Down,
+                extend: true
+            })
+        );
+        assert_eq!(action(Key::Z, Modifiers::COMMAND), Some(KeyAction::Undo));
+        assert_eq!(
+            action(Key::Z, Modifiers::COMMAND | Modifiers::SHIFT),
+            Some(KeyAction::Redo)
+        );
+        assert_eq!(action(Key::Z, Modifiers::CTRL), Some(KeyAction::Undo));
+        assert_eq!(action(Key::Num3, none), Some(KeyAction::PickPrediction(2)));
+        assert_eq!(
+            action(Key::T, Modifiers::SHIFT),
+            Some(KeyAction::CycleTask(-1))
+        );
+        assert_eq!(action(Key::Enter, none), Some(KeyAction::AcceptPrediction));
+        assert_eq!(action(Key::Q, none), None);
+    }
+}

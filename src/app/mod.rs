@@ -1,0 +1,22 @@
+//! The moderator workspace window (egui). The only module that draws.
+//!
+//! Rerun-viewer style: [`state::AppState`] is plain data; the [`ui`] panels read it and emit
+//! [`command::Command`]s; workers report [`event::Event`]s; [`update`] is the one place that
+//! applies both. The UI thread never blocks: the label store, catalogue opening, filtering of
+//! large catalogues and image decoding all run on [`workers`].
+
+// `app/app.rs` is the eframe::App, as the architecture lays the module out.
+#[allow(clippy::module_inception)]
+pub mod app;
+pub mod command;
+pub mod event;
+pub mod filter;
+pub mod keys;
+pub mod picker;
+pub mod selection;
+pub mod state;
+pub mod ui;
+pub mod update;
+pub mod workers;
+
+pub use app::{Start, WorkspaceApp, run_native};

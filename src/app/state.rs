@@ -1,0 +1,383 @@
+//! AppState: everything the window shows, as plain data. Only [`super::update`] changes it.
+
+use super::filter::Filter;
+use super::picker::Picker;
+use super::selection::Selection;
+use super::workers::open::{LoadedPredictions, OpenRequest, Recent};
+use super::workers::thumbnails::ImageKey;
+use crate::catalog::import::ImportReport;
+use crate::catalog::{Catalog, Product, Task, Taxonomy};
+use crate::labels::{Edit, OpenReport};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Default card width, in points.
+pub const DEFAULT_CARD_SIZE: f32 = 180.0;
+/// Bytes of decoded images kept as textures.
+pub const TEXTURE_BUDGET: usize = 384 << 20;
+
+/// An open catalogue.
+#[derive(Debug)]
+pub struct Session {
+    /// What was opened.
+    pub request: OpenRequest,
+    /// The catalogue with the current labels (shared read-only with the filter worker).
+    pub catalog: Arc<Catalog>,
+    /// Its type > category > subcategory tree.
+    pub taxonomy: Taxonomy,
+    /// What the import found.
+    pub import: ImportReport,
+    /// What opening the label store found.
+    pub store_report: OpenReport,
+    /// The predictions shown, if any.
+    pub predictions: Option<LoadedPredictions>,
+    /// Where the predictions came from, or why there are none.
+    pub predictions_note: String,
+    /// Positions of products with at least one journal entry.
+    pub edited: Arc<HashSet<u32>>,
+    /// Durable edits not yet applied to `catalog` because a filter job holds it.
+    pub unapplied: Vec<Edit>,
+    /// How long the open took.
+    pub open_time: Duration,
+}
+
+impl Session {
+    /// The product at a catalogue position.
+    pub fn product(&self, position: u32) -> Option<&Product> {
+        self.catalog.products().get(position as usize)
+    }
+
+    /// The label name of `task` on the product at `position`.
+    pub fn label(&self, position: u32, task: Task) -> Option<&str> {
+        let product = self.product(position)?;
+        self.catalog.label_name(product, task)
+    }
+
+    /// The model's best classes for `task` at `position`.
+    pub fn top(&self, position: u32, task: Task) -> Vec<(&str, f32)> {
+        self.prediction_row(position)
+            .map(|(p, row)| p.top_at(row, task))
+            .unwrap_or_default()
+    }
+
+    /// Whether the prediction disagrees with the label of `task` at `position`.
+    pub fn disagrees(&self, position: u32, task: Task) -> bool {
+        let Some((p, row)) = self.prediction_row(position) else {
+            return false;
+        };
+        match (p.predicted_at(row, task), self.label(position, task)) {
+            (Some(predicted), Some(label)) => predicted != label,
+            _ => false,
+        }
+    }
+
+    fn prediction_row(
+        &self,
+        position: u32,
+    ) -> Option<(&crate::runs::predictions::Predictions, u32)> {
+        let loaded = self.predictions.as_ref()?;
+        let row = (*loaded.rows.get(position as usize)?)?;
+        Some((&loaded.predictions, row))
+    }
+
+    /// A short name for the status bar.
+    pub fn name(&self) -> String {
+        self.request
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.request.path.display().to_string())
+    }
+}
+
+/// A catalogue being opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opening {
+    /// What is being opened.
+    pub what: String,
+    /// Fraction done, when known.
+    pub progress: Option<f32>,
+}
+
+/// A relabel of several products, waiting for confirmation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkChange {
+    /// The task.
+    pub task: Task,
+    /// The new label.
+    pub value: String,
+    /// Catalogue positions.
+    pub targets: Vec<u32>,
+}
+
+/// A line for the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The text.
+    pub text: String,
+    /// Shown as an error.
+    pub error: bool,
+}
+
+/// A decoded image ready to draw, or why there is none.
+#[derive(Clone)]
+pub enum Picture {
+    /// The texture.
+    Ready(egui::TextureHandle),
+    /// Missing or corrupt: the reason.
+    Failed(String),
+}
+
+struct CacheEntry {
+    picture: Picture,
+    bytes: usize,
+    used: u64,
+}
+
+/// Decoded images as textures, least recently used evicted beyond a byte budget.
+pub struct TextureCache {
+    entries: HashMap<ImageKey, CacheEntry>,
+    bytes: usize,
+    budget: usize,
+    clock: u64,
+}
+
+impl TextureCache {
+    /// An empty cache holding at most `budget` bytes of pixels.
+    pub fn new(budget: usize) -> Self {
+        TextureCache {
+            entries: HashMap::new(),
+            bytes: 0,
+            budget,
+            clock: 0,
+        }
+    }
+
+    /// The picture of `key`, if decoded.
+    pub fn get(&self, key: &ImageKey) -> Option<&Picture> {
+        self.entries.get(key).map(|e| &e.picture)
+    }
+
+    /// Marks `key` as just used; false when it is not cached.
+    pub fn touch(&mut self, key: &ImageKey) -> bool {
+        self.clock += 1;
+        match self.entries.get_mut(key) {
+            Some(entry) => {
+                entry.used = self.clock;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a picture of `bytes` bytes, evicting the least recently used beyond the budget.
+    pub fn insert(&mut self, key: ImageKey, picture: Picture, bytes: usize) {
+        self.clock += 1;
+        if let Some(old) = self.entries.insert(
+            key,
+            CacheEntry {
+                picture,
+                bytes,
+                used: self.clock,
+            },
+        ) {
+            self.bytes -= old.bytes;
+        }
+        self.bytes += bytes;
+        while self.bytes > self.budget && self.entries.len() > 1 {
+            let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some(gone) = self.entries.remove(&oldest) {
+                self.bytes -= gone.bytes;
+            }
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Number of pictures held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Drops everything (another catalogue was opened).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
+    }
+}
+
+/// Which optional panels are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Panels {
+    /// The edit log.
+    pub edit_log: bool,
+    /// Import, store and prediction warnings.
+    pub warnings: bool,
+    /// The key list.
+    pub help: bool,
+}
+
+/// The whole state of the window.
+pub struct AppState {
+    /// The open catalogue.
+    pub session: Option<Session>,
+    /// A catalogue being opened.
+    pub opening: Option<Opening>,
+    /// Recently opened catalogues, newest first.
+    pub recent: Vec<Recent>,
+    /// Who the edits are attributed to.
+    pub author: String,
+    /// The current filter and sort.
+    pub filter: Filter,
+    /// Positions matching the filter, in display order.
+    pub matches: Vec<u32>,
+    /// Number of the latest filter job sent to the worker.
+    pub filter_generation: u64,
+    /// A filter job is running on the worker.
+    pub filtering: bool,
+    /// Labels changed since the matches were computed.
+    pub matches_stale: bool,
+    /// How long the latest filter took.
+    pub filter_time: Duration,
+    /// Focus and selection.
+    pub selection: Selection,
+    /// The task the keyboard acts on.
+    pub focused_task: Task,
+    /// The open class picker.
+    pub picker: Option<Picker>,
+    /// A bulk relabel waiting for confirmation.
+    pub bulk: Option<BulkChange>,
+    /// Optional panels.
+    pub panels: Panels,
+    /// The product view replaces the grid.
+    pub product_view: bool,
+    /// Card width in points.
+    pub card_size: f32,
+    /// Grid columns, as last laid out.
+    pub columns: usize,
+    /// Grid rows on screen, as last laid out.
+    pub visible_rows: usize,
+    /// The grid should scroll the focused card into view.
+    pub scroll_to_focus: bool,
+    /// Image of the focused product shown in the product view.
+    pub image_index: usize,
+    /// Product view zoom (1 = fit).
+    pub zoom: f32,
+    /// The focused product's journal entries (product id, entries).
+    pub history: Option<(String, Vec<Edit>)>,
+    /// Durable edits seen by this window, oldest first (the journal's latest at open, then
+    /// this session's).
+    pub edit_log: Vec<Edit>,
+    /// Journal entries written from this window.
+    pub session_edits: usize,
+    /// Store requests sent and not yet answered.
+    pub store_pending: usize,
+    /// An export is running.
+    pub exporting: Option<PathBuf>,
+    /// Predictions are being loaded.
+    pub loading_predictions: bool,
+    /// Images waiting for or in decoding.
+    pub images_pending: usize,
+    /// The latest notice or error.
+    pub message: Option<Message>,
+    /// Decoded images.
+    pub textures: TextureCache,
+    /// Put the keyboard into the search field on the next frame.
+    pub focus_search: bool,
+}
+
+impl AppState {
+    /// A window with nothing open yet, writing edits as `author`.
+    pub fn new(author: String) -> Self {
+        AppState {
+            session: None,
+            opening: None,
+            recent: Vec::new(),
+            author,
+            filter: Filter::default(),
+            matches: Vec::new(),
+            filter_generation: 0,
+            filtering: false,
+            matches_stale: false,
+            filter_time: Duration::ZERO,
+            selection: Selection::default(),
+            focused_task: Task::Colour,
+            picker: None,
+            bulk: None,
+            panels: Panels::default(),
+            product_view: false,
+            card_size: DEFAULT_CARD_SIZE,
+            columns: 1,
+            visible_rows: 1,
+            scroll_to_focus: false,
+            image_index: 0,
+            zoom: 1.0,
+            history: None,
+            edit_log: Vec::new(),
+            session_edits: 0,
+            store_pending: 0,
+            exporting: None,
+            loading_predictions: false,
+            images_pending: 0,
+            message: None,
+            textures: TextureCache::new(TEXTURE_BUDGET),
+            focus_search: false,
+        }
+    }
+
+    /// Index of the focused product in the matches.
+    pub fn focus_index(&self) -> Option<usize> {
+        let focus = self.selection.focus?;
+        self.matches.iter().position(|&p| p == focus)
+    }
+
+    /// The image folder of the open catalogue joined with `relative`.
+    pub fn image_path(&self, relative: &str) -> Option<PathBuf> {
+        Some(self.session.as_ref()?.catalog.image_root.join(relative))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::workers::thumbnails::ImageSize;
+
+    #[test]
+    fn texture_cache_evicts_least_recently_used() {
+        let ctx = egui::Context::default();
+        let texture = |name: &str| {
+            Picture::Ready(ctx.load_texture(name, egui::ColorImage::example(), Default::default()))
+        };
+        let key = |n: &str| ImageKey {
+            path: std::path::Path::new(n).into(),
+            size: ImageSize::Thumb,
+        };
+        let mut cache = TextureCache::new(250);
+        cache.insert(key("a"), texture("a"), 100);
+        cache.insert(key("b"), Picture::Failed("file missing".into()), 100);
+        assert!(cache.touch(&key("a")));
+        cache.insert(key("c"), texture("c"), 100);
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get(&key("b")).is_none(), "b was least recently used");
+        assert!(cache.get(&key("a")).is_some());
+        assert_eq!(cache.bytes(), 200);
+        assert!(!cache.touch(&key("b")));
+    }
+}

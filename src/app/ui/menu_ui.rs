@@ -1,0 +1,89 @@
+//! The menu bar: File, Edit, View.
+
+use crate::app::command::{Command, Panel};
+use crate::app::keys::KeyAction;
+use crate::app::state::AppState;
+use crate::app::workers::dialog::DialogPurpose;
+
+/// Draws the menu bar.
+pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    let open = state.session.is_some();
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            if ui.button("Open catalogue file…").clicked() {
+                commands.push(Command::ShowDialog(DialogPurpose::OpenFile));
+            }
+            if ui.button("Open catalogue folder…").clicked() {
+                commands.push(Command::ShowDialog(DialogPurpose::OpenFolder));
+            }
+            if ui.button("Open the demo catalogue").clicked() {
+                commands.push(Command::OpenDemo);
+            }
+            ui.menu_button("Open recent", |ui| {
+                if state.recent.is_empty() {
+                    ui.label("(none yet)");
+                }
+                for recent in &state.recent {
+                    if ui.button(recent.path.display().to_string()).clicked() {
+                        commands.push(Command::OpenCatalogue(recent.clone()));
+                    }
+                }
+            });
+            ui.separator();
+            if ui
+                .add_enabled(open, egui::Button::new("Load predictions…"))
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(DialogPurpose::LoadPredictions));
+            }
+            if ui
+                .add_enabled(open, egui::Button::new("Export corrected catalogue…"))
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(DialogPurpose::Export));
+            }
+            ui.separator();
+            if ui.button("Quit").clicked() {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        });
+        ui.menu_button("Edit", |ui| {
+            let items = [
+                ("Undo  (Ctrl+Z)", KeyAction::Undo),
+                ("Redo  (Ctrl+Shift+Z)", KeyAction::Redo),
+                ("Select all matches  (Ctrl+A)", KeyAction::SelectAll),
+                ("Relabel the selection…  (E)", KeyAction::OpenPicker),
+            ];
+            for (label, action) in items {
+                if ui.add_enabled(open, egui::Button::new(label)).clicked() {
+                    commands.push(Command::Key(action));
+                }
+            }
+        });
+        ui.menu_button("View", |ui| {
+            let toggles = [
+                ("Edit log", state.panels.edit_log, Panel::EditLog),
+                ("Warnings", state.panels.warnings, Panel::Warnings),
+                ("Keys (?)", state.panels.help, Panel::Help),
+            ];
+            for (label, on, panel) in toggles {
+                if ui.selectable_label(on, label).clicked() {
+                    commands.push(Command::TogglePanel(panel));
+                }
+            }
+            if ui
+                .selectable_label(state.product_view, "Product view (Space)")
+                .clicked()
+            {
+                commands.push(Command::Key(KeyAction::ToggleProductView));
+            }
+            let mut size = state.card_size;
+            if ui
+                .add(egui::Slider::new(&mut size, 100.0..=400.0).text("card size"))
+                .changed()
+            {
+                commands.push(Command::SetCardSize(size));
+            }
+        });
+    });
+}

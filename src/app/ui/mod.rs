@@ -1,0 +1,97 @@
+//! The panels, one file each: `*_ui(ui, &AppState, &mut Vec<Command>)`. They read the state
+//! and describe what the user asked for; they never change the state or touch a file.
+
+mod filter_ui;
+mod grid_ui;
+mod log_ui;
+mod menu_ui;
+mod overlays_ui;
+mod product_ui;
+mod start_ui;
+mod status_ui;
+
+use super::command::Command;
+use super::keys;
+use super::state::AppState;
+use super::workers::open::OpenRequest;
+
+/// Draws the whole window.
+pub fn root_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    keyboard(ui, state, commands);
+    dropped_files(ui, commands);
+    egui::Panel::top("menu").show(ui, |ui| menu_ui::menu_ui(ui, state, commands));
+    egui::Panel::bottom("status").show(ui, |ui| status_ui::status_ui(ui, state, commands));
+    let Some(session) = &state.session else {
+        egui::CentralPanel::default().show(ui, |ui| start_ui::start_ui(ui, state, commands));
+        return;
+    };
+    if state.panels.edit_log {
+        egui::Panel::bottom("edit_log")
+            .resizable(true)
+            .default_size(180.0)
+            .show(ui, |ui| log_ui::log_ui(ui, state));
+    }
+    egui::Panel::left("filters")
+        .resizable(true)
+        .default_size(230.0)
+        .show(ui, |ui| filter_ui::filter_ui(ui, state, session, commands));
+    if state.product_view {
+        egui::CentralPanel::default().show(ui, |ui| {
+            product_ui::product_ui(ui, state, session, true, commands)
+        });
+    } else {
+        egui::Panel::right("product")
+            .resizable(true)
+            .default_size(360.0)
+            .show(ui, |ui| {
+                product_ui::product_ui(ui, state, session, false, commands)
+            });
+        egui::CentralPanel::default().show(ui, |ui| grid_ui::grid_ui(ui, state, session, commands));
+    }
+    overlays_ui::overlays_ui(ui.ctx(), state, session, commands);
+}
+
+/// Turns key presses into commands, unless a text field or a dialog has the keyboard.
+fn keyboard(ui: &egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    if state.picker.is_some() || state.bulk.is_some() || ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    let pressed: Vec<(egui::Key, egui::Modifiers)> = ui.input(|i| {
+        i.events
+            .iter()
+            .filter_map(|e| match e {
+                egui::Event::Key {
+                    key,
+                    pressed: true,
+                    modifiers,
+                    ..
+                } => Some((*key, *modifiers)),
+                _ => None,
+            })
+            .collect()
+    });
+    for (key, modifiers) in pressed {
+        if let Some(action) = keys::action(key, modifiers) {
+            commands.push(Command::Key(action));
+        }
+    }
+}
+
+fn dropped_files(ui: &egui::Ui, commands: &mut Vec<Command>) {
+    let dropped: Vec<_> = ui.input(|i| {
+        i.raw
+            .dropped_files
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect()
+    });
+    if let Some(path) = dropped.into_iter().next() {
+        commands.push(Command::OpenCatalogue(OpenRequest::path(path)));
+    }
+}
+
+/// Percent text of a probability.
+fn percent(p: f32) -> String {
+    format!("{:.0}%", p * 100.0)
+}

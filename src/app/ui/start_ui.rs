@@ -1,0 +1,46 @@
+//! What the window shows before a catalogue is open: progress, or the ways to open one.
+
+use crate::app::command::Command;
+use crate::app::state::AppState;
+use crate::app::workers::dialog::DialogPurpose;
+
+/// Draws the start view.
+pub fn start_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(ui.available_height() / 4.0);
+        if let Some(opening) = &state.opening {
+            ui.heading(format!("Opening {}", opening.what));
+            match opening.progress {
+                Some(p) => {
+                    ui.add(egui::ProgressBar::new(p).show_percentage().desired_width(320.0));
+                }
+                None => {
+                    ui.spinner();
+                }
+            }
+            return;
+        }
+        ui.heading("vitrine — moderator workspace");
+        ui.label("Open a catalogue: a folder (styles.csv, manifest.csv/.jsonl) or a file, or drop one here.");
+        ui.horizontal(|ui| {
+            if ui.button("Open catalogue file…").clicked() {
+                commands.push(Command::ShowDialog(DialogPurpose::OpenFile));
+            }
+            if ui.button("Open catalogue folder…").clicked() {
+                commands.push(Command::ShowDialog(DialogPurpose::OpenFolder));
+            }
+            if ui.button("Open the demo catalogue").clicked() {
+                commands.push(Command::OpenDemo);
+            }
+        });
+        if !state.recent.is_empty() {
+            ui.add_space(12.0);
+            ui.label("Recent:");
+            for recent in &state.recent {
+                if ui.link(recent.path.display().to_string()).clicked() {
+                    commands.push(Command::OpenCatalogue(recent.clone()));
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,80 @@
+//! The status bar: catalogue, counts, edits this session, predictions, background jobs.
+
+use crate::app::command::Command;
+use crate::app::state::AppState;
+
+/// Draws the status bar.
+pub fn status_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        if let Some(session) = &state.session {
+            ui.strong(session.name())
+                .on_hover_text(session.request.path.display().to_string());
+            ui.separator();
+            ui.label(format!("{} products", session.catalog.len()));
+            ui.separator();
+            ui.label(format!("{} matches", state.matches.len()));
+            ui.separator();
+            ui.label(format!("{} edits this session", state.session_edits));
+            ui.separator();
+            match &session.predictions {
+                Some(p) => ui
+                    .label(format!("predictions: {}", p.predictions.header.run))
+                    .on_hover_text(&session.predictions_note),
+                None => ui
+                    .label("no predictions: labelling only")
+                    .on_hover_text(&session.predictions_note),
+            };
+        }
+        jobs_ui(ui, state);
+        if let Some(message) = &state.message {
+            ui.separator();
+            let text = egui::RichText::new(&message.text);
+            let text = if message.error {
+                text.color(ui.visuals().error_fg_color)
+            } else {
+                text
+            };
+            ui.label(text);
+            if ui.small_button("x").on_hover_text("dismiss").clicked() {
+                commands.push(Command::DismissMessage);
+            }
+        }
+    });
+}
+
+fn jobs_ui(ui: &mut egui::Ui, state: &AppState) {
+    let job = |ui: &mut egui::Ui, text: String, progress: Option<f32>| {
+        ui.separator();
+        match progress {
+            Some(p) => {
+                ui.add(egui::ProgressBar::new(p).desired_width(120.0).text(text));
+            }
+            None => {
+                ui.spinner();
+                ui.label(text);
+            }
+        }
+    };
+    if let Some(opening) = &state.opening {
+        job(ui, format!("opening {}", opening.what), opening.progress);
+    }
+    if state.filtering {
+        job(ui, "filtering".into(), None);
+    }
+    if state.store_pending > 0 {
+        job(ui, "saving".into(), None);
+    }
+    if let Some(path) = &state.exporting {
+        job(ui, format!("exporting {}", path.display()), None);
+    }
+    if state.loading_predictions {
+        job(ui, "loading predictions".into(), None);
+    }
+    if state.images_pending > 0 {
+        job(
+            ui,
+            format!("decoding {} images", state.images_pending),
+            None,
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! Image decoding for thumbnails and the product view, on the worker threads.
+//!
+//! JPEGs are decoded at reduced size with `jpeg-decoder`'s DCT scaling (`Decoder::scale`:
+//! 1/2, 1/4 or 1/8 of the size straight out of the inverse DCT, so a 1274x1580 Luma photo
+//! becomes a 319x395 image without ever existing at full size), then resampled to fit. Other
+//! formats go through the `image` crate at full size. Thumbnails are also kept on disk, keyed
+//! by path, modification time, size and thumbnail side, so a reopened catalogue shows them at
+//! once.
+
+use image::RgbaImage;
+use sha2::{Digest, Sha256};
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+/// Why an image has no pixels to show.
+pub type DecodeError = String;
+
+/// Decodes the image at `path` to fit in `max_side` x `max_side`, using DCT scaling for JPEGs.
+pub fn decode_reduced(path: &Path, max_side: u32) -> Result<RgbaImage, DecodeError> {
+    let bytes = read(path)?;
+    let image = if bytes.starts_with(&[0xFF, 0xD8]) {
+        decode_jpeg_scaled(&bytes, max_side)?
+    } else {
+        image::load_from_memory(&bytes)
+            .map_err(|e| format!("cannot decode: {e}"))?
+            .to_rgba8()
+    };
+    Ok(fit(image, max_side))
+}
+
+/// Decodes at full size with the `image` crate, then resizes: the baseline the benchmark
+/// compares [`decode_reduced`] with.
+pub fn decode_full_then_resize(path: &Path, max_side: u32) -> Result<RgbaImage, DecodeError> {
+    let bytes = read(path)?;
+    let image = image::load_from_memory(&bytes)
+        .map_err(|e| format!("cannot decode: {e}"))?
+        .to_rgba8();
+    Ok(fit(image, max_side))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, DecodeError> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "file missing".to_string(),
+        _ => format!("cannot read: {e}"),
+    })?;
+    if bytes.is_empty() {
+        return Err("empty file".into());
+    }
+    Ok(bytes)
+}
+
+fn decode_jpeg_scaled(bytes: &[u8], max_side: u32) -> Result<RgbaImage, DecodeError> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    let side = max_side.min(u16::MAX as u32) as u16;
+    let (width, height) = decoder
+        .scale(side, side)
+        .map_err(|e| format!("corrupt JPEG: {e}"))?;
+    let pixels = decoder.decode().map_err(|e| format!("corrupt JPEG: {e}"))?;
+    let format = decoder
+        .info()
+        .ok_or_else(|| "corrupt JPEG: no header".to_string())?
+        .pixel_format;
+    let count = width as usize * height as usize;
+    let mut rgba = Vec::with_capacity(count * 4);
+    use jpeg_decoder::PixelFormat;
+    match format {
+        PixelFormat::RGB24 => pixels
+            .chunks_exact(3)
+            .for_each(|p| rgba.extend_from_slice(&[p[0], p[1], p[2], 255])),
+        PixelFormat::L8 => pixels
+            .iter()
+            .for_each(|&l| rgba.extend_from_slice(&[l, l, l, 255])),
+        // Big-endian 16-bit grey: the high byte is the 8-bit value.
+        PixelFormat::L16 => pixels
+            .chunks_exact(2)
+            .for_each(|p| rgba.extend_from_slice(&[p[0], p[0], p[0], 255])),
+        // jpeg-decoder hands out inverted (Adobe) CMYK.
+        PixelFormat::CMYK32 => pixels.chunks_exact(4).for_each(|p| {
+            let k = p[3] as u32;
+            let channel = |c: u8| ((c as u32 * k) / 255) as u8;
+            rgba.extend_from_slice(&[channel(p[0]), channel(p[1]), channel(p[2]), 255])
+        }),
+    }
+    if rgba.len() != count * 4 {
+        return Err("corrupt JPEG: truncated pixel data".into());
+    }
+    RgbaImage::from_raw(width as u32, height as u32, rgba)
+        .ok_or_else(|| "corrupt JPEG: bad dimensions".to_string())
+}
+
+/// Shrinks `image` to fit in `max_side` x `max_side` (never enlarges).
+fn fit(image: RgbaImage, max_side: u32) -> RgbaImage {
+    let (w, h) = image.dimensions();
+    if w <= max_side && h <= max_side {
+        return image;
+    }
+    let scale = max_side as f32 / w.max(h) as f32;
+    let (nw, nh) = (
+        ((w as f32 * scale).round() as u32).max(1),
+        ((h as f32 * scale).round() as u32).max(1),
+    );
+    image::imageops::thumbnail(&image, nw, nh)
+}
+
+/// Where the thumbnail of `path` at `max_side` is cached under `cache_dir`: a hash of the
+/// path, its modification time and size, so an edited photo gets a new thumbnail.
+pub fn cache_file(cache_dir: &Path, path: &Path, max_side: u32) -> Option<PathBuf> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let mut hash = Sha256::new();
+    hash.update(path.to_string_lossy().as_bytes());
+    hash.update(modified.as_nanos().to_le_bytes());
+    hash.update(meta.len().to_le_bytes());
+    hash.update(max_side.to_le_bytes());
+    let digest = hash.finalize();
+    let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    Some(cache_dir.join(&name[..2]).join(format!("{name}.png")))
+}
+
+/// A thumbnail from the disk cache, through it, or decoded and then written to it.
+pub fn thumbnail(
+    path: &Path,
+    max_side: u32,
+    cache_dir: Option<&Path>,
+) -> Result<RgbaImage, DecodeError> {
+    let cached = cache_dir.and_then(|dir| cache_file(dir, path, max_side));
+    if let Some(file) = &cached
+        && let Ok(image) = image::open(file)
+    {
+        return Ok(image.to_rgba8());
+    }
+    let image = decode_reduced(path, max_side)?;
+    if let Some(file) = cached {
+        // A failed cache write only costs a decode next time.
+        let temp = file.with_extension("png.partial");
+        let written = file
+            .parent()
+            .map(std::fs::create_dir_all)
+            .transpose()
+            .ok()
+            .and_then(|_| image.save_with_format(&temp, image::ImageFormat::Png).ok())
+            .and_then(|_| std::fs::rename(&temp, &file).ok());
+        if written.is_none() {
+            let _ = std::fs::remove_file(&temp);
+        }
+    }
+    Ok(image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg(dir: &Path, w: u32, h: u32) -> PathBuf {
+        let path = dir.join("photo.jpg");
+        let image = RgbaImage::from_fn(w, h, |x, y| {
+            image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255])
+        });
+        image::DynamicImage::ImageRgba8(image)
+            .to_rgb8()
+            .save(&path)
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn reduced_decode_fits_and_matches_full_decode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = jpeg(dir.path(), 1274, 1580);
+        let small = decode_reduced(&path, 256).unwrap();
+        let full = decode_full_then_resize(&path, 256).unwrap();
+        // 1/4 DCT scaling gives 319x395 first, so rounding may differ by a pixel.
+        assert_eq!(small.height(), 256);
+        assert!(small.width().abs_diff(full.width()) <= 1 && full.height() == 256);
+        let mean_green = |i: &RgbaImage| {
+            i.pixels().map(|p| p[1] as u64).sum::<u64>() / (i.width() * i.height()) as u64
+        };
+        let (a, b) = (mean_green(&small), mean_green(&full));
+        assert!(a.abs_diff(b) <= 3, "same picture: mean green {a} vs {b}");
+    }
+
+    #[test]
+    fn missing_and_corrupt_files_give_reasons() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            decode_reduced(&dir.path().join("no.jpg"), 64).unwrap_err(),
+            "file missing"
+        );
+        let bad = dir.path().join("bad.jpg");
+        std::fs::write(&bad, [0xFF, 0xD8, 0xFF, 0x00, 1, 2, 3]).unwrap();
+        assert!(
+            decode_reduced(&bad, 64)
+                .unwrap_err()
+                .starts_with("corrupt JPEG")
+        );
+        let empty = dir.path().join("empty.png");
+        std::fs::write(&empty, []).unwrap();
+        assert_eq!(decode_reduced(&empty, 64).unwrap_err(), "empty file");
+    }
+
+    #[test]
+    fn disk_cache_is_written_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = jpeg(dir.path(), 300, 200);
+        let cache = dir.path().join("thumbs");
+        let first = thumbnail(&path, 64, Some(&cache)).unwrap();
+        let file = cache_file(&cache, &path, 64).unwrap();
+        assert!(file.is_file());
+        let second = thumbnail(&path, 64, Some(&cache)).unwrap();
+        assert_eq!(first, second);
+        assert_ne!(cache_file(&cache, &path, 128), Some(file));
+    }
+}

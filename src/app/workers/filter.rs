@@ -1,0 +1,74 @@
+//! The filter worker: runs filters over large catalogues off the UI thread, always the latest
+//! job only.
+
+use super::{EventSender, spawn};
+use crate::app::event::Event;
+use crate::app::filter::{Filter, FilterInputs, apply};
+use crate::catalog::Catalog;
+use crate::runs::predictions::Predictions;
+use crossbeam_channel::Sender;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A filter to run on a snapshot of the data.
+pub struct FilterJob {
+    /// The job's number.
+    pub generation: u64,
+    /// The filter.
+    pub filter: Filter,
+    /// The catalogue.
+    pub catalog: Arc<Catalog>,
+    /// Predictions, if loaded.
+    pub predictions: Option<Arc<Predictions>>,
+    /// Per position, the product's prediction line.
+    pub rows: Arc<Vec<Option<u32>>>,
+    /// Edited positions.
+    pub edited: Arc<HashSet<u32>>,
+}
+
+/// The worker's handle; dropping it stops the thread.
+pub struct FilterWorker {
+    jobs: Sender<FilterJob>,
+}
+
+impl FilterWorker {
+    /// Starts the thread.
+    pub fn start(events: EventSender) -> Result<FilterWorker, String> {
+        let (jobs, inbox) = crossbeam_channel::unbounded::<FilterJob>();
+        spawn("vitrine-filter", move || {
+            while let Ok(mut job) = inbox.recv() {
+                // Only the newest filter matters; older ones were superseded while waiting.
+                while let Ok(newer) = inbox.try_recv() {
+                    job = newer;
+                }
+                let started = Instant::now();
+                let matches = apply(
+                    &job.filter,
+                    FilterInputs {
+                        catalog: &job.catalog,
+                        predictions: job.predictions.as_deref(),
+                        prediction_rows: &job.rows,
+                        edited: &job.edited,
+                    },
+                );
+                let generation = job.generation;
+                // Let go of the snapshot before reporting, so the UI can edit its catalogue
+                // in place again as soon as it reads the result.
+                drop(job);
+                events.send(Event::FilterFinished {
+                    generation,
+                    matches,
+                    elapsed: started.elapsed(),
+                });
+            }
+        })?;
+        Ok(FilterWorker { jobs })
+    }
+
+    /// Queues a job.
+    pub fn run(&self, job: FilterJob) {
+        // The thread lives as long as this handle; see StoreWorker::send.
+        let _ = self.jobs.send(job);
+    }
+}

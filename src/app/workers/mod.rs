@@ -1,0 +1,97 @@
+//! Named worker threads and the channel their events come back on. The UI thread never
+//! waits on them: it sends requests (unbounded, it is the sender) and drains events (bounded,
+//! so a runaway worker blocks itself, not the UI).
+
+pub mod decode;
+pub mod dialog;
+pub mod filter;
+pub mod open;
+pub mod store;
+pub mod thumbnails;
+
+use super::event::Event;
+use crossbeam_channel::{Receiver, Sender};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How many events may wait for the UI thread.
+const EVENT_CAPACITY: usize = 1024;
+
+/// Wakes the UI thread (asks egui for a repaint) after an event was sent.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The sending end workers report through.
+#[derive(Clone)]
+pub struct EventSender {
+    tx: Sender<Event>,
+    wake: Waker,
+}
+
+impl EventSender {
+    /// Sends `event`, waiting while the queue is full; a closed window drops it.
+    pub fn send(&self, event: Event) {
+        if self.tx.send(event).is_ok() {
+            (self.wake)();
+        }
+    }
+
+    /// Sends `event` unless the queue is full (for progress reports, which the next one
+    /// replaces anyway).
+    pub fn offer(&self, event: Event) {
+        if self.tx.try_send(event).is_ok() {
+            (self.wake)();
+        }
+    }
+}
+
+/// Spawns a named thread; failing to spawn one (out of resources) is reported, not a panic.
+pub fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> Result<(), String> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(work)
+        .map(|_| ())
+        .map_err(|e| format!("cannot start the {name} thread: {e}"))
+}
+
+/// The workers of one window.
+pub struct Workers {
+    events: Receiver<Event>,
+    sender: EventSender,
+    /// The thumbnail decoding pool.
+    pub thumbnails: thumbnails::ThumbnailPool,
+    /// The filter worker.
+    pub filter: filter::FilterWorker,
+    /// The store worker of the open catalogue.
+    pub store: Option<store::StoreWorker>,
+    /// The data folder (demo, thumbnail cache, recent list).
+    pub data_dir: PathBuf,
+}
+
+impl Workers {
+    /// Starts the long-lived workers; `wake` asks the UI for a repaint.
+    pub fn start(wake: Waker, data_dir: PathBuf) -> Result<Workers, String> {
+        let (tx, events) = crossbeam_channel::bounded(EVENT_CAPACITY);
+        let sender = EventSender { tx, wake };
+        let thumbnails =
+            thumbnails::ThumbnailPool::start(sender.clone(), Some(data_dir.join("thumbs")))?;
+        let filter = filter::FilterWorker::start(sender.clone())?;
+        Ok(Workers {
+            events,
+            sender,
+            thumbnails,
+            filter,
+            store: None,
+            data_dir,
+        })
+    }
+
+    /// The next event, if one is waiting.
+    pub fn try_event(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    /// A sender for a new one-off worker.
+    pub fn sender(&self) -> EventSender {
+        self.sender.clone()
+    }
+}

@@ -1,0 +1,126 @@
+//! The label store worker: owns the [`Workspace`] (SQLite connection and its catalogue), makes
+//! every change durable and reports each one back; also picks up edits other processes make.
+
+use super::{EventSender, spawn};
+use crate::app::event::{Event, SaveKind};
+use crate::catalog::Task;
+use crate::labels::{Attribution, Change, EditSource, Workspace, export};
+use crossbeam_channel::{RecvTimeoutError, Sender};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How often the worker looks for edits written by other processes.
+const SYNC_INTERVAL: Duration = Duration::from_secs(2);
+
+/// A request to the store worker.
+#[derive(Debug, Clone)]
+pub enum StoreRequest {
+    /// Set one task on several products, as one batch.
+    Set {
+        /// Product ids.
+        products: Vec<String>,
+        /// The task.
+        task: Task,
+        /// The new label.
+        value: Option<String>,
+        /// Human, accepted prediction or bulk.
+        source: EditSource,
+    },
+    /// Undo the author's latest batch.
+    Undo,
+    /// Redo the author's latest undone batch.
+    Redo,
+    /// Read a product's journal entries.
+    History(String),
+    /// Write the corrected catalogue.
+    Export(PathBuf),
+}
+
+/// The handle of a running store worker; dropping it ends the worker.
+pub struct StoreWorker {
+    requests: Sender<StoreRequest>,
+}
+
+impl StoreWorker {
+    /// Starts the worker for `workspace`, writing as `author`.
+    pub fn start(
+        workspace: Workspace,
+        author: String,
+        events: EventSender,
+    ) -> Result<StoreWorker, String> {
+        let (requests, inbox) = crossbeam_channel::unbounded();
+        spawn("vitrine-store", move || {
+            let mut workspace = workspace;
+            loop {
+                match inbox.recv_timeout(SYNC_INTERVAL) {
+                    Ok(request) => handle(&mut workspace, &author, request, &events),
+                    Err(RecvTimeoutError::Timeout) => {
+                        let Workspace { catalog, store, .. } = &mut workspace;
+                        match store.sync(catalog) {
+                            Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
+                                edits,
+                                kind: SaveKind::Elsewhere,
+                            }),
+                            Ok(_) => {}
+                            Err(e) => events.send(Event::StoreFailed(e.to_string())),
+                        }
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        })?;
+        Ok(StoreWorker { requests })
+    }
+
+    /// Queues a request.
+    pub fn send(&self, request: StoreRequest) {
+        // The worker only stops when this handle is dropped, so the send cannot fail while
+        // the handle exists; a panic in the worker would already have been reported.
+        let _ = self.requests.send(request);
+    }
+}
+
+fn handle(workspace: &mut Workspace, author: &str, request: StoreRequest, events: &EventSender) {
+    let Workspace { catalog, store, .. } = workspace;
+    let by = |source| Attribution {
+        author: author.to_string(),
+        source,
+        reason: None,
+    };
+    let saved =
+        |result: Result<Vec<crate::labels::Edit>, crate::labels::StoreError>, kind| match result {
+            Ok(edits) => events.send(Event::LabelsSaved { edits, kind }),
+            Err(e) => events.send(Event::StoreFailed(e.to_string())),
+        };
+    match request {
+        StoreRequest::Set {
+            products,
+            task,
+            value,
+            source,
+        } => {
+            let changes: Vec<Change> = products
+                .into_iter()
+                .map(|product| Change {
+                    product,
+                    task,
+                    value: value.clone(),
+                })
+                .collect();
+            saved(
+                store.set_many(catalog, &changes, &by(source)),
+                SaveKind::Change,
+            );
+        }
+        StoreRequest::Undo => saved(store.undo(catalog, author), SaveKind::Undo),
+        StoreRequest::Redo => saved(store.redo(catalog, author), SaveKind::Redo),
+        StoreRequest::History(product) => match store.history(&product) {
+            Ok(edits) => events.send(Event::HistoryLoaded { product, edits }),
+            Err(e) => events.send(Event::StoreFailed(e.to_string())),
+        },
+        StoreRequest::Export(path) => match export(catalog, &path) {
+            Ok(summary) => events.send(Event::Exported { path, summary }),
+            Err(e) => events.send(Event::ExportFailed(e.to_string())),
+        },
+    }
+}

@@ -1,0 +1,165 @@
+//! The thumbnail pool: named decoding threads fed from a bounded, replace-every-frame queue.
+//!
+//! The UI hands over the images it wants now, visible ones first; the new list replaces the
+//! old, so images scrolled away before a thread picked them up are dropped, and the queue
+//! never holds more than [`QUEUE_CAPACITY`] requests.
+
+use super::decode::{self, DecodeError};
+use super::{EventSender, spawn};
+use crate::app::event::Event;
+use std::collections::{HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Most requests waiting at once.
+pub const QUEUE_CAPACITY: usize = 256;
+/// Longest side of a grid thumbnail, in pixels.
+pub const THUMB_SIDE: u32 = 256;
+/// Longest side of a product-view image, in pixels.
+pub const LARGE_SIDE: u32 = 1600;
+
+/// Which rendition of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImageSize {
+    /// For the grid (cached on disk).
+    Thumb,
+    /// For the product view.
+    Large,
+}
+
+impl ImageSize {
+    /// Longest side in pixels.
+    pub fn max_side(self) -> u32 {
+        match self {
+            ImageSize::Thumb => THUMB_SIDE,
+            ImageSize::Large => LARGE_SIDE,
+        }
+    }
+}
+
+/// One image at one size.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImageKey {
+    /// Absolute path.
+    pub path: Arc<Path>,
+    /// Rendition.
+    pub size: ImageSize,
+}
+
+/// A wanted image.
+pub type ImageRequest = ImageKey;
+
+#[derive(Default)]
+struct Board {
+    queue: VecDeque<ImageKey>,
+    in_flight: HashSet<ImageKey>,
+    stopped: bool,
+}
+
+type Shared = Arc<(Mutex<Board>, Condvar)>;
+
+fn lock(shared: &Shared) -> MutexGuard<'_, Board> {
+    // A decoding thread that panicked leaves consistent data (plain pushes and pops).
+    shared.0.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The pool's handle; dropping it stops the threads.
+pub struct ThumbnailPool {
+    shared: Shared,
+    /// Number of decoding threads.
+    pub threads: usize,
+}
+
+impl ThumbnailPool {
+    /// Starts one decoding thread per core (at least two), caching thumbnails in `cache_dir`.
+    pub fn start(events: EventSender, cache_dir: Option<PathBuf>) -> Result<ThumbnailPool, String> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(2, 8);
+        let shared: Shared = Arc::default();
+        for i in 0..threads {
+            let shared = shared.clone();
+            let events = events.clone();
+            let cache_dir = cache_dir.clone();
+            spawn(&format!("vitrine-thumb-{i}"), move || {
+                work(&shared, &events, cache_dir.as_deref())
+            })?;
+        }
+        Ok(ThumbnailPool { shared, threads })
+    }
+
+    /// Replaces the waiting requests with `wanted` (most important first), leaving out those
+    /// being decoded.
+    pub fn want(&self, wanted: Vec<ImageRequest>) {
+        let mut board = lock(&self.shared);
+        let Board {
+            queue, in_flight, ..
+        } = &mut *board;
+        queue.clear();
+        queue.extend(
+            wanted
+                .into_iter()
+                .filter(|k| !in_flight.contains(k))
+                .take(QUEUE_CAPACITY),
+        );
+        if !queue.is_empty() {
+            self.shared.1.notify_all();
+        }
+    }
+
+    /// Requests waiting and being decoded.
+    pub fn pending(&self) -> usize {
+        let board = lock(&self.shared);
+        board.queue.len() + board.in_flight.len()
+    }
+}
+
+impl Drop for ThumbnailPool {
+    fn drop(&mut self) {
+        lock(&self.shared).stopped = true;
+        self.shared.1.notify_all();
+    }
+}
+
+fn work(shared: &Shared, events: &EventSender, cache_dir: Option<&Path>) {
+    loop {
+        let key = {
+            let mut board = lock(shared);
+            loop {
+                if board.stopped {
+                    return;
+                }
+                if let Some(key) = board.queue.pop_front() {
+                    board.in_flight.insert(key.clone());
+                    break key;
+                }
+                board = shared.1.wait(board).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        let result = load(&key, cache_dir);
+        let event = match result {
+            Ok(image) => Event::ThumbnailDecoded {
+                key: key.clone(),
+                image: egui::ColorImage::from_rgba_unmultiplied(
+                    [image.width() as usize, image.height() as usize],
+                    image.as_raw(),
+                ),
+            },
+            Err(reason) => Event::ThumbnailFailed {
+                key: key.clone(),
+                reason,
+            },
+        };
+        // Report before leaving in_flight, so the UI never asks for it a second time.
+        events.send(event);
+        lock(shared).in_flight.remove(&key);
+    }
+}
+
+fn load(key: &ImageKey, cache_dir: Option<&Path>) -> Result<image::RgbaImage, DecodeError> {
+    match key.size {
+        ImageSize::Thumb => decode::thumbnail(&key.path, THUMB_SIDE, cache_dir),
+        ImageSize::Large => decode::decode_reduced(&key.path, LARGE_SIDE),
+    }
+}

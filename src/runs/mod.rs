@@ -1,0 +1,14 @@
+//! A training run on disk: its configuration, metrics, checkpoints and predictions.
+//!
+//! Pure: no egui, no burn. The training engine (`crate::ml`) writes runs; the app and the CLI
+//! read them, also while another process is still writing.
+
+pub mod config;
+pub mod embeddings;
+pub mod folder;
+pub mod metrics;
+pub mod predictions;
+
+pub use config::{Backbone, RunConfig};
+pub use folder::{ModelSpec, RunError, RunFolder};
+pub use metrics::{MetricsReader, MetricsRecord, MetricsWriter};
