@@ -29,7 +29,7 @@ pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Comma
         Command::OpenCatalogue(request) => start_open(state, workers, request),
         Command::OpenDemo => {
             state.opening = Some(Opening {
-                what: "demo catalogue".into(),
+                what: "the demo catalogue".into(),
                 progress: None,
             });
             report(
@@ -418,7 +418,7 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
     match event {
         Event::DemoProgressed { done, total } => {
             if let Some(opening) = &mut state.opening {
-                opening.what = format!("generating the demo catalogue ({done}/{total})");
+                opening.what = format!("the demo catalogue: generating {done}/{total}");
                 opening.progress = Some(done as f32 / total.max(1) as f32);
             }
         }
