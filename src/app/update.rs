@@ -77,6 +77,7 @@ pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Comma
         Command::Click { index, mode } => {
             let before = state.selection.focus;
             state.selection.click(&state.matches, index, mode);
+            state.focus_at = Some(index).filter(|&i| i < state.matches.len());
             focus_changed(state, workers, before);
         }
         Command::Key(action) => apply_key(state, workers, action),
@@ -225,6 +226,7 @@ fn apply_key(state: &mut AppState, workers: &mut Workers, action: KeyAction) {
             if let Some(index) = next {
                 let before = state.selection.focus;
                 state.selection.focus_index(&state.matches, index, extend);
+                state.focus_at = Some(index);
                 state.scroll_to_focus = true;
                 focus_changed(state, workers, before);
             }
@@ -238,7 +240,10 @@ fn apply_key(state: &mut AppState, workers: &mut Workers, action: KeyAction) {
         KeyAction::OpenPicker => open_picker(state, state.focused_task),
         KeyAction::Undo => store_request(state, workers, StoreRequest::Undo),
         KeyAction::Redo => store_request(state, workers, StoreRequest::Redo),
-        KeyAction::SelectAll => state.selection.select_all(&state.matches),
+        KeyAction::SelectAll => {
+            state.selection.select_all(&state.matches);
+            state.locate_focus();
+        }
         KeyAction::ClearSelection => {
             if state.panels.help {
                 state.panels.help = false;
@@ -400,6 +405,7 @@ pub fn refilter(state: &mut AppState, workers: &mut Workers) {
         );
         state.filter_time = started.elapsed();
         state.filtering = false;
+        state.locate_focus();
     } else {
         state.filtering = true;
         workers.filter.run(FilterJob {
@@ -462,6 +468,7 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
             let first = state.matches.first().copied();
             state.selection.focus = first;
             state.selection.anchor = first;
+            state.locate_focus();
             request_history(state, workers);
             if warnings > 0 {
                 notice(
@@ -533,6 +540,7 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
             if generation == state.filter_generation {
                 state.matches = matches;
                 state.filtering = false;
+                state.locate_focus();
                 state.filter_time = elapsed;
             }
             apply_unapplied(state);

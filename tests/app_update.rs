@@ -1,0 +1,105 @@
+//! The workspace's state changes driven by commands alone, with no window and no drawing: the
+//! store worker's acknowledgements, undo/redo and bulk batches.
+
+mod common;
+
+use std::time::{Duration, Instant};
+use vitrine::app::command::Command;
+use vitrine::app::keys::KeyAction;
+use vitrine::app::selection::Step;
+use vitrine::app::workers::open::OpenRequest;
+use vitrine::app::{Start, WorkspaceApp};
+use vitrine::catalog::Task;
+use vitrine::labels::EditSource;
+
+fn settle(app: &mut WorkspaceApp, ctx: &egui::Context, done: impl Fn(&WorkspaceApp) -> bool) {
+    let started = Instant::now();
+    while !done(app) {
+        app.logic(ctx);
+        assert!(started.elapsed() < Duration::from_secs(60), "timed out");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn colour(app: &WorkspaceApp, position: u32) -> Option<String> {
+    let session = app.state.session.as_ref().unwrap();
+    session.label(position, Task::Colour).map(String::from)
+}
+
+#[test]
+fn set_undo_redo_and_bulk_through_the_store_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 30);
+    let ctx = egui::Context::default();
+    let start = Start::Open(OpenRequest::path(&manifest));
+    let mut app = WorkspaceApp::new(&ctx, start, dir.path().join("data")).unwrap();
+    settle(&mut app, &ctx, |a| a.state.session.is_some());
+    assert_eq!(app.state.matches.len(), 30);
+    assert_eq!(
+        app.state.selection.focus,
+        Some(0),
+        "the first product is focused"
+    );
+    assert_eq!(colour(&app, 0).as_deref(), Some("Red"));
+
+    app.apply(Command::SetLabel {
+        task: Task::Colour,
+        value: Some("Teal".into()),
+        source: EditSource::Human,
+        targets: vec![0],
+    });
+    assert_eq!(
+        colour(&app, 0).as_deref(),
+        Some("Red"),
+        "shown once durable, not before"
+    );
+    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    assert_eq!(colour(&app, 0).as_deref(), Some("Teal"), "a new class");
+    assert!(app.state.matches_stale);
+
+    app.apply(Command::Key(KeyAction::Undo));
+    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    assert_eq!(colour(&app, 0).as_deref(), Some("Red"));
+    app.apply(Command::Key(KeyAction::Redo));
+    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    assert_eq!(colour(&app, 0).as_deref(), Some("Teal"));
+    app.apply(Command::Key(KeyAction::Redo));
+    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    assert_eq!(app.state.message.as_ref().unwrap().text, "nothing to redo");
+
+    // Five products by keyboard, one bulk batch, one confirmation, one undo.
+    for _ in 0..4 {
+        app.apply(Command::Key(KeyAction::Move {
+            step: Step::Next,
+            extend: true,
+        }));
+    }
+    assert_eq!(app.state.selection.targets(), vec![0, 1, 2, 3, 4]);
+    app.apply(Command::OpenPicker(Task::Colour));
+    app.apply(Command::PickerQuery("bl".into()));
+    app.apply(Command::PickerChoose("Black".into()));
+    assert!(app.state.picker.is_none());
+    assert_eq!(app.state.bulk.as_ref().unwrap().targets.len(), 5);
+    app.apply(Command::ConfirmBulk);
+    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    assert!((0..5).all(|p| colour(&app, p).as_deref() == Some("Black")));
+    // p3 was already Black: the batch changes four labels.
+    assert_eq!(
+        app.state.session_edits,
+        3 + 4,
+        "set, undo, redo, then the batch"
+    );
+    app.apply(Command::Key(KeyAction::Undo));
+    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    assert_eq!(colour(&app, 0).as_deref(), Some("Teal"));
+    assert_eq!(colour(&app, 1).as_deref(), Some("Blue"));
+    assert_eq!(colour(&app, 4).as_deref(), Some("Red"));
+
+    // The edited filter sees the store's journal.
+    let edited = vitrine::app::filter::Filter {
+        edited: vitrine::app::filter::EditedChoice::Edited,
+        ..Default::default()
+    };
+    app.apply(Command::SetFilter(edited));
+    assert_eq!(app.state.matches, vec![0, 1, 2, 4], "p3 never changed");
+}
