@@ -1,0 +1,225 @@
+//! The configuration of a training run, as saved in its folder (`config.json`).
+//!
+//! Pure data so the app can read and edit it without the model code.
+
+use crate::catalog::Task;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Which per-image CNN the model uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backbone {
+    /// CPU-friendly: four 3x3 conv blocks (32-64-128-256), 64-96 px inputs.
+    Small,
+    /// The ZFNet layout (7x7/2 conv, 5x5/2 conv, three 3x3 convs), 224 px inputs.
+    Zfnet,
+}
+
+impl Backbone {
+    /// Name as given on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backbone::Small => "small",
+            Backbone::Zfnet => "zfnet",
+        }
+    }
+
+    /// The input size the backbone is designed for.
+    pub fn default_image_size(self) -> u32 {
+        match self {
+            Backbone::Small => 64,
+            Backbone::Zfnet => 224,
+        }
+    }
+}
+
+impl std::str::FromStr for Backbone {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "small" => Ok(Backbone::Small),
+            "zfnet" => Ok(Backbone::Zfnet),
+            other => Err(format!(
+                "unknown backbone '{other}' (expected small or zfnet)"
+            )),
+        }
+    }
+}
+
+/// Everything that defines a training run. Defaults follow the published recipe (SGD with
+/// momentum 0.9, learning rate 0.01 divided by 10 twice, 20 epochs) with the small backbone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// The catalogue trained on (folder or file, as given to the importers).
+    pub catalogue: PathBuf,
+    /// Column mapping items (`colour=baseColour`) used to import it.
+    pub columns: Vec<String>,
+    /// Image folder override used to import it.
+    pub image_root: Option<PathBuf>,
+    /// The per-image CNN.
+    pub backbone: Backbone,
+    /// Side of the square crop fed to the CNN, in pixels.
+    pub image_size: u32,
+    /// Products per batch (images per batch in single-image mode).
+    pub batch: usize,
+    /// Epochs to train.
+    pub epochs: usize,
+    /// Initial learning rate.
+    pub learning_rate: f64,
+    /// Epochs (0-based) at whose start the learning rate is multiplied by `lr_drop_factor`.
+    pub lr_drops: Vec<usize>,
+    /// Learning-rate multiplier at each drop.
+    pub lr_drop_factor: f64,
+    /// SGD momentum (no dampening).
+    pub momentum: f64,
+    /// L2 weight decay.
+    pub weight_decay: f64,
+    /// Dropout probability of the dense layers.
+    pub dropout: f64,
+    /// Devices: `cpu`, or `cuda:0`, `cuda:1`, ... (several = data parallel).
+    pub devices: Vec<String>,
+    /// Train on one-image copies of the products (the published single-image ablation).
+    pub single_image: bool,
+    /// Tasks with a head (a subset gives single-task or fewer-task models).
+    pub tasks: Vec<Task>,
+    /// Classes with fewer training examples than this go to an `other` class.
+    pub min_class_examples: usize,
+    /// Share of products (or groups) held out for validation.
+    pub validation_fraction: f64,
+    /// Attribute whose value keeps related products on one side of the split (e.g. Luma's
+    /// `style_sku`).
+    pub group_by: Option<String>,
+    /// At most this many images per product (the first ones).
+    pub max_images: usize,
+    /// Seed of the split, initialisation, crops and mirroring.
+    pub seed: u64,
+    /// Dimension of the product representation.
+    pub representation: usize,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            catalogue: PathBuf::new(),
+            columns: Vec::new(),
+            image_root: None,
+            backbone: Backbone::Small,
+            image_size: 64,
+            batch: 32,
+            epochs: 20,
+            learning_rate: 0.01,
+            lr_drops: vec![10, 15],
+            lr_drop_factor: 0.1,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            dropout: 0.5,
+            devices: vec!["cpu".into()],
+            single_image: false,
+            tasks: Task::ALL.to_vec(),
+            min_class_examples: 5,
+            validation_fraction: 0.2,
+            group_by: None,
+            max_images: 5,
+            seed: 1,
+            representation: 1024,
+        }
+    }
+}
+
+/// A configuration that cannot be trained.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid run configuration: {0}")]
+pub struct InvalidConfig(pub String);
+
+impl RunConfig {
+    /// The learning rate of `epoch` (0-based) under the step schedule.
+    pub fn learning_rate_at(&self, epoch: usize) -> f64 {
+        let drops = self.lr_drops.iter().filter(|&&d| epoch >= d).count();
+        self.learning_rate * self.lr_drop_factor.powi(drops as i32)
+    }
+
+    /// Scales the published drop points (half and three quarters of the epochs) to `epochs`.
+    pub fn with_epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self.lr_drops = vec![epochs / 2, epochs * 3 / 4]
+            .into_iter()
+            .filter(|&d| d > 0)
+            .collect();
+        self.lr_drops.dedup();
+        self
+    }
+
+    /// Checks the values that would make training fail later.
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        let bad = |m: &str| Err(InvalidConfig(m.to_string()));
+        if self.batch == 0 {
+            return bad("batch must be at least 1");
+        }
+        if self.epochs == 0 {
+            return bad("epochs must be at least 1");
+        }
+        if self.image_size < 32 {
+            return bad("image size must be at least 32 px");
+        }
+        if self.backbone == Backbone::Zfnet && self.image_size < 160 {
+            return bad("the zfnet backbone needs images of at least 160 px");
+        }
+        if self.tasks.is_empty() {
+            return bad("choose at least one task");
+        }
+        if !(0.0..1.0).contains(&self.validation_fraction) {
+            return bad("validation fraction must be in [0, 1)");
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return bad("learning rate must be positive");
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad("dropout must be in [0, 1)");
+        }
+        if self.max_images == 0 {
+            return bad("max images must be at least 1");
+        }
+        if self.devices.is_empty() {
+            return bad("choose at least one device");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_schedule_and_json_round_trip() {
+        let c = RunConfig::default();
+        assert_eq!(c.learning_rate_at(0), 0.01);
+        assert!((c.learning_rate_at(10) - 0.001).abs() < 1e-12);
+        assert!((c.learning_rate_at(19) - 0.0001).abs() < 1e-12);
+        let short = RunConfig::default().with_epochs(4);
+        assert_eq!(short.lr_drops, vec![2, 3]);
+        let json = serde_json::to_string(&c).unwrap();
+        let back: RunConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+        let partial: RunConfig =
+            serde_json::from_str(r#"{"epochs": 3, "backbone": "zfnet"}"#).unwrap();
+        assert_eq!(partial.epochs, 3);
+        assert_eq!(partial.backbone, Backbone::Zfnet);
+        assert!(
+            serde_json::from_str::<RunConfig>(r#"{"epoch": 3}"#).is_err(),
+            "typos are refused"
+        );
+        assert!(
+            RunConfig {
+                batch: 0,
+                ..c.clone()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(c.validate().is_ok());
+    }
+}
