@@ -273,4 +273,14 @@ fn demo_with_generated_predictions_accepts_with_enter_and_number_keys() {
         h.query_by_label_contains("accept the model's prediction")
             .is_some()
     );
+    press(&mut h, Key::F1);
+
+    // A click on a card focuses it.
+    h.state_mut().apply(Command::SetFilter(Default::default()));
+    h.run_steps(2);
+    h.get_by_label("product p0002").click();
+    h.run_steps(2);
+    let session = h.state().state.session.as_ref().unwrap();
+    let focus = h.state().state.selection.focus.unwrap();
+    assert_eq!(&*session.product(focus).unwrap().id, "p0002");
 }
