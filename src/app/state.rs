@@ -39,6 +39,8 @@ pub struct Session {
     pub edited: Arc<HashSet<u32>>,
     /// Durable edits not yet applied to `catalog` because a filter job holds it.
     pub unapplied: Vec<Edit>,
+    /// The folder the catalogue lives in.
+    pub folder: PathBuf,
     /// How long the open took.
     pub open_time: Duration,
 }

@@ -10,7 +10,7 @@ use super::state::{AppState, BulkChange, Message, Opening, Picture, Session};
 use super::workers::Workers;
 use super::workers::dialog::{self, DialogPurpose};
 use super::workers::filter::FilterJob;
-use super::workers::open::{self, LoadedPredictions, OpenRequest, catalogue_folder};
+use super::workers::open::{self, LoadedPredictions, OpenRequest};
 use super::workers::store::{StoreRequest, StoreWorker};
 use super::workers::thumbnails::ImageSize;
 use crate::catalog::Task;
@@ -38,10 +38,7 @@ pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Comma
             );
         }
         Command::ShowDialog(purpose) => {
-            let start_in = state
-                .session
-                .as_ref()
-                .map(|s| catalogue_folder(&s.import.source));
+            let start_in = state.session.as_ref().map(|s| s.folder.clone());
             report(state, dialog::show(purpose, start_in, workers.sender()));
         }
         Command::LoadPredictions(path) => {
@@ -453,6 +450,7 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
                 predictions_note: opened.predictions_note,
                 edited: Arc::new(opened.edited),
                 unapplied: Vec::new(),
+                folder: opened.folder,
                 open_time: opened.elapsed,
             });
             state.edit_log = opened.recent_edits;

@@ -89,6 +89,8 @@ pub struct Opened {
     pub predictions: Option<LoadedPredictions>,
     /// What happened to the predictions (none found, read with warnings, failed).
     pub predictions_note: String,
+    /// The folder the catalogue lives in (where dialogs start).
+    pub folder: PathBuf,
     /// How long the open took.
     pub elapsed: Duration,
 }
@@ -147,7 +149,8 @@ pub fn open(request: &OpenRequest) -> Result<Opened, String> {
         .filter_map(|e| catalog.position(&e.product).map(|p| p as u32))
         .collect();
     let recent_edits = journal[journal.len().saturating_sub(LOG_START)..].to_vec();
-    let beside = catalogue_folder(&workspace.import.source).join(predictions::FILE_NAME);
+    let folder = catalogue_folder(&workspace.import.source);
+    let beside = folder.join(predictions::FILE_NAME);
     let (predictions, predictions_note) = if beside.is_file() {
         match Predictions::read(&beside) {
             Ok(p) => {
@@ -173,6 +176,7 @@ pub fn open(request: &OpenRequest) -> Result<Opened, String> {
         recent_edits,
         predictions,
         predictions_note,
+        folder,
         elapsed: started.elapsed(),
     })
 }
