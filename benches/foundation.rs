@@ -4,7 +4,9 @@
 //! a child process of its own so its peak memory (VmHWM) is its own. Under `cargo test` (no
 //! `--bench` argument) every case runs once at 1/100 scale, as a smoke test of this file.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};
@@ -14,57 +16,12 @@ const CASES: [&str; 4] = ["kaggle", "manifest-1m", "store-writes", "store-read-1
 
 /// Products in the large cases: 1,000,000 under `cargo bench`, 10,000 under `cargo test`.
 fn large() -> usize {
-    match std::env::var("VITRINE_BENCH_SCALE").as_deref() {
-        Ok("full") => 1_000_000,
-        _ => 10_000,
-    }
+    if common::full() { 1_000_000 } else { 10_000 }
 }
 
 fn main() {
-    let scale = if std::env::args().any(|a| a == "--bench") {
-        "full"
-    } else {
-        "smoke"
-    };
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    if let Some(case) = args.first().filter(|a| CASES.contains(&a.as_str())) {
-        if std::env::var_os("VITRINE_BENCH_CHILD").is_some() {
-            run_case(case);
-            return;
-        }
-        spawn(case, scale);
-        return;
-    }
-    println!("{:<16} {:>64} {:>12}", "case", "result", "peak memory");
-    for case in CASES {
-        spawn(case, scale);
-    }
-}
-
-fn spawn(case: &str, scale: &str) {
-    let exe = std::env::current_exe().expect("bench executable");
-    let status = std::process::Command::new(exe)
-        .arg(case)
-        .env("VITRINE_BENCH_CHILD", "1")
-        .env("VITRINE_BENCH_SCALE", scale)
-        .status()
-        .expect("spawn bench case");
-    assert!(status.success(), "case {case} failed");
-}
-
-/// Peak resident memory of this process, from /proc (Linux).
-fn peak_memory() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
-        })
-        .unwrap_or_else(|| "n/a".into())
+    let header = format!("{:<16} {:>64} {:>12}", "case", "result", "peak memory");
+    common::main(&CASES, Some(&header), run_case);
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -73,7 +30,10 @@ fn median(mut times: Vec<Duration>) -> Duration {
 }
 
 fn report(case: &str, result: String) {
-    println!("{case:<16} {result:>64} {:>12}", peak_memory());
+    println!(
+        "{case:<16} {result:>64} {:>12}",
+        common::status_field("VmHWM:")
+    );
 }
 
 fn shared_data() -> PathBuf {
@@ -111,62 +71,11 @@ fn kaggle() {
     );
 }
 
-/// Writes a manifest of `n` products (1-3 images each, over 1,000 files in 10 folders).
-fn write_manifest(dir: &Path, n: usize) -> PathBuf {
-    use std::io::Write;
-    for folder in 0..10 {
-        let path = dir.join(format!("img/{folder}"));
-        std::fs::create_dir_all(&path).expect("folder");
-        for file in 0..100 {
-            std::fs::write(path.join(format!("{file}.jpg")), b"x").expect("file");
-        }
-    }
-    let colours = [
-        "Black",
-        "White",
-        "Blue",
-        "Red",
-        "Green",
-        "Grey",
-        "Navy Blue",
-        "Pink",
-    ];
-    let subcategories = [
-        ("Topwear", "Tshirts"),
-        ("Topwear", "Shirts"),
-        ("Bottomwear", "Jeans"),
-        ("Shoes", "Sneakers"),
-    ];
-    let manifest = dir.join("manifest.csv");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&manifest).expect("manifest"));
-    writeln!(
-        out,
-        "product_id,name,images,gender,colour,type,category,subcategory,season"
-    )
-    .expect("write");
-    for i in 0..n {
-        let images: Vec<String> = (0..1 + i % 3)
-            .map(|k| format!("img/{}/{}.jpg", (i + k) % 10, (i * 7 + k) % 100))
-            .collect();
-        let (category, sub) = subcategories[i % subcategories.len()];
-        writeln!(
-            out,
-            "P{i:07},Product number {i},{},{},{},Apparel,{category},{sub},Fall",
-            images.join("|"),
-            if i % 2 == 0 { "Men" } else { "Women" },
-            colours[i % colours.len()],
-        )
-        .expect("write");
-    }
-    out.flush().expect("flush");
-    manifest
-}
-
 /// A generated 1,000,000-product manifest.
 fn manifest_1m() {
     let dir = tempfile::tempdir().expect("tempdir");
     let n = large();
-    let manifest = write_manifest(dir.path(), n);
+    let manifest = common::write_manifest(dir.path(), n);
     let start = Instant::now();
     let imported = import(&manifest, &ImportOptions::default()).expect("import");
     let elapsed = start.elapsed();
@@ -181,7 +90,7 @@ fn manifest_1m() {
 /// Durable single edits per second, and edits per second inside one batch.
 fn store_writes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let manifest = write_manifest(dir.path(), 20_000.min(large()));
+    let manifest = common::write_manifest(dir.path(), 20_000.min(large()));
     let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).expect("open");
     let by = Attribution {
         author: "bench".into(),
@@ -223,7 +132,7 @@ fn store_read_1m() {
     let dir = tempfile::tempdir().expect("tempdir");
     let n = large();
     let edited = n / 10;
-    let manifest = write_manifest(dir.path(), n);
+    let manifest = common::write_manifest(dir.path(), n);
     {
         let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).expect("open");
         let changes: Vec<Change> = (0..edited)

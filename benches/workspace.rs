@@ -5,8 +5,9 @@
 //! child process of its own so its memory figures are its own. Under `cargo test` (no
 //! `--bench` argument) every case runs once at small scale, as a smoke test of this file.
 
+mod common;
+
 use egui_kittest::Harness;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use vitrine::app::command::Command;
@@ -21,65 +22,27 @@ use vitrine::runs::predictions::{FILE_NAME, generate_fake};
 
 const CASES: [&str; 4] = ["workspace-10k", "workspace-1m", "filter-1m", "thumbs-luma"];
 
-fn full() -> bool {
-    std::env::var("VITRINE_BENCH_SCALE").as_deref() == Ok("full")
-}
-
 fn main() {
-    let scale = if std::env::args().any(|a| a == "--bench") {
-        "full"
-    } else {
-        "smoke"
-    };
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    if let Some(case) = args.first().filter(|a| CASES.contains(&a.as_str())) {
-        if std::env::var_os("VITRINE_BENCH_CHILD").is_some() {
-            run_case(case);
-            return;
-        }
-        spawn(case, scale);
-        return;
-    }
-    for case in CASES {
-        spawn(case, scale);
-    }
-}
-
-fn spawn(case: &str, scale: &str) {
-    let exe = std::env::current_exe().expect("bench executable");
-    let status = std::process::Command::new(exe)
-        .arg(case)
-        .env("VITRINE_BENCH_CHILD", "1")
-        .env("VITRINE_BENCH_SCALE", scale)
-        .status()
-        .expect("spawn bench case");
-    assert!(status.success(), "case {case} failed");
+    common::main(&CASES, None, run_case);
 }
 
 fn run_case(case: &str) {
     match case {
-        "workspace-10k" => workspace(if full() { 10_000 } else { 1_000 }),
-        "workspace-1m" => workspace(if full() { 1_000_000 } else { 2_000 }),
-        "filter-1m" => filter(if full() { 1_000_000 } else { 2_000 }),
-        "thumbs-luma" => thumbs(if full() { 60 } else { 3 }),
+        "workspace-10k" => workspace(if common::full() { 10_000 } else { 1_000 }),
+        "workspace-1m" => workspace(if common::full() { 1_000_000 } else { 2_000 }),
+        "filter-1m" => filter(if common::full() { 1_000_000 } else { 2_000 }),
+        "thumbs-luma" => thumbs(if common::full() { 60 } else { 3 }),
         _ => unreachable!(),
     }
 }
 
 /// Resident and peak memory of this process, from /proc (Linux).
 fn memory() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .map(|l| l.trim_start_matches(name).trim().to_string())
-            .unwrap_or_else(|| "n/a".into())
-    };
-    format!("RSS {}, peak {}", field("VmRSS:"), field("VmHWM:"))
+    format!(
+        "RSS {}, peak {}",
+        common::status_field("VmRSS:"),
+        common::status_field("VmHWM:")
+    )
 }
 
 fn ms(d: Duration) -> f64 {
@@ -94,52 +57,7 @@ fn percentile(times: &mut [Duration], p: f64) -> Duration {
 /// A manifest of `n` products (1-3 images each, names over 1,000 tiny files that are not real
 /// JPEGs, so the grid shows its "corrupt" placeholders) with generated predictions beside it.
 fn write_catalogue(dir: &Path, n: usize) -> PathBuf {
-    for folder in 0..10 {
-        let path = dir.join(format!("img/{folder}"));
-        std::fs::create_dir_all(&path).expect("folder");
-        for file in 0..100 {
-            std::fs::write(path.join(format!("{file}.jpg")), b"x").expect("file");
-        }
-    }
-    let colours = [
-        "Black",
-        "White",
-        "Blue",
-        "Red",
-        "Green",
-        "Grey",
-        "Navy Blue",
-        "Pink",
-    ];
-    let subcategories = [
-        ("Topwear", "Tshirts"),
-        ("Topwear", "Shirts"),
-        ("Bottomwear", "Jeans"),
-        ("Shoes", "Sneakers"),
-    ];
-    let manifest = dir.join("manifest.csv");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&manifest).expect("manifest"));
-    writeln!(
-        out,
-        "product_id,name,images,gender,colour,type,category,subcategory,season"
-    )
-    .expect("write");
-    for i in 0..n {
-        let images: Vec<String> = (0..1 + i % 3)
-            .map(|k| format!("img/{}/{}.jpg", (i + k) % 10, (i * 7 + k) % 100))
-            .collect();
-        let (category, sub) = subcategories[i % subcategories.len()];
-        writeln!(
-            out,
-            "P{i:07},Product number {i},{},{},{},Apparel,{category},{sub},Fall",
-            images.join("|"),
-            if i % 2 == 0 { "Men" } else { "Women" },
-            colours[i % colours.len()],
-        )
-        .expect("write");
-    }
-    out.flush().expect("flush");
-    drop(out);
+    let manifest = common::write_manifest(dir, n);
     let catalog = import(&manifest, &ImportOptions::default())
         .expect("import")
         .catalog;
@@ -190,7 +108,7 @@ fn workspace(n: usize) {
     assert_eq!(harness.state().0.state.matches.len(), n);
     harness.state_mut().1.clear();
     // Scroll: a row down per frame, with a page jump every 20 frames.
-    let frames = if full() { 600 } else { 40 };
+    let frames = if common::full() { 600 } else { 40 };
     for i in 0..frames {
         let key = if i % 20 == 19 {
             egui::Key::PageDown
