@@ -202,16 +202,13 @@ fn find_image_root(csv: &Path, records: &[Record], options: &ImportOptions) -> O
 /// Reads a Magento product export.
 pub(crate) fn import(csv: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
     let mut rows = CsvRows::open(csv)?;
-    let mut scratch = Builder::new(PathBuf::new());
-    let records = read_records(&mut rows, &mut scratch, options)?;
+    let mut b = Builder::new(PathBuf::new());
+    let records = read_records(&mut rows, &mut b, options)?;
     let root = find_image_root(csv, &records, options);
     let image_root = root
         .clone()
         .unwrap_or_else(|| csv.parent().unwrap_or(Path::new(".")).to_path_buf());
-    let mut b = Builder::new(image_root.clone());
-    b.rows = scratch.rows;
-    b.warnings = scratch.warnings;
-    b.warnings_total = scratch.warnings_total;
+    b.catalog.image_root = image_root.clone();
     if root.is_none() {
         b.warn(
             csv,
