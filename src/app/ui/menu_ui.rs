@@ -10,15 +10,7 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
     let open = state.session.is_some();
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
-            if ui.button("Open catalogue file…").clicked() {
-                commands.push(Command::ShowDialog(DialogPurpose::OpenFile));
-            }
-            if ui.button("Open catalogue folder…").clicked() {
-                commands.push(Command::ShowDialog(DialogPurpose::OpenFolder));
-            }
-            if ui.button("Open the demo catalogue").clicked() {
-                commands.push(Command::OpenDemo);
-            }
+            open_buttons_ui(ui, commands);
             ui.menu_button("Open recent", |ui| {
                 if state.recent.is_empty() {
                     ui.label("(none yet)");
@@ -86,4 +78,17 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
             }
         });
     });
+}
+
+/// The three ways to open a catalogue, shared by the File menu and the start screen.
+pub fn open_buttons_ui(ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+    if ui.button("Open catalogue file…").clicked() {
+        commands.push(Command::ShowDialog(DialogPurpose::OpenFile));
+    }
+    if ui.button("Open catalogue folder…").clicked() {
+        commands.push(Command::ShowDialog(DialogPurpose::OpenFolder));
+    }
+    if ui.button("Open the demo catalogue").clicked() {
+        commands.push(Command::OpenDemo);
+    }
 }

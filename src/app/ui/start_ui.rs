@@ -2,7 +2,6 @@
 
 use crate::app::command::Command;
 use crate::app::state::AppState;
-use crate::app::workers::dialog::DialogPurpose;
 
 /// Draws the start view.
 pub fn start_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
@@ -22,17 +21,7 @@ pub fn start_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>
         }
         ui.heading("vitrine — moderator workspace");
         ui.label("Open a catalogue: a folder (styles.csv, manifest.csv/.jsonl) or a file, or drop one here.");
-        ui.horizontal(|ui| {
-            if ui.button("Open catalogue file…").clicked() {
-                commands.push(Command::ShowDialog(DialogPurpose::OpenFile));
-            }
-            if ui.button("Open catalogue folder…").clicked() {
-                commands.push(Command::ShowDialog(DialogPurpose::OpenFolder));
-            }
-            if ui.button("Open the demo catalogue").clicked() {
-                commands.push(Command::OpenDemo);
-            }
-        });
+        ui.horizontal(|ui| super::menu_ui::open_buttons_ui(ui, commands));
         if !state.recent.is_empty() {
             ui.add_space(12.0);
             ui.label("Recent:");
