@@ -302,18 +302,21 @@ fn kaggle_quirks_in_a_small_styles_file() {
 fn bad_edits_change_nothing_and_name_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = common::small_catalogue(dir.path(), 4);
+    let apply = |edits: &Path| {
+        cli(&[
+            "labels".as_ref(),
+            "apply".as_ref(),
+            "--edits".as_ref(),
+            edits.as_os_str(),
+            manifest.as_os_str(),
+        ])
+    };
     let edits = write(
         dir.path(),
         "edits.csv",
         "product_id,task,value\np0,colour,Blue\np9,colour,Blue\n",
     );
-    let (code, _, stderr) = cli(&[
-        "labels".as_ref(),
-        "apply".as_ref(),
-        "--edits".as_ref(),
-        edits.as_os_str(),
-        manifest.as_os_str(),
-    ]);
+    let (code, _, stderr) = apply(&edits);
     assert_eq!(code, 1);
     assert!(stderr.contains("edits.csv:3: no product 'p9'"), "{stderr}");
     let edits = write(
@@ -321,13 +324,7 @@ fn bad_edits_change_nothing_and_name_the_line() {
         "edits2.csv",
         "product_id,task,value\np0,size,XL\n",
     );
-    let (code, _, stderr) = cli(&[
-        "labels".as_ref(),
-        "apply".as_ref(),
-        "--edits".as_ref(),
-        edits.as_os_str(),
-        manifest.as_os_str(),
-    ]);
+    let (code, _, stderr) = apply(&edits);
     assert_eq!(code, 1);
     assert!(
         stderr.contains("edits2.csv:2") && stderr.contains("unknown task 'size'"),
