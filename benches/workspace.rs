@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use vitrine::app::command::Command;
 use vitrine::app::filter::{Filter, FilterInputs, LabelChoice, SortKey, TaskScope, apply};
-use vitrine::app::workers::decode::{decode_full_then_resize, decode_reduced, thumbnail};
+use vitrine::imaging::{decode_full_then_resize, decode_reduced, thumbnail};
 use vitrine::app::workers::open::OpenRequest;
 use vitrine::app::workers::thumbnails::THUMB_SIDE;
 use vitrine::app::{Start, WorkspaceApp};

@@ -4,6 +4,7 @@ mod demo;
 mod import;
 mod labels;
 mod open;
+mod train;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -28,6 +29,12 @@ enum Command {
     /// Read and change labels through the label store.
     #[command(subcommand)]
     Labels(labels::LabelsCommand),
+    /// Train the multi-image multi-task model on a catalogue into a run folder.
+    Train(train::TrainArgs),
+    /// Predict every product of a catalogue with a run's latest checkpoint.
+    Predict(train::PredictArgs),
+    /// Per-task accuracy of a run's latest checkpoint on its validation split (or all).
+    Evaluate(train::EvaluateArgs),
 }
 
 /// How to read a catalogue: shared by every command that opens one.
@@ -61,6 +68,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Demo(args)) => demo::run(args),
         Some(Command::Labels(command)) => labels::run(command),
         Some(Command::Open(args)) => open::run(args),
+        Some(Command::Train(args)) => train::train(args),
+        Some(Command::Predict(args)) => train::predict(args),
+        Some(Command::Evaluate(args)) => train::evaluate(args),
     }
 }
 

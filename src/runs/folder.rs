@@ -57,15 +57,30 @@ pub struct ModelSpec {
 /// Where the latest checkpoint is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointIndex {
-    /// Last completed epoch (0-based).
+    /// The epoch whose weights it holds (0-based).
     pub epoch: usize,
     /// Model weights, relative to the run folder.
     pub model: String,
     /// Optimiser state, relative to the run folder.
     pub optimizer: String,
+    /// Whether the epoch ran to its end; a run stopped mid-epoch saves the weights it has
+    /// with `complete: false`, and resuming starts that epoch again.
+    #[serde(default = "complete_by_default")]
+    pub complete: bool,
 }
 
 /// A run folder.
+fn complete_by_default() -> bool {
+    true
+}
+
+impl CheckpointIndex {
+    /// The epoch training resumes at from this checkpoint.
+    pub fn resume_epoch(&self) -> usize {
+        if self.complete { self.epoch + 1 } else { self.epoch }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunFolder {
     root: PathBuf,
@@ -76,6 +91,11 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> RunError + '_ {
         path: path.to_path_buf(),
         source,
     }
+}
+
+fn checkpoint_name(epoch: usize, complete: bool, part: &str) -> String {
+    let stopped = if complete { "" } else { "-stopped" };
+    format!("checkpoints/epoch-{epoch:04}{stopped}.{part}")
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers and crashes
@@ -189,18 +209,25 @@ impl RunFolder {
         read_json(&path).map(Some)
     }
 
-    /// File stem (without burn's `.mpk`) of the checkpoint files of `epoch`.
-    pub fn checkpoint_stem(&self, epoch: usize, part: &str) -> PathBuf {
-        self.checkpoints().join(format!("epoch-{epoch:04}.{part}"))
+    /// File stem (without burn's `.mpk`) of the checkpoint files of `epoch` (`complete: false`
+    /// for the weights of an epoch stopped part-way).
+    pub fn checkpoint_stem(&self, epoch: usize, complete: bool, part: &str) -> PathBuf {
+        self.root.join(checkpoint_name(epoch, complete, part))
     }
 
-    /// Records that the checkpoint of `epoch` is complete (after its files are written).
-    pub fn commit_checkpoint(&self, epoch: usize) -> Result<CheckpointIndex, RunError> {
-        let relative = |part: &str| format!("checkpoints/epoch-{epoch:04}.{part}.mpk");
+    /// Records that the checkpoint of `epoch` is written (after its files are), so a reader
+    /// or a resumed run never sees a half-written one.
+    pub fn commit_checkpoint(
+        &self,
+        epoch: usize,
+        complete: bool,
+    ) -> Result<CheckpointIndex, RunError> {
+        let relative = |part: &str| format!("{}.mpk", checkpoint_name(epoch, complete, part));
         let index = CheckpointIndex {
             epoch,
             model: relative("model"),
             optimizer: relative("optim"),
+            complete,
         };
         write_json(&self.checkpoints().join("latest.json"), &index)?;
         Ok(index)
@@ -236,8 +263,11 @@ mod tests {
         ));
         assert_eq!(run.config().unwrap(), config);
         assert_eq!(run.latest_checkpoint().unwrap(), None);
-        run.commit_checkpoint(2).unwrap();
-        assert_eq!(run.latest_checkpoint().unwrap().unwrap().epoch, 2);
+        run.commit_checkpoint(2, true).unwrap();
+        assert_eq!(run.latest_checkpoint().unwrap().unwrap().resume_epoch(), 3);
+        run.commit_checkpoint(3, false).unwrap();
+        let partial = run.latest_checkpoint().unwrap().unwrap();
+        assert_eq!((partial.resume_epoch(), partial.model.as_str()), (3, "checkpoints/epoch-0003-stopped.model.mpk"));
         assert_eq!(RunFolder::list(dir.path()), vec![run]);
         std::fs::write(dir.path().join("run/model.json"), "{").unwrap();
         let err = RunFolder::at(&root).spec().unwrap_err().to_string();

@@ -64,6 +64,13 @@ pub enum MetricsRecord {
         mean_accuracy: f32,
         /// Per task, rows = label, columns = prediction, in the order of `classes`.
         confusion: BTreeMap<Task, Vec<Vec<u32>>>,
+        /// Training throughput over the epoch, images per second.
+        #[serde(default)]
+        images_per_second: f32,
+        /// Share of the epoch's training time spent waiting for the data pipeline (0 = the
+        /// device never waited).
+        #[serde(default)]
+        data_wait: f32,
         /// Wall-clock seconds the epoch took (training and validation).
         seconds: f32,
     },
@@ -73,6 +80,12 @@ pub enum MetricsRecord {
         epoch: usize,
         /// The model file, relative to the run folder.
         path: String,
+    },
+    /// Something the user should know that does not stop training (e.g. photos that cannot
+    /// be decoded).
+    Warning {
+        /// What happened.
+        message: String,
     },
     /// Training ended normally.
     Finished {
@@ -271,6 +284,8 @@ mod tests {
             accuracy: [(Task::Type, 0.75)].into(),
             mean_accuracy: 0.75,
             confusion: [(Task::Type, vec![vec![3, 1], vec![0, 4]])].into(),
+            images_per_second: 40.0,
+            data_wait: 0.1,
             seconds: 2.0,
         };
         writer.write(&epoch).unwrap();

@@ -8,7 +8,9 @@ pub mod embeddings;
 pub mod folder;
 pub mod metrics;
 pub mod predictions;
+pub mod split;
 
 pub use config::{Backbone, RunConfig};
 pub use folder::{ModelSpec, RunError, RunFolder};
+pub use split::split_of;
 pub use metrics::{MetricsReader, MetricsRecord, MetricsWriter};

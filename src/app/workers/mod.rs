@@ -2,7 +2,6 @@
 //! waits on them: it sends requests (unbounded, it is the sender) and drains events (bounded,
 //! so a runaway worker blocks itself, not the UI).
 
-pub mod decode;
 pub mod dialog;
 pub mod filter;
 pub mod open;

@@ -4,7 +4,7 @@
 //! old, so images scrolled away before a thread picked them up are dropped, and the queue
 //! never holds more than [`QUEUE_CAPACITY`] requests.
 
-use super::decode::{self, DecodeError};
+use crate::imaging::{self as decode, DecodeError};
 use super::{EventSender, spawn};
 use crate::app::event::Event;
 use std::collections::{HashSet, VecDeque};

@@ -1,4 +1,4 @@
-//! Image decoding for thumbnails and the product view, on the worker threads.
+//! Image decoding for thumbnails, the product view and the training data, on worker threads.
 //!
 //! JPEGs are decoded at reduced size with `jpeg-decoder`'s DCT scaling (`Decoder::scale`:
 //! 1/2, 1/4 or 1/8 of the size straight out of the inverse DCT, so a 1274x1580 Luma photo
@@ -36,6 +36,37 @@ pub fn decode_full_then_resize(path: &Path, max_side: u32) -> Result<RgbaImage, 
         .map_err(|e| format!("cannot decode: {e}"))?
         .to_rgba8();
     Ok(fit(image, max_side))
+}
+
+/// Decodes the image at `path` scaled (keeping its aspect) so that its shorter side is
+/// `short_side` pixels, as RGB: the training pipeline's "aspect-preserving scale" before the
+/// crop. JPEGs use DCT scaling down to the smallest size still at least `short_side` on both
+/// sides; small images are enlarged.
+pub fn decode_short_side(path: &Path, short_side: u32) -> Result<image::RgbImage, DecodeError> {
+    let bytes = read(path)?;
+    let image = if bytes.starts_with(&[0xFF, 0xD8]) {
+        decode_jpeg_scaled(&bytes, short_side)?
+    } else {
+        image::load_from_memory(&bytes)
+            .map_err(|e| format!("cannot decode: {e}"))?
+            .to_rgba8()
+    };
+    let (w, h) = image.dimensions();
+    let scale = short_side as f32 / w.min(h).max(1) as f32;
+    let (nw, nh) = (
+        ((w as f32 * scale).round() as u32).max(short_side),
+        ((h as f32 * scale).round() as u32).max(short_side),
+    );
+    let rgb = image::DynamicImage::ImageRgba8(image).to_rgb8();
+    if (nw, nh) == (w, h) {
+        return Ok(rgb);
+    }
+    Ok(image::imageops::resize(
+        &rgb,
+        nw,
+        nh,
+        image::imageops::FilterType::Triangle,
+    ))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, DecodeError> {
@@ -181,6 +212,16 @@ mod tests {
         };
         let (a, b) = (mean_green(&small), mean_green(&full));
         assert!(a.abs_diff(b) <= 3, "same picture: mean green {a} vs {b}");
+    }
+
+    #[test]
+    fn short_side_decode_keeps_the_aspect() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = jpeg(dir.path(), 400, 600);
+        let image = decode_short_side(&path, 72).unwrap();
+        assert_eq!(image.dimensions(), (72, 108));
+        let tiny = jpeg(dir.path(), 30, 20);
+        assert_eq!(decode_short_side(&tiny, 40).unwrap().dimensions(), (60, 40));
     }
 
     #[test]

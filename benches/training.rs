@@ -1,0 +1,92 @@
+//! Training throughput of the model on the CPU: images per second through forward, backward
+//! and the SGD step, on synthetic batches of the shape `benches/torch_peer.py` uses, so the
+//! two can be compared (same network, same batch, same machine).
+//!
+//! `cargo bench --bench training` (add `-- CASE` for one case). Under `cargo test` each case
+//! runs one step at a tiny size, as a smoke test of this file.
+
+mod common;
+
+use std::time::Instant;
+use vitrine::catalog::Task;
+use vitrine::ml::backend::CpuTraining;
+use vitrine::ml::data::Batch;
+use vitrine::ml::model::ModelConfig;
+use vitrine::ml::training::step;
+use vitrine::runs::Backbone;
+
+const CASES: [&str; 4] = ["small-64-x1", "small-64-x3", "zfnet-224-x1", "zfnet-224-x3"];
+
+/// The five heads sized like the Myntra catalogue's classes.
+const HEADS: [(Task, usize); 5] = [
+    (Task::Gender, 5),
+    (Task::Colour, 46),
+    (Task::Type, 7),
+    (Task::Category, 45),
+    (Task::Subcategory, 143),
+];
+
+fn main() {
+    common::main(&CASES, None, run_case);
+}
+
+fn run_case(case: &str) {
+    let full = common::full();
+    let (backbone, size, products, per_product, iterations) = match case {
+        "small-64-x1" => (Backbone::Small, 64, 32, 1, 20),
+        "small-64-x3" => (Backbone::Small, 64, 32, 3, 10),
+        "zfnet-224-x1" => (Backbone::Zfnet, 224, 8, 1, 5),
+        _ => (Backbone::Zfnet, 224, 8, 3, 3),
+    };
+    let (size, products, iterations) = if full {
+        (size, products, iterations)
+    } else {
+        (if backbone == Backbone::Small { 32 } else { 160 }, 2, 1)
+    };
+    let device = burn::backend::flex::FlexDevice;
+    let config = ModelConfig {
+        backbone,
+        batch_norm: true,
+        dropout: 0.5,
+        representation: 1024,
+        heads: HEADS.to_vec(),
+    };
+    let mut model = config.init::<CpuTraining>(&device);
+    let mut optimizer = burn::optim::SgdConfig::new()
+        .with_momentum(Some(
+            burn::optim::momentum::MomentumConfig::new()
+                .with_momentum(0.9)
+                .with_dampening(0.0),
+        ))
+        .with_weight_decay(Some(burn::optim::decay::WeightDecayConfig::new(5e-4)))
+        .init();
+    let images = products * per_product;
+    let batch = Batch {
+        pixels: (0..images * 3 * size * size)
+            .map(|i| ((i * 7919) % 997) as f32 / 997.0 - 0.5)
+            .collect(),
+        crop: size,
+        ranges: (0..products)
+            .map(|p| p * per_product..(p + 1) * per_product)
+            .collect(),
+        targets: HEADS
+            .iter()
+            .map(|&(_, c)| (0..products).map(|p| Some((p % c) as u32)).collect())
+            .collect(),
+        samples: (0..products).collect(),
+    };
+    let devices = [device];
+    // One warm-up step (allocations, lazy parameters).
+    model = step(model, &mut optimizer, &batch, &devices, 0.01).0;
+    let started = Instant::now();
+    for _ in 0..iterations {
+        model = step(model, &mut optimizer, &batch, &devices, 0.01).0;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{case:<14} {size} px, {products} products x {per_product} photos: {:.1} training images/s ({:.3} s/iteration, {} threads)",
+        (images * iterations) as f64 / seconds,
+        seconds / iterations as f64,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+}

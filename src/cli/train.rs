@@ -1,0 +1,375 @@
+//! `vitrine train`, `vitrine predict` and `vitrine evaluate`.
+
+use super::{CatalogArgs, print_json};
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use vitrine::catalog::Task;
+use vitrine::ml::saved::{EvalSplit, RunEvaluation, evaluate_run, predict_run};
+use vitrine::ml::{TrainRequest, TrainingEvent};
+use vitrine::runs::{Backbone, MetricsRecord, RunConfig};
+
+/// Arguments of `vitrine train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    catalog: CatalogArgs,
+    /// The run folder to create (or, with --resume, to continue).
+    #[arg(long, value_name = "RUN_DIR")]
+    out: PathBuf,
+    /// A run configuration (JSON, the format of a run's config.json); flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Per-image CNN: small (CPU, 64-96 px) or zfnet (224 px).
+    #[arg(long, value_parser = ["small", "zfnet"])]
+    backbone: Option<String>,
+    /// Epochs (the learning rate drops at half and three quarters of them).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Side of the square crop fed to the network, in pixels.
+    #[arg(long, value_name = "PX")]
+    image_size: Option<u32>,
+    /// Products per batch (photos per batch with --single-image).
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Initial learning rate.
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Devices: cpu, or cuda:0,cuda:1,... (several = data parallel).
+    #[arg(long)]
+    devices: Option<String>,
+    /// Train on one-photo copies of the products (the single-image ablation).
+    #[arg(long)]
+    single_image: bool,
+    /// Tasks with a head, e.g. colour,type (default: all five).
+    #[arg(long, value_delimiter = ',')]
+    tasks: Vec<Task>,
+    /// Attribute that keeps related products on one side of the split (e.g. style_sku).
+    #[arg(long, value_name = "ATTRIBUTE")]
+    group_by: Option<String>,
+    /// Classes with fewer training products than this go to an `other` class.
+    #[arg(long)]
+    min_class_examples: Option<usize>,
+    /// Share of products held out for validation.
+    #[arg(long)]
+    validation_fraction: Option<f64>,
+    /// Seed of the split, the initial weights, the crops and the mirroring.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Continue the run in --out from its latest checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Label store to read the current labels from (default: the catalogue's).
+    #[arg(long, value_name = "FILE")]
+    store: Option<PathBuf>,
+    /// Print each metrics record as a JSON line instead of a progress bar.
+    #[arg(long)]
+    json: bool,
+}
+
+impl TrainArgs {
+    fn run_config(&self) -> anyhow::Result<RunConfig> {
+        let mut config = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{}: not a run configuration", path.display()))?
+            }
+            None => RunConfig::default(),
+        };
+        config.catalogue = std::path::absolute(&self.catalog.catalog)?;
+        config.columns = self.catalog.map.clone();
+        config.image_root = self.catalog.images.clone();
+        if let Some(backbone) = &self.backbone {
+            config.backbone = if backbone == "zfnet" {
+                Backbone::Zfnet
+            } else {
+                Backbone::Small
+            };
+            if self.image_size.is_none() {
+                config.image_size = config.backbone.default_image_size();
+            }
+        }
+        if let Some(epochs) = self.epochs {
+            config = config.with_epochs(epochs);
+        }
+        if let Some(size) = self.image_size {
+            config.image_size = size;
+        }
+        if let Some(batch) = self.batch {
+            config.batch = batch;
+        }
+        if let Some(lr) = self.learning_rate {
+            config.learning_rate = lr;
+        }
+        if let Some(devices) = &self.devices {
+            config.devices = devices.split(',').map(|d| d.trim().to_string()).collect();
+        }
+        config.single_image |= self.single_image;
+        if !self.tasks.is_empty() {
+            config.tasks = self.tasks.clone();
+        }
+        if let Some(group) = &self.group_by {
+            config.group_by = Some(group.clone());
+        }
+        if let Some(n) = self.min_class_examples {
+            config.min_class_examples = n;
+        }
+        if let Some(f) = self.validation_fraction {
+            config.validation_fraction = f;
+        }
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+pub fn train(args: TrainArgs) -> anyhow::Result<()> {
+    let config = args.run_config()?;
+    let handle = vitrine::ml::start(TrainRequest {
+        run_dir: args.out.clone(),
+        config,
+        resume: args.resume,
+        store: args.store.clone(),
+    })?;
+    // Ctrl+C asks the run to stop at the next iteration (it saves a checkpoint), a second one
+    // quits at once.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let interrupted = interrupted.clone();
+        ctrlc::set_handler(move || {
+            if interrupted.swap(true, Ordering::Relaxed) {
+                std::process::exit(130);
+            }
+        })?;
+    }
+    let bar = ProgressBar::new(0);
+    if args.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed} elapsed, eta {eta})",
+        )?
+        .progress_chars("=> "),
+    );
+    let mut epochs = 0;
+    let mut outcome: anyhow::Result<()> = Err(anyhow::anyhow!("the training thread ended without a result"));
+    let events = handle.events().clone();
+    loop {
+        if interrupted.load(Ordering::Relaxed) {
+            handle.stop();
+        }
+        let event = match events.recv_timeout(std::time::Duration::from_millis(200)) {
+            Ok(event) => event,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        };
+        match event {
+            TrainingEvent::Preparing { stage, done, total } => {
+                bar.set_prefix("preparing");
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                bar.set_message(stage);
+            }
+            TrainingEvent::Record(record) => {
+                if args.json {
+                    println!("{}", serde_json::to_string(&record)?);
+                }
+                match &record {
+                    MetricsRecord::Started {
+                        epochs: e,
+                        iterations_per_epoch,
+                        train_samples,
+                        validation_samples,
+                        devices,
+                        resumed_at_epoch,
+                        ..
+                    } => {
+                        epochs = *e;
+                        let per_epoch = *iterations_per_epoch;
+                        bar.set_length((epochs * per_epoch) as u64);
+                        bar.set_position((resumed_at_epoch.unwrap_or(0) * per_epoch) as u64);
+                        bar.reset_eta();
+                        bar.set_prefix("training");
+                        bar.println(format!(
+                            "training on {}: {train_samples} training and {validation_samples} validation samples, {epochs} epochs of {per_epoch} iterations{}",
+                            devices.join(","),
+                            resumed_at_epoch.map(|e| format!(", resumed at epoch {}", e + 1)).unwrap_or_default()
+                        ));
+                    }
+                    MetricsRecord::Iteration {
+                        epoch,
+                        iteration,
+                        loss,
+                        images_per_second,
+                        ..
+                    } => {
+                        bar.set_position(*iteration as u64 + 1);
+                        bar.set_message(format!(
+                            "epoch {}/{epochs} loss {loss:.3} {images_per_second:.0} img/s",
+                            epoch + 1
+                        ));
+                    }
+                    MetricsRecord::Epoch {
+                        epoch,
+                        train_loss,
+                        validation_loss,
+                        accuracy,
+                        mean_accuracy,
+                        images_per_second,
+                        data_wait,
+                        ..
+                    } => {
+                        let tasks: Vec<String> = accuracy
+                            .iter()
+                            .map(|(t, a)| format!("{} {a:.3}", t.name()))
+                            .collect();
+                        bar.println(format!(
+                            "epoch {}/{epochs}: train loss {train_loss:.3}, validation loss {validation_loss:.3}, accuracy {} (mean {mean_accuracy:.3}), {images_per_second:.0} img/s, data wait {:.0}%",
+                            epoch + 1,
+                            tasks.join(", "),
+                            data_wait * 100.0
+                        ));
+                    }
+                    MetricsRecord::Warning { message } => bar.println(format!("warning: {message}")),
+                    MetricsRecord::Finished { .. } => {
+                        bar.finish_and_clear();
+                        eprintln!(
+                            "finished: {} (predictions.jsonl and embeddings written)",
+                            args.out.display()
+                        );
+                        outcome = Ok(());
+                    }
+                    MetricsRecord::Stopped { last_epoch, .. } => {
+                        bar.abandon();
+                        eprintln!(
+                            "stopped{}; continue with: vitrine train {} --out {} --resume",
+                            last_epoch
+                                .map(|e| format!(" after epoch {}", e + 1))
+                                .unwrap_or_default(),
+                            args.catalog.catalog.display(),
+                            args.out.display()
+                        );
+                        outcome = Ok(());
+                    }
+                    MetricsRecord::Failed { message, .. } => {
+                        bar.abandon();
+                        outcome = Err(anyhow::anyhow!("training failed: {message}"));
+                    }
+                    MetricsRecord::Checkpoint { .. } => {}
+                }
+            }
+        }
+    }
+    handle.join();
+    outcome
+}
+
+/// Arguments of `vitrine predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The run folder.
+    run: PathBuf,
+    /// The catalogue to predict (default: the run's).
+    catalog: Option<PathBuf>,
+    /// Folder for predictions.jsonl and the representations (default: the run folder).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Device: cpu or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
+    let summary = predict_run(
+        &args.run,
+        args.catalog.as_deref(),
+        args.out.as_deref(),
+        std::slice::from_ref(&args.device),
+    )?;
+    if args.json {
+        return print_json(&summary);
+    }
+    println!(
+        "{} products predicted: {} (representations beside it)",
+        summary.products,
+        summary.predictions.display()
+    );
+    Ok(())
+}
+
+/// Arguments of `vitrine evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The run folder.
+    run: PathBuf,
+    /// The catalogue to evaluate on (default: the run's).
+    catalog: Option<PathBuf>,
+    /// `validation` (the run's held-out products) or `all`.
+    #[arg(long, default_value = "validation", value_parser = ["validation", "all"])]
+    split: String,
+    /// Device: cpu or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
+    let split = if args.split == "all" {
+        EvalSplit::All
+    } else {
+        EvalSplit::Validation
+    };
+    let result = evaluate_run(
+        &args.run,
+        args.catalog.as_deref(),
+        split,
+        std::slice::from_ref(&args.device),
+    )?;
+    if result.samples == 0 {
+        bail!(
+            "{}: no {} sample to evaluate on",
+            args.run.display(),
+            result.split
+        );
+    }
+    if args.json {
+        return print_json(&result);
+    }
+    print_table(&result);
+    Ok(())
+}
+
+fn print_table(result: &RunEvaluation) {
+    println!(
+        "{} (epoch {}), {} split, {} {}s",
+        result.run.display(),
+        result.epoch + 1,
+        result.split,
+        result.samples,
+        result.unit
+    );
+    println!("{:<12} {:>9} {:>9} {:>8}", "task", "accuracy", "labelled", "classes");
+    for (task, score) in &result.tasks {
+        println!(
+            "{:<12} {:>9.3} {:>9} {:>8}",
+            task.name(),
+            score.accuracy,
+            score.labelled,
+            score.classes
+        );
+    }
+    println!("{:<12} {:>9.3}", "mean", result.mean_accuracy);
+}

@@ -1,0 +1,139 @@
+//! Devices and backends: the CPU (burn's Flex backend) or CUDA GPUs (the `cuda` feature).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The CPU backend.
+pub type Cpu = burn::backend::Flex;
+/// The CPU backend with automatic differentiation, for training.
+pub type CpuTraining = burn::backend::Autodiff<Cpu>;
+/// The CUDA backend.
+#[cfg(feature = "cuda")]
+pub type Gpu = burn::backend::Cuda;
+/// The CUDA backend with automatic differentiation, for training.
+#[cfg(feature = "cuda")]
+pub type GpuTraining = burn::backend::Autodiff<Gpu>;
+
+/// One device a model replica runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// The CPU (all its cores). Several `cpu` entries train several replicas on it, which
+    /// tests data parallelism without GPUs.
+    Cpu,
+    /// The CUDA GPU of this index.
+    Cuda(usize),
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Device::Cpu => write!(f, "cpu"),
+            Device::Cuda(i) => write!(f, "cuda:{i}"),
+        }
+    }
+}
+
+/// A device name that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    /// Not `cpu`, `cuda` or `cuda:N`.
+    #[error("unknown device {0:?}: use cpu, cuda or cuda:N (several separated by commas)")]
+    Unknown(String),
+    /// CPU and GPUs mixed in one run.
+    #[error("a run uses either the CPU or GPUs, not both")]
+    Mixed,
+    /// No device named.
+    #[error("no device named")]
+    Empty,
+    /// A GPU was asked for in a build without the `cuda` feature.
+    #[error("this build has no CUDA support: rebuild with `cargo build --release --features cuda`")]
+    NoCuda,
+}
+
+impl FromStr for Device {
+    type Err = DeviceError;
+
+    fn from_str(s: &str) -> Result<Self, DeviceError> {
+        let s = s.trim();
+        match s {
+            "cpu" => Ok(Device::Cpu),
+            "cuda" | "gpu" => Ok(Device::Cuda(0)),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|i| i.parse().ok())
+                .map(Device::Cuda)
+                .ok_or_else(|| DeviceError::Unknown(s.to_string())),
+        }
+    }
+}
+
+/// Parses a run's device list: all CPU, or all CUDA (and then only in a `cuda` build).
+pub fn parse_devices(names: &[String]) -> Result<Vec<Device>, DeviceError> {
+    let devices = names
+        .iter()
+        .flat_map(|n| n.split(','))
+        .filter(|n| !n.trim().is_empty())
+        .map(str::parse)
+        .collect::<Result<Vec<Device>, _>>()?;
+    let gpus = devices.iter().filter(|d| matches!(d, Device::Cuda(_))).count();
+    if devices.is_empty() {
+        return Err(DeviceError::Empty);
+    }
+    if gpus > 0 && gpus < devices.len() {
+        return Err(DeviceError::Mixed);
+    }
+    if gpus > 0 && !cfg!(feature = "cuda") {
+        return Err(DeviceError::NoCuda);
+    }
+    Ok(devices)
+}
+
+/// The devices a new run should use by default: every GPU when this build has CUDA and the
+/// machine has GPUs, else the CPU.
+pub fn default_devices() -> Vec<Device> {
+    let gpus = gpu_count();
+    if gpus == 0 {
+        vec![Device::Cpu]
+    } else {
+        (0..gpus).map(Device::Cuda).collect()
+    }
+}
+
+/// Number of NVIDIA GPUs this build can use: those the driver lists under
+/// `/proc/driver/nvidia/gpus` (asking CUDA itself would load the driver on the caller's
+/// thread); 0 without the `cuda` feature.
+pub fn gpu_count() -> usize {
+    if !cfg!(feature = "cuda") {
+        return 0;
+    }
+    std::fs::read_dir("/proc/driver/nvidia/gpus")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_lists_parse_and_mixtures_are_refused() {
+        assert_eq!(parse_devices(&["cpu".into()]), Ok(vec![Device::Cpu]));
+        assert_eq!(
+            parse_devices(&["cpu,cpu".into()]),
+            Ok(vec![Device::Cpu, Device::Cpu])
+        );
+        assert!(matches!(
+            parse_devices(&["tpu".into()]),
+            Err(DeviceError::Unknown(_))
+        ));
+        assert_eq!(parse_devices(&[]), Err(DeviceError::Empty));
+        let gpu = parse_devices(&["cuda:0,cuda:1".into()]);
+        if cfg!(feature = "cuda") {
+            assert_eq!(gpu, Ok(vec![Device::Cuda(0), Device::Cuda(1)]));
+            assert_eq!(parse_devices(&["cpu,cuda".into()]), Err(DeviceError::Mixed));
+        } else {
+            assert_eq!(gpu, Err(DeviceError::NoCuda));
+        }
+        assert_eq!(Device::Cuda(1).to_string(), "cuda:1");
+    }
+}

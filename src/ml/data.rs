@@ -1,0 +1,710 @@
+//! The data pipeline: which products train and validate, their class indices, and batches of
+//! decoded, scaled, cropped, mirrored and mean-subtracted images assembled on worker threads.
+//!
+//! Decoded images (already scaled so the shorter side is 8/7 of the crop, as 256 is to 224)
+//! are cached in memory the first time a worker needs them, so only the first epoch decodes.
+//! Nothing here touches burn: batches are plain vectors the training loop turns into tensors.
+
+use crate::catalog::{Catalog, Product, Task};
+use crate::imaging::decode_short_side;
+use crate::runs::predictions::Split;
+use crate::runs::{ModelSpec, RunConfig, split_of};
+use crossbeam_channel::{Receiver, bounded};
+use image::RgbImage;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Name of the class that rare classes are merged into.
+pub const OTHER: &str = "other";
+
+/// Above this many bytes of decoded images the cache is off and every epoch decodes again.
+const CACHE_BUDGET_BYTES: u64 = 6 << 30;
+
+/// One training or evaluation sample: a product, or one photo of it in single-image mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Position of the product in the catalogue.
+    pub product: usize,
+    /// Indices into the dataset's image table (1 in single-image mode).
+    pub images: Vec<usize>,
+    /// Class index of each head's label, in head order; `None` where the label is missing.
+    pub targets: Vec<Option<u32>>,
+    /// The side of the split.
+    pub split: Split,
+}
+
+/// The training data of one run over one catalogue.
+#[derive(Debug)]
+pub struct Dataset {
+    paths: Vec<PathBuf>,
+    cache: Vec<OnceLock<Result<Arc<RgbImage>, String>>>,
+    cache_enabled: bool,
+    scale: u32,
+    crop: u32,
+    mean: [f32; 3],
+    samples: Vec<Sample>,
+    heads: Vec<Task>,
+    failed_images: AtomicUsize,
+    first_failure: Mutex<Option<String>>,
+}
+
+/// What preparing a dataset found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrepareReport {
+    /// Products left out because they have no photo.
+    pub products_without_images: usize,
+    /// Tasks left out because no class has enough training examples.
+    pub dropped_tasks: Vec<Task>,
+}
+
+/// Class lists for each head (most frequent first, `other` last when used), from the labels
+/// of the training split: classes with fewer than `min_examples` training products are merged
+/// into `other`, as are labels seen only in validation.
+pub fn class_lists(
+    catalog: &Catalog,
+    config: &RunConfig,
+) -> (ModelSpec, PrepareReport) {
+    let mut counts: BTreeMap<Task, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut every: BTreeMap<Task, std::collections::BTreeSet<String>> = BTreeMap::new();
+    let mut report = PrepareReport::default();
+    for product in catalog.products() {
+        if product.images.is_empty() {
+            report.products_without_images += 1;
+            continue;
+        }
+        let train = split_key_side(catalog, config, product) == Split::Train;
+        for &task in &config.tasks {
+            if let Some(name) = catalog.label_name(product, task) {
+                every.entry(task).or_default().insert(name.to_string());
+                if train {
+                    *counts.entry(task).or_default().entry(name.to_string()).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut spec = ModelSpec {
+        classes: BTreeMap::new(),
+        merged_into_other: BTreeMap::new(),
+        channel_mean: [0.0; 3],
+    };
+    for &task in &config.tasks {
+        let task_counts = counts.remove(&task).unwrap_or_default();
+        let mut kept: Vec<(String, usize)> = task_counts
+            .iter()
+            .filter(|&(_, &n)| n >= config.min_class_examples.max(1))
+            .map(|(name, &n)| (name.clone(), n))
+            .collect();
+        kept.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut classes: Vec<String> = kept.into_iter().map(|(name, _)| name).collect();
+        let merged: Vec<String> = every
+            .remove(&task)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|name| !classes.contains(name) && name != OTHER)
+            .collect();
+        if !merged.is_empty() && !classes.iter().any(|c| c == OTHER) {
+            classes.push(OTHER.to_string());
+        }
+        if classes.is_empty() {
+            report.dropped_tasks.push(task);
+            continue;
+        }
+        if !merged.is_empty() {
+            spec.merged_into_other.insert(task, merged);
+        }
+        spec.classes.insert(task, classes);
+    }
+    (spec, report)
+}
+
+/// The side of the split `product` falls on under `config`: decided by its group's value when
+/// the run groups products (and the product has one), else by its id.
+pub fn split_key_side(catalog: &Catalog, config: &RunConfig, product: &Product) -> Split {
+    let key = config
+        .group_by
+        .as_deref()
+        .and_then(|attribute| catalog.attribute(product, attribute))
+        .filter(|value| !value.is_empty())
+        .unwrap_or(&product.id);
+    split_of(key, config.seed, config.validation_fraction)
+}
+
+impl Dataset {
+    /// The samples of `catalog` under `config`, with labels mapped to the heads of `spec`.
+    /// Products without photos are left out; in single-image mode each photo is a sample.
+    pub fn new(catalog: &Catalog, config: &RunConfig, spec: &ModelSpec) -> Dataset {
+        let heads: Vec<Task> = spec.classes.keys().copied().collect();
+        let lookups: Vec<(BTreeMap<&str, u32>, Option<u32>)> = heads
+            .iter()
+            .map(|task| {
+                let classes = &spec.classes[task];
+                let map = classes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| (name.as_str(), i as u32))
+                    .collect();
+                let other = classes.iter().position(|c| c == OTHER).map(|i| i as u32);
+                (map, other)
+            })
+            .collect();
+        let mut paths = Vec::new();
+        let mut samples = Vec::new();
+        for (position, product) in catalog.products().iter().enumerate() {
+            if product.images.is_empty() {
+                continue;
+            }
+            let split = split_key_side(catalog, config, product);
+            let targets: Vec<Option<u32>> = heads
+                .iter()
+                .zip(&lookups)
+                .map(|(&task, (map, other))| {
+                    catalog
+                        .label_name(product, task)
+                        .and_then(|name| map.get(name).copied().or(*other))
+                })
+                .collect();
+            let first = paths.len();
+            for image in product.images.iter().take(config.max_images) {
+                paths.push(catalog.image_path(image));
+            }
+            let images: Vec<usize> = (first..paths.len()).collect();
+            if config.single_image {
+                for &image in &images {
+                    samples.push(Sample {
+                        product: position,
+                        images: vec![image],
+                        targets: targets.clone(),
+                        split,
+                    });
+                }
+            } else {
+                samples.push(Sample {
+                    product: position,
+                    images,
+                    targets,
+                    split,
+                });
+            }
+        }
+        let crop = config.image_size;
+        let scale = (crop as f32 * 8.0 / 7.0).round() as u32;
+        let estimate = paths.len() as u64 * scale as u64 * scale as u64 * 4;
+        Dataset {
+            cache: (0..paths.len()).map(|_| OnceLock::new()).collect(),
+            paths,
+            cache_enabled: estimate <= CACHE_BUDGET_BYTES,
+            scale,
+            crop,
+            mean: spec.channel_mean,
+            samples,
+            heads,
+            failed_images: AtomicUsize::new(0),
+            first_failure: Mutex::new(None),
+        }
+    }
+
+    /// All samples.
+    pub fn samples(&self) -> &[Sample] {
+        &self.samples
+    }
+
+    /// The tasks of the heads, in head order.
+    pub fn heads(&self) -> &[Task] {
+        &self.heads
+    }
+
+    /// Indices of the samples on one side of the split.
+    pub fn indices(&self, split: Split) -> Vec<usize> {
+        (0..self.samples.len())
+            .filter(|&i| self.samples[i].split == split)
+            .collect()
+    }
+
+    /// The side of the crop fed to the network.
+    pub fn crop(&self) -> u32 {
+        self.crop
+    }
+
+    /// The per-channel mean subtracted from every pixel (0-1 scale).
+    pub fn mean(&self) -> [f32; 3] {
+        self.mean
+    }
+
+    /// Sets the per-channel mean (computed by [`Dataset::channel_mean`] or read from a run).
+    pub fn set_mean(&mut self, mean: [f32; 3]) {
+        self.mean = mean;
+    }
+
+    /// Photos that could not be decoded so far, and the first reason.
+    pub fn failures(&self) -> (usize, Option<String>) {
+        let first = self.first_failure.lock().map(|f| f.clone()).unwrap_or(None);
+        (self.failed_images.load(Ordering::Relaxed), first)
+    }
+
+    /// Per-channel mean (0-1 scale) of up to `limit` photos of `indices`, spread evenly, decoded
+    /// on `threads` threads; `progress(done, total)` is called as they finish.
+    pub fn channel_mean(
+        &self,
+        indices: &[usize],
+        limit: usize,
+        threads: usize,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> [f32; 3] {
+        let mut images: Vec<usize> = indices
+            .iter()
+            .flat_map(|&i| self.samples[i].images.iter().copied())
+            .collect();
+        images.sort_unstable();
+        images.dedup();
+        let step = images.len().div_ceil(limit.max(1)).max(1);
+        let chosen: Vec<usize> = images.into_iter().step_by(step).collect();
+        let done = AtomicUsize::new(0);
+        let sums = Mutex::new(([0f64; 3], 0u64));
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..threads.max(1) {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&image) = chosen.get(i) else { break };
+                        if let Some(pixels) = self.image(image) {
+                            let mut local = [0f64; 3];
+                            for p in pixels.pixels() {
+                                for c in 0..3 {
+                                    local[c] += p[c] as f64;
+                                }
+                            }
+                            if let Ok(mut s) = sums.lock() {
+                                for c in 0..3 {
+                                    s.0[c] += local[c];
+                                }
+                                s.1 += pixels.width() as u64 * pixels.height() as u64;
+                            }
+                        }
+                        progress(done.fetch_add(1, Ordering::Relaxed) + 1, chosen.len());
+                    }
+                });
+            }
+        });
+        let (sum, count) = sums.into_inner().unwrap_or(([0.0; 3], 0));
+        if count == 0 {
+            return [0.5; 3];
+        }
+        sum.map(|s| (s / count as f64 / 255.0) as f32)
+    }
+
+    /// The decoded, scaled photo, from the cache when it is there. `None` when it cannot be
+    /// decoded (counted, and the first reason kept).
+    fn image(&self, index: usize) -> Option<Arc<RgbImage>> {
+        let decode = || {
+            decode_short_side(&self.paths[index], self.scale)
+                .map(Arc::new)
+                .map_err(|e| format!("{}: {e}", self.paths[index].display()))
+        };
+        let result = if self.cache_enabled {
+            self.cache[index].get_or_init(decode).clone()
+        } else {
+            decode()
+        };
+        match result {
+            Ok(image) => Some(image),
+            Err(reason) => {
+                if self.failed_images.fetch_add(1, Ordering::Relaxed) == 0
+                    && let Ok(mut first) = self.first_failure.lock()
+                {
+                    *first = Some(reason);
+                }
+                None
+            }
+        }
+    }
+
+    /// Assembles the batch of `samples`. With `augment` (a seeded generator): random crops and
+    /// half of the samples mirrored; without: centre crops.
+    pub fn batch(&self, samples: &[usize], mut augment: Option<&mut ChaCha8Rng>) -> Batch {
+        let crop = self.crop as usize;
+        let plane = crop * crop;
+        let mut mirrored = vec![false; samples.len()];
+        if let Some(rng) = augment.as_deref_mut() {
+            let mut order: Vec<usize> = (0..samples.len()).collect();
+            order.shuffle(rng);
+            for &i in &order[..samples.len() / 2] {
+                mirrored[i] = true;
+            }
+        }
+        let mut pixels = Vec::new();
+        let mut ranges = Vec::with_capacity(samples.len());
+        for (k, &s) in samples.iter().enumerate() {
+            let start = pixels.len() / (3 * plane);
+            for &image in &self.samples[s].images {
+                let Some(decoded) = self.image(image) else {
+                    continue;
+                };
+                let (w, h) = (decoded.width() as usize, decoded.height() as usize);
+                let (x0, y0) = match augment.as_deref_mut() {
+                    Some(rng) => (rng.random_range(0..=w - crop), rng.random_range(0..=h - crop)),
+                    None => ((w - crop) / 2, (h - crop) / 2),
+                };
+                let base = pixels.len();
+                pixels.resize(base + 3 * plane, 0.0);
+                let raw = decoded.as_raw();
+                for y in 0..crop {
+                    let row = ((y0 + y) * w + x0) * 3;
+                    for x in 0..crop {
+                        let source = if mirrored[k] { crop - 1 - x } else { x };
+                        let p = row + source * 3;
+                        for c in 0..3 {
+                            pixels[base + c * plane + y * crop + x] =
+                                raw[p + c] as f32 / 255.0 - self.mean[c];
+                        }
+                    }
+                }
+            }
+            if pixels.len() / (3 * plane) == start {
+                // No photo of this sample decodes: a mean-grey image keeps the batch's shape
+                // (the failure is counted and reported).
+                pixels.resize(pixels.len() + 3 * plane, 0.0);
+            }
+            ranges.push(start..pixels.len() / (3 * plane));
+        }
+        let targets = (0..self.heads.len())
+            .map(|h| samples.iter().map(|&s| self.samples[s].targets[h]).collect())
+            .collect();
+        Batch {
+            pixels,
+            crop,
+            ranges,
+            targets,
+            samples: samples.to_vec(),
+        }
+    }
+}
+
+/// A batch of samples ready to become tensors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// The real images, `[images, 3, crop, crop]`, mean-subtracted.
+    pub pixels: Vec<f32>,
+    /// Side of each image.
+    pub crop: usize,
+    /// Each sample's images, as a range of image indices.
+    pub ranges: Vec<Range<usize>>,
+    /// Per head, each sample's class index (`None` = missing label).
+    pub targets: Vec<Vec<Option<u32>>>,
+    /// The dataset indices of the samples.
+    pub samples: Vec<usize>,
+}
+
+impl Batch {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// Whether the batch holds no sample.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Number of images.
+    pub fn image_count(&self) -> usize {
+        self.ranges.last().map_or(0, |r| r.end)
+    }
+
+    /// The most images any sample has.
+    pub fn max_images(&self) -> usize {
+        self.ranges.iter().map(|r| r.len()).max().unwrap_or(1)
+    }
+
+    /// The pooling slots, `[samples * max_images]`: each sample's images, repeated cyclically
+    /// to fill its spare slots (see [`crate::ml::model::Model::forward`]).
+    pub fn slots(&self) -> Vec<i32> {
+        let m = self.max_images();
+        let mut slots = Vec::with_capacity(self.len() * m);
+        for range in &self.ranges {
+            for k in 0..m {
+                slots.push((range.start + k % range.len()) as i32);
+            }
+        }
+        slots
+    }
+
+    /// Labelled samples of each head.
+    pub fn labelled(&self) -> Vec<usize> {
+        self.targets
+            .iter()
+            .map(|t| t.iter().filter(|c| c.is_some()).count())
+            .collect()
+    }
+
+    /// Splits the batch into `parts` batches of consecutive samples (for data parallel
+    /// training); parts may be empty when there are fewer samples than parts.
+    pub fn split(&self, parts: usize) -> Vec<Batch> {
+        let n = self.len();
+        let parts = parts.max(1);
+        let plane = 3 * self.crop * self.crop;
+        (0..parts)
+            .map(|p| {
+                let (a, b) = (n * p / parts, n * (p + 1) / parts);
+                let first = self.ranges.get(a).map_or(0, |r| r.start);
+                let last = if b > a { self.ranges[b - 1].end } else { first };
+                Batch {
+                    pixels: self.pixels[first * plane..last * plane].to_vec(),
+                    crop: self.crop,
+                    ranges: self.ranges[a..b]
+                        .iter()
+                        .map(|r| r.start - first..r.end - first)
+                        .collect(),
+                    targets: self.targets.iter().map(|t| t[a..b].to_vec()).collect(),
+                    samples: self.samples[a..b].to_vec(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Batches of one pass over some samples, assembled ahead on named worker threads.
+///
+/// Worker `k` of `K` assembles batches `k`, `k + K`, ...; [`Loader::next`] takes them in order,
+/// so the result does not depend on the number of workers. Each worker keeps at most two
+/// batches ready; dropping the loader (or setting `stop`) ends the workers.
+pub struct Loader {
+    receivers: Vec<Receiver<Batch>>,
+    next: usize,
+    count: usize,
+}
+
+impl Loader {
+    /// Starts the workers. `augment` carries the seed of the crops and mirroring (per batch,
+    /// from `(seed, batch index)`), `None` for evaluation.
+    pub fn start(
+        dataset: Arc<Dataset>,
+        order: Vec<usize>,
+        batch: usize,
+        augment: Option<u64>,
+        workers: usize,
+        stop: Arc<AtomicBool>,
+    ) -> std::io::Result<Loader> {
+        let batch = batch.max(1);
+        let count = order.len().div_ceil(batch);
+        let workers = workers.clamp(1, count.max(1));
+        let order = Arc::new(order);
+        let mut receivers = Vec::with_capacity(workers);
+        for k in 0..workers {
+            let (tx, rx) = bounded(2);
+            receivers.push(rx);
+            let (dataset, order, stop) = (dataset.clone(), order.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name(format!("vitrine-data-{k}"))
+                .spawn(move || {
+                    for b in (k..count).step_by(workers) {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let chosen = &order[b * batch..((b + 1) * batch).min(order.len())];
+                        let mut rng = augment.map(|seed| {
+                            ChaCha8Rng::seed_from_u64(seed ^ (b as u64).wrapping_mul(0x9E37_79B9))
+                        });
+                        if tx.send(dataset.batch(chosen, rng.as_mut())).is_err() {
+                            return;
+                        }
+                    }
+                })?;
+        }
+        Ok(Loader {
+            receivers,
+            next: 0,
+            count,
+        })
+    }
+
+    /// Number of batches of the pass.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the pass has no batch.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+impl Iterator for Loader {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        if self.next >= self.count {
+            return None;
+        }
+        let k = self.next % self.receivers.len();
+        self.next += 1;
+        self.receivers[k].recv().ok()
+    }
+}
+
+/// The shuffled order of `indices` for `epoch`, from the run's seed.
+pub fn epoch_order(indices: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
+    let mut order = indices.to_vec();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(31).wrapping_add(epoch as u64));
+    order.shuffle(&mut rng);
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{ProductDraft, ProductImage};
+
+    fn catalogue(dir: &std::path::Path) -> Catalog {
+        let mut catalog = Catalog::new(dir);
+        for i in 0..60 {
+            let path = format!("p{i}.png");
+            let colour = match i % 10 {
+                0..=5 => "Blue",
+                6..=8 => "Red",
+                _ => "Teal",
+            };
+            let mut labels: [Option<String>; 5] = Default::default();
+            labels[Task::Colour.index()] = Some(colour.to_string());
+            if i % 4 != 0 {
+                labels[Task::Type.index()] = Some("Apparel".to_string());
+            }
+            let images = if i == 59 {
+                Vec::new()
+            } else {
+                (0..1 + i % 3)
+                    .map(|k| ProductImage {
+                        path: format!("{path}{k}").into(),
+                        view: None,
+                    })
+                    .collect()
+            };
+            catalog
+                .push(ProductDraft {
+                    id: format!("p{i}"),
+                    name: String::new(),
+                    images,
+                    labels,
+                    attributes: vec![("style".into(), format!("s{}", i / 2))],
+                })
+                .unwrap();
+        }
+        catalog
+    }
+
+    #[test]
+    fn rare_classes_go_to_other_and_groups_stay_on_one_side() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = catalogue(dir.path());
+        let config = RunConfig {
+            min_class_examples: 5,
+            group_by: Some("style".into()),
+            validation_fraction: 0.3,
+            tasks: vec![Task::Colour, Task::Type, Task::Gender],
+            ..RunConfig::default()
+        };
+        let (spec, report) = class_lists(&catalog, &config);
+        assert_eq!(spec.classes[&Task::Colour][..2], ["Blue", "Red"]);
+        assert_eq!(spec.classes[&Task::Colour].last().map(String::as_str), Some(OTHER));
+        assert_eq!(spec.merged_into_other[&Task::Colour], vec!["Teal"]);
+        assert_eq!(report.dropped_tasks, vec![Task::Gender]);
+        assert_eq!(report.products_without_images, 1);
+        let dataset = Dataset::new(&catalog, &config, &spec);
+        assert_eq!(dataset.samples().len(), 59);
+        for pair in dataset.samples().chunks(2).filter(|c| c.len() == 2) {
+            if pair[0].product / 2 == pair[1].product / 2 {
+                assert_eq!(pair[0].split, pair[1].split, "one style, one side");
+            }
+        }
+        let teal = &dataset.samples()[9];
+        let other = spec.classes[&Task::Colour].len() as u32 - 1;
+        assert_eq!(teal.targets[0], Some(other));
+        assert_eq!(dataset.samples()[0].targets[1], None, "missing type stays missing");
+
+        let single = Dataset::new(
+            &catalog,
+            &RunConfig {
+                single_image: true,
+                ..config.clone()
+            },
+            &spec,
+        );
+        let photos: usize = dataset.samples().iter().map(|s| s.images.len()).sum();
+        assert_eq!(single.samples().len(), photos);
+        assert!(single.samples().iter().all(|s| s.images.len() == 1));
+        // Same split for the copies of a product as for the product.
+        for s in single.samples() {
+            let product = dataset.samples().iter().find(|p| p.product == s.product);
+            assert_eq!(product.map(|p| p.split), Some(s.split));
+        }
+    }
+
+    #[test]
+    fn batches_crop_mirror_half_and_split_for_replicas() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut catalog = Catalog::new(dir.path());
+        for i in 0..4 {
+            // A left-to-right ramp, so mirroring is visible.
+            let image = image::RgbImage::from_fn(40, 48, |x, _| image::Rgb([(x * 6) as u8, 0, 0]));
+            let images: Vec<ProductImage> = (0..=i % 2)
+                .map(|k| {
+                    let name = format!("p{i}-{k}.png");
+                    image.save(dir.path().join(&name)).unwrap();
+                    ProductImage {
+                        path: name.into(),
+                        view: None,
+                    }
+                })
+                .collect();
+            let mut labels: [Option<String>; 5] = Default::default();
+            labels[Task::Colour.index()] = Some("Red".into());
+            catalog
+                .push(ProductDraft {
+                    id: format!("p{i}"),
+                    name: String::new(),
+                    images,
+                    labels,
+                    attributes: Vec::new(),
+                })
+                .unwrap();
+        }
+        let config = RunConfig {
+            image_size: 32,
+            min_class_examples: 1,
+            validation_fraction: 0.0,
+            tasks: vec![Task::Colour],
+            ..RunConfig::default()
+        };
+        let (spec, _) = class_lists(&catalog, &config);
+        let dataset = Dataset::new(&catalog, &config, &spec);
+        let batch = dataset.batch(&[0, 1, 2, 3], None);
+        assert_eq!(batch.image_count(), 6);
+        assert_eq!(batch.slots(), vec![0, 0, 1, 2, 3, 3, 4, 5]);
+        assert_eq!(batch.labelled(), vec![4]);
+        // Centre crop of a ramp: red rises left to right in every image.
+        let plane = 32 * 32;
+        assert!(batch.pixels[0] < batch.pixels[31]);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let augmented = dataset.batch(&[0, 1, 2, 3], Some(&mut rng));
+        let falling = augmented
+            .ranges
+            .iter()
+            .filter(|r| {
+                let p = r.start * 3 * plane;
+                augmented.pixels[p] > augmented.pixels[p + 31]
+            })
+            .count();
+        assert_eq!(falling, 2, "half of the samples are mirrored");
+        let parts = batch.split(2);
+        assert_eq!(parts[0].ranges, vec![0..1, 1..3]);
+        assert_eq!(parts[1].ranges, vec![0..1, 1..3]);
+        assert_eq!(parts[1].pixels[..], batch.pixels[3 * 3 * plane..]);
+        assert_eq!(batch.split(8).iter().filter(|p| !p.is_empty()).count(), 4);
+    }
+}

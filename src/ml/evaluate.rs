@@ -1,0 +1,326 @@
+//! Inference over a dataset: per-task accuracy, loss and confusion matrices on a split, and
+//! the predictions and 1024-d representations of every product.
+
+use super::data::{Batch, Dataset, Loader};
+use super::model::Model;
+use super::tensors::batch_inputs;
+use crate::catalog::{Catalog, Task};
+use crate::runs::ModelSpec;
+use crate::runs::embeddings::Embeddings;
+use crate::runs::predictions::{
+    Header, MAX_TOP, PredictionsError, PredictionsWriter, ProductPrediction, Split, TaskPrediction,
+};
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// The network's outputs for one batch, on the CPU.
+#[derive(Debug, Clone)]
+pub struct BatchOutputs {
+    /// Per head, `[samples x classes]` probabilities, row-major.
+    pub probabilities: Vec<Vec<f32>>,
+    /// Per head, the number of classes.
+    pub classes: Vec<usize>,
+    /// `[samples x width]` representations, row-major.
+    pub representation: Vec<f32>,
+    /// Width of a representation.
+    pub width: usize,
+}
+
+impl BatchOutputs {
+    /// Probabilities of head `h` for sample `i` of the batch.
+    pub fn row(&self, h: usize, i: usize) -> &[f32] {
+        let c = self.classes[h];
+        &self.probabilities[h][i * c..(i + 1) * c]
+    }
+}
+
+/// Runs `model` (in inference mode) over `indices` of `dataset` with centre crops, calling
+/// `each` with every batch and its outputs, in order.
+pub fn infer<B: Backend>(
+    model: &Model<B>,
+    dataset: &Arc<Dataset>,
+    indices: &[usize],
+    batch: usize,
+    device: &B::Device,
+    workers: usize,
+    mut each: impl FnMut(&Batch, &BatchOutputs),
+) -> std::io::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let loader = Loader::start(
+        dataset.clone(),
+        indices.to_vec(),
+        batch,
+        None,
+        workers,
+        stop,
+    )?;
+    for batch in loader {
+        let (images, slots) = batch_inputs::<B>(&batch, device);
+        let output = model.forward(images, slots, batch.len());
+        let width = output.representation.dims()[1];
+        let mut classes = Vec::with_capacity(output.logits.len());
+        let mut probabilities = Vec::with_capacity(output.logits.len());
+        for logits in output.logits {
+            classes.push(logits.dims()[1]);
+            probabilities.push(floats(softmax(logits, 1).into_data()));
+        }
+        let outputs = BatchOutputs {
+            probabilities,
+            classes,
+            representation: floats(output.representation.into_data()),
+            width,
+        };
+        each(&batch, &outputs);
+    }
+    Ok(())
+}
+
+fn floats(data: TensorData) -> Vec<f32> {
+    data.convert::<f32>().to_vec::<f32>().unwrap_or_default()
+}
+
+fn argmax(row: &[f32]) -> usize {
+    row.iter()
+        .enumerate()
+        .fold((0, f32::MIN), |best, (i, &p)| if p > best.1 { (i, p) } else { best })
+        .0
+}
+
+/// Accuracy, loss and confusion of each head over some samples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// The tasks, in head order.
+    pub heads: Vec<Task>,
+    /// Samples evaluated.
+    pub samples: usize,
+    /// Per head, samples with a label.
+    pub labelled: Vec<usize>,
+    /// Per head, samples whose most probable class is the label.
+    pub correct: Vec<usize>,
+    /// Per head, mean cross-entropy over the labelled samples.
+    pub losses: Vec<f32>,
+    /// Per head, `[label][prediction]` counts.
+    pub confusion: Vec<Vec<Vec<u32>>>,
+}
+
+impl Evaluation {
+    /// An empty evaluation for heads with `classes` classes each.
+    pub fn new(heads: Vec<Task>, classes: &[usize]) -> Self {
+        Evaluation {
+            labelled: vec![0; heads.len()],
+            correct: vec![0; heads.len()],
+            losses: vec![0.0; heads.len()],
+            confusion: classes.iter().map(|&c| vec![vec![0; c]; c]).collect(),
+            heads,
+            samples: 0,
+        }
+    }
+
+    /// Adds one batch's outputs (losses are summed here and averaged by [`Self::finish`]).
+    pub fn add(&mut self, batch: &Batch, outputs: &BatchOutputs) {
+        self.samples += batch.len();
+        for h in 0..self.heads.len() {
+            for (i, target) in batch.targets[h].iter().enumerate() {
+                let Some(target) = target.map(|t| t as usize) else {
+                    continue;
+                };
+                let row = outputs.row(h, i);
+                let predicted = argmax(row);
+                self.labelled[h] += 1;
+                self.correct[h] += usize::from(predicted == target);
+                self.losses[h] -= row[target].max(1e-12).ln();
+                if let Some(cell) = self.confusion[h]
+                    .get_mut(target)
+                    .and_then(|r| r.get_mut(predicted))
+                {
+                    *cell += 1;
+                }
+            }
+        }
+    }
+
+    /// Turns the summed losses into means.
+    pub fn finish(mut self) -> Self {
+        for (loss, &n) in self.losses.iter_mut().zip(&self.labelled) {
+            *loss /= n.max(1) as f32;
+        }
+        self
+    }
+
+    /// Accuracy of head `h` (0 when nothing is labelled).
+    pub fn accuracy(&self, h: usize) -> f32 {
+        self.correct[h] as f32 / self.labelled[h].max(1) as f32
+    }
+
+    /// Accuracy per task.
+    pub fn accuracies(&self) -> BTreeMap<Task, f32> {
+        (0..self.heads.len())
+            .map(|h| (self.heads[h], self.accuracy(h)))
+            .collect()
+    }
+
+    /// Mean accuracy over the heads with labelled samples.
+    pub fn mean_accuracy(&self) -> f32 {
+        let scored: Vec<f32> = (0..self.heads.len())
+            .filter(|&h| self.labelled[h] > 0)
+            .map(|h| self.accuracy(h))
+            .collect();
+        scored.iter().sum::<f32>() / scored.len().max(1) as f32
+    }
+
+    /// Mean loss over the heads with labelled samples.
+    pub fn mean_loss(&self) -> f32 {
+        let scored: Vec<f32> = (0..self.heads.len())
+            .filter(|&h| self.labelled[h] > 0)
+            .map(|h| self.losses[h])
+            .collect();
+        scored.iter().sum::<f32>() / scored.len().max(1) as f32
+    }
+}
+
+/// Evaluates `model` on `indices` of `dataset`.
+pub fn evaluate<B: Backend>(
+    model: &Model<B>,
+    dataset: &Arc<Dataset>,
+    spec: &ModelSpec,
+    indices: &[usize],
+    batch: usize,
+    device: &B::Device,
+    workers: usize,
+) -> std::io::Result<Evaluation> {
+    let classes: Vec<usize> = dataset
+        .heads()
+        .iter()
+        .map(|t| spec.classes.get(t).map_or(0, Vec::len))
+        .collect();
+    let mut evaluation = Evaluation::new(dataset.heads().to_vec(), &classes);
+    infer(model, dataset, indices, batch, device, workers, |b, o| {
+        evaluation.add(b, o)
+    })?;
+    Ok(evaluation.finish())
+}
+
+/// Writing predictions failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PredictError {
+    /// Reading photos or starting the workers failed.
+    #[error("prediction: {0}")]
+    Io(#[from] std::io::Error),
+    /// The predictions file could not be written.
+    #[error(transparent)]
+    Predictions(#[from] PredictionsError),
+    /// The representations could not be written.
+    #[error(transparent)]
+    Embeddings(#[from] crate::runs::RunError),
+}
+
+/// Where [`predict`] wrote and how many products.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PredictSummary {
+    /// The predictions file.
+    pub predictions: std::path::PathBuf,
+    /// Products predicted.
+    pub products: usize,
+}
+
+/// Predicts every product of `dataset` (every split) and writes `predictions.jsonl` and the
+/// representations into `out`. In single-image mode a product's probabilities are the mean
+/// over its photos and its representation the mean of theirs.
+#[allow(clippy::too_many_arguments)]
+pub fn predict<B: Backend>(
+    model: &Model<B>,
+    dataset: &Arc<Dataset>,
+    catalog: &Catalog,
+    spec: &ModelSpec,
+    run_name: &str,
+    out: &Path,
+    batch: usize,
+    device: &B::Device,
+    workers: usize,
+) -> Result<PredictSummary, PredictError> {
+    let heads = dataset.heads().to_vec();
+    let all: Vec<usize> = (0..dataset.samples().len()).collect();
+    // Per product: summed probabilities per head, summed representation, count.
+    let mut sums: BTreeMap<usize, (Vec<Vec<f32>>, Vec<f32>, usize)> = BTreeMap::new();
+    infer(model, dataset, &all, batch, device, workers, |b, o| {
+        for (i, &s) in b.samples.iter().enumerate() {
+            let product = dataset.samples()[s].product;
+            let entry = sums.entry(product).or_insert_with(|| {
+                (
+                    o.classes.iter().map(|&c| vec![0.0; c]).collect(),
+                    vec![0.0; o.width],
+                    0,
+                )
+            });
+            for (h, acc) in entry.0.iter_mut().enumerate() {
+                for (a, p) in acc.iter_mut().zip(o.row(h, i)) {
+                    *a += p;
+                }
+            }
+            let repr = &o.representation[i * o.width..(i + 1) * o.width];
+            for (a, r) in entry.1.iter_mut().zip(repr) {
+                *a += r;
+            }
+            entry.2 += 1;
+        }
+    })?;
+    std::fs::create_dir_all(out)?;
+    let path = out.join(crate::runs::predictions::FILE_NAME);
+    let mut writer = PredictionsWriter::create(&path, Header::new(run_name, spec.classes.clone()))?;
+    let width = sums.values().next().map_or(0, |e| e.1.len());
+    let mut embeddings = Embeddings {
+        ids: Vec::with_capacity(sums.len()),
+        dim: width,
+        values: Vec::with_capacity(sums.len() * width),
+    };
+    let splits: BTreeMap<usize, Split> = dataset
+        .samples()
+        .iter()
+        .map(|s| (s.product, s.split))
+        .collect();
+    for (&position, (probabilities, representation, count)) in &sums {
+        let product = &catalog.products()[position];
+        let n = *count as f32;
+        let mut tasks = BTreeMap::new();
+        for (h, &task) in heads.iter().enumerate() {
+            let classes = &spec.classes[&task];
+            let mut ranked: Vec<(usize, f32)> = probabilities[h]
+                .iter()
+                .map(|p| p / n)
+                .enumerate()
+                .collect();
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+            tasks.insert(
+                task,
+                TaskPrediction {
+                    label: catalog.label_name(product, task).map(str::to_string),
+                    top: ranked
+                        .into_iter()
+                        .take(MAX_TOP)
+                        .map(|(c, p)| (classes[c].clone(), p))
+                        .collect(),
+                },
+            );
+        }
+        writer.write(&ProductPrediction {
+            product_id: product.id.to_string(),
+            split: splits.get(&position).copied(),
+            tasks,
+        })?;
+        embeddings.ids.push(product.id.to_string());
+        embeddings
+            .values
+            .extend(representation.iter().map(|r| r / n));
+    }
+    let predictions = writer.finish()?;
+    embeddings.write(out)?;
+    Ok(PredictSummary {
+        predictions,
+        products: sums.len(),
+    })
+}

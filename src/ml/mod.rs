@@ -1,0 +1,22 @@
+//! The multi-image multi-task model and its training engine. The only module that imports
+//! burn.
+//!
+//! - [`model`]: the network (per-image CNN, pre-pooling layer, max over a product's photos,
+//!   post-pooling layers, five heads) and its loss;
+//! - [`data`]: split, classes, decoded-image cache, augmentation and batches on worker threads;
+//! - [`training`]: the run on a named thread with typed events, checkpoints, stop and resume,
+//!   data parallelism;
+//! - [`evaluate`]: accuracy, confusion and predictions;
+//! - [`saved`]: evaluating and predicting with a run's latest checkpoint;
+//! - [`backend`]: devices (the CPU, CUDA GPUs with the `cuda` feature).
+
+pub mod backend;
+pub mod data;
+pub mod evaluate;
+pub mod model;
+pub mod saved;
+mod tensors;
+pub mod training;
+
+pub use backend::Device;
+pub use training::{TrainError, TrainRequest, TrainingEvent, TrainingHandle, start};

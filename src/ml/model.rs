@@ -1,0 +1,320 @@
+//! The multi-image multi-task network: a CNN per image, a dense pre-pooling layer, element-wise
+//! max over each product's images, two dense post-pooling layers giving the product
+//! representation, and one softmax head per task.
+
+use crate::catalog::Task;
+use crate::runs::Backbone;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d,
+    Relu,
+};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+
+/// The shape of a model: everything needed to build it before loading weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelConfig {
+    /// The per-image CNN.
+    pub backbone: Backbone,
+    /// Batch normalisation after each convolution (off only for exact-arithmetic tests).
+    pub batch_norm: bool,
+    /// Dropout probability of the dense layers.
+    pub dropout: f64,
+    /// Width of the product representation (1024 as published).
+    pub representation: usize,
+    /// The tasks with a head and their class counts, in head order.
+    pub heads: Vec<(Task, usize)>,
+}
+
+impl ModelConfig {
+    /// Width of the pre-pooling dense layer.
+    pub fn pre_pool_width(&self) -> usize {
+        match self.backbone {
+            Backbone::Small => 512,
+            Backbone::Zfnet => 4096,
+        }
+    }
+
+    /// Builds the model with freshly initialised weights on `device`.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Model<B> {
+        let (blocks, pool, features) = match self.backbone {
+            Backbone::Small => {
+                let mut blocks = Vec::new();
+                let mut channels = 3;
+                for width in [16, 32, 64, 128] {
+                    blocks.push(ConvBlock::new(
+                        [channels, width],
+                        [3, 1, 1],
+                        Some(MaxPool2dConfig::new([2, 2])),
+                        self.batch_norm,
+                        device,
+                    ));
+                    channels = width;
+                }
+                (blocks, AdaptiveAvgPool2dConfig::new([1, 1]).init(), channels)
+            }
+            Backbone::Zfnet => {
+                // Zeiler & Fergus 2013, with batch norm in place of local response
+                // normalisation. At 224 px: 110 -> 55 -> 26 -> 13 -> 13 -> 13 -> 6.
+                let pool = || {
+                    MaxPool2dConfig::new([3, 3])
+                        .with_strides([2, 2])
+                        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                };
+                let bn = self.batch_norm;
+                let blocks = vec![
+                    ConvBlock::new([3, 96], [7, 2, 1], Some(pool()), bn, device),
+                    ConvBlock::new([96, 256], [5, 2, 0], Some(pool()), bn, device),
+                    ConvBlock::new([256, 384], [3, 1, 1], None, bn, device),
+                    ConvBlock::new([384, 384], [3, 1, 1], None, bn, device),
+                    ConvBlock::new(
+                        [384, 256],
+                        [3, 1, 1],
+                        Some(MaxPool2dConfig::new([3, 3]).with_strides([2, 2])),
+                        bn,
+                        device,
+                    ),
+                ];
+                (blocks, AdaptiveAvgPool2dConfig::new([6, 6]).init(), 256 * 36)
+            }
+        };
+        let pre = self.pre_pool_width();
+        let width = self.representation;
+        Model {
+            blocks,
+            pool,
+            pre_pool: LinearConfig::new(features, pre).init(device),
+            post_pool: vec![
+                LinearConfig::new(pre, width).init(device),
+                LinearConfig::new(width, width).init(device),
+            ],
+            heads: self
+                .heads
+                .iter()
+                .map(|&(_, classes)| LinearConfig::new(width, classes.max(1)).init(device))
+                .collect(),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            relu: Relu::new(),
+        }
+    }
+}
+
+/// Convolution, optional batch norm, ReLU, optional max-pool.
+#[derive(Module, Debug)]
+pub struct ConvBlock<B: Backend> {
+    conv: Conv2d<B>,
+    norm: Option<BatchNorm<B>>,
+    pool: Option<MaxPool2d>,
+    relu: Relu,
+}
+
+impl<B: Backend> ConvBlock<B> {
+    /// The convolution's shape is `[kernel, stride, padding]`.
+    fn new(
+        channels: [usize; 2],
+        [kernel, stride, pad]: [usize; 3],
+        pool: Option<MaxPool2dConfig>,
+        batch_norm: bool,
+        device: &B::Device,
+    ) -> Self {
+        ConvBlock {
+            conv: Conv2dConfig::new(channels, [kernel, kernel])
+                .with_stride([stride, stride])
+                .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+                .with_bias(!batch_norm)
+                .init(device),
+            norm: batch_norm.then(|| BatchNormConfig::new(channels[1]).init(device)),
+            pool: pool.map(|p| p.init()),
+            relu: Relu::new(),
+        }
+    }
+
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let x = self.conv.forward(x);
+        let x = match &self.norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        };
+        let x = self.relu.forward(x);
+        match &self.pool {
+            Some(pool) => pool.forward(x),
+            None => x,
+        }
+    }
+}
+
+/// The network. Build it with [`ModelConfig::init`].
+#[derive(Module, Debug)]
+pub struct Model<B: Backend> {
+    blocks: Vec<ConvBlock<B>>,
+    pool: AdaptiveAvgPool2d,
+    pre_pool: Linear<B>,
+    post_pool: Vec<Linear<B>>,
+    heads: Vec<Linear<B>>,
+    dropout: Dropout,
+    relu: Relu,
+}
+
+/// What the network computes for a batch of products.
+#[derive(Debug, Clone)]
+pub struct ModelOutput<B: Backend> {
+    /// The product representations, `[products, representation]`.
+    pub representation: Tensor<B, 2>,
+    /// One `[products, classes]` logit matrix per head, in head order.
+    pub logits: Vec<Tensor<B, 2>>,
+}
+
+impl<B: Backend> Model<B> {
+    /// Runs the network.
+    ///
+    /// `images` holds only the real images of the batch, `[images, 3, H, W]`; `slots` maps each
+    /// of the `products x max_images` pooling slots to one of them, `[products * max_images]`.
+    /// A product with fewer images than `max_images` fills its spare slots with one of its
+    /// own images, so the element-wise max over its slots is the max over its images: padding
+    /// cannot change the result, and no padded image goes through the CNN (so none enters
+    /// the batch-norm statistics either).
+    pub fn forward(
+        &self,
+        images: Tensor<B, 4>,
+        slots: Tensor<B, 1, Int>,
+        products: usize,
+    ) -> ModelOutput<B> {
+        let mut x = images; // [I, 3, H, W]
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        let x: Tensor<B, 2> = self.pool.forward(x).flatten(1, 3); // [I, C*k*k]
+        let x = self.dropout.forward(self.relu.forward(self.pre_pool.forward(x))); // [I, pre]
+        let width = x.dims()[1];
+        let slot_count = slots.dims()[0];
+        let per_product = slot_count / products.max(1);
+        let pooled: Tensor<B, 3> = x.select(0, slots).reshape([products, per_product, width]);
+        let mut x: Tensor<B, 2> = pooled.max_dim(1).reshape([products, width]); // [P, pre]
+        let last = self.post_pool.len() - 1;
+        for (i, layer) in self.post_pool.iter().enumerate() {
+            x = self.relu.forward(layer.forward(x));
+            if i < last {
+                x = self.dropout.forward(x);
+            }
+        }
+        let representation = x; // [P, representation]
+        let features = self.dropout.forward(representation.clone());
+        let logits = self
+            .heads
+            .iter()
+            .map(|head| head.forward(features.clone())) // [P, classes]
+            .collect();
+        ModelOutput {
+            representation,
+            logits,
+        }
+    }
+
+    /// The first convolution's weights, `[out, 3, k, k]`, for drawing the learned filters.
+    pub fn first_filters(&self) -> Option<Tensor<B, 4>> {
+        self.blocks.first().map(|b| b.conv.weight.val())
+    }
+}
+
+/// Cross-entropy of one head, summed over the labelled products with each term weighted.
+///
+/// `targets` holds class indices (any value where the label is missing) and `weights` holds
+/// `1 / labelled products of the whole batch` where the label is present and 0 where it is
+/// missing. Summing this over the parts of a batch split across devices gives the mean over
+/// the whole batch, so data parallel training computes the same loss as one device.
+pub fn weighted_cross_entropy<B: Backend>(
+    logits: Tensor<B, 2>,
+    targets: Tensor<B, 1, Int>,
+    weights: Tensor<B, 1>,
+) -> Tensor<B, 1> {
+    let [n, _] = logits.dims();
+    let picked: Tensor<B, 1> = log_softmax(logits, 1)
+        .gather(1, targets.reshape([n, 1]))
+        .reshape([n]); // [P]
+    (picked * weights).sum().neg()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ml::backend::Cpu;
+    use burn::backend::flex::FlexDevice;
+
+    fn images(count: usize, seed: usize) -> Vec<f32> {
+        (0..count * 3 * 32 * 32)
+            .map(|i| (((i + seed) * 2_654_435_761) % 1000) as f32 / 1000.0 - 0.5)
+            .collect()
+    }
+
+    fn run(model: &Model<Cpu>, pixels: Vec<f32>, slots: Vec<i32>, products: usize) -> Vec<f32> {
+        let device = FlexDevice;
+        let n = pixels.len() / (3 * 32 * 32);
+        let x = Tensor::from_data(TensorData::new(pixels, [n, 3, 32, 32]), &device);
+        let count = slots.len();
+        let s = Tensor::from_data(TensorData::new(slots, [count]), &device);
+        let out = model.forward(x, s, products);
+        assert_eq!(out.representation.dims(), [products, 64]);
+        assert_eq!(out.logits[0].dims(), [products, 4]);
+        out.representation.into_data().to_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn padding_slots_do_not_change_a_product_and_its_images_are_max_pooled() {
+        let config = ModelConfig {
+            backbone: Backbone::Small,
+            batch_norm: true,
+            dropout: 0.5,
+            representation: 64,
+            heads: vec![(Task::Colour, 4)],
+        };
+        // Inference backend: batch norm uses its running statistics, dropout is off, so a
+        // product's result cannot depend on the rest of the batch.
+        let model = config.init::<Cpu>(&FlexDevice);
+        let a = images(2, 1);
+        let b = images(5, 2);
+        // Product A alone, two slots.
+        let alone = run(&model, a.clone(), vec![0, 1], 1);
+        // A (2 photos, padded to 5 slots with its own photos) beside B (5 photos).
+        let mut both = a.clone();
+        both.extend(&b);
+        let beside = run(&model, both, vec![0, 1, 0, 1, 0, 2, 3, 4, 5, 6], 2);
+        for (x, y) in alone.iter().zip(&beside[..64]) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+        // The order of the photos does not matter (max is symmetric).
+        let mut swapped = a[3 * 32 * 32..].to_vec();
+        swapped.extend(&a[..3 * 32 * 32]);
+        let reordered = run(&model, swapped, vec![0, 1], 1);
+        for (x, y) in alone.iter().zip(&reordered) {
+            assert!((x - y).abs() < 1e-5);
+        }
+        // And each photo counts: A's first photo alone gives another representation.
+        let first = run(&model, a[..3 * 32 * 32].to_vec(), vec![0], 1);
+        assert!(alone.iter().zip(&first).any(|(x, y)| (x - y).abs() > 1e-4));
+    }
+
+    #[test]
+    fn zfnet_maps_224_pixels_to_the_published_6x6x256_features() {
+        let config = ModelConfig {
+            backbone: Backbone::Zfnet,
+            batch_norm: true,
+            dropout: 0.5,
+            representation: 1024,
+            heads: vec![(Task::Type, 7), (Task::Colour, 46)],
+        };
+        let model = config.init::<Cpu>(&FlexDevice);
+        let mut x: Tensor<Cpu, 4> = Tensor::zeros([1, 3, 224, 224], &FlexDevice);
+        let sides: Vec<usize> = model
+            .blocks
+            .iter()
+            .map(|b| {
+                x = b.forward(x.clone());
+                x.dims()[2]
+            })
+            .collect();
+        assert_eq!(sides, vec![55, 13, 13, 13, 6]);
+        assert_eq!(x.dims()[1], 256);
+    }
+}

@@ -1,0 +1,219 @@
+//! Using a run's latest checkpoint: evaluation on a split and predictions for a catalogue.
+
+use super::backend::{Cpu, Device, parse_devices};
+#[cfg(feature = "cuda")]
+use burn::backend::cuda::CudaDevice;
+use burn::backend::flex::FlexDevice;
+use super::evaluate::{Evaluation, PredictSummary, evaluate, predict};
+use super::model::Model;
+use super::training::{Prepared, TrainError, data_workers, model_config, prepare};
+use crate::catalog::Task;
+use crate::runs::predictions::Split;
+use crate::runs::{RunConfig, RunFolder};
+use burn::prelude::*;
+use burn::record::DefaultRecorder;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Which samples to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvalSplit {
+    /// The run's validation split.
+    Validation,
+    /// Every product with a photo.
+    All,
+}
+
+/// One task's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskScore {
+    /// Share of labelled samples predicted right.
+    pub accuracy: f32,
+    /// Samples predicted right.
+    pub correct: usize,
+    /// Samples with a label.
+    pub labelled: usize,
+    /// Classes of the head.
+    pub classes: usize,
+}
+
+/// What `vitrine evaluate` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunEvaluation {
+    /// The run folder.
+    pub run: PathBuf,
+    /// The catalogue evaluated.
+    pub catalogue: PathBuf,
+    /// The checkpoint's epoch (0-based).
+    pub epoch: usize,
+    /// `validation` or `all`.
+    pub split: &'static str,
+    /// `product`, or `image` for a single-image run (each photo is a sample).
+    pub unit: &'static str,
+    /// Samples evaluated.
+    pub samples: usize,
+    /// Per task.
+    pub tasks: BTreeMap<Task, TaskScore>,
+    /// Mean of the task accuracies.
+    pub mean_accuracy: f32,
+}
+
+/// The catalogue, dataset and weights of a run, ready for inference.
+struct Loaded {
+    config: RunConfig,
+    prepared: Prepared,
+    epoch: usize,
+    folder: RunFolder,
+}
+
+fn load(run_dir: &Path, catalogue: Option<&Path>) -> Result<Loaded, TrainError> {
+    let folder = RunFolder::at(run_dir);
+    let mut config = folder.config()?;
+    if let Some(path) = catalogue {
+        config.catalogue = path.to_path_buf();
+    }
+    let spec = folder.spec()?;
+    let checkpoint = folder.latest_checkpoint()?.ok_or_else(|| {
+        TrainError::NoData(format!(
+            "{}: the run has no checkpoint yet (it saves one after each epoch)",
+            run_dir.display()
+        ))
+    })?;
+    let prepared = prepare(&config, Some(spec), None, &|_, _, _| {})?;
+    Ok(Loaded {
+        config,
+        prepared,
+        epoch: checkpoint.epoch,
+        folder,
+    })
+}
+
+fn weights<B: Backend>(loaded: &Loaded, device: &B::Device) -> Result<Model<B>, TrainError> {
+    let index = loaded
+        .folder
+        .latest_checkpoint()?
+        .ok_or_else(|| TrainError::NoData("no checkpoint".into()))?;
+    let path = loaded.folder.root().join(&index.model);
+    model_config(&loaded.config, &loaded.prepared.spec)
+        .init::<B>(device)
+        .load_file(path.with_extension(""), &DefaultRecorder::new(), device)
+        .map_err(|e| TrainError::Checkpoint {
+            path,
+            message: e.to_string(),
+        })
+}
+
+/// Evaluates the latest checkpoint of the run in `run_dir` on `catalogue` (default: the run's).
+pub fn evaluate_run(
+    run_dir: &Path,
+    catalogue: Option<&Path>,
+    split: EvalSplit,
+    devices: &[String],
+) -> Result<RunEvaluation, TrainError> {
+    let loaded = load(run_dir, catalogue)?;
+    let dataset = &loaded.prepared.dataset;
+    let indices = match split {
+        EvalSplit::Validation => dataset.indices(Split::Validation),
+        EvalSplit::All => (0..dataset.samples().len()).collect(),
+    };
+    let evaluation = match first_device(devices)? {
+        Device::Cpu => evaluate_on::<Cpu>(&loaded, &indices, &FlexDevice, Device::Cpu)?,
+        #[cfg(feature = "cuda")]
+        gpu @ Device::Cuda(i) => {
+            evaluate_on::<super::backend::Gpu>(&loaded, &indices, &CudaDevice::new(i), gpu)?
+        }
+        #[cfg(not(feature = "cuda"))]
+        Device::Cuda(_) => return Err(super::backend::DeviceError::NoCuda.into()),
+    };
+    Ok(summary(&loaded, split, &evaluation))
+}
+
+fn summary(loaded: &Loaded, split: EvalSplit, evaluation: &Evaluation) -> RunEvaluation {
+    let tasks = evaluation
+        .heads
+        .iter()
+        .enumerate()
+        .map(|(h, &task)| {
+            (
+                task,
+                TaskScore {
+                    accuracy: evaluation.accuracy(h),
+                    correct: evaluation.correct[h],
+                    labelled: evaluation.labelled[h],
+                    classes: evaluation.confusion[h].len(),
+                },
+            )
+        })
+        .collect();
+    RunEvaluation {
+        run: loaded.folder.root().to_path_buf(),
+        catalogue: loaded.config.catalogue.clone(),
+        epoch: loaded.epoch,
+        split: match split {
+            EvalSplit::Validation => "validation",
+            EvalSplit::All => "all",
+        },
+        unit: if loaded.config.single_image {
+            "image"
+        } else {
+            "product"
+        },
+        samples: evaluation.samples,
+        tasks,
+        mean_accuracy: evaluation.mean_accuracy(),
+    }
+}
+
+/// Writes predictions and representations of every product of `catalogue` (default: the
+/// run's) with the run's latest checkpoint into `out` (default: the run folder).
+pub fn predict_run(
+    run_dir: &Path,
+    catalogue: Option<&Path>,
+    out: Option<&Path>,
+    devices: &[String],
+) -> Result<PredictSummary, TrainError> {
+    let loaded = load(run_dir, catalogue)?;
+    let out = out.unwrap_or(run_dir);
+    match first_device(devices)? {
+        Device::Cpu => predict_on::<Cpu>(&loaded, out, &FlexDevice, Device::Cpu),
+        #[cfg(feature = "cuda")]
+        gpu @ Device::Cuda(i) => {
+            predict_on::<super::backend::Gpu>(&loaded, out, &CudaDevice::new(i), gpu)
+        }
+        #[cfg(not(feature = "cuda"))]
+        Device::Cuda(_) => Err(super::backend::DeviceError::NoCuda.into()),
+    }
+}
+
+fn evaluate_on<B: Backend>(
+    loaded: &Loaded,
+    indices: &[usize],
+    device: &B::Device,
+    kind: Device,
+) -> Result<Evaluation, TrainError> {
+    let model = weights::<B>(loaded, device)?;
+    let p = &loaded.prepared;
+    let batch = loaded.config.batch;
+    let workers = data_workers(&[kind]);
+    Ok(evaluate(&model, &p.dataset, &p.spec, indices, batch, device, workers)?)
+}
+
+fn predict_on<B: Backend>(
+    loaded: &Loaded,
+    out: &Path,
+    device: &B::Device,
+    kind: Device,
+) -> Result<PredictSummary, TrainError> {
+    let model = weights::<B>(loaded, device)?;
+    let p = &loaded.prepared;
+    let name = loaded.folder.name();
+    let batch = loaded.config.batch;
+    let workers = data_workers(&[kind]);
+    Ok(predict(&model, &p.dataset, &p.catalog, &p.spec, &name, out, batch, device, workers)?)
+}
+
+/// Inference runs on one device: the first of the list.
+fn first_device(devices: &[String]) -> Result<Device, TrainError> {
+    Ok(parse_devices(devices)?[0])
+}

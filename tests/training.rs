@@ -1,0 +1,331 @@
+//! The training engine on the CPU: it learns, stops, resumes, logs, fails clearly, trains the
+//! Luma catalogue, and data parallelism matches one device.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use vitrine::catalog::Task;
+use vitrine::catalog::demo::{DemoOptions, generate};
+use vitrine::ml::backend::CpuTraining;
+use vitrine::ml::data::Batch;
+use vitrine::ml::model::ModelConfig;
+use vitrine::ml::training::{gradients, step};
+use vitrine::ml::{TrainRequest, TrainingEvent, TrainingHandle};
+use vitrine::runs::predictions::Predictions;
+use vitrine::runs::{Backbone, MetricsReader, MetricsRecord, RunConfig, RunFolder};
+
+/// A small demo catalogue (48 px photos) in `dir`; returns its manifest.
+fn demo(dir: &Path, products: usize) -> PathBuf {
+    let options = DemoOptions {
+        products,
+        image_size: 48,
+        ..DemoOptions::default()
+    };
+    generate(&dir.join("demo"), &options, &|_, _| {}).unwrap().manifest
+}
+
+/// A configuration that trains in seconds on the CPU.
+fn quick(catalogue: PathBuf, epochs: usize) -> RunConfig {
+    RunConfig {
+        catalogue,
+        image_size: 32,
+        batch: 16,
+        learning_rate: 0.02,
+        dropout: 0.1,
+        min_class_examples: 3,
+        ..RunConfig::default()
+    }
+    .with_epochs(epochs)
+}
+
+fn start(dir: &Path, config: RunConfig, resume: bool) -> TrainingHandle {
+    vitrine::ml::start(TrainRequest {
+        run_dir: dir.join("run"),
+        config,
+        resume,
+        store: Some(dir.join("labels.sqlite")),
+    })
+    .unwrap()
+}
+
+/// Every record the run sends until its final one.
+fn records(handle: &TrainingHandle) -> Vec<MetricsRecord> {
+    let mut out = Vec::new();
+    for event in handle.events() {
+        if let TrainingEvent::Record(record) = event {
+            let last = matches!(
+                record,
+                MetricsRecord::Finished { .. }
+                    | MetricsRecord::Stopped { .. }
+                    | MetricsRecord::Failed { .. }
+            );
+            out.push(record);
+            if last {
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn last_epoch(records: &[MetricsRecord]) -> &MetricsRecord {
+    records
+        .iter()
+        .rev()
+        .find(|r| matches!(r, MetricsRecord::Epoch { .. }))
+        .expect("an epoch record")
+}
+
+#[test]
+fn the_small_backbone_learns_the_demo_catalogue_and_its_predictions_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = demo(dir.path(), 240);
+    let handle = start(dir.path(), quick(manifest.clone(), 6), false);
+    let records = records(&handle);
+    handle.join();
+    assert!(
+        matches!(records.last(), Some(MetricsRecord::Finished { .. })),
+        "{records:?}"
+    );
+    let MetricsRecord::Epoch {
+        accuracy,
+        confusion,
+        ..
+    } = last_epoch(&records)
+    else {
+        unreachable!()
+    };
+    // The majority class of each task, from the validation confusion matrix (rows = labels).
+    for task in [Task::Type, Task::Colour] {
+        let rows = &confusion[&task];
+        let total: u32 = rows.iter().flatten().sum();
+        let majority = rows.iter().map(|r| r.iter().sum::<u32>()).max().unwrap();
+        let baseline = majority as f32 / total as f32;
+        assert!(
+            accuracy[&task] > baseline + 0.15,
+            "{task:?}: accuracy {} vs majority {baseline}",
+            accuracy[&task]
+        );
+    }
+    // The log holds what the events said, and the predictions load in the moderator view.
+    let run = RunFolder::at(dir.path().join("run"));
+    let (logged, bad) = MetricsReader::new(&run.metrics_path()).poll().unwrap();
+    assert!(bad.is_empty());
+    let logged_epochs: Vec<&MetricsRecord> = logged
+        .iter()
+        .filter(|r| matches!(r, MetricsRecord::Epoch { .. }))
+        .collect();
+    let sent_epochs: Vec<&MetricsRecord> = records
+        .iter()
+        .filter(|r| matches!(r, MetricsRecord::Epoch { .. }))
+        .collect();
+    assert_eq!(logged_epochs, sent_epochs);
+    assert_eq!(logged.last(), records.last());
+    let predictions = Predictions::read(&run.predictions_path()).unwrap();
+    assert_eq!(predictions.len(), 240);
+    assert!(predictions.has_task(Task::Colour));
+    let embeddings = vitrine::runs::embeddings::Embeddings::read(run.root()).unwrap();
+    assert_eq!((embeddings.ids.len(), embeddings.dim), (240, 1024));
+
+    // `vitrine evaluate --json` reports the same accuracy as the last epoch.
+    let output = common::vitrine()
+        .args(["evaluate", "--json"])
+        .arg(run.root())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let evaluated = json["tasks"]["colour"]["accuracy"].as_f64().unwrap();
+    assert!((evaluated - accuracy[&Task::Colour] as f64).abs() < 1e-4, "{json}");
+    assert_eq!(json["unit"], "product");
+}
+
+#[test]
+fn a_stopped_run_stops_within_an_iteration_and_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = demo(dir.path(), 120);
+    let handle = start(dir.path(), quick(manifest, 3), false);
+    let mut seen = Vec::new();
+    let mut asked = None;
+    for event in handle.events() {
+        let TrainingEvent::Record(record) = event else {
+            continue;
+        };
+        // Stop in the second epoch, after its first iteration.
+        if let MetricsRecord::Iteration { epoch: 1, .. } = record
+            && asked.is_none()
+        {
+            handle.stop();
+            asked = Some(Instant::now());
+        }
+        let done = matches!(record, MetricsRecord::Stopped { .. });
+        seen.push(record);
+        if done {
+            break;
+        }
+    }
+    let took = asked.expect("the run reached epoch 2").elapsed();
+    handle.join();
+    assert!(took < Duration::from_secs(10), "stopping took {took:?}");
+    assert!(matches!(
+        seen.last(),
+        Some(MetricsRecord::Stopped {
+            last_epoch: Some(0),
+            ..
+        })
+    ));
+    let run = RunFolder::at(dir.path().join("run"));
+    let checkpoint = run.latest_checkpoint().unwrap().unwrap();
+    assert_eq!((checkpoint.epoch, checkpoint.complete), (1, false));
+
+    let handle = start(dir.path(), RunConfig::default(), true);
+    let resumed = records(&handle);
+    handle.join();
+    assert!(
+        matches!(
+            resumed.first(),
+            Some(MetricsRecord::Started {
+                resumed_at_epoch: Some(1),
+                ..
+            })
+        ),
+        "{resumed:?}"
+    );
+    let epochs: Vec<usize> = resumed
+        .iter()
+        .filter_map(|r| match r {
+            MetricsRecord::Epoch { epoch, .. } => Some(*epoch),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(epochs, vec![1, 2]);
+    assert!(matches!(resumed.last(), Some(MetricsRecord::Finished { .. })));
+}
+
+#[test]
+fn a_diverging_run_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = demo(dir.path(), 60);
+    let config = RunConfig {
+        learning_rate: 1e12,
+        ..quick(manifest, 2)
+    };
+    let handle = start(dir.path(), config, false);
+    let records = records(&handle);
+    handle.join();
+    let Some(MetricsRecord::Failed { message, .. }) = records.last() else {
+        panic!("{records:?}")
+    };
+    assert!(message.contains("the loss became"), "{message}");
+    assert!(message.contains("lower the learning rate"), "{message}");
+}
+
+#[test]
+fn the_luma_catalogue_trains_in_multi_image_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::shared_data().join("magento-luma/manifest_colourways.csv");
+    let config = RunConfig {
+        group_by: Some("style_sku".into()),
+        tasks: vec![Task::Gender, Task::Colour, Task::Category],
+        ..quick(manifest, 1)
+    };
+    let handle = start(dir.path(), config, false);
+    let records = records(&handle);
+    handle.join();
+    assert!(
+        matches!(records.last(), Some(MetricsRecord::Finished { .. })),
+        "{records:?}"
+    );
+    let Some(MetricsRecord::Started {
+        train_samples,
+        validation_samples,
+        ..
+    }) = records.first()
+    else {
+        panic!("{records:?}")
+    };
+    assert!(*train_samples > 250 && *validation_samples > 40, "{records:?}");
+    // Multi-image: batches hold more photos than products.
+    let MetricsRecord::Epoch { accuracy, .. } = last_epoch(&records) else {
+        unreachable!()
+    };
+    assert_eq!(accuracy.len(), 3);
+}
+
+#[test]
+fn two_cpu_replicas_compute_the_same_step_as_one_device() {
+    let device = burn::backend::flex::FlexDevice;
+    let config = ModelConfig {
+        backbone: Backbone::Small,
+        batch_norm: false,
+        dropout: 0.0,
+        representation: 64,
+        heads: vec![(Task::Colour, 4), (Task::Type, 3)],
+    };
+    // Six products with 1-3 photos, some labels missing.
+    let counts = [1usize, 3, 2, 1, 2, 3];
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for n in counts {
+        ranges.push(start..start + n);
+        start += n;
+    }
+    let crop = 32;
+    let pixels: Vec<f32> = (0..start * 3 * crop * crop)
+        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+        .collect();
+    let batch = Batch {
+        pixels,
+        crop,
+        ranges,
+        targets: vec![
+            vec![Some(0), Some(1), None, Some(3), Some(2), Some(1)],
+            vec![Some(2), None, Some(0), Some(1), None, Some(2)],
+        ],
+        samples: (0..6).collect(),
+    };
+    // Seeded, and every (lazily created) parameter drawn at once, in visiting order.
+    let fresh = || {
+        <CpuTraining as burn::tensor::backend::Backend>::seed(&device, 5);
+        let model = config.init::<CpuTraining>(&device);
+        let weights = flat(&model);
+        (model, weights)
+    };
+    let params = |devices: usize| {
+        let (model, _) = fresh();
+        let replicas = vec![device; devices];
+        let (_, loss) = gradients(&model, &batch, &replicas);
+        let mut optimizer = burn::optim::SgdConfig::new().init();
+        let (model, _) = step(model, &mut optimizer, &batch, &replicas, 0.1);
+        (loss, flat(&model))
+    };
+    let (one_loss, one) = params(1);
+    let (two_loss, two) = params(2);
+    assert!((one_loss.total - two_loss.total).abs() < 1e-4, "{one_loss:?} {two_loss:?}");
+    for (a, b) in one_loss.heads.iter().zip(&two_loss.heads) {
+        assert!((a - b).abs() < 1e-4);
+    }
+    let worst = one
+        .iter()
+        .zip(&two)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < 1e-4, "largest difference {worst}");
+    // The step changed the weights (so the comparison is not vacuous).
+    let (_, untrained) = fresh();
+    assert!(untrained.iter().zip(&one).any(|(a, b)| (a - b).abs() > 1e-6));
+}
+
+/// Every float parameter of `model`, in visiting order.
+fn flat<B: burn::tensor::backend::Backend, M: burn::module::Module<B>>(model: &M) -> Vec<f32> {
+    struct Collect(Vec<f32>);
+    impl<B: burn::tensor::backend::Backend> burn::module::ModuleVisitor<B> for Collect {
+        fn visit_float<const D: usize>(&mut self, p: &burn::module::Param<burn::tensor::Tensor<B, D>>) {
+            self.0.extend(p.val().into_data().to_vec::<f32>().unwrap());
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    model.visit(&mut collect);
+    collect.0
+}
