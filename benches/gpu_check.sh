@@ -14,14 +14,14 @@ exec > >(tee "$log") 2>&1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 work=$(mktemp -d)
 # A demo catalogue at 256 px (the data pipeline scales it to 256 and crops 224).
-"$bin" demo --out "$work/demo" --products 1500 --image-size 256 --json
+"$bin" demo --out "$work/demo" --products 800 --image-size 256 --json
 nvidia-smi dmon -s u -d 1 > "$out/gpu-utilisation.log" 2>&1 &
 dmon=$!
-for batch in 64 128; do
-  for mode in single multi; do
+for run in "64 single" "128 single" "64 multi"; do
+    set -- $run; batch=$1; mode=$2
     flag=""; [ "$mode" = single ] && flag="--single-image"
     echo "== vitrine zfnet 224 px, batch $batch, $mode-image, cuda:0"
-    timeout 240 "$bin" train "$work/demo/manifest.csv" --out "$work/run-$batch-$mode" \
+    timeout 120 "$bin" train "$work/demo/manifest.csv" --out "$work/run-$batch-$mode" \
       --backbone zfnet --image-size 224 --batch "$batch" --epochs 2 --devices cuda:0 \
       --validation-fraction 0.1 $flag --json \
       | grep -E '"kind":"(epoch|failed|warning|started)"' \
@@ -32,15 +32,12 @@ for line in sys.stdin:
         print("epoch", r["epoch"], "train images/s %.1f" % r["images_per_second"], "data wait %.1f%%" % (100 * r["data_wait"]), "seconds %.1f" % r["seconds"], "mean accuracy %.3f" % r["mean_accuracy"])
     else:
         print(line.strip()[:400])'
-  done
 done
-for batch in 64 128; do
-  echo "== PyTorch zfnet 224 px, batch $batch, 1 image per product, cuda"
-  python3 benches/torch_peer.py --backbone zfnet --image-size 224 --batch "$batch" \
-    --images-per-product 1 --device cuda --iters 30 --warmup 5 --json
-  echo "== PyTorch zfnet 224 px, batch $batch, 3 images per product, cuda"
-  python3 benches/torch_peer.py --backbone zfnet --image-size 224 --batch "$batch" \
-    --images-per-product 3 --device cuda --iters 20 --warmup 5 --json
+for run in "64 1" "128 1" "64 3"; do
+  set -- $run
+  echo "== PyTorch zfnet 224 px, batch $1, $2 photos per product, cuda"
+  timeout 90 python3 benches/torch_peer.py --backbone zfnet --image-size 224 --batch "$1" \
+    --images-per-product "$2" --device cuda --iters 30 --warmup 5 --json
 done
 kill $dmon 2>/dev/null
 echo "GPU utilisation samples (sm %):"

@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use vitrine::app::command::Command;
 use vitrine::app::filter::{Filter, FilterInputs, LabelChoice, SortKey, TaskScope, apply};
-use vitrine::imaging::{decode_full_then_resize, decode_reduced, thumbnail};
 use vitrine::app::workers::open::OpenRequest;
 use vitrine::app::workers::thumbnails::THUMB_SIDE;
 use vitrine::app::{Start, WorkspaceApp};
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};
+use vitrine::imaging::{decode_full_then_resize, decode_reduced, thumbnail};
 use vitrine::runs::predictions::{FILE_NAME, generate_fake};
 
 const CASES: [&str; 4] = ["workspace-10k", "workspace-1m", "filter-1m", "thumbs-luma"];

@@ -160,7 +160,9 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         .progress_chars("=> "),
     );
     let mut epochs = 0;
-    let mut outcome: anyhow::Result<()> = Err(anyhow::anyhow!("the training thread ended without a result"));
+    let mut outcome: anyhow::Result<()> = Err(anyhow::anyhow!(
+        "the training thread ended without a result"
+    ));
     let events = handle.events().clone();
     loop {
         if interrupted.load(Ordering::Relaxed) {
@@ -238,7 +240,9 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                             data_wait * 100.0
                         ));
                     }
-                    MetricsRecord::Warning { message } => bar.println(format!("warning: {message}")),
+                    MetricsRecord::Warning { message } => {
+                        bar.println(format!("warning: {message}"))
+                    }
                     MetricsRecord::Finished { .. } => {
                         bar.finish_and_clear();
                         eprintln!(
@@ -361,7 +365,10 @@ fn print_table(result: &RunEvaluation) {
         result.samples,
         result.unit
     );
-    println!("{:<12} {:>9} {:>9} {:>8}", "task", "accuracy", "labelled", "classes");
+    println!(
+        "{:<12} {:>9} {:>9} {:>8}",
+        "task", "accuracy", "labelled", "classes"
+    );
     for (task, score) in &result.tasks {
         println!(
             "{:<12} {:>9.3} {:>9} {:>8}",

@@ -75,7 +75,10 @@ pub fn parse_devices(names: &[String]) -> Result<Vec<Device>, DeviceError> {
         .filter(|n| !n.trim().is_empty())
         .map(str::parse)
         .collect::<Result<Vec<Device>, _>>()?;
-    let gpus = devices.iter().filter(|d| matches!(d, Device::Cuda(_))).count();
+    let gpus = devices
+        .iter()
+        .filter(|d| matches!(d, Device::Cuda(_)))
+        .count();
     if devices.is_empty() {
         return Err(DeviceError::Empty);
     }

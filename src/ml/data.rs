@@ -66,10 +66,7 @@ pub struct PrepareReport {
 /// Class lists for each head (most frequent first, `other` last when used), from the labels
 /// of the training split: classes with fewer than `min_examples` training products are merged
 /// into `other`, as are labels seen only in validation.
-pub fn class_lists(
-    catalog: &Catalog,
-    config: &RunConfig,
-) -> (ModelSpec, PrepareReport) {
+pub fn class_lists(catalog: &Catalog, config: &RunConfig) -> (ModelSpec, PrepareReport) {
     let mut counts: BTreeMap<Task, BTreeMap<String, usize>> = BTreeMap::new();
     let mut every: BTreeMap<Task, std::collections::BTreeSet<String>> = BTreeMap::new();
     let mut report = PrepareReport::default();
@@ -83,7 +80,11 @@ pub fn class_lists(
             if let Some(name) = catalog.label_name(product, task) {
                 every.entry(task).or_default().insert(name.to_string());
                 if train {
-                    *counts.entry(task).or_default().entry(name.to_string()).or_default() += 1;
+                    *counts
+                        .entry(task)
+                        .or_default()
+                        .entry(name.to_string())
+                        .or_default() += 1;
                 }
             }
         }
@@ -348,7 +349,10 @@ impl Dataset {
                 };
                 let (w, h) = (decoded.width() as usize, decoded.height() as usize);
                 let (x0, y0) = match augment.as_deref_mut() {
-                    Some(rng) => (rng.random_range(0..=w - crop), rng.random_range(0..=h - crop)),
+                    Some(rng) => (
+                        rng.random_range(0..=w - crop),
+                        rng.random_range(0..=h - crop),
+                    ),
                     None => ((w - crop) / 2, (h - crop) / 2),
                 };
                 let base = pixels.len();
@@ -374,7 +378,12 @@ impl Dataset {
             ranges.push(start..pixels.len() / (3 * plane));
         }
         let targets = (0..self.heads.len())
-            .map(|h| samples.iter().map(|&s| self.samples[s].targets[h]).collect())
+            .map(|h| {
+                samples
+                    .iter()
+                    .map(|&s| self.samples[s].targets[h])
+                    .collect()
+            })
             .collect();
         Batch {
             pixels,
@@ -611,7 +620,10 @@ mod tests {
         };
         let (spec, report) = class_lists(&catalog, &config);
         assert_eq!(spec.classes[&Task::Colour][..2], ["Blue", "Red"]);
-        assert_eq!(spec.classes[&Task::Colour].last().map(String::as_str), Some(OTHER));
+        assert_eq!(
+            spec.classes[&Task::Colour].last().map(String::as_str),
+            Some(OTHER)
+        );
         assert_eq!(spec.merged_into_other[&Task::Colour], vec!["Teal"]);
         assert_eq!(report.dropped_tasks, vec![Task::Gender]);
         assert_eq!(report.products_without_images, 1);
@@ -625,7 +637,11 @@ mod tests {
         let teal = &dataset.samples()[9];
         let other = spec.classes[&Task::Colour].len() as u32 - 1;
         assert_eq!(teal.targets[0], Some(other));
-        assert_eq!(dataset.samples()[0].targets[1], None, "missing type stays missing");
+        assert_eq!(
+            dataset.samples()[0].targets[1],
+            None,
+            "missing type stays missing"
+        );
 
         let single = Dataset::new(
             &catalog,

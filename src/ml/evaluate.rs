@@ -87,7 +87,10 @@ fn floats(data: TensorData) -> Vec<f32> {
 fn argmax(row: &[f32]) -> usize {
     row.iter()
         .enumerate()
-        .fold((0, f32::MIN), |best, (i, &p)| if p > best.1 { (i, p) } else { best })
+        .fold(
+            (0, f32::MIN),
+            |best, (i, &p)| if p > best.1 { (i, p) } else { best },
+        )
         .0
 }
 
@@ -289,11 +292,8 @@ pub fn predict<B: Backend>(
         let mut tasks = BTreeMap::new();
         for (h, &task) in heads.iter().enumerate() {
             let classes = &spec.classes[&task];
-            let mut ranked: Vec<(usize, f32)> = probabilities[h]
-                .iter()
-                .map(|p| p / n)
-                .enumerate()
-                .collect();
+            let mut ranked: Vec<(usize, f32)> =
+                probabilities[h].iter().map(|p| p / n).enumerate().collect();
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
             tasks.insert(
                 task,

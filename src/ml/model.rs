@@ -7,8 +7,7 @@ use crate::runs::Backbone;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
-    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d,
-    Relu,
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
 };
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
@@ -53,7 +52,11 @@ impl ModelConfig {
                     ));
                     channels = width;
                 }
-                (blocks, AdaptiveAvgPool2dConfig::new([1, 1]).init(), channels)
+                (
+                    blocks,
+                    AdaptiveAvgPool2dConfig::new([1, 1]).init(),
+                    channels,
+                )
             }
             Backbone::Zfnet => {
                 // Zeiler & Fergus 2013, with batch norm in place of local response
@@ -77,7 +80,11 @@ impl ModelConfig {
                         device,
                     ),
                 ];
-                (blocks, AdaptiveAvgPool2dConfig::new([6, 6]).init(), 256 * 36)
+                (
+                    blocks,
+                    AdaptiveAvgPool2dConfig::new([6, 6]).init(),
+                    256 * 36,
+                )
             }
         };
         let pre = self.pre_pool_width();
@@ -186,7 +193,9 @@ impl<B: Backend> Model<B> {
             x = block.forward(x);
         }
         let x: Tensor<B, 2> = self.pool.forward(x).flatten(1, 3); // [I, C*k*k]
-        let x = self.dropout.forward(self.relu.forward(self.pre_pool.forward(x))); // [I, pre]
+        let x = self
+            .dropout
+            .forward(self.relu.forward(self.pre_pool.forward(x))); // [I, pre]
         let width = x.dims()[1];
         let slot_count = slots.dims()[0];
         let per_product = slot_count / products.max(1);

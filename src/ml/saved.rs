@@ -1,15 +1,15 @@
 //! Using a run's latest checkpoint: evaluation on a split and predictions for a catalogue.
 
 use super::backend::{Cpu, Device, parse_devices};
-#[cfg(feature = "cuda")]
-use burn::backend::cuda::CudaDevice;
-use burn::backend::flex::FlexDevice;
 use super::evaluate::{Evaluation, PredictSummary, evaluate, predict};
 use super::model::Model;
 use super::training::{Prepared, TrainError, data_workers, model_config, prepare};
 use crate::catalog::Task;
 use crate::runs::predictions::Split;
 use crate::runs::{RunConfig, RunFolder};
+#[cfg(feature = "cuda")]
+use burn::backend::cuda::CudaDevice;
+use burn::backend::flex::FlexDevice;
 use burn::prelude::*;
 use burn::record::DefaultRecorder;
 use serde::Serialize;
@@ -196,7 +196,9 @@ fn evaluate_on<B: Backend>(
     let p = &loaded.prepared;
     let batch = loaded.config.batch;
     let workers = data_workers(&[kind]);
-    Ok(evaluate(&model, &p.dataset, &p.spec, indices, batch, device, workers)?)
+    Ok(evaluate(
+        &model, &p.dataset, &p.spec, indices, batch, device, workers,
+    )?)
 }
 
 fn predict_on<B: Backend>(
@@ -210,7 +212,9 @@ fn predict_on<B: Backend>(
     let name = loaded.folder.name();
     let batch = loaded.config.batch;
     let workers = data_workers(&[kind]);
-    Ok(predict(&model, &p.dataset, &p.catalog, &p.spec, &name, out, batch, device, workers)?)
+    Ok(predict(
+        &model, &p.dataset, &p.catalog, &p.spec, &name, out, batch, device, workers,
+    )?)
 }
 
 /// Inference runs on one device: the first of the list.

@@ -235,7 +235,8 @@ fn now_ms() -> i64 {
 /// Import options recorded in a run's configuration.
 pub fn import_options(config: &RunConfig) -> Result<ImportOptions, TrainError> {
     Ok(ImportOptions {
-        columns: ColumnMap::parse(&config.columns).map_err(|e| TrainError::Columns(e.to_string()))?,
+        columns: ColumnMap::parse(&config.columns)
+            .map_err(|e| TrainError::Columns(e.to_string()))?,
         image_root: config.image_root.clone(),
     })
 }
@@ -351,9 +352,17 @@ fn run(request: &TrainRequest, events: &Events, stop: &AtomicBool) -> Result<(),
         })?;
     }
     if !prepared.report.dropped_tasks.is_empty() {
-        let names: Vec<&str> = prepared.report.dropped_tasks.iter().map(|t| t.name()).collect();
+        let names: Vec<&str> = prepared
+            .report
+            .dropped_tasks
+            .iter()
+            .map(|t| t.name())
+            .collect();
         reporter.record(MetricsRecord::Warning {
-            message: format!("no head for {} (no class has enough examples)", names.join(", ")),
+            message: format!(
+                "no head for {} (no class has enough examples)",
+                names.join(", ")
+            ),
         })?;
     }
     let job = Job {
@@ -447,16 +456,16 @@ impl Job<'_> {
         let model_config = model_config(config, spec);
         let mut model: Model<B> = model_config.init(&main);
         model.visit(&mut Materialise);
-        let sgd = SgdConfig::new()
-            .with_momentum(Some(
-                MomentumConfig::new()
-                    .with_momentum(config.momentum)
-                    .with_dampening(0.0),
-            ))
-            .with_weight_decay(
-                (config.weight_decay > 0.0)
-                    .then(|| burn::optim::decay::WeightDecayConfig::new(config.weight_decay as f32)),
-            );
+        let sgd =
+            SgdConfig::new()
+                .with_momentum(Some(
+                    MomentumConfig::new()
+                        .with_momentum(config.momentum)
+                        .with_dampening(0.0),
+                ))
+                .with_weight_decay((config.weight_decay > 0.0).then(|| {
+                    burn::optim::decay::WeightDecayConfig::new(config.weight_decay as f32)
+                }));
         let mut optimizer = sgd.init::<B, Model<B>>();
         let recorder = DefaultRecorder::new();
         let mut start_epoch = 0;
@@ -501,7 +510,8 @@ impl Job<'_> {
                 workers,
                 stop.clone(),
             )?;
-            let (mut loss_sum, mut steps, mut images, mut waited) = (0.0f64, 0usize, 0usize, 0.0f64);
+            let (mut loss_sum, mut steps, mut images, mut waited) =
+                (0.0f64, 0usize, 0usize, 0.0f64);
             let mut wait_started = Instant::now();
             for (i, batch) in loader.enumerate() {
                 waited += wait_started.elapsed().as_secs_f64();
@@ -551,7 +561,11 @@ impl Job<'_> {
                 epoch,
                 train_loss: (loss_sum / steps.max(1) as f64) as f32,
                 validation_loss: evaluation.mean_loss(),
-                validation_task_losses: heads.iter().copied().zip(evaluation.losses.clone()).collect(),
+                validation_task_losses: heads
+                    .iter()
+                    .copied()
+                    .zip(evaluation.losses.clone())
+                    .collect(),
                 accuracy: evaluation.accuracies(),
                 mean_accuracy: evaluation.mean_accuracy(),
                 confusion: heads
@@ -731,5 +745,11 @@ fn part_loss<B: AutodiffBackend>(
         .unwrap_or_default();
     let loss = heads.sum() / active as f32;
     let total = values.iter().sum::<f32>() / active as f32;
-    (loss, StepLoss { total, heads: values })
+    (
+        loss,
+        StepLoss {
+            total,
+            heads: values,
+        },
+    )
 }

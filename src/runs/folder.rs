@@ -6,9 +6,11 @@
 //!   model.json              what the trained model needs beyond its weights (ModelSpec)
 //!   metrics.jsonl           append-only metrics log (see metrics.rs)
 //!   checkpoints/
-//!     epoch-0003.model.mpk  weights after epoch 3 (burn's named MessagePack record)
-//!     epoch-0003.optim.mpk  optimiser state (momentum) for resuming
-//!     latest.json           {"epoch": 3, "model": ..., "optimizer": ...}, replaced atomically
+//!     epoch-0003-model.mpk  weights after epoch 3 (burn's named MessagePack record)
+//!     epoch-0003-optim.mpk  optimiser state (momentum) for resuming
+//!     epoch-0004-stopped-model.mpk / -optim.mpk   a run stopped during epoch 4
+//!     latest.json           {"epoch": 3, "model": ..., "optimizer": ..., "complete": true},
+//!                           written last, replaced atomically
 //!   predictions.jsonl       per-product predictions (see predictions.rs)
 //!   embeddings.json/.f32/.ids   the 1024-d product representations (see embeddings.rs)
 //! ```
@@ -77,7 +79,11 @@ fn complete_by_default() -> bool {
 impl CheckpointIndex {
     /// The epoch training resumes at from this checkpoint.
     pub fn resume_epoch(&self) -> usize {
-        if self.complete { self.epoch + 1 } else { self.epoch }
+        if self.complete {
+            self.epoch + 1
+        } else {
+            self.epoch
+        }
     }
 }
 
@@ -93,9 +99,10 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> RunError + '_ {
     }
 }
 
+/// No dot in the stem: burn's file recorders replace the extension of the path they are given.
 fn checkpoint_name(epoch: usize, complete: bool, part: &str) -> String {
     let stopped = if complete { "" } else { "-stopped" };
-    format!("checkpoints/epoch-{epoch:04}{stopped}.{part}")
+    format!("checkpoints/epoch-{epoch:04}{stopped}-{part}")
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers and crashes
@@ -267,7 +274,10 @@ mod tests {
         assert_eq!(run.latest_checkpoint().unwrap().unwrap().resume_epoch(), 3);
         run.commit_checkpoint(3, false).unwrap();
         let partial = run.latest_checkpoint().unwrap().unwrap();
-        assert_eq!((partial.resume_epoch(), partial.model.as_str()), (3, "checkpoints/epoch-0003-stopped.model.mpk"));
+        assert_eq!(
+            (partial.resume_epoch(), partial.model.as_str()),
+            (3, "checkpoints/epoch-0003-stopped-model.mpk")
+        );
         assert_eq!(RunFolder::list(dir.path()), vec![run]);
         std::fs::write(dir.path().join("run/model.json"), "{").unwrap();
         let err = RunFolder::at(&root).spec().unwrap_err().to_string();

@@ -12,5 +12,5 @@ pub mod split;
 
 pub use config::{Backbone, RunConfig};
 pub use folder::{ModelSpec, RunError, RunFolder};
-pub use split::split_of;
 pub use metrics::{MetricsReader, MetricsRecord, MetricsWriter};
+pub use split::split_of;

@@ -4,9 +4,9 @@
 //! old, so images scrolled away before a thread picked them up are dropped, and the queue
 //! never holds more than [`QUEUE_CAPACITY`] requests.
 
-use crate::imaging::{self as decode, DecodeError};
 use super::{EventSender, spawn};
 use crate::app::event::Event;
+use crate::imaging::{self as decode, DecodeError};
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
