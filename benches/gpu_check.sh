@@ -5,7 +5,12 @@
 #
 # Usage: benches/gpu_check.sh VITRINE_BINARY OUT_DIR
 # The binary must be built with `--features cuda`. Writes OUT_DIR/gpu-check.log.
+# First try (2026-11-27, H200): the CUDA runs started (catalogue prepared, "started" logged) but
+# none finished its first iteration within 120-250 s while the GPU sat idle; see README. This
+# version logs every 10th iteration with a timestamp and asks cubecl for its minimal autotune
+# (set CUBECL_DEBUG_LOG=stdout to see its kernel compilations).
 set -uo pipefail
+export CUBECL_AUTOTUNE_LEVEL=${CUBECL_AUTOTUNE_LEVEL:-minimal}
 bin=$1
 out=$2
 log=$out/gpu-check.log
@@ -24,11 +29,14 @@ for run in "64 single" "128 single" "64 multi"; do
     timeout 120 "$bin" train "$work/demo/manifest.csv" --out "$work/run-$batch-$mode" \
       --backbone zfnet --image-size 224 --batch "$batch" --epochs 2 --devices cuda:0 \
       --validation-fraction 0.1 $flag --json \
-      | grep -E '"kind":"(epoch|failed|warning|started)"' \
-      | python3 -c 'import json,sys
+      | python3 -u -c 'import json,sys,time
+t0 = time.time()
 for line in sys.stdin:
     r = json.loads(line)
-    if r["kind"] == "epoch":
+    if r["kind"] == "iteration":
+        if r["iteration"] % 10 == 0:
+            print("%.1f s: iteration %d, %.1f images/s" % (time.time() - t0, r["iteration"], r["images_per_second"]))
+    elif r["kind"] == "epoch":
         print("epoch", r["epoch"], "train images/s %.1f" % r["images_per_second"], "data wait %.1f%%" % (100 * r["data_wait"]), "seconds %.1f" % r["seconds"], "mean accuracy %.3f" % r["mean_accuracy"])
     else:
         print(line.strip()[:400])'

@@ -105,20 +105,9 @@ fn the_small_backbone_learns_the_demo_catalogue_and_its_predictions_load() {
     else {
         unreachable!()
     };
-    // The majority class of each task, from the validation confusion matrix (rows = labels).
-    // Colour is learned within this budget; type (a question of shape, on 32 px crops) stays
-    // near its majority class here and needs a longer run (see the README).
-    for task in [Task::Colour] {
-        let rows = &confusion[&task];
-        let total: u32 = rows.iter().flatten().sum();
-        let majority = rows.iter().map(|r| r.iter().sum::<u32>()).max().unwrap();
-        let baseline = majority as f32 / total as f32;
-        assert!(
-            accuracy[&task] > baseline + 0.15,
-            "{task:?}: accuracy {} vs majority {baseline}",
-            accuracy[&task]
-        );
-    }
+    // Colour is learned within this budget beside type; type (a question of shape, on 32 px
+    // crops) needs a model of its own here (below), or a longer run.
+    assert_above_majority(accuracy, confusion, Task::Colour, 0.15);
     // The log holds what the events said, and the predictions load in the moderator view.
     let run = RunFolder::at(dir.path().join("run"));
     let (logged, bad) = MetricsReader::new(&run.metrics_path()).poll().unwrap();
@@ -157,6 +146,48 @@ fn the_small_backbone_learns_the_demo_catalogue_and_its_predictions_load() {
         "{json}"
     );
     assert_eq!(json["unit"], "product");
+}
+
+#[test]
+fn a_single_task_model_learns_type_on_the_demo_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = demo(dir.path(), 300);
+    let config = RunConfig {
+        learning_rate: 0.05,
+        tasks: vec![Task::Type],
+        ..quick(manifest, 10)
+    };
+    let handle = start(dir.path(), config, false);
+    let records = records(&handle);
+    handle.join();
+    let MetricsRecord::Epoch {
+        accuracy,
+        confusion,
+        ..
+    } = last_epoch(&records)
+    else {
+        unreachable!()
+    };
+    assert_above_majority(accuracy, confusion, Task::Type, 0.1);
+}
+
+/// Asserts that `task`'s validation accuracy beats always answering its most frequent class
+/// (from the confusion matrix, rows = labels) by `margin`.
+fn assert_above_majority(
+    accuracy: &std::collections::BTreeMap<Task, f32>,
+    confusion: &std::collections::BTreeMap<Task, Vec<Vec<u32>>>,
+    task: Task,
+    margin: f32,
+) {
+    let rows = &confusion[&task];
+    let total: u32 = rows.iter().flatten().sum();
+    let majority = rows.iter().map(|r| r.iter().sum::<u32>()).max().unwrap();
+    let baseline = majority as f32 / total as f32;
+    assert!(
+        accuracy[&task] > baseline + margin,
+        "{task:?}: accuracy {} vs majority {baseline}",
+        accuracy[&task]
+    );
 }
 
 #[test]
