@@ -354,3 +354,52 @@ fn bad_edits_change_nothing_and_name_the_line() {
     assert_eq!(code, 0);
     assert!(stdout.contains("no edits"), "nothing was written: {stdout}");
 }
+
+#[test]
+fn training_commands_refuse_bad_input_with_clear_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = common::small_catalogue(dir.path(), 4);
+    let os = |s: &str| std::ffi::OsString::from(s);
+    // An unknown device, an impossible configuration, an unreadable configuration file.
+    for (extra, expected) in [
+        (vec!["--devices", "tpu"], "unknown device"),
+        (vec!["--batch", "0"], "batch must be at least 1"),
+        (
+            vec!["--config", "/nonexistent/run.json"],
+            "/nonexistent/run.json",
+        ),
+    ] {
+        let run = dir.path().join("run");
+        let mut args = vec![
+            os("train"),
+            catalogue.clone().into(),
+            os("--out"),
+            run.clone().into(),
+        ];
+        args.extend(extra.iter().map(|a| os(a)));
+        let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let (code, _, stderr) = cli(&refs);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    assert!(
+        !dir.path().join("run").exists(),
+        "no run folder is left by refused input"
+    );
+    // A catalogue without photos cannot be trained on, and the run says why.
+    let run = dir.path().join("run");
+    let (code, _, stderr) = cli(&[
+        os("train").as_os_str(),
+        catalogue.as_os_str(),
+        os("--out").as_os_str(),
+        run.as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no product has a photo"), "{stderr}");
+    // Evaluating a folder that holds no run names it.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, _, stderr) = cli(&[os("evaluate").as_os_str(), empty.as_os_str()]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("config.json"), "{stderr}");
+}

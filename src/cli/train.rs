@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use vitrine::catalog::Task;
+use vitrine::ml::backend::default_devices;
 use vitrine::ml::saved::{EvalSplit, RunEvaluation, evaluate_run, predict_run};
 use vitrine::ml::{TrainRequest, TrainingEvent};
 use vitrine::runs::{Backbone, MetricsRecord, RunConfig};
@@ -38,7 +39,8 @@ pub struct TrainArgs {
     /// Initial learning rate.
     #[arg(long)]
     learning_rate: Option<f64>,
-    /// Devices: cpu, or cuda:0,cuda:1,... (several = data parallel).
+    /// Devices: cpu, or cuda:0,cuda:1,... (several = data parallel). Default: every GPU in a
+    /// build with the `cuda` feature, else the CPU.
     #[arg(long)]
     devices: Option<String>,
     /// Train on one-photo copies of the products (the single-image ablation).
@@ -106,8 +108,16 @@ impl TrainArgs {
         if let Some(lr) = self.learning_rate {
             config.learning_rate = lr;
         }
-        if let Some(devices) = &self.devices {
-            config.devices = devices.split(',').map(|d| d.trim().to_string()).collect();
+        match &self.devices {
+            Some(devices) => {
+                config.devices = devices.split(',').map(|d| d.trim().to_string()).collect();
+            }
+            // Without --devices (and without a configuration file): every GPU of a CUDA build,
+            // else the CPU.
+            None if self.config.is_none() => {
+                config.devices = default_devices().iter().map(ToString::to_string).collect();
+            }
+            None => {}
         }
         config.single_image |= self.single_image;
         if !self.tasks.is_empty() {

@@ -324,3 +324,39 @@ pub fn predict<B: Backend>(
         products: sums.len(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accuracy_loss_and_confusion_skip_missing_labels() {
+        let batch = Batch {
+            pixels: Vec::new(),
+            crop: 0,
+            ranges: vec![0..1, 1..2, 2..3],
+            targets: vec![vec![Some(0), Some(1), None], vec![None, None, None]],
+            samples: vec![0, 1, 2],
+        };
+        let outputs = BatchOutputs {
+            // Head 0: sample 0 right (class 0), sample 1 wrong (says 0), sample 2 unlabelled.
+            probabilities: vec![vec![0.9, 0.1, 0.6, 0.4, 0.2, 0.8], vec![0.5; 3]],
+            classes: vec![2, 1],
+            representation: vec![0.0; 3],
+            width: 1,
+        };
+        let mut evaluation = Evaluation::new(vec![Task::Colour, Task::Type], &[2, 1]);
+        evaluation.add(&batch, &outputs);
+        let evaluation = evaluation.finish();
+        assert_eq!(evaluation.samples, 3);
+        assert_eq!((evaluation.labelled[0], evaluation.correct[0]), (2, 1));
+        assert_eq!(evaluation.confusion[0], vec![vec![1, 0], vec![1, 0]]);
+        assert_eq!(evaluation.accuracy(0), 0.5);
+        let loss = -(0.9f32.ln() + 0.4f32.ln()) / 2.0;
+        assert!((evaluation.losses[0] - loss).abs() < 1e-6);
+        // A head without labels counts in neither mean.
+        assert_eq!(evaluation.labelled[1], 0);
+        assert_eq!(evaluation.mean_accuracy(), 0.5);
+        assert!((evaluation.mean_loss() - loss).abs() < 1e-6);
+    }
+}

@@ -220,11 +220,6 @@ impl<B: Backend> Model<B> {
             logits,
         }
     }
-
-    /// The first convolution's weights, `[out, 3, k, k]`, for drawing the learned filters.
-    pub fn first_filters(&self) -> Option<Tensor<B, 4>> {
-        self.blocks.first().map(|b| b.conv.weight.val())
-    }
 }
 
 /// Cross-entropy of one head, summed over the labelled products with each term weighted.

@@ -326,6 +326,7 @@ fn run(request: &TrainRequest, events: &Events, stop: &AtomicBool) -> Result<(),
         (config, checkpoint)
     } else {
         request.config.validate()?;
+        parse_devices(&request.config.devices)?;
         RunFolder::create(&request.run_dir, &request.config)?;
         (request.config.clone(), None)
     };
