@@ -103,3 +103,90 @@ fn set_undo_redo_and_bulk_through_the_store_worker() {
     app.apply(Command::SetFilter(edited));
     assert_eq!(app.state.matches, vec![0, 1, 2, 4], "p3 never changed");
 }
+
+#[test]
+fn enter_and_number_keys_on_a_selection_set_each_product_to_its_own_prediction() {
+    use vitrine::runs::predictions::{
+        Header, PredictionsWriter, ProductPrediction, TaskPrediction,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 6);
+    // Each product's top classes: p0 Green > Blue, p1 Blue > Green, p2 Black > Green, ...
+    let classes = ["Green", "Blue", "Black"];
+    let path = dir.path().join("predictions.jsonl");
+    let header = Header::new(
+        "t",
+        [(Task::Colour, classes.map(String::from).to_vec())].into(),
+    );
+    let mut writer = PredictionsWriter::create(&path, header).unwrap();
+    for i in 0..6usize {
+        let first = classes[i % 3].to_string();
+        let second = classes[(i + 1) % 3].to_string();
+        writer
+            .write(&ProductPrediction {
+                product_id: format!("p{i}"),
+                split: None,
+                tasks: [(
+                    Task::Colour,
+                    TaskPrediction {
+                        label: None,
+                        top: vec![(first, 0.7), (second, 0.2)],
+                    },
+                )]
+                .into(),
+            })
+            .unwrap();
+    }
+    writer.finish().unwrap();
+    let ctx = egui::Context::default();
+    let start = Start::Open(OpenRequest::path(&manifest));
+    let mut app = WorkspaceApp::new(&ctx, start, dir.path().join("data")).unwrap();
+    settle(&mut app, &ctx, |a| a.state.session.is_some());
+    app.apply(Command::LoadPredictions(path));
+    settle(&mut app, &ctx, |a| {
+        a.state.session.as_ref().unwrap().predictions.is_some()
+    });
+    app.apply(Command::FocusTask(Task::Colour));
+    for _ in 0..2 {
+        app.apply(Command::Key(KeyAction::Move {
+            step: Step::Next,
+            extend: true,
+        }));
+    }
+    // Enter on three products asks once, then sets each to its own prediction in one batch.
+    app.apply(Command::Key(KeyAction::AcceptPrediction));
+    let bulk = app.state.bulk.clone().expect("a confirmation first");
+    assert_eq!(bulk.values, vec!["Green", "Blue", "Black"]);
+    assert_eq!(bulk.source, EditSource::AcceptedPrediction);
+    app.apply(Command::ConfirmBulk);
+    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    let now: Vec<Option<String>> = (0..3).map(|p| colour(&app, p)).collect();
+    assert_eq!(
+        now,
+        [
+            Some("Green".into()),
+            Some("Blue".into()),
+            Some("Black".into())
+        ]
+    );
+    app.apply(Command::Key(KeyAction::Undo));
+    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    assert_eq!(
+        colour(&app, 1).as_deref(),
+        Some("Blue"),
+        "p1 was Blue before"
+    );
+    assert_eq!(
+        colour(&app, 0).as_deref(),
+        Some("Red"),
+        "one undo undoes the batch"
+    );
+    // Key 2 picks each product's second class.
+    app.apply(Command::Key(KeyAction::PickPrediction(1)));
+    assert_eq!(
+        app.state.bulk.as_ref().unwrap().values,
+        vec!["Blue", "Black", "Green"]
+    );
+    app.apply(Command::CancelBulk);
+    assert!(app.state.bulk.is_none());
+}

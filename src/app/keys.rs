@@ -55,11 +55,11 @@ pub const HELP: &[(&str, &str)] = &[
     ("T / Shift+T", "focus the next / previous task"),
     (
         "1 .. 5",
-        "set the focused task to the model's 1st .. 5th class",
+        "set the focused task to the model's 1st .. 5th class (on a selection: each product's own, after one confirmation)",
     ),
     (
         "Enter",
-        "accept the model's prediction for the focused task",
+        "accept the model's prediction for the focused task (on a selection: each product's own, after one confirmation)",
     ),
     (
         "E",

@@ -108,10 +108,16 @@ pub struct Opening {
 pub struct BulkChange {
     /// The task.
     pub task: Task,
-    /// The new label.
-    pub value: String,
+    /// What the products are set to, for the confirmation (`"Black"`, or "the model's
+    /// prediction").
+    pub description: String,
     /// Catalogue positions.
     pub targets: Vec<u32>,
+    /// The new label of each target, in the same order (one class from the picker; each
+    /// product's own predicted class when accepting predictions).
+    pub values: Vec<String>,
+    /// Bulk (one class chosen by hand) or accepted predictions.
+    pub source: crate::labels::EditSource,
 }
 
 /// A line for the status bar.

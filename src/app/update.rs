@@ -111,8 +111,10 @@ pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Comma
                 if picker.targets.len() > 1 {
                     state.bulk = Some(BulkChange {
                         task: picker.task,
-                        value,
+                        description: format!("\"{value}\""),
+                        values: vec![value; picker.targets.len()],
                         targets: picker.targets,
+                        source: EditSource::Bulk,
                     });
                 } else {
                     let source = EditSource::Human;
@@ -130,15 +132,12 @@ pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Comma
         Command::ClosePicker => state.picker = None,
         Command::ConfirmBulk => {
             if let Some(bulk) = state.bulk.take() {
-                let source = EditSource::Bulk;
-                set_label(
-                    state,
-                    workers,
-                    bulk.task,
-                    Some(bulk.value),
-                    source,
-                    &bulk.targets,
-                );
+                let changes: Vec<(u32, Option<String>)> = bulk
+                    .targets
+                    .into_iter()
+                    .zip(bulk.values.into_iter().map(Some))
+                    .collect();
+                set_labels(state, workers, bulk.task, bulk.source, &changes);
             }
         }
         Command::CancelBulk => state.bulk = None,
@@ -300,8 +299,11 @@ fn store_request(state: &mut AppState, workers: &mut Workers, request: StoreRequ
     }
 }
 
+/// Sets the focused task to the model's class of `rank` (0 = its prediction): on the focused
+/// product at once, or, with several products selected, each to its own predicted class after
+/// one confirmation.
 fn pick_prediction(state: &mut AppState, workers: &mut Workers, rank: usize) {
-    let (Some(session), Some(focus)) = (&state.session, state.selection.focus) else {
+    let Some(session) = &state.session else {
         return;
     };
     let task = state.focused_task;
@@ -312,25 +314,45 @@ fn pick_prediction(state: &mut AppState, workers: &mut Workers, rank: usize) {
         );
         return;
     }
-    let Some((class, _)) = session
-        .top(focus, task)
-        .get(rank)
-        .map(|(c, p)| (c.to_string(), *p))
-    else {
+    let targets = state.selection.targets();
+    let mut chosen = Vec::with_capacity(targets.len());
+    for &target in &targets {
+        if let Some((class, _)) = session.top(target, task).get(rank) {
+            chosen.push((target, class.to_string()));
+        }
+    }
+    if chosen.is_empty() {
         notice(
             state,
             format!("the model has no class #{} for {task}", rank + 1),
         );
         return;
+    }
+    if targets.len() == 1 {
+        let changes: Vec<(u32, Option<String>)> =
+            chosen.into_iter().map(|(p, c)| (p, Some(c))).collect();
+        set_labels(
+            state,
+            workers,
+            task,
+            EditSource::AcceptedPrediction,
+            &changes,
+        );
+        return;
+    }
+    let description = if rank == 0 {
+        "the model's prediction".to_string()
+    } else {
+        format!("the model's class #{}", rank + 1)
     };
-    set_label(
-        state,
-        workers,
+    let (targets, values) = chosen.into_iter().unzip();
+    state.bulk = Some(BulkChange {
         task,
-        Some(class),
-        EditSource::AcceptedPrediction,
-        &[focus],
-    );
+        description,
+        targets,
+        values,
+        source: EditSource::AcceptedPrediction,
+    });
 }
 
 fn open_picker(state: &mut AppState, task: Task) {
@@ -356,23 +378,38 @@ fn set_label(
     source: EditSource,
     targets: &[u32],
 ) {
+    let changes: Vec<(u32, Option<String>)> = targets.iter().map(|&p| (p, value.clone())).collect();
+    set_labels(state, workers, task, source, &changes);
+}
+
+/// Sends one batch of changes of `task` (catalogue position, new label) to the store.
+fn set_labels(
+    state: &mut AppState,
+    workers: &mut Workers,
+    task: Task,
+    source: EditSource,
+    changes: &[(u32, Option<String>)],
+) {
     let Some(session) = &state.session else {
         return;
     };
-    let products: Vec<String> = targets
+    let changes: Vec<(String, Option<String>)> = changes
         .iter()
-        .filter_map(|&p| session.product(p).map(|p| p.id.to_string()))
+        .filter_map(|(p, value)| {
+            session
+                .product(*p)
+                .map(|p| (p.id.to_string(), value.clone()))
+        })
         .collect();
-    if products.is_empty() {
+    if changes.is_empty() {
         return;
     }
     store_request(
         state,
         workers,
         StoreRequest::Set {
-            products,
             task,
-            value,
+            changes,
             source,
         },
     );

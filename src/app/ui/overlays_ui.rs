@@ -124,9 +124,9 @@ fn bulk_ui(ctx: &egui::Context, state: &AppState, session: &Session, commands: &
     }
     egui::Modal::new(egui::Id::unique("bulk")).show(ctx, |ui| {
         ui.heading(format!(
-            "Set {} to \"{}\" on {} products?",
+            "Set {} to {} on {} products?",
             bulk.task,
-            bulk.value,
+            bulk.description,
             bulk.targets.len()
         ));
         let sample: Vec<&str> = bulk

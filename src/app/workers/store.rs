@@ -17,12 +17,10 @@ const SYNC_INTERVAL: Duration = Duration::from_secs(2);
 pub enum StoreRequest {
     /// Set one task on several products, as one batch.
     Set {
-        /// Product ids.
-        products: Vec<String>,
         /// The task.
         task: Task,
-        /// The new label.
-        value: Option<String>,
+        /// Product ids and their new labels (`None` clears).
+        changes: Vec<(String, Option<String>)>,
         /// Human, accepted prediction or bulk.
         source: EditSource,
     },
@@ -94,17 +92,16 @@ fn handle(workspace: &mut Workspace, author: &str, request: StoreRequest, events
         };
     match request {
         StoreRequest::Set {
-            products,
             task,
-            value,
+            changes,
             source,
         } => {
-            let changes: Vec<Change> = products
+            let changes: Vec<Change> = changes
                 .into_iter()
-                .map(|product| Change {
+                .map(|(product, value)| Change {
                     product,
                     task,
-                    value: value.clone(),
+                    value,
                 })
                 .collect();
             saved(
