@@ -3,7 +3,9 @@
 //! two can be compared (same network, same batch, same machine).
 //!
 //! `cargo bench --bench training` (add `-- CASE` for one case). Under `cargo test` each case
-//! runs one step at a tiny size, as a smoke test of this file.
+//! runs one step at a tiny size, as a smoke test of this file. `VITRINE_BENCH_BATCH_NORM=0`
+//! leaves batch norm out, to measure what it costs (on burn's Flex backend its broadcasting
+//! element-wise operations take most of a small-backbone step).
 
 mod common;
 
@@ -46,7 +48,7 @@ fn run_case(case: &str) {
     let device = burn::backend::flex::FlexDevice;
     let config = ModelConfig {
         backbone,
-        batch_norm: true,
+        batch_norm: std::env::var("VITRINE_BENCH_BATCH_NORM").as_deref() != Ok("0"),
         dropout: 0.5,
         representation: 1024,
         heads: HEADS.to_vec(),
