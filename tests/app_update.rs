@@ -190,3 +190,34 @@ fn enter_and_number_keys_on_a_selection_set_each_product_to_its_own_prediction()
     app.apply(Command::CancelBulk);
     assert!(app.state.bulk.is_none());
 }
+
+#[test]
+fn opening_a_large_catalogue_shows_progress_and_can_be_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 400_000);
+    let ctx = egui::Context::default();
+    let start = Start::Open(OpenRequest::path(&manifest));
+    let mut app = WorkspaceApp::new(&ctx, start, dir.path().join("data")).unwrap();
+    // Progress arrives while the file is read; then Cancel stops the open.
+    settle(&mut app, &ctx, |a| {
+        a.state
+            .opening
+            .as_ref()
+            .is_some_and(|o| o.progress.is_some())
+            || a.state.session.is_some()
+    });
+    assert!(
+        app.state.session.is_none(),
+        "still reading when progress came"
+    );
+    app.apply(Command::CancelOpen);
+    settle(&mut app, &ctx, |a| a.state.opening.is_none());
+    assert!(app.state.session.is_none());
+    let message = app.state.message.as_ref().unwrap();
+    assert!(
+        message.text.starts_with("stopped opening"),
+        "{}",
+        message.text
+    );
+    assert!(!message.error);
+}

@@ -113,7 +113,7 @@ fn malformed_rows_duplicates_and_unknown_columns_are_warned_with_lines() {
 
     let options = ImportOptions {
         columns: ColumnMap::parse(&["type=masterCategory"]).unwrap(),
-        image_root: None,
+        ..ImportOptions::default()
     };
     let err = import(&manifest, &options).unwrap_err().to_string();
     assert!(
@@ -402,4 +402,34 @@ fn training_commands_refuse_bad_input_with_clear_messages() {
     let (code, _, stderr) = cli(&[os("evaluate").as_os_str(), empty.as_os_str()]);
     assert_eq!(code, 1);
     assert!(stderr.contains("config.json"), "{stderr}");
+}
+
+#[test]
+fn a_long_import_reports_progress_and_can_be_cancelled() {
+    use std::sync::{Arc, Mutex};
+    use vitrine::catalog::import::{ImportError, ImportProgress};
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 20_000);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let options = ImportOptions {
+        progress: Some(ImportProgress::new(move |done, total| {
+            record.lock().unwrap().push((done, total));
+            true
+        })),
+        ..ImportOptions::default()
+    };
+    assert_eq!(import(&manifest, &options).unwrap().catalog.len(), 20_000);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4, "every 4096 rows");
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0 && w[1].0 <= w[1].1));
+    let cancelled = ImportOptions {
+        progress: Some(ImportProgress::new(|_, _| false)),
+        ..ImportOptions::default()
+    };
+    let error = import(&manifest, &cancelled).unwrap_err();
+    assert!(
+        matches!(error, ImportError::Cancelled(ref p) if p == &manifest),
+        "{error}"
+    );
 }

@@ -101,6 +101,7 @@ fn luma_manifest_with_explicit_mapping() {
         ])
         .unwrap(),
         image_root: None,
+        progress: None,
     };
     let imported = import(&manifest, &options).unwrap();
     assert_eq!(

@@ -89,6 +89,8 @@ pub enum Command {
     ConfirmBulk,
     /// Drop the bulk change waiting for confirmation.
     CancelBulk,
+    /// Stop opening the catalogue being opened.
+    CancelOpen,
     /// Show or hide a panel.
     TogglePanel(Panel),
     /// Show image `index` of the focused product.

@@ -33,6 +33,16 @@ pub enum Event {
     },
     /// A catalogue, its store and predictions were opened.
     CatalogueOpened(Box<Opened>),
+    /// Share of the catalogue file read so far (0 to 1).
+    OpenProgressed {
+        /// Bytes read over the file's size.
+        fraction: f32,
+    },
+    /// Opening was cancelled by the user.
+    OpenCancelled {
+        /// The catalogue.
+        path: PathBuf,
+    },
     /// Opening a catalogue failed.
     OpenFailed {
         /// The catalogue.

@@ -17,6 +17,7 @@ use crate::catalog::Task;
 use crate::labels::{Edit, EditSource};
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Catalogues up to this size are filtered on the UI thread: it takes well under a frame.
 pub const SYNC_FILTER_LIMIT: usize = 50_000;
@@ -32,9 +33,11 @@ pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Comma
                 what: "the demo catalogue".into(),
                 progress: None,
             });
+            let cancel = Arc::new(AtomicBool::new(false));
+            workers.open_cancel = Some(cancel.clone());
             report(
                 state,
-                open::start_demo(workers.data_dir.clone(), workers.sender()),
+                open::start_demo(workers.data_dir.clone(), workers.sender(), cancel),
             );
         }
         Command::ShowDialog(purpose) => {
@@ -141,6 +144,11 @@ pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Comma
             }
         }
         Command::CancelBulk => state.bulk = None,
+        Command::CancelOpen => {
+            if let Some(cancel) = &workers.open_cancel {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        }
         Command::TogglePanel(panel) => {
             let flag = match panel {
                 Panel::EditLog => &mut state.panels.edit_log,
@@ -202,9 +210,11 @@ fn start_open(state: &mut AppState, workers: &mut Workers, request: OpenRequest)
         what: request.path.display().to_string(),
         progress: None,
     });
+    let cancel = Arc::new(AtomicBool::new(false));
+    workers.open_cancel = Some(cancel.clone());
     report(
         state,
-        open::start(request, workers.data_dir.clone(), workers.sender()),
+        open::start(request, workers.data_dir.clone(), workers.sender(), cancel),
     );
 }
 
@@ -468,9 +478,20 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
                 opening.progress = Some(done as f32 / total.max(1) as f32);
             }
         }
+        Event::OpenProgressed { fraction } => {
+            if let Some(opening) = &mut state.opening {
+                opening.progress = Some(fraction.clamp(0.0, 1.0));
+            }
+        }
+        Event::OpenCancelled { path } => {
+            state.opening = None;
+            workers.open_cancel = None;
+            notice(state, format!("stopped opening {}", path.display()));
+        }
         Event::CatalogueOpened(opened) => {
             let opened = *opened;
             state.opening = None;
+            workers.open_cancel = None;
             let import = opened.workspace.import.clone();
             let store_report = opened.workspace.store_report.clone();
             // Dropping the old worker ends it once its queue is done: its edits are durable.
@@ -520,6 +541,7 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
         }
         Event::OpenFailed { path, message } => {
             state.opening = None;
+            workers.open_cancel = None;
             state.message = Some(Message {
                 text: format!("cannot open {}: {message}", path.display()),
                 error: true,

@@ -56,6 +56,7 @@ impl CatalogArgs {
         Ok(ImportOptions {
             columns: ColumnMap::parse(&self.map)?,
             image_root: self.images.clone(),
+            progress: None,
         })
     }
 }

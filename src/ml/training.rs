@@ -238,6 +238,7 @@ pub fn import_options(config: &RunConfig) -> Result<ImportOptions, TrainError> {
         columns: ColumnMap::parse(&config.columns)
             .map_err(|e| TrainError::Columns(e.to_string()))?,
         image_root: config.image_root.clone(),
+        progress: None,
     })
 }
 

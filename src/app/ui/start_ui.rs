@@ -17,6 +17,9 @@ pub fn start_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>
                     ui.spinner();
                 }
             }
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::CancelOpen);
+            }
             return;
         }
         ui.heading("vitrine — moderator workspace");

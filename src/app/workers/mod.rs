@@ -12,6 +12,7 @@ use super::event::Event;
 use crossbeam_channel::{Receiver, Sender};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// How many events may wait for the UI thread.
 const EVENT_CAPACITY: usize = 1024;
@@ -64,6 +65,8 @@ pub struct Workers {
     pub store: Option<store::StoreWorker>,
     /// The data folder (demo, thumbnail cache, recent list).
     pub data_dir: PathBuf,
+    /// Set to cancel the catalogue being opened.
+    pub open_cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Workers {
@@ -81,6 +84,7 @@ impl Workers {
             filter,
             store: None,
             data_dir,
+            open_cancel: None,
         })
     }
 

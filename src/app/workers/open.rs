@@ -5,7 +5,7 @@
 use super::{EventSender, spawn};
 use crate::app::event::Event;
 use crate::catalog::demo::{DemoOptions, generate, read_answers};
-use crate::catalog::import::{ColumnMap, ImportOptions};
+use crate::catalog::import::{ColumnMap, ImportOptions, ImportProgress};
 use crate::catalog::{Catalog, Taxonomy};
 use crate::labels::{Edit, Workspace, open_workspace};
 use crate::runs::predictions::{self, Predictions, generate_fake};
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How many recent catalogues are remembered.
@@ -54,6 +55,7 @@ impl OpenRequest {
         Ok(ImportOptions {
             columns: ColumnMap::parse(&self.map).map_err(|e| e.to_string())?,
             image_root: self.images.clone(),
+            progress: None,
         })
     }
 }
@@ -117,14 +119,37 @@ pub fn align(catalog: &Catalog, predictions: Predictions) -> LoadedPredictions {
     }
 }
 
-/// Opens `request` on a worker thread; reports [`Event::CatalogueOpened`] or
-/// [`Event::OpenFailed`], and records it in the recent list under `data_dir`.
-pub fn start(request: OpenRequest, data_dir: PathBuf, events: EventSender) -> Result<(), String> {
-    spawn("vitrine-open", move || run(request, &data_dir, &events))
+/// Opens `request` on a worker thread; reports [`Event::OpenProgressed`] while reading, then
+/// [`Event::CatalogueOpened`], [`Event::OpenFailed`] or, once `cancel` is set,
+/// [`Event::OpenCancelled`]; records an opened catalogue in the recent list under `data_dir`.
+pub fn start(
+    request: OpenRequest,
+    data_dir: PathBuf,
+    events: EventSender,
+    cancel: Arc<AtomicBool>,
+) -> Result<(), String> {
+    spawn("vitrine-open", move || {
+        run(request, &data_dir, &events, &cancel)
+    })
 }
 
-fn run(request: OpenRequest, data_dir: &Path, events: &EventSender) {
-    match open(&request) {
+fn run(request: OpenRequest, data_dir: &Path, events: &EventSender, cancel: &Arc<AtomicBool>) {
+    let progress = {
+        let (events, cancel) = (events.clone(), cancel.clone());
+        ImportProgress::new(move |done, total| {
+            events.offer(Event::OpenProgressed {
+                fraction: done as f32 / total.max(1) as f32,
+            });
+            !cancel.load(Ordering::Relaxed)
+        })
+    };
+    let result = open_with(&request, Some(progress));
+    if cancel.load(Ordering::Relaxed) {
+        // Whatever was read is dropped: nothing was written but the store's own files.
+        events.send(Event::OpenCancelled { path: request.path });
+        return;
+    }
+    match result {
         Ok(opened) => {
             remember(data_dir, &opened.request, events);
             events.send(Event::CatalogueOpened(Box::new(opened)));
@@ -138,8 +163,13 @@ fn run(request: OpenRequest, data_dir: &Path, events: &EventSender) {
 
 /// Does the whole open on the calling thread (the worker, or a benchmark).
 pub fn open(request: &OpenRequest) -> Result<Opened, String> {
+    open_with(request, None)
+}
+
+fn open_with(request: &OpenRequest, progress: Option<ImportProgress>) -> Result<Opened, String> {
     let started = Instant::now();
-    let options = request.options()?;
+    let mut options = request.options()?;
+    options.progress = progress;
     let workspace = open_workspace(&request.path, &options, request.store.as_deref())
         .map_err(|e| e.to_string())?;
     let catalog = &workspace.catalog;
@@ -220,7 +250,11 @@ pub fn load_predictions(
 
 /// Generates the demo catalogue into `data_dir/demo` on first use (reporting progress), with
 /// generated predictions beside it, then opens it.
-pub fn start_demo(data_dir: PathBuf, events: EventSender) -> Result<(), String> {
+pub fn start_demo(
+    data_dir: PathBuf,
+    events: EventSender,
+    cancel: Arc<AtomicBool>,
+) -> Result<(), String> {
     spawn("vitrine-demo", move || {
         let folder = data_dir.join("demo");
         if let Err(message) = prepare_demo(&folder, &events) {
@@ -230,7 +264,7 @@ pub fn start_demo(data_dir: PathBuf, events: EventSender) -> Result<(), String> 
             });
             return;
         }
-        run(OpenRequest::path(folder), &data_dir, &events);
+        run(OpenRequest::path(folder), &data_dir, &events, &cancel);
     })
 }
 

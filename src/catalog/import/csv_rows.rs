@@ -27,11 +27,13 @@ pub(crate) struct CsvRows {
     path: PathBuf,
     reader: csv::Reader<File>,
     record: csv::ByteRecord,
+    /// Size of the file in bytes.
+    len: u64,
     /// Column names of the first line.
     pub header: Vec<String>,
 }
 
-fn open_file(path: &Path) -> Result<File, ImportError> {
+fn open_file(path: &Path) -> Result<(File, u64), ImportError> {
     let file = File::open(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => ImportError::NotFound(path.to_path_buf()),
         _ => ImportError::Io {
@@ -49,7 +51,7 @@ fn open_file(path: &Path) -> Result<File, ImportError> {
     if len == 0 {
         return Err(ImportError::Empty(path.to_path_buf()));
     }
-    Ok(file)
+    Ok((file, len))
 }
 
 fn csv_error(path: &Path, error: csv::Error) -> ImportError {
@@ -75,7 +77,7 @@ pub(crate) fn header(path: &Path) -> Result<Vec<String>, ImportError> {
 impl CsvRows {
     /// Opens `path` and reads its header line.
     pub fn open(path: &Path) -> Result<Self, ImportError> {
-        let file = open_file(path)?;
+        let (file, len) = open_file(path)?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
@@ -93,6 +95,7 @@ impl CsvRows {
             path: path.to_path_buf(),
             reader,
             record: csv::ByteRecord::new(),
+            len,
             header,
         })
     }
@@ -125,7 +128,8 @@ impl CsvRows {
             {
                 continue;
             }
-            builder.rows += 1;
+            let done = self.record.position().map_or(0, |p| p.byte());
+            builder.row_read(&self.path, done, self.len)?;
             let record = match csv::StringRecord::from_byte_record(self.record.clone()) {
                 Ok(record) => record,
                 Err(_) => {

@@ -30,7 +30,7 @@ pub(crate) fn import(styles: &Path, options: &ImportOptions) -> Result<Imported,
         .image_root
         .clone()
         .unwrap_or_else(|| folder.join("images"));
-    let mut b = Builder::new(image_root.clone());
+    let mut b = Builder::new(image_root.clone()).with_progress(options);
     let mut rows = CsvRows::open(styles)?;
     let columns = resolve(styles, &rows.header, &options.columns, default_columns)?;
     let Some(&id_column) = columns.get(&Field::ProductId) else {

@@ -202,7 +202,7 @@ fn find_image_root(csv: &Path, records: &[Record], options: &ImportOptions) -> O
 /// Reads a Magento product export.
 pub(crate) fn import(csv: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
     let mut rows = CsvRows::open(csv)?;
-    let mut b = Builder::new(PathBuf::new());
+    let mut b = Builder::new(PathBuf::new()).with_progress(options);
     let records = read_records(&mut rows, &mut b, options)?;
     let root = find_image_root(csv, &records, options);
     let image_root = root

@@ -99,7 +99,7 @@ impl Reader {
         let map = options.columns.clone().or(&sidecar_map);
         Ok((
             Reader {
-                b: Builder::new(root.clone()),
+                b: Builder::new(root.clone()).with_progress(options),
                 file: manifest.to_path_buf(),
                 files: FileIndex::new(root.clone()),
                 root,
@@ -292,7 +292,8 @@ pub(crate) fn import_jsonl(
         std::io::ErrorKind::NotFound => ImportError::NotFound(manifest.to_path_buf()),
         _ => io_error(source),
     })?;
-    if file.metadata().map_err(io_error)?.len() == 0 {
+    let len = file.metadata().map_err(io_error)?.len();
+    if len == 0 {
         return Err(ImportError::Empty(manifest.to_path_buf()));
     }
     let key_for =
@@ -307,11 +308,14 @@ pub(crate) fn import_jsonl(
     let mut reader = BufReader::new(file);
     let mut bytes = Vec::new();
     let mut line = 0u64;
+    let mut done = 0u64;
     loop {
         bytes.clear();
-        if reader.read_until(b'\n', &mut bytes).map_err(io_error)? == 0 {
+        let read = reader.read_until(b'\n', &mut bytes).map_err(io_error)?;
+        if read == 0 {
             break;
         }
+        done += read as u64;
         line += 1;
         let text = match std::str::from_utf8(&bytes) {
             Ok(text) => text.to_string(),
@@ -327,7 +331,7 @@ pub(crate) fn import_jsonl(
         if text.trim().is_empty() {
             continue;
         }
-        r.b.rows += 1;
+        r.b.row_read(manifest, done, len)?;
         let object = match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(serde_json::Value::Object(object)) => object,
             Ok(_) => {

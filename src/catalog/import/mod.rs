@@ -20,6 +20,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How many warnings a report keeps; the rest are counted.
 const MAX_WARNINGS: usize = 1000;
@@ -56,6 +57,29 @@ pub struct ImportOptions {
     pub columns: ColumnMap,
     /// Folder image paths are relative to, when not the format's default.
     pub image_root: Option<PathBuf>,
+    /// Told how far the read got; can cancel it.
+    pub progress: Option<ImportProgress>,
+}
+
+/// Rows between two calls of an [`ImportProgress`].
+pub const PROGRESS_EVERY: u64 = 4096;
+
+/// Called every [`PROGRESS_EVERY`] rows with (bytes read, file size); returning `false`
+/// cancels the import ([`ImportError::Cancelled`]).
+#[derive(Clone)]
+pub struct ImportProgress(Arc<dyn Fn(u64, u64) -> bool + Send + Sync>);
+
+impl ImportProgress {
+    /// Wraps a callback.
+    pub fn new(callback: impl Fn(u64, u64) -> bool + Send + Sync + 'static) -> Self {
+        ImportProgress(Arc::new(callback))
+    }
+}
+
+impl std::fmt::Debug for ImportProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ImportProgress")
+    }
 }
 
 /// Something the importer skipped or repaired, with where it found it.
@@ -148,6 +172,9 @@ pub enum ImportError {
     /// A file has no content.
     #[error("{}: the file is empty", .0.display())]
     Empty(PathBuf),
+    /// The import was cancelled through its [`ImportProgress`].
+    #[error("{}: cancelled", .0.display())]
+    Cancelled(PathBuf),
     /// The format could not be recognised.
     #[error("{}: {detail}", path.display())]
     UnknownFormat {
@@ -204,6 +231,7 @@ pub(crate) struct Builder {
     pub columns: BTreeMap<String, String>,
     /// Source line of each product, by position (names the first row of a duplicate id).
     lines: Vec<Option<u64>>,
+    progress: Option<ImportProgress>,
 }
 
 impl Builder {
@@ -216,7 +244,27 @@ impl Builder {
             notes: Vec::new(),
             columns: BTreeMap::new(),
             lines: Vec::new(),
+            progress: None,
         }
+    }
+
+    /// Reports progress through `options`' callback, if any.
+    pub fn with_progress(mut self, options: &ImportOptions) -> Self {
+        self.progress = options.progress.clone();
+        self
+    }
+
+    /// Counts a row read from `file` (`done` of `total` bytes); every [`PROGRESS_EVERY`] rows
+    /// tells the callback, which may cancel.
+    pub fn row_read(&mut self, file: &Path, done: u64, total: u64) -> Result<(), ImportError> {
+        self.rows += 1;
+        if self.rows % PROGRESS_EVERY == 0
+            && let Some(progress) = &self.progress
+            && !(progress.0)(done, total)
+        {
+            return Err(ImportError::Cancelled(file.to_path_buf()));
+        }
+        Ok(())
     }
 
     /// Records a warning (kept if under the cap, always counted).
