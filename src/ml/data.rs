@@ -277,13 +277,13 @@ impl Dataset {
                         if let Some(pixels) = self.image(image) {
                             let mut local = [0f64; 3];
                             for p in pixels.pixels() {
-                                for c in 0..3 {
-                                    local[c] += p[c] as f64;
+                                for (sum, &value) in local.iter_mut().zip(&p.0) {
+                                    *sum += value as f64;
                                 }
                             }
                             if let Ok(mut s) = sums.lock() {
-                                for c in 0..3 {
-                                    s.0[c] += local[c];
+                                for (sum, value) in s.0.iter_mut().zip(local) {
+                                    *sum += value;
                                 }
                                 s.1 += pixels.width() as u64 * pixels.height() as u64;
                             }

@@ -231,6 +231,13 @@ pub struct PredictSummary {
     pub products: usize,
 }
 
+/// A product's outputs summed over its samples (its photos in single-image mode).
+struct ProductSums {
+    probabilities: Vec<Vec<f32>>,
+    representation: Vec<f32>,
+    count: usize,
+}
+
 /// Predicts every product of `dataset` (every split) and writes `predictions.jsonl` and the
 /// representations into `out`. In single-image mode a product's probabilities are the mean
 /// over its photos and its representation the mean of theirs.
@@ -248,34 +255,31 @@ pub fn predict<B: Backend>(
 ) -> Result<PredictSummary, PredictError> {
     let heads = dataset.heads().to_vec();
     let all: Vec<usize> = (0..dataset.samples().len()).collect();
-    // Per product: summed probabilities per head, summed representation, count.
-    let mut sums: BTreeMap<usize, (Vec<Vec<f32>>, Vec<f32>, usize)> = BTreeMap::new();
+    let mut sums: BTreeMap<usize, ProductSums> = BTreeMap::new();
     infer(model, dataset, &all, batch, device, workers, |b, o| {
         for (i, &s) in b.samples.iter().enumerate() {
             let product = dataset.samples()[s].product;
-            let entry = sums.entry(product).or_insert_with(|| {
-                (
-                    o.classes.iter().map(|&c| vec![0.0; c]).collect(),
-                    vec![0.0; o.width],
-                    0,
-                )
+            let entry = sums.entry(product).or_insert_with(|| ProductSums {
+                probabilities: o.classes.iter().map(|&c| vec![0.0; c]).collect(),
+                representation: vec![0.0; o.width],
+                count: 0,
             });
-            for (h, acc) in entry.0.iter_mut().enumerate() {
+            for (h, acc) in entry.probabilities.iter_mut().enumerate() {
                 for (a, p) in acc.iter_mut().zip(o.row(h, i)) {
                     *a += p;
                 }
             }
             let repr = &o.representation[i * o.width..(i + 1) * o.width];
-            for (a, r) in entry.1.iter_mut().zip(repr) {
+            for (a, r) in entry.representation.iter_mut().zip(repr) {
                 *a += r;
             }
-            entry.2 += 1;
+            entry.count += 1;
         }
     })?;
     std::fs::create_dir_all(out)?;
     let path = out.join(crate::runs::predictions::FILE_NAME);
     let mut writer = PredictionsWriter::create(&path, Header::new(run_name, spec.classes.clone()))?;
-    let width = sums.values().next().map_or(0, |e| e.1.len());
+    let width = sums.values().next().map_or(0, |e| e.representation.len());
     let mut embeddings = Embeddings {
         ids: Vec::with_capacity(sums.len()),
         dim: width,
@@ -286,14 +290,17 @@ pub fn predict<B: Backend>(
         .iter()
         .map(|s| (s.product, s.split))
         .collect();
-    for (&position, (probabilities, representation, count)) in &sums {
+    for (&position, sum) in &sums {
         let product = &catalog.products()[position];
-        let n = *count as f32;
+        let n = sum.count as f32;
         let mut tasks = BTreeMap::new();
         for (h, &task) in heads.iter().enumerate() {
             let classes = &spec.classes[&task];
-            let mut ranked: Vec<(usize, f32)> =
-                probabilities[h].iter().map(|p| p / n).enumerate().collect();
+            let mut ranked: Vec<(usize, f32)> = sum.probabilities[h]
+                .iter()
+                .map(|p| p / n)
+                .enumerate()
+                .collect();
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
             tasks.insert(
                 task,
@@ -315,7 +322,7 @@ pub fn predict<B: Backend>(
         embeddings.ids.push(product.id.to_string());
         embeddings
             .values
-            .extend(representation.iter().map(|r| r / n));
+            .extend(sum.representation.iter().map(|r| r / n));
     }
     let predictions = writer.finish()?;
     embeddings.write(out)?;
