@@ -17,15 +17,19 @@ pub type DecodeError = String;
 
 /// Decodes the image at `path` to fit in `max_side` x `max_side`, using DCT scaling for JPEGs.
 pub fn decode_reduced(path: &Path, max_side: u32) -> Result<RgbaImage, DecodeError> {
+    Ok(fit(decode_at_least(path, max_side)?, max_side))
+}
+
+/// Decodes the image at `path`: a JPEG at the smallest DCT scale still at least `side` on both
+/// sides, other formats at full size.
+fn decode_at_least(path: &Path, side: u32) -> Result<RgbaImage, DecodeError> {
     let bytes = read(path)?;
-    let image = if bytes.starts_with(&[0xFF, 0xD8]) {
-        decode_jpeg_scaled(&bytes, max_side)?
-    } else {
-        image::load_from_memory(&bytes)
-            .map_err(|e| format!("cannot decode: {e}"))?
-            .to_rgba8()
-    };
-    Ok(fit(image, max_side))
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        return decode_jpeg_scaled(&bytes, side);
+    }
+    Ok(image::load_from_memory(&bytes)
+        .map_err(|e| format!("cannot decode: {e}"))?
+        .to_rgba8())
 }
 
 /// Decodes at full size with the `image` crate, then resizes: the baseline the benchmark
@@ -43,14 +47,7 @@ pub fn decode_full_then_resize(path: &Path, max_side: u32) -> Result<RgbaImage, 
 /// crop. JPEGs use DCT scaling down to the smallest size still at least `short_side` on both
 /// sides; small images are enlarged.
 pub fn decode_short_side(path: &Path, short_side: u32) -> Result<image::RgbImage, DecodeError> {
-    let bytes = read(path)?;
-    let image = if bytes.starts_with(&[0xFF, 0xD8]) {
-        decode_jpeg_scaled(&bytes, short_side)?
-    } else {
-        image::load_from_memory(&bytes)
-            .map_err(|e| format!("cannot decode: {e}"))?
-            .to_rgba8()
-    };
+    let image = decode_at_least(path, short_side)?;
     let (w, h) = image.dimensions();
     let scale = short_side as f32 / w.min(h).max(1) as f32;
     let (nw, nh) = (
