@@ -396,6 +396,20 @@ fn training_commands_refuse_bad_input_with_clear_messages() {
     ]);
     assert_eq!(code, 1);
     assert!(stderr.contains("no product has a photo"), "{stderr}");
+    // Training into that folder again is refused, and its log is left as it was.
+    let log = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let (code, _, stderr) = cli(&[
+        os("train").as_os_str(),
+        catalogue.as_os_str(),
+        os("--out").as_os_str(),
+        run.as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("already holds a run"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(run.join("metrics.jsonl")).unwrap(),
+        log
+    );
     // Evaluating a folder that holds no run names it.
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();

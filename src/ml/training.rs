@@ -159,16 +159,16 @@ pub fn start(request: TrainRequest) -> std::io::Result<TrainingHandle> {
         .spawn(move || {
             let events = Events::new(tx);
             let folder = RunFolder::at(&request.run_dir);
-            let outcome = run(&request, &events, &thread_stop);
+            let mut owned = false;
+            let outcome = run(&request, &events, &thread_stop, &mut owned);
             if let Err(error) = outcome {
                 let failed = MetricsRecord::Failed {
                     time_ms: now_ms(),
                     message: error.to_string(),
                 };
-                // The log may be what failed: the event still reaches the listener.
-                if let Ok(mut log) = MetricsWriter::append(&folder.metrics_path())
-                    && folder.config_path().is_file()
-                {
+                // Only this run's own log records its failure (not that of a run it refused to
+                // overwrite); the log may be what failed: the event still reaches the listener.
+                if owned && let Ok(mut log) = MetricsWriter::append(&folder.metrics_path()) {
                     let _ = log.write(&failed);
                 }
                 events.send(TrainingEvent::Record(failed));
@@ -319,7 +319,13 @@ pub fn model_config(config: &RunConfig, spec: &ModelSpec) -> ModelConfig {
     }
 }
 
-fn run(request: &TrainRequest, events: &Events, stop: &AtomicBool) -> Result<(), TrainError> {
+/// Trains; `owned` becomes true once the run folder is this run's (created, or read to resume).
+fn run(
+    request: &TrainRequest,
+    events: &Events,
+    stop: &AtomicBool,
+    owned: &mut bool,
+) -> Result<(), TrainError> {
     let folder = RunFolder::at(&request.run_dir);
     let (config, checkpoint) = if request.resume {
         let config = folder.config()?;
@@ -331,6 +337,7 @@ fn run(request: &TrainRequest, events: &Events, stop: &AtomicBool) -> Result<(),
         RunFolder::create(&request.run_dir, &request.config)?;
         (request.config.clone(), None)
     };
+    *owned = true;
     let devices = parse_devices(&config.devices)?;
     let spec = if request.resume && folder.spec_path().is_file() {
         Some(folder.spec()?)
