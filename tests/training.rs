@@ -150,6 +150,14 @@ fn the_small_backbone_learns_the_demo_catalogue_and_its_predictions_load() {
         "{json}"
     );
     assert_eq!(json["unit"], "product");
+    // A multi-image model has one sample per product: scoring per product changes nothing.
+    let output = common::vitrine()
+        .args(["evaluate", "--per-product", "--json"])
+        .arg(run.root())
+        .output()
+        .unwrap();
+    let per_product: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(per_product["tasks"], json["tasks"]);
 }
 
 #[test]

@@ -332,6 +332,10 @@ pub struct EvaluateArgs {
     /// `validation` (the run's held-out products) or `all`.
     #[arg(long, default_value = "validation", value_parser = ["validation", "all"])]
     split: String,
+    /// Score each product once: for a single-image run, with the mean of its photos'
+    /// probabilities (to compare with a multi-image run on the same products).
+    #[arg(long)]
+    per_product: bool,
     /// Device: cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -350,6 +354,7 @@ pub fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
         &args.run,
         args.catalog.as_deref(),
         split,
+        args.per_product,
         std::slice::from_ref(&args.device),
     )?;
     if result.samples == 0 {

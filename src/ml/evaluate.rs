@@ -126,23 +126,30 @@ impl Evaluation {
 
     /// Adds one batch's outputs (losses are summed here and averaged by [`Self::finish`]).
     pub fn add(&mut self, batch: &Batch, outputs: &BatchOutputs) {
-        self.samples += batch.len();
-        for h in 0..self.heads.len() {
-            for (i, target) in batch.targets[h].iter().enumerate() {
-                let Some(target) = target.map(|t| t as usize) else {
-                    continue;
-                };
-                let row = outputs.row(h, i);
-                let predicted = argmax(row);
-                self.labelled[h] += 1;
-                self.correct[h] += usize::from(predicted == target);
-                self.losses[h] -= row[target].max(1e-12).ln();
-                if let Some(cell) = self.confusion[h]
-                    .get_mut(target)
-                    .and_then(|r| r.get_mut(predicted))
-                {
-                    *cell += 1;
-                }
+        for i in 0..batch.len() {
+            let targets: Vec<Option<u32>> = batch.targets.iter().map(|t| t[i]).collect();
+            self.add_sample(&targets, |h| outputs.row(h, i));
+        }
+    }
+
+    /// Adds one sample: its class index per head (`None` = no label) and each head's
+    /// probabilities.
+    pub fn add_sample<'a>(&mut self, targets: &[Option<u32>], row: impl Fn(usize) -> &'a [f32]) {
+        self.samples += 1;
+        for (h, target) in targets.iter().enumerate() {
+            let Some(target) = target.map(|t| t as usize) else {
+                continue;
+            };
+            let row = row(h);
+            let predicted = argmax(row);
+            self.labelled[h] += 1;
+            self.correct[h] += usize::from(predicted == target);
+            self.losses[h] -= row[target].max(1e-12).ln();
+            if let Some(cell) = self.confusion[h]
+                .get_mut(target)
+                .and_then(|r| r.get_mut(predicted))
+            {
+                *cell += 1;
             }
         }
     }
@@ -186,7 +193,16 @@ impl Evaluation {
     }
 }
 
-/// Evaluates `model` on `indices` of `dataset`.
+fn head_classes(dataset: &Dataset, spec: &ModelSpec) -> Vec<usize> {
+    dataset
+        .heads()
+        .iter()
+        .map(|t| spec.classes.get(t).map_or(0, Vec::len))
+        .collect()
+}
+
+/// Evaluates `model` on `indices` of `dataset`, sample by sample (photo by photo in
+/// single-image mode).
 pub fn evaluate<B: Backend>(
     model: &Model<B>,
     dataset: &Arc<Dataset>,
@@ -196,15 +212,38 @@ pub fn evaluate<B: Backend>(
     device: &B::Device,
     workers: usize,
 ) -> std::io::Result<Evaluation> {
-    let classes: Vec<usize> = dataset
-        .heads()
-        .iter()
-        .map(|t| spec.classes.get(t).map_or(0, Vec::len))
-        .collect();
+    let classes = head_classes(dataset, spec);
     let mut evaluation = Evaluation::new(dataset.heads().to_vec(), &classes);
     infer(model, dataset, indices, batch, device, workers, |b, o| {
         evaluation.add(b, o)
     })?;
+    Ok(evaluation.finish())
+}
+
+/// Evaluates `model` on the products of `indices`, each scored once with the mean of its
+/// samples' probabilities: in single-image mode the product-level score that compares with a
+/// multi-image model on the same products (in multi-image mode the same as [`evaluate`]).
+pub fn evaluate_products<B: Backend>(
+    model: &Model<B>,
+    dataset: &Arc<Dataset>,
+    spec: &ModelSpec,
+    indices: &[usize],
+    batch: usize,
+    device: &B::Device,
+    workers: usize,
+) -> std::io::Result<Evaluation> {
+    let classes = head_classes(dataset, spec);
+    let mut evaluation = Evaluation::new(dataset.heads().to_vec(), &classes);
+    let sums = product_sums(model, dataset, indices, batch, device, workers)?;
+    let targets: BTreeMap<usize, &[Option<u32>]> = indices
+        .iter()
+        .map(|&i| &dataset.samples()[i])
+        .map(|s| (s.product, s.targets.as_slice()))
+        .collect();
+    for (product, sum) in &sums {
+        let means = sum.mean_probabilities();
+        evaluation.add_sample(targets[product], |h| &means[h]);
+    }
     Ok(evaluation.finish())
 }
 
@@ -238,25 +277,27 @@ struct ProductSums {
     count: usize,
 }
 
-/// Predicts every product of `dataset` (every split) and writes `predictions.jsonl` and the
-/// representations into `out`. In single-image mode a product's probabilities are the mean
-/// over its photos and its representation the mean of theirs.
-#[allow(clippy::too_many_arguments)]
-pub fn predict<B: Backend>(
+impl ProductSums {
+    fn mean_probabilities(&self) -> Vec<Vec<f32>> {
+        let n = self.count.max(1) as f32;
+        self.probabilities
+            .iter()
+            .map(|p| p.iter().map(|v| v / n).collect())
+            .collect()
+    }
+}
+
+/// Runs `model` over `indices` and sums the outputs of each product's samples.
+fn product_sums<B: Backend>(
     model: &Model<B>,
     dataset: &Arc<Dataset>,
-    catalog: &Catalog,
-    spec: &ModelSpec,
-    run_name: &str,
-    out: &Path,
+    indices: &[usize],
     batch: usize,
     device: &B::Device,
     workers: usize,
-) -> Result<PredictSummary, PredictError> {
-    let heads = dataset.heads().to_vec();
-    let all: Vec<usize> = (0..dataset.samples().len()).collect();
+) -> std::io::Result<BTreeMap<usize, ProductSums>> {
     let mut sums: BTreeMap<usize, ProductSums> = BTreeMap::new();
-    infer(model, dataset, &all, batch, device, workers, |b, o| {
+    infer(model, dataset, indices, batch, device, workers, |b, o| {
         for (i, &s) in b.samples.iter().enumerate() {
             let product = dataset.samples()[s].product;
             let entry = sums.entry(product).or_insert_with(|| ProductSums {
@@ -276,6 +317,27 @@ pub fn predict<B: Backend>(
             entry.count += 1;
         }
     })?;
+    Ok(sums)
+}
+
+/// Predicts every product of `dataset` (every split) and writes `predictions.jsonl` and the
+/// representations into `out`. In single-image mode a product's probabilities are the mean
+/// over its photos and its representation the mean of theirs.
+#[allow(clippy::too_many_arguments)]
+pub fn predict<B: Backend>(
+    model: &Model<B>,
+    dataset: &Arc<Dataset>,
+    catalog: &Catalog,
+    spec: &ModelSpec,
+    run_name: &str,
+    out: &Path,
+    batch: usize,
+    device: &B::Device,
+    workers: usize,
+) -> Result<PredictSummary, PredictError> {
+    let heads = dataset.heads().to_vec();
+    let all: Vec<usize> = (0..dataset.samples().len()).collect();
+    let sums = product_sums(model, dataset, &all, batch, device, workers)?;
     std::fs::create_dir_all(out)?;
     let path = out.join(crate::runs::predictions::FILE_NAME);
     let mut writer = PredictionsWriter::create(&path, Header::new(run_name, spec.classes.clone()))?;
@@ -293,14 +355,11 @@ pub fn predict<B: Backend>(
     for (&position, sum) in &sums {
         let product = &catalog.products()[position];
         let n = sum.count as f32;
+        let means = sum.mean_probabilities();
         let mut tasks = BTreeMap::new();
         for (h, &task) in heads.iter().enumerate() {
             let classes = &spec.classes[&task];
-            let mut ranked: Vec<(usize, f32)> = sum.probabilities[h]
-                .iter()
-                .map(|p| p / n)
-                .enumerate()
-                .collect();
+            let mut ranked: Vec<(usize, f32)> = means[h].iter().copied().enumerate().collect();
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
             tasks.insert(
                 task,

@@ -1,7 +1,7 @@
 //! Using a run's latest checkpoint: evaluation on a split and predictions for a catalogue.
 
 use super::backend::{Cpu, Device, parse_devices};
-use super::evaluate::{Evaluation, PredictSummary, evaluate, predict};
+use super::evaluate::{Evaluation, PredictSummary, evaluate, evaluate_products, predict};
 use super::model::Model;
 use super::training::{Prepared, TrainError, data_workers, model_config, prepare};
 use crate::catalog::Task;
@@ -49,7 +49,9 @@ pub struct RunEvaluation {
     pub epoch: usize,
     /// `validation` or `all`.
     pub split: &'static str,
-    /// `product`, or `image` for a single-image run (each photo is a sample).
+    /// `product`, or `image` for a single-image run scored photo by photo (each photo is a
+    /// sample); a single-image run scored per product (`--per-product`: the mean of its
+    /// photos' probabilities) says `product`.
     pub unit: &'static str,
     /// Samples evaluated.
     pub samples: usize,
@@ -105,10 +107,13 @@ fn weights<B: Backend>(loaded: &Loaded, device: &B::Device) -> Result<Model<B>, 
 }
 
 /// Evaluates the latest checkpoint of the run in `run_dir` on `catalogue` (default: the run's).
+/// `per_product` scores each product once (for a single-image run: with the mean of its
+/// photos' probabilities), so single- and multi-image runs compare on the same products.
 pub fn evaluate_run(
     run_dir: &Path,
     catalogue: Option<&Path>,
     split: EvalSplit,
+    per_product: bool,
     devices: &[String],
 ) -> Result<RunEvaluation, TrainError> {
     let loaded = load(run_dir, catalogue)?;
@@ -118,18 +123,29 @@ pub fn evaluate_run(
         EvalSplit::All => (0..dataset.samples().len()).collect(),
     };
     let evaluation = match first_device(devices)? {
-        Device::Cpu => evaluate_on::<Cpu>(&loaded, &indices, &FlexDevice, Device::Cpu)?,
-        #[cfg(feature = "cuda")]
-        gpu @ Device::Cuda(i) => {
-            evaluate_on::<super::backend::Gpu>(&loaded, &indices, &CudaDevice::new(i), gpu)?
+        Device::Cpu => {
+            evaluate_on::<Cpu>(&loaded, &indices, per_product, &FlexDevice, Device::Cpu)?
         }
+        #[cfg(feature = "cuda")]
+        gpu @ Device::Cuda(i) => evaluate_on::<super::backend::Gpu>(
+            &loaded,
+            &indices,
+            per_product,
+            &CudaDevice::new(i),
+            gpu,
+        )?,
         #[cfg(not(feature = "cuda"))]
         Device::Cuda(_) => return Err(super::backend::DeviceError::NoCuda.into()),
     };
-    Ok(summary(&loaded, split, &evaluation))
+    Ok(summary(&loaded, split, per_product, &evaluation))
 }
 
-fn summary(loaded: &Loaded, split: EvalSplit, evaluation: &Evaluation) -> RunEvaluation {
+fn summary(
+    loaded: &Loaded,
+    split: EvalSplit,
+    per_product: bool,
+    evaluation: &Evaluation,
+) -> RunEvaluation {
     let tasks = evaluation
         .heads
         .iter()
@@ -154,7 +170,7 @@ fn summary(loaded: &Loaded, split: EvalSplit, evaluation: &Evaluation) -> RunEva
             EvalSplit::Validation => "validation",
             EvalSplit::All => "all",
         },
-        unit: if loaded.config.single_image {
+        unit: if loaded.config.single_image && !per_product {
             "image"
         } else {
             "product"
@@ -189,6 +205,7 @@ pub fn predict_run(
 fn evaluate_on<B: Backend>(
     loaded: &Loaded,
     indices: &[usize],
+    per_product: bool,
     device: &B::Device,
     kind: Device,
 ) -> Result<Evaluation, TrainError> {
@@ -196,6 +213,11 @@ fn evaluate_on<B: Backend>(
     let p = &loaded.prepared;
     let batch = loaded.config.batch;
     let workers = data_workers(&[kind]);
+    let evaluate = if per_product {
+        evaluate_products
+    } else {
+        evaluate
+    };
     Ok(evaluate(
         &model, &p.dataset, &p.spec, indices, batch, device, workers,
     )?)
