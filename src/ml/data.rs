@@ -227,16 +227,6 @@ impl Dataset {
             .collect()
     }
 
-    /// The side of the crop fed to the network.
-    pub fn crop(&self) -> u32 {
-        self.crop
-    }
-
-    /// The per-channel mean subtracted from every pixel (0-1 scale).
-    pub fn mean(&self) -> [f32; 3] {
-        self.mean
-    }
-
     /// Sets the per-channel mean (computed by [`Dataset::channel_mean`] or read from a run).
     pub fn set_mean(&mut self, mean: [f32; 3]) {
         self.mean = mean;
@@ -531,16 +521,6 @@ impl Loader {
             next: 0,
             count,
         })
-    }
-
-    /// Number of batches of the pass.
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    /// Whether the pass has no batch.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
     }
 }
 

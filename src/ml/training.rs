@@ -136,11 +136,6 @@ impl TrainingHandle {
         self.stop.store(true, Ordering::Relaxed);
     }
 
-    /// Whether the run's thread has ended.
-    pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
-    }
-
     /// Waits for the run's thread to end.
     pub fn join(mut self) {
         if let Some(thread) = self.thread.take() {
