@@ -201,39 +201,37 @@ fn head_classes(dataset: &Dataset, spec: &ModelSpec) -> Vec<usize> {
         .collect()
 }
 
-/// Evaluates `model` on `indices` of `dataset`, sample by sample (photo by photo in
-/// single-image mode).
+/// How samples are scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scoring {
+    /// Each sample once (each photo in single-image mode).
+    Samples,
+    /// Each product once, with the mean of its samples' probabilities: for a single-image
+    /// model the product-level score that compares with a multi-image model on the same
+    /// products (for a multi-image model the same as `Samples`).
+    Products,
+}
+
+/// Evaluates `model` on `indices` of `dataset`.
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate<B: Backend>(
     model: &Model<B>,
     dataset: &Arc<Dataset>,
     spec: &ModelSpec,
     indices: &[usize],
+    scoring: Scoring,
     batch: usize,
     device: &B::Device,
     workers: usize,
 ) -> std::io::Result<Evaluation> {
     let classes = head_classes(dataset, spec);
     let mut evaluation = Evaluation::new(dataset.heads().to_vec(), &classes);
-    infer(model, dataset, indices, batch, device, workers, |b, o| {
-        evaluation.add(b, o)
-    })?;
-    Ok(evaluation.finish())
-}
-
-/// Evaluates `model` on the products of `indices`, each scored once with the mean of its
-/// samples' probabilities: in single-image mode the product-level score that compares with a
-/// multi-image model on the same products (in multi-image mode the same as [`evaluate`]).
-pub fn evaluate_products<B: Backend>(
-    model: &Model<B>,
-    dataset: &Arc<Dataset>,
-    spec: &ModelSpec,
-    indices: &[usize],
-    batch: usize,
-    device: &B::Device,
-    workers: usize,
-) -> std::io::Result<Evaluation> {
-    let classes = head_classes(dataset, spec);
-    let mut evaluation = Evaluation::new(dataset.heads().to_vec(), &classes);
+    if scoring == Scoring::Samples {
+        infer(model, dataset, indices, batch, device, workers, |b, o| {
+            evaluation.add(b, o)
+        })?;
+        return Ok(evaluation.finish());
+    }
     let sums = product_sums(model, dataset, indices, batch, device, workers)?;
     let targets: BTreeMap<usize, &[Option<u32>]> = indices
         .iter()

@@ -1,7 +1,7 @@
 //! Using a run's latest checkpoint: evaluation on a split and predictions for a catalogue.
 
 use super::backend::{Cpu, Device, parse_devices};
-use super::evaluate::{Evaluation, PredictSummary, evaluate, evaluate_products, predict};
+use super::evaluate::{Evaluation, PredictSummary, Scoring, evaluate, predict};
 use super::model::Model;
 use super::training::{Prepared, TrainError, data_workers, model_config, prepare};
 use crate::catalog::Task;
@@ -213,13 +213,13 @@ fn evaluate_on<B: Backend>(
     let p = &loaded.prepared;
     let batch = loaded.config.batch;
     let workers = data_workers(&[kind]);
-    let evaluate = if per_product {
-        evaluate_products
+    let scoring = if per_product {
+        Scoring::Products
     } else {
-        evaluate
+        Scoring::Samples
     };
     Ok(evaluate(
-        &model, &p.dataset, &p.spec, indices, batch, device, workers,
+        &model, &p.dataset, &p.spec, indices, scoring, batch, device, workers,
     )?)
 }
 

@@ -8,7 +8,7 @@
 
 use super::backend::{CpuTraining, Device, DeviceError, parse_devices};
 use super::data::{Dataset, Loader, PrepareReport, class_lists, epoch_order};
-use super::evaluate::{PredictError, evaluate, predict};
+use super::evaluate::{PredictError, Scoring, evaluate, predict};
 use super::model::{Model, ModelConfig, weighted_cross_entropy};
 use super::tensors::{batch_inputs, head_targets};
 use crate::catalog::Task;
@@ -556,6 +556,7 @@ impl Job<'_> {
                 dataset,
                 spec,
                 &validation,
+                Scoring::Samples,
                 config.batch,
                 &main,
                 workers,
