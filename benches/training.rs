@@ -14,8 +14,8 @@ use vitrine::catalog::Task;
 use vitrine::ml::backend::CpuTraining;
 use vitrine::ml::data::Batch;
 use vitrine::ml::model::ModelConfig;
-use vitrine::ml::training::step;
-use vitrine::runs::Backbone;
+use vitrine::ml::training::{optimizer_config, step};
+use vitrine::runs::{Backbone, RunConfig};
 
 const CASES: [&str; 4] = ["small-64-x1", "small-64-x3", "zfnet-224-x1", "zfnet-224-x3"];
 
@@ -54,14 +54,9 @@ fn run_case(case: &str) {
         heads: HEADS.to_vec(),
     };
     let mut model = config.init::<CpuTraining>(&device);
-    let mut optimizer = burn::optim::SgdConfig::new()
-        .with_momentum(Some(
-            burn::optim::momentum::MomentumConfig::new()
-                .with_momentum(0.9)
-                .with_dampening(0.0),
-        ))
-        .with_weight_decay(Some(burn::optim::decay::WeightDecayConfig::new(5e-4)))
-        .init();
+    // The training loop's optimiser with the published settings (momentum 0.9, weight decay
+    // 5e-4).
+    let mut optimizer = optimizer_config(&RunConfig::default()).init();
     let images = products * per_product;
     let batch = Batch {
         pixels: (0..images * 3 * size * size)

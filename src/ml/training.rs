@@ -303,6 +303,21 @@ pub fn prepare(
     })
 }
 
+/// The run's optimiser: SGD with momentum, no dampening (burn's default is 0.1), and L2
+/// weight decay.
+pub fn optimizer_config(config: &RunConfig) -> SgdConfig {
+    SgdConfig::new()
+        .with_momentum(Some(
+            MomentumConfig::new()
+                .with_momentum(config.momentum)
+                .with_dampening(0.0),
+        ))
+        .with_weight_decay(
+            (config.weight_decay > 0.0)
+                .then(|| burn::optim::decay::WeightDecayConfig::new(config.weight_decay as f32)),
+        )
+}
+
 /// The model shape of a run.
 pub fn model_config(config: &RunConfig, spec: &ModelSpec) -> ModelConfig {
     ModelConfig {
@@ -373,7 +388,8 @@ fn run(
         folder: &folder,
         config: &config,
         prepared: &prepared,
-        checkpoint: checkpoint.map(|c| (c.resume_epoch(), c)),
+        checkpoint,
+        workers: data_workers(&devices),
         stop,
     };
     let names: Vec<String> = devices.iter().map(Device::to_string).collect();
@@ -425,7 +441,9 @@ struct Job<'a> {
     folder: &'a RunFolder,
     config: &'a RunConfig,
     prepared: &'a Prepared,
-    checkpoint: Option<(usize, crate::runs::folder::CheckpointIndex)>,
+    checkpoint: Option<crate::runs::folder::CheckpointIndex>,
+    /// Threads assembling batches.
+    workers: usize,
     stop: &'a AtomicBool,
 }
 
@@ -460,20 +478,10 @@ impl Job<'_> {
         let model_config = model_config(config, spec);
         let mut model: Model<B> = model_config.init(&main);
         model.visit(&mut Materialise);
-        let sgd =
-            SgdConfig::new()
-                .with_momentum(Some(
-                    MomentumConfig::new()
-                        .with_momentum(config.momentum)
-                        .with_dampening(0.0),
-                ))
-                .with_weight_decay((config.weight_decay > 0.0).then(|| {
-                    burn::optim::decay::WeightDecayConfig::new(config.weight_decay as f32)
-                }));
-        let mut optimizer = sgd.init::<B, Model<B>>();
+        let mut optimizer = optimizer_config(config).init::<B, Model<B>>();
         let recorder = DefaultRecorder::new();
         let mut start_epoch = 0;
-        if let Some((resume_at, index)) = &self.checkpoint {
+        if let Some(index) = &self.checkpoint {
             let model_path = self.folder.root().join(&index.model);
             let optim_path = self.folder.root().join(&index.optimizer);
             model = model
@@ -483,12 +491,12 @@ impl Job<'_> {
                 .load(optim_path.with_extension(""), &main)
                 .map_err(|e| self.checkpoint_error(optim_path.clone(), e))?;
             optimizer = optimizer.load_record(record);
-            start_epoch = *resume_at;
+            start_epoch = index.resume_epoch();
         }
         let train = dataset.indices(Split::Train);
         let validation = dataset.indices(Split::Validation);
         let per_epoch = train.len().div_ceil(config.batch);
-        let workers = data_workers(&parse_devices(&config.devices)?);
+        let workers = self.workers;
         reporter.record(MetricsRecord::Started {
             time_ms: now_ms(),
             epochs: config.epochs,
@@ -497,7 +505,7 @@ impl Job<'_> {
             validation_samples: validation.len(),
             classes: spec.classes.clone(),
             merged_into_other: spec.merged_into_other.clone(),
-            resumed_at_epoch: self.checkpoint.as_ref().map(|(e, _)| *e),
+            resumed_at_epoch: self.checkpoint.as_ref().map(|c| c.resume_epoch()),
             devices: names,
         })?;
         let stop = Arc::new(AtomicBool::new(false));
