@@ -71,6 +71,14 @@ fn records(handle: &TrainingHandle) -> Vec<MetricsRecord> {
     out
 }
 
+/// Runs training to its final record and returns every record it sent.
+fn train(dir: &Path, config: RunConfig, resume: bool) -> Vec<MetricsRecord> {
+    let handle = start(dir, config, resume);
+    let sent = records(&handle);
+    handle.join();
+    sent
+}
+
 type Scores = std::collections::BTreeMap<Task, f32>;
 type Confusions = std::collections::BTreeMap<Task, Vec<Vec<u32>>>;
 
@@ -101,9 +109,7 @@ fn the_small_backbone_learns_the_demo_catalogue_and_its_predictions_load() {
         tasks: vec![Task::Colour, Task::Type],
         ..quick(manifest.clone(), 10)
     };
-    let handle = start(dir.path(), config, false);
-    let records = records(&handle);
-    handle.join();
+    let records = train(dir.path(), config, false);
     assert!(
         matches!(records.last(), Some(MetricsRecord::Finished { .. })),
         "{records:?}"
@@ -169,9 +175,7 @@ fn a_single_task_model_learns_type_on_the_demo_catalogue() {
         tasks: vec![Task::Type],
         ..quick(manifest, 10)
     };
-    let handle = start(dir.path(), config, false);
-    let records = records(&handle);
-    handle.join();
+    let records = train(dir.path(), config, false);
     let (accuracy, confusion) = final_scores(&records);
     assert_above_majority(accuracy, confusion, Task::Type, 0.1);
 }
@@ -228,9 +232,7 @@ fn a_stopped_run_stops_within_an_iteration_and_resumes_where_it_stopped() {
     let checkpoint = run.latest_checkpoint().unwrap().unwrap();
     assert_eq!((checkpoint.epoch, checkpoint.complete), (1, false));
 
-    let handle = start(dir.path(), RunConfig::default(), true);
-    let resumed = records(&handle);
-    handle.join();
+    let resumed = train(dir.path(), RunConfig::default(), true);
     assert!(
         matches!(
             resumed.first(),
@@ -263,9 +265,7 @@ fn a_diverging_run_fails_with_a_clear_message() {
         learning_rate: 1e12,
         ..quick(manifest, 2)
     };
-    let handle = start(dir.path(), config, false);
-    let records = records(&handle);
-    handle.join();
+    let records = train(dir.path(), config, false);
     let Some(MetricsRecord::Failed { message, .. }) = records.last() else {
         panic!("{records:?}")
     };
@@ -282,9 +282,7 @@ fn the_luma_catalogue_trains_in_multi_image_mode() {
         tasks: vec![Task::Gender, Task::Colour, Task::Category],
         ..quick(manifest, 1)
     };
-    let handle = start(dir.path(), config, false);
-    let records = records(&handle);
-    handle.join();
+    let records = train(dir.path(), config, false);
     assert!(
         matches!(records.last(), Some(MetricsRecord::Finished { .. })),
         "{records:?}"
