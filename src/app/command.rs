@@ -1,6 +1,7 @@
 //! Commands: what the UI asks for, as imperative verbs. Produced by the `ui` functions and the
 //! key handler, applied by [`super::update::apply_command`].
 
+use super::cockpit::{CockpitTab, NewRunForm, View};
 use super::filter::Filter;
 use super::keys::KeyAction;
 use super::selection::ClickMode;
@@ -103,4 +104,82 @@ pub enum Command {
     SearchFocused,
     /// Forget the message shown in the status bar.
     DismissMessage,
+    /// A training cockpit command.
+    Cockpit(CockpitCommand),
+}
+
+/// What the user asks of the training cockpit.
+#[derive(Debug, Clone)]
+pub enum CockpitCommand {
+    /// Show the workspace or the training cockpit.
+    SetView(View),
+    /// Open the cockpit tab.
+    SetCockpitTab(CockpitTab),
+    /// Open the "New run" dialog.
+    ShowNewRun,
+    /// The "New run" dialog's fields changed.
+    EditNewRun(NewRunForm),
+    /// Close the "New run" dialog.
+    CloseNewRun,
+    /// Start the run the dialog describes.
+    StartRun,
+    /// Stop a run training in this window.
+    StopRun(PathBuf),
+    /// Resume a stopped or failed run from its latest checkpoint, in this window.
+    ResumeRun(PathBuf),
+    /// Follow a run folder (one another process may be writing).
+    FollowRun(PathBuf),
+    /// Select a run.
+    SelectRun(PathBuf),
+    /// Draw a run's curves over the selected run's, or stop drawing them.
+    ToggleOverlay(PathBuf),
+    /// Curve smoothing weight (0 = raw).
+    SetSmoothing(f32),
+    /// Show the confusion matrix of an epoch (`None`: the latest).
+    SelectEpoch(Option<usize>),
+    /// Show the confusion matrix of a task.
+    SelectConfusionTask(Task),
+    /// Open the products of a confusion-matrix cell in the grid.
+    OpenConfusionCell {
+        /// The run.
+        run: PathBuf,
+        /// The task.
+        task: Task,
+        /// Row: the label's class in the head.
+        label: usize,
+        /// Column: the predicted class.
+        predicted: usize,
+    },
+    /// Open the validation products a run gets wrong on a task in the grid.
+    ShowMisclassified {
+        /// The run.
+        run: PathBuf,
+        /// The task.
+        task: Task,
+    },
+    /// Show these products (catalogue positions) in the grid, under a title.
+    ShowProducts {
+        /// What they are.
+        title: String,
+        /// Catalogue positions.
+        positions: Vec<u32>,
+    },
+    /// Choose run A (0) or B (1) of the comparison.
+    SetComparisonRun {
+        /// 0 = A, 1 = B.
+        slot: usize,
+        /// The run.
+        run: PathBuf,
+    },
+    /// Compute the comparison of runs A and B.
+    Compare,
+    /// Write the comparison table (after a save dialog).
+    WriteComparison {
+        /// Where.
+        path: PathBuf,
+        /// Markdown (else CSV).
+        markdown: bool,
+    },
+    /// Read the first-layer filters of a run's latest checkpoint.
+    ReadFilters(PathBuf),
 }

@@ -1,10 +1,13 @@
 //! Events: what the workers report back to the UI thread, in the past tense.
 
+use super::cockpit::ComparisonView;
 use super::workers::dialog::DialogPurpose;
 use super::workers::open::Opened;
 use super::workers::thumbnails::ImageKey;
 use crate::labels::{Edit, ExportSummary};
+use crate::ml::saved::FilterTiles;
 use crate::runs::predictions::Predictions;
+use crate::runs::{MetricsRecord, RunConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -109,6 +112,8 @@ pub enum Event {
         /// How long it took.
         elapsed: std::time::Duration,
     },
+    /// A training run or cockpit job reported.
+    Run(RunEvent),
     /// A file dialog closed.
     DialogClosed {
         /// What the dialog was for.
@@ -116,4 +121,63 @@ pub enum Event {
         /// The chosen path, if any.
         path: Option<PathBuf>,
     },
+}
+
+/// What the training runs and the cockpit's jobs report.
+#[derive(Debug)]
+pub enum RunEvent {
+    /// A run folder is followed: its configuration, or why it cannot be read.
+    RunFound {
+        /// The run folder.
+        run: PathBuf,
+        /// Its configuration (boxed: it is large).
+        config: Box<Result<RunConfig, String>>,
+    },
+    /// New records of a followed run's metrics log.
+    RunRecords {
+        /// The run folder.
+        run: PathBuf,
+        /// The records, in log order.
+        records: Vec<MetricsRecord>,
+        /// Lines that could not be read.
+        bad_lines: usize,
+        /// Whether its predictions file exists.
+        has_predictions: bool,
+        /// Why the log could not be read, if it could not.
+        error: Option<String>,
+    },
+    /// A run launched here prepares its data.
+    RunPreparing {
+        /// The run folder.
+        run: PathBuf,
+        /// What it does.
+        stage: String,
+    },
+    /// A run launched here failed (possibly before its log existed).
+    RunFailed {
+        /// The run folder.
+        run: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The engine's thread of a run launched here ended.
+    RunThreadEnded {
+        /// The run folder.
+        run: PathBuf,
+    },
+    /// The GPUs of this machine were counted.
+    DevicesFound(usize),
+    /// Two runs were compared.
+    Compared(Box<ComparisonView>),
+    /// A run's first-layer filters were read.
+    FiltersRead {
+        /// The run folder.
+        run: PathBuf,
+        /// The tiles and their picture, or why not.
+        result: Result<(FilterTiles, egui::ColorImage), String>,
+    },
+    /// A file was written in the background.
+    FileWritten(PathBuf),
+    /// Writing a file failed.
+    WriteFailed(String),
 }

@@ -5,6 +5,34 @@
 use crate::catalog::{Catalog, ClassId, Product, Task};
 use crate::runs::predictions::Predictions;
 use std::collections::HashSet;
+use std::sync::Arc;
+
+/// A fixed set of products shown by the grid: a confusion-matrix cell, a misclassified
+/// gallery, the products one run gets right and another wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductSet {
+    /// What the products are, shown above the grid.
+    pub title: String,
+    /// Catalogue positions, sorted.
+    pub positions: Arc<Vec<u32>>,
+}
+
+impl ProductSet {
+    /// A set of `positions` (any order) under `title`.
+    pub fn new(title: impl Into<String>, mut positions: Vec<u32>) -> Self {
+        positions.sort_unstable();
+        positions.dedup();
+        ProductSet {
+            title: title.into(),
+            positions: Arc::new(positions),
+        }
+    }
+
+    /// Whether the product at `position` is in the set.
+    pub fn contains(&self, position: u32) -> bool {
+        self.positions.binary_search(&position).is_ok()
+    }
+}
 
 /// Which labels of one task pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +93,8 @@ pub enum SortKey {
 /// Everything that decides which products are shown, and in which order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Filter {
+    /// Only these products (the other conditions still apply).
+    pub only: Option<ProductSet>,
     /// Per task, the labels that pass (`None`: any).
     pub labels: [Option<LabelChoice>; 5],
     /// Only products whose prediction disagrees with the label on a task in scope.
@@ -143,7 +173,11 @@ pub fn apply(filter: &Filter, inputs: FilterInputs<'_>) -> Vec<u32> {
         .enumerate()
         .filter(|(position, product)| {
             let position = *position as u32;
-            matches_labels(filter, product)
+            filter
+                .only
+                .as_ref()
+                .is_none_or(|set| set.contains(position))
+                && matches_labels(filter, product)
                 && match filter.edited {
                     EditedChoice::All => true,
                     EditedChoice::Edited => inputs.edited.contains(&position),
@@ -335,6 +369,19 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(run(&c, None, &edited, &f), vec![0, 1, 3]);
+        let set = ProductSet::new("cell", vec![3, 1, 3]);
+        assert_eq!(*set.positions, vec![1, 3]);
+        let mut f = Filter {
+            only: Some(set),
+            ..Default::default()
+        };
+        assert_eq!(run(&c, None, &none, &f), vec![1, 3]);
+        f.labels[Task::Colour.index()] = Some(LabelChoice::Class(red));
+        assert_eq!(
+            run(&c, None, &none, &f),
+            vec![1],
+            "with the other conditions"
+        );
     }
 
     #[test]

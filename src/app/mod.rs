@@ -8,6 +8,8 @@
 // `app/app.rs` is the eframe::App, as the architecture lays the module out.
 #[allow(clippy::module_inception)]
 pub mod app;
+pub mod cockpit;
+pub mod cockpit_update;
 pub mod command;
 pub mod event;
 pub mod filter;

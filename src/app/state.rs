@@ -312,6 +312,8 @@ pub struct AppState {
     pub textures: TextureCache,
     /// Put the keyboard into the search field on the next frame.
     pub focus_search: bool,
+    /// The training cockpit.
+    pub cockpit: super::cockpit::Cockpit,
 }
 
 impl AppState {
@@ -351,6 +353,7 @@ impl AppState {
             message: None,
             textures: TextureCache::new(TEXTURE_BUDGET),
             focus_search: false,
+            cockpit: Default::default(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The one place that changes [`AppState`]: commands from the UI and events from the workers.
 
+use super::cockpit_update;
 use super::command::{Command, Panel};
 use super::event::{Event, SaveKind};
 use super::filter::{FilterInputs, apply};
@@ -27,6 +28,7 @@ const ZOOM_RANGE: (f32, f32) = (0.25, 8.0);
 /// Applies one command.
 pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Command) {
     match command {
+        Command::Cockpit(command) => cockpit_update::apply_cockpit_command(state, workers, command),
         Command::OpenCatalogue(request) => start_open(state, workers, request),
         Command::OpenDemo => {
             state.opening = Some(Opening {
@@ -472,6 +474,7 @@ pub fn refilter(state: &mut AppState, workers: &mut Workers) {
 /// Applies one worker event; `ctx` creates textures.
 pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Context, event: Event) {
     match event {
+        Event::Run(event) => cockpit_update::apply_run_event(state, workers, ctx, event),
         Event::DemoProgressed { done, total } => {
             if let Some(opening) = &mut state.opening {
                 opening.what = format!("the demo catalogue: generating {done}/{total}");
@@ -504,6 +507,7 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
                 }
             }
             let warnings = import.warnings_total;
+            cockpit_update::catalogue_changed(state, workers, &import.source);
             state.session = Some(Session {
                 request: opened.request,
                 catalog: opened.catalog,
@@ -555,10 +559,12 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
                 session.predictions_note = open::read_note(&predictions, &path);
                 session.predictions = Some(LoadedPredictions { predictions, rows });
                 refilter(state, workers);
+                cockpit_update::resolve_pending(state, workers);
             }
         }
         Event::PredictionsFailed(text) => {
             state.loading_predictions = false;
+            state.cockpit.pending = None;
             state.message = Some(Message { text, error: true });
         }
         Event::LabelsSaved { edits, kind } => labels_saved(state, workers, edits, kind),
@@ -616,6 +622,10 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
                 }
                 DialogPurpose::LoadPredictions => Command::LoadPredictions(path),
                 DialogPurpose::Export => Command::Export(path),
+                other => match cockpit_update::dialog_command(other, path) {
+                    Some(command) => command,
+                    None => return,
+                },
             };
             apply_command(state, workers, command);
         }

@@ -34,8 +34,9 @@ pub fn beside(source: &Path) -> PathBuf {
     source.with_file_name(format!("{}.labels.sqlite", file_stem(source)))
 }
 
-/// The store path in the data directory for the catalogue source file `source`.
-pub fn in_data_dir(source: &Path) -> PathBuf {
+/// A file-name-safe key for the catalogue source file `source`: its stem and a hash of its
+/// canonical path (two catalogues named alike in different folders get different keys).
+fn catalogue_key(source: &Path) -> String {
     let canonical = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
     let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
     let key: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
@@ -49,9 +50,21 @@ pub fn in_data_dir(source: &Path) -> PathBuf {
             }
         })
         .collect();
+    format!("{stem}-{key}")
+}
+
+/// The store path in the data directory for the catalogue source file `source`.
+pub fn in_data_dir(source: &Path) -> PathBuf {
     data_dir()
         .join("stores")
-        .join(format!("{stem}-{key}.labels.sqlite"))
+        .join(format!("{}.labels.sqlite", catalogue_key(source)))
+}
+
+/// The folder the app keeps the training runs of the catalogue whose source file is `source`
+/// in, under the data directory `data` (a catalogue folder may be read-only, and runs are
+/// large).
+pub fn runs_dir(data: &Path, source: &Path) -> PathBuf {
+    data.join("runs").join(catalogue_key(source))
 }
 
 /// Whether a file can be created in `folder`. A folder without write permission bits counts as

@@ -20,8 +20,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Name of the class that rare classes are merged into.
-pub const OTHER: &str = "other";
+pub use crate::runs::folder::OTHER;
 
 /// Above this many bytes of decoded images the cache is off and every epoch decodes again.
 const CACHE_BUDGET_BYTES: u64 = 6 << 30;

@@ -19,4 +19,4 @@ mod tensors;
 pub mod training;
 
 pub use backend::Device;
-pub use training::{TrainError, TrainRequest, TrainingEvent, TrainingHandle, start};
+pub use training::{Stopper, TrainError, TrainRequest, TrainingEvent, TrainingHandle, start};

@@ -174,6 +174,14 @@ pub struct ModelOutput<B: Backend> {
 }
 
 impl<B: Backend> Model<B> {
+    /// The first convolution's weights, `[filters, 3, k, k]` flattened, with `filters` and `k`.
+    pub fn first_filters(&self) -> Option<(usize, usize, Vec<f32>)> {
+        let weight = self.blocks.first()?.conv.weight.val(); // [F, 3, k, k]
+        let [filters, _, k, _] = weight.dims();
+        let values = weight.into_data().to_vec::<f32>().ok()?;
+        Some((filters, k, values))
+    }
+
     /// Runs the network.
     ///
     /// `images` holds only the real images of the batch, `[images, 3, H, W]`; `slots` maps each

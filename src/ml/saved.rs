@@ -92,18 +92,88 @@ fn load(run_dir: &Path, catalogue: Option<&Path>) -> Result<Loaded, TrainError> 
 }
 
 fn weights<B: Backend>(loaded: &Loaded, device: &B::Device) -> Result<Model<B>, TrainError> {
-    let index = loaded
-        .folder
-        .latest_checkpoint()?
-        .ok_or_else(|| TrainError::NoData("no checkpoint".into()))?;
-    let path = loaded.folder.root().join(&index.model);
-    model_config(&loaded.config, &loaded.prepared.spec)
+    checkpoint_model(
+        &loaded.folder,
+        &loaded.config,
+        &loaded.prepared.spec,
+        device,
+    )
+}
+
+/// The model of the latest checkpoint of `folder`.
+fn checkpoint_model<B: Backend>(
+    folder: &RunFolder,
+    config: &RunConfig,
+    spec: &crate::runs::ModelSpec,
+    device: &B::Device,
+) -> Result<Model<B>, TrainError> {
+    let index = folder.latest_checkpoint()?.ok_or_else(|| {
+        TrainError::NoData(format!(
+            "{}: the run has no checkpoint yet (it saves one after each epoch)",
+            folder.root().display()
+        ))
+    })?;
+    let path = folder.root().join(&index.model);
+    model_config(config, spec)
         .init::<B>(device)
         .load_file(path.with_extension(""), &DefaultRecorder::new(), device)
         .map_err(|e| TrainError::Checkpoint {
             path,
             message: e.to_string(),
         })
+}
+
+/// The first convolution layer's filters of a checkpoint, as RGB tiles (as drawn in the
+/// published post: each filter stretched to the full 0-255 range on its own).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilterTiles {
+    /// The checkpoint's epoch (0-based).
+    pub epoch: usize,
+    /// Number of filters.
+    pub count: usize,
+    /// Side of a filter, in pixels.
+    pub size: usize,
+    /// `count` tiles of `size * size` RGB pixels, one after the other.
+    pub rgb: Vec<u8>,
+}
+
+/// The first convolution layer of the latest checkpoint of the run in `run_dir` (on the CPU).
+pub fn first_filters(run_dir: &Path) -> Result<FilterTiles, TrainError> {
+    let folder = RunFolder::at(run_dir);
+    let config = folder.config()?;
+    let spec = folder.spec()?;
+    let epoch = folder.latest_checkpoint()?.map_or(0, |c| c.epoch);
+    let model = checkpoint_model::<Cpu>(&folder, &config, &spec, &FlexDevice)?;
+    let (count, size, weights) = model
+        .first_filters()
+        .ok_or_else(|| TrainError::NoData("the model has no convolution".into()))?;
+    Ok(FilterTiles {
+        epoch,
+        count,
+        size,
+        rgb: filter_pixels(count, size, &weights),
+    })
+}
+
+/// `[F, 3, k, k]` weights to `F` RGB tiles of `k * k` pixels, each stretched to 0-255.
+fn filter_pixels(count: usize, size: usize, weights: &[f32]) -> Vec<u8> {
+    let area = size * size;
+    let mut rgb = Vec::with_capacity(count * area * 3);
+    for filter in weights.chunks(3 * area).take(count) {
+        let (lo, hi) = filter
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
+        let scale = if hi > lo { 255.0 / (hi - lo) } else { 0.0 };
+        for pixel in 0..area {
+            for channel in 0..3 {
+                let v = filter[channel * area + pixel];
+                rgb.push(((v - lo) * scale).round().clamp(0.0, 255.0) as u8);
+            }
+        }
+    }
+    rgb
 }
 
 /// Evaluates the latest checkpoint of the run in `run_dir` on `catalogue` (default: the run's).
@@ -242,4 +312,21 @@ fn predict_on<B: Backend>(
 /// Inference runs on one device: the first of the list.
 fn first_device(devices: &[String]) -> Result<Device, TrainError> {
     Ok(parse_devices(devices)?[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_filter_is_stretched_to_the_full_range_on_its_own() {
+        // Two 1x1 filters: (r, g, b) = (-1, 0, 1) and (2, 2, 2).
+        let rgb = filter_pixels(2, 1, &[-1.0, 0.0, 1.0, 2.0, 2.0, 2.0]);
+        assert_eq!(rgb, vec![0, 128, 255, 0, 0, 0]);
+        // A 2x2 filter: channel planes become interleaved pixels.
+        let planes: Vec<f32> = (0..12).map(|v| v as f32).collect();
+        let rgb = filter_pixels(1, 2, &planes);
+        assert_eq!(&rgb[..3], &[0, 93, 185]);
+        assert_eq!(rgb.len(), 12);
+    }
 }

@@ -124,7 +124,24 @@ pub struct TrainingHandle {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Asks a run to stop after its current iteration; clonable, so a window can stop a run while
+/// another thread reads its events.
+#[derive(Debug, Clone)]
+pub struct Stopper(Arc<AtomicBool>);
+
+impl Stopper {
+    /// Asks the run to stop (it saves a checkpoint first).
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 impl TrainingHandle {
+    /// A stopper for this run.
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stop.clone())
+    }
+
     /// The run's events. Per-iteration progress is dropped when nobody reads (it is in the
     /// metrics log); everything else waits for the reader.
     pub fn events(&self) -> &Receiver<TrainingEvent> {

@@ -386,6 +386,11 @@ impl Predictions {
         self.task(product, task)?.label.as_deref()
     }
 
+    /// [`Predictions::split`] by line.
+    pub fn split_at(&self, row: u32) -> Option<Split> {
+        self.products.get(row as usize)?.split
+    }
+
     /// The product's split in the run.
     pub fn split(&self, product: &str) -> Option<Split> {
         let row = *self.index.get(product)?;

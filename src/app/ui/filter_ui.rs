@@ -40,6 +40,14 @@ pub fn filter_ui(
                 filter = Filter::default();
             }
         });
+        if let Some(set) = &filter.only {
+            ui.separator();
+            ui.label(egui::RichText::new(&set.title).strong());
+            ui.weak(format!("{} products from the cockpit", set.positions.len()));
+            if ui.button("Show all products").clicked() {
+                filter.only = None;
+            }
+        }
         ui.separator();
         let search = ui.add(
             egui::TextEdit::singleline(&mut filter.text)

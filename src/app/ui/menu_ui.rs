@@ -1,6 +1,7 @@
 //! The menu bar: File, Edit, View.
 
-use crate::app::command::{Command, Panel};
+use crate::app::cockpit::View;
+use crate::app::command::{CockpitCommand, Command, Panel};
 use crate::app::keys::KeyAction;
 use crate::app::state::AppState;
 use crate::app::workers::dialog::DialogPurpose;
@@ -69,6 +70,10 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
             {
                 commands.push(Command::Key(KeyAction::ToggleProductView));
             }
+            ui.separator();
+            if ui.button("Open run folder…").clicked() {
+                commands.push(Command::ShowDialog(DialogPurpose::OpenRun));
+            }
             let mut size = state.card_size;
             if ui
                 .add(egui::Slider::new(&mut size, 100.0..=400.0).text("card size"))
@@ -77,6 +82,13 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
                 commands.push(Command::SetCardSize(size));
             }
         });
+        ui.separator();
+        let view = state.cockpit.view;
+        for (label, target) in [("Workspace", View::Workspace), ("Training", View::Training)] {
+            if ui.selectable_label(view == target, label).clicked() && view != target {
+                commands.push(Command::Cockpit(CockpitCommand::SetView(target)));
+            }
+        }
     });
 }
 

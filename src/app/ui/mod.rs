@@ -1,15 +1,21 @@
 //! The panels, one file each: `*_ui(ui, &AppState, &mut Vec<Command>)`. They read the state
 //! and describe what the user asked for; they never change the state or touch a file.
 
+mod cockpit_ui;
+mod compare_ui;
+mod confusion_ui;
+mod curves_ui;
 mod filter_ui;
 mod grid_ui;
 mod log_ui;
 mod menu_ui;
+mod new_run_ui;
 mod overlays_ui;
 mod product_ui;
 mod start_ui;
 mod status_ui;
 
+use super::cockpit::View;
 use super::command::Command;
 use super::keys;
 use super::state::AppState;
@@ -21,6 +27,10 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
     dropped_files(ui, commands);
     egui::Panel::top("menu").show(ui, |ui| menu_ui::menu_ui(ui, state, commands));
     egui::Panel::bottom("status").show(ui, |ui| status_ui::status_ui(ui, state, commands));
+    if state.cockpit.view == View::Training {
+        cockpit_ui::cockpit_ui(ui, state, commands);
+        return;
+    }
     let Some(session) = &state.session else {
         egui::CentralPanel::default().show(ui, |ui| start_ui::start_ui(ui, state, commands));
         return;
@@ -53,7 +63,11 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
 
 /// Turns key presses into commands, unless a text field or a dialog has the keyboard.
 fn keyboard(ui: &egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
-    if state.picker.is_some() || state.bulk.is_some() || ui.ctx().egui_wants_keyboard_input() {
+    if state.picker.is_some()
+        || state.bulk.is_some()
+        || state.cockpit.view == View::Training
+        || ui.ctx().egui_wants_keyboard_input()
+    {
         return;
     }
     let pressed: Vec<(egui::Key, egui::Modifiers)> = ui.input(|i| {

@@ -70,6 +70,12 @@ fn jobs_ui(ui: &mut egui::Ui, state: &AppState) {
     if state.loading_predictions {
         job(ui, "loading predictions".into(), None);
     }
+    for run in state.cockpit.runs.iter().filter(|r| r.training_here) {
+        let h = &run.history;
+        let fraction =
+            (h.epochs_planned > 0).then(|| (h.progress() / h.epochs_planned as f64) as f32);
+        job(ui, format!("training {}", run.name()), fraction);
+    }
     if state.images_pending > 0 {
         job(
             ui,

@@ -14,6 +14,13 @@ pub enum DialogPurpose {
     LoadPredictions,
     /// Choose where to export the corrected catalogue.
     Export,
+    /// Open a run folder to follow.
+    OpenRun,
+    /// Choose where to write the comparison table (Markdown, else CSV).
+    ExportComparison {
+        /// Markdown rather than CSV.
+        markdown: bool,
+    },
 }
 
 /// Shows the dialog for `purpose` and reports the answer as [`Event::DialogClosed`].
@@ -42,6 +49,21 @@ pub fn show(
                 .add_filter("Manifest", &["csv", "jsonl"])
                 .set_file_name("corrected.csv")
                 .save_file(),
+            DialogPurpose::OpenRun => dialog
+                .set_title("Open a run folder (one with config.json)")
+                .pick_folder(),
+            DialogPurpose::ExportComparison { markdown } => {
+                let (name, extension) = if markdown {
+                    ("comparison.md", "md")
+                } else {
+                    ("comparison.csv", "csv")
+                };
+                dialog
+                    .set_title("Export the comparison table")
+                    .add_filter("Table", &[extension])
+                    .set_file_name(name)
+                    .save_file()
+            }
         };
         events.send(Event::DialogClosed { purpose, path });
     })

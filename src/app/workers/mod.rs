@@ -5,10 +5,11 @@
 pub mod dialog;
 pub mod filter;
 pub mod open;
+pub mod runs;
 pub mod store;
 pub mod thumbnails;
 
-use super::event::Event;
+use super::event::{Event, RunEvent};
 use crossbeam_channel::{Receiver, Sender};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,6 +62,8 @@ pub struct Workers {
     pub thumbnails: thumbnails::ThumbnailPool,
     /// The filter worker.
     pub filter: filter::FilterWorker,
+    /// Training runs: launched here, or followed on disk.
+    pub runs: runs::RunsWorker,
     /// The store worker of the open catalogue.
     pub store: Option<store::StoreWorker>,
     /// The data folder (demo, thumbnail cache, recent list).
@@ -77,7 +80,15 @@ impl Workers {
         let thumbnails =
             thumbnails::ThumbnailPool::start(sender.clone(), Some(data_dir.join("thumbs")))?;
         let filter = filter::FilterWorker::start(sender.clone())?;
+        let runs = runs::RunsWorker::start(sender.clone())?;
+        let devices = sender.clone();
+        spawn("vitrine-devices", move || {
+            devices.send(Event::Run(RunEvent::DevicesFound(
+                crate::ml::backend::gpu_count(),
+            )))
+        })?;
         Ok(Workers {
+            runs,
             events,
             sender,
             thumbnails,

@@ -1,0 +1,425 @@
+//! The training cockpit's state: the runs of the open catalogue (and any run folder opened
+//! from disk), what is selected, the new-run form, the comparison and the filters view. Plain
+//! data: [`super::update`] changes it, the `ui` panels draw it.
+
+use crate::catalog::Task;
+use crate::ml::saved::FilterTiles;
+use crate::runs::compare::Comparison;
+use crate::runs::history::RunHistory;
+use crate::runs::{Backbone, RunConfig};
+use std::path::{Path, PathBuf};
+
+/// Which half of the window is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    /// The moderator workspace.
+    #[default]
+    Workspace,
+    /// The training cockpit.
+    Training,
+}
+
+/// The cockpit's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CockpitTab {
+    /// Loss, accuracy, learning rate and speed curves.
+    #[default]
+    Curves,
+    /// Per-task confusion matrix of an epoch.
+    Confusion,
+    /// Two runs side by side.
+    Compare,
+    /// First convolution layer's filters.
+    Filters,
+}
+
+/// One run in the runs panel.
+#[derive(Debug, Clone)]
+pub struct RunEntry {
+    /// The run folder.
+    pub folder: PathBuf,
+    /// Its configuration, or why it cannot be read.
+    pub config: Result<RunConfig, String>,
+    /// Its metrics log so far.
+    pub history: RunHistory,
+    /// What the engine prepares (runs launched here, before their first iteration).
+    pub preparing: Option<String>,
+    /// The run trains in this window (it can be stopped here).
+    pub training_here: bool,
+    /// Its `predictions.jsonl` exists.
+    pub has_predictions: bool,
+    /// Drawn in the curves of the selected run too.
+    pub overlay: bool,
+    /// The log could not be read: why.
+    pub log_error: Option<String>,
+}
+
+impl RunEntry {
+    /// A run just found, with nothing read yet.
+    pub fn new(folder: PathBuf) -> Self {
+        RunEntry {
+            folder,
+            config: Err("not read yet".into()),
+            history: RunHistory::default(),
+            preparing: None,
+            training_here: false,
+            has_predictions: false,
+            overlay: false,
+            log_error: None,
+        }
+    }
+
+    /// The folder's name.
+    pub fn name(&self) -> String {
+        run_name(&self.folder)
+    }
+
+    /// "multi-image" or "single-image", and the backbone, for lists.
+    pub fn kind(&self) -> String {
+        match &self.config {
+            Ok(c) => format!(
+                "{} {} {}px, {}",
+                if c.single_image { "single" } else { "multi" },
+                c.backbone.name(),
+                c.image_size,
+                if c.tasks.len() == Task::ALL.len() {
+                    "5 tasks".to_string()
+                } else {
+                    c.tasks
+                        .iter()
+                        .map(|t| t.name())
+                        .collect::<Vec<_>>()
+                        .join("+")
+                }
+            ),
+            Err(_) => "unknown configuration".into(),
+        }
+    }
+
+    /// Whether the run can be resumed: it ended without finishing and is not training here.
+    pub fn resumable(&self) -> bool {
+        use crate::runs::history::RunStatus;
+        !self.training_here
+            && matches!(
+                self.history.status,
+                RunStatus::Stopped | RunStatus::Failed(_)
+            )
+            && self.history.checkpoint.is_some()
+    }
+}
+
+/// The folder name of a run.
+pub fn run_name(folder: &Path) -> String {
+    folder
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| folder.display().to_string())
+}
+
+/// The "New run" dialog's fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRunForm {
+    /// Folder name of the run.
+    pub name: String,
+    /// CNN per photo.
+    pub backbone: Backbone,
+    /// Crop side in pixels.
+    pub image_size: u32,
+    /// Products (or photos) per step.
+    pub batch: usize,
+    /// Epochs.
+    pub epochs: usize,
+    /// Starting learning rate.
+    pub learning_rate: f64,
+    /// Epochs at which the rate is divided by 10, comma separated.
+    pub lr_drops: String,
+    /// L2 weight decay.
+    pub weight_decay: f64,
+    /// Every device offered (`cpu`, `cuda:0`, ...) and whether it is chosen.
+    pub devices: Vec<(String, bool)>,
+    /// Products flattened into one-photo copies.
+    pub single_image: bool,
+    /// The tasks trained, by [`Task::index`].
+    pub tasks: [bool; 5],
+    /// Why the last start was refused.
+    pub error: Option<String>,
+}
+
+impl NewRunForm {
+    /// Sensible defaults for a machine with `gpus` GPUs: on the CPU the small backbone at
+    /// 64 px for ten epochs; with GPUs the published setting (ZFNet at 224 px, 20 epochs) on
+    /// every GPU.
+    pub fn defaults(gpus: usize, name: String) -> Self {
+        let base = RunConfig::default();
+        let mut devices = vec![("cpu".to_string(), gpus == 0)];
+        devices.extend((0..gpus).map(|i| (format!("cuda:{i}"), true)));
+        let (backbone, epochs, batch) = if gpus == 0 {
+            (Backbone::Small, 10, 32)
+        } else {
+            (Backbone::Zfnet, 20, 64 * gpus)
+        };
+        let scheduled = base.clone().with_epochs(epochs);
+        NewRunForm {
+            name,
+            backbone,
+            image_size: backbone.default_image_size(),
+            batch,
+            epochs,
+            learning_rate: base.learning_rate,
+            lr_drops: join_drops(&scheduled.lr_drops),
+            weight_decay: base.weight_decay,
+            devices,
+            single_image: false,
+            tasks: [true; 5],
+            error: None,
+        }
+    }
+
+    /// Sets the epochs and moves the drops to half and three quarters of them.
+    pub fn set_epochs(&mut self, epochs: usize) {
+        self.epochs = epochs;
+        self.lr_drops = join_drops(&RunConfig::default().with_epochs(epochs).lr_drops);
+    }
+
+    /// The run configuration for the catalogue described by `base` (its path, columns and
+    /// image folder), or what is wrong with the form.
+    pub fn config(&self, base: RunConfig) -> Result<RunConfig, String> {
+        if self.name.trim().is_empty()
+            || self.name.contains(['/', '\\'])
+            || self.name.starts_with('.')
+        {
+            return Err("the run name must be a plain folder name".into());
+        }
+        let lr_drops = self
+            .lr_drops
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<usize>()
+                    .map_err(|_| format!("learning-rate drops: '{s}' is not an epoch number"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let config = RunConfig {
+            backbone: self.backbone,
+            image_size: self.image_size,
+            batch: self.batch,
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            lr_drops,
+            weight_decay: self.weight_decay,
+            devices: self
+                .devices
+                .iter()
+                .filter(|(_, on)| *on)
+                .map(|(d, _)| d.clone())
+                .collect(),
+            single_image: self.single_image,
+            tasks: Task::ALL
+                .iter()
+                .copied()
+                .filter(|t| self.tasks[t.index()])
+                .collect(),
+            ..base
+        };
+        config.validate().map_err(|e| e.0)?;
+        Ok(config)
+    }
+}
+
+fn join_drops(drops: &[usize]) -> String {
+    drops
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Products waiting for a run's predictions before the grid can show them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PendingProducts {
+    /// A confusion-matrix cell: label class (row) and predicted class (column) of the head.
+    Cell {
+        /// The run.
+        run: PathBuf,
+        /// The task.
+        task: Task,
+        /// Row: the label's class.
+        label: usize,
+        /// Column: the predicted class.
+        predicted: usize,
+    },
+    /// The validation products a run gets wrong on a task.
+    Misclassified {
+        /// The run.
+        run: PathBuf,
+        /// The task.
+        task: Task,
+    },
+}
+
+impl PendingProducts {
+    /// The run whose predictions are needed.
+    pub fn run(&self) -> &Path {
+        match self {
+            PendingProducts::Cell { run, .. } | PendingProducts::Misclassified { run, .. } => run,
+        }
+    }
+}
+
+/// A comparison, computed or failed.
+#[derive(Debug, Clone)]
+pub struct ComparisonView {
+    /// Run A's folder.
+    pub a: PathBuf,
+    /// Run B's folder.
+    pub b: PathBuf,
+    /// The table, or why it could not be made.
+    pub result: Result<Comparison, String>,
+}
+
+/// The filters of a run, read or failed.
+pub struct FiltersView {
+    /// The run.
+    pub run: PathBuf,
+    /// The tiles (with a texture of all of them), or why they could not be read.
+    pub result: Result<(FilterTiles, egui::TextureHandle), String>,
+}
+
+/// Everything the cockpit shows.
+pub struct Cockpit {
+    /// Which half of the window is shown.
+    pub view: View,
+    /// The open tab.
+    pub tab: CockpitTab,
+    /// Known runs, in the order found.
+    pub runs: Vec<RunEntry>,
+    /// The selected run's folder.
+    pub selected: Option<PathBuf>,
+    /// Curve smoothing weight (0 = raw).
+    pub smoothing: f32,
+    /// The epoch shown in the confusion tab (`None`: the latest).
+    pub epoch: Option<usize>,
+    /// The task shown in the confusion tab.
+    pub confusion_task: Task,
+    /// The open "New run" dialog.
+    pub new_run: Option<NewRunForm>,
+    /// GPUs found (counted once, off the UI thread).
+    pub gpus: usize,
+    /// Runs A and B of the comparison.
+    pub compare: [Option<PathBuf>; 2],
+    /// A comparison is being computed.
+    pub comparing: bool,
+    /// The latest comparison.
+    pub comparison: Option<ComparisonView>,
+    /// The filters view.
+    pub filters: Option<FiltersView>,
+    /// Filters are being read.
+    pub reading_filters: bool,
+    /// Products to show once a run's predictions are loaded.
+    pub pending: Option<PendingProducts>,
+    /// Where this catalogue's runs live.
+    pub runs_dir: Option<PathBuf>,
+    /// When the window started: the clock live records are timed with (for the ETA).
+    pub clock: std::time::Instant,
+}
+
+impl Default for Cockpit {
+    fn default() -> Self {
+        Cockpit {
+            view: View::Workspace,
+            tab: CockpitTab::Curves,
+            runs: Vec::new(),
+            selected: None,
+            smoothing: 0.6,
+            epoch: None,
+            confusion_task: Task::Colour,
+            new_run: None,
+            gpus: 0,
+            compare: [None, None],
+            comparing: false,
+            comparison: None,
+            filters: None,
+            reading_filters: false,
+            pending: None,
+            runs_dir: None,
+            clock: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Cockpit {
+    /// The entry of the run in `folder`.
+    pub fn run(&self, folder: &Path) -> Option<&RunEntry> {
+        self.runs.iter().find(|r| r.folder == folder)
+    }
+
+    /// The entry of the run in `folder`, added if new.
+    pub fn run_mut(&mut self, folder: &Path) -> &mut RunEntry {
+        let index = match self.runs.iter().position(|r| r.folder == folder) {
+            Some(i) => i,
+            None => {
+                self.runs.push(RunEntry::new(folder.to_path_buf()));
+                self.runs.len() - 1
+            }
+        };
+        &mut self.runs[index]
+    }
+
+    /// The selected run.
+    pub fn selected_run(&self) -> Option<&RunEntry> {
+        self.run(self.selected.as_deref()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_defaults_follow_the_hardware_and_build_a_valid_config() {
+        let cpu = NewRunForm::defaults(0, "run-1".into());
+        assert_eq!(cpu.backbone, Backbone::Small);
+        assert_eq!(cpu.devices, vec![("cpu".to_string(), true)]);
+        assert_eq!(cpu.lr_drops, "5, 7");
+        let gpu = NewRunForm::defaults(2, "run-2".into());
+        assert_eq!(
+            (gpu.backbone, gpu.image_size, gpu.epochs),
+            (Backbone::Zfnet, 224, 20)
+        );
+        assert_eq!(gpu.lr_drops, "10, 15");
+        let chosen: Vec<&str> = gpu
+            .devices
+            .iter()
+            .filter(|d| d.1)
+            .map(|d| d.0.as_str())
+            .collect();
+        assert_eq!(chosen, ["cuda:0", "cuda:1"]);
+
+        let base = RunConfig {
+            catalogue: "/data/styles.csv".into(),
+            ..RunConfig::default()
+        };
+        let mut form = cpu.clone();
+        form.tasks = [false, true, false, false, false];
+        form.single_image = true;
+        form.set_epochs(4);
+        let config = form.config(base.clone()).unwrap();
+        assert_eq!(config.catalogue, PathBuf::from("/data/styles.csv"));
+        assert_eq!(config.tasks, vec![Task::Colour]);
+        assert_eq!((config.epochs, config.lr_drops.clone()), (4, vec![2, 3]));
+        assert!(config.single_image);
+
+        form.lr_drops = "2, x".into();
+        assert!(form.config(base.clone()).unwrap_err().contains("'x'"));
+        form.lr_drops = "2".into();
+        form.tasks = [false; 5];
+        assert_eq!(
+            form.config(base.clone()).unwrap_err(),
+            "choose at least one task"
+        );
+        form.tasks[0] = true;
+        form.name = "../escape".into();
+        assert!(form.config(base).is_err());
+    }
+}

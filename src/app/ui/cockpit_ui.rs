@@ -1,0 +1,221 @@
+//! The training cockpit: the runs panel (every run of the catalogue and any run folder opened
+//! from disk, with stop, resume and "use its predictions"), and the tabs: curves, confusion
+//! matrix, comparison, first-layer filters.
+
+use super::{compare_ui, confusion_ui, curves_ui, new_run_ui};
+use crate::app::cockpit::{Cockpit, CockpitTab, RunEntry, View};
+use crate::app::command::{CockpitCommand, Command};
+use crate::app::state::AppState;
+use crate::app::workers::dialog::DialogPurpose;
+use crate::runs::history::RunStatus;
+use crate::runs::predictions::FILE_NAME;
+
+/// Draws the cockpit (the menu and status bars are drawn around it).
+pub fn cockpit_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    let cockpit = &state.cockpit;
+    egui::Panel::left("runs")
+        .resizable(true)
+        .default_size(320.0)
+        .show(ui, |ui| runs_ui(ui, state, commands));
+    egui::CentralPanel::default().show(ui, |ui| {
+        ui.horizontal(|ui| {
+            let tabs = [
+                ("Curves", CockpitTab::Curves),
+                ("Confusion", CockpitTab::Confusion),
+                ("Compare", CockpitTab::Compare),
+                ("Filters", CockpitTab::Filters),
+            ];
+            for (label, tab) in tabs {
+                if ui.selectable_label(cockpit.tab == tab, label).clicked() && cockpit.tab != tab {
+                    commands.push(Command::Cockpit(CockpitCommand::SetCockpitTab(tab)));
+                }
+            }
+        });
+        ui.separator();
+        match cockpit.tab {
+            CockpitTab::Curves => curves_ui::curves_ui(ui, cockpit, commands),
+            CockpitTab::Confusion => confusion_ui::confusion_ui(ui, cockpit, commands),
+            CockpitTab::Compare => compare_ui::compare_ui(ui, cockpit, commands),
+            CockpitTab::Filters => filters_ui(ui, cockpit, commands),
+        }
+    });
+    if let Some(form) = &cockpit.new_run {
+        new_run_ui::new_run_ui(ui.ctx(), form, commands);
+    }
+}
+
+fn runs_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    let cockpit = &state.cockpit;
+    ui.horizontal(|ui| {
+        ui.heading("Runs");
+        if ui
+            .add_enabled(state.session.is_some(), egui::Button::new("New run…"))
+            .on_disabled_hover_text("open a catalogue first")
+            .clicked()
+        {
+            commands.push(Command::Cockpit(CockpitCommand::ShowNewRun));
+        }
+        if ui
+            .button("Open run folder…")
+            .on_hover_text("follow a run another process writes, e.g. a CLI run on a GPU server")
+            .clicked()
+        {
+            commands.push(Command::ShowDialog(DialogPurpose::OpenRun));
+        }
+    });
+    if let Some(session) = &state.session {
+        let shown = session
+            .predictions
+            .as_ref()
+            .map_or("none".to_string(), |p| p.predictions.header.run.clone());
+        ui.weak(format!("Predictions in the workspace: {shown}"));
+    }
+    if let Some(dir) = &cockpit.runs_dir {
+        ui.weak(format!("Runs folder: {}", dir.display()));
+    }
+    ui.separator();
+    if cockpit.runs.is_empty() {
+        ui.label("No runs yet for this catalogue.");
+    }
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        for run in cockpit.runs.iter().rev() {
+            run_card(ui, state, run, commands);
+        }
+    });
+}
+
+fn status_colour(ui: &egui::Ui, status: &RunStatus) -> egui::Color32 {
+    match status {
+        RunStatus::Running | RunStatus::Preparing(_) => egui::Color32::from_rgb(70, 140, 220),
+        RunStatus::Finished => egui::Color32::from_rgb(60, 160, 80),
+        RunStatus::Stopped => ui.visuals().warn_fg_color,
+        RunStatus::Failed(_) => ui.visuals().error_fg_color,
+        RunStatus::Waiting => ui.visuals().weak_text_color(),
+    }
+}
+
+fn run_card(ui: &mut egui::Ui, state: &AppState, run: &RunEntry, commands: &mut Vec<Command>) {
+    let cockpit: &Cockpit = &state.cockpit;
+    let selected = cockpit.selected.as_ref() == Some(&run.folder);
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            if ui.selectable_label(selected, run.name()).clicked() && !selected {
+                commands.push(Command::Cockpit(CockpitCommand::SelectRun(
+                    run.folder.clone(),
+                )));
+            }
+            ui.colored_label(
+                status_colour(ui, &run.history.status),
+                run.history.status.word(),
+            );
+        });
+        ui.weak(run.kind());
+        ui.label(curves_ui::run_facts(run));
+        if run.history.epochs_planned > 0 {
+            let fraction = run.history.progress() / run.history.epochs_planned as f64;
+            ui.add(egui::ProgressBar::new(fraction as f32).desired_height(6.0));
+        }
+        if let RunStatus::Failed(why) = &run.history.status {
+            ui.colored_label(ui.visuals().error_fg_color, why);
+        }
+        if let Some(why) = run.log_error.as_ref().or(run.config.as_ref().err()) {
+            if run.history.records > 0 || run.log_error.is_some() {
+                ui.colored_label(ui.visuals().warn_fg_color, why);
+            }
+        }
+        if run.history.bad_lines > 0 {
+            ui.weak(format!(
+                "{} unreadable log lines skipped",
+                run.history.bad_lines
+            ));
+        }
+        ui.horizontal(|ui| {
+            let running = run.training_here && !run.history.status.ended();
+            if running && ui.button("Stop").clicked() {
+                commands.push(Command::Cockpit(CockpitCommand::StopRun(
+                    run.folder.clone(),
+                )));
+            }
+            if run.resumable()
+                && ui
+                    .button("Resume")
+                    .on_hover_text("continue from the latest checkpoint")
+                    .clicked()
+            {
+                commands.push(Command::Cockpit(CockpitCommand::ResumeRun(
+                    run.folder.clone(),
+                )));
+            }
+            let loaded = state
+                .session
+                .as_ref()
+                .and_then(|s| s.predictions.as_ref())
+                .and_then(|p| p.predictions.path.as_deref())
+                == Some(run.folder.join(FILE_NAME).as_path());
+            if run.has_predictions
+                && ui
+                    .add_enabled(!loaded, egui::Button::new("Use predictions"))
+                    .on_hover_text("show this run's predictions in the moderator workspace")
+                    .on_disabled_hover_text("shown in the workspace")
+                    .clicked()
+            {
+                commands.push(Command::LoadPredictions(run.folder.join(FILE_NAME)));
+                commands.push(Command::Cockpit(CockpitCommand::SetView(View::Workspace)));
+            }
+            if !selected {
+                let mut overlay = run.overlay;
+                if ui
+                    .checkbox(&mut overlay, "overlay")
+                    .on_hover_text("draw its curves with the selected run's")
+                    .changed()
+                {
+                    commands.push(Command::Cockpit(CockpitCommand::ToggleOverlay(
+                        run.folder.clone(),
+                    )));
+                }
+            }
+        });
+    });
+}
+
+fn filters_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Command>) {
+    let Some(run) = cockpit.selected_run() else {
+        ui.label("Select a run.");
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.strong(run.name());
+        ui.label("first convolution layer, each filter stretched to the full colour range");
+        if ui.button("Reload").clicked() {
+            commands.push(Command::Cockpit(CockpitCommand::ReadFilters(
+                run.folder.clone(),
+            )));
+        }
+        if cockpit.reading_filters {
+            ui.spinner();
+        }
+    });
+    let Some(view) = cockpit.filters.as_ref().filter(|f| f.run == run.folder) else {
+        return;
+    };
+    match &view.result {
+        Ok((tiles, texture)) => {
+            ui.weak(format!(
+                "{} filters of {}x{} px, checkpoint of epoch {}",
+                tiles.count,
+                tiles.size,
+                tiles.size,
+                tiles.epoch + 1
+            ));
+            let size = texture.size_vec2();
+            let scale = (ui.available_width() / size.x)
+                .min(ui.available_height() / size.y)
+                .max(1.0);
+            ui.image(egui::load::SizedTexture::new(texture.id(), size * scale));
+        }
+        Err(why) => {
+            ui.colored_label(ui.visuals().error_fg_color, why);
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Live curves of the selected run (and the runs overlaid on it): loss, per-task accuracy and
+//! loss, learning rate and speed. The x axis is the epoch, fractional for iterations.
+//!
+//! Per frame the cost is bounded whatever the run's length: each series is reduced to at most
+//! [`MAX_POINTS`] points before drawing.
+
+use crate::app::cockpit::{Cockpit, RunEntry};
+use crate::app::command::{CockpitCommand, Command};
+use crate::catalog::Task;
+use crate::runs::history::{RunHistory, downsample, smooth};
+use egui_plot::{Legend, Line, LineStyle, Plot, Points};
+
+/// Most points drawn per series.
+const MAX_POINTS: usize = 600;
+/// Height of one plot.
+const PLOT_HEIGHT: f32 = 210.0;
+/// One colour per task, in [`Task::ALL`] order.
+pub const TASK_COLOURS: [egui::Color32; 5] = [
+    egui::Color32::from_rgb(0x4e, 0x79, 0xa7),
+    egui::Color32::from_rgb(0xe1, 0x57, 0x59),
+    egui::Color32::from_rgb(0x59, 0xa1, 0x4f),
+    egui::Color32::from_rgb(0xf2, 0x8e, 0x2b),
+    egui::Color32::from_rgb(0xb0, 0x7a, 0xa1),
+];
+
+/// The curves of one run, ready to draw.
+struct Series {
+    train_loss: Vec<[f64; 2]>,
+    validation_loss: Vec<[f64; 2]>,
+    epoch_train_loss: Vec<[f64; 2]>,
+    task_losses: Vec<(Task, Vec<[f64; 2]>)>,
+    accuracy: Vec<(Task, Vec<[f64; 2]>)>,
+    mean_accuracy: Vec<[f64; 2]>,
+    learning_rate: Vec<[f64; 2]>,
+    speed: Vec<[f64; 2]>,
+}
+
+fn series(history: &RunHistory, smoothing: f64) -> Series {
+    let x = |iteration: usize| history.epoch_position(iteration + 1);
+    let iterations = &history.iterations;
+    let raw_loss: Vec<[f64; 2]> = iterations
+        .iter()
+        .map(|p| [x(p.iteration), p.loss as f64])
+        .collect();
+    let end = |epoch: usize| epoch as f64 + 1.0;
+    let tasks = history.tasks();
+    Series {
+        train_loss: downsample(&smooth(&raw_loss, smoothing), MAX_POINTS),
+        validation_loss: history
+            .epochs
+            .iter()
+            .map(|e| [end(e.epoch), e.validation_loss as f64])
+            .collect(),
+        epoch_train_loss: history
+            .epochs
+            .iter()
+            .map(|e| [end(e.epoch), e.train_loss as f64])
+            .collect(),
+        task_losses: tasks
+            .iter()
+            .map(|&task| {
+                let raw: Vec<[f64; 2]> = iterations
+                    .iter()
+                    .filter_map(|p| Some([x(p.iteration), p.task_losses[task.index()]? as f64]))
+                    .collect();
+                (task, downsample(&smooth(&raw, smoothing), MAX_POINTS))
+            })
+            .collect(),
+        accuracy: tasks
+            .iter()
+            .map(|&task| {
+                let points = history
+                    .epochs
+                    .iter()
+                    .filter_map(|e| Some([end(e.epoch), e.accuracy[task.index()]? as f64]))
+                    .collect();
+                (task, points)
+            })
+            .collect(),
+        mean_accuracy: history
+            .epochs
+            .iter()
+            .map(|e| [end(e.epoch), e.mean_accuracy as f64])
+            .collect(),
+        learning_rate: downsample(
+            &iterations
+                .iter()
+                .map(|p| [x(p.iteration), p.learning_rate])
+                .collect::<Vec<_>>(),
+            MAX_POINTS,
+        ),
+        speed: downsample(
+            &smooth(
+                &iterations
+                    .iter()
+                    .map(|p| [x(p.iteration), p.images_per_second as f64])
+                    .collect::<Vec<_>>(),
+                smoothing,
+            ),
+            MAX_POINTS,
+        ),
+    }
+}
+
+/// "2 h 05 min", "4 min 10 s", "12 s".
+pub fn duration_text(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// One line of facts about a run: status, progress, ETA, speed, latest accuracy.
+pub fn run_facts(run: &RunEntry) -> String {
+    let h = &run.history;
+    let mut facts = vec![h.status.word().to_string()];
+    if let Some(stage) = &run.preparing {
+        facts.push(stage.clone());
+    }
+    if h.epochs_planned > 0 {
+        facts.push(format!("epoch {:.1}/{}", h.progress(), h.epochs_planned));
+    }
+    if let Some(eta) = h.eta_seconds() {
+        facts.push(format!("ETA {}", duration_text(eta)));
+    }
+    if let Some(p) = h.iterations.last() {
+        facts.push(format!("{:.0} img/s", p.images_per_second));
+    }
+    if let Some(e) = h.epochs.last() {
+        facts.push(format!("mean accuracy {:.3}", e.mean_accuracy));
+        facts.push(format!("data wait {:.0}%", e.data_wait * 100.0));
+    }
+    facts.join(" · ")
+}
+
+/// Draws the curves tab.
+pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Command>) {
+    let Some(run) = cockpit.selected_run() else {
+        ui.label("Select a run, or start one with New run.");
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.strong(run.name());
+        ui.label(run_facts(run));
+    });
+    ui.horizontal(|ui| {
+        let mut smoothing = cockpit.smoothing;
+        if ui
+            .add(egui::Slider::new(&mut smoothing, 0.0..=0.99).text("smoothing"))
+            .changed()
+        {
+            commands.push(Command::Cockpit(CockpitCommand::SetSmoothing(smoothing)));
+        }
+        ui.weak(format!(
+            "{} iterations, {} epochs evaluated",
+            run.history.iterations.len(),
+            run.history.epochs.len()
+        ));
+    });
+    let smoothing = cockpit.smoothing as f64;
+    let main = series(&run.history, smoothing);
+    let overlays: Vec<(String, Series)> = cockpit
+        .runs
+        .iter()
+        .filter(|r| r.overlay && r.folder != run.folder)
+        .map(|r| (r.name(), series(&r.history, smoothing)))
+        .collect();
+    let link = egui::Id::unique("cockpit-x");
+    let plot = |id: &str| {
+        Plot::new(id)
+            .height(PLOT_HEIGHT)
+            .legend(Legend::default())
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .x_axis_label("epoch")
+    };
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.columns(2, |columns| {
+            columns[0].label("Loss (training per iteration, validation per epoch)");
+            plot("loss").show(&mut columns[0], |p| {
+                p.line(Line::new("training", main.train_loss.clone()));
+                p.line(
+                    Line::new("training (epoch mean)", main.epoch_train_loss.clone())
+                        .style(LineStyle::dotted_dense()),
+                );
+                p.line(Line::new("validation", main.validation_loss.clone()).width(2.0));
+                p.points(Points::new("validation", main.validation_loss.clone()).radius(3.0));
+                for (name, s) in &overlays {
+                    p.line(
+                        Line::new(format!("{name}: training"), s.train_loss.clone())
+                            .style(LineStyle::dashed_loose()),
+                    );
+                    p.line(
+                        Line::new(format!("{name}: validation"), s.validation_loss.clone())
+                            .style(LineStyle::dashed_loose()),
+                    );
+                }
+            });
+            columns[1].label("Validation accuracy per task");
+            plot("accuracy")
+                .include_y(0.0)
+                .include_y(1.0)
+                .show(&mut columns[1], |p| {
+                    for (task, points) in &main.accuracy {
+                        let colour = TASK_COLOURS[task.index()];
+                        p.line(Line::new(task.name(), points.clone()).color(colour));
+                        p.points(
+                            Points::new(task.name(), points.clone())
+                                .color(colour)
+                                .radius(3.0),
+                        );
+                    }
+                    p.line(Line::new("mean", main.mean_accuracy.clone()).width(2.5));
+                    for (name, s) in &overlays {
+                        for (task, points) in &s.accuracy {
+                            p.line(
+                                Line::new(format!("{name}: {task}"), points.clone())
+                                    .color(TASK_COLOURS[task.index()])
+                                    .style(LineStyle::dashed_loose()),
+                            );
+                        }
+                        p.line(
+                            Line::new(format!("{name}: mean"), s.mean_accuracy.clone())
+                                .style(LineStyle::dashed_loose()),
+                        );
+                    }
+                });
+            columns[0].label("Training loss per task");
+            plot("task-loss").show(&mut columns[0], |p| {
+                for (task, points) in &main.task_losses {
+                    p.line(
+                        Line::new(task.name(), points.clone()).color(TASK_COLOURS[task.index()]),
+                    );
+                }
+            });
+            columns[1].label("Learning rate");
+            plot("learning-rate").show(&mut columns[1], |p| {
+                p.line(Line::new("learning rate", main.learning_rate.clone()));
+            });
+            columns[0].label("Training images per second");
+            plot("speed").include_y(0.0).show(&mut columns[0], |p| {
+                p.line(Line::new("images/s", main.speed.clone()));
+                for (name, s) in &overlays {
+                    p.line(
+                        Line::new(format!("{name}: images/s"), s.speed.clone())
+                            .style(LineStyle::dashed_loose()),
+                    );
+                }
+            });
+        });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_text(12.4), "12 s");
+        assert_eq!(duration_text(250.0), "4 min 10 s");
+        assert_eq!(duration_text(7500.0), "2 h 05 min");
+        assert_eq!(duration_text(-3.0), "0 s");
+    }
+}

@@ -1,0 +1,116 @@
+//! The "New run" dialog: the training settings over the open catalogue, with defaults that
+//! suit the machine (small backbone on the CPU, ZFNet on every GPU).
+
+use crate::app::cockpit::NewRunForm;
+use crate::app::command::{CockpitCommand, Command};
+use crate::catalog::Task;
+use crate::runs::Backbone;
+
+/// Draws the dialog.
+pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Command>) {
+    let mut edited = form.clone();
+    let mut open = true;
+    let mut start = false;
+    egui::Window::new("New run")
+        .collapsible(false)
+        .resizable(false)
+        .open(&mut open)
+        .show(ctx, |ui| {
+            egui::Grid::new("new-run").num_columns(2).show(ui, |ui| {
+                ui.label("name");
+                ui.add(egui::TextEdit::singleline(&mut edited.name).desired_width(300.0));
+                ui.end_row();
+                ui.label("images");
+                ui.horizontal(|ui| {
+                    ui.radio_value(&mut edited.single_image, false, "multi-image (max-pooled)");
+                    ui.radio_value(&mut edited.single_image, true, "single-image (ablation)");
+                });
+                ui.end_row();
+                ui.label("backbone");
+                ui.horizontal(|ui| {
+                    for backbone in [Backbone::Small, Backbone::Zfnet] {
+                        if ui
+                            .radio(edited.backbone == backbone, backbone.name())
+                            .clicked()
+                            && edited.backbone != backbone
+                        {
+                            edited.backbone = backbone;
+                            edited.image_size = backbone.default_image_size();
+                        }
+                    }
+                });
+                ui.end_row();
+                ui.label("image size");
+                ui.add(
+                    egui::DragValue::new(&mut edited.image_size)
+                        .range(32..=512)
+                        .suffix(" px"),
+                );
+                ui.end_row();
+                ui.label("batch");
+                ui.add(egui::DragValue::new(&mut edited.batch).range(1..=4096));
+                ui.end_row();
+                ui.label("epochs");
+                let mut epochs = edited.epochs;
+                if ui
+                    .add(egui::DragValue::new(&mut epochs).range(1..=1000))
+                    .changed()
+                {
+                    edited.set_epochs(epochs);
+                }
+                ui.end_row();
+                ui.label("learning rate");
+                ui.add(
+                    egui::DragValue::new(&mut edited.learning_rate)
+                        .range(1e-6..=1.0)
+                        .speed(0.001)
+                        .max_decimals(6),
+                );
+                ui.end_row();
+                ui.label("divide by 10 at epochs");
+                ui.add(egui::TextEdit::singleline(&mut edited.lr_drops).desired_width(120.0));
+                ui.end_row();
+                ui.label("weight decay");
+                ui.add(
+                    egui::DragValue::new(&mut edited.weight_decay)
+                        .range(0.0..=0.1)
+                        .speed(0.0001)
+                        .max_decimals(6),
+                );
+                ui.end_row();
+                ui.label("devices");
+                ui.horizontal(|ui| {
+                    for (name, on) in &mut edited.devices {
+                        ui.checkbox(on, name.as_str());
+                    }
+                });
+                ui.end_row();
+                ui.label("tasks");
+                ui.horizontal(|ui| {
+                    for task in Task::ALL {
+                        ui.checkbox(&mut edited.tasks[task.index()], task.name());
+                    }
+                });
+                ui.end_row();
+            });
+            if let Some(error) = &form.error {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+            }
+            ui.horizontal(|ui| {
+                start = ui.button("Start training").clicked();
+                if ui.button("Cancel").clicked() {
+                    commands.push(Command::Cockpit(CockpitCommand::CloseNewRun));
+                }
+            });
+        });
+    if edited != *form {
+        edited.error = None;
+        commands.push(Command::Cockpit(CockpitCommand::EditNewRun(edited)));
+    }
+    if start {
+        commands.push(Command::Cockpit(CockpitCommand::StartRun));
+    }
+    if !open {
+        commands.push(Command::Cockpit(CockpitCommand::CloseNewRun));
+    }
+}

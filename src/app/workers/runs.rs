@@ -1,0 +1,245 @@
+//! Training runs seen from the window: runs launched here go through the engine's event API
+//! (`vitrine::ml::start`), and every run, launched here or written by another process (a CLI
+//! run on a GPU server writing into a shared folder), is followed by tailing its metrics log on
+//! the `vitrine-runs` thread. One path for both: the curves of a run look the same wherever it
+//! trains, and a run resumed here after being followed is never read twice.
+
+use super::{EventSender, spawn};
+use crate::app::event::{Event, RunEvent};
+use crate::ml::{Stopper, TrainRequest, TrainingEvent};
+use crate::runs::{MetricsReader, MetricsRecord, RunFolder};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How often followed logs are read: at most this many batches of records per second and run
+/// reach the UI, however fast the run writes.
+const POLL: Duration = Duration::from_millis(250);
+/// An ended run is read once every this many polls (another process may resume it).
+const ENDED_EVERY: u32 = 20;
+
+enum Request {
+    /// Follow the run in this folder (a no-op when already followed).
+    Follow(PathBuf),
+    /// Follow every run in this folder.
+    Scan(PathBuf),
+    /// Stop following every run.
+    ForgetAll,
+}
+
+struct Followed {
+    folder: RunFolder,
+    reader: MetricsReader,
+    ended: bool,
+    has_predictions: bool,
+    /// The configuration was read (a run launched here writes it a moment after).
+    config_read: bool,
+}
+
+/// The follower thread, and the stoppers of the runs launched from this window.
+pub struct RunsWorker {
+    tx: Sender<Request>,
+    stoppers: HashMap<PathBuf, Stopper>,
+}
+
+impl RunsWorker {
+    /// Starts the follower thread.
+    pub fn start(events: EventSender) -> Result<RunsWorker, String> {
+        let (tx, rx) = unbounded();
+        spawn("vitrine-runs", move || follow_loop(&rx, &events))?;
+        Ok(RunsWorker {
+            tx,
+            stoppers: HashMap::new(),
+        })
+    }
+
+    /// Follows the run in `folder`.
+    pub fn follow(&self, folder: PathBuf) {
+        let _ = self.tx.send(Request::Follow(folder));
+    }
+
+    /// Follows every run found in `folder` (and those created there later by this window).
+    pub fn scan(&self, folder: PathBuf) {
+        let _ = self.tx.send(Request::Scan(folder));
+    }
+
+    /// Forgets every followed run (another catalogue was opened); runs launched here go on.
+    pub fn forget_all(&self) {
+        let _ = self.tx.send(Request::ForgetAll);
+    }
+
+    /// Starts (or resumes) a run on the engine's thread and follows it. The engine's events
+    /// report preparation progress and failures that happen before the log exists; its
+    /// records are read from the log like any other run's.
+    pub fn launch(&mut self, request: TrainRequest, events: EventSender) -> Result<(), String> {
+        let run = request.run_dir.clone();
+        if self.stoppers.contains_key(&run) {
+            return Err(format!("{} is already training", run.display()));
+        }
+        let handle = crate::ml::start(request)
+            .map_err(|e| format!("cannot start the training thread: {e}"))?;
+        self.stoppers.insert(run.clone(), handle.stopper());
+        self.follow(run.clone());
+        let thread_run = run.clone();
+        let started = spawn("vitrine-run-events", move || {
+            for event in handle.events().iter() {
+                match event {
+                    TrainingEvent::Preparing { stage, done, total } => {
+                        let stage = if total > 0 {
+                            format!("{stage} {done}/{total}")
+                        } else {
+                            stage
+                        };
+                        events.offer(Event::Run(RunEvent::RunPreparing {
+                            run: thread_run.clone(),
+                            stage,
+                        }));
+                    }
+                    TrainingEvent::Record(MetricsRecord::Failed { message, .. }) => {
+                        events.send(Event::Run(RunEvent::RunFailed {
+                            run: thread_run.clone(),
+                            message,
+                        }));
+                    }
+                    TrainingEvent::Record(_) => {}
+                }
+            }
+            handle.join();
+            events.send(Event::Run(RunEvent::RunThreadEnded { run: thread_run }));
+        });
+        if let Err(e) = started {
+            if let Some(stopper) = self.stoppers.remove(&run) {
+                stopper.stop();
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Asks the run in `run` to stop; false when it is not training in this window.
+    pub fn stop(&self, run: &Path) -> bool {
+        match self.stoppers.get(run) {
+            Some(stopper) => {
+                stopper.stop();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the run in `run` trains in this window.
+    pub fn training(&self, run: &Path) -> bool {
+        self.stoppers.contains_key(run)
+    }
+
+    /// The engine's thread of `run` ended.
+    pub fn ended(&mut self, run: &Path) {
+        self.stoppers.remove(run);
+    }
+}
+
+impl Drop for RunsWorker {
+    /// Closing the window stops its runs cleanly (each saves a checkpoint to resume from).
+    fn drop(&mut self) {
+        for stopper in self.stoppers.values() {
+            stopper.stop();
+        }
+    }
+}
+
+fn follow_loop(rx: &Receiver<Request>, events: &EventSender) {
+    let mut followed: Vec<Followed> = Vec::new();
+    let mut tick: u32 = 0;
+    loop {
+        match rx.recv_timeout(POLL) {
+            Ok(Request::Follow(root)) => add(&mut followed, root, events),
+            Ok(Request::Scan(folder)) => {
+                for run in RunFolder::list(&folder) {
+                    add(&mut followed, run.root().to_path_buf(), events);
+                }
+            }
+            Ok(Request::ForgetAll) => followed.clear(),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        tick = tick.wrapping_add(1);
+        for run in &mut followed {
+            if !run.ended || tick % ENDED_EVERY == 0 {
+                poll(run, events);
+            }
+        }
+    }
+}
+
+fn add(followed: &mut Vec<Followed>, root: PathBuf, events: &EventSender) {
+    if followed.iter().any(|f| f.folder.root() == root) {
+        return;
+    }
+    let folder = RunFolder::at(&root);
+    let mut run = Followed {
+        reader: MetricsReader::new(&folder.metrics_path()),
+        folder,
+        ended: false,
+        has_predictions: false,
+        config_read: false,
+    };
+    read_config(&mut run, events, true);
+    poll(&mut run, events);
+    followed.push(run);
+}
+
+/// Reports the run's configuration once it can be read (and, with `always`, its absence).
+fn read_config(run: &mut Followed, events: &EventSender, always: bool) {
+    let config = run.folder.config().map_err(|e| e.to_string());
+    run.config_read = config.is_ok();
+    if always || run.config_read {
+        events.send(Event::Run(RunEvent::RunFound {
+            run: run.folder.root().to_path_buf(),
+            config: Box::new(config),
+        }));
+    }
+}
+
+fn poll(run: &mut Followed, events: &EventSender) {
+    if !run.config_read {
+        read_config(run, events, false);
+    }
+    let has_predictions = run.folder.predictions_path().is_file();
+    let (records, bad_lines, error) = match run.reader.poll() {
+        Ok((records, bad)) => (records, bad.len(), None),
+        Err(e) => (Vec::new(), 0, Some(e.to_string())),
+    };
+    if records.is_empty() && bad_lines == 0 && error.is_none() {
+        if has_predictions != run.has_predictions {
+            run.has_predictions = has_predictions;
+            events.send(Event::Run(RunEvent::RunRecords {
+                run: run.folder.root().to_path_buf(),
+                records,
+                bad_lines,
+                has_predictions,
+                error,
+            }));
+        }
+        return;
+    }
+    if let Some(last) = records.iter().rev().find(|r| {
+        matches!(
+            r,
+            MetricsRecord::Started { .. }
+                | MetricsRecord::Finished { .. }
+                | MetricsRecord::Stopped { .. }
+                | MetricsRecord::Failed { .. }
+        )
+    }) {
+        run.ended = !matches!(last, MetricsRecord::Started { .. });
+    }
+    run.has_predictions = has_predictions;
+    events.send(Event::Run(RunEvent::RunRecords {
+        run: run.folder.root().to_path_buf(),
+        records,
+        bad_lines,
+        has_predictions,
+        error,
+    }));
+}

@@ -1,0 +1,447 @@
+//! A run's metrics log folded into what the training cockpit draws: status, per-iteration and
+//! per-epoch series, and an estimate of the time left. Pure: no egui, no burn.
+//!
+//! Records arrive in log order, from the engine's events or from a [`super::MetricsReader`]
+//! following a log another process writes. A resumed run appends a second `started` record; the
+//! work after its last checkpoint is done again, so the points it replaces are dropped and the
+//! curves stay monotonic in time.
+
+use super::metrics::MetricsRecord;
+use crate::catalog::Task;
+use std::collections::BTreeMap;
+
+/// Where a run stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunStatus {
+    /// No record yet (the run folder exists but the log is empty).
+    Waiting,
+    /// Before the first iteration: what is being prepared.
+    Preparing(String),
+    /// Iterations are coming.
+    Running,
+    /// Ended normally.
+    Finished,
+    /// Stopped by the user; can be resumed.
+    Stopped,
+    /// Failed: why.
+    Failed(String),
+}
+
+impl RunStatus {
+    /// Whether the run will not write again (unless resumed).
+    pub fn ended(&self) -> bool {
+        matches!(
+            self,
+            RunStatus::Finished | RunStatus::Stopped | RunStatus::Failed(_)
+        )
+    }
+
+    /// A short word for lists.
+    pub fn word(&self) -> &'static str {
+        match self {
+            RunStatus::Waiting => "waiting",
+            RunStatus::Preparing(_) => "preparing",
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Failed(_) => "failed",
+        }
+    }
+}
+
+/// One optimisation step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IterationPoint {
+    /// Iteration counted from the start of training.
+    pub iteration: usize,
+    /// Epoch (0-based).
+    pub epoch: usize,
+    /// Mean loss over the tasks.
+    pub loss: f32,
+    /// Per task (indexed by [`Task::index`]), when the run has that head.
+    pub task_losses: [Option<f32>; 5],
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Images per second.
+    pub images_per_second: f32,
+    /// When the record arrived, in the caller's clock (seconds).
+    pub arrived: f64,
+}
+
+/// One evaluated epoch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochPoint {
+    /// Epoch (0-based).
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f32,
+    /// Mean validation loss.
+    pub validation_loss: f32,
+    /// Validation loss per task.
+    pub validation_task_losses: [Option<f32>; 5],
+    /// Validation accuracy per task.
+    pub accuracy: [Option<f32>; 5],
+    /// Mean of the task accuracies.
+    pub mean_accuracy: f32,
+    /// Per task, rows = label class, columns = predicted class.
+    pub confusion: BTreeMap<Task, Vec<Vec<u32>>>,
+    /// Training images per second over the epoch.
+    pub images_per_second: f32,
+    /// Share of training time spent waiting for data.
+    pub data_wait: f32,
+    /// Wall-clock seconds of the epoch.
+    pub seconds: f32,
+}
+
+/// Everything known about a run from its log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunHistory {
+    /// Status.
+    pub status: RunStatus,
+    /// Epochs planned.
+    pub epochs_planned: usize,
+    /// Iterations per epoch.
+    pub iterations_per_epoch: usize,
+    /// Training and validation samples.
+    pub samples: (usize, usize),
+    /// Classes of each head.
+    pub classes: BTreeMap<Task, Vec<String>>,
+    /// Devices of the latest start.
+    pub devices: Vec<String>,
+    /// Steps, in order.
+    pub iterations: Vec<IterationPoint>,
+    /// Evaluated epochs, in order.
+    pub epochs: Vec<EpochPoint>,
+    /// Latest checkpoint's epoch.
+    pub checkpoint: Option<usize>,
+    /// Warnings, in order.
+    pub warnings: Vec<String>,
+    /// Lines of the log that could not be read.
+    pub bad_lines: usize,
+    /// Records folded in (to tell whether anything changed).
+    pub records: usize,
+}
+
+impl Default for RunHistory {
+    fn default() -> Self {
+        RunHistory {
+            status: RunStatus::Waiting,
+            epochs_planned: 0,
+            iterations_per_epoch: 0,
+            samples: (0, 0),
+            classes: BTreeMap::new(),
+            devices: Vec::new(),
+            iterations: Vec::new(),
+            epochs: Vec::new(),
+            checkpoint: None,
+            warnings: Vec::new(),
+            bad_lines: 0,
+            records: 0,
+        }
+    }
+}
+
+fn per_task(values: &BTreeMap<Task, f32>) -> [Option<f32>; 5] {
+    let mut out = [None; 5];
+    for (task, &v) in values {
+        out[task.index()] = Some(v);
+    }
+    out
+}
+
+/// Iterations used to estimate the current speed.
+const RATE_WINDOW: usize = 50;
+
+impl RunHistory {
+    /// Folds one record in; `now` is the caller's clock in seconds (for the time estimate).
+    pub fn push(&mut self, record: &MetricsRecord, now: f64) {
+        self.records += 1;
+        match record {
+            MetricsRecord::Started {
+                epochs,
+                iterations_per_epoch,
+                train_samples,
+                validation_samples,
+                classes,
+                resumed_at_epoch,
+                devices,
+                ..
+            } => {
+                self.status = RunStatus::Running;
+                self.epochs_planned = *epochs;
+                self.iterations_per_epoch = *iterations_per_epoch;
+                self.samples = (*train_samples, *validation_samples);
+                self.classes = classes.clone();
+                self.devices = devices.clone();
+                let from = resumed_at_epoch.unwrap_or(0);
+                self.iterations.retain(|p| p.epoch < from);
+                self.epochs.retain(|p| p.epoch < from);
+            }
+            MetricsRecord::Iteration {
+                epoch,
+                iteration,
+                loss,
+                task_losses,
+                learning_rate,
+                images_per_second,
+            } => {
+                self.status = RunStatus::Running;
+                self.iterations.push(IterationPoint {
+                    iteration: *iteration,
+                    epoch: *epoch,
+                    loss: *loss,
+                    task_losses: per_task(task_losses),
+                    learning_rate: *learning_rate,
+                    images_per_second: *images_per_second,
+                    arrived: now,
+                });
+            }
+            MetricsRecord::Epoch {
+                epoch,
+                train_loss,
+                validation_loss,
+                validation_task_losses,
+                accuracy,
+                mean_accuracy,
+                confusion,
+                images_per_second,
+                data_wait,
+                seconds,
+            } => self.epochs.push(EpochPoint {
+                epoch: *epoch,
+                train_loss: *train_loss,
+                validation_loss: *validation_loss,
+                validation_task_losses: per_task(validation_task_losses),
+                accuracy: per_task(accuracy),
+                mean_accuracy: *mean_accuracy,
+                confusion: confusion.clone(),
+                images_per_second: *images_per_second,
+                data_wait: *data_wait,
+                seconds: *seconds,
+            }),
+            MetricsRecord::Checkpoint { epoch, .. } => self.checkpoint = Some(*epoch),
+            MetricsRecord::Warning { message } => self.warnings.push(message.clone()),
+            MetricsRecord::Finished { .. } => self.status = RunStatus::Finished,
+            MetricsRecord::Stopped { .. } => self.status = RunStatus::Stopped,
+            MetricsRecord::Failed { message, .. } => {
+                self.status = RunStatus::Failed(message.clone())
+            }
+        }
+    }
+
+    /// A history made of a whole log.
+    pub fn from_records(records: &[MetricsRecord]) -> Self {
+        let mut history = RunHistory::default();
+        for record in records {
+            history.push(record, 0.0);
+        }
+        history
+    }
+
+    /// Tasks with a head, in the fixed task order.
+    pub fn tasks(&self) -> Vec<Task> {
+        self.classes.keys().copied().collect()
+    }
+
+    /// Training progress in epochs (fractional), from the latest iteration or epoch.
+    pub fn progress(&self) -> f64 {
+        let done_epochs = self.epochs.last().map_or(0.0, |e| e.epoch as f64 + 1.0);
+        let by_iteration = self
+            .iterations
+            .last()
+            .map_or(0.0, |p| self.epoch_position(p.iteration + 1));
+        done_epochs.max(by_iteration)
+    }
+
+    /// An iteration number as a fractional epoch (the x axis shared by all curves).
+    pub fn epoch_position(&self, iteration: usize) -> f64 {
+        iteration as f64 / self.iterations_per_epoch.max(1) as f64
+    }
+
+    /// Seconds left, estimated from the recent iteration rate (records that arrived live) and
+    /// the time validation took, or from the mean epoch duration when the log was read at once.
+    /// `None` when the run is not running or nothing can be estimated yet.
+    pub fn eta_seconds(&self) -> Option<f64> {
+        if self.status != RunStatus::Running || self.epochs_planned == 0 {
+            return None;
+        }
+        let remaining_epochs = (self.epochs_planned as f64 - self.progress()).max(0.0);
+        let window = &self.iterations[self.iterations.len().saturating_sub(RATE_WINDOW)..];
+        if let (Some(first), Some(last)) = (window.first(), window.last()) {
+            let span = last.arrived - first.arrived;
+            let steps = (last.iteration - first.iteration) as f64;
+            if span > 0.0 && steps > 0.0 {
+                let per_epoch = self.iterations_per_epoch as f64 * span / steps;
+                return Some(remaining_epochs * per_epoch);
+            }
+        }
+        if self.epochs.is_empty() {
+            return None;
+        }
+        let mean =
+            self.epochs.iter().map(|e| e.seconds as f64).sum::<f64>() / self.epochs.len() as f64;
+        Some(remaining_epochs * mean)
+    }
+
+    /// The epoch record of `epoch`, if evaluated.
+    pub fn epoch(&self, epoch: usize) -> Option<&EpochPoint> {
+        self.epochs.iter().find(|e| e.epoch == epoch)
+    }
+}
+
+/// Exponential moving average of `points` (y only): `weight` 0 keeps the values, close to 1
+/// smooths strongly. Bias-corrected, so the first points are not pulled towards zero.
+pub fn smooth(points: &[[f64; 2]], weight: f64) -> Vec<[f64; 2]> {
+    let weight = weight.clamp(0.0, 0.999);
+    let mut average = 0.0;
+    let mut correction = 1.0;
+    points
+        .iter()
+        .map(|&[x, y]| {
+            average = weight * average + (1.0 - weight) * y;
+            correction *= weight;
+            [x, average / (1.0 - correction).max(f64::EPSILON)]
+        })
+        .collect()
+}
+
+/// At most `max` points that keep the shape of `points`: the mean of equal runs of points
+/// (so a long run is drawn with a bounded cost per frame).
+pub fn downsample(points: &[[f64; 2]], max: usize) -> Vec<[f64; 2]> {
+    if points.len() <= max || max == 0 {
+        return points.to_vec();
+    }
+    let size = points.len().div_ceil(max);
+    points
+        .chunks(size)
+        .map(|chunk| {
+            let n = chunk.len() as f64;
+            let (x, y) = chunk
+                .iter()
+                .fold((0.0, 0.0), |(sx, sy), p| (sx + p[0], sy + p[1]));
+            [x / n, y / n]
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(resumed: Option<usize>) -> MetricsRecord {
+        MetricsRecord::Started {
+            time_ms: 0,
+            epochs: 4,
+            iterations_per_epoch: 10,
+            train_samples: 100,
+            validation_samples: 20,
+            classes: [(Task::Colour, vec!["Black".into(), "White".into()])].into(),
+            merged_into_other: BTreeMap::new(),
+            resumed_at_epoch: resumed,
+            devices: vec!["cpu".into()],
+        }
+    }
+
+    fn iteration(iteration: usize, loss: f32) -> MetricsRecord {
+        MetricsRecord::Iteration {
+            epoch: iteration / 10,
+            iteration,
+            loss,
+            task_losses: [(Task::Colour, loss)].into(),
+            learning_rate: 0.01,
+            images_per_second: 100.0,
+        }
+    }
+
+    fn epoch(epoch: usize) -> MetricsRecord {
+        MetricsRecord::Epoch {
+            epoch,
+            train_loss: 1.0,
+            validation_loss: 1.1,
+            validation_task_losses: [(Task::Colour, 1.1)].into(),
+            accuracy: [(Task::Colour, 0.5)].into(),
+            mean_accuracy: 0.5,
+            confusion: [(Task::Colour, vec![vec![1, 1], vec![0, 2]])].into(),
+            images_per_second: 100.0,
+            data_wait: 0.0,
+            seconds: 20.0,
+        }
+    }
+
+    #[test]
+    fn status_series_and_resume_drop_redone_work() {
+        let mut h = RunHistory::default();
+        assert_eq!(h.status, RunStatus::Waiting);
+        h.push(&started(None), 0.0);
+        for i in 0..15 {
+            h.push(&iteration(i, 2.0 - i as f32 * 0.1), i as f64);
+        }
+        h.push(&epoch(0), 15.0);
+        h.push(
+            &MetricsRecord::Stopped {
+                time_ms: 0,
+                last_epoch: Some(0),
+            },
+            15.0,
+        );
+        assert_eq!(h.status, RunStatus::Stopped);
+        assert!(h.status.ended());
+        assert_eq!(h.progress(), 1.5);
+        assert_eq!(h.eta_seconds(), None, "a stopped run has no time left");
+        // Resumed at epoch 1: the five iterations of the unfinished epoch are done again.
+        h.push(&started(Some(1)), 20.0);
+        assert_eq!(h.status, RunStatus::Running);
+        assert_eq!(h.iterations.len(), 10);
+        assert_eq!(h.epochs.len(), 1);
+        assert_eq!(h.iterations[3].task_losses[Task::Colour.index()], Some(1.7));
+        assert_eq!(
+            h.epoch(0).map(|e| e.accuracy[Task::Colour.index()]),
+            Some(Some(0.5))
+        );
+        h.push(
+            &MetricsRecord::Failed {
+                time_ms: 0,
+                message: "disk full".into(),
+            },
+            21.0,
+        );
+        assert_eq!(h.status, RunStatus::Failed("disk full".into()));
+        assert_eq!(h.records, 20);
+    }
+
+    #[test]
+    fn eta_from_the_live_rate_or_the_epoch_durations() {
+        let mut live = RunHistory::default();
+        live.push(&started(None), 0.0);
+        for i in 0..20 {
+            // One iteration every half second: an epoch takes 5 s.
+            live.push(&iteration(i, 1.0), i as f64 * 0.5);
+        }
+        // 2 of 4 epochs done: 10 s left.
+        let eta = live.eta_seconds().unwrap();
+        assert!((eta - 10.0).abs() < 1e-9, "{eta}");
+        // Read at once (no live rate): from the 20 s epochs.
+        let mut read = vec![started(None)];
+        read.extend((0..10).map(|i| iteration(i, 1.0)));
+        read.push(epoch(0));
+        let h = RunHistory::from_records(&read);
+        assert_eq!(h.eta_seconds(), Some(60.0));
+        assert_eq!(RunHistory::default().eta_seconds(), None);
+    }
+
+    #[test]
+    fn smoothing_and_downsampling_keep_the_shape() {
+        let flat: Vec<[f64; 2]> = (0..10).map(|i| [i as f64, 3.0]).collect();
+        assert!(smooth(&flat, 0.9).iter().all(|p| (p[1] - 3.0).abs() < 1e-9));
+        let step: Vec<[f64; 2]> = (0..10).map(|i| [i as f64, (i / 5) as f64]).collect();
+        let s = smooth(&step, 0.5);
+        assert_eq!(s[4][1], 0.0);
+        assert!(s[5][1] > 0.0 && s[5][1] < 1.0 && s[9][1] > s[5][1]);
+        assert_eq!(smooth(&step, 0.0), step);
+        let many: Vec<[f64; 2]> = (0..1000).map(|i| [i as f64, i as f64]).collect();
+        let few = downsample(&many, 100);
+        assert_eq!(few.len(), 100);
+        assert_eq!(few[0], [4.5, 4.5]);
+        assert_eq!(downsample(&flat, 100), flat);
+    }
+}

@@ -1,0 +1,347 @@
+//! The training cockpit driven headless through egui_kittest (no window, no GPU): launch a
+//! small run on a demo catalogue, see the curves receive points, stop it, resume it, open a
+//! confusion-matrix cell in the moderator grid, train a single-image run, compare the two and
+//! check the table against `vitrine evaluate --json`, export it, draw the first-layer filters.
+
+mod common;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use vitrine::app::cockpit::{CockpitTab, View};
+use vitrine::app::command::{CockpitCommand, Command};
+use vitrine::app::workers::open::OpenRequest;
+use vitrine::app::{Start, WorkspaceApp};
+use vitrine::catalog::Task;
+use vitrine::catalog::demo::{DemoOptions, generate};
+use vitrine::runs::compare::validation_products;
+use vitrine::runs::history::RunStatus;
+use vitrine::runs::predictions::Predictions;
+
+const TIMEOUT: Duration = Duration::from_secs(600);
+
+fn harness<'a>(start: Start, data_dir: &Path) -> Harness<'a, WorkspaceApp> {
+    let app = WorkspaceApp::new(&egui::Context::default(), start, data_dir.to_path_buf()).unwrap();
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_ui_state(|ui, app: &mut WorkspaceApp| app.frame(ui), app)
+}
+
+/// Steps frames until `done` holds (the runs train on their own threads meanwhile).
+fn wait(harness: &mut Harness<'_, WorkspaceApp>, what: &str, done: impl Fn(&WorkspaceApp) -> bool) {
+    let started = Instant::now();
+    loop {
+        harness.step();
+        if done(harness.state()) {
+            harness.step();
+            return;
+        }
+        assert!(started.elapsed() < TIMEOUT, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn click(harness: &mut Harness<'_, WorkspaceApp>, label: &str) {
+    harness.get_by_label(label).click();
+    harness.step();
+}
+
+/// The selected run's folder.
+fn selected(app: &WorkspaceApp) -> PathBuf {
+    app.state.cockpit.selected.clone().expect("a selected run")
+}
+
+fn status(app: &WorkspaceApp, run: &Path) -> RunStatus {
+    app.state.cockpit.run(run).unwrap().history.status.clone()
+}
+
+/// Opens the New run dialog, sets it to a run that trains in seconds, and starts it.
+fn launch(harness: &mut Harness<'_, WorkspaceApp>, name: &str, single_image: bool, epochs: usize) {
+    click(harness, "New run…");
+    let mut form = harness
+        .state()
+        .state
+        .cockpit
+        .new_run
+        .clone()
+        .expect("the dialog");
+    form.name = name.into();
+    form.image_size = 32;
+    form.batch = 16;
+    form.set_epochs(epochs);
+    form.learning_rate = 0.05;
+    form.single_image = single_image;
+    form.tasks = [false, true, true, false, false]; // colour and type
+    harness
+        .state_mut()
+        .apply(Command::Cockpit(CockpitCommand::EditNewRun(form)));
+    harness.step();
+    click(harness, "Start training");
+    assert!(
+        harness.state().state.cockpit.new_run.is_none(),
+        "the dialog closed"
+    );
+}
+
+#[derive(serde::Deserialize)]
+struct Evaluation {
+    tasks: std::collections::BTreeMap<Task, TaskScore>,
+    mean_accuracy: f32,
+}
+
+#[derive(serde::Deserialize)]
+struct TaskScore {
+    accuracy: f32,
+    correct: usize,
+    labelled: usize,
+}
+
+fn evaluate(run: &Path, per_product: bool) -> Evaluation {
+    let mut command = common::vitrine();
+    command.arg("evaluate").arg(run).arg("--json");
+    if per_product {
+        command.arg("--per-product");
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = DemoOptions {
+        products: 90,
+        image_size: 48,
+        ..DemoOptions::default()
+    };
+    let manifest = generate(&dir.path().join("demo"), &options, &|_, _| {})
+        .unwrap()
+        .manifest;
+    let data_dir = dir.path().join("data");
+    let mut harness = harness(Start::Open(OpenRequest::path(&manifest)), &data_dir);
+    wait(&mut harness, "the catalogue", |app| {
+        app.state.session.is_some()
+    });
+
+    // Launch from the cockpit; the curves receive points while it trains.
+    click(&mut harness, "Training");
+    assert_eq!(harness.state().state.cockpit.view, View::Training);
+    launch(&mut harness, "multi", false, 3);
+    let multi = selected(harness.state());
+    assert!(multi.starts_with(&data_dir), "runs live in the data folder");
+    wait(&mut harness, "iterations", |app| {
+        app.state
+            .cockpit
+            .run(&multi)
+            .unwrap()
+            .history
+            .iterations
+            .len()
+            >= 3
+    });
+    harness.get_by_label("Loss (training per iteration, validation per epoch)");
+    harness.get_by_label("multi");
+
+    // Stop: a checkpoint is kept, and the run can be resumed.
+    click(&mut harness, "Stop");
+    wait(&mut harness, "the stop", |app| {
+        let run = app.state.cockpit.run(&multi).unwrap();
+        run.history.status == RunStatus::Stopped && !run.training_here
+    });
+    let done_before = harness
+        .state()
+        .state
+        .cockpit
+        .run(&multi)
+        .unwrap()
+        .history
+        .iterations
+        .len();
+    click(&mut harness, "Resume");
+    wait(&mut harness, "the resumed run to finish", |app| {
+        let run = app.state.cockpit.run(&multi).unwrap();
+        run.history.status == RunStatus::Finished && run.has_predictions && !run.training_here
+    });
+    let run = harness.state().state.cockpit.run(&multi).unwrap();
+    assert_eq!(run.history.epochs.len(), 3);
+    assert!(run.history.iterations.len() >= done_before);
+    assert!(
+        run.history
+            .iterations
+            .windows(2)
+            .all(|w| w[0].iteration < w[1].iteration),
+        "the redone work replaced the stopped epoch's points"
+    );
+
+    // A confusion-matrix cell opens its products in the grid, with the run's predictions.
+    click(&mut harness, "Confusion");
+    assert_eq!(harness.state().state.cockpit.tab, CockpitTab::Confusion);
+    let history = harness
+        .state()
+        .state
+        .cockpit
+        .run(&multi)
+        .unwrap()
+        .history
+        .clone();
+    let matrix = &history.epochs.last().unwrap().confusion[&Task::Colour];
+    let (label, predicted) = (0..matrix.len())
+        .flat_map(|r| (0..matrix.len()).map(move |c| (r, c)))
+        .max_by_key(|&(r, c)| matrix[r][c])
+        .unwrap();
+    harness
+        .state_mut()
+        .apply(Command::Cockpit(CockpitCommand::OpenConfusionCell {
+            run: multi.clone(),
+            task: Task::Colour,
+            label,
+            predicted,
+        }));
+    wait(&mut harness, "the cell's products", |app| {
+        app.state.cockpit.view == View::Workspace && app.state.filter.only.is_some()
+    });
+    let state = &harness.state().state;
+    let session = state.session.as_ref().unwrap();
+    let predictions = Predictions::read(&multi.join("predictions.jsonl")).unwrap();
+    let expected = validation_products(
+        &predictions,
+        &session.catalog,
+        Task::Colour,
+        Some(label),
+        Some(predicted),
+        false,
+    );
+    assert!(!expected.is_empty());
+    assert_eq!(state.matches, expected);
+    let shown = session.predictions.as_ref().unwrap();
+    assert_eq!(
+        shown.predictions.path.as_deref(),
+        Some(multi.join("predictions.jsonl").as_path()),
+        "the run's predictions are the ones shown"
+    );
+    let title = state.filter.only.as_ref().unwrap().title.clone();
+    harness.get_by_label(&title);
+
+    // A single-image run on the same split, then the side-by-side table.
+    click(&mut harness, "Training");
+    launch(&mut harness, "single", true, 2);
+    let single = selected(harness.state());
+    wait(&mut harness, "the single-image run", |app| {
+        status(app, &single) == RunStatus::Finished
+            && app.state.cockpit.run(&single).unwrap().has_predictions
+    });
+    click(&mut harness, "Compare");
+    harness
+        .state_mut()
+        .apply(Command::Cockpit(CockpitCommand::SetComparisonRun {
+            slot: 0,
+            run: single.clone(),
+        }));
+    harness
+        .state_mut()
+        .apply(Command::Cockpit(CockpitCommand::SetComparisonRun {
+            slot: 1,
+            run: multi.clone(),
+        }));
+    harness.step();
+    click(&mut harness, "Compare runs");
+    wait(&mut harness, "the comparison", |app| {
+        app.state.cockpit.comparison.is_some()
+    });
+    let view = harness.state().state.cockpit.comparison.clone().unwrap();
+    let table = view.result.expect("a table");
+    assert_eq!((table.a.as_str(), table.b.as_str()), ("single", "multi"));
+    assert_eq!(
+        table.common, table.products.0,
+        "the same validation products"
+    );
+    let (single_eval, multi_eval) = (evaluate(&single, true), evaluate(&multi, false));
+    for row in &table.rows {
+        let (a, b) = (row.a.unwrap_or_default(), row.b.unwrap_or_default());
+        match single_eval.tasks.get(&row.task) {
+            Some(e) => {
+                assert_eq!(
+                    (a.correct, a.labelled),
+                    (e.correct, e.labelled),
+                    "{}",
+                    row.task
+                );
+                assert!((a.accuracy() - e.accuracy).abs() < 1e-6);
+            }
+            None => assert!(row.a.is_none()),
+        }
+        match multi_eval.tasks.get(&row.task) {
+            Some(e) => assert_eq!((b.correct, b.labelled), (e.correct, e.labelled)),
+            None => assert!(row.b.is_none()),
+        }
+    }
+    assert!((table.mean.0 - single_eval.mean_accuracy).abs() < 1e-6);
+    assert!((table.mean.1 - multi_eval.mean_accuracy).abs() < 1e-6);
+    harness.get_by_label("mean");
+
+    // Export as Markdown and CSV.
+    for (markdown, name) in [(true, "table.md"), (false, "table.csv")] {
+        let path = dir.path().join(name);
+        harness
+            .state_mut()
+            .apply(Command::Cockpit(CockpitCommand::WriteComparison {
+                path: path.clone(),
+                markdown,
+            }));
+        wait(&mut harness, "the export", |_| path.is_file());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected = if markdown {
+            table.to_markdown()
+        } else {
+            table.to_csv()
+        };
+        assert_eq!(text, expected);
+    }
+
+    // The first convolution layer of the selected run, as RGB tiles.
+    harness
+        .state_mut()
+        .apply(Command::Cockpit(CockpitCommand::SelectRun(multi.clone())));
+    click(&mut harness, "Filters");
+    wait(&mut harness, "the filters", |app| {
+        app.state.cockpit.filters.is_some() && !app.state.cockpit.reading_filters
+    });
+    let filters = harness.state().state.cockpit.filters.as_ref().unwrap();
+    let (tiles, _) = filters.result.as_ref().expect("filters");
+    assert_eq!((tiles.count, tiles.size), (16, 3));
+    assert_eq!(tiles.epoch, 2);
+
+    // A run folder opened from disk is followed like one trained here.
+    let copy = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&copy).unwrap();
+    for file in ["config.json", "metrics.jsonl"] {
+        std::fs::copy(multi.join(file), copy.join(file)).unwrap();
+    }
+    harness
+        .state_mut()
+        .apply(Command::Cockpit(CockpitCommand::FollowRun(copy.clone())));
+    wait(&mut harness, "the followed run", |app| {
+        app.state
+            .cockpit
+            .run(&copy)
+            .is_some_and(|r| r.history.status == RunStatus::Finished)
+    });
+    let followed = harness.state().state.cockpit.run(&copy).unwrap();
+    assert_eq!(
+        followed.history.epochs,
+        harness
+            .state()
+            .state
+            .cockpit
+            .run(&multi)
+            .unwrap()
+            .history
+            .epochs
+    );
+}
