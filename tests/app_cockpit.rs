@@ -42,8 +42,11 @@ fn wait(harness: &mut Harness<'_, WorkspaceApp>, what: &str, done: impl Fn(&Work
     }
 }
 
+/// Clicks the widget labelled `label`, then steps two frames: one that applies the click, one
+/// that draws what it changed.
 fn click(harness: &mut Harness<'_, WorkspaceApp>, label: &str) {
     harness.get_by_label(label).click();
+    harness.step();
     harness.step();
 }
 
@@ -146,7 +149,7 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
             >= 3
     });
     harness.get_by_label("Loss (training per iteration, validation per epoch)");
-    harness.get_by_label("multi");
+    assert!(harness.query_all_by_label("multi").count() >= 2, "listed and titled");
 
     // Stop: a checkpoint is kept, and the run can be resumed.
     click(&mut harness, "Stop");
