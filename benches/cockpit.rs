@@ -15,7 +15,7 @@ use egui_kittest::Harness;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use vitrine::app::cockpit::{CockpitTab, NewRunForm, View};
-use vitrine::app::command::{CockpitCommand, Command};
+use vitrine::app::command::CockpitCommand;
 use vitrine::app::workers::open::OpenRequest;
 use vitrine::app::{Start, WorkspaceApp};
 use vitrine::catalog::Task;
@@ -171,11 +171,11 @@ fn frame() {
     harness
         .state_mut()
         .app
-        .apply(Command::Cockpit(CockpitCommand::SetView(View::Training)));
+        .apply(CockpitCommand::SetView(View::Training));
     harness
         .state_mut()
         .app
-        .apply(Command::Cockpit(CockpitCommand::SelectRun(root.clone())));
+        .apply(CockpitCommand::SelectRun(root.clone()));
     let started = Instant::now();
     while harness
         .state()
@@ -212,7 +212,7 @@ fn frame() {
         harness
             .state_mut()
             .app
-            .apply(Command::Cockpit(CockpitCommand::SetCockpitTab(tab)));
+            .apply(CockpitCommand::SetCockpitTab(tab));
         harness.step();
         harness.state_mut().times.clear();
         let before = harness
@@ -305,19 +305,13 @@ fn training() {
     harness
         .state_mut()
         .app
-        .apply(Command::Cockpit(CockpitCommand::SetView(View::Training)));
+        .apply(CockpitCommand::SetView(View::Training));
+    harness.state_mut().app.apply(CockpitCommand::ShowNewRun);
     harness
         .state_mut()
         .app
-        .apply(Command::Cockpit(CockpitCommand::ShowNewRun));
-    harness
-        .state_mut()
-        .app
-        .apply(Command::Cockpit(CockpitCommand::EditNewRun(form)));
-    harness
-        .state_mut()
-        .app
-        .apply(Command::Cockpit(CockpitCommand::StartRun));
+        .apply(CockpitCommand::EditNewRun(form));
+    harness.state_mut().app.apply(CockpitCommand::StartRun);
     let run = harness
         .state()
         .app

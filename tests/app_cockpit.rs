@@ -8,9 +8,9 @@ mod common;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use vitrine::app::cockpit::{CockpitTab, View};
-use vitrine::app::command::{CockpitCommand, Command};
+use vitrine::app::command::CockpitCommand;
 use vitrine::app::workers::open::OpenRequest;
 use vitrine::app::{Start, WorkspaceApp};
 use vitrine::catalog::Task;
@@ -22,24 +22,12 @@ use vitrine::runs::predictions::Predictions;
 const TIMEOUT: Duration = Duration::from_secs(600);
 
 fn harness<'a>(start: Start, data_dir: &Path) -> Harness<'a, WorkspaceApp> {
-    let app = WorkspaceApp::new(&egui::Context::default(), start, data_dir.to_path_buf()).unwrap();
-    Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_ui_state(|ui, app: &mut WorkspaceApp| app.frame(ui), app)
+    common::window::harness(start, data_dir)
 }
 
-/// Steps frames until `done` holds (the runs train on their own threads meanwhile).
+/// Steps frames until `done` holds, at most [`TIMEOUT`].
 fn wait(harness: &mut Harness<'_, WorkspaceApp>, what: &str, done: impl Fn(&WorkspaceApp) -> bool) {
-    let started = Instant::now();
-    loop {
-        harness.step();
-        if done(harness.state()) {
-            harness.step();
-            return;
-        }
-        assert!(started.elapsed() < TIMEOUT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::window::wait(harness, what, TIMEOUT, done)
 }
 
 /// Clicks the widget labelled `label`, then steps two frames: one that applies the click, one
@@ -76,9 +64,7 @@ fn launch(harness: &mut Harness<'_, WorkspaceApp>, name: &str, single_image: boo
     form.learning_rate = 0.05;
     form.single_image = single_image;
     form.tasks = [false, true, true, false, false]; // colour and type
-    harness
-        .state_mut()
-        .apply(Command::Cockpit(CockpitCommand::EditNewRun(form)));
+    harness.state_mut().apply(CockpitCommand::EditNewRun(form));
     harness.step();
     click(harness, "Start training");
     assert!(
@@ -149,7 +135,10 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
             >= 3
     });
     harness.get_by_label("Loss (training per iteration, validation per epoch)");
-    assert!(harness.query_all_by_label("multi").count() >= 2, "listed and titled");
+    assert!(
+        harness.query_all_by_label("multi").count() >= 2,
+        "listed and titled"
+    );
 
     // Stop: a checkpoint is kept, and the run can be resumed.
     click(&mut harness, "Stop");
@@ -200,12 +189,12 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
         .unwrap();
     harness
         .state_mut()
-        .apply(Command::Cockpit(CockpitCommand::OpenConfusionCell {
+        .apply(CockpitCommand::OpenConfusionCell {
             run: multi.clone(),
             task: Task::Colour,
             label,
             predicted,
-        }));
+        });
     wait(&mut harness, "the cell's products", |app| {
         app.state.cockpit.view == View::Workspace && app.state.filter.only.is_some()
     });
@@ -240,18 +229,14 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
             && app.state.cockpit.run(&single).unwrap().has_predictions
     });
     click(&mut harness, "Compare");
-    harness
-        .state_mut()
-        .apply(Command::Cockpit(CockpitCommand::SetComparisonRun {
-            slot: 0,
-            run: single.clone(),
-        }));
-    harness
-        .state_mut()
-        .apply(Command::Cockpit(CockpitCommand::SetComparisonRun {
-            slot: 1,
-            run: multi.clone(),
-        }));
+    harness.state_mut().apply(CockpitCommand::SetComparisonRun {
+        slot: 0,
+        run: single.clone(),
+    });
+    harness.state_mut().apply(CockpitCommand::SetComparisonRun {
+        slot: 1,
+        run: multi.clone(),
+    });
     harness.step();
     click(&mut harness, "Compare runs");
     wait(&mut harness, "the comparison", |app| {
@@ -291,12 +276,10 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
     // Export as Markdown and CSV.
     for (markdown, name) in [(true, "table.md"), (false, "table.csv")] {
         let path = dir.path().join(name);
-        harness
-            .state_mut()
-            .apply(Command::Cockpit(CockpitCommand::WriteComparison {
-                path: path.clone(),
-                markdown,
-            }));
+        harness.state_mut().apply(CockpitCommand::WriteComparison {
+            path: path.clone(),
+            markdown,
+        });
         wait(&mut harness, "the export", |_| path.is_file());
         let text = std::fs::read_to_string(&path).unwrap();
         let expected = if markdown {
@@ -310,7 +293,7 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
     // The first convolution layer of the selected run, as RGB tiles.
     harness
         .state_mut()
-        .apply(Command::Cockpit(CockpitCommand::SelectRun(multi.clone())));
+        .apply(CockpitCommand::SelectRun(multi.clone()));
     click(&mut harness, "Filters");
     wait(&mut harness, "the filters", |app| {
         app.state.cockpit.filters.is_some() && !app.state.cockpit.reading_filters
@@ -328,7 +311,7 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
     }
     harness
         .state_mut()
-        .apply(Command::Cockpit(CockpitCommand::FollowRun(copy.clone())));
+        .apply(CockpitCommand::FollowRun(copy.clone()));
     wait(&mut harness, "the followed run", |app| {
         app.state
             .cockpit

@@ -8,7 +8,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use vitrine::app::command::Command;
 use vitrine::app::workers::open::OpenRequest;
 use vitrine::app::{Start, WorkspaceApp};
@@ -19,28 +19,12 @@ use vitrine::labels::open_workspace;
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 fn harness<'a>(start: Start, data_dir: &Path) -> Harness<'a, WorkspaceApp> {
-    let app = WorkspaceApp::new(&egui::Context::default(), start, data_dir.to_path_buf()).unwrap();
-    Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_ui_state(|ui, app: &mut WorkspaceApp| app.frame(ui), app)
+    common::window::harness(start, data_dir)
 }
 
-/// Steps frames until `done` holds (workers run on their own threads meanwhile).
+/// Steps frames until `done` holds, at most [`TIMEOUT`].
 fn wait(harness: &mut Harness<'_, WorkspaceApp>, what: &str, done: impl Fn(&WorkspaceApp) -> bool) {
-    let started = Instant::now();
-    loop {
-        harness.step();
-        if done(harness.state()) {
-            // One more frame so the UI shows what the event changed.
-            harness.step();
-            return;
-        }
-        if let Some(m) = harness.state().state.message.as_ref().filter(|m| m.error) {
-            panic!("while waiting for {what}: error: {}", m.text);
-        }
-        assert!(started.elapsed() < TIMEOUT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    common::window::wait(harness, what, TIMEOUT, done)
 }
 
 fn idle(app: &WorkspaceApp) -> bool {

@@ -62,8 +62,8 @@ impl WorkspaceApp {
     }
 
     /// Applies one command (also how tests drive the app).
-    pub fn apply(&mut self, command: Command) {
-        apply_command(&mut self.state, &mut self.workers, command);
+    pub fn apply(&mut self, command: impl Into<Command>) {
+        apply_command(&mut self.state, &mut self.workers, command.into());
     }
 
     /// Applies the waiting worker events.

@@ -50,6 +50,8 @@ pub struct RunEntry {
     pub has_predictions: bool,
     /// Drawn in the curves of the selected run too.
     pub overlay: bool,
+    /// Predictions are being written from its latest checkpoint.
+    pub predicting: bool,
     /// The log could not be read: why.
     pub log_error: Option<String>,
 }
@@ -65,6 +67,7 @@ impl RunEntry {
             training_here: false,
             has_predictions: false,
             overlay: false,
+            predicting: false,
             log_error: None,
         }
     }
@@ -141,6 +144,9 @@ pub struct NewRunForm {
     pub single_image: bool,
     /// The tasks trained, by [`Task::index`].
     pub tasks: [bool; 5],
+    /// Attribute whose value keeps related products on one side of the split (e.g. Luma's
+    /// `style_sku`); empty: split by product.
+    pub group_by: String,
     /// Why the last start was refused.
     pub error: Option<String>,
 }
@@ -171,6 +177,7 @@ impl NewRunForm {
             devices,
             single_image: false,
             tasks: [true; 5],
+            group_by: String::new(),
             error: None,
         }
     }
@@ -220,6 +227,7 @@ impl NewRunForm {
                 .copied()
                 .filter(|t| self.tasks[t.index()])
                 .collect(),
+            group_by: Some(self.group_by.trim().to_string()).filter(|g| !g.is_empty()),
             ..base
         };
         config.validate().map_err(|e| e.0)?;
@@ -370,6 +378,30 @@ impl Cockpit {
     pub fn selected_run(&self) -> Option<&RunEntry> {
         self.run(self.selected.as_deref()?)
     }
+
+    /// Runs A and B to compare when none are chosen: the latest single-image and the latest
+    /// multi-image run with predictions, else the latest two with predictions.
+    pub fn default_comparison(&self) -> Option<[PathBuf; 2]> {
+        let ready: Vec<&RunEntry> = self
+            .runs
+            .iter()
+            .rev()
+            .filter(|r| r.has_predictions)
+            .collect();
+        let single = |want: bool| {
+            ready
+                .iter()
+                .find(|r| r.config.as_ref().is_ok_and(|c| c.single_image == want))
+                .map(|r| r.folder.clone())
+        };
+        match (single(true), single(false)) {
+            (Some(a), Some(b)) => Some([a, b]),
+            _ => match ready.as_slice() {
+                [newest, previous, ..] => Some([previous.folder.clone(), newest.folder.clone()]),
+                _ => None,
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -409,6 +441,12 @@ mod tests {
         assert_eq!(config.tasks, vec![Task::Colour]);
         assert_eq!((config.epochs, config.lr_drops.clone()), (4, vec![2, 3]));
         assert!(config.single_image);
+        assert_eq!(config.group_by, None);
+        form.group_by = " style_sku ".into();
+        assert_eq!(
+            form.config(base.clone()).unwrap().group_by.as_deref(),
+            Some("style_sku")
+        );
 
         form.lr_drops = "2, x".into();
         assert!(form.config(base.clone()).unwrap_err().contains("'x'"));
@@ -421,5 +459,35 @@ mod tests {
         form.tasks[0] = true;
         form.name = "../escape".into();
         assert!(form.config(base).is_err());
+    }
+
+    #[test]
+    fn the_default_comparison_pairs_single_with_multi_image() {
+        let mut cockpit = Cockpit::default();
+        let mut add = |name: &str, single_image: bool, predictions: bool| {
+            let entry = cockpit.run_mut(Path::new(name));
+            entry.config = Ok(RunConfig {
+                single_image,
+                ..RunConfig::default()
+            });
+            entry.has_predictions = predictions;
+        };
+        add("multi-old", false, true);
+        add("single", true, true);
+        add("multi-new", false, true);
+        add("multi-running", false, false);
+        let pair = cockpit.default_comparison().unwrap();
+        assert_eq!(pair, [PathBuf::from("single"), PathBuf::from("multi-new")]);
+        let mut two = Cockpit::default();
+        for name in ["a", "b", "c"] {
+            let entry = two.run_mut(Path::new(name));
+            entry.config = Ok(RunConfig::default());
+            entry.has_predictions = name != "c";
+        }
+        assert_eq!(
+            two.default_comparison().unwrap(),
+            [PathBuf::from("a"), PathBuf::from("b")]
+        );
+        assert!(Cockpit::default().default_comparison().is_none());
     }
 }

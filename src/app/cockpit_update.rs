@@ -2,7 +2,9 @@
 //! Nothing here blocks: runs train on the engine's thread, logs are read on `vitrine-runs`,
 //! comparisons, filters and exports run on one-off named threads.
 
-use super::cockpit::{ComparisonView, FiltersView, NewRunForm, PendingProducts, View, run_name};
+use super::cockpit::{
+    CockpitTab, ComparisonView, FiltersView, NewRunForm, PendingProducts, View, run_name,
+};
 use super::command::{CockpitCommand, Command};
 use super::event::{Event, RunEvent};
 use super::filter::{Filter, ProductSet};
@@ -57,8 +59,15 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
         CockpitCommand::SetView(view) => cockpit.view = view,
         CockpitCommand::SetCockpitTab(tab) => {
             cockpit.tab = tab;
-            if tab == super::cockpit::CockpitTab::Filters {
-                read_filters_of_selected(state, workers);
+            match tab {
+                CockpitTab::Filters => read_filters_of_selected(state, workers),
+                CockpitTab::Compare if cockpit.compare == [None, None] => {
+                    if let Some(pair) = cockpit.default_comparison() {
+                        cockpit.compare = pair.map(Some);
+                        start_comparison(state, workers);
+                    }
+                }
+                _ => {}
             }
         }
         CockpitCommand::ShowNewRun => {
@@ -91,7 +100,7 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
         CockpitCommand::SelectRun(run) => {
             cockpit.selected = Some(run);
             cockpit.epoch = None;
-            if cockpit.tab == super::cockpit::CockpitTab::Filters {
+            if cockpit.tab == CockpitTab::Filters {
                 read_filters_of_selected(state, workers);
             }
         }
@@ -165,6 +174,7 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
             }
         }
         CockpitCommand::ReadFilters(run) => read_filters(state, workers, run),
+        CockpitCommand::PredictRun(run) => predict(state, workers, run),
     }
 }
 
@@ -221,7 +231,7 @@ fn start_run(state: &mut AppState, workers: &mut Workers) {
             cockpit.epoch = None;
             cockpit.new_run = None;
             cockpit.view = View::Training;
-            cockpit.tab = super::cockpit::CockpitTab::Curves;
+            cockpit.tab = CockpitTab::Curves;
         }
         Err(why) => {
             if let Some(form) = &mut state.cockpit.new_run {
@@ -393,6 +403,27 @@ pub fn comparison(
     ))
 }
 
+fn predict(state: &mut AppState, workers: &mut Workers, run: PathBuf) {
+    let entry = state.cockpit.run_mut(&run);
+    if entry.predicting {
+        return;
+    }
+    entry.predicting = true;
+    let events = workers.sender();
+    let folder = run.clone();
+    let started = spawn("vitrine-predict", move || {
+        // On the CPU: a GPU may be busy training this very run.
+        let result = crate::ml::saved::predict_run(&run, None, None, &["cpu".to_string()])
+            .map(|summary| summary.predictions)
+            .map_err(|e| e.to_string());
+        events.send(Event::Run(RunEvent::Predicted { run, result }));
+    });
+    if let Err(e) = started {
+        state.cockpit.run_mut(&folder).predicting = false;
+        error(state, e);
+    }
+}
+
 fn read_filters_of_selected(state: &mut AppState, workers: &mut Workers) {
     let Some(run) = state.cockpit.selected.clone() else {
         return;
@@ -513,6 +544,21 @@ pub fn apply_run_event(
                 (tiles, texture)
             });
             cockpit.filters = Some(FiltersView { run, result });
+        }
+        RunEvent::Predicted { run, result } => {
+            let entry = cockpit.run_mut(&run);
+            entry.predicting = false;
+            match result {
+                Ok(file) => {
+                    entry.has_predictions = true;
+                    apply_command(state, workers, Command::LoadPredictions(file));
+                    state.cockpit.view = View::Workspace;
+                }
+                Err(why) => error(
+                    state,
+                    format!("cannot predict with {}: {why}", run_name(&run)),
+                ),
+            }
         }
         RunEvent::FileWritten(path) => notice(state, format!("wrote {}", path.display())),
         RunEvent::WriteFailed(why) => error(state, why),

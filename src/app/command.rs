@@ -182,4 +182,13 @@ pub enum CockpitCommand {
     },
     /// Read the first-layer filters of a run's latest checkpoint.
     ReadFilters(PathBuf),
+    /// Write predictions from a run's latest checkpoint (a stopped or running run), then show
+    /// them in the workspace.
+    PredictRun(PathBuf),
+}
+
+impl From<CockpitCommand> for Command {
+    fn from(command: CockpitCommand) -> Self {
+        Command::Cockpit(command)
+    }
 }

@@ -180,4 +180,11 @@ pub enum RunEvent {
     FileWritten(PathBuf),
     /// Writing a file failed.
     WriteFailed(String),
+    /// Predictions were written from a run's latest checkpoint.
+    Predicted {
+        /// The run folder.
+        run: PathBuf,
+        /// The predictions file, or why not.
+        result: Result<PathBuf, String>,
+    },
 }

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod window;
+
 /// The real catalogues beside the project (`../shared/data`, read-only).
 pub fn shared_data() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");

@@ -163,6 +163,20 @@ fn run_card(ui: &mut egui::Ui, state: &AppState, run: &RunEntry, commands: &mut 
                 commands.push(Command::LoadPredictions(run.folder.join(FILE_NAME)));
                 commands.push(Command::Cockpit(CockpitCommand::SetView(View::Workspace)));
             }
+            let checkpoint = run.history.checkpoint.is_some();
+            if !run.has_predictions && checkpoint {
+                let predict = ui
+                    .add_enabled(!run.predicting, egui::Button::new("Predict"))
+                    .on_hover_text(
+                        "write predictions from the latest checkpoint and show them in the workspace",
+                    );
+                if predict.clicked() {
+                    commands.push(Command::Cockpit(CockpitCommand::PredictRun(run.folder.clone())));
+                }
+                if run.predicting {
+                    ui.spinner();
+                }
+            }
             if !selected {
                 let mut overlay = run.overlay;
                 if ui

@@ -85,6 +85,13 @@ pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Com
                     }
                 });
                 ui.end_row();
+                ui.label("group by");
+                ui.add(
+                    egui::TextEdit::singleline(&mut edited.group_by)
+                        .hint_text("attribute, e.g. style_sku (empty: by product)")
+                        .desired_width(300.0),
+                );
+                ui.end_row();
                 ui.label("tasks");
                 ui.horizontal(|ui| {
                     for task in Task::ALL {

@@ -210,17 +210,8 @@ fn poll(run: &mut Followed, events: &EventSender) {
         Ok((records, bad)) => (records, bad.len(), None),
         Err(e) => (Vec::new(), 0, Some(e.to_string())),
     };
-    if records.is_empty() && bad_lines == 0 && error.is_none() {
-        if has_predictions != run.has_predictions {
-            run.has_predictions = has_predictions;
-            events.send(Event::Run(RunEvent::RunRecords {
-                run: run.folder.root().to_path_buf(),
-                records,
-                bad_lines,
-                has_predictions,
-                error,
-            }));
-        }
+    let nothing_new = records.is_empty() && bad_lines == 0 && error.is_none();
+    if nothing_new && has_predictions == run.has_predictions {
         return;
     }
     if let Some(last) = records.iter().rev().find(|r| {
