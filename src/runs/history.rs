@@ -266,8 +266,15 @@ impl RunHistory {
             return None;
         }
         let remaining_epochs = (self.epochs_planned as f64 - self.progress()).max(0.0);
-        let window = &self.iterations[self.iterations.len().saturating_sub(RATE_WINDOW)..];
-        if let (Some(first), Some(last)) = (window.first(), window.last()) {
+        // Records read in one go (the log's backlog when following starts) arrive together and
+        // say nothing about the speed: only those that came after the first batch count.
+        let backlog = self.iterations.first().map_or(0.0, |p| p.arrived);
+        let live: Vec<&IterationPoint> = self.iterations
+            [self.iterations.len().saturating_sub(RATE_WINDOW)..]
+            .iter()
+            .filter(|p| p.arrived > backlog)
+            .collect();
+        if let (Some(first), Some(last)) = (live.first(), live.last()) {
             let span = last.arrived - first.arrived;
             let steps = (last.iteration - first.iteration) as f64;
             if span > 0.0 && steps > 0.0 {
@@ -419,6 +426,17 @@ mod tests {
         }
         // 2 of 4 epochs done: 10 s left.
         let eta = live.eta_seconds().unwrap();
+        assert!((eta - 10.0).abs() < 1e-9, "{eta}");
+        // A backlog read at once, then live records at the same pace: the backlog is ignored.
+        let mut followed = RunHistory::default();
+        followed.push(&started(None), 0.0);
+        for i in 0..10 {
+            followed.push(&iteration(i, 1.0), 100.0);
+        }
+        for i in 10..20 {
+            followed.push(&iteration(i, 1.0), 100.0 + (i - 9) as f64 * 0.5);
+        }
+        let eta = followed.eta_seconds().unwrap();
         assert!((eta - 10.0).abs() < 1e-9, "{eta}");
         // Read at once (no live rate): from the 20 s epochs.
         let mut read = vec![started(None)];

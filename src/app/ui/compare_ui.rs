@@ -143,7 +143,10 @@ pub fn compare_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comma
                 for (list, who) in [(&row.only_a, "A"), (&row.only_b, "B")] {
                     let button = ui.add_enabled(
                         !list.is_empty(),
-                        egui::Button::new(format!("{} products", list.len())),
+                        egui::Button::new(match list.len() {
+                            1 => "1 product".to_string(),
+                            n => format!("{n} products"),
+                        }),
                     );
                     if button.clicked() {
                         let other = if who == "A" { "B" } else { "A" };

@@ -99,13 +99,14 @@ pub fn confusion_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Com
                     ui.label(short(name)).on_hover_text(name);
                     for (c, &count) in row.iter().enumerate() {
                         let share = count as f32 / total.max(1) as f32;
-                        let fill = if r == c {
-                            egui::Color32::from_rgb(40, 120, 60).gamma_multiply(0.15 + share)
-                        } else if count > 0 {
-                            egui::Color32::from_rgb(170, 50, 50).gamma_multiply(0.15 + share)
-                        } else {
-                            egui::Color32::TRANSPARENT
-                        };
+                        let fill =
+                            match (count, r == c) {
+                                (0, _) => egui::Color32::TRANSPARENT,
+                                (_, true) => egui::Color32::from_rgb(40, 120, 60)
+                                    .gamma_multiply(0.15 + share),
+                                (_, false) => egui::Color32::from_rgb(170, 50, 50)
+                                    .gamma_multiply(0.15 + share),
+                            };
                         let text = if count > 0 {
                             count.to_string()
                         } else {

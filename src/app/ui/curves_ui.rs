@@ -8,14 +8,20 @@ use crate::app::cockpit::{Cockpit, RunEntry};
 use crate::app::command::{CockpitCommand, Command};
 use crate::catalog::Task;
 use crate::runs::history::{RunHistory, downsample, smooth};
-use egui_plot::{Legend, Line, LineStyle, Plot, Points};
+use egui_plot::{AxisHints, Legend, Line, LineStyle, Plot, Points};
 
 /// Most points drawn per series.
 const MAX_POINTS: usize = 600;
 /// Height of one plot.
 const PLOT_HEIGHT: f32 = 210.0;
+/// The training loss.
+const TRAINING: egui::Color32 = egui::Color32::from_rgb(0x76, 0xb7, 0xe6);
+/// The validation loss.
+const VALIDATION: egui::Color32 = egui::Color32::from_rgb(0xf2, 0x8e, 0x2b);
+/// The mean accuracy.
+const MEAN: egui::Color32 = egui::Color32::from_gray(230);
 /// One colour per task, in [`Task::ALL`] order.
-pub const TASK_COLOURS: [egui::Color32; 5] = [
+const TASK_COLOURS: [egui::Color32; 5] = [
     egui::Color32::from_rgb(0x4e, 0x79, 0xa7),
     egui::Color32::from_rgb(0xe1, 0x57, 0x59),
     egui::Color32::from_rgb(0x59, 0xa1, 0x4f),
@@ -172,21 +178,33 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
         Plot::new(id)
             .height(PLOT_HEIGHT)
             .legend(Legend::default())
-            .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
-            .x_axis_label("epoch")
+            .include_x(0.0)
+            // Epoch numbers are short: label every step that leaves them 24 points apart.
+            .custom_x_axes(vec![
+                AxisHints::new_x().label("epoch").label_spacing(24.0..=36.0),
+            ])
     };
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.columns(2, |columns| {
             columns[0].label("Loss (training per iteration, validation per epoch)");
             plot("loss").show(&mut columns[0], |p| {
-                p.line(Line::new("training", main.train_loss.clone()));
+                p.line(Line::new("training", main.train_loss.clone()).color(TRAINING));
                 p.line(
                     Line::new("training (epoch mean)", main.epoch_train_loss.clone())
+                        .color(TRAINING)
                         .style(LineStyle::dotted_dense()),
                 );
-                p.line(Line::new("validation", main.validation_loss.clone()).width(2.0));
-                p.points(Points::new("validation", main.validation_loss.clone()).radius(3.0));
+                p.line(
+                    Line::new("validation", main.validation_loss.clone())
+                        .color(VALIDATION)
+                        .width(2.0),
+                );
+                p.points(
+                    Points::new("validation", main.validation_loss.clone())
+                        .color(VALIDATION)
+                        .radius(3.0),
+                );
                 for (name, s) in &overlays {
                     p.line(
                         Line::new(format!("{name}: training"), s.train_loss.clone())
@@ -212,7 +230,11 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
                                 .radius(3.0),
                         );
                     }
-                    p.line(Line::new("mean", main.mean_accuracy.clone()).width(2.5));
+                    p.line(
+                        Line::new("mean", main.mean_accuracy.clone())
+                            .color(MEAN)
+                            .width(2.5),
+                    );
                     for (name, s) in &overlays {
                         for (task, points) in &s.accuracy {
                             p.line(
@@ -236,9 +258,11 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
                 }
             });
             columns[1].label("Learning rate");
-            plot("learning-rate").show(&mut columns[1], |p| {
-                p.line(Line::new("learning rate", main.learning_rate.clone()));
-            });
+            plot("learning-rate")
+                .include_y(0.0)
+                .show(&mut columns[1], |p| {
+                    p.line(Line::new("learning rate", main.learning_rate.clone()));
+                });
             columns[0].label("Training images per second");
             plot("speed").include_y(0.0).show(&mut columns[0], |p| {
                 p.line(Line::new("images/s", main.speed.clone()));
