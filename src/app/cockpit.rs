@@ -5,7 +5,7 @@
 use crate::catalog::Task;
 use crate::ml::saved::FilterTiles;
 use crate::runs::compare::Comparison;
-use crate::runs::history::RunHistory;
+use crate::runs::history::{Curves, RunHistory};
 use crate::runs::{Backbone, RunConfig};
 use std::path::{Path, PathBuf};
 
@@ -42,6 +42,8 @@ pub struct RunEntry {
     pub config: Result<RunConfig, String>,
     /// Its metrics log so far.
     pub history: RunHistory,
+    /// The series drawn, refreshed when records arrive.
+    pub curves: Curves,
     /// What the engine prepares (runs launched here, before their first iteration).
     pub preparing: Option<String>,
     /// The run trains in this window (it can be stopped here).
@@ -63,6 +65,7 @@ impl RunEntry {
             folder,
             config: Err("not read yet".into()),
             history: RunHistory::default(),
+            curves: Curves::default(),
             preparing: None,
             training_here: false,
             has_predictions: false,

@@ -15,7 +15,7 @@ use super::workers::{Workers, spawn};
 use crate::catalog::Catalog;
 use crate::ml::TrainRequest;
 use crate::runs::compare::{compare, score, validation_products};
-use crate::runs::history::RunStatus;
+use crate::runs::history::{Curves, RunStatus};
 use crate::runs::predictions::{FILE_NAME, Predictions};
 use crate::runs::{MetricsRecord, RunConfig};
 use std::path::{Path, PathBuf};
@@ -108,7 +108,12 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
             let entry = cockpit.run_mut(&run);
             entry.overlay = !entry.overlay;
         }
-        CockpitCommand::SetSmoothing(weight) => cockpit.smoothing = weight.clamp(0.0, 0.99),
+        CockpitCommand::SetSmoothing(weight) => {
+            cockpit.smoothing = weight.clamp(0.0, 0.99);
+            for run in &mut cockpit.runs {
+                run.curves = Curves::of(&run.history, cockpit.smoothing as f64);
+            }
+        }
         CockpitCommand::SelectEpoch(epoch) => cockpit.epoch = epoch,
         CockpitCommand::SelectConfusionTask(task) => cockpit.confusion_task = task,
         CockpitCommand::OpenConfusionCell {
@@ -493,12 +498,16 @@ pub fn apply_run_event(
             has_predictions,
             error,
         } => {
+            let smoothing = cockpit.smoothing as f64;
             let entry = cockpit.run_mut(&run);
             for record in &records {
                 if matches!(record, MetricsRecord::Started { .. }) {
                     entry.preparing = None;
                 }
                 entry.history.push(record, now);
+            }
+            if !records.is_empty() {
+                entry.curves = Curves::of(&entry.history, smoothing);
             }
             entry.history.bad_lines += bad_lines;
             entry.has_predictions = has_predictions;

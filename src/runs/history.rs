@@ -296,6 +296,102 @@ impl RunHistory {
     }
 }
 
+/// Most points per series of [`Curves`].
+pub const MAX_POINTS: usize = 600;
+
+/// The series the cockpit draws for one run, `[epoch, value]` points (fractional epochs for
+/// iterations), each cut to at most [`MAX_POINTS`]. Computed when records arrive, not per
+/// frame: a run of 200,000 iterations costs a frame no more than one of 200.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Curves {
+    /// Training loss per iteration, smoothed.
+    pub train_loss: Vec<[f64; 2]>,
+    /// Validation loss at the end of each epoch.
+    pub validation_loss: Vec<[f64; 2]>,
+    /// Mean training loss of each epoch.
+    pub epoch_train_loss: Vec<[f64; 2]>,
+    /// Training loss per task, smoothed.
+    pub task_losses: Vec<(Task, Vec<[f64; 2]>)>,
+    /// Validation accuracy per task.
+    pub accuracy: Vec<(Task, Vec<[f64; 2]>)>,
+    /// Mean validation accuracy.
+    pub mean_accuracy: Vec<[f64; 2]>,
+    /// Learning rate.
+    pub learning_rate: Vec<[f64; 2]>,
+    /// Training images per second, smoothed.
+    pub speed: Vec<[f64; 2]>,
+}
+
+impl Curves {
+    /// The curves of `history` with EMA `smoothing` (see [`smooth`]).
+    pub fn of(history: &RunHistory, smoothing: f64) -> Curves {
+        let x = |iteration: usize| history.epoch_position(iteration + 1);
+        let iterations = &history.iterations;
+        let raw_loss: Vec<[f64; 2]> = iterations
+            .iter()
+            .map(|p| [x(p.iteration), p.loss as f64])
+            .collect();
+        let end = |epoch: usize| epoch as f64 + 1.0;
+        let tasks = history.tasks();
+        Curves {
+            train_loss: downsample(&smooth(&raw_loss, smoothing), MAX_POINTS),
+            validation_loss: history
+                .epochs
+                .iter()
+                .map(|e| [end(e.epoch), e.validation_loss as f64])
+                .collect(),
+            epoch_train_loss: history
+                .epochs
+                .iter()
+                .map(|e| [end(e.epoch), e.train_loss as f64])
+                .collect(),
+            task_losses: tasks
+                .iter()
+                .map(|&task| {
+                    let raw: Vec<[f64; 2]> = iterations
+                        .iter()
+                        .filter_map(|p| Some([x(p.iteration), p.task_losses[task.index()]? as f64]))
+                        .collect();
+                    (task, downsample(&smooth(&raw, smoothing), MAX_POINTS))
+                })
+                .collect(),
+            accuracy: tasks
+                .iter()
+                .map(|&task| {
+                    let points = history
+                        .epochs
+                        .iter()
+                        .filter_map(|e| Some([end(e.epoch), e.accuracy[task.index()]? as f64]))
+                        .collect();
+                    (task, points)
+                })
+                .collect(),
+            mean_accuracy: history
+                .epochs
+                .iter()
+                .map(|e| [end(e.epoch), e.mean_accuracy as f64])
+                .collect(),
+            learning_rate: downsample(
+                &iterations
+                    .iter()
+                    .map(|p| [x(p.iteration), p.learning_rate])
+                    .collect::<Vec<_>>(),
+                MAX_POINTS,
+            ),
+            speed: downsample(
+                &smooth(
+                    &iterations
+                        .iter()
+                        .map(|p| [x(p.iteration), p.images_per_second as f64])
+                        .collect::<Vec<_>>(),
+                    smoothing,
+                ),
+                MAX_POINTS,
+            ),
+        }
+    }
+}
+
 /// Exponential moving average of `points` (y only): `weight` 0 keeps the values, close to 1
 /// smooths strongly. Bias-corrected, so the first points are not pulled towards zero.
 pub fn smooth(points: &[[f64; 2]], weight: f64) -> Vec<[f64; 2]> {
@@ -445,6 +541,24 @@ mod tests {
         let h = RunHistory::from_records(&read);
         assert_eq!(h.eta_seconds(), Some(60.0));
         assert_eq!(RunHistory::default().eta_seconds(), None);
+    }
+
+    #[test]
+    fn curves_put_iterations_and_epochs_on_one_axis_with_bounded_points() {
+        let mut records = vec![started(None)];
+        records.extend((0..2000).map(|i| iteration(i, 1.0)));
+        records.push(epoch(0));
+        let h = RunHistory::from_records(&records);
+        let curves = Curves::of(&h, 0.0);
+        let n = curves.train_loss.len();
+        assert!(n <= MAX_POINTS && n > MAX_POINTS / 2, "{n}");
+        // Ten iterations per epoch: iteration 9 ends epoch 1 (x = 1.0).
+        assert_eq!(curves.learning_rate.first().map(|p| p[1]), Some(0.01));
+        assert_eq!(curves.validation_loss, vec![[1.0, 1.1f32 as f64]]);
+        assert_eq!(curves.accuracy, vec![(Task::Colour, vec![[1.0, 0.5]])]);
+        assert_eq!(curves.task_losses.len(), 1);
+        let last = curves.train_loss.last().unwrap();
+        assert!((last[0] - 200.0).abs() < 2.0, "{last:?}");
     }
 
     #[test]

@@ -1,17 +1,14 @@
 //! Live curves of the selected run (and the runs overlaid on it): loss, per-task accuracy and
 //! loss, learning rate and speed. The x axis is the epoch, fractional for iterations.
 //!
-//! Per frame the cost is bounded whatever the run's length: each series is reduced to at most
-//! [`MAX_POINTS`] points before drawing.
+//! Per frame the cost is bounded whatever the run's length: the series are computed when
+//! records arrive (see [`Curves`]), each cut to a few hundred points.
 
 use crate::app::cockpit::{Cockpit, RunEntry};
 use crate::app::command::{CockpitCommand, Command};
-use crate::catalog::Task;
-use crate::runs::history::{RunHistory, downsample, smooth};
+use crate::runs::history::Curves;
 use egui_plot::{AxisHints, Legend, Line, LineStyle, Plot, Points};
 
-/// Most points drawn per series.
-const MAX_POINTS: usize = 600;
 /// Height of one plot.
 const PLOT_HEIGHT: f32 = 210.0;
 /// The training loss.
@@ -28,85 +25,6 @@ const TASK_COLOURS: [egui::Color32; 5] = [
     egui::Color32::from_rgb(0xf2, 0x8e, 0x2b),
     egui::Color32::from_rgb(0xb0, 0x7a, 0xa1),
 ];
-
-/// The curves of one run, ready to draw.
-struct Series {
-    train_loss: Vec<[f64; 2]>,
-    validation_loss: Vec<[f64; 2]>,
-    epoch_train_loss: Vec<[f64; 2]>,
-    task_losses: Vec<(Task, Vec<[f64; 2]>)>,
-    accuracy: Vec<(Task, Vec<[f64; 2]>)>,
-    mean_accuracy: Vec<[f64; 2]>,
-    learning_rate: Vec<[f64; 2]>,
-    speed: Vec<[f64; 2]>,
-}
-
-fn series(history: &RunHistory, smoothing: f64) -> Series {
-    let x = |iteration: usize| history.epoch_position(iteration + 1);
-    let iterations = &history.iterations;
-    let raw_loss: Vec<[f64; 2]> = iterations
-        .iter()
-        .map(|p| [x(p.iteration), p.loss as f64])
-        .collect();
-    let end = |epoch: usize| epoch as f64 + 1.0;
-    let tasks = history.tasks();
-    Series {
-        train_loss: downsample(&smooth(&raw_loss, smoothing), MAX_POINTS),
-        validation_loss: history
-            .epochs
-            .iter()
-            .map(|e| [end(e.epoch), e.validation_loss as f64])
-            .collect(),
-        epoch_train_loss: history
-            .epochs
-            .iter()
-            .map(|e| [end(e.epoch), e.train_loss as f64])
-            .collect(),
-        task_losses: tasks
-            .iter()
-            .map(|&task| {
-                let raw: Vec<[f64; 2]> = iterations
-                    .iter()
-                    .filter_map(|p| Some([x(p.iteration), p.task_losses[task.index()]? as f64]))
-                    .collect();
-                (task, downsample(&smooth(&raw, smoothing), MAX_POINTS))
-            })
-            .collect(),
-        accuracy: tasks
-            .iter()
-            .map(|&task| {
-                let points = history
-                    .epochs
-                    .iter()
-                    .filter_map(|e| Some([end(e.epoch), e.accuracy[task.index()]? as f64]))
-                    .collect();
-                (task, points)
-            })
-            .collect(),
-        mean_accuracy: history
-            .epochs
-            .iter()
-            .map(|e| [end(e.epoch), e.mean_accuracy as f64])
-            .collect(),
-        learning_rate: downsample(
-            &iterations
-                .iter()
-                .map(|p| [x(p.iteration), p.learning_rate])
-                .collect::<Vec<_>>(),
-            MAX_POINTS,
-        ),
-        speed: downsample(
-            &smooth(
-                &iterations
-                    .iter()
-                    .map(|p| [x(p.iteration), p.images_per_second as f64])
-                    .collect::<Vec<_>>(),
-                smoothing,
-            ),
-            MAX_POINTS,
-        ),
-    }
-}
 
 /// "2 h 05 min", "4 min 10 s", "12 s".
 pub fn duration_text(seconds: f64) -> String {
@@ -165,13 +83,12 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
             run.history.epochs.len()
         ));
     });
-    let smoothing = cockpit.smoothing as f64;
-    let main = series(&run.history, smoothing);
-    let overlays: Vec<(String, Series)> = cockpit
+    let main = &run.curves;
+    let overlays: Vec<(String, &Curves)> = cockpit
         .runs
         .iter()
         .filter(|r| r.overlay && r.folder != run.folder)
-        .map(|r| (r.name(), series(&r.history, smoothing)))
+        .map(|r| (r.name(), &r.curves))
         .collect();
     let link = egui::Id::unique("cockpit-x");
     let plot = |id: &str| {
