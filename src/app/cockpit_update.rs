@@ -506,8 +506,10 @@ pub fn apply_run_event(
                 }
                 entry.history.push(record, now);
             }
-            if !records.is_empty() {
+            if entry.curves.smoothing() != smoothing {
                 entry.curves = Curves::of(&entry.history, smoothing);
+            } else if !records.is_empty() {
+                entry.curves.update(&entry.history);
             }
             entry.history.bad_lines += bad_lines;
             entry.has_predictions = has_predictions;

@@ -120,6 +120,8 @@ pub struct RunHistory {
     pub bad_lines: usize,
     /// Records folded in (to tell whether anything changed).
     pub records: usize,
+    /// How many times a resume dropped points (so derived series know to rebuild).
+    pub truncations: usize,
 }
 
 impl Default for RunHistory {
@@ -137,6 +139,7 @@ impl Default for RunHistory {
             warnings: Vec::new(),
             bad_lines: 0,
             records: 0,
+            truncations: 0,
         }
     }
 }
@@ -174,8 +177,12 @@ impl RunHistory {
                 self.classes = classes.clone();
                 self.devices = devices.clone();
                 let from = resumed_at_epoch.unwrap_or(0);
+                let before = self.iterations.len() + self.epochs.len();
                 self.iterations.retain(|p| p.epoch < from);
                 self.epochs.retain(|p| p.epoch < from);
+                if self.iterations.len() + self.epochs.len() < before {
+                    self.truncations += 1;
+                }
             }
             MetricsRecord::Iteration {
                 epoch,
@@ -299,132 +306,191 @@ impl RunHistory {
 /// Most points per series of [`Curves`].
 pub const MAX_POINTS: usize = 600;
 
+/// A per-iteration series built as points arrive: exponentially smoothed, then averaged over
+/// buckets whose size doubles whenever the series would exceed [`MAX_POINTS`], so a point
+/// costs O(1) amortised and drawing costs at most [`MAX_POINTS`] points, however long the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    weight: f64,
+    average: f64,
+    correction: f64,
+    bucket: usize,
+    sum: [f64; 2],
+    count: usize,
+    points: Vec<[f64; 2]>,
+}
+
+impl Series {
+    /// An empty series smoothed with EMA `weight` (0: raw values).
+    pub fn new(weight: f64) -> Self {
+        Series {
+            weight: weight.clamp(0.0, 0.999),
+            average: 0.0,
+            correction: 1.0,
+            bucket: 1,
+            sum: [0.0; 2],
+            count: 0,
+            points: Vec::new(),
+        }
+    }
+
+    /// Adds the point (`x`, `y`).
+    pub fn push(&mut self, x: f64, y: f64) {
+        self.average = self.weight * self.average + (1.0 - self.weight) * y;
+        self.correction *= self.weight;
+        let smoothed = self.average / (1.0 - self.correction).max(f64::EPSILON);
+        self.sum[0] += x;
+        self.sum[1] += smoothed;
+        self.count += 1;
+        if self.count < self.bucket {
+            return;
+        }
+        let n = self.count as f64;
+        self.points.push([self.sum[0] / n, self.sum[1] / n]);
+        self.sum = [0.0; 2];
+        self.count = 0;
+        if self.points.len() >= MAX_POINTS {
+            self.points = self
+                .points
+                .chunks(2)
+                .map(|pair| {
+                    let n = pair.len() as f64;
+                    let (x, y) = pair
+                        .iter()
+                        .fold((0.0, 0.0), |(x, y), p| (x + p[0], y + p[1]));
+                    [x / n, y / n]
+                })
+                .collect();
+            self.bucket *= 2;
+        }
+    }
+
+    /// The points to draw (the bucket being filled included).
+    pub fn points(&self) -> Vec<[f64; 2]> {
+        let mut points = self.points.clone();
+        if self.count > 0 {
+            let n = self.count as f64;
+            points.push([self.sum[0] / n, self.sum[1] / n]);
+        }
+        points
+    }
+}
+
 /// The series the cockpit draws for one run, `[epoch, value]` points (fractional epochs for
-/// iterations), each cut to at most [`MAX_POINTS`]. Computed when records arrive, not per
-/// frame: a run of 200,000 iterations costs a frame no more than one of 200.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// iterations). Kept up to date as records arrive ([`Curves::update`]), not rebuilt per frame.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Curves {
+    smoothing: f64,
+    /// Iterations folded in so far.
+    iterations: usize,
+    /// The history's truncations when last updated.
+    truncations: usize,
     /// Training loss per iteration, smoothed.
-    pub train_loss: Vec<[f64; 2]>,
+    pub train_loss: Series,
+    /// Training loss per task, smoothed.
+    pub task_losses: Vec<(Task, Series)>,
+    /// Learning rate.
+    pub learning_rate: Series,
+    /// Training images per second, smoothed.
+    pub speed: Series,
     /// Validation loss at the end of each epoch.
     pub validation_loss: Vec<[f64; 2]>,
     /// Mean training loss of each epoch.
     pub epoch_train_loss: Vec<[f64; 2]>,
-    /// Training loss per task, smoothed.
-    pub task_losses: Vec<(Task, Vec<[f64; 2]>)>,
     /// Validation accuracy per task.
     pub accuracy: Vec<(Task, Vec<[f64; 2]>)>,
     /// Mean validation accuracy.
     pub mean_accuracy: Vec<[f64; 2]>,
-    /// Learning rate.
-    pub learning_rate: Vec<[f64; 2]>,
-    /// Training images per second, smoothed.
-    pub speed: Vec<[f64; 2]>,
+}
+
+impl Default for Curves {
+    fn default() -> Self {
+        Curves::empty(0.0)
+    }
 }
 
 impl Curves {
-    /// The curves of `history` with EMA `smoothing` (see [`smooth`]).
-    pub fn of(history: &RunHistory, smoothing: f64) -> Curves {
-        let x = |iteration: usize| history.epoch_position(iteration + 1);
-        let iterations = &history.iterations;
-        let raw_loss: Vec<[f64; 2]> = iterations
-            .iter()
-            .map(|p| [x(p.iteration), p.loss as f64])
-            .collect();
-        let end = |epoch: usize| epoch as f64 + 1.0;
-        let tasks = history.tasks();
+    fn empty(smoothing: f64) -> Self {
         Curves {
-            train_loss: downsample(&smooth(&raw_loss, smoothing), MAX_POINTS),
-            validation_loss: history
-                .epochs
-                .iter()
-                .map(|e| [end(e.epoch), e.validation_loss as f64])
-                .collect(),
-            epoch_train_loss: history
-                .epochs
-                .iter()
-                .map(|e| [end(e.epoch), e.train_loss as f64])
-                .collect(),
-            task_losses: tasks
-                .iter()
-                .map(|&task| {
-                    let raw: Vec<[f64; 2]> = iterations
-                        .iter()
-                        .filter_map(|p| Some([x(p.iteration), p.task_losses[task.index()]? as f64]))
-                        .collect();
-                    (task, downsample(&smooth(&raw, smoothing), MAX_POINTS))
-                })
-                .collect(),
-            accuracy: tasks
-                .iter()
-                .map(|&task| {
-                    let points = history
-                        .epochs
-                        .iter()
-                        .filter_map(|e| Some([end(e.epoch), e.accuracy[task.index()]? as f64]))
-                        .collect();
-                    (task, points)
-                })
-                .collect(),
-            mean_accuracy: history
-                .epochs
-                .iter()
-                .map(|e| [end(e.epoch), e.mean_accuracy as f64])
-                .collect(),
-            learning_rate: downsample(
-                &iterations
-                    .iter()
-                    .map(|p| [x(p.iteration), p.learning_rate])
-                    .collect::<Vec<_>>(),
-                MAX_POINTS,
-            ),
-            speed: downsample(
-                &smooth(
-                    &iterations
-                        .iter()
-                        .map(|p| [x(p.iteration), p.images_per_second as f64])
-                        .collect::<Vec<_>>(),
-                    smoothing,
-                ),
-                MAX_POINTS,
-            ),
+            smoothing,
+            iterations: 0,
+            truncations: 0,
+            train_loss: Series::new(smoothing),
+            task_losses: Vec::new(),
+            learning_rate: Series::new(0.0),
+            speed: Series::new(smoothing),
+            validation_loss: Vec::new(),
+            epoch_train_loss: Vec::new(),
+            accuracy: Vec::new(),
+            mean_accuracy: Vec::new(),
         }
     }
-}
 
-/// Exponential moving average of `points` (y only): `weight` 0 keeps the values, close to 1
-/// smooths strongly. Bias-corrected, so the first points are not pulled towards zero.
-pub fn smooth(points: &[[f64; 2]], weight: f64) -> Vec<[f64; 2]> {
-    let weight = weight.clamp(0.0, 0.999);
-    let mut average = 0.0;
-    let mut correction = 1.0;
-    points
-        .iter()
-        .map(|&[x, y]| {
-            average = weight * average + (1.0 - weight) * y;
-            correction *= weight;
-            [x, average / (1.0 - correction).max(f64::EPSILON)]
-        })
-        .collect()
-}
-
-/// At most `max` points that keep the shape of `points`: the mean of equal runs of points
-/// (so a long run is drawn with a bounded cost per frame).
-pub fn downsample(points: &[[f64; 2]], max: usize) -> Vec<[f64; 2]> {
-    if points.len() <= max || max == 0 {
-        return points.to_vec();
+    /// The curves of `history` with EMA `smoothing` (0 = raw, close to 1 = smooth), built
+    /// from scratch.
+    pub fn of(history: &RunHistory, smoothing: f64) -> Curves {
+        let mut curves = Curves::empty(smoothing);
+        curves.update(history);
+        curves
     }
-    let size = points.len().div_ceil(max);
-    points
-        .chunks(size)
-        .map(|chunk| {
-            let n = chunk.len() as f64;
-            let (x, y) = chunk
-                .iter()
-                .fold((0.0, 0.0), |(sx, sy), p| (sx + p[0], sy + p[1]));
-            [x / n, y / n]
-        })
-        .collect()
+
+    /// The smoothing weight the curves were built with.
+    pub fn smoothing(&self) -> f64 {
+        self.smoothing
+    }
+
+    /// Folds in what `history` gained since the last update: the new iterations one by one,
+    /// or everything again when the history lost points (a resumed run redoes an epoch).
+    pub fn update(&mut self, history: &RunHistory) {
+        if history.truncations != self.truncations || history.iterations.len() < self.iterations {
+            *self = Curves::empty(self.smoothing);
+            self.truncations = history.truncations;
+        }
+        if self.task_losses.is_empty() {
+            self.task_losses = history
+                .tasks()
+                .into_iter()
+                .map(|t| (t, Series::new(self.smoothing)))
+                .collect();
+        }
+        for p in &history.iterations[self.iterations..] {
+            let x = history.epoch_position(p.iteration + 1);
+            self.train_loss.push(x, p.loss as f64);
+            for (task, series) in &mut self.task_losses {
+                if let Some(loss) = p.task_losses[task.index()] {
+                    series.push(x, loss as f64);
+                }
+            }
+            self.learning_rate.push(x, p.learning_rate);
+            self.speed.push(x, p.images_per_second as f64);
+        }
+        self.iterations = history.iterations.len();
+        let end = |epoch: usize| epoch as f64 + 1.0;
+        let epochs = &history.epochs;
+        self.validation_loss = epochs
+            .iter()
+            .map(|e| [end(e.epoch), e.validation_loss as f64])
+            .collect();
+        self.epoch_train_loss = epochs
+            .iter()
+            .map(|e| [end(e.epoch), e.train_loss as f64])
+            .collect();
+        self.mean_accuracy = epochs
+            .iter()
+            .map(|e| [end(e.epoch), e.mean_accuracy as f64])
+            .collect();
+        self.accuracy = history
+            .tasks()
+            .into_iter()
+            .map(|task| {
+                let points = epochs
+                    .iter()
+                    .filter_map(|e| Some([end(e.epoch), e.accuracy[task.index()]? as f64]))
+                    .collect();
+                (task, points)
+            })
+            .collect();
+    }
 }
 
 #[cfg(test)]
@@ -550,30 +616,53 @@ mod tests {
         records.push(epoch(0));
         let h = RunHistory::from_records(&records);
         let curves = Curves::of(&h, 0.0);
-        let n = curves.train_loss.len();
+        let n = curves.train_loss.points().len();
         assert!(n <= MAX_POINTS && n > MAX_POINTS / 2, "{n}");
-        // Ten iterations per epoch: iteration 9 ends epoch 1 (x = 1.0).
-        assert_eq!(curves.learning_rate.first().map(|p| p[1]), Some(0.01));
+        assert_eq!(
+            curves.learning_rate.points().first().map(|p| p[1]),
+            Some(0.01)
+        );
         assert_eq!(curves.validation_loss, vec![[1.0, 1.1f32 as f64]]);
         assert_eq!(curves.accuracy, vec![(Task::Colour, vec![[1.0, 0.5]])]);
         assert_eq!(curves.task_losses.len(), 1);
-        let last = curves.train_loss.last().unwrap();
+        // Ten iterations per epoch: the last of 2000 ends epoch 200.
+        let last = *curves.train_loss.points().last().unwrap();
         assert!((last[0] - 200.0).abs() < 2.0, "{last:?}");
+        // Built point by point, the curves equal those built at once.
+        let mut h = RunHistory::default();
+        let mut live = Curves::of(&h, 0.0);
+        for record in &records {
+            h.push(record, 0.0);
+            live.update(&h);
+        }
+        assert_eq!(live, curves);
+        // A resume that drops points rebuilds them, even when as many new ones came with it.
+        h.push(&started(Some(0)), 0.0);
+        for i in 0..2000 {
+            h.push(&iteration(i, 5.0), 0.0);
+        }
+        live.update(&h);
+        assert_eq!(live, Curves::of(&h, 0.0));
+        assert!(live.validation_loss.is_empty());
     }
 
     #[test]
-    fn smoothing_and_downsampling_keep_the_shape() {
-        let flat: Vec<[f64; 2]> = (0..10).map(|i| [i as f64, 3.0]).collect();
-        assert!(smooth(&flat, 0.9).iter().all(|p| (p[1] - 3.0).abs() < 1e-9));
-        let step: Vec<[f64; 2]> = (0..10).map(|i| [i as f64, (i / 5) as f64]).collect();
-        let s = smooth(&step, 0.5);
-        assert_eq!(s[4][1], 0.0);
-        assert!(s[5][1] > 0.0 && s[5][1] < 1.0 && s[9][1] > s[5][1]);
-        assert_eq!(smooth(&step, 0.0), step);
-        let many: Vec<[f64; 2]> = (0..1000).map(|i| [i as f64, i as f64]).collect();
-        let few = downsample(&many, 100);
-        assert_eq!(few.len(), 100);
-        assert_eq!(few[0], [4.5, 4.5]);
-        assert_eq!(downsample(&flat, 100), flat);
+    fn a_series_keeps_its_shape_within_the_point_budget() {
+        let mut series = Series::new(0.0);
+        for i in 0..10_000 {
+            series.push(i as f64, i as f64);
+        }
+        let points = series.points();
+        assert!(points.len() <= MAX_POINTS && points.len() > MAX_POINTS / 2);
+        assert!(points.windows(2).all(|w| w[0][0] < w[1][0]));
+        assert!(
+            points.iter().all(|p| (p[0] - p[1]).abs() < 1e-9),
+            "a line stays a line"
+        );
+        let mut flat = Series::new(0.9);
+        for i in 0..100 {
+            flat.push(i as f64, 3.0);
+        }
+        assert!(flat.points().iter().all(|p| (p[1] - 3.0).abs() < 1e-9));
     }
 }

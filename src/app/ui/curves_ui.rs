@@ -106,7 +106,7 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
         ui.columns(2, |columns| {
             columns[0].label("Loss (training per iteration, validation per epoch)");
             plot("loss").show(&mut columns[0], |p| {
-                p.line(Line::new("training", main.train_loss.clone()).color(TRAINING));
+                p.line(Line::new("training", main.train_loss.points()).color(TRAINING));
                 p.line(
                     Line::new("training (epoch mean)", main.epoch_train_loss.clone())
                         .color(TRAINING)
@@ -124,7 +124,7 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
                 );
                 for (name, s) in &overlays {
                     p.line(
-                        Line::new(format!("{name}: training"), s.train_loss.clone())
+                        Line::new(format!("{name}: training"), s.train_loss.points())
                             .style(LineStyle::dashed_loose()),
                     );
                     p.line(
@@ -168,9 +168,9 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
                 });
             columns[0].label("Training loss per task");
             plot("task-loss").show(&mut columns[0], |p| {
-                for (task, points) in &main.task_losses {
+                for (task, series) in &main.task_losses {
                     p.line(
-                        Line::new(task.name(), points.clone()).color(TASK_COLOURS[task.index()]),
+                        Line::new(task.name(), series.points()).color(TASK_COLOURS[task.index()]),
                     );
                 }
             });
@@ -178,14 +178,14 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
             plot("learning-rate")
                 .include_y(0.0)
                 .show(&mut columns[1], |p| {
-                    p.line(Line::new("learning rate", main.learning_rate.clone()));
+                    p.line(Line::new("learning rate", main.learning_rate.points()));
                 });
             columns[0].label("Training images per second");
             plot("speed").include_y(0.0).show(&mut columns[0], |p| {
-                p.line(Line::new("images/s", main.speed.clone()));
+                p.line(Line::new("images/s", main.speed.points()));
                 for (name, s) in &overlays {
                     p.line(
-                        Line::new(format!("{name}: images/s"), s.speed.clone())
+                        Line::new(format!("{name}: images/s"), s.speed.points())
                             .style(LineStyle::dashed_loose()),
                     );
                 }
