@@ -330,4 +330,15 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
             .history
             .epochs
     );
+
+    // The opened folder is listed again in the next session.
+    drop(harness);
+    let mut again = common::window::harness(Start::Open(OpenRequest::path(&manifest)), &data_dir);
+    wait(&mut again, "the runs of the next session", |app| {
+        let runs = &app.state.cockpit;
+        [&multi, &single, &copy].iter().all(|r| {
+            runs.run(r)
+                .is_some_and(|e| e.history.status == RunStatus::Finished)
+        })
+    });
 }

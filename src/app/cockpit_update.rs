@@ -92,7 +92,7 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
         }
         CockpitCommand::ResumeRun(run) => resume_run(state, workers, run),
         CockpitCommand::FollowRun(run) => {
-            workers.runs.follow(run.clone());
+            workers.runs.open(run.clone());
             cockpit.run_mut(&run);
             cockpit.selected = Some(run);
             cockpit.view = View::Training;

@@ -127,7 +127,7 @@ pub enum CockpitCommand {
     StopRun(PathBuf),
     /// Resume a stopped or failed run from its latest checkpoint, in this window.
     ResumeRun(PathBuf),
-    /// Follow a run folder (one another process may be writing).
+    /// Follow a run folder (one another process may be writing), now and in later sessions.
     FollowRun(PathBuf),
     /// Select a run.
     SelectRun(PathBuf),

@@ -397,6 +397,8 @@ pub struct Curves {
     pub validation_loss: Vec<[f64; 2]>,
     /// Mean training loss of each epoch.
     pub epoch_train_loss: Vec<[f64; 2]>,
+    /// Validation loss per task.
+    pub validation_task_losses: Vec<(Task, Vec<[f64; 2]>)>,
     /// Validation accuracy per task.
     pub accuracy: Vec<(Task, Vec<[f64; 2]>)>,
     /// Mean validation accuracy.
@@ -421,6 +423,7 @@ impl Curves {
             speed: Series::new(smoothing),
             validation_loss: Vec::new(),
             epoch_train_loss: Vec::new(),
+            validation_task_losses: Vec::new(),
             accuracy: Vec::new(),
             mean_accuracy: Vec::new(),
         }
@@ -479,17 +482,21 @@ impl Curves {
             .iter()
             .map(|e| [end(e.epoch), e.mean_accuracy as f64])
             .collect();
-        self.accuracy = history
-            .tasks()
-            .into_iter()
-            .map(|task| {
-                let points = epochs
-                    .iter()
-                    .filter_map(|e| Some([end(e.epoch), e.accuracy[task.index()]? as f64]))
-                    .collect();
-                (task, points)
-            })
-            .collect();
+        let per_task = |value: &dyn Fn(&EpochPoint) -> [Option<f32>; 5]| {
+            history
+                .tasks()
+                .into_iter()
+                .map(|task| {
+                    let points = epochs
+                        .iter()
+                        .filter_map(|e| Some([end(e.epoch), value(e)[task.index()]? as f64]))
+                        .collect();
+                    (task, points)
+                })
+                .collect::<Vec<_>>()
+        };
+        self.validation_task_losses = per_task(&|e| e.validation_task_losses);
+        self.accuracy = per_task(&|e| e.accuracy);
     }
 }
 
@@ -624,6 +631,10 @@ mod tests {
         );
         assert_eq!(curves.validation_loss, vec![[1.0, 1.1f32 as f64]]);
         assert_eq!(curves.accuracy, vec![(Task::Colour, vec![[1.0, 0.5]])]);
+        assert_eq!(
+            curves.validation_task_losses,
+            vec![(Task::Colour, vec![[1.0, 1.1f32 as f64]])]
+        );
         assert_eq!(curves.task_losses.len(), 1);
         // Ten iterations per epoch: the last of 2000 ends epoch 200.
         let last = *curves.train_loss.points().last().unwrap();

@@ -166,12 +166,22 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
                         );
                     }
                 });
-            columns[0].label("Training loss per task");
+            columns[0].label("Loss per task (training per iteration, validation dashed)");
             plot("task-loss").show(&mut columns[0], |p| {
                 for (task, series) in &main.task_losses {
                     p.line(
                         Line::new(task.name(), series.points()).color(TASK_COLOURS[task.index()]),
                     );
+                }
+                for (task, points) in &main.validation_task_losses {
+                    let name = format!("{task} (validation)");
+                    let colour = TASK_COLOURS[task.index()];
+                    p.line(
+                        Line::new(name.clone(), points.clone())
+                            .color(colour)
+                            .style(LineStyle::dashed_loose()),
+                    );
+                    p.points(Points::new(name, points.clone()).color(colour).radius(3.0));
                 }
             });
             columns[1].label("Learning rate");

@@ -80,7 +80,8 @@ impl Workers {
         let thumbnails =
             thumbnails::ThumbnailPool::start(sender.clone(), Some(data_dir.join("thumbs")))?;
         let filter = filter::FilterWorker::start(sender.clone())?;
-        let runs = runs::RunsWorker::start(sender.clone())?;
+        let runs =
+            runs::RunsWorker::start(sender.clone(), data_dir.join("runs").join("opened.json"))?;
         let devices = sender.clone();
         spawn("vitrine-devices", move || {
             devices.send(Event::Run(RunEvent::DevicesFound(

@@ -22,6 +22,8 @@ const ENDED_EVERY: u32 = 20;
 enum Request {
     /// Follow the run in this folder (a no-op when already followed).
     Follow(PathBuf),
+    /// Follow a run folder the user opened, and remember it for the next sessions.
+    Open(PathBuf),
     /// Follow every run in this folder.
     Scan(PathBuf),
     /// Stop following every run.
@@ -44,10 +46,13 @@ pub struct RunsWorker {
 }
 
 impl RunsWorker {
-    /// Starts the follower thread.
-    pub fn start(events: EventSender) -> Result<RunsWorker, String> {
+    /// Starts the follower thread; the run folders opened by hand are remembered in
+    /// `remembered` (a JSON list).
+    pub fn start(events: EventSender, remembered: PathBuf) -> Result<RunsWorker, String> {
         let (tx, rx) = unbounded();
-        spawn("vitrine-runs", move || follow_loop(&rx, &events))?;
+        spawn("vitrine-runs", move || {
+            follow_loop(&rx, &events, &remembered)
+        })?;
         Ok(RunsWorker {
             tx,
             stoppers: HashMap::new(),
@@ -59,7 +64,13 @@ impl RunsWorker {
         let _ = self.tx.send(Request::Follow(folder));
     }
 
-    /// Follows every run found in `folder` (and those created there later by this window).
+    /// Follows a run folder the user opened (e.g. one a CLI run on a GPU server writes into a
+    /// shared folder); it is listed again in later sessions, beside the catalogue's own runs.
+    pub fn open(&self, folder: PathBuf) {
+        let _ = self.tx.send(Request::Open(folder));
+    }
+
+    /// Follows every run found in `folder`, and every run folder opened before.
     pub fn scan(&self, folder: PathBuf) {
         let _ = self.tx.send(Request::Scan(folder));
     }
@@ -148,15 +159,54 @@ impl Drop for RunsWorker {
     }
 }
 
-fn follow_loop(rx: &Receiver<Request>, events: &EventSender) {
+/// The run folders opened by hand, from `file` (none when missing or unreadable).
+fn read_remembered(file: &Path) -> Vec<PathBuf> {
+    std::fs::read(file)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+fn remember(file: &Path, root: &Path, events: &EventSender) {
+    let mut list = read_remembered(file);
+    if list.iter().any(|p| p == root) {
+        return;
+    }
+    list.push(root.to_path_buf());
+    let written = file
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .map_err(|e| e.to_string())
+        .and_then(|()| serde_json::to_vec_pretty(&list).map_err(|e| e.to_string()))
+        .and_then(|bytes| {
+            crate::runs::folder::write_atomically(file, &bytes).map_err(|e| e.to_string())
+        });
+    if let Err(why) = written {
+        events.send(Event::Run(RunEvent::WriteFailed(format!(
+            "cannot remember the run folder in {}: {why}",
+            file.display()
+        ))));
+    }
+}
+
+fn follow_loop(rx: &Receiver<Request>, events: &EventSender, remembered: &Path) {
     let mut followed: Vec<Followed> = Vec::new();
     let mut tick: u32 = 0;
     loop {
         match rx.recv_timeout(POLL) {
             Ok(Request::Follow(root)) => add(&mut followed, root, events),
+            Ok(Request::Open(root)) => {
+                remember(remembered, &root, events);
+                add(&mut followed, root, events);
+            }
             Ok(Request::Scan(folder)) => {
                 for run in RunFolder::list(&folder) {
                     add(&mut followed, run.root().to_path_buf(), events);
+                }
+                for root in read_remembered(remembered) {
+                    if root.is_dir() {
+                        add(&mut followed, root, events);
+                    }
                 }
             }
             Ok(Request::ForgetAll) => followed.clear(),
