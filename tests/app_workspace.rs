@@ -268,3 +268,68 @@ fn demo_with_generated_predictions_accepts_with_enter_and_number_keys() {
     let focus = h.state().state.selection.focus.unwrap();
     assert_eq!(&*session.product(focus).unwrap().id, "p0002");
 }
+
+/// A file dropped on the window, as eframe hands it to egui.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_dropped_file_and_a_dialog_answer_open_catalogues() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = |name: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        path
+    };
+    let first = common::small_catalogue(&folder("a"), 12);
+    let second = common::small_catalogue(&folder("b"), 7);
+    let mut h = harness(Start::Nothing, &dir.path().join("data"));
+    h.step();
+    assert!(h.state().state.session.is_none());
+
+    // Drag and drop: eframe puts the file in the frame's raw input.
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(first.clone())));
+    wait(&mut h, "the dropped catalogue", |a| {
+        a.state
+            .session
+            .as_ref()
+            .is_some_and(|s| s.request.path == first)
+    });
+    assert_eq!(h.state().state.matches.len(), 12);
+
+    // File > Open: the rfd dialog runs on its own thread and answers with this event.
+    let app = h.state_mut();
+    vitrine::app::update::apply_event(
+        &mut app.state,
+        &mut app.workers,
+        &egui::Context::default(),
+        vitrine::app::event::Event::DialogClosed {
+            purpose: vitrine::app::workers::dialog::DialogPurpose::OpenFile,
+            path: Some(second.clone()),
+        },
+    );
+    wait(&mut h, "the chosen catalogue", |a| {
+        a.state
+            .session
+            .as_ref()
+            .is_some_and(|s| s.request.path == second)
+    });
+    assert_eq!(h.state().state.matches.len(), 7);
+    // Both are remembered as recent catalogues, the latest first.
+    wait(&mut h, "the recent list", |a| {
+        let paths: Vec<&Path> = a.state.recent.iter().map(|r| r.path.as_path()).collect();
+        paths == [second.as_path(), first.as_path()]
+    });
+}
