@@ -15,6 +15,7 @@ use vitrine::app::workers::open::OpenRequest;
 use vitrine::app::{Start, WorkspaceApp};
 use vitrine::catalog::Task;
 use vitrine::catalog::demo::{DemoOptions, generate};
+use vitrine::runs::MetricsRecord;
 use vitrine::runs::compare::validation_products;
 use vitrine::runs::history::RunStatus;
 use vitrine::runs::predictions::Predictions;
@@ -331,7 +332,32 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
             .epochs
     );
 
-    // The opened folder is listed again in the next session.
+    // Closing the window stops a run it trains, after a checkpoint to resume from.
+    click(&mut harness, "Training");
+    launch(&mut harness, "closed", false, 50);
+    let closed = selected(harness.state());
+    wait(&mut harness, "the last run's first iterations", |app| {
+        !app.state
+            .cockpit
+            .run(&closed)
+            .unwrap()
+            .history
+            .iterations
+            .is_empty()
+    });
+    assert_eq!(harness.state_mut().workers.runs.shutdown(TIMEOUT), 0);
+    let (log, _) = vitrine::runs::metrics::read_all(&closed.join("metrics.jsonl")).unwrap();
+    assert!(
+        matches!(log.last(), Some(MetricsRecord::Stopped { .. })),
+        "{:?}",
+        log.last()
+    );
+    let checkpoint = vitrine::runs::RunFolder::at(&closed)
+        .latest_checkpoint()
+        .unwrap();
+    assert!(checkpoint.is_some_and(|c| !c.complete));
+
+    // The opened folder is listed again in the next session, with the runs of the catalogue.
     drop(harness);
     let mut again = common::window::harness(Start::Open(OpenRequest::path(&manifest)), &data_dir);
     wait(&mut again, "the runs of the next session", |app| {
@@ -339,6 +365,6 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
         [&multi, &single, &copy].iter().all(|r| {
             runs.run(r)
                 .is_some_and(|e| e.history.status == RunStatus::Finished)
-        })
+        }) && runs.run(&closed).is_some_and(|e| e.resumable())
     });
 }

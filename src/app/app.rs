@@ -9,6 +9,9 @@ use super::workers::{Waker, Workers};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// How long closing the window waits for its training runs to save a checkpoint.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Most events applied in one frame, so a flood of thumbnails cannot stall a frame.
 const EVENTS_PER_FRAME: usize = 256;
 
@@ -114,6 +117,11 @@ impl eframe::App for WorkspaceApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         WorkspaceApp::ui(self, ui);
+    }
+
+    /// Closing the window stops its runs, each after a checkpoint to resume from.
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.workers.runs.shutdown(SHUTDOWN_WAIT);
     }
 }
 

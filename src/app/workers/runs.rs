@@ -43,6 +43,10 @@ struct Followed {
 pub struct RunsWorker {
     tx: Sender<Request>,
     stoppers: HashMap<PathBuf, Stopper>,
+    /// Each run's engine thread reports its end here too (for [`RunsWorker::shutdown`], which
+    /// cannot wait on the window's event queue).
+    done_tx: Sender<PathBuf>,
+    done_rx: Receiver<PathBuf>,
 }
 
 impl RunsWorker {
@@ -53,9 +57,12 @@ impl RunsWorker {
         spawn("vitrine-runs", move || {
             follow_loop(&rx, &events, &remembered)
         })?;
+        let (done_tx, done_rx) = unbounded();
         Ok(RunsWorker {
             tx,
             stoppers: HashMap::new(),
+            done_tx,
+            done_rx,
         })
     }
 
@@ -93,6 +100,7 @@ impl RunsWorker {
         self.stoppers.insert(run.clone(), handle.stopper());
         self.follow(run.clone());
         let thread_run = run.clone();
+        let done = self.done_tx.clone();
         let started = spawn("vitrine-run-events", move || {
             for event in handle.events().iter() {
                 match event {
@@ -117,6 +125,7 @@ impl RunsWorker {
                 }
             }
             handle.join();
+            let _ = done.send(thread_run.clone());
             events.send(Event::Run(RunEvent::RunThreadEnded { run: thread_run }));
         });
         if let Err(e) = started {
@@ -147,6 +156,27 @@ impl RunsWorker {
     /// The engine's thread of `run` ended.
     pub fn ended(&mut self, run: &Path) {
         self.stoppers.remove(run);
+    }
+}
+
+impl RunsWorker {
+    /// Stops every run training in this window and waits, at most `timeout`, for each to save
+    /// its checkpoint (the window is closing). Returns how many did not end in time.
+    pub fn shutdown(&mut self, timeout: Duration) -> usize {
+        for stopper in self.stoppers.values() {
+            stopper.stop();
+        }
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.stoppers.is_empty() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.done_rx.recv_timeout(left) {
+                Ok(run) => {
+                    self.stoppers.remove(&run);
+                }
+                Err(_) => break,
+            }
+        }
+        self.stoppers.len()
     }
 }
 
