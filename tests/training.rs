@@ -337,15 +337,14 @@ fn two_cpu_replicas_compute_the_same_step_as_one_device() {
         ],
         samples: (0..6).collect(),
     };
-    // Seeded, and every (lazily created) parameter drawn at once, in visiting order.
-    let fresh = || {
-        <CpuTraining as burn::tensor::backend::Backend>::seed(&device, 5);
-        let model = config.init::<CpuTraining>(&device);
-        let weights = flat(&model);
-        (model, weights)
-    };
+    // One initial model for both: every (lazily created) parameter is drawn at once by `flat`,
+    // then the clones share the values (the backend's seed is global, and other tests running
+    // in parallel draw from it, so seeding twice would not give the same weights).
+    <CpuTraining as burn::tensor::backend::Backend>::seed(&device, 5);
+    let initial = config.init::<CpuTraining>(&device);
+    let untrained = flat(&initial);
     let params = |devices: usize| {
-        let (model, _) = fresh();
+        let model = initial.clone();
         let replicas = vec![device; devices];
         let (_, loss) = gradients(&model, &batch, &replicas);
         let mut optimizer = burn::optim::SgdConfig::new().init();
@@ -368,7 +367,6 @@ fn two_cpu_replicas_compute_the_same_step_as_one_device() {
         .fold(0f32, f32::max);
     assert!(worst < 1e-4, "largest difference {worst}");
     // The step changed the weights (so the comparison is not vacuous).
-    let (_, untrained) = fresh();
     assert!(
         untrained
             .iter()

@@ -14,6 +14,7 @@ pub mod backend;
 pub mod data;
 pub mod evaluate;
 pub mod model;
+pub mod norm;
 pub mod saved;
 mod tensors;
 pub mod training;

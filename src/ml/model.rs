@@ -2,13 +2,12 @@
 //! max over each product's images, two dense post-pooling layers giving the product
 //! representation, and one softmax head per task.
 
+use super::norm::ChannelNorm;
 use crate::catalog::Task;
 use crate::runs::Backbone;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{
-    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
-};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
@@ -112,7 +111,7 @@ impl ModelConfig {
 #[derive(Module, Debug)]
 pub struct ConvBlock<B: Backend> {
     conv: Conv2d<B>,
-    norm: Option<BatchNorm<B>>,
+    norm: Option<ChannelNorm<B>>,
     pool: Option<MaxPool2d>,
     relu: Relu,
 }
@@ -132,7 +131,7 @@ impl<B: Backend> ConvBlock<B> {
                 .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
                 .with_bias(!batch_norm)
                 .init(device),
-            norm: batch_norm.then(|| BatchNormConfig::new(channels[1]).init(device)),
+            norm: batch_norm.then(|| ChannelNorm::new(channels[1], device)),
             pool: pool.map(|p| p.init()),
             relu: Relu::new(),
         }
