@@ -9,7 +9,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use vitrine::app::cockpit::{CockpitTab, View};
+use vitrine::app::cockpit::{CockpitTab, RunEntry, View};
 use vitrine::app::command::CockpitCommand;
 use vitrine::app::workers::open::OpenRequest;
 use vitrine::app::{Start, WorkspaceApp};
@@ -37,6 +37,16 @@ fn click(harness: &mut Harness<'_, WorkspaceApp>, label: &str) {
     harness.get_by_label(label).click();
     harness.step();
     harness.step();
+}
+
+/// The cockpit's entry of the run in `run`.
+fn entry<'h>(harness: &'h Harness<'_, WorkspaceApp>, run: &Path) -> &'h RunEntry {
+    harness
+        .state()
+        .state
+        .cockpit
+        .run(run)
+        .expect("a listed run")
 }
 
 /// The selected run's folder.
@@ -147,21 +157,13 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
         let run = app.state.cockpit.run(&multi).unwrap();
         run.history.status == RunStatus::Stopped && !run.training_here
     });
-    let done_before = harness
-        .state()
-        .state
-        .cockpit
-        .run(&multi)
-        .unwrap()
-        .history
-        .iterations
-        .len();
+    let done_before = entry(&harness, &multi).history.iterations.len();
     click(&mut harness, "Resume");
     wait(&mut harness, "the resumed run to finish", |app| {
         let run = app.state.cockpit.run(&multi).unwrap();
         run.history.status == RunStatus::Finished && run.has_predictions && !run.training_here
     });
-    let run = harness.state().state.cockpit.run(&multi).unwrap();
+    let run = entry(&harness, &multi);
     assert_eq!(run.history.epochs.len(), 3);
     assert!(run.history.iterations.len() >= done_before);
     assert!(
@@ -175,14 +177,7 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
     // A confusion-matrix cell opens its products in the grid, with the run's predictions.
     click(&mut harness, "Confusion");
     assert_eq!(harness.state().state.cockpit.tab, CockpitTab::Confusion);
-    let history = harness
-        .state()
-        .state
-        .cockpit
-        .run(&multi)
-        .unwrap()
-        .history
-        .clone();
+    let history = entry(&harness, &multi).history.clone();
     let matrix = &history.epochs.last().unwrap().confusion[&Task::Colour];
     let (label, predicted) = (0..matrix.len())
         .flat_map(|r| (0..matrix.len()).map(move |c| (r, c)))
@@ -319,17 +314,10 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
             .run(&copy)
             .is_some_and(|r| r.history.status == RunStatus::Finished)
     });
-    let followed = harness.state().state.cockpit.run(&copy).unwrap();
+    let followed = entry(&harness, &copy);
     assert_eq!(
         followed.history.epochs,
-        harness
-            .state()
-            .state
-            .cockpit
-            .run(&multi)
-            .unwrap()
-            .history
-            .epochs
+        entry(&harness, &multi).history.epochs
     );
 
     // Closing the window stops a run it trains, after a checkpoint to resume from.
