@@ -286,6 +286,32 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
         assert_eq!(text, expected);
     }
 
+    // A right/wrong list opens in the grid with the predictions of the run that got it wrong.
+    let listed = table.rows.iter().find_map(|row| {
+        let (list, wrong) = if row.only_a.is_empty() {
+            (&row.only_b, &single)
+        } else {
+            (&row.only_a, &multi)
+        };
+        (!list.is_empty()).then(|| (list.clone(), wrong.clone()))
+    });
+    if let Some((positions, wrong)) = listed {
+        harness.state_mut().apply(CockpitCommand::ShowRunProducts {
+            run: wrong.clone(),
+            title: "listed".into(),
+            positions: positions.clone(),
+        });
+        wait(&mut harness, "the listed products", |app| {
+            app.state.session.as_ref().is_some_and(|s| {
+                s.predictions
+                    .as_ref()
+                    .and_then(|p| p.predictions.path.clone())
+                    == Some(wrong.join("predictions.jsonl"))
+            }) && app.state.matches == positions
+        });
+        click(&mut harness, "Training");
+    }
+
     // The first convolution layer of the selected run, as RGB tiles.
     harness
         .state_mut()

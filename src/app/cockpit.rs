@@ -267,13 +267,25 @@ pub enum PendingProducts {
         /// The task.
         task: Task,
     },
+    /// Given products, shown with a run's predictions (the comparison's right/wrong lists,
+    /// shown with the predictions of the run that got them wrong).
+    Listed {
+        /// The run.
+        run: PathBuf,
+        /// What the products are.
+        title: String,
+        /// Catalogue positions.
+        positions: Vec<u32>,
+    },
 }
 
 impl PendingProducts {
     /// The run whose predictions are needed.
     pub fn run(&self) -> &Path {
         match self {
-            PendingProducts::Cell { run, .. } | PendingProducts::Misclassified { run, .. } => run,
+            PendingProducts::Cell { run, .. }
+            | PendingProducts::Misclassified { run, .. }
+            | PendingProducts::Listed { run, .. } => run,
         }
     }
 }

@@ -134,6 +134,18 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
             cockpit.pending = Some(PendingProducts::Misclassified { run, task });
             resolve_pending(state, workers);
         }
+        CockpitCommand::ShowRunProducts {
+            run,
+            title,
+            positions,
+        } => {
+            cockpit.pending = Some(PendingProducts::Listed {
+                run,
+                title,
+                positions,
+            });
+            resolve_pending(state, workers);
+        }
         CockpitCommand::ShowProducts { title, positions } => {
             let count = positions.len();
             state.filter = Filter {
@@ -348,6 +360,9 @@ pub fn resolve_pending(state: &mut AppState, workers: &mut Workers) {
             format!("{name}: {task} predicted wrong (validation)"),
             validation_products(predictions, &session.catalog, task, None, None, true),
         ),
+        PendingProducts::Listed {
+            title, positions, ..
+        } => (title, positions),
     };
     apply_command(
         state,

@@ -157,6 +157,15 @@ pub enum CockpitCommand {
         /// The task.
         task: Task,
     },
+    /// Show these products in the grid with a run's predictions loaded (they are loaded first).
+    ShowRunProducts {
+        /// The run whose predictions are shown.
+        run: PathBuf,
+        /// What the products are.
+        title: String,
+        /// Catalogue positions.
+        positions: Vec<u32>,
+    },
     /// Show these products (catalogue positions) in the grid, under a title.
     ShowProducts {
         /// What they are.

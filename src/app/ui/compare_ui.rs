@@ -98,12 +98,15 @@ pub fn compare_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comma
             "The runs' validation splits differ: accuracies are over different products.",
         );
     }
-    let open = |commands: &mut Vec<Command>, title: String, positions: &[u32]| {
-        commands.push(Command::Cockpit(CockpitCommand::ShowProducts {
-            title,
-            positions: positions.to_vec(),
-        }));
-    };
+    // Each list opens with the predictions of the run that got its products wrong.
+    let open =
+        |commands: &mut Vec<Command>, run: &std::path::Path, title: String, positions: &[u32]| {
+            commands.push(Command::Cockpit(CockpitCommand::ShowRunProducts {
+                run: run.to_path_buf(),
+                title,
+                positions: positions.to_vec(),
+            }));
+        };
     egui::Grid::new("comparison-table")
         .striped(true)
         .num_columns(6)
@@ -140,7 +143,12 @@ pub fn compare_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comma
                         ui.label("–");
                     }
                 }
-                for (list, who) in [(&row.only_a, "A"), (&row.only_b, "B")] {
+                // The products of "A right, B wrong" are shown with B's predictions.
+                let lists = [
+                    (&row.only_a, "A", "B", &view.b),
+                    (&row.only_b, "B", "A", &view.a),
+                ];
+                for (list, who, other, wrong) in lists {
                     let button = ui.add_enabled(
                         !list.is_empty(),
                         egui::Button::new(match list.len() {
@@ -149,9 +157,9 @@ pub fn compare_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comma
                         }),
                     );
                     if button.clicked() {
-                        let other = if who == "A" { "B" } else { "A" };
                         open(
                             commands,
+                            wrong,
                             format!("{}: {who} right, {other} wrong", row.task),
                             list,
                         );

@@ -173,15 +173,19 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
                         Line::new(task.name(), series.points()).color(TASK_COLOURS[task.index()]),
                     );
                 }
+                // Named as the training line: one legend entry per task shows or hides both.
                 for (task, points) in &main.validation_task_losses {
-                    let name = format!("{task} (validation)");
                     let colour = TASK_COLOURS[task.index()];
                     p.line(
-                        Line::new(name.clone(), points.clone())
+                        Line::new(task.name(), points.clone())
                             .color(colour)
                             .style(LineStyle::dashed_loose()),
                     );
-                    p.points(Points::new(name, points.clone()).color(colour).radius(3.0));
+                    p.points(
+                        Points::new(task.name(), points.clone())
+                            .color(colour)
+                            .radius(3.0),
+                    );
                 }
             });
             columns[1].label("Learning rate");
