@@ -3,13 +3,13 @@
 //! comparisons, filters and exports run on one-off named threads.
 
 use super::cockpit::{
-    CockpitTab, ComparisonView, FiltersView, NewRunForm, PendingProducts, View, run_name,
+    CockpitTab, ComparisonView, FiltersView, NewRunForm, PendingProducts, RunEntry, View, run_name,
 };
 use super::command::{CockpitCommand, Command};
 use super::event::{Event, RunEvent};
 use super::filter::{Filter, ProductSet};
-use super::state::{AppState, Message};
-use super::update::{apply_command, refilter};
+use super::state::AppState;
+use super::update::{apply_command, focus_first, notice, refilter, report};
 use super::workers::dialog::DialogPurpose;
 use super::workers::{Workers, spawn};
 use crate::catalog::Catalog;
@@ -21,34 +21,26 @@ use crate::runs::{MetricsRecord, RunConfig};
 use std::path::{Path, PathBuf};
 
 fn error(state: &mut AppState, text: impl Into<String>) {
-    state.message = Some(Message {
-        text: text.into(),
-        error: true,
-    });
-}
-
-fn notice(state: &mut AppState, text: impl Into<String>) {
-    state.message = Some(Message {
-        text: text.into(),
-        error: false,
-    });
+    report(state, Err(text.into()));
 }
 
 /// A folder name for a new run: the time, the mode and the backbone.
-pub fn default_run_name(form: Option<&NewRunForm>) -> String {
+pub fn default_run_name(form: &NewRunForm) -> String {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let stamp: String = now
         .trim_end_matches('Z')
         .chars()
         .map(|c| if c == ':' || c == 'T' { '-' } else { c })
         .collect();
-    match form {
-        Some(f) => format!(
-            "{stamp}-{}-{}",
-            if f.single_image { "single" } else { "multi" },
-            f.backbone.name()
-        ),
-        None => stamp,
+    let mode = if form.single_image { "single" } else { "multi" };
+    format!("{stamp}-{mode}-{}", form.backbone.name())
+}
+
+/// Rebuilds a run's curves when they were built with another smoothing weight.
+fn refresh_curves(entry: &mut RunEntry, smoothing: f32) {
+    let smoothing = smoothing as f64;
+    if entry.curves.smoothing() != smoothing {
+        entry.curves = Curves::of(&entry.history, smoothing);
     }
 }
 
@@ -76,7 +68,7 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
                 return;
             }
             let mut form = NewRunForm::defaults(cockpit.gpus, String::new());
-            form.name = default_run_name(Some(&form));
+            form.name = default_run_name(&form);
             cockpit.new_run = Some(form);
         }
         CockpitCommand::EditNewRun(form) => cockpit.new_run = Some(form),
@@ -98,6 +90,8 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
             cockpit.view = View::Training;
         }
         CockpitCommand::SelectRun(run) => {
+            let smoothing = cockpit.smoothing;
+            refresh_curves(cockpit.run_mut(&run), smoothing);
             cockpit.selected = Some(run);
             cockpit.epoch = None;
             if cockpit.tab == CockpitTab::Filters {
@@ -105,13 +99,21 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
             }
         }
         CockpitCommand::ToggleOverlay(run) => {
+            let smoothing = cockpit.smoothing;
             let entry = cockpit.run_mut(&run);
             entry.overlay = !entry.overlay;
+            refresh_curves(entry, smoothing);
         }
         CockpitCommand::SetSmoothing(weight) => {
-            cockpit.smoothing = weight.clamp(0.0, 0.99);
+            // Only the curves drawn are rebuilt now (a slider drag sends this every frame); the
+            // others when they are selected, overlaid or receive records.
+            let smoothing = weight.clamp(0.0, 0.99);
+            cockpit.smoothing = smoothing;
+            let selected = cockpit.selected.clone();
             for run in &mut cockpit.runs {
-                run.curves = Curves::of(&run.history, cockpit.smoothing as f64);
+                if run.overlay || Some(&run.folder) == selected.as_ref() {
+                    refresh_curves(run, smoothing);
+                }
             }
         }
         CockpitCommand::SelectEpoch(epoch) => cockpit.epoch = epoch,
@@ -155,11 +157,7 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
             state.cockpit.view = View::Workspace;
             state.product_view = false;
             refilter(state, workers);
-            let first = state.matches.first().copied();
-            state.selection = Default::default();
-            state.selection.focus = first;
-            state.selection.anchor = first;
-            state.locate_focus();
+            focus_first(state);
             state.scroll_to_focus = true;
             notice(state, format!("{title}: {count} products"));
         }
@@ -513,7 +511,7 @@ pub fn apply_run_event(
             has_predictions,
             error,
         } => {
-            let smoothing = cockpit.smoothing as f64;
+            let smoothing = cockpit.smoothing;
             let entry = cockpit.run_mut(&run);
             for record in &records {
                 if matches!(record, MetricsRecord::Started { .. }) {
@@ -521,11 +519,8 @@ pub fn apply_run_event(
                 }
                 entry.history.push(record, now);
             }
-            if entry.curves.smoothing() != smoothing {
-                entry.curves = Curves::of(&entry.history, smoothing);
-            } else if !records.is_empty() {
-                entry.curves.update(&entry.history);
-            }
+            entry.curves.update(&entry.history);
+            refresh_curves(entry, smoothing);
             entry.history.bad_lines += bad_lines;
             entry.has_predictions = has_predictions;
             entry.log_error = error;

@@ -194,13 +194,15 @@ pub fn picker_choices(state: &AppState) -> Vec<super::picker::Choice> {
     )
 }
 
-fn report(state: &mut AppState, result: Result<(), String>) {
+/// Shows a worker's start failure, if any, as an error in the status bar.
+pub(super) fn report(state: &mut AppState, result: Result<(), String>) {
     if let Err(text) = result {
         state.message = Some(Message { text, error: true });
     }
 }
 
-fn notice(state: &mut AppState, text: impl Into<String>) {
+/// Shows `text` in the status bar.
+pub(super) fn notice(state: &mut AppState, text: impl Into<String>) {
     state.message = Some(Message {
         text: text.into(),
         error: false,
@@ -274,6 +276,15 @@ fn apply_key(state: &mut AppState, workers: &mut Workers, action: KeyAction) {
         }
         KeyAction::FocusSearch => state.focus_search = true,
     }
+}
+
+/// Focuses (and anchors the selection at) the first match, the only product selected.
+pub(super) fn focus_first(state: &mut AppState) {
+    let first = state.matches.first().copied();
+    state.selection = Default::default();
+    state.selection.focus = first;
+    state.selection.anchor = first;
+    state.locate_focus();
 }
 
 fn focused_image_count(state: &AppState) -> usize {
@@ -531,10 +542,7 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
             state.textures.clear();
             state.filter = Default::default();
             refilter(state, workers);
-            let first = state.matches.first().copied();
-            state.selection.focus = first;
-            state.selection.anchor = first;
-            state.locate_focus();
+            focus_first(state);
             request_history(state, workers);
             if warnings > 0 {
                 notice(

@@ -157,9 +157,7 @@ impl RunsWorker {
     pub fn ended(&mut self, run: &Path) {
         self.stoppers.remove(run);
     }
-}
 
-impl RunsWorker {
     /// Stops every run training in this window and waits, at most `timeout`, for each to save
     /// its checkpoint (the window is closing). Returns how many did not end in time.
     pub fn shutdown(&mut self, timeout: Duration) -> usize {
