@@ -269,6 +269,20 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
     assert!((table.mean.1 - multi_eval.mean_accuracy).abs() < 1e-6);
     harness.get_by_label("mean");
 
+    // `vitrine compare` prints the same table.
+    let output = common::vitrine()
+        .args(["compare", "--format", "csv"])
+        .arg(&single)
+        .arg(&multi)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout), table.to_csv());
+
     // Export as Markdown and CSV.
     for (markdown, name) in [(true, "table.md"), (false, "table.csv")] {
         let path = dir.path().join(name);

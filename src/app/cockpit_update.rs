@@ -12,11 +12,10 @@ use super::state::AppState;
 use super::update::{apply_command, focus_first, notice, refilter, report};
 use super::workers::dialog::DialogPurpose;
 use super::workers::{Workers, spawn};
-use crate::catalog::Catalog;
 use crate::ml::TrainRequest;
-use crate::runs::compare::{compare, score, validation_products};
+use crate::runs::compare::{compare_runs, validation_products};
 use crate::runs::history::{Curves, RunStatus};
-use crate::runs::predictions::{FILE_NAME, Predictions};
+use crate::runs::predictions::FILE_NAME;
 use crate::runs::{MetricsRecord, RunConfig};
 use std::path::{Path, PathBuf};
 
@@ -394,7 +393,7 @@ fn start_comparison(state: &mut AppState, workers: &mut Workers) {
     let events = workers.sender();
     state.cockpit.comparing = true;
     let started = spawn("vitrine-compare", move || {
-        let result = comparison(&a, &b, &catalog);
+        let result = compare_runs(&a, &b, &catalog).map_err(|e| e.to_string());
         events.send(Event::Run(RunEvent::Compared(Box::new(ComparisonView {
             a,
             b,
@@ -405,20 +404,6 @@ fn start_comparison(state: &mut AppState, workers: &mut Workers) {
         state.cockpit.comparing = false;
         error(state, e);
     }
-}
-
-/// Reads both runs' predictions and compares them on the catalogue's current labels.
-pub fn comparison(
-    a: &Path,
-    b: &Path,
-    catalog: &Catalog,
-) -> Result<crate::runs::compare::Comparison, String> {
-    let read = |run: &Path| Predictions::read(&run.join(FILE_NAME)).map_err(|e| e.to_string());
-    let (pa, pb) = (read(a)?, read(b)?);
-    Ok(compare(
-        &score(run_name(a), &pa, catalog),
-        &score(run_name(b), &pb, catalog),
-    ))
 }
 
 fn predict(state: &mut AppState, workers: &mut Workers, run: PathBuf) {

@@ -1,5 +1,6 @@
 //! The command line: `vitrine <command>`; with no command, the workspace on the demo catalogue.
 
+mod compare;
 mod demo;
 mod import;
 mod labels;
@@ -35,6 +36,9 @@ enum Command {
     Predict(train::PredictArgs),
     /// Per-task accuracy of a run's latest checkpoint on its validation split (or all).
     Evaluate(train::EvaluateArgs),
+    /// Two runs side by side, task by task, from their predictions (e.g. single- vs
+    /// multi-image).
+    Compare(compare::CompareArgs),
 }
 
 /// How to read a catalogue: shared by every command that opens one.
@@ -72,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Train(args)) => train::train(args),
         Some(Command::Predict(args)) => train::predict(args),
         Some(Command::Evaluate(args)) => train::evaluate(args),
+        Some(Command::Compare(args)) => compare::run(args),
     }
 }
 

@@ -8,10 +8,11 @@
 //! have counts as the head's `other` class when it has one, and is skipped otherwise.
 
 use super::folder::OTHER;
-use super::predictions::{Predictions, Split};
+use super::predictions::{FILE_NAME, Predictions, PredictionsError, Split};
 use crate::catalog::{Catalog, Task};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 
 /// Right and labelled counts of one task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -237,6 +238,26 @@ pub fn compare(a: &RunScore, b: &RunScore) -> Comparison {
         products: (a.products, b.products),
         common,
     }
+}
+
+/// Reads the predictions of the runs in folders `a` and `b` and compares them on the current
+/// labels of `catalog` (the app's Compare tab and `vitrine compare`). Each run is named by its
+/// folder.
+pub fn compare_runs(a: &Path, b: &Path, catalog: &Catalog) -> Result<Comparison, PredictionsError> {
+    let name = |run: &Path| {
+        run.file_name().map_or_else(
+            || run.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    let (pa, pb) = (
+        Predictions::read(&a.join(FILE_NAME))?,
+        Predictions::read(&b.join(FILE_NAME))?,
+    );
+    Ok(compare(
+        &score(name(a), &pa, catalog),
+        &score(name(b), &pb, catalog),
+    ))
 }
 
 fn cell(score: Option<TaskScore>) -> String {

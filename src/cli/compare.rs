@@ -1,0 +1,49 @@
+//! `vitrine compare RUN_A RUN_B`: two runs side by side, task by task (the app's Compare tab,
+//! for a terminal or a GPU server).
+
+use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
+use vitrine::labels::open_workspace;
+use vitrine::ml::training::import_options;
+use vitrine::runs::RunFolder;
+use vitrine::runs::compare::compare_runs;
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Run A's folder (typically the single-image run).
+    a: PathBuf,
+    /// Run B's folder (typically the multi-image run).
+    b: PathBuf,
+    /// The catalogue whose current labels score both runs (default: run A's).
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// The label store (default: the catalogue's).
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// `markdown` (the published layout) or `csv`.
+    #[arg(long, default_value = "markdown", value_parser = ["markdown", "csv"])]
+    format: String,
+}
+
+pub fn run(args: CompareArgs) -> anyhow::Result<()> {
+    let config = RunFolder::at(&args.a).config()?;
+    let catalogue = args.catalog.clone().unwrap_or(config.catalogue.clone());
+    let options = import_options(&config)?;
+    let workspace = open_workspace(&catalogue, &options, args.store.as_deref())
+        .with_context(|| format!("opening {}", catalogue.display()))?;
+    let table = compare_runs(&args.a, &args.b, &workspace.catalog).with_context(|| {
+        "a run without predictions.jsonl has not finished: `vitrine predict RUN` writes them"
+            .to_string()
+    })?;
+    if args.format == "csv" {
+        print!("{}", table.to_csv());
+    } else {
+        print!("{}", table.to_markdown());
+        println!(
+            "\nValidation products: A {}, B {}, both {}.",
+            table.products.0, table.products.1, table.common
+        );
+    }
+    Ok(())
+}
