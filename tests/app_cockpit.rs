@@ -103,13 +103,7 @@ fn evaluate(run: &Path, per_product: bool) -> Evaluation {
     if per_product {
         command.arg("--per-product");
     }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    serde_json::from_slice(&common::stdout_of(command)).unwrap()
 }
 
 #[test]
@@ -270,18 +264,13 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
     harness.get_by_label("mean");
 
     // `vitrine compare` prints the same table.
-    let output = common::vitrine()
+    let mut compare = common::vitrine();
+    compare
         .args(["compare", "--format", "csv"])
         .arg(&single)
-        .arg(&multi)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&output.stdout), table.to_csv());
+        .arg(&multi);
+    let printed = common::stdout_of(compare);
+    assert_eq!(String::from_utf8_lossy(&printed), table.to_csv());
 
     // Export as Markdown and CSV.
     for (markdown, name) in [(true, "table.md"), (false, "table.csv")] {
@@ -359,6 +348,25 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
         followed.history.epochs,
         entry(&harness, &multi).history.epochs
     );
+
+    // A folder that holds no run says why.
+    let empty = dir.path().join("not-a-run");
+    std::fs::create_dir_all(&empty).unwrap();
+    harness
+        .state_mut()
+        .apply(CockpitCommand::FollowRun(empty.clone()));
+    wait(&mut harness, "the empty folder's entry", |app| {
+        app.state
+            .cockpit
+            .run(&empty)
+            .is_some_and(|r| r.config.is_some())
+    });
+    let why = match &entry(&harness, &empty).config {
+        Some(Err(why)) => why.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(why.contains("config.json"), "{why}");
+    harness.get_by_label(&why);
 
     // Closing the window stops a run it trains, after a checkpoint to resume from.
     click(&mut harness, "Training");

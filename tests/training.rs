@@ -139,17 +139,9 @@ fn the_small_backbone_learns_the_demo_catalogue_and_its_predictions_load() {
     assert_eq!((embeddings.ids.len(), embeddings.dim), (300, 1024));
 
     // `vitrine evaluate --json` reports the same accuracy as the last epoch.
-    let output = common::vitrine()
-        .args(["evaluate", "--json"])
-        .arg(run.root())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut evaluate = common::vitrine();
+    evaluate.args(["evaluate", "--json"]).arg(run.root());
+    let json: serde_json::Value = serde_json::from_slice(&common::stdout_of(evaluate)).unwrap();
     let evaluated = json["tasks"]["colour"]["accuracy"].as_f64().unwrap();
     assert!(
         (evaluated - accuracy[&Task::Colour] as f64).abs() < 1e-4,

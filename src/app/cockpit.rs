@@ -38,8 +38,8 @@ pub enum CockpitTab {
 pub struct RunEntry {
     /// The run folder.
     pub folder: PathBuf,
-    /// Its configuration, or why it cannot be read.
-    pub config: Result<RunConfig, String>,
+    /// Its configuration, or why it cannot be read (`None` until the runs thread read it).
+    pub config: Option<Result<RunConfig, String>>,
     /// Its metrics log so far.
     pub history: RunHistory,
     /// The series drawn, refreshed when records arrive.
@@ -63,7 +63,7 @@ impl RunEntry {
     pub fn new(folder: PathBuf) -> Self {
         RunEntry {
             folder,
-            config: Err("not read yet".into()),
+            config: None,
             history: RunHistory::default(),
             curves: Curves::default(),
             preparing: None,
@@ -83,7 +83,7 @@ impl RunEntry {
     /// "multi-image" or "single-image", and the backbone, for lists.
     pub fn kind(&self) -> String {
         match &self.config {
-            Ok(c) => format!(
+            Some(Ok(c)) => format!(
                 "{} {} {}px, {}",
                 if c.single_image { "single" } else { "multi" },
                 c.backbone.name(),
@@ -98,7 +98,8 @@ impl RunEntry {
                         .join("+")
                 }
             ),
-            Err(_) => "unknown configuration".into(),
+            Some(Err(_)) => "unknown configuration".into(),
+            None => String::new(),
         }
     }
 
@@ -406,7 +407,7 @@ impl Cockpit {
         let single = |want: bool| {
             ready
                 .iter()
-                .find(|r| r.config.as_ref().is_ok_and(|c| c.single_image == want))
+                .find(|r| matches!(&r.config, Some(Ok(c)) if c.single_image == want))
                 .map(|r| r.folder.clone())
         };
         match (single(true), single(false)) {
@@ -481,10 +482,10 @@ mod tests {
         let mut cockpit = Cockpit::default();
         let mut add = |name: &str, single_image: bool, predictions: bool| {
             let entry = cockpit.run_mut(Path::new(name));
-            entry.config = Ok(RunConfig {
+            entry.config = Some(Ok(RunConfig {
                 single_image,
                 ..RunConfig::default()
-            });
+            }));
             entry.has_predictions = predictions;
         };
         add("multi-old", false, true);
@@ -496,7 +497,7 @@ mod tests {
         let mut two = Cockpit::default();
         for name in ["a", "b", "c"] {
             let entry = two.run_mut(Path::new(name));
-            entry.config = Ok(RunConfig::default());
+            entry.config = Some(Ok(RunConfig::default()));
             entry.has_predictions = name != "c";
         }
         assert_eq!(

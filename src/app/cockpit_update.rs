@@ -238,7 +238,7 @@ fn start_run(state: &mut AppState, workers: &mut Workers) {
         Ok(()) => {
             let cockpit = &mut state.cockpit;
             let entry = cockpit.run_mut(&run_dir);
-            entry.config = Ok(config);
+            entry.config = Some(Ok(config));
             entry.training_here = true;
             entry.preparing = Some("starting".into());
             cockpit.selected = Some(run_dir);
@@ -260,11 +260,12 @@ fn resume_run(state: &mut AppState, workers: &mut Workers, run: PathBuf) {
         return;
     };
     let config = match &entry.config {
-        Ok(config) => config.clone(),
-        Err(why) => {
+        Some(Ok(config)) => config.clone(),
+        Some(Err(why)) => {
             error(state, format!("cannot resume {}: {why}", entry.name()));
             return;
         }
+        None => return,
     };
     // The run reads labels from this window's store when it trains on this catalogue.
     let store = state
@@ -484,7 +485,7 @@ pub fn apply_run_event(
     let cockpit = &mut state.cockpit;
     match event {
         RunEvent::RunFound { run, config } => {
-            cockpit.run_mut(&run).config = *config;
+            cockpit.run_mut(&run).config = Some(*config);
             if cockpit.selected.is_none() {
                 cockpit.selected = Some(run);
             }

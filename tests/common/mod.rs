@@ -27,6 +27,18 @@ pub fn vitrine() -> std::process::Command {
     command
 }
 
+/// Runs `command`, fails the test with its standard error unless it succeeds, and returns its
+/// standard output.
+pub fn stdout_of(mut command: std::process::Command) -> Vec<u8> {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 /// Writes a small manifest catalogue (no images) with `n` products into `dir`; returns its path.
 pub fn small_catalogue(dir: &std::path::Path, n: usize) -> PathBuf {
     let colours = ["Red", "Blue", "Green", "Black"];

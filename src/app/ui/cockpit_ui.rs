@@ -119,10 +119,13 @@ fn run_card(ui: &mut egui::Ui, state: &AppState, run: &RunEntry, commands: &mut 
         if let RunStatus::Failed(why) = &run.history.status {
             ui.colored_label(ui.visuals().error_fg_color, why);
         }
-        if let Some(why) = run.log_error.as_ref().or(run.config.as_ref().err()) {
-            if run.history.records > 0 || run.log_error.is_some() {
-                ui.colored_label(ui.visuals().warn_fg_color, why);
-            }
+        // A run launched here writes its configuration a moment after it is listed.
+        let config_error = match &run.config {
+            Some(Err(why)) if !run.training_here => Some(why),
+            _ => None,
+        };
+        if let Some(why) = run.log_error.as_ref().or(config_error) {
+            ui.colored_label(ui.visuals().warn_fg_color, why);
         }
         if run.history.bad_lines > 0 {
             ui.weak(format!(
