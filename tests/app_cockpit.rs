@@ -271,6 +271,20 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
         .arg(&multi);
     let printed = common::stdout_of(compare);
     assert_eq!(String::from_utf8_lossy(&printed), table.to_csv());
+    let mut compare = common::vitrine();
+    compare.args(["compare", "--json"]).arg(&single).arg(&multi);
+    let json: serde_json::Value = serde_json::from_slice(&common::stdout_of(compare)).unwrap();
+    let colour = &json["tasks"]["colour"];
+    let row = &table.rows[Task::Colour.index()];
+    assert_eq!(colour["a"]["correct"], row.a.unwrap().correct);
+    assert_eq!(
+        colour["b_right_a_wrong"].as_array().unwrap().len(),
+        row.only_b.len()
+    );
+    assert!(
+        json["tasks"].get("gender").is_none(),
+        "colour and type only"
+    );
 
     // Export as Markdown and CSV.
     for (markdown, name) in [(true, "table.md"), (false, "table.csv")] {

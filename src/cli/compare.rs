@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use vitrine::labels::open_workspace;
 use vitrine::ml::training::import_options;
 use vitrine::runs::RunFolder;
-use vitrine::runs::compare::compare_runs;
+use vitrine::runs::compare::{TaskScore, compare_runs};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -24,6 +24,10 @@ pub struct CompareArgs {
     /// `markdown` (the published layout) or `csv`.
     #[arg(long, default_value = "markdown", value_parser = ["markdown", "csv"])]
     format: String,
+    /// Print the table as JSON, with the ids of the products one run gets right and the other
+    /// wrong.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
@@ -36,6 +40,46 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         "a run without predictions.jsonl has not finished: `vitrine predict RUN` writes them"
             .to_string()
     })?;
+    if args.json {
+        let ids = |positions: &[u32]| -> Vec<&str> {
+            positions
+                .iter()
+                .filter_map(|&p| workspace.catalog.products().get(p as usize))
+                .map(|p| &*p.id)
+                .collect()
+        };
+        let score = |s: Option<TaskScore>| {
+            s.map(|s| {
+                serde_json::json!({
+                    "accuracy": s.accuracy(),
+                    "correct": s.correct,
+                    "labelled": s.labelled,
+                })
+            })
+        };
+        let tasks: serde_json::Map<String, serde_json::Value> = table
+            .rows
+            .iter()
+            .filter(|row| row.a.is_some() || row.b.is_some())
+            .map(|row| {
+                let value = serde_json::json!({
+                    "a": score(row.a),
+                    "b": score(row.b),
+                    "difference": row.difference(),
+                    "a_right_b_wrong": ids(&row.only_a),
+                    "b_right_a_wrong": ids(&row.only_b),
+                });
+                (row.task.to_string(), value)
+            })
+            .collect();
+        return super::print_json(&serde_json::json!({
+            "a": table.a,
+            "b": table.b,
+            "mean_accuracy": { "a": table.mean.0, "b": table.mean.1 },
+            "validation_products": { "a": table.products.0, "b": table.products.1, "both": table.common },
+            "tasks": tasks,
+        }));
+    }
     if args.format == "csv" {
         print!("{}", table.to_csv());
     } else {
