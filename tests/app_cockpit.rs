@@ -41,12 +41,12 @@ fn click(harness: &mut Harness<'_, WorkspaceApp>, label: &str) {
 
 /// The cockpit's entry of the run in `run`.
 fn entry<'h>(harness: &'h Harness<'_, WorkspaceApp>, run: &Path) -> &'h RunEntry {
-    harness
-        .state()
-        .state
-        .cockpit
-        .run(run)
-        .expect("a listed run")
+    entry_of(harness.state(), run)
+}
+
+/// [`entry`] from the app itself (inside a wait).
+fn entry_of<'a>(app: &'a WorkspaceApp, run: &Path) -> &'a RunEntry {
+    app.state.cockpit.run(run).expect("a listed run")
 }
 
 /// The selected run's folder.
@@ -382,18 +382,23 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
     assert!(why.contains("config.json"), "{why}");
     harness.get_by_label(&why);
 
-    // Closing the window stops a run it trains, after a checkpoint to resume from.
+    // Closing the window stops a run it trains, after a checkpoint to resume from: also one
+    // stopped and resumed before (its first launch's end must not count for the second).
     click(&mut harness, "Training");
     launch(&mut harness, "closed", false, 50);
     let closed = selected(harness.state());
+    let iterations = |app: &WorkspaceApp| entry_of(app, &closed).history.iterations.len();
     wait(&mut harness, "the last run's first iterations", |app| {
-        !app.state
-            .cockpit
-            .run(&closed)
-            .unwrap()
-            .history
-            .iterations
-            .is_empty()
+        iterations(app) > 0
+    });
+    click(&mut harness, "Stop");
+    wait(&mut harness, "the last run's stop", |app| {
+        entry_of(app, &closed).resumable()
+    });
+    click(&mut harness, "Resume");
+    let before = iterations(harness.state());
+    wait(&mut harness, "the last run's resumed iterations", |app| {
+        entry_of(app, &closed).history.status == RunStatus::Running && iterations(app) > before
     });
     assert_eq!(harness.state_mut().workers.runs.shutdown(TIMEOUT), 0);
     let (log, _) = vitrine::runs::metrics::read_all(&closed.join("metrics.jsonl")).unwrap();
@@ -402,6 +407,11 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
         "{:?}",
         log.last()
     );
+    let stops = log
+        .iter()
+        .filter(|r| matches!(r, MetricsRecord::Stopped { .. }))
+        .count();
+    assert_eq!(stops, 2);
     let checkpoint = vitrine::runs::RunFolder::at(&closed)
         .latest_checkpoint()
         .unwrap();

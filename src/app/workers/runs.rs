@@ -42,11 +42,15 @@ struct Followed {
 /// The follower thread, and the stoppers of the runs launched from this window.
 pub struct RunsWorker {
     tx: Sender<Request>,
-    stoppers: HashMap<PathBuf, Stopper>,
-    /// Each run's engine thread reports its end here too (for [`RunsWorker::shutdown`], which
-    /// cannot wait on the window's event queue).
-    done_tx: Sender<PathBuf>,
-    done_rx: Receiver<PathBuf>,
+    /// Per run training here: its stopper and the number of its launch.
+    stoppers: HashMap<PathBuf, (Stopper, u64)>,
+    /// Launches so far (a run stopped and resumed is launched twice).
+    launches: u64,
+    /// Each engine thread reports its end here too, with its launch number (for
+    /// [`RunsWorker::shutdown`], which cannot wait on the window's event queue and must not
+    /// take an earlier launch's end for the current one's).
+    done_tx: Sender<(PathBuf, u64)>,
+    done_rx: Receiver<(PathBuf, u64)>,
 }
 
 impl RunsWorker {
@@ -61,6 +65,7 @@ impl RunsWorker {
         Ok(RunsWorker {
             tx,
             stoppers: HashMap::new(),
+            launches: 0,
             done_tx,
             done_rx,
         })
@@ -97,7 +102,10 @@ impl RunsWorker {
         }
         let handle = crate::ml::start(request)
             .map_err(|e| format!("cannot start the training thread: {e}"))?;
-        self.stoppers.insert(run.clone(), handle.stopper());
+        self.launches += 1;
+        let launch = self.launches;
+        self.stoppers
+            .insert(run.clone(), (handle.stopper(), launch));
         self.follow(run.clone());
         let thread_run = run.clone();
         let done = self.done_tx.clone();
@@ -125,11 +133,11 @@ impl RunsWorker {
                 }
             }
             handle.join();
-            let _ = done.send(thread_run.clone());
+            let _ = done.send((thread_run.clone(), launch));
             events.send(Event::Run(RunEvent::RunThreadEnded { run: thread_run }));
         });
         if let Err(e) = started {
-            if let Some(stopper) = self.stoppers.remove(&run) {
+            if let Some((stopper, _)) = self.stoppers.remove(&run) {
                 stopper.stop();
             }
             return Err(e);
@@ -140,7 +148,7 @@ impl RunsWorker {
     /// Asks the run in `run` to stop; false when it is not training in this window.
     pub fn stop(&self, run: &Path) -> bool {
         match self.stoppers.get(run) {
-            Some(stopper) => {
+            Some((stopper, _)) => {
                 stopper.stop();
                 true
             }
@@ -161,15 +169,17 @@ impl RunsWorker {
     /// Stops every run training in this window and waits, at most `timeout`, for each to save
     /// its checkpoint (the window is closing). Returns how many did not end in time.
     pub fn shutdown(&mut self, timeout: Duration) -> usize {
-        for stopper in self.stoppers.values() {
+        for (stopper, _) in self.stoppers.values() {
             stopper.stop();
         }
         let deadline = std::time::Instant::now() + timeout;
         while !self.stoppers.is_empty() {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.done_rx.recv_timeout(left) {
-                Ok(run) => {
-                    self.stoppers.remove(&run);
+                Ok((run, launch)) => {
+                    if self.stoppers.get(&run).is_some_and(|(_, l)| *l == launch) {
+                        self.stoppers.remove(&run);
+                    }
                 }
                 Err(_) => break,
             }
@@ -181,7 +191,7 @@ impl RunsWorker {
 impl Drop for RunsWorker {
     /// Closing the window stops its runs cleanly (each saves a checkpoint to resume from).
     fn drop(&mut self) {
-        for stopper in self.stoppers.values() {
+        for (stopper, _) in self.stoppers.values() {
             stopper.stop();
         }
     }
