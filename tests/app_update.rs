@@ -53,18 +53,18 @@ fn set_undo_redo_and_bulk_through_the_store_worker() {
         Some("Red"),
         "shown once durable, not before"
     );
-    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    settle(&mut app, &ctx, |a| a.state.labels_settled());
     assert_eq!(colour(&app, 0).as_deref(), Some("Teal"), "a new class");
     assert!(app.state.matches_stale);
 
     app.apply(Command::Key(KeyAction::Undo));
-    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    settle(&mut app, &ctx, |a| a.state.labels_settled());
     assert_eq!(colour(&app, 0).as_deref(), Some("Red"));
     app.apply(Command::Key(KeyAction::Redo));
-    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    settle(&mut app, &ctx, |a| a.state.labels_settled());
     assert_eq!(colour(&app, 0).as_deref(), Some("Teal"));
     app.apply(Command::Key(KeyAction::Redo));
-    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    settle(&mut app, &ctx, |a| a.state.labels_settled());
     assert_eq!(app.state.message.as_ref().unwrap().text, "nothing to redo");
 
     // Five products by keyboard, one bulk batch, one confirmation, one undo.
@@ -81,7 +81,7 @@ fn set_undo_redo_and_bulk_through_the_store_worker() {
     assert!(app.state.picker.is_none());
     assert_eq!(app.state.bulk.as_ref().unwrap().targets.len(), 5);
     app.apply(Command::ConfirmBulk);
-    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    settle(&mut app, &ctx, |a| a.state.labels_settled());
     assert!((0..5).all(|p| colour(&app, p).as_deref() == Some("Black")));
     // p3 was already Black: the batch changes four labels.
     assert_eq!(
@@ -90,7 +90,7 @@ fn set_undo_redo_and_bulk_through_the_store_worker() {
         "set, undo, redo, then the batch"
     );
     app.apply(Command::Key(KeyAction::Undo));
-    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    settle(&mut app, &ctx, |a| a.state.labels_settled());
     assert_eq!(colour(&app, 0).as_deref(), Some("Teal"));
     assert_eq!(colour(&app, 1).as_deref(), Some("Blue"));
     assert_eq!(colour(&app, 4).as_deref(), Some("Red"));
@@ -159,7 +159,7 @@ fn enter_and_number_keys_on_a_selection_set_each_product_to_its_own_prediction()
     assert_eq!(bulk.values, vec!["Green", "Blue", "Black"]);
     assert_eq!(bulk.source, EditSource::AcceptedPrediction);
     app.apply(Command::ConfirmBulk);
-    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    settle(&mut app, &ctx, |a| a.state.labels_settled());
     let now: Vec<Option<String>> = (0..3).map(|p| colour(&app, p)).collect();
     assert_eq!(
         now,
@@ -170,7 +170,7 @@ fn enter_and_number_keys_on_a_selection_set_each_product_to_its_own_prediction()
         ]
     );
     app.apply(Command::Key(KeyAction::Undo));
-    settle(&mut app, &ctx, |a| a.state.store_pending == 0);
+    settle(&mut app, &ctx, |a| a.state.labels_settled());
     assert_eq!(
         colour(&app, 1).as_deref(),
         Some("Blue"),

@@ -28,7 +28,7 @@ fn wait(harness: &mut Harness<'_, WorkspaceApp>, what: &str, done: impl Fn(&Work
 }
 
 fn idle(app: &WorkspaceApp) -> bool {
-    app.state.store_pending == 0
+    app.state.labels_settled()
 }
 
 fn press(harness: &mut Harness<'_, WorkspaceApp>, key: Key) {

@@ -395,6 +395,8 @@ fn start_comparison(state: &mut AppState, workers: &mut Workers) {
     state.cockpit.comparing = true;
     let started = spawn("vitrine-compare", move || {
         let result = compare_runs(&a, &b, &catalog).map_err(|e| e.to_string());
+        // Let go of the catalogue before reporting, so the UI can edit it in place again.
+        drop(catalog);
         events.send(Event::Run(RunEvent::Compared(Box::new(ComparisonView {
             a,
             b,

@@ -357,6 +357,12 @@ impl AppState {
         }
     }
 
+    /// Whether every label change asked for is durable and shown: no store request waits, and
+    /// no durable edit waits for a worker to let go of the catalogue.
+    pub fn labels_settled(&self) -> bool {
+        self.store_pending == 0 && self.session.as_ref().is_none_or(|s| s.unapplied.is_empty())
+    }
+
     /// Index of the focused product in the matches.
     pub fn focus_index(&self) -> Option<usize> {
         self.focus_at

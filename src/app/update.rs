@@ -484,6 +484,13 @@ pub fn refilter(state: &mut AppState, workers: &mut Workers) {
 
 /// Applies one worker event; `ctx` creates textures.
 pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Context, event: Event) {
+    apply_one_event(state, workers, ctx, event);
+    // Edits wait while a worker reads the catalogue (predictions, comparison, filter); such a
+    // worker lets go of it before it reports, so any event may be the moment to apply them.
+    apply_unapplied(state);
+}
+
+fn apply_one_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Context, event: Event) {
     match event {
         Event::Run(event) => cockpit_update::apply_run_event(state, workers, ctx, event),
         Event::DemoProgressed { done, total } => {
@@ -620,7 +627,6 @@ pub fn apply_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
                 state.locate_focus();
                 state.filter_time = elapsed;
             }
-            apply_unapplied(state);
         }
         Event::DialogClosed { purpose, path } => {
             let Some(path) = path else { return };

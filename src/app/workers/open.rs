@@ -235,14 +235,16 @@ pub fn load_predictions(
         } else {
             path
         };
-        match Predictions::read(&file) {
-            Ok(p) => {
-                let loaded = align(&catalog, p);
-                events.send(Event::PredictionsLoaded {
-                    predictions: loaded.predictions,
-                    rows: loaded.rows,
-                })
-            }
+        let read = Predictions::read(&file);
+        let aligned = read.map(|p| align(&catalog, p));
+        // Let go of the catalogue before reporting (as the filter worker does), so the UI can
+        // apply label edits to it in place as soon as it reads the event.
+        drop(catalog);
+        match aligned {
+            Ok(loaded) => events.send(Event::PredictionsLoaded {
+                predictions: loaded.predictions,
+                rows: loaded.rows,
+            }),
             Err(e) => events.send(Event::PredictionsFailed(e.to_string())),
         }
     })
