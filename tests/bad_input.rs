@@ -388,22 +388,19 @@ fn training_commands_refuse_bad_input_with_clear_messages() {
     );
     // A catalogue without photos cannot be trained on, and the run says why.
     let run = dir.path().join("run");
-    let (code, _, stderr) = cli(&[
-        os("train").as_os_str(),
+    let (train, out) = (os("train"), os("--out"));
+    let train_args = [
+        train.as_os_str(),
         catalogue.as_os_str(),
-        os("--out").as_os_str(),
+        out.as_os_str(),
         run.as_os_str(),
-    ]);
+    ];
+    let (code, _, stderr) = cli(&train_args);
     assert_eq!(code, 1);
     assert!(stderr.contains("no product has a photo"), "{stderr}");
     // Training into that folder again is refused, and its log is left as it was.
     let log = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
-    let (code, _, stderr) = cli(&[
-        os("train").as_os_str(),
-        catalogue.as_os_str(),
-        os("--out").as_os_str(),
-        run.as_os_str(),
-    ]);
+    let (code, _, stderr) = cli(&train_args);
     assert_eq!(code, 1);
     assert!(stderr.contains("already holds a run"), "{stderr}");
     assert_eq!(

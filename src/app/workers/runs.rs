@@ -156,11 +156,6 @@ impl RunsWorker {
         }
     }
 
-    /// Whether the run in `run` trains in this window.
-    pub fn training(&self, run: &Path) -> bool {
-        self.stoppers.contains_key(run)
-    }
-
     /// The engine's thread of `run` ended.
     pub fn ended(&mut self, run: &Path) {
         self.stoppers.remove(run);
