@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use vitrine::app::command::Command;
 use vitrine::app::filter::{Filter, FilterInputs, LabelChoice, SortKey, TaskScope, apply};
 use vitrine::app::workers::open::OpenRequest;
-use vitrine::app::workers::thumbnails::THUMB_SIDE;
+use vitrine::app::workers::thumbnails::THUMB_TIERS;
 use vitrine::app::{Start, WorkspaceApp};
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};
@@ -225,8 +225,8 @@ fn filter(n: usize) {
     println!("filter-{n}: {}", memory());
 }
 
-/// Luma photos (1274x1580 JPEG) to 256-pixel thumbnails on one core: DCT-scaled decode vs
-/// full decode + resize.
+/// Luma photos (1274x1580 progressive JPEGs) to thumbnails of each tier on one core: reduced
+/// decode (DCT scaling, and only the scans it reads) vs full decode + resize.
 fn thumbs(count: usize) {
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/magento-luma");
     let imported = import(
@@ -241,42 +241,41 @@ fn thumbs(count: usize) {
         .flat_map(|p| p.images.iter().map(|i| imported.catalog.image_path(i)))
         .take(count)
         .collect();
-    let time = |decode: &dyn Fn(&Path) -> Result<image::RgbaImage, String>| {
-        let started = Instant::now();
-        for path in &paths {
-            let image = decode(path).expect("decode");
-            assert!(image.width().max(image.height()) <= THUMB_SIDE);
-        }
-        started.elapsed()
-    };
-    // Warm the file cache so both measure decoding, not the disk.
-    time(&|p| decode_reduced(p, THUMB_SIDE));
-    let reduced = time(&|p| decode_reduced(p, THUMB_SIDE));
-    let full = time(&|p| decode_full_then_resize(p, THUMB_SIDE));
-    // The same decoder (jpeg-decoder) without DCT scaling: what the scaling itself saves.
-    let same_decoder_full = time(&|p| {
-        let image = decode_reduced(p, u16::MAX as u32)?;
-        let scale = THUMB_SIDE as f32 / image.width().max(image.height()) as f32;
-        let (w, h) = (image.width() as f32 * scale, image.height() as f32 * scale);
-        Ok(image::imageops::thumbnail(&image, w as u32, h as u32))
-    });
-    let cache = tempfile::tempdir().expect("tempdir");
-    time(&|p| thumbnail(p, THUMB_SIDE, Some(cache.path())));
-    let cached = time(&|p| thumbnail(p, THUMB_SIDE, Some(cache.path())));
     let rate = |d: Duration| paths.len() as f64 / d.as_secs_f64();
-    println!(
-        "thumbs-luma: from the disk cache (reopened catalogue) {:.0}/s, {:.1}x the DCT-scaled decode",
-        rate(cached),
-        reduced.as_secs_f64() / cached.as_secs_f64()
-    );
-    println!(
-        "thumbs-luma: {} photos, one core: DCT-scaled (jpeg-decoder) {:.0}/s; full decode + \
-         resize: image crate (zune-jpeg) {:.0}/s ({:.1}x slower), jpeg-decoder {:.0}/s ({:.1}x slower)",
-        paths.len(),
-        rate(reduced),
-        rate(full),
-        full.as_secs_f64() / reduced.as_secs_f64(),
-        rate(same_decoder_full),
-        same_decoder_full.as_secs_f64() / reduced.as_secs_f64()
-    );
+    for side in THUMB_TIERS {
+        let time = |decode: &dyn Fn(&Path) -> Result<image::RgbaImage, String>| {
+            let started = Instant::now();
+            for path in &paths {
+                let image = decode(path).expect("decode");
+                assert!(image.width().max(image.height()) <= side);
+            }
+            started.elapsed()
+        };
+        // Warm the file cache so both measure decoding, not the disk.
+        time(&|p| decode_reduced(p, side));
+        let reduced = time(&|p| decode_reduced(p, side));
+        let full = time(&|p| decode_full_then_resize(p, side));
+        // The same decoder (jpeg-decoder) without any reduction: what the reduction saves.
+        let same_decoder_full = time(&|p| {
+            let image = decode_reduced(p, u16::MAX as u32)?;
+            let scale = side as f32 / image.width().max(image.height()) as f32;
+            let (w, h) = (image.width() as f32 * scale, image.height() as f32 * scale);
+            Ok(image::imageops::thumbnail(&image, w as u32, h as u32))
+        });
+        let cache = tempfile::tempdir().expect("tempdir");
+        time(&|p| thumbnail(p, side, Some(cache.path())));
+        let cached = time(&|p| thumbnail(p, side, Some(cache.path())));
+        println!(
+            "thumbs-luma {side} px: {} photos, one core: reduced decode {:.0}/s; full decode + \
+             resize: image crate (zune-jpeg) {:.0}/s ({:.1}x slower), jpeg-decoder {:.0}/s \
+             ({:.1}x slower); from the disk cache {:.0}/s",
+            paths.len(),
+            rate(reduced),
+            rate(full),
+            full.as_secs_f64() / reduced.as_secs_f64(),
+            rate(same_decoder_full),
+            same_decoder_full.as_secs_f64() / reduced.as_secs_f64(),
+            rate(cached),
+        );
+    }
 }

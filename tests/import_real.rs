@@ -1,4 +1,4 @@
-//! The three importers on the real catalogues in ../shared/data.
+//! The three importers, and the reduced JPEG decoding, on the real catalogues in ../shared/data.
 
 mod common;
 
@@ -135,4 +135,59 @@ fn magento_export_groups_simple_skus_by_parent_and_colour() {
     assert_eq!(c.attribute(gray, "sizes"), Some("XS|S|M|L|XL"));
     assert!(c.image_path(&gray.images[0]).is_file());
     assert_eq!(r.tasks[&Task::Colour].classes, 11);
+}
+
+/// The Luma photos are progressive JPEGs: at 1/8 scale only their DC scans are decoded, with
+/// the same pixels as decoding every scan (within a level: jpeg-decoder's SIMD colour
+/// conversion), from about a quarter of the bytes.
+#[test]
+fn luma_thumbnails_decode_identically_from_the_dc_scans() {
+    use vitrine::imaging::progressive::scans_for_idct;
+    let images = common::shared_data().join("magento-luma/images");
+    let mut photos: Vec<_> = walk(&images)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    photos.sort();
+    assert!(photos.len() > 700, "{} photos", photos.len());
+    let decode = |bytes: &[u8]| {
+        let mut decoder = jpeg_decoder::Decoder::new(bytes);
+        decoder.read_info().unwrap();
+        let info = decoder.info().unwrap();
+        let size = decoder
+            .scale(info.width.div_ceil(8), info.height.div_ceil(8))
+            .unwrap();
+        (decoder.decode().unwrap(), size)
+    };
+    let (mut total, mut kept_total) = (0, 0);
+    for photo in photos.iter().step_by(10) {
+        let bytes = std::fs::read(photo).unwrap();
+        let kept =
+            scans_for_idct(&bytes, 1).unwrap_or_else(|| panic!("{} is rewritten", photo.display()));
+        let (pixels, (width, height)) = decode(&bytes);
+        assert_eq!(decode(&kept).0, pixels, "{}", photo.display());
+        let dc = vitrine::imaging::dc::decode(&bytes)
+            .unwrap_or_else(|| panic!("{} has DC scans", photo.display()));
+        assert_eq!(dc.dimensions(), (width as u32, height as u32));
+        let rgb = dc.pixels().flat_map(|p| [p[0], p[1], p[2]]);
+        let largest = rgb.zip(&pixels).map(|(a, b)| a.abs_diff(*b)).max();
+        assert!(largest <= Some(1), "{}: {largest:?}", photo.display());
+        total += bytes.len();
+        kept_total += kept.len();
+    }
+    assert!(kept_total * 2 < total, "kept {kept_total} of {total} bytes");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flat_map(|entry| {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
 }

@@ -13,8 +13,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Default card width, in points.
-pub const DEFAULT_CARD_SIZE: f32 = 180.0;
+/// Default card width, in points: its image box (164 x 197 points) takes the smallest
+/// thumbnail tier on a standard screen.
+pub const DEFAULT_CARD_SIZE: f32 = 176.0;
 /// Bytes of decoded images kept as textures.
 pub const TEXTURE_BUDGET: usize = 384 << 20;
 
@@ -395,7 +396,7 @@ mod tests {
         };
         let key = |n: &str| ImageKey {
             path: std::path::Path::new(n).into(),
-            size: ImageSize::Thumb,
+            size: ImageSize::Thumb(200),
         };
         let mut cache = TextureCache::new(250);
         cache.insert(key("a"), texture("a"), 100);

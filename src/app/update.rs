@@ -13,7 +13,6 @@ use super::workers::dialog::{self, DialogPurpose};
 use super::workers::filter::FilterJob;
 use super::workers::open::{self, LoadedPredictions, OpenRequest};
 use super::workers::store::{StoreRequest, StoreWorker};
-use super::workers::thumbnails::ImageSize;
 use crate::catalog::Task;
 use crate::labels::{Edit, EditSource};
 use std::collections::HashSet;
@@ -606,11 +605,7 @@ fn apply_one_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
         Event::ThumbnailDecoded { key, image } => {
             let bytes = image.pixels.len() * 4;
             let name = key.path.to_string_lossy().into_owned();
-            let options = match key.size {
-                ImageSize::Thumb => egui::TextureOptions::LINEAR,
-                ImageSize::Large => egui::TextureOptions::LINEAR,
-            };
-            let texture = ctx.load_texture(name, image, options);
+            let texture = ctx.load_texture(name, image, egui::TextureOptions::LINEAR);
             state.textures.insert(key, Picture::Ready(texture), bytes);
         }
         Event::ThumbnailFailed { key, reason } => {

@@ -5,7 +5,7 @@
 use crate::app::command::Command;
 use crate::app::selection::ClickMode;
 use crate::app::state::{AppState, Picture, Session};
-use crate::app::workers::thumbnails::{ImageKey, ImageSize};
+use crate::app::workers::thumbnails::{ImageKey, ImageSize, THUMB_TIERS};
 use crate::catalog::Task;
 use egui::{Align2, Color32, FontId, Rect, Sense, Vec2, pos2, vec2};
 
@@ -13,6 +13,28 @@ const PAD: f32 = 6.0;
 const LINE: f32 = 15.0;
 /// Portrait photos (the Luma ones are 1274x1580) fill the image box.
 const IMAGE_ASPECT: f32 = 1.2;
+
+/// The thumbnail tier for the image box of a card of width `width` on this display.
+fn thumb_size(ui: &egui::Ui, width: f32) -> ImageSize {
+    ImageSize::thumb_for((width - 2.0 * PAD) * IMAGE_ASPECT * ui.ctx().pixels_per_point())
+}
+
+/// What to draw for the thumbnail `key`: itself, or while it loads (after a card size change)
+/// the same photo at another tier.
+pub fn thumb_picture<'a>(state: &'a AppState, key: &ImageKey) -> Option<&'a Picture> {
+    state.textures.get(key).or_else(|| {
+        THUMB_TIERS
+            .into_iter()
+            .map(|side| ImageKey {
+                path: key.path.clone(),
+                size: ImageSize::Thumb(side),
+            })
+            .find_map(|other| match state.textures.get(&other) {
+                Some(picture @ Picture::Ready(_)) => Some(picture),
+                _ => None,
+            })
+    })
+}
 
 /// Height of a card of width `width`.
 pub fn card_height(width: f32) -> f32 {
@@ -78,9 +100,10 @@ pub fn grid_ui(
                 }
             });
         }
+        let size = thumb_size(ui, width);
         for row in prefetch {
             for &position in state.matches.iter().skip(row * columns).take(columns) {
-                if let Some(key) = first_image(state, session, position) {
+                if let Some(key) = first_image(state, session, position, size) {
                     wanted.push(key);
                 }
             }
@@ -89,11 +112,16 @@ pub fn grid_ui(
     commands.push(Command::WantImages(wanted));
 }
 
-fn first_image(state: &AppState, session: &Session, position: u32) -> Option<ImageKey> {
+fn first_image(
+    state: &AppState,
+    session: &Session,
+    position: u32,
+    size: ImageSize,
+) -> Option<ImageKey> {
     let image = session.product(position)?.images.first()?;
     Some(ImageKey {
         path: state.image_path(&image.path)?.into(),
-        size: ImageSize::Thumb,
+        size,
     })
 }
 
@@ -163,9 +191,9 @@ fn card_ui(
         Some(image) => {
             let key = ImageKey {
                 path: session.catalog.image_root.join(&*image.path).into(),
-                size: ImageSize::Thumb,
+                size: thumb_size(ui, width),
             };
-            match state.textures.get(&key) {
+            match thumb_picture(state, &key) {
                 Some(Picture::Ready(texture)) => {
                     let fitted = fit(texture.size_vec2(), image_rect);
                     painter.image(
@@ -252,4 +280,56 @@ fn placeholder(painter: &egui::Painter, rect: Rect, text: &str, color: Color32) 
 pub fn fit(size: Vec2, outer: Rect) -> Rect {
     let scale = (outer.width() / size.x).min(outer.height() / size.y);
     Rect::from_center_size(outer.center(), size * scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::DEFAULT_CARD_SIZE;
+
+    #[test]
+    fn the_default_card_takes_the_smallest_tier() {
+        let ui_box = |card: f32, ppp: f32| (card - 2.0 * PAD) * IMAGE_ASPECT * ppp;
+        assert_eq!(
+            ImageSize::thumb_for(ui_box(DEFAULT_CARD_SIZE, 1.0)),
+            ImageSize::Thumb(200)
+        );
+        assert_eq!(
+            ImageSize::thumb_for(ui_box(DEFAULT_CARD_SIZE, 2.0)),
+            ImageSize::Thumb(400)
+        );
+        assert_eq!(
+            ImageSize::thumb_for(ui_box(400.0, 2.0)),
+            ImageSize::Thumb(800)
+        );
+    }
+
+    #[test]
+    fn another_tier_stands_in_while_the_wanted_one_loads() {
+        let ctx = egui::Context::default();
+        let mut state = AppState::new("test".into());
+        let key = |side| ImageKey {
+            path: std::path::Path::new("a.jpg").into(),
+            size: ImageSize::Thumb(side),
+        };
+        assert!(thumb_picture(&state, &key(400)).is_none());
+        let texture = ctx.load_texture("a", egui::ColorImage::example(), Default::default());
+        state
+            .textures
+            .insert(key(200), Picture::Ready(texture.clone()), 100);
+        assert!(matches!(
+            thumb_picture(&state, &key(400)),
+            Some(Picture::Ready(t)) if t.id() == texture.id()
+        ));
+        // A failure at one tier is not shown for another: that tier may still decode.
+        state.textures = crate::app::state::TextureCache::new(1000);
+        state
+            .textures
+            .insert(key(800), Picture::Failed("x".into()), 10);
+        assert!(thumb_picture(&state, &key(400)).is_none());
+        assert!(matches!(
+            thumb_picture(&state, &key(800)),
+            Some(Picture::Failed(_))
+        ));
+    }
 }

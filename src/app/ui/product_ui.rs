@@ -142,11 +142,11 @@ fn images_ui(
         for (i, image) in product.images.iter().enumerate() {
             let key = ImageKey {
                 path: session.catalog.image_root.join(&*image.path).into(),
-                size: ImageSize::Thumb,
+                size: ImageSize::thumb_for(58.0 * ui.ctx().pixels_per_point()),
             };
             let (rect, response) = ui.allocate_exact_size(vec2(48.0, 58.0), Sense::click());
             let painter = ui.painter_at(rect);
-            match state.textures.get(&key) {
+            match super::grid_ui::thumb_picture(state, &key) {
                 Some(Picture::Ready(texture)) => {
                     let fitted = super::grid_ui::fit(texture.size_vec2(), rect);
                     painter.image(

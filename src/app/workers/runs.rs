@@ -248,7 +248,7 @@ fn follow_loop(rx: &Receiver<Request>, events: &EventSender, remembered: &Path) 
         }
         tick = tick.wrapping_add(1);
         for run in &mut followed {
-            if !run.ended || tick % ENDED_EVERY == 0 {
+            if !run.ended || tick.is_multiple_of(ENDED_EVERY) {
                 poll(run, events);
             }
         }

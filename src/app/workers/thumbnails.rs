@@ -13,25 +13,39 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// Most requests waiting at once.
 pub const QUEUE_CAPACITY: usize = 256;
-/// Longest side of a grid thumbnail, in pixels.
-pub const THUMB_SIDE: u32 = 256;
+/// The longest sides thumbnails come in, in pixels. A card asks for the smallest tier that
+/// covers its image box on screen (card size times the display's pixels per point), so a new
+/// card size or a HiDPI screen re-decodes a photo at most once per tier. The default card on a
+/// standard screen gets the first: a 1274x1580 Luma photo is then decoded at 1/8 of its size,
+/// from its DC coefficients alone.
+pub const THUMB_TIERS: [u32; 3] = [200, 400, 800];
 /// Longest side of a product-view image, in pixels.
 pub const LARGE_SIDE: u32 = 1600;
 
 /// Which rendition of an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImageSize {
-    /// For the grid (cached on disk).
-    Thumb,
+    /// For the grid and the product view's strip, at one of [`THUMB_TIERS`] (cached on disk).
+    Thumb(u32),
     /// For the product view.
     Large,
 }
 
 impl ImageSize {
+    /// The thumbnail tier for a box whose longer side is `pixels` physical pixels: the
+    /// smallest that covers it, the largest for bigger boxes.
+    pub fn thumb_for(pixels: f32) -> ImageSize {
+        let tier = THUMB_TIERS
+            .into_iter()
+            .find(|&tier| tier as f32 >= pixels)
+            .unwrap_or(THUMB_TIERS[THUMB_TIERS.len() - 1]);
+        ImageSize::Thumb(tier)
+    }
+
     /// Longest side in pixels.
     pub fn max_side(self) -> u32 {
         match self {
-            ImageSize::Thumb => THUMB_SIDE,
+            ImageSize::Thumb(side) => side,
             ImageSize::Large => LARGE_SIDE,
         }
     }
@@ -159,7 +173,7 @@ fn work(shared: &Shared, events: &EventSender, cache_dir: Option<&Path>) {
 
 fn load(key: &ImageKey, cache_dir: Option<&Path>) -> Result<image::RgbaImage, DecodeError> {
     match key.size {
-        ImageSize::Thumb => decode::thumbnail(&key.path, THUMB_SIDE, cache_dir),
+        ImageSize::Thumb(side) => decode::thumbnail(&key.path, side, cache_dir),
         ImageSize::Large => decode::decode_reduced(&key.path, LARGE_SIDE),
     }
 }

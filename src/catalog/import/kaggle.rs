@@ -94,10 +94,10 @@ pub(crate) fn import(styles: &Path, options: &ImportOptions) -> Result<Imported,
             }
         }
         for (i, key) in rows.header.iter().enumerate() {
-            if !used.contains(&i) {
-                if let Some(value) = normalise_label(cell(i)) {
-                    draft.attributes.push((key.clone(), value.to_string()));
-                }
+            if !used.contains(&i)
+                && let Some(value) = normalise_label(cell(i))
+            {
+                draft.attributes.push((key.clone(), value.to_string()));
             }
         }
         let file = resolve_image_path(&image_root, &format!("{id}.jpg")).ok();

@@ -367,10 +367,10 @@ pub(crate) fn import_jsonl(
             row.labels[task.index()] = take(Field::Label(task)).and_then(json_text);
         }
         for (key, value) in &object {
-            if !used.contains(key) {
-                if let Some(value) = json_text(value).filter(|v| normalise_label(v).is_some()) {
-                    row.attributes.push((key.clone(), value));
-                }
+            if !used.contains(key)
+                && let Some(value) = json_text(value).filter(|v| normalise_label(v).is_some())
+            {
+                row.attributes.push((key.clone(), value));
             }
         }
         if row.id.trim().is_empty() {

@@ -258,7 +258,7 @@ impl Builder {
     /// tells the callback, which may cancel.
     pub fn row_read(&mut self, file: &Path, done: u64, total: u64) -> Result<(), ImportError> {
         self.rows += 1;
-        if self.rows % PROGRESS_EVERY == 0
+        if self.rows.is_multiple_of(PROGRESS_EVERY)
             && let Some(progress) = &self.progress
             && !(progress.0)(done, total)
         {

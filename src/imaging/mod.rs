@@ -2,30 +2,60 @@
 //!
 //! JPEGs are decoded at reduced size with `jpeg-decoder`'s DCT scaling (`Decoder::scale`:
 //! 1/2, 1/4 or 1/8 of the size straight out of the inverse DCT, so a 1274x1580 Luma photo
-//! becomes a 319x395 image without ever existing at full size), then resampled to fit. Other
-//! formats go through the `image` crate at full size. Thumbnails are also kept on disk, keyed
-//! by path, modification time, size and thumbnail side, so a reopened catalogue shows them at
-//! once.
+//! becomes a 160x198 image without ever existing at full size), then resampled to fit. For
+//! progressive JPEGs the scans the reduced inverse DCT does not read are not even
+//! entropy-decoded: at 1/8 [`dc`] reads the DC scans alone, at 1/4 and 1/2 [`progressive`]
+//! drops the scans of unread coefficients where that is exact. Other formats go through the
+//! `image` crate at full size.
+//! Thumbnails are also kept on disk, keyed by path, modification time, size and thumbnail
+//! side, so a reopened catalogue shows them at once.
+
+pub mod dc;
+pub mod progressive;
 
 use image::RgbaImage;
 use sha2::{Digest, Sha256};
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 /// Why an image has no pixels to show.
 pub type DecodeError = String;
 
-/// Decodes the image at `path` to fit in `max_side` x `max_side`, using DCT scaling for JPEGs.
-pub fn decode_reduced(path: &Path, max_side: u32) -> Result<RgbaImage, DecodeError> {
-    Ok(fit(decode_at_least(path, max_side)?, max_side))
+/// How much smaller than asked a picture to be drawn in a box may be decoded: at most 5%,
+/// drawn that much enlarged (invisible), so that a photo 1/8 of whose size nearly fills a
+/// thumbnail is decoded at 1/8 rather than 1/4.
+const SLACK: f32 = 0.95;
+
+/// Which side of a reduced decode must reach a length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// The longer side (a picture fitted in a square box).
+    Longest(u32),
+    /// The shorter side (the training crops).
+    Shortest(u32),
 }
 
-/// Decodes the image at `path`: a JPEG at the smallest DCT scale still at least `side` on both
-/// sides, other formats at full size.
-fn decode_at_least(path: &Path, side: u32) -> Result<RgbaImage, DecodeError> {
+impl Reach {
+    fn met_by(self, width: u32, height: u32) -> bool {
+        match self {
+            Reach::Longest(side) => width.max(height) >= side,
+            Reach::Shortest(side) => width.min(height) >= side,
+        }
+    }
+}
+
+/// Decodes the image at `path` to fit in `max_side` x `max_side`, using DCT scaling for JPEGs
+/// (the result's longer side may be up to 5% short of `max_side`).
+pub fn decode_reduced(path: &Path, max_side: u32) -> Result<RgbaImage, DecodeError> {
+    let reach = Reach::Longest((max_side as f32 * SLACK).ceil() as u32);
+    Ok(fit(decode_at_least(path, reach)?, max_side))
+}
+
+/// Decodes the image at `path`: a JPEG at the smallest DCT scale that meets `reach`, other
+/// formats at full size.
+fn decode_at_least(path: &Path, reach: Reach) -> Result<RgbaImage, DecodeError> {
     let bytes = read(path)?;
     if bytes.starts_with(&[0xFF, 0xD8]) {
-        return decode_jpeg_scaled(&bytes, side);
+        return decode_jpeg_scaled(&bytes, reach);
     }
     Ok(image::load_from_memory(&bytes)
         .map_err(|e| format!("cannot decode: {e}"))?
@@ -47,7 +77,7 @@ pub fn decode_full_then_resize(path: &Path, max_side: u32) -> Result<RgbaImage, 
 /// crop. JPEGs use DCT scaling down to the smallest size still at least `short_side` on both
 /// sides; small images are enlarged.
 pub fn decode_short_side(path: &Path, short_side: u32) -> Result<image::RgbImage, DecodeError> {
-    let image = decode_at_least(path, short_side)?;
+    let image = decode_at_least(path, Reach::Shortest(short_side))?;
     let (w, h) = image.dimensions();
     let scale = short_side as f32 / w.min(h).max(1) as f32;
     let (nw, nh) = (
@@ -77,13 +107,47 @@ fn read(path: &Path) -> Result<Vec<u8>, DecodeError> {
     Ok(bytes)
 }
 
-fn decode_jpeg_scaled(bytes: &[u8], max_side: u32) -> Result<RgbaImage, DecodeError> {
-    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    let side = max_side.min(u16::MAX as u32) as u16;
-    let (width, height) = decoder
-        .scale(side, side)
-        .map_err(|e| format!("corrupt JPEG: {e}"))?;
-    let pixels = decoder.decode().map_err(|e| format!("corrupt JPEG: {e}"))?;
+/// The inverse DCT size (8 = full size, 4, 2, 1 = 1/8) of the smallest scale of a
+/// `width` x `height` JPEG that meets `reach` (full size when none does).
+fn idct_size(width: u16, height: u16, reach: Reach) -> usize {
+    let scaled = |length: u16, idct: u32| (length as u32 * idct).div_ceil(8);
+    [1, 2, 4]
+        .into_iter()
+        .find(|&idct| reach.met_by(scaled(width, idct), scaled(height, idct)))
+        .unwrap_or(8) as usize
+}
+
+fn decode_jpeg_scaled(bytes: &[u8], reach: Reach) -> Result<RgbaImage, DecodeError> {
+    let corrupt = |e: jpeg_decoder::Error| format!("corrupt JPEG: {e}");
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.read_info().map_err(corrupt)?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| "corrupt JPEG: no header".to_string())?;
+    let idct = idct_size(info.width, info.height, reach);
+    if idct == 1
+        && let Some(image) = dc::decode(bytes)
+    {
+        return Ok(image);
+    }
+    // Asking for exactly the size of that scale makes jpeg-decoder choose it.
+    let scaled = |length: u16| ((length as u32 * idct as u32).div_ceil(8)) as u16;
+    let (want_width, want_height) = (scaled(info.width), scaled(info.height));
+    let kept = progressive::scans_for_idct(bytes, idct);
+    if let Some(kept) = &kept {
+        decoder = jpeg_decoder::Decoder::new(kept.as_slice());
+    }
+    let (width, height) = decoder.scale(want_width, want_height).map_err(corrupt)?;
+    let t0 = std::time::Instant::now();
+    let pixels = decoder.decode().map_err(corrupt)?;
+    if std::env::var_os("DBG").is_some() {
+        eprintln!(
+            "DBG idct {idct} kept {:?} of {} decode {:?}",
+            kept.as_ref().map(|k| k.len()),
+            bytes.len(),
+            t0.elapsed()
+        );
+    }
     let format = decoder
         .info()
         .ok_or_else(|| "corrupt JPEG: no header".to_string())?
