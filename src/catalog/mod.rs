@@ -17,6 +17,7 @@ pub use vocabulary::{ClassId, Vocabulary};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Label values that mean "no label" in real catalogues (Kaggle's `NA`, empty cells).
 const MISSING_VALUES: [&str; 3] = ["", "NA", "N/A"];
@@ -33,7 +34,8 @@ pub struct Catalog {
     /// Folder image paths are relative to.
     pub image_root: PathBuf,
     products: Vec<Product>,
-    index: HashMap<Box<str>, usize>,
+    /// Product id -> position; the keys are the products' own ids (shared).
+    index: HashMap<Arc<str>, usize>,
     vocabularies: [Vocabulary; 5],
     attribute_keys: Vec<Box<str>>,
     attribute_index: HashMap<Box<str>, AttributeKey>,
@@ -91,12 +93,12 @@ impl Catalog {
             .map(|(key, value)| (self.attribute_key(&key), value.into_boxed_str()))
             .collect();
         let position = self.products.len();
-        let id: Box<str> = draft.id.into_boxed_str();
+        let id: Arc<str> = draft.id.into();
         self.index.insert(id.clone(), position);
         self.products.push(Product {
             id,
-            name: draft.name.into_boxed_str(),
-            images: draft.images,
+            name: draft.name.into(),
+            images: draft.images.into(),
             labels,
             attributes,
         });

@@ -70,7 +70,7 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
     // Attribute columns in order of first use.
     let mut keys = Vec::new();
     for product in catalog.products() {
-        for (key, _) in &product.attributes {
+        for (key, _) in product.attributes.iter() {
             if !keys.contains(key) {
                 keys.push(*key);
             }
@@ -100,7 +100,7 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
                     object.insert(task.name().into(), label.into());
                 }
             }
-            for (key, value) in &product.attributes {
+            for (key, value) in product.attributes.iter() {
                 object.insert(catalog.attribute_key_name(*key).into(), (&**value).into());
             }
             serde_json::to_writer(&mut writer, &object).map_err(|e| io(e.into()))?;

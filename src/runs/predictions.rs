@@ -564,7 +564,7 @@ impl Predictions {
     pub fn write(&self, path: &Path, catalog: &Catalog) -> Result<PathBuf, PredictionsError> {
         let mut writer = PredictionsWriter::create(path, self.header.clone())?;
         for product in catalog.products() {
-            let Some(&row) = self.index.get(&product.id) else {
+            let Some(&row) = self.index.get(&*product.id) else {
                 continue;
             };
             let stored = &self.products[row as usize];
