@@ -26,6 +26,9 @@ const SOS: u8 = 0xDA;
 const APP0: u8 = 0xE0;
 const APP14: u8 = 0xEE;
 
+/// Most blocks (DC values kept) a file may have: 64 MB of them.
+const MAX_BLOCKS: usize = 1 << 24;
+
 /// Bits looked up at once when decoding a Huffman code.
 const LOOKUP_BITS: u32 = 9;
 
@@ -160,6 +163,15 @@ impl Reader {
         self.v_max = components.iter().map(|c| c.vertical).max()?;
         let mcus_x = self.width.div_ceil(8 * self.h_max);
         let mcus_y = self.height.div_ceil(8 * self.v_max);
+        // A header may claim 65535 x 65535 in a few bytes: past about a gigapixel, leave the
+        // file to jpeg-decoder and its size limit.
+        let blocks: usize = components
+            .iter()
+            .map(|c| mcus_x * c.horizontal * mcus_y * c.vertical)
+            .sum();
+        if blocks > MAX_BLOCKS {
+            return None;
+        }
         for c in &mut components {
             c.stride = mcus_x * c.horizontal;
             c.blocks_x = (self.width * c.horizontal).div_ceil(self.h_max).div_ceil(8);
@@ -259,7 +271,8 @@ impl Reader {
                                     return None;
                                 }
                                 let size = size as u32;
-                                predictions[member] += extend(bits.take(size)?, size);
+                                predictions[member] = predictions[member]
+                                    .wrapping_add(extend(bits.take(size)?, size));
                                 *coefficient = predictions[member] << low;
                             } else if bits.take(1)? == 1 {
                                 *coefficient |= 1 << low;
@@ -767,6 +780,14 @@ mod tests {
             let _ = decode(&bytes[..cut]);
         }
         assert!(decode(&bytes[..bytes.len() / 4]).is_none());
+        // A frame header claiming 65535 x 65535 is not allocated for; 1274 x 1580 is.
+        let frame = |size: [u8; 2]| {
+            let mut header = vec![8, size[0], size[1], size[0], size[1], 3];
+            header.extend_from_slice(&[1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1]);
+            Reader::default().frame(&header)
+        };
+        assert!(frame([0xFF, 0xFF]).is_none());
+        assert!(frame([0x05, 0xFA]).is_some());
         for at in (2..bytes.len()).step_by(7) {
             let mut bad = bytes.clone();
             bad[at] ^= 0x5A;
