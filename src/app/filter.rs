@@ -3,6 +3,7 @@
 //! filter worker for large ones.
 
 use crate::catalog::{Catalog, ClassId, Product, Task};
+use crate::runs::folder::OTHER;
 use crate::runs::predictions::Predictions;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -131,16 +132,47 @@ pub struct FilterInputs<'a> {
     pub edited: &'a HashSet<u32>,
 }
 
-/// Per task, the catalogue class of each of the model's classes (by name), so disagreement is
-/// an integer comparison.
-fn class_maps(catalog: &Catalog, predictions: &Predictions) -> [Vec<Option<ClassId>>; 5] {
-    let mut maps: [Vec<Option<ClassId>>; 5] = Default::default();
+/// One head's classes as catalogue classes, so agreement is an integer comparison.
+#[derive(Debug, Default)]
+struct HeadMap {
+    /// The catalogue class of each of the head's classes (by name).
+    classes: Vec<Option<ClassId>>,
+    /// The head's `other` class, if it has one.
+    other: Option<u32>,
+    /// By catalogue class: whether the head has a class of that name.
+    named: Vec<bool>,
+}
+
+impl HeadMap {
+    /// [`Predictions::agrees_at`] on class ids: the head's class of that name, or its `other`
+    /// class for a label it does not name.
+    fn agrees(&self, predicted: u32, label: ClassId) -> bool {
+        if self.classes.get(predicted as usize) == Some(&Some(label)) {
+            return true;
+        }
+        let named = self.named.get(label.0 as usize).copied().unwrap_or(false);
+        !named && self.other == Some(predicted)
+    }
+}
+
+/// [`HeadMap`]s of every task.
+fn class_maps(catalog: &Catalog, predictions: &Predictions) -> [HeadMap; 5] {
+    let mut maps: [HeadMap; 5] = Default::default();
     for task in Task::ALL {
         if let Some(names) = predictions.header.classes.get(&task) {
-            maps[task.index()] = names
-                .iter()
-                .map(|n| catalog.vocabulary(task).get(n))
-                .collect();
+            let vocabulary = catalog.vocabulary(task);
+            let classes: Vec<Option<ClassId>> = names.iter().map(|n| vocabulary.get(n)).collect();
+            let mut named = vec![false; vocabulary.len()];
+            for class in classes.iter().flatten() {
+                if let Some(slot) = named.get_mut(class.0 as usize) {
+                    *slot = true;
+                }
+            }
+            maps[task.index()] = HeadMap {
+                other: names.iter().position(|n| n == OTHER).map(|i| i as u32),
+                classes,
+                named,
+            };
         }
     }
     maps
@@ -217,7 +249,7 @@ fn matches_labels(filter: &Filter, product: &Product) -> bool {
 
 struct Scores<'a> {
     inputs: FilterInputs<'a>,
-    maps: Option<&'a [Vec<Option<ClassId>>; 5]>,
+    maps: Option<&'a [HeadMap; 5]>,
 }
 
 impl Scores<'_> {
@@ -241,7 +273,7 @@ impl Scores<'_> {
                 };
                 predictions
                     .predicted_index_at(row, task)
-                    .is_some_and(|class| maps[task.index()][class as usize] != Some(label))
+                    .is_some_and(|class| !maps[task.index()].agrees(class, label))
             })
             .count()
     }
@@ -444,5 +476,44 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(run(&c, Some(&right), &none, &f), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_label_the_head_folds_into_other_agrees_with_other() {
+        // The head names Red and Blue; Green (product d) was too rare and became "other".
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("predictions.jsonl");
+        let line = |id: &str, class: &str| {
+            format!(
+                r#"{{"product_id":"{id}","split":"validation","tasks":{{"colour":{{"label":null,"top":[["{class}",0.9]]}}}}}}"#
+            )
+        };
+        let text = [
+            r#"{"format":"vitrine-predictions","version":1,"run":"r","classes":{"colour":["Red","Blue","other"]}}"#.to_string(),
+            line("b", "other"), // Blue is named: "other" is wrong
+            line("a", "Red"),   // right
+            line("c", "Blue"),  // wrong
+            line("d", "other"), // Green folded into other: right
+        ]
+        .join("\n");
+        std::fs::write(&path, text).unwrap();
+        let predictions = Predictions::read(&path).unwrap();
+        let c = catalog();
+        let f = Filter {
+            disagreement: Some(TaskScope::Only(Task::Colour)),
+            ..Default::default()
+        };
+        let none = HashSet::new();
+        assert_eq!(run(&c, Some(&predictions), &none, &f), vec![0, 2]);
+        // The grid's mark and the product view say the same.
+        for (position, product) in c.products().iter().enumerate() {
+            let label = c.label_name(product, Task::Colour);
+            assert_eq!(
+                predictions.disagrees_with(&product.id, Task::Colour, label),
+                [0, 2].contains(&position),
+                "{}",
+                product.id
+            );
+        }
     }
 }

@@ -65,15 +65,15 @@ impl Session {
             .unwrap_or_default()
     }
 
-    /// Whether the prediction disagrees with the label of `task` at `position`.
+    /// Whether the prediction disagrees with the label of `task` at `position` (a label the
+    /// head folds into `other` agrees with `other`).
     pub fn disagrees(&self, position: u32, task: Task) -> bool {
         let Some((p, row)) = self.prediction_row(position) else {
             return false;
         };
-        match (p.predicted_at(row, task), self.label(position, task)) {
-            (Some(predicted), Some(label)) => predicted != label,
-            _ => false,
-        }
+        self.label(position, task)
+            .and_then(|label| p.agrees_at(row, task, label))
+            .is_some_and(|agrees| !agrees)
     }
 
     fn prediction_row(

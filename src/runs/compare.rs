@@ -62,11 +62,11 @@ impl RunScore {
 }
 
 /// The class a head scores `label` as: itself, else the head's `other` class, else none.
-pub fn class_of(classes: &[String], label: &str) -> Option<usize> {
+pub fn class_of(classes: &[impl AsRef<str>], label: &str) -> Option<usize> {
     classes
         .iter()
-        .position(|c| c == label)
-        .or_else(|| classes.iter().position(|c| c == OTHER))
+        .position(|c| c.as_ref() == label)
+        .or_else(|| classes.iter().position(|c| c.as_ref() == OTHER))
 }
 
 /// Scores the predictions of run `run` against the current labels of `catalog`.
@@ -472,8 +472,8 @@ mod tests {
 
     #[test]
     fn a_label_the_head_lacks_without_other_is_skipped() {
-        assert_eq!(class_of(&["Black".into(), "White".into()], "Red"), None);
-        assert_eq!(class_of(&["Black".into(), OTHER.into()], "Red"), Some(1));
-        assert_eq!(class_of(&["Black".into(), OTHER.into()], "Black"), Some(0));
+        assert_eq!(class_of(&["Black", "White"], "Red"), None);
+        assert_eq!(class_of(&["Black", OTHER], "Red"), Some(1));
+        assert_eq!(class_of(&["Black", OTHER], "Black"), Some(0));
     }
 }

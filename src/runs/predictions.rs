@@ -397,23 +397,31 @@ impl Predictions {
         self.products[row as usize].split
     }
 
-    /// Whether the model's best class differs from the product's current label in `catalog`.
-    /// A product without a label, or without a prediction, does not disagree.
-    pub fn disagrees(&self, catalog: &Catalog, product: &str, task: Task) -> bool {
-        let Some(predicted) = self.predicted(product, task) else {
-            return false;
-        };
-        catalog
-            .product(product)
-            .and_then(|p| catalog.label_name(p, task))
-            .is_some_and(|label| label != predicted)
+    /// Whether the model's best class for `task` on line `row` stands for `label`: the class of
+    /// that name, or the head's [`OTHER`] class when the head has no class of that name (one
+    /// too rare for an output of its own). `None` without a prediction. The comparison
+    /// ([`crate::runs::compare::class_of`]) scores by the same rule.
+    pub fn agrees_at(&self, row: u32, task: Task, label: &str) -> Option<bool> {
+        let predicted = self.predicted_index_at(row, task)?;
+        let classes = &self.classes[task.index()];
+        Some(crate::runs::compare::class_of(classes, label) == Some(predicted as usize))
     }
 
-    /// Whether the model's best class differs from `label` (the fast path when the caller
+    /// Whether the model's best class disagrees with the product's current label in `catalog`
+    /// ([`Predictions::agrees_at`]). A product without a label, or without a prediction, does
+    /// not disagree.
+    pub fn disagrees(&self, catalog: &Catalog, product: &str, task: Task) -> bool {
+        let label = catalog
+            .product(product)
+            .and_then(|p| catalog.label_name(p, task));
+        self.disagrees_with(product, task, label)
+    }
+
+    /// Whether the model's best class disagrees with `label` (the fast path when the caller
     /// already has the label's name).
     pub fn disagrees_with(&self, product: &str, task: Task, label: Option<&str>) -> bool {
-        match (self.predicted(product, task), label) {
-            (Some(predicted), Some(label)) => predicted != label,
+        match (self.row(product), label) {
+            (Some(row), Some(label)) => self.agrees_at(row, task, label) == Some(false),
             _ => false,
         }
     }
