@@ -382,6 +382,40 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
     assert!(why.contains("config.json"), "{why}");
     harness.get_by_label(&why);
 
+    // Forgetting a folder takes it off the list and out of the folders remembered for the next
+    // sessions; the folder stays.
+    harness
+        .state_mut()
+        .apply(CockpitCommand::ForgetRun(empty.clone()));
+    wait(
+        &mut harness,
+        "the forgotten folder to leave the list",
+        |app| app.state.cockpit.run(&empty).is_none(),
+    );
+    assert!(empty.is_dir());
+    let remembered = std::fs::read_to_string(data_dir.join("runs/opened.json")).unwrap();
+    assert!(remembered.contains("elsewhere"), "{remembered}");
+    assert!(!remembered.contains("not-a-run"), "{remembered}");
+
+    // A followed run folder deleted on disk leaves the list, with a notice.
+    let doomed = dir.path().join("doomed");
+    std::fs::create_dir_all(&doomed).unwrap();
+    std::fs::copy(multi.join("config.json"), doomed.join("config.json")).unwrap();
+    harness
+        .state_mut()
+        .apply(CockpitCommand::FollowRun(doomed.clone()));
+    wait(&mut harness, "the doomed run's configuration", |app| {
+        app.state
+            .cockpit
+            .run(&doomed)
+            .is_some_and(|r| r.config.is_some())
+    });
+    std::fs::remove_dir_all(&doomed).unwrap();
+    wait(&mut harness, "the deleted run to leave the list", |app| {
+        app.state.cockpit.run(&doomed).is_none()
+    });
+    harness.get_by_label_contains("doomed was deleted");
+
     // Closing the window stops a run it trains, after a checkpoint to resume from: also one
     // stopped and resumed before (its first launch's end must not count for the second).
     click(&mut harness, "Training");
@@ -427,4 +461,5 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
                 .is_some_and(|e| e.history.status == RunStatus::Finished)
         }) && runs.run(&closed).is_some_and(|e| e.resumable())
     });
+    assert!(again.state().state.cockpit.run(&empty).is_none());
 }

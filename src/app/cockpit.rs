@@ -390,6 +390,26 @@ impl Cockpit {
         &mut self.runs[index]
     }
 
+    /// Drops the run in `folder` and every reference to it (selection, comparison slots,
+    /// products waiting for its predictions, its filters); a comparison already made stays.
+    pub fn forget(&mut self, folder: &Path) {
+        self.runs.retain(|r| r.folder != folder);
+        if self.selected.as_deref() == Some(folder) {
+            self.selected = self.runs.first().map(|r| r.folder.clone());
+        }
+        for slot in &mut self.compare {
+            if slot.as_deref() == Some(folder) {
+                *slot = None;
+            }
+        }
+        if self.pending.as_ref().is_some_and(|p| p.run() == folder) {
+            self.pending = None;
+        }
+        if self.filters.as_ref().is_some_and(|f| f.run == folder) {
+            self.filters = None;
+        }
+    }
+
     /// The selected run.
     pub fn selected_run(&self) -> Option<&RunEntry> {
         self.run(self.selected.as_deref()?)

@@ -88,6 +88,20 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
             cockpit.selected = Some(run);
             cockpit.view = View::Training;
         }
+        CockpitCommand::ForgetRun(run) => {
+            if cockpit
+                .runs
+                .iter()
+                .any(|r| r.folder == run && r.training_here)
+            {
+                error(
+                    state,
+                    format!("{} is training here: stop it first", run_name(&run)),
+                );
+            } else {
+                workers.runs.forget(run);
+            }
+        }
         CockpitCommand::SelectRun(run) => {
             let smoothing = cockpit.smoothing;
             refresh_curves(cockpit.run_mut(&run), smoothing);
@@ -527,6 +541,12 @@ pub fn apply_run_event(
             }
             let name = entry.name();
             error(state, format!("{name} failed: {message}"));
+        }
+        RunEvent::RunGone { run, deleted } => {
+            cockpit.forget(&run);
+            if deleted {
+                notice(state, format!("{} was deleted", run_name(&run)));
+            }
         }
         RunEvent::RunThreadEnded { run } => {
             workers.runs.ended(&run);

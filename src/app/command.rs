@@ -129,6 +129,8 @@ pub enum CockpitCommand {
     ResumeRun(PathBuf),
     /// Follow a run folder (one another process may be writing), now and in later sessions.
     FollowRun(PathBuf),
+    /// Stop following a run folder and drop it from the list (the folder stays on disk).
+    ForgetRun(PathBuf),
     /// Select a run.
     SelectRun(PathBuf),
     /// Draw a run's curves over the selected run's, or stop drawing them.

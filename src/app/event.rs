@@ -160,6 +160,13 @@ pub enum RunEvent {
         /// Why.
         message: String,
     },
+    /// A run is no longer followed: forgotten, or its folder deleted.
+    RunGone {
+        /// The run folder.
+        run: PathBuf,
+        /// Whether the folder was deleted (else the user forgot it).
+        deleted: bool,
+    },
     /// The engine's thread of a run launched here ended.
     RunThreadEnded {
         /// The run folder.

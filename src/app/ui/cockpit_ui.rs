@@ -192,6 +192,20 @@ fn run_card(ui: &mut egui::Ui, state: &AppState, run: &RunEntry, commands: &mut 
                     )));
                 }
             }
+            if !run.training_here
+                && ui
+                    .small_button("Forget")
+                    .on_hover_text(
+                        "stop following this run and take it off the list; the folder stays on \
+                         disk (a run in this catalogue's runs folder is listed again when the \
+                         catalogue is reopened)",
+                    )
+                    .clicked()
+            {
+                commands.push(Command::Cockpit(CockpitCommand::ForgetRun(
+                    run.folder.clone(),
+                )));
+            }
         });
     });
 }

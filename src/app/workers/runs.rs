@@ -26,6 +26,8 @@ enum Request {
     Open(PathBuf),
     /// Follow every run in this folder.
     Scan(PathBuf),
+    /// Stop following this run folder, and forget it if it was opened by hand.
+    Forget(PathBuf),
     /// Stop following every run.
     ForgetAll,
 }
@@ -37,6 +39,8 @@ struct Followed {
     has_predictions: bool,
     /// The configuration was read (a run launched here writes it a moment after).
     config_read: bool,
+    /// The folder has existed (a run launched here creates it a moment after it is followed).
+    existed: bool,
 }
 
 /// The follower thread, and the stoppers of the runs launched from this window.
@@ -85,6 +89,12 @@ impl RunsWorker {
     /// Follows every run found in `folder`, and every run folder opened before.
     pub fn scan(&self, folder: PathBuf) {
         let _ = self.tx.send(Request::Scan(folder));
+    }
+
+    /// Stops following the run in `folder` and drops it from the folders opened by hand; the
+    /// folder itself is left as it is.
+    pub fn forget(&self, folder: PathBuf) {
+        let _ = self.tx.send(Request::Forget(folder));
     }
 
     /// Forgets every followed run (another catalogue was opened); runs launched here go on.
@@ -200,12 +210,17 @@ fn read_remembered(file: &Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-fn remember(file: &Path, root: &Path, events: &EventSender) {
+/// Adds `root` to the run folders opened by hand (`keep`), or removes it.
+fn remember(file: &Path, root: &Path, keep: bool, events: &EventSender) {
     let mut list = read_remembered(file);
-    if list.iter().any(|p| p == root) {
+    if list.iter().any(|p| p == root) == keep {
         return;
     }
-    list.push(root.to_path_buf());
+    if keep {
+        list.push(root.to_path_buf());
+    } else {
+        list.retain(|p| p != root);
+    }
     let written = file
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
@@ -229,8 +244,16 @@ fn follow_loop(rx: &Receiver<Request>, events: &EventSender, remembered: &Path) 
         match rx.recv_timeout(POLL) {
             Ok(Request::Follow(root)) => add(&mut followed, root, events),
             Ok(Request::Open(root)) => {
-                remember(remembered, &root, events);
+                remember(remembered, &root, true, events);
                 add(&mut followed, root, events);
+            }
+            Ok(Request::Forget(root)) => {
+                remember(remembered, &root, false, events);
+                followed.retain(|f| f.folder.root() != root);
+                events.send(Event::Run(RunEvent::RunGone {
+                    run: root,
+                    deleted: false,
+                }));
             }
             Ok(Request::Scan(folder)) => {
                 for run in RunFolder::list(&folder) {
@@ -247,6 +270,20 @@ fn follow_loop(rx: &Receiver<Request>, events: &EventSender, remembered: &Path) 
             Err(RecvTimeoutError::Disconnected) => return,
         }
         tick = tick.wrapping_add(1);
+        // A run folder deleted meanwhile leaves the list.
+        followed.retain_mut(|run| {
+            let root = run.folder.root();
+            let there = root.is_dir();
+            if run.existed && !there {
+                events.send(Event::Run(RunEvent::RunGone {
+                    run: root.to_path_buf(),
+                    deleted: true,
+                }));
+                return false;
+            }
+            run.existed |= there;
+            true
+        });
         for run in &mut followed {
             if !run.ended || tick.is_multiple_of(ENDED_EVERY) {
                 poll(run, events);
@@ -260,12 +297,14 @@ fn add(followed: &mut Vec<Followed>, root: PathBuf, events: &EventSender) {
         return;
     }
     let folder = RunFolder::at(&root);
+    let existed = root.is_dir();
     let mut run = Followed {
         reader: MetricsReader::new(&folder.metrics_path()),
         folder,
         ended: false,
         has_predictions: false,
         config_read: false,
+        existed,
     };
     read_config(&mut run, events, true);
     poll(&mut run, events);
