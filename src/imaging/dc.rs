@@ -14,6 +14,7 @@
 //! else (baseline or arithmetic-coded files, 12-bit samples, CMYK, a malformed or truncated
 //! stream) and the caller decodes with `jpeg-decoder`, which also reports what is wrong.
 
+use super::progressive::entropy_end;
 use image::RgbaImage;
 
 const SOI: u8 = 0xD8;
@@ -481,19 +482,6 @@ fn extend(bits: u32, size: u32) -> i32 {
         bits as i32 - (1 << size) + 1
     } else {
         bits as i32
-    }
-}
-
-/// Where the entropy-coded data starting at `from` ends: the next marker that is neither a
-/// stuffed `FF 00` nor a restart marker.
-fn entropy_end(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    loop {
-        at += bytes.get(at..)?.iter().position(|&b| b == 0xFF)?;
-        match *bytes.get(at + 1)? {
-            0x00 | 0xD0..=0xD7 | 0xFF => at += 1,
-            _ => return Some(at),
-        }
     }
 }
 

@@ -181,7 +181,7 @@ fn keep_scan(
 
 /// Where the entropy-coded data starting at `from` ends: the next marker that is neither a
 /// stuffed `FF 00` nor a restart marker.
-fn entropy_end(bytes: &[u8], from: usize) -> Option<usize> {
+pub(super) fn entropy_end(bytes: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     loop {
         at += bytes.get(at..)?.iter().position(|&b| b == 0xFF)?;
