@@ -138,16 +138,7 @@ fn decode_jpeg_scaled(bytes: &[u8], reach: Reach) -> Result<RgbaImage, DecodeErr
         decoder = jpeg_decoder::Decoder::new(kept.as_slice());
     }
     let (width, height) = decoder.scale(want_width, want_height).map_err(corrupt)?;
-    let t0 = std::time::Instant::now();
     let pixels = decoder.decode().map_err(corrupt)?;
-    if std::env::var_os("DBG").is_some() {
-        eprintln!(
-            "DBG idct {idct} kept {:?} of {} decode {:?}",
-            kept.as_ref().map(|k| k.len()),
-            bytes.len(),
-            t0.elapsed()
-        );
-    }
     let format = decoder
         .info()
         .ok_or_else(|| "corrupt JPEG: no header".to_string())?
