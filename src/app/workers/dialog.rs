@@ -23,12 +23,16 @@ pub enum DialogPurpose {
     },
 }
 
-/// Shows the dialog for `purpose` and reports the answer as [`Event::DialogClosed`].
+/// Shows the dialog for `purpose` and reports the answer as [`Event::DialogClosed`]; fails
+/// at once where no dialog can be shown (rfd would only answer "nothing chosen").
 pub fn show(
     purpose: DialogPurpose,
     start_in: Option<std::path::PathBuf>,
     events: EventSender,
 ) -> Result<(), String> {
+    if let Some(why) = unavailable() {
+        return Err(why);
+    }
     spawn("vitrine-dialog", move || {
         let mut dialog = rfd::FileDialog::new();
         if let Some(folder) = start_in {
@@ -67,4 +71,40 @@ pub fn show(
         };
         events.send(Event::DialogClosed { purpose, path });
     })
+}
+
+/// Why no file dialog can be shown on this machine, when that can be told in advance. On
+/// Linux rfd asks the XDG desktop portal over the session D-Bus and falls back to zenity; with
+/// neither a session bus nor zenity it returns "nothing chosen" and the click would seem lost.
+fn unavailable() -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let session_bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+        || std::env::var_os("XDG_RUNTIME_DIR")
+            .is_some_and(|dir| std::path::Path::new(&dir).join("bus").exists());
+    let zenity = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join("zenity").is_file()));
+    missing(session_bus, zenity)
+}
+
+fn missing(session_bus: bool, zenity: bool) -> Option<String> {
+    (!session_bus && !zenity).then(|| {
+        "no file dialog here (no desktop portal, no zenity): drop the file on the window or \
+         run `vitrine open PATH`"
+            .to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dialog_needs_a_portal_session_or_zenity() {
+        assert!(missing(true, false).is_none());
+        assert!(missing(false, true).is_none());
+        let why = missing(false, false).unwrap();
+        assert!(why.contains("vitrine open"), "{why}");
+    }
 }
