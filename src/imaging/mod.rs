@@ -267,6 +267,17 @@ mod tests {
     }
 
     #[test]
+    fn the_scale_meets_the_side_that_matters() {
+        // A thumbnail fits the longer side in its box (5% short allowed): 160x198 for 200.
+        assert_eq!(idct_size(1274, 1580, Reach::Longest(190)), 1);
+        assert_eq!(idct_size(1274, 1580, Reach::Longest(256)), 2);
+        // A training crop needs the shorter side: 1/8 (50x75) would be enlarged again.
+        assert_eq!(idct_size(400, 600, Reach::Shortest(72)), 2);
+        assert_eq!(idct_size(400, 600, Reach::Longest(72)), 1);
+        assert_eq!(idct_size(100, 100, Reach::Shortest(400)), 8);
+    }
+
+    #[test]
     fn short_side_decode_keeps_the_aspect() {
         let dir = tempfile::tempdir().unwrap();
         let path = jpeg(dir.path(), 400, 600);
