@@ -14,16 +14,12 @@
 //! else (baseline or arithmetic-coded files, 12-bit samples, CMYK, a malformed or truncated
 //! stream) and the caller decodes with `jpeg-decoder`, which also reports what is wrong.
 
-use super::progressive::entropy_end;
+use super::markers::{self, SOF2, SOS};
 use image::RgbaImage;
 
-const SOI: u8 = 0xD8;
-const EOI: u8 = 0xD9;
-const SOF2: u8 = 0xC2;
 const DHT: u8 = 0xC4;
 const DQT: u8 = 0xDB;
 const DRI: u8 = 0xDD;
-const SOS: u8 = 0xDA;
 const APP0: u8 = 0xE0;
 const APP14: u8 = 0xEE;
 
@@ -86,48 +82,29 @@ struct Reader {
 impl Reader {
     /// Walks the markers, decoding the DC scans and skipping the others.
     fn read(&mut self, bytes: &[u8]) -> Option<()> {
-        if !bytes.starts_with(&[0xFF, SOI]) {
-            return None;
-        }
-        let mut at = 2;
-        loop {
-            if *bytes.get(at)? != 0xFF {
-                return None;
-            }
-            let marker = *bytes.get(at + 1)?;
-            match marker {
-                0xFF => {
-                    at += 1;
-                    continue;
-                }
-                EOI => return Some(()),
-                0xD0..=0xD7 | 0x01 => {
-                    at += 2;
-                    continue;
-                }
-                _ => {}
-            }
-            let length = u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]) as usize;
-            let segment = bytes.get(at + 4..at.checked_add(2 + length)?)?;
-            at += 2 + length;
-            match marker {
-                SOF2 => self.frame(segment)?,
-                // Baseline, extended, lossless or arithmetic-coded: not for this decoder.
-                0xC0 | 0xC1 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
-                DHT => self.huffman(segment)?,
-                DQT => self.quantization(segment)?,
+        markers::walk(bytes, |segment| {
+            let payload = segment.payload;
+            match segment.marker {
+                SOF2 => self.frame(payload),
+                DHT => self.huffman(payload),
+                DQT => self.quantization(payload),
                 DRI => {
-                    let interval = segment.get(..2)?;
+                    let interval = payload.get(..2)?;
                     self.restart_interval = u16::from_be_bytes([interval[0], interval[1]]) as usize;
+                    Some(())
                 }
-                APP0 => self.jfif |= segment.starts_with(b"JFIF\0"),
-                APP14 if segment.starts_with(b"Adobe") => {
-                    self.adobe_transform = Some(*segment.get(11)?)
+                APP0 => {
+                    self.jfif |= payload.starts_with(b"JFIF\0");
+                    Some(())
                 }
-                SOS => at = self.scan(segment, bytes, at)?,
-                _ => {}
+                APP14 if payload.starts_with(b"Adobe") => {
+                    self.adobe_transform = Some(*payload.get(11)?);
+                    Some(())
+                }
+                SOS => self.scan(payload, segment.data),
+                _ => Some(()),
             }
-        }
+        })
     }
 
     fn frame(&mut self, segment: &[u8]) -> Option<()> {
@@ -214,14 +191,14 @@ impl Reader {
         Some(())
     }
 
-    /// Decodes a DC scan or skips an AC one; returns where the next marker starts.
-    fn scan(&mut self, header: &[u8], bytes: &[u8], data: usize) -> Option<usize> {
+    /// Decodes a DC scan (`header`, then its entropy-coded `data`); an AC scan is skipped.
+    fn scan(&mut self, header: &[u8], data: &[u8]) -> Option<()> {
         let count = *header.first()? as usize;
         let start = *header.get(1 + 2 * count)?;
         let approximation = *header.get(3 + 2 * count)?;
         let (high, low) = (approximation >> 4, approximation & 15);
         if start != 0 || self.components.is_empty() {
-            return entropy_end(bytes, data);
+            return Some(());
         }
         let mut members = Vec::with_capacity(count);
         for i in 0..count {
@@ -230,7 +207,7 @@ impl Reader {
             let index = self.components.iter().position(|c| c.id == id)?;
             members.push((index, table));
         }
-        let mut bits = Bits::new(bytes, data);
+        let mut bits = Bits::new(data);
         let mut predictions = vec![0i32; count];
         let interval = self.restart_interval;
         // The blocks of one MCU, as (member, block index) from the MCU's position: one block
@@ -288,7 +265,7 @@ impl Reader {
                 self.components[index].seen = true;
             }
         }
-        entropy_end(bytes, bits.position)
+        Some(())
     }
 
     fn colour(&self) -> Option<Colour> {
@@ -566,10 +543,11 @@ struct Bits<'a> {
 }
 
 impl<'a> Bits<'a> {
-    fn new(bytes: &'a [u8], position: usize) -> Bits<'a> {
+    /// The bits of one scan's entropy-coded data (ending where the next marker starts).
+    fn new(bytes: &'a [u8]) -> Bits<'a> {
         Bits {
             bytes,
-            position,
+            position: 0,
             buffer: 0,
             count: 0,
             at_marker: false,

@@ -11,6 +11,7 @@
 //! side, so a reopened catalogue shows them at once.
 
 pub mod dc;
+mod markers;
 pub mod progressive;
 
 use image::RgbaImage;

@@ -16,11 +16,7 @@
 //! scale. On the Luma photos (progressive, quality 91-99), 1/8 keeps about a quarter of the
 //! bytes.
 
-/// JPEG markers this parser tells apart.
-const SOI: u8 = 0xD8;
-const EOI: u8 = 0xD9;
-const SOS: u8 = 0xDA;
-const SOF2: u8 = 0xC2;
+use super::markers::{self, EOI, SOF2, SOI, SOS};
 
 /// Zigzag index -> natural (row-major) index of an 8x8 block.
 const ZIGZAG: [u8; 64] = [
@@ -61,62 +57,28 @@ struct Component {
 /// whose band also refines dropped coefficients, or a file it cannot parse (the decoder then
 /// gets the original bytes and reports what is wrong with them).
 pub fn scans_for_idct(bytes: &[u8], idct: usize) -> Option<Vec<u8>> {
-    if !(1..8).contains(&idct) || !bytes.starts_with(&[0xFF, SOI]) {
+    if !(1..8).contains(&idct) {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&bytes[..2]);
+    out.extend_from_slice(&[0xFF, SOI]);
     let mut components: Vec<Component> = Vec::new();
     // Per component identifier: the coefficients whose scans were dropped.
     let mut dropped = [0u64; 256];
     let mut any_dropped = false;
-    let mut at = 2;
-    loop {
-        let marker = *bytes.get(at + 1)?;
-        if bytes[at] != 0xFF {
-            return None;
-        }
-        match marker {
-            // Fill bytes before a marker.
-            0xFF => {
-                at += 1;
-                continue;
-            }
-            EOI => break,
-            // Markers without a length (RSTn, TEM) outside entropy-coded data.
-            0xD0..=0xD7 | 0x01 => {
-                out.extend_from_slice(&bytes[at..at + 2]);
-                at += 2;
-                continue;
+    markers::walk(bytes, |segment| {
+        match segment.marker {
+            SOF2 => components = frame_components(segment.payload)?,
+            SOS if components.is_empty() => return None,
+            SOS if !keep_scan(segment.payload, &components, idct, &mut dropped)? => {
+                any_dropped = true;
+                return Some(());
             }
             _ => {}
         }
-        let length = u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]) as usize;
-        let end = at.checked_add(2 + length)?;
-        let segment = bytes.get(at + 4..end)?;
-        match marker {
-            SOF2 => components = frame_components(segment)?,
-            // Any other frame type (baseline, extended, lossless, arithmetic): not ours.
-            0xC0 | 0xC1 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
-            _ => {}
-        }
-        if marker != SOS {
-            out.extend_from_slice(&bytes[at..end]);
-            at = end;
-            continue;
-        }
-        if components.is_empty() {
-            return None;
-        }
-        let data_end = entropy_end(bytes, end)?;
-        let keep = keep_scan(segment, &components, idct, &mut dropped)?;
-        if keep {
-            out.extend_from_slice(&bytes[at..data_end]);
-        } else {
-            any_dropped = true;
-        }
-        at = data_end;
-    }
+        out.extend_from_slice(segment.bytes);
+        Some(())
+    })?;
     if !any_dropped {
         return None;
     }
@@ -177,19 +139,6 @@ fn keep_scan(
     }
     dropped[id as usize] |= coefficients;
     Some(false)
-}
-
-/// Where the entropy-coded data starting at `from` ends: the next marker that is neither a
-/// stuffed `FF 00` nor a restart marker.
-pub(super) fn entropy_end(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    loop {
-        at += bytes.get(at..)?.iter().position(|&b| b == 0xFF)?;
-        match *bytes.get(at + 1)? {
-            0x00 | 0xD0..=0xD7 | 0xFF => at += 1,
-            _ => return Some(at),
-        }
-    }
 }
 
 #[cfg(test)]
