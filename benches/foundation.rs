@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};
@@ -36,10 +35,6 @@ fn report(case: &str, result: String) {
     );
 }
 
-fn shared_data() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
-}
-
 fn run_case(case: &str) {
     match case {
         "kaggle" => kaggle(),
@@ -52,7 +47,10 @@ fn run_case(case: &str) {
 
 /// Real styles.csv (44,446 rows) + index of the 8,000 images.
 fn kaggle() {
-    let folder = shared_data().join("myntra-fpi");
+    let Some(data) = common::real_data("kaggle") else {
+        return;
+    };
+    let folder = data.join("myntra-fpi");
     let runs = if large() == 1_000_000 { 10 } else { 1 };
     let times: Vec<Duration> = (0..runs)
         .map(|_| {

@@ -228,7 +228,10 @@ fn filter(n: usize) {
 /// Luma photos (1274x1580 progressive JPEGs) to thumbnails of each tier on one core: reduced
 /// decode (DCT scaling, and only the scans it reads) vs full decode + resize.
 fn thumbs(count: usize) {
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/magento-luma");
+    let Some(real) = common::real_data("thumbs-luma") else {
+        return;
+    };
+    let data = real.join("magento-luma");
     let imported = import(
         &data.join("manifest_colourways.csv"),
         &ImportOptions::default(),

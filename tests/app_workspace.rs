@@ -59,12 +59,12 @@ fn stored(catalogue: &Path, store: Option<&Path>, product: &str, task: Task) -> 
     w.catalog.label_name(p, task).map(String::from)
 }
 
-fn luma() -> PathBuf {
-    common::shared_data().join("magento-luma/manifest_colourways.csv")
-}
-
 #[test]
 fn luma_filter_fix_undo_bulk_and_reopen() {
+    let Some(real) = common::shared_data() else {
+        return;
+    };
+    let luma = || real.join("magento-luma/manifest_colourways.csv");
     let data = tempfile::tempdir().unwrap();
     let store = data.path().join("luma.labels.sqlite");
     let request = OpenRequest {

@@ -7,7 +7,10 @@ use vitrine::catalog::import::{ColumnMap, Format, ImportOptions, import};
 
 #[test]
 fn kaggle_styles_csv_reads_every_row_and_indexes_images() {
-    let folder = common::shared_data().join("myntra-fpi");
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let folder = data.join("myntra-fpi");
     let imported = import(&folder, &ImportOptions::default()).unwrap();
     let r = &imported.report;
     assert_eq!(r.format, Format::Kaggle);
@@ -71,7 +74,10 @@ fn kaggle_styles_csv_reads_every_row_and_indexes_images() {
 
 #[test]
 fn luma_manifest_has_multi_view_products() {
-    let manifest = common::shared_data().join("magento-luma/manifest_colourways.csv");
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let manifest = data.join("magento-luma/manifest_colourways.csv");
     let imported = import(&manifest, &ImportOptions::default()).unwrap();
     let r = &imported.report;
     assert_eq!(r.format, Format::ManifestCsv);
@@ -92,7 +98,10 @@ fn luma_manifest_has_multi_view_products() {
 
 #[test]
 fn luma_manifest_with_explicit_mapping() {
-    let manifest = common::shared_data().join("magento-luma/manifest_colourways.csv");
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let manifest = data.join("magento-luma/manifest_colourways.csv");
     let options = ImportOptions {
         columns: ColumnMap::parse(&[
             "product_id=group_id",
@@ -113,8 +122,10 @@ fn luma_manifest_with_explicit_mapping() {
 
 #[test]
 fn magento_export_groups_simple_skus_by_parent_and_colour() {
-    let csv =
-        common::shared_data().join("magento-luma/catalog/ConfigurableSampleData__products.csv");
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let csv = data.join("magento-luma/catalog/ConfigurableSampleData__products.csv");
     let imported = import(&csv, &ImportOptions::default()).unwrap();
     let r = &imported.report;
     assert_eq!(r.format, Format::Magento);
@@ -143,7 +154,10 @@ fn magento_export_groups_simple_skus_by_parent_and_colour() {
 #[test]
 fn luma_thumbnails_decode_identically_from_the_dc_scans() {
     use vitrine::imaging::progressive::scans_for_idct;
-    let images = common::shared_data().join("magento-luma/images");
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let images = data.join("magento-luma/images");
     let mut photos: Vec<_> = walk(&images)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
@@ -190,4 +204,40 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
             }
         })
         .collect()
+}
+
+#[test]
+fn without_the_real_data_a_test_is_skipped_except_under_ci() {
+    if std::env::var_os("VITRINE_REAL_DATA_PROBE").is_some() {
+        return; // the child run below
+    }
+    let me = std::env::current_exe().unwrap();
+    let run = |ci: Option<&str>| {
+        let mut child = std::process::Command::new(&me);
+        child
+            .args(["--exact", "luma_manifest_has_multi_view_products"])
+            .env("VITRINE_REAL_DATA", "/nonexistent/real-data")
+            .env("VITRINE_REAL_DATA_PROBE", "1")
+            .env_remove("CI");
+        if let Some(ci) = ci {
+            child.env("CI", ci);
+        }
+        child.output().unwrap()
+    };
+    let skipped = run(None);
+    let stderr = String::from_utf8_lossy(&skipped.stderr);
+    assert!(skipped.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("skipped test luma_manifest_has_multi_view_products")
+            && stderr.contains("/nonexistent/real-data")
+            && stderr.contains("VITRINE_REAL_DATA"),
+        "{stderr}"
+    );
+    let under_ci = run(Some("true"));
+    assert!(!under_ci.status.success(), "CI must fail without the data");
+    assert!(
+        String::from_utf8_lossy(&under_ci.stdout).contains("CI must run the real-data tests"),
+        "{}",
+        String::from_utf8_lossy(&under_ci.stdout)
+    );
 }

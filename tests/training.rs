@@ -268,7 +268,10 @@ fn a_diverging_run_fails_with_a_clear_message() {
 #[test]
 fn the_luma_catalogue_trains_in_multi_image_mode() {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = common::shared_data().join("magento-luma/manifest_colourways.csv");
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    let manifest = data.join("magento-luma/manifest_colourways.csv");
     let config = RunConfig {
         group_by: Some("style_sku".into()),
         tasks: vec![Task::Gender, Task::Colour, Task::Category],

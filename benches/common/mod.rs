@@ -6,6 +6,15 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+#[path = "../../tests/common/real_data.rs"]
+mod real_data;
+
+/// The real catalogues, or `None` when they are absent and `case` is skipped (it says so;
+/// under CI their absence fails it).
+pub fn real_data(case: &str) -> Option<PathBuf> {
+    real_data::find(&format!("bench case {case}"))
+}
+
 /// Whether this process runs a case at full scale (set by [`main`] for its children).
 pub fn full() -> bool {
     std::env::var("VITRINE_BENCH_SCALE").as_deref() == Ok("full")

@@ -191,7 +191,8 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
                 table.to_csv()
             };
             let events = workers.sender();
-            let started = spawn("vitrine-write", move || {
+            let failed = |message| Event::Run(RunEvent::WriteFailed(message));
+            let started = spawn("vitrine-write", &events.clone(), failed, move || {
                 events.send(match std::fs::write(&path, text) {
                     Ok(()) => Event::Run(RunEvent::FileWritten(path)),
                     Err(e) => Event::Run(RunEvent::WriteFailed(format!("{}: {e}", path.display()))),
@@ -407,7 +408,15 @@ fn start_comparison(state: &mut AppState, workers: &mut Workers) {
     let catalog = session.catalog.clone();
     let events = workers.sender();
     state.cockpit.comparing = true;
-    let started = spawn("vitrine-compare", move || {
+    let (failed_a, failed_b) = (a.clone(), b.clone());
+    let failed = move |message| {
+        Event::Run(RunEvent::Compared(Box::new(ComparisonView {
+            a: failed_a,
+            b: failed_b,
+            result: Err(message),
+        })))
+    };
+    let started = spawn("vitrine-compare", &events.clone(), failed, move || {
         let result = compare_runs(&a, &b, &catalog).map_err(|e| e.to_string());
         // Let go of the catalogue before reporting, so the UI can edit it in place again.
         drop(catalog);
@@ -431,7 +440,14 @@ fn predict(state: &mut AppState, workers: &mut Workers, run: PathBuf) {
     entry.predicting = true;
     let events = workers.sender();
     let folder = run.clone();
-    let started = spawn("vitrine-predict", move || {
+    let failed_run = run.clone();
+    let failed = move |message| {
+        Event::Run(RunEvent::Predicted {
+            run: failed_run,
+            result: Err(message),
+        })
+    };
+    let started = spawn("vitrine-predict", &events.clone(), failed, move || {
         // On the CPU: a GPU may be busy training this very run.
         let result = crate::ml::saved::predict_run(&run, None, None, &["cpu".to_string()])
             .map(|summary| summary.predictions)
@@ -457,7 +473,14 @@ fn read_filters_of_selected(state: &mut AppState, workers: &mut Workers) {
 fn read_filters(state: &mut AppState, workers: &mut Workers, run: PathBuf) {
     let events = workers.sender();
     state.cockpit.reading_filters = true;
-    let started = spawn("vitrine-filters", move || {
+    let failed_run = run.clone();
+    let failed = move |message| {
+        Event::Run(RunEvent::FiltersRead {
+            run: failed_run,
+            result: Err(message),
+        })
+    };
+    let started = spawn("vitrine-filters", &events.clone(), failed, move || {
         let result = crate::ml::saved::first_filters(&run)
             .map(|tiles| {
                 let image = tile_image(&tiles);

@@ -121,6 +121,18 @@ pub enum Event {
         /// The chosen path, if any.
         path: Option<PathBuf>,
     },
+    /// The filter worker failed a job (a panic, caught); it goes on with the next.
+    FilterFailed {
+        /// The job's number; older ones are ignored.
+        generation: u64,
+        /// Why.
+        message: String,
+    },
+    /// The label store worker stopped after a failure it cannot go on from (a panic, caught):
+    /// every edit it reported saved is durable; the catalogue must be reopened to edit again.
+    StoreStopped(String),
+    /// A worker thread with no state of its own in the window failed (a panic, caught).
+    WorkerFailed(String),
 }
 
 /// What the training runs and the cockpit's jobs report.

@@ -12,7 +12,7 @@ use super::workers::Workers;
 use super::workers::dialog::{self, DialogPurpose};
 use super::workers::filter::FilterJob;
 use super::workers::open::{self, LoadedPredictions, OpenRequest};
-use super::workers::store::{StoreRequest, StoreWorker};
+use super::workers::store::{STOPPED, StoreRequest, StoreWorker};
 use crate::catalog::Task;
 use crate::labels::{Edit, EditSource};
 use std::collections::HashSet;
@@ -55,8 +55,10 @@ pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Comma
         }
         Command::Export(path) => {
             if let Some(store) = &workers.store {
-                store.send(StoreRequest::Export(path.clone()));
-                state.exporting = Some(path);
+                match store.send(StoreRequest::Export(path.clone())) {
+                    Ok(()) => state.exporting = Some(path),
+                    Err(text) => report(state, Err(text)),
+                }
             }
         }
         Command::SetFilter(filter) => {
@@ -307,16 +309,18 @@ fn request_history(state: &mut AppState, workers: &mut Workers) {
         return;
     };
     if let Some(product) = session.product(focus) {
-        store.send(StoreRequest::History(product.id.to_string()));
+        let sent = store.send(StoreRequest::History(product.id.to_string()));
+        report(state, sent);
     }
 }
 
 fn store_request(state: &mut AppState, workers: &mut Workers, request: StoreRequest) {
     match &workers.store {
-        Some(store) => {
-            store.send(request);
-            state.store_pending += 1;
-        }
+        Some(store) => match store.send(request) {
+            Ok(()) => state.store_pending += 1,
+            Err(text) => report(state, Err(text)),
+        },
+        None if state.session.is_some() => report(state, Err(STOPPED.to_string())),
         None => notice(state, "no catalogue is open"),
     }
 }
@@ -586,6 +590,30 @@ fn apply_one_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
             state.store_pending = state.store_pending.saturating_sub(1);
             state.message = Some(Message { text, error: true });
         }
+        Event::StoreStopped(text) => {
+            // Requests it had not answered were not saved, and the window never showed them
+            // as saved (it shows a change once it is durable); waiting on them would hang.
+            workers.store = None;
+            state.store_pending = 0;
+            state.exporting = None;
+            state.message = Some(Message {
+                text: format!("{text}; {STOPPED}"),
+                error: true,
+            });
+        }
+        Event::FilterFailed {
+            generation,
+            message,
+        } => {
+            if generation == state.filter_generation {
+                state.filtering = false;
+                state.message = Some(Message {
+                    text: message,
+                    error: true,
+                });
+            }
+        }
+        Event::WorkerFailed(text) => state.message = Some(Message { text, error: true }),
         Event::HistoryLoaded { product, edits } => state.history = Some((product, edits)),
         Event::Exported { path, summary } => {
             state.exporting = None;

@@ -33,44 +33,51 @@ pub fn show(
     if let Some(why) = unavailable() {
         return Err(why);
     }
-    spawn("vitrine-dialog", move || {
-        let mut dialog = rfd::FileDialog::new();
-        if let Some(folder) = start_in {
-            dialog = dialog.set_directory(folder);
-        }
-        let path = match purpose {
-            DialogPurpose::OpenFile => dialog
-                .set_title("Open a catalogue")
-                .add_filter("Catalogue", &["csv", "jsonl"])
-                .pick_file(),
-            DialogPurpose::OpenFolder => dialog.set_title("Open a catalogue folder").pick_folder(),
-            DialogPurpose::LoadPredictions => dialog
-                .set_title("Load predictions (predictions.jsonl)")
-                .add_filter("Predictions", &["jsonl"])
-                .pick_file(),
-            DialogPurpose::Export => dialog
-                .set_title("Export the corrected catalogue")
-                .add_filter("Manifest", &["csv", "jsonl"])
-                .set_file_name("corrected.csv")
-                .save_file(),
-            DialogPurpose::OpenRun => dialog
-                .set_title("Open a run folder (one with config.json)")
-                .pick_folder(),
-            DialogPurpose::ExportComparison { markdown } => {
-                let (name, extension) = if markdown {
-                    ("comparison.md", "md")
-                } else {
-                    ("comparison.csv", "csv")
-                };
-                dialog
-                    .set_title("Export the comparison table")
-                    .add_filter("Table", &[extension])
-                    .set_file_name(name)
-                    .save_file()
+    spawn(
+        "vitrine-dialog",
+        &events.clone(),
+        Event::WorkerFailed,
+        move || {
+            let mut dialog = rfd::FileDialog::new();
+            if let Some(folder) = start_in {
+                dialog = dialog.set_directory(folder);
             }
-        };
-        events.send(Event::DialogClosed { purpose, path });
-    })
+            let path = match purpose {
+                DialogPurpose::OpenFile => dialog
+                    .set_title("Open a catalogue")
+                    .add_filter("Catalogue", &["csv", "jsonl"])
+                    .pick_file(),
+                DialogPurpose::OpenFolder => {
+                    dialog.set_title("Open a catalogue folder").pick_folder()
+                }
+                DialogPurpose::LoadPredictions => dialog
+                    .set_title("Load predictions (predictions.jsonl)")
+                    .add_filter("Predictions", &["jsonl"])
+                    .pick_file(),
+                DialogPurpose::Export => dialog
+                    .set_title("Export the corrected catalogue")
+                    .add_filter("Manifest", &["csv", "jsonl"])
+                    .set_file_name("corrected.csv")
+                    .save_file(),
+                DialogPurpose::OpenRun => dialog
+                    .set_title("Open a run folder (one with config.json)")
+                    .pick_folder(),
+                DialogPurpose::ExportComparison { markdown } => {
+                    let (name, extension) = if markdown {
+                        ("comparison.md", "md")
+                    } else {
+                        ("comparison.csv", "csv")
+                    };
+                    dialog
+                        .set_title("Export the comparison table")
+                        .add_filter("Table", &[extension])
+                        .set_file_name(name)
+                        .save_file()
+                }
+            };
+            events.send(Event::DialogClosed { purpose, path });
+        },
+    )
 }
 
 /// Why no file dialog can be shown on this machine, when that can be told in advance. On

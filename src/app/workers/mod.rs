@@ -45,11 +45,24 @@ impl EventSender {
     }
 }
 
-/// Spawns a named thread; failing to spawn one (out of resources) is reported, not a panic.
-pub fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> Result<(), String> {
+/// Spawns a named thread. A panic in `work` is caught at the thread's boundary and reported
+/// as the event `failed` makes of its message (so the window resets whatever waited on the
+/// thread); failing to spawn one (out of resources) is reported, not a panic.
+pub fn spawn(
+    name: &str,
+    events: &EventSender,
+    failed: impl FnOnce(String) -> Event + Send + 'static,
+    work: impl FnOnce() + Send + 'static,
+) -> Result<(), String> {
+    let events = events.clone();
+    let thread = name.to_string();
     std::thread::Builder::new()
         .name(name.into())
-        .spawn(work)
+        .spawn(move || {
+            if let Err(message) = crate::threads::catch(work) {
+                events.send(failed(format!("the {thread} thread failed: {message}")));
+            }
+        })
         .map(|_| ())
         .map_err(|e| format!("cannot start the {name} thread: {e}"))
 }
@@ -83,7 +96,7 @@ impl Workers {
         let runs =
             runs::RunsWorker::start(sender.clone(), data_dir.join("runs").join("opened.json"))?;
         let devices = sender.clone();
-        spawn("vitrine-devices", move || {
+        spawn("vitrine-devices", &sender, Event::WorkerFailed, move || {
             devices.send(Event::Run(RunEvent::DevicesFound(
                 crate::ml::backend::gpu_count(),
             )))
@@ -108,5 +121,33 @@ impl Workers {
     /// A sender for a new one-off worker.
     pub fn sender(&self) -> EventSender {
         self.sender.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_thread_that_panics_reports_the_event_its_owner_chose() {
+        let (tx, rx) = crossbeam_channel::bounded(4);
+        let events = EventSender {
+            tx,
+            wake: Arc::new(|| {}),
+        };
+        spawn("vitrine-test", &events, Event::StoreStopped, || {
+            panic!("disk on fire")
+        })
+        .unwrap();
+        match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+            Event::StoreStopped(message) => {
+                assert_eq!(message, "the vitrine-test thread failed: disk on fire")
+            }
+            other => panic!("{other:?}"),
+        }
+        // A thread that ends normally reports nothing.
+        spawn("vitrine-test", &events, Event::WorkerFailed, || {}).unwrap();
+        assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
     }
 }

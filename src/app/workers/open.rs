@@ -128,7 +128,9 @@ pub fn start(
     events: EventSender,
     cancel: Arc<AtomicBool>,
 ) -> Result<(), String> {
-    spawn("vitrine-open", move || {
+    let path = request.path.clone();
+    let failed = move |message| Event::OpenFailed { path, message };
+    spawn("vitrine-open", &events.clone(), failed, move || {
         run(request, &data_dir, &events, &cancel)
     })
 }
@@ -229,25 +231,30 @@ pub fn load_predictions(
     catalog: Arc<Catalog>,
     events: EventSender,
 ) -> Result<(), String> {
-    spawn("vitrine-predictions", move || {
-        let file = if path.is_dir() {
-            path.join(predictions::FILE_NAME)
-        } else {
-            path
-        };
-        let read = Predictions::read(&file);
-        let aligned = read.map(|p| align(&catalog, p));
-        // Let go of the catalogue before reporting (as the filter worker does), so the UI can
-        // apply label edits to it in place as soon as it reads the event.
-        drop(catalog);
-        match aligned {
-            Ok(loaded) => events.send(Event::PredictionsLoaded {
-                predictions: loaded.predictions,
-                rows: loaded.rows,
-            }),
-            Err(e) => events.send(Event::PredictionsFailed(e.to_string())),
-        }
-    })
+    spawn(
+        "vitrine-predictions",
+        &events.clone(),
+        Event::PredictionsFailed,
+        move || {
+            let file = if path.is_dir() {
+                path.join(predictions::FILE_NAME)
+            } else {
+                path
+            };
+            let read = Predictions::read(&file);
+            let aligned = read.map(|p| align(&catalog, p));
+            // Let go of the catalogue before reporting (as the filter worker does), so the UI can
+            // apply label edits to it in place as soon as it reads the event.
+            drop(catalog);
+            match aligned {
+                Ok(loaded) => events.send(Event::PredictionsLoaded {
+                    predictions: loaded.predictions,
+                    rows: loaded.rows,
+                }),
+                Err(e) => events.send(Event::PredictionsFailed(e.to_string())),
+            }
+        },
+    )
 }
 
 /// Generates the demo catalogue into `data_dir/demo` on first use (reporting progress), with
@@ -257,7 +264,9 @@ pub fn start_demo(
     events: EventSender,
     cancel: Arc<AtomicBool>,
 ) -> Result<(), String> {
-    spawn("vitrine-demo", move || {
+    let path = data_dir.join("demo");
+    let failed = move |message| Event::OpenFailed { path, message };
+    spawn("vitrine-demo", &events.clone(), failed, move || {
         let folder = data_dir.join("demo");
         if let Err(message) = prepare_demo(&folder, &events) {
             events.send(Event::OpenFailed {
@@ -303,9 +312,12 @@ fn recent_path(data_dir: &Path) -> PathBuf {
 
 /// Reads the recent list on a worker and reports [`Event::RecentLoaded`].
 pub fn load_recent(data_dir: PathBuf, events: EventSender) -> Result<(), String> {
-    spawn("vitrine-recent", move || {
-        events.send(Event::RecentLoaded(read_recent(&data_dir)))
-    })
+    spawn(
+        "vitrine-recent",
+        &events.clone(),
+        Event::WorkerFailed,
+        move || events.send(Event::RecentLoaded(read_recent(&data_dir))),
+    )
 }
 
 fn read_recent(data_dir: &Path) -> Vec<Recent> {

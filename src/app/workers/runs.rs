@@ -62,9 +62,12 @@ impl RunsWorker {
     /// `remembered` (a JSON list).
     pub fn start(events: EventSender, remembered: PathBuf) -> Result<RunsWorker, String> {
         let (tx, rx) = unbounded();
-        spawn("vitrine-runs", move || {
-            follow_loop(&rx, &events, &remembered)
-        })?;
+        spawn(
+            "vitrine-runs",
+            &events.clone(),
+            Event::WorkerFailed,
+            move || follow_loop(&rx, &events, &remembered),
+        )?;
         let (done_tx, done_rx) = unbounded();
         Ok(RunsWorker {
             tx,
@@ -119,7 +122,14 @@ impl RunsWorker {
         self.follow(run.clone());
         let thread_run = run.clone();
         let done = self.done_tx.clone();
-        let started = spawn("vitrine-run-events", move || {
+        let failed_run = run.clone();
+        let failed = move |message| {
+            Event::Run(RunEvent::RunFailed {
+                run: failed_run,
+                message,
+            })
+        };
+        let started = spawn("vitrine-run-events", &events.clone(), failed, move || {
             for event in handle.events().iter() {
                 match event {
                     TrainingEvent::Preparing { stage, done, total } => {

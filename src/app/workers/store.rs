@@ -9,6 +9,10 @@ use crossbeam_channel::{RecvTimeoutError, Sender};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// What a request to a stopped worker gets.
+pub const STOPPED: &str =
+    "the label store stopped after a failure; reopen the catalogue to edit (saved edits are kept)";
+
 /// How often the worker looks for edits written by other processes.
 const SYNC_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -47,34 +51,41 @@ impl StoreWorker {
         events: EventSender,
     ) -> Result<StoreWorker, String> {
         let (requests, inbox) = crossbeam_channel::unbounded();
-        spawn("vitrine-store", move || {
-            let mut workspace = workspace;
-            loop {
-                match inbox.recv_timeout(SYNC_INTERVAL) {
-                    Ok(request) => handle(&mut workspace, &author, request, &events),
-                    Err(RecvTimeoutError::Timeout) => {
-                        let Workspace { catalog, store, .. } = &mut workspace;
-                        match store.sync(catalog) {
-                            Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
-                                edits,
-                                kind: SaveKind::Elsewhere,
-                            }),
-                            Ok(_) => {}
-                            Err(e) => events.send(Event::StoreFailed(e.to_string())),
+        let worker_events = events.clone();
+        // A panic mid-request may leave the in-memory catalogue unlike the store (SQLite rolls
+        // back the transaction it was in), so the worker stops rather than go on from it.
+        spawn(
+            "vitrine-store",
+            &worker_events,
+            Event::StoreStopped,
+            move || {
+                let mut workspace = workspace;
+                loop {
+                    match inbox.recv_timeout(SYNC_INTERVAL) {
+                        Ok(request) => handle(&mut workspace, &author, request, &events),
+                        Err(RecvTimeoutError::Timeout) => {
+                            let Workspace { catalog, store, .. } = &mut workspace;
+                            match store.sync(catalog) {
+                                Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
+                                    edits,
+                                    kind: SaveKind::Elsewhere,
+                                }),
+                                Ok(_) => {}
+                                Err(e) => events.send(Event::StoreFailed(e.to_string())),
+                            }
                         }
+                        Err(RecvTimeoutError::Disconnected) => break,
                     }
-                    Err(RecvTimeoutError::Disconnected) => break,
                 }
-            }
-        })?;
+            },
+        )?;
         Ok(StoreWorker { requests })
     }
 
-    /// Queues a request.
-    pub fn send(&self, request: StoreRequest) {
-        // The worker only stops when this handle is dropped, so the send cannot fail while
-        // the handle exists; a panic in the worker would already have been reported.
-        let _ = self.requests.send(request);
+    /// Queues a request; fails once the worker has stopped (after a failure, reported as
+    /// [`Event::StoreStopped`]).
+    pub fn send(&self, request: StoreRequest) -> Result<(), String> {
+        self.requests.send(request).map_err(|_| STOPPED.to_string())
     }
 }
 

@@ -72,6 +72,9 @@ struct Board {
 
 type Shared = Arc<(Mutex<Board>, Condvar)>;
 
+/// What turns a wanted image into pixels (the decoders, or the on-disk cache).
+pub type LoadFn = dyn Fn(&ImageKey) -> Result<image::RgbaImage, DecodeError> + Send + Sync;
+
 fn lock(shared: &Shared) -> MutexGuard<'_, Board> {
     // A decoding thread that panicked leaves consistent data (plain pushes and pops).
     shared.0.lock().unwrap_or_else(|e| e.into_inner())
@@ -87,6 +90,15 @@ pub struct ThumbnailPool {
 impl ThumbnailPool {
     /// Starts one decoding thread per core (at least two), caching thumbnails in `cache_dir`.
     pub fn start(events: EventSender, cache_dir: Option<PathBuf>) -> Result<ThumbnailPool, String> {
+        ThumbnailPool::start_with(
+            events,
+            Arc::new(move |key: &ImageKey| load(key, cache_dir.as_deref())),
+        )
+    }
+
+    /// Starts the pool with its own `loader`. A loader that panics fails that image (its
+    /// placeholder says why) and the thread goes on with the next.
+    pub fn start_with(events: EventSender, loader: Arc<LoadFn>) -> Result<ThumbnailPool, String> {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
@@ -94,11 +106,14 @@ impl ThumbnailPool {
         let shared: Shared = Arc::default();
         for i in 0..threads {
             let shared = shared.clone();
-            let events = events.clone();
-            let cache_dir = cache_dir.clone();
-            spawn(&format!("vitrine-thumb-{i}"), move || {
-                work(&shared, &events, cache_dir.as_deref())
-            })?;
+            let worker_events = events.clone();
+            let loader = loader.clone();
+            spawn(
+                &format!("vitrine-thumb-{i}"),
+                &events,
+                Event::WorkerFailed,
+                move || work(&shared, &worker_events, &*loader),
+            )?;
         }
         Ok(ThumbnailPool { shared, threads })
     }
@@ -136,7 +151,7 @@ impl Drop for ThumbnailPool {
     }
 }
 
-fn work(shared: &Shared, events: &EventSender, cache_dir: Option<&Path>) {
+fn work(shared: &Shared, events: &EventSender, loader: &LoadFn) {
     loop {
         let key = {
             let mut board = lock(shared);
@@ -151,7 +166,10 @@ fn work(shared: &Shared, events: &EventSender, cache_dir: Option<&Path>) {
                 board = shared.1.wait(board).unwrap_or_else(|e| e.into_inner());
             }
         };
-        let result = load(&key, cache_dir);
+        // A decoder that panics on some file must not take the thread with it, nor leave
+        // the image in flight (asked for by no one, shown by nothing) for the session.
+        let result = crate::threads::catch(|| loader(&key))
+            .unwrap_or_else(|panic| Err(format!("the decoder failed: {panic}")));
         let event = match result {
             Ok(image) => Event::ThumbnailDecoded {
                 key: key.clone(),
@@ -175,5 +193,57 @@ fn load(key: &ImageKey, cache_dir: Option<&Path>) -> Result<image::RgbaImage, De
     match key.size {
         ImageSize::Thumb(side) => decode::thumbnail(&key.path, side, cache_dir),
         ImageSize::Large => decode::decode_reduced(&key.path, LARGE_SIDE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_decoder_that_panics_fails_its_image_and_the_pool_goes_on() {
+        let (tx, rx) = crossbeam_channel::bounded(16);
+        let events = EventSender {
+            tx,
+            wake: Arc::new(|| {}),
+        };
+        let loader: Arc<LoadFn> = Arc::new(|key: &ImageKey| {
+            if key.path.ends_with("bad.jpg") {
+                panic!("index out of bounds");
+            }
+            Ok(image::RgbaImage::new(2, 2))
+        });
+        let pool = ThumbnailPool::start_with(events, loader).unwrap();
+        let key = |name: &str| ImageKey {
+            path: Path::new(name).into(),
+            size: ImageSize::Thumb(200),
+        };
+        pool.want(vec![key("bad.jpg")]);
+        let failed = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        match failed {
+            Event::ThumbnailFailed { key: k, reason } => {
+                assert_eq!(k, key("bad.jpg"));
+                assert!(
+                    reason.contains("the decoder failed: index out of bounds"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // Every thread is still there and nothing is left in flight.
+        let wanted: Vec<ImageKey> = (0..pool.threads * 2)
+            .map(|i| key(&format!("good-{i}.jpg")))
+            .collect();
+        pool.want(wanted.clone());
+        for _ in &wanted {
+            let event = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            assert!(matches!(event, Event::ThumbnailDecoded { .. }), "{event:?}");
+        }
+        let start = Instant::now();
+        while pool.pending() > 0 {
+            assert!(start.elapsed() < Duration::from_secs(10), "left in flight");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }
