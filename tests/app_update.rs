@@ -221,3 +221,43 @@ fn opening_a_large_catalogue_shows_progress_and_can_be_cancelled() {
     );
     assert!(!message.error);
 }
+
+#[test]
+fn a_store_worker_that_stopped_is_reported_and_edits_are_refused_not_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 5);
+    let ctx = egui::Context::default();
+    let start = Start::Open(OpenRequest::path(&manifest));
+    let mut app = WorkspaceApp::new(&ctx, start, dir.path().join("data")).unwrap();
+    settle(&mut app, &ctx, |a| a.state.session.is_some());
+    // What the store thread's boundary sends when the worker panicked.
+    app.workers
+        .sender()
+        .send(vitrine::app::event::Event::StoreStopped(
+            "the vitrine-store thread failed: disk on fire".into(),
+        ));
+    settle(&mut app, &ctx, |a| a.workers.store.is_none());
+    let message = app.state.message.clone().unwrap();
+    assert!(message.error);
+    assert!(message.text.contains("disk on fire"), "{}", message.text);
+    assert!(
+        message.text.contains("reopen the catalogue"),
+        "{}",
+        message.text
+    );
+
+    app.state.message = None;
+    app.apply(Command::SetLabel {
+        task: Task::Colour,
+        value: Some("Teal".into()),
+        source: EditSource::Human,
+        targets: vec![0],
+    });
+    assert!(
+        app.state.labels_settled(),
+        "nothing waits on a stopped store"
+    );
+    let message = app.state.message.clone().unwrap();
+    assert!(message.error && message.text.contains("label store stopped"));
+    assert_eq!(colour(&app, 0).as_deref(), Some("Red"));
+}
