@@ -6,7 +6,9 @@ use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use vitrine::catalog::{Catalog, Task};
-use vitrine::labels::{Attribution, Change, Edit, EditSource, Workspace, open_workspace};
+use vitrine::labels::{
+    Attribution, Change, Edit, EditSource, Workspace, open_workspace, printable,
+};
 
 /// The store to use, shared by every `labels` command.
 #[derive(Debug, Args)]
@@ -274,12 +276,12 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
                     "history": history,
                 }));
             }
-            println!("{product} {}", p.name);
+            println!("{} {}", printable(&product), printable(&p.name));
             for task in Task::ALL {
                 println!(
                     "  {:<12} {}",
                     task.name(),
-                    ws.catalog.label_name(p, task).unwrap_or("-")
+                    printable(ws.catalog.label_name(p, task).unwrap_or("-"))
                 );
             }
             print_edits(&history, false, "no edits")

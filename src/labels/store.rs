@@ -6,7 +6,7 @@
 //! crash or `kill -9` loses nothing that was acknowledged, and several processes can edit one
 //! store (SQLite serialises the writers; each reads the latest value inside its transaction).
 
-use super::edit::{Edit, EditSource};
+use super::edit::{Edit, EditSource, printable};
 use crate::catalog::{Catalog, Task};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashSet;
@@ -100,7 +100,10 @@ pub enum StoreError {
     /// Undo or redo found the label changed since by someone else; the entry is dropped from
     /// the undo history and the newer label is kept.
     #[error(
-        "cannot {action} #{id}: {task} of '{product}' is now {found} (changed since by {by}); the newer label is kept and #{id} leaves the {action} history"
+        "cannot {action} #{id}: {task} of '{}' is now {} (changed since by {}); the newer label is kept and #{id} leaves the {action} history",
+        printable(product),
+        printable(found),
+        printable(by)
     )]
     Conflict {
         /// `undo` or `redo`.
