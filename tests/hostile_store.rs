@@ -82,6 +82,99 @@ fn catalogue_with_images(dir: &Path) -> PathBuf {
     manifest
 }
 
+// 2. Batches that change one label twice; the reasons of a batch.
+
+#[test]
+fn a_batch_that_changes_a_label_twice_undoes_and_redoes() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 4);
+    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let bulk = Attribution {
+        source: EditSource::Bulk,
+        ..human("bo")
+    };
+    let edits = ws
+        .store
+        .set_many(
+            &mut ws.catalog,
+            &[
+                change("p0", Task::Colour, "Purple"),
+                change("p1", Task::Colour, "Black"),
+                change("p0", Task::Colour, "Green"),
+            ],
+            &bulk,
+        )
+        .unwrap();
+    assert_eq!(edits.len(), 3);
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Green"));
+    let undone = ws.store.undo(&mut ws.catalog, "bo").unwrap();
+    assert_eq!(undone.len(), 3);
+    assert_eq!(
+        colour(&ws, "p0").as_deref(),
+        Some("Red"),
+        "before the batch"
+    );
+    assert_eq!(colour(&ws, "p1").as_deref(), Some("Blue"));
+    let redone = ws.store.redo(&mut ws.catalog, "bo").unwrap();
+    assert_eq!(redone.len(), 3);
+    assert_eq!(
+        colour(&ws, "p0").as_deref(),
+        Some("Green"),
+        "after the batch"
+    );
+    assert_eq!(colour(&ws, "p1").as_deref(), Some("Black"));
+    // Still in the history: it undoes again, and a reopened store agrees.
+    ws.store.undo(&mut ws.catalog, "bo").unwrap();
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Red"));
+    drop(ws);
+    let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Red"));
+    assert_eq!(colour(&ws, "p1").as_deref(), Some("Blue"));
+}
+
+#[test]
+fn apply_batch_keeps_each_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    std::fs::write(
+        dir.path().join("edits.csv"),
+        "product_id,task,value,reason\n\
+         p0,colour,Blue,looks blue in photo 2\n\
+         p1,colour,Red,\n\
+         p2,colour,Black,per the supplier\n",
+    )
+    .unwrap();
+    succeeds(vitrine_in(
+        dir.path(),
+        &[
+            "labels",
+            "apply",
+            "manifest.csv",
+            "--edits",
+            "edits.csv",
+            "--batch",
+        ],
+    ));
+    let log = succeeds(vitrine_in(
+        dir.path(),
+        &["labels", "log", "manifest.csv", "--json"],
+    ));
+    let log: Vec<serde_json::Value> = serde_json::from_str(&log).unwrap();
+    let reasons: Vec<(&str, Option<&str>)> = log
+        .iter()
+        .map(|e| (e["product"].as_str().unwrap(), e["reason"].as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("p0", Some("looks blue in photo 2")),
+            ("p1", None),
+            ("p2", Some("per the supplier"))
+        ]
+    );
+    assert_eq!(log[0]["batch"], log[2]["batch"], "one batch");
+}
+
 // 6. Values that try to forge journal lines or send escape codes.
 
 #[test]

@@ -386,7 +386,11 @@ fn apply(
     };
     let mut applied = 0usize;
     if batch {
-        for edit in ws.store.set_many(&mut ws.catalog, &changes, &by(None))? {
+        let changes: Vec<(Change, Option<String>)> = changes.into_iter().zip(reasons).collect();
+        for edit in ws
+            .store
+            .set_many_with_reasons(&mut ws.catalog, &changes, &by(None))?
+        {
             report(&edit)?;
             applied += 1;
         }

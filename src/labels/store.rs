@@ -366,8 +366,29 @@ impl LabelStore {
         changes: &[Change],
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
+        self.write_batch(catalog, changes, |c| (c, None), by)
+    }
+
+    /// [`LabelStore::set_many`] with a reason for each change (`by.reason` where it has none).
+    pub fn set_many_with_reasons(
+        &mut self,
+        catalog: &mut Catalog,
+        changes: &[(Change, Option<String>)],
+        by: &Attribution,
+    ) -> Result<Vec<Edit>, StoreError> {
+        self.write_batch(catalog, changes, |(c, r)| (c, r.as_deref()), by)
+    }
+
+    fn write_batch<T>(
+        &mut self,
+        catalog: &mut Catalog,
+        changes: &[T],
+        parts: impl Fn(&T) -> (&Change, Option<&str>),
+        by: &Attribution,
+    ) -> Result<Vec<Edit>, StoreError> {
         if let Some(unknown) = changes
             .iter()
+            .map(|c| parts(c).0)
             .find(|c| catalog.position(&c.product).is_none())
         {
             return Err(StoreError::UnknownProduct(unknown.product.clone()));
@@ -383,7 +404,8 @@ impl LabelStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql)?;
         let mut edits = Vec::new();
-        for change in changes {
+        for item in changes {
+            let (change, reason) = parts(item);
             let stored: Option<Option<String>> = tx
                 .query_row(
                     "SELECT value FROM current WHERE product = ?1 AND task = ?2",
@@ -409,6 +431,17 @@ impl LabelStore {
                 continue;
             }
             let batch = edits.first().map(|e: &Edit| e.batch);
+            let explained;
+            let by = match reason {
+                Some(reason) => {
+                    explained = Attribution {
+                        reason: Some(reason.to_string()),
+                        ..by.clone()
+                    };
+                    &explained
+                }
+                None => by,
+            };
             let edit = insert_edit(
                 &tx,
                 &change.product,
@@ -479,15 +512,25 @@ impl LabelStore {
         let Some(batch) = batch else {
             return Ok(Vec::new());
         };
-        let targets = select_edits(
+        let mut targets = select_edits(
             &tx,
             &path,
             "WHERE batch = ?1 AND state = ?2 ORDER BY id DESC",
             params![batch, from_state],
         )?;
+        // Undo walks the batch newest first and redo oldest first, so a label the batch changed
+        // twice ends at its value before the batch (undo) or after it (redo).
+        if let Direction::Redo = direction {
+            targets.reverse();
+        }
         // All or nothing: if any label of the batch was changed since, the batch leaves the
-        // history and every label keeps its newer value.
+        // history and every label keeps its newer value. Only the first entry of each label in
+        // walking order can be compared with the label as it is now.
+        let mut checked = HashSet::new();
         for target in &targets {
+            if !checked.insert((target.product.as_str(), target.task)) {
+                continue;
+            }
             let expected = match direction {
                 Direction::Undo => &target.new,
                 Direction::Redo => &target.old,
