@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};
-use vitrine::labels::{Attribution, Change, EditSource, open_workspace};
+use vitrine::labels::{
+    Attribution, Change, EditSource, StoreError, open_workspace, open_workspace_read_only,
+};
 
 fn human(author: &str) -> Attribution {
     Attribution {
@@ -173,6 +175,308 @@ fn apply_batch_keeps_each_reason() {
         ]
     );
     assert_eq!(log[0]["batch"], log[2]["batch"], "one batch");
+}
+
+// 4. Damaged and foreign stores.
+
+#[test]
+fn a_store_missing_a_table_is_refused_naming_the_file_and_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 3);
+    let store = dir.path().join("manifest.labels.sqlite");
+    {
+        let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+        ws.store
+            .set(
+                &mut ws.catalog,
+                change("p0", Task::Colour, "Blue"),
+                &human("a"),
+            )
+            .unwrap();
+    }
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    conn.execute_batch("DROP TABLE current").unwrap();
+    drop(conn);
+    let before = std::fs::read(&store).unwrap();
+    let err = open_workspace(&manifest, &ImportOptions::default(), None).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("manifest.labels.sqlite") && message.contains("'current'"),
+        "{message}"
+    );
+    let output = vitrine_in(dir.path(), &["labels", "log", "manifest.csv"]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("'current'"), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&store).unwrap(), before, "left as it was");
+}
+
+#[test]
+fn a_foreign_database_is_refused_and_left_byte_for_byte_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 3);
+    let foreign = dir.path().join("shop.db");
+    {
+        let conn = rusqlite::Connection::open(&foreign).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE products(id TEXT PRIMARY KEY);
+             INSERT INTO customers(name) VALUES ('Ada'), ('Grace');",
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&foreign).unwrap();
+    // Byte 18 and 19 of the header: 1 = rollback journal, 2 = WAL.
+    assert_eq!((before[18], before[19]), (1, 1));
+    let files = names(dir.path());
+    for args in [
+        &["labels", "set", "manifest.csv", "p0", "colour", "Blue"][..],
+        &["labels", "log", "manifest.csv"][..],
+        &["labels", "history", "manifest.csv", "p0"][..],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--store", "shop.db"]);
+        let output = vitrine_in(dir.path(), &args);
+        let message = stderr(&output);
+        assert!(
+            !output.status.success(),
+            "{args:?} accepted a foreign database"
+        );
+        assert!(
+            message.contains("shop.db") && message.contains("not a vitrine label store"),
+            "{message}"
+        );
+    }
+    assert_eq!(std::fs::read(&foreign).unwrap(), before);
+    assert_eq!(names(dir.path()), files, "no -wal, -shm or journal left");
+}
+
+#[test]
+fn an_empty_store_file_is_initialised() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 3);
+    let store = dir.path().join("empty.sqlite");
+    std::fs::write(&store, b"").unwrap();
+    let mut ws = open_workspace(&manifest, &ImportOptions::default(), Some(&store)).unwrap();
+    ws.store
+        .set(
+            &mut ws.catalog,
+            change("p0", Task::Colour, "Blue"),
+            &human("a"),
+        )
+        .unwrap();
+    drop(ws);
+    let ws = open_workspace(&manifest, &ImportOptions::default(), Some(&store)).unwrap();
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Blue"));
+}
+
+// 5. Read-only commands and read-only stores.
+
+#[test]
+fn read_only_label_commands_create_no_store() {
+    let top = tempfile::tempdir().unwrap();
+    let dir = top.path().join("catalogue");
+    std::fs::create_dir_all(&dir).unwrap();
+    common::small_catalogue(&dir, 3);
+    let data = tempfile::tempdir().unwrap();
+    let files = names(&dir);
+    for args in [
+        &["labels", "log", "manifest.csv"][..],
+        &["labels", "history", "manifest.csv", "p0"][..],
+        &["labels", "export", "manifest.csv", "--out", "../copy.csv"][..],
+    ] {
+        let output = common::vitrine()
+            .current_dir(&dir)
+            .env("VITRINE_DATA_DIR", data.path())
+            .args(args)
+            .output()
+            .unwrap();
+        let text = succeeds(output);
+        if args[1] == "history" {
+            assert!(text.contains("Red"), "the catalogue's own label: {text}");
+        }
+        assert_eq!(names(&dir), files, "{args:?} created a file");
+    }
+    assert!(
+        !data.path().join("stores").exists(),
+        "nothing in the data folder"
+    );
+    // With a store, reading it leaves no -wal or -shm file behind.
+    succeeds(vitrine_in(
+        &dir,
+        &["labels", "set", "manifest.csv", "p0", "colour", "Blue"],
+    ));
+    let files = names(&dir);
+    let log = succeeds(vitrine_in(&dir, &["labels", "log", "manifest.csv"]));
+    assert!(log.contains("Red -> Blue"), "{log}");
+    assert_eq!(names(&dir), files);
+}
+
+#[test]
+fn evaluate_predict_and_compare_create_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    succeeds(vitrine_in(
+        dir.path(),
+        &[
+            "demo",
+            "--out",
+            "demo",
+            "--products",
+            "24",
+            "--image-size",
+            "48",
+        ],
+    ));
+    let manifest = names(&demo)
+        .into_iter()
+        .find(|n| n.starts_with("manifest."))
+        .unwrap();
+    let files = names(&demo);
+    succeeds(vitrine_in(
+        dir.path(),
+        &[
+            "train",
+            &format!("demo/{manifest}"),
+            "--out",
+            "run",
+            "--backbone",
+            "small",
+            "--image-size",
+            "32",
+            "--batch",
+            "8",
+            "--epochs",
+            "1",
+            "--min-class-examples",
+            "1",
+        ],
+    ));
+    assert_eq!(names(&demo), files, "train reads labels only");
+    for args in [
+        &["evaluate", "run"][..],
+        &["predict", "run"][..],
+        &["compare", "run", "run"][..],
+    ] {
+        succeeds(vitrine_in(dir.path(), args));
+        assert_eq!(names(&demo), files, "{args:?} created a file");
+    }
+}
+
+/// Restores write permission on drop, so the temporary folder can be removed.
+#[cfg(unix)]
+struct Locked(Vec<PathBuf>);
+
+#[cfg(unix)]
+impl Drop for Locked {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        for path in &self.0 {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_store_in_a_read_only_folder_can_be_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("shared");
+    std::fs::create_dir_all(&folder).unwrap();
+    common::small_catalogue(&folder, 3);
+    succeeds(vitrine_in(
+        &folder,
+        &[
+            "labels",
+            "set",
+            "manifest.csv",
+            "p0",
+            "colour",
+            "Blue",
+            "--author",
+            "ann",
+        ],
+    ));
+    let store = folder.join("manifest.labels.sqlite");
+    // The catalogue changed since: a writable open would record its new product list.
+    let manifest = folder.join("manifest.csv");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str("p9,Nine,,Men,Red,Apparel,Topwear,Tshirts\n");
+    std::fs::write(&manifest, text).unwrap();
+    let before = std::fs::read(&store).unwrap();
+    let files = names(&folder);
+    let _locked = Locked(vec![store.clone(), folder.clone()]);
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o444)).unwrap();
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let log = succeeds(vitrine_in(&folder, &["labels", "log", "manifest.csv"]));
+    assert!(log.contains("Red -> Blue (ann, human)"), "{log}");
+    let history = succeeds(vitrine_in(
+        &folder,
+        &["labels", "history", "manifest.csv", "p0"],
+    ));
+    assert!(history.contains("colour       Blue"), "{history}");
+    succeeds(vitrine_in(
+        &folder,
+        &["labels", "export", "manifest.csv", "--out", "../copy.csv"],
+    ));
+    // The library's read-only open, whoever runs it (root ignores permission bits).
+    let ws = open_workspace_read_only(
+        &folder.join("manifest.csv"),
+        &ImportOptions::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Blue"));
+    drop(ws);
+    assert_eq!(std::fs::read(&store).unwrap(), before);
+    assert_eq!(
+        names(&folder),
+        files,
+        "nothing created in the read-only folder"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_write_protected_store_can_be_read_and_is_not_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 3);
+    {
+        let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+        ws.store
+            .set(
+                &mut ws.catalog,
+                change("p0", Task::Colour, "Blue"),
+                &human("a"),
+            )
+            .unwrap();
+    }
+    let store = dir.path().join("manifest.labels.sqlite");
+    let _locked = Locked(vec![store.clone()]);
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o444)).unwrap();
+    // The catalogue changed since: a writable open would record its new product list.
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str("p9,Nine,,Men,Red,Apparel,Topwear,Tshirts\n");
+    std::fs::write(&manifest, text).unwrap();
+    let before = std::fs::read(&store).unwrap();
+    let ws = open_workspace_read_only(&manifest, &ImportOptions::default(), None).unwrap();
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Blue"));
+    assert_eq!(ws.store_report.added, 1);
+    let mut ws = ws;
+    let refused = ws.store.set(
+        &mut ws.catalog,
+        change("p1", Task::Colour, "Green"),
+        &human("a"),
+    );
+    assert!(
+        matches!(refused, Err(StoreError::Sqlite { .. })),
+        "{refused:?}"
+    );
+    drop(ws);
+    let log = succeeds(vitrine_in(dir.path(), &["labels", "log", "manifest.csv"]));
+    assert!(log.contains("Red -> Blue"), "{log}");
+    assert_eq!(std::fs::read(&store).unwrap(), before);
 }
 
 // 6. Values that try to forge journal lines or send escape codes.

@@ -4,10 +4,12 @@ use super::{CatalogArgs, print_json};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use vitrine::catalog::import::ImportOptions;
 use vitrine::catalog::{Catalog, Task};
 use vitrine::labels::{
-    Attribution, Change, Edit, EditSource, Workspace, open_workspace, printable,
+    Attribution, Change, Edit, EditSource, OpenError, Workspace, open_workspace,
+    open_workspace_read_only, printable,
 };
 
 /// The store to use, shared by every `labels` command.
@@ -24,8 +26,21 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// Opens the catalogue and its store for changes.
     fn open(&self) -> anyhow::Result<Workspace> {
-        let workspace = open_workspace(
+        self.open_with(open_workspace)
+    }
+
+    /// Opens the catalogue and its store for reading only: nothing is created.
+    fn open_read_only(&self) -> anyhow::Result<Workspace> {
+        self.open_with(open_workspace_read_only)
+    }
+
+    fn open_with(
+        &self,
+        open: fn(&Path, &ImportOptions, Option<&Path>) -> Result<Workspace, OpenError>,
+    ) -> anyhow::Result<Workspace> {
+        let workspace = open(
             &self.catalog.catalog,
             &self.catalog.options()?,
             self.store.as_deref(),
@@ -260,7 +275,7 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             print_edits(&edits, store.json, "nothing to redo")
         }
         LabelsCommand::History { store, product } => {
-            let ws = store.open()?;
+            let ws = store.open_read_only()?;
             let Some(p) = ws.catalog.product(&product) else {
                 bail!("no product '{product}' in {}", ws.import.source.display());
             };
@@ -287,7 +302,7 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             print_edits(&history, false, "no edits")
         }
         LabelsCommand::Log { store, limit } => {
-            let ws = store.open()?;
+            let ws = store.open_read_only()?;
             let total = ws.store.journal_len()?;
             let mut edits = ws.store.journal((total - limit as i64).max(0))?;
             let skip = edits.len().saturating_sub(limit);
@@ -295,7 +310,7 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             print_edits(&edits, store.json, "no edits")
         }
         LabelsCommand::Export { store, out } => {
-            let ws = store.open()?;
+            let ws = store.open_read_only()?;
             let summary = vitrine::labels::export(&ws.catalog, &out)?;
             if store.json {
                 return print_json(&summary);
