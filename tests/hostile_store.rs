@@ -11,7 +11,8 @@ use std::process::Output;
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};
 use vitrine::labels::{
-    Attribution, Change, EditSource, StoreError, open_workspace, open_workspace_read_only,
+    Attribution, Change, EditSource, ExportError, StoreError, export, open_workspace,
+    open_workspace_read_only,
 };
 
 fn human(author: &str) -> Attribution {
@@ -82,6 +83,150 @@ fn catalogue_with_images(dir: &Path) -> PathBuf {
     )
     .unwrap();
     manifest
+}
+
+// 1. Exports onto the catalogue's own files.
+
+#[test]
+fn export_onto_a_file_the_catalogue_reads_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path();
+    catalogue_with_images(folder);
+    succeeds(vitrine_in(
+        folder,
+        &["labels", "set", "manifest.csv", "p0", "colour", "Blue"],
+    ));
+    let kaggle = folder.join("kaggle");
+    std::fs::create_dir_all(kaggle.join("images")).unwrap();
+    std::fs::write(
+        kaggle.join("styles.csv"),
+        "id,gender,masterCategory,subCategory,articleType,baseColour,productDisplayName\n\
+         1,Men,Apparel,Topwear,Tshirts,Red,Shirt\n",
+    )
+    .unwrap();
+    std::fs::write(kaggle.join("images/1.jpg"), b"x").unwrap();
+    let absolute = folder.join("manifest.csv").to_string_lossy().into_owned();
+    let cases: [(&str, &str, &str); 6] = [
+        ("manifest.csv", "manifest.csv", "manifest.csv"),
+        ("manifest.csv", &absolute, "manifest.csv"),
+        ("manifest.csv", "./img/../manifest.csv", "manifest.csv"),
+        // Beside manifest.csv, manifest.jsonl's sidecar would be manifest.csv's own.
+        ("manifest.csv", "manifest.jsonl", "manifest.vitrine.toml"),
+        ("manifest.csv", "img/b.csv", "b.csv"),
+        ("kaggle", "kaggle/styles.csv", "styles.csv"),
+    ];
+    let before: Vec<(PathBuf, Vec<u8>)> = walk(folder)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect();
+    for (catalogue, out, named) in cases {
+        let output = vitrine_in(folder, &["labels", "export", catalogue, "--out", out]);
+        let message = stderr(&output);
+        assert!(!output.status.success(), "{out}: export went through");
+        assert!(
+            message.contains(named) && message.contains("refusing to overwrite"),
+            "{out}: {message}"
+        );
+    }
+    // The store itself, named like a manifest.
+    succeeds(vitrine_in(
+        folder,
+        &[
+            "labels",
+            "set",
+            "manifest.csv",
+            "p1",
+            "gender",
+            "Women",
+            "--store",
+            "labels.csv",
+        ],
+    ));
+    let store_bytes = std::fs::read(folder.join("labels.csv")).unwrap();
+    let output = vitrine_in(
+        folder,
+        &[
+            "labels",
+            "export",
+            "manifest.csv",
+            "--store",
+            "labels.csv",
+            "--out",
+            "labels.csv",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("label store"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read(folder.join("labels.csv")).unwrap(),
+        store_bytes
+    );
+    for (path, bytes) in before {
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{}", path.display());
+    }
+    assert!(
+        walk(folder)
+            .iter()
+            .all(|p| !p.to_string_lossy().contains("partial")),
+        "no temporary file left: {:?}",
+        walk(folder)
+    );
+    // The catalogue still opens, with its edit.
+    let ws = open_workspace(
+        &folder.join("manifest.csv"),
+        &ImportOptions::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(colour(&ws, "p0").as_deref(), Some("Blue"));
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn the_library_export_the_window_uses_refuses_the_catalogue_and_its_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue_with_images(dir.path());
+    let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let before = std::fs::read(&manifest).unwrap();
+    let err = export(&ws.catalog, &ws.import.source, ws.store.path(), &manifest).unwrap_err();
+    assert!(matches!(err, ExportError::WouldOverwrite { .. }), "{err}");
+    assert!(err.to_string().contains("manifest.csv"), "{err}");
+    assert_eq!(std::fs::read(&manifest).unwrap(), before);
+}
+
+#[test]
+fn an_export_goes_through_a_temporary_file_that_touches_no_other_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue_with_images(dir.path());
+    let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    // A file of the user's that an export's temporary name must not take over.
+    let theirs = dir.path().join("corrected.partial");
+    std::fs::write(&theirs, b"someone's notes").unwrap();
+    let before = names(dir.path());
+    let out = dir.path().join("corrected.csv");
+    export(&ws.catalog, &ws.import.source, ws.store.path(), &out).unwrap();
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"someone's notes");
+    let mut expected = before;
+    expected.insert("corrected.csv".into());
+    assert_eq!(names(dir.path()), expected);
 }
 
 // 2. Batches that change one label twice; the reasons of a batch.
@@ -175,6 +320,146 @@ fn apply_batch_keeps_each_reason() {
         ]
     );
     assert_eq!(log[0]["batch"], log[2]["batch"], "one batch");
+}
+
+// 3. Exports that re-import as is.
+
+/// Asserts that `again` holds the products of `original`: ids, names, photos (the same files),
+/// views, labels and attributes.
+fn assert_same_products(
+    original: &vitrine::catalog::Catalog,
+    again: &vitrine::catalog::Catalog,
+    what: &str,
+) {
+    assert_eq!(again.len(), original.len(), "{what}");
+    let resolve = |catalog: &vitrine::catalog::Catalog, path: &str| {
+        let root = if catalog.image_root.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &catalog.image_root
+        };
+        std::fs::canonicalize(root.join(path)).unwrap()
+    };
+    for (a, b) in original.products().iter().zip(again.products()) {
+        assert_eq!(a.id, b.id, "{what}");
+        assert_eq!(a.name, b.name, "{what}");
+        let photos = |c, p: &vitrine::catalog::Product| -> Vec<(PathBuf, Option<String>)> {
+            p.images
+                .iter()
+                .map(|i| (resolve(c, &i.path), i.view.as_deref().map(String::from)))
+                .collect()
+        };
+        assert_eq!(photos(original, a), photos(again, b), "{what} {}", a.id);
+        for task in Task::ALL {
+            assert_eq!(
+                original.label_name(a, task),
+                again.label_name(b, task),
+                "{what}: {task} of {}",
+                a.id
+            );
+        }
+        let attributes = |c: &vitrine::catalog::Catalog, p: &vitrine::catalog::Product| {
+            p.attributes
+                .iter()
+                .map(|(k, v)| (c.attribute_key_name(*k).to_string(), v.to_string()))
+                .collect::<BTreeSet<_>>()
+        };
+        assert_eq!(
+            attributes(original, a),
+            attributes(again, b),
+            "{what}: attributes of {}",
+            a.id
+        );
+    }
+}
+
+#[test]
+fn an_export_with_attributes_named_like_the_fields_reimports_as_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("catalogue");
+    std::fs::create_dir_all(folder.join("photos")).unwrap();
+    for name in ["a.jpg", "b.jpg", "c.jpg"] {
+        std::fs::write(folder.join("photos").join(name), b"x").unwrap();
+    }
+    // The fields come from other columns, so columns named like a field (or like one of the
+    // names the importer looks for) are attributes.
+    let manifest = folder.join("manifest.csv");
+    std::fs::write(
+        &manifest,
+        "sku,title,photos,angles,base,kind,product_id,name,images,views,color,id,image,\
+         view_tags,type,gender,vitrine_name\n\
+         s1,Shirt,photos/a.jpg|photos/b.jpg,front|back,Red,Apparel,P-1,a name,x.jpg,side,teal,\
+         7,y.jpg,top,cotton,Men,odd\n\
+         s2,Shoe,photos/c.jpg,,,Footwear,P-2,another,z.jpg,,navy,8,,,leather,Women,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("manifest.vitrine.toml"),
+        "[columns]\nproduct_id = \"sku\"\nname = \"title\"\nimages = \"photos\"\n\
+         views = \"angles\"\ncolour = \"base\"\ntype = \"kind\"\n",
+    )
+    .unwrap();
+    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    assert_eq!(
+        ws.catalog
+            .attribute(ws.catalog.product("s1").unwrap(), "name"),
+        Some("a name")
+    );
+    ws.store
+        .set(
+            &mut ws.catalog,
+            change("s2", Task::Gender, "Men"),
+            &human("a"),
+        )
+        .unwrap();
+    let out = dir.path().join("out");
+    for name in ["corrected.csv", "corrected.jsonl"] {
+        let file = out.join(name);
+        export(&ws.catalog, &ws.import.source, ws.store.path(), &file).unwrap();
+        let again = import(&file, &ImportOptions::default()).unwrap();
+        assert_eq!(
+            again.report.warnings_total, 0,
+            "{name}: {:#?}",
+            again.report.warnings
+        );
+        assert_same_products(&ws.catalog, &again.catalog, name);
+    }
+    // Exported into the image folder itself (no image_root needed) it re-imports too.
+    let file = folder.join("corrected.jsonl");
+    export(&ws.catalog, &ws.import.source, ws.store.path(), &file).unwrap();
+    let again = import(&file, &ImportOptions::default()).unwrap();
+    assert_same_products(&ws.catalog, &again.catalog, "in the image folder");
+}
+
+#[test]
+fn an_export_of_a_catalogue_opened_by_its_bare_file_name_reimports_as_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("catalogue");
+    std::fs::create_dir_all(&folder).unwrap();
+    let manifest = catalogue_with_images(&folder);
+    succeeds(vitrine_in(
+        &folder,
+        &["labels", "set", "manifest.csv", "p1", "colour", "Red"],
+    ));
+    let original = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    for out in [
+        "../out/corrected.csv",
+        "../out/corrected.jsonl",
+        "beside.csv",
+        "beside.jsonl",
+    ] {
+        succeeds(vitrine_in(
+            &folder,
+            &["labels", "export", "manifest.csv", "--out", out],
+        ));
+        let again = import(&folder.join(out), &ImportOptions::default()).unwrap();
+        assert_eq!(
+            again.report.warnings_total, 0,
+            "{out}: {:#?}",
+            again.report.warnings
+        );
+        assert_same_products(&original.catalog, &again.catalog, out);
+    }
 }
 
 // 4. Damaged and foreign stores.

@@ -311,7 +311,8 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
         }
         LabelsCommand::Export { store, out } => {
             let ws = store.open_read_only()?;
-            let summary = vitrine::labels::export(&ws.catalog, &out)?;
+            let summary =
+                vitrine::labels::export(&ws.catalog, &ws.import.source, ws.store.path(), &out)?;
             if store.json {
                 return print_json(&summary);
             }
