@@ -764,6 +764,40 @@ fn a_write_protected_store_can_be_read_and_is_not_written() {
     assert_eq!(std::fs::read(&store).unwrap(), before);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_write_protected_store_in_use_is_read_with_its_writers_latest_edits() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 3);
+    let mut writer = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    writer
+        .store
+        .set(
+            &mut writer.catalog,
+            change("p0", Task::Colour, "Blue"),
+            &human("a"),
+        )
+        .unwrap();
+    let store = dir.path().join("manifest.labels.sqlite");
+    assert!(dir.path().join("manifest.labels.sqlite-wal").exists());
+    let _locked = Locked(vec![store.clone()]);
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let mut reader = open_workspace_read_only(&manifest, &ImportOptions::default(), None).unwrap();
+    assert_eq!(colour(&reader, "p0").as_deref(), Some("Blue"));
+    // The writer holds its file open, so it goes on writing; the reader follows.
+    writer
+        .store
+        .set(
+            &mut writer.catalog,
+            change("p1", Task::Colour, "Green"),
+            &human("a"),
+        )
+        .unwrap();
+    assert_eq!(reader.store.sync(&mut reader.catalog).unwrap().len(), 1);
+    assert_eq!(colour(&reader, "p1").as_deref(), Some("Green"));
+}
+
 // 6. Values that try to forge journal lines or send escape codes.
 
 #[test]
