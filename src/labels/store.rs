@@ -95,7 +95,7 @@ pub enum StoreError {
         detail: String,
     },
     /// The file is an SQLite database of something else.
-    #[error("label store {}: not a vitrine label store (it holds {tables}); nothing was changed: give another --store file", path.display())]
+    #[error("label store {}: not a vitrine label store (its tables: {tables}); nothing was changed: give another --store file", path.display())]
     Foreign {
         /// The file.
         path: PathBuf,
@@ -103,12 +103,12 @@ pub enum StoreError {
         tables: String,
     },
     /// The store lacks tables it needs, so its edits cannot be applied.
-    #[error("label store {}: table {tables} missing, so its edits cannot be applied; nothing was changed (restore the file from a backup)", path.display())]
+    #[error("label store {}: {missing} missing, so its edits cannot be applied; nothing was changed (restore the file from a backup)", path.display())]
     MissingTable {
         /// The store file.
         path: PathBuf,
-        /// The missing tables.
-        tables: String,
+        /// What is missing: `table 'current' is`, `tables 'current', 'products' are`.
+        missing: String,
     },
     /// An edit names a product the catalogue does not have.
     #[error("unknown product '{0}'")]
@@ -262,21 +262,21 @@ fn contents(conn: &Connection, path: &Path) -> Result<Contents, StoreError> {
         return Err(StoreError::Foreign {
             path: path.to_path_buf(),
             tables: if listed.is_empty() {
-                "no tables".into()
+                "none".into()
             } else {
-                format!("tables {}", listed.join(", "))
+                listed.join(", ")
             },
         });
     }
     let missing: Vec<&str> = TABLES.into_iter().filter(|t| !has(t)).collect();
     if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|t| format!("'{t}'")).collect();
         return Err(StoreError::MissingTable {
             path: path.to_path_buf(),
-            tables: missing
-                .iter()
-                .map(|t| format!("'{t}'"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            missing: match names.as_slice() {
+                [one] => format!("table {one} is"),
+                many => format!("tables {} are", many.join(", ")),
+            },
         });
     }
     Ok(Contents::Store)
