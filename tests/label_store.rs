@@ -281,7 +281,7 @@ fn export_reimports_to_identical_labels_and_images() {
         .unwrap();
     for name in ["corrected.csv", "corrected.jsonl"] {
         let file = out.path().join(name);
-        let summary = export(&ws.catalog, &file).unwrap();
+        let summary = export(&ws.catalog, &ws.import.source, ws.store.path(), &file).unwrap();
         assert!(
             summary.sidecar.is_some(),
             "images are elsewhere: the sidecar names them"

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
-use vitrine::labels::open_workspace;
+use vitrine::labels::open_workspace_read_only;
 use vitrine::ml::training::import_options;
 use vitrine::runs::RunFolder;
 use vitrine::runs::compare::{TaskScore, compare_runs};
@@ -34,7 +34,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let config = RunFolder::at(&args.a).config()?;
     let catalogue = args.catalog.clone().unwrap_or(config.catalogue.clone());
     let options = import_options(&config)?;
-    let workspace = open_workspace(&catalogue, &options, args.store.as_deref())
+    let workspace = open_workspace_read_only(&catalogue, &options, args.store.as_deref())
         .with_context(|| format!("opening {}", catalogue.display()))?;
     let table = compare_runs(&args.a, &args.b, &workspace.catalog).with_context(|| {
         "a run without predictions.jsonl has not finished: `vitrine predict RUN` writes them"

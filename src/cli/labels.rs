@@ -4,9 +4,13 @@ use super::{CatalogArgs, print_json};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use vitrine::catalog::import::ImportOptions;
 use vitrine::catalog::{Catalog, Task};
-use vitrine::labels::{Attribution, Change, Edit, EditSource, Workspace, open_workspace};
+use vitrine::labels::{
+    Attribution, Change, Edit, EditSource, OpenError, Workspace, open_workspace,
+    open_workspace_read_only, printable,
+};
 
 /// The store to use, shared by every `labels` command.
 #[derive(Debug, Args)]
@@ -22,8 +26,21 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// Opens the catalogue and its store for changes.
     fn open(&self) -> anyhow::Result<Workspace> {
-        let workspace = open_workspace(
+        self.open_with(open_workspace)
+    }
+
+    /// Opens the catalogue and its store for reading only: nothing is created.
+    fn open_read_only(&self) -> anyhow::Result<Workspace> {
+        self.open_with(open_workspace_read_only)
+    }
+
+    fn open_with(
+        &self,
+        open: fn(&Path, &ImportOptions, Option<&Path>) -> Result<Workspace, OpenError>,
+    ) -> anyhow::Result<Workspace> {
+        let workspace = open(
             &self.catalog.catalog,
             &self.catalog.options()?,
             self.store.as_deref(),
@@ -258,7 +275,7 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             print_edits(&edits, store.json, "nothing to redo")
         }
         LabelsCommand::History { store, product } => {
-            let ws = store.open()?;
+            let ws = store.open_read_only()?;
             let Some(p) = ws.catalog.product(&product) else {
                 bail!("no product '{product}' in {}", ws.import.source.display());
             };
@@ -274,18 +291,18 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
                     "history": history,
                 }));
             }
-            println!("{product} {}", p.name);
+            println!("{} {}", printable(&product), printable(&p.name));
             for task in Task::ALL {
                 println!(
                     "  {:<12} {}",
                     task.name(),
-                    ws.catalog.label_name(p, task).unwrap_or("-")
+                    printable(ws.catalog.label_name(p, task).unwrap_or("-"))
                 );
             }
             print_edits(&history, false, "no edits")
         }
         LabelsCommand::Log { store, limit } => {
-            let ws = store.open()?;
+            let ws = store.open_read_only()?;
             let total = ws.store.journal_len()?;
             let mut edits = ws.store.journal((total - limit as i64).max(0))?;
             let skip = edits.len().saturating_sub(limit);
@@ -293,8 +310,9 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             print_edits(&edits, store.json, "no edits")
         }
         LabelsCommand::Export { store, out } => {
-            let ws = store.open()?;
-            let summary = vitrine::labels::export(&ws.catalog, &out)?;
+            let ws = store.open_read_only()?;
+            let summary =
+                vitrine::labels::export(&ws.catalog, &ws.import.source, ws.store.path(), &out)?;
             if store.json {
                 return print_json(&summary);
             }
@@ -384,7 +402,11 @@ fn apply(
     };
     let mut applied = 0usize;
     if batch {
-        for edit in ws.store.set_many(&mut ws.catalog, &changes, &by(None))? {
+        let changes: Vec<(Change, Option<String>)> = changes.into_iter().zip(reasons).collect();
+        for edit in ws
+            .store
+            .set_many_with_reasons(&mut ws.catalog, &changes, &by(None))?
+        {
             report(&edit)?;
             applied += 1;
         }

@@ -1,7 +1,7 @@
 //! Export of the corrected catalogue as a generic manifest (CSV or JSON Lines) that the
 //! manifest importer reads back to the same products, images and labels.
 
-use crate::catalog::import::sidecar_path;
+use crate::catalog::import::{Field, sidecar_path};
 use crate::catalog::{Catalog, Task};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,6 +28,14 @@ pub enum ExportError {
     /// The extension is neither `.csv` nor `.jsonl`.
     #[error("{}: choose a .csv or .jsonl file name", .0.display())]
     UnknownFormat(PathBuf),
+    /// The export would overwrite a file the catalogue is read from.
+    #[error("{}: refusing to overwrite {what}; choose another file name", path.display())]
+    WouldOverwrite {
+        /// The file.
+        path: PathBuf,
+        /// What the file is to the catalogue.
+        what: String,
+    },
 }
 
 /// What an export wrote.
@@ -35,21 +43,149 @@ pub enum ExportError {
 pub struct ExportSummary {
     /// The manifest.
     pub manifest: PathBuf,
-    /// The sidecar naming the image folder, when the manifest is not in it.
+    /// The sidecar naming the image folder (when the manifest is not in it) and the columns
+    /// of fields renamed to keep clear of attributes of the same name.
     pub sidecar: Option<PathBuf>,
     /// Products written.
     pub products: usize,
 }
 
-const FIXED: [&str; 4] = ["product_id", "name", "images", "views"];
+/// `path` with symbolic links and `.`/`..` resolved, also when the file does not exist yet
+/// (its folder is resolved instead), so two spellings of one file compare equal.
+fn canonical(path: &Path) -> PathBuf {
+    if let Ok(path) = std::fs::canonicalize(path) {
+        return path;
+    }
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (std::fs::canonicalize(folder), path.file_name()) {
+        (Ok(folder), Some(name)) => folder.join(name),
+        _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    }
+}
 
-/// Writes `catalog` (with its current labels) to `out`, `.csv` or `.jsonl`. The file is
-/// written beside and renamed into place, so a failed export never leaves half a manifest.
-pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportError> {
+/// What `target` is to the catalogue read from `source` with the store `store`, if the
+/// catalogue reads it: its source, sidecar, store (or the store's WAL files) or one of its
+/// images.
+fn read_by_catalogue(
+    catalog: &Catalog,
+    source: &Path,
+    store: &Path,
+    target: &Path,
+) -> Option<String> {
+    let target = canonical(target);
+    let with_suffix = |path: &Path, suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let inputs = [
+        (source.to_path_buf(), "the catalogue's source file"),
+        (sidecar_path(source), "the catalogue's sidecar"),
+        (store.to_path_buf(), "the catalogue's label store"),
+        (with_suffix(store, "-wal"), "the label store's log"),
+        (with_suffix(store, "-shm"), "the label store's index"),
+    ];
+    if let Some((_, what)) = inputs.iter().find(|(p, _)| canonical(p) == target) {
+        return Some(what.to_string());
+    }
+    let relative = target.strip_prefix(canonical(image_root(catalog))).ok()?;
+    let relative = relative.to_str()?;
+    catalog
+        .products()
+        .iter()
+        .find(|p| p.images.iter().any(|i| &*i.path == relative))
+        .map(|p| format!("an image of product '{}'", p.id))
+}
+
+/// The catalogue's image folder; an empty root (a manifest opened by its bare file name) is
+/// the current folder.
+fn image_root(catalog: &Catalog) -> &Path {
+    if catalog.image_root.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &catalog.image_root
+    }
+}
+
+/// Writes a file as a whole or not at all: into a new temporary file in the same folder, made
+/// durable, then renamed over `path`.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
     let io = |source| ExportError::Io {
-        path: out.to_path_buf(),
+        path: path.to_path_buf(),
         source,
     };
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (temporary, file) = (0..100)
+        .find_map(|attempt| {
+            let temporary =
+                folder.join(format!(".{name}.{}-{attempt}.partial", std::process::id()));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temporary)
+            {
+                Ok(file) => Some(Ok((temporary, file))),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+                Err(e) => Some(Err(e)),
+            }
+        })
+        .unwrap_or_else(|| Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists)))
+        .map_err(io)?;
+    let mut writer = std::io::BufWriter::new(file);
+    let mut written = write(&mut writer).and_then(|()| writer.flush().map_err(io));
+    if written.is_ok() {
+        written = writer.get_ref().sync_all().map_err(io);
+    }
+    drop(writer);
+    if written.is_ok() {
+        written = std::fs::rename(&temporary, path).map_err(io);
+    }
+    if written.is_err() {
+        // The temporary file is ours and incomplete; a failure to remove it changes nothing.
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written?;
+    // The rename is durable once the folder is synced (where folders can be opened).
+    if let Ok(folder) = std::fs::File::open(folder) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
+/// Column name for `field`, clear of the attribute names: `vitrine_<field>` when an attribute
+/// already has the field's own name.
+fn column_name(field: Field, attributes: &[&str]) -> String {
+    let mut name = field.name().to_string();
+    while attributes.contains(&name.as_str()) {
+        name = format!("vitrine_{name}");
+    }
+    name
+}
+
+/// Writes `catalog` (with its current labels), read from `source` with the label store
+/// `store`, to `out`, `.csv` or `.jsonl`, so that the manifest importer reads it back to the
+/// same products, images, labels and attributes. Refuses to overwrite a file the catalogue is
+/// read from. Files are written beside and renamed into place, so a failed export never leaves
+/// half a manifest.
+pub fn export(
+    catalog: &Catalog,
+    source: &Path,
+    store: &Path,
+    out: &Path,
+) -> Result<ExportSummary, ExportError> {
     let extension = out
         .extension()
         .and_then(|e| e.to_str())
@@ -59,14 +195,22 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
         Some("jsonl" | "ndjson") => true,
         _ => return Err(ExportError::UnknownFormat(out.to_path_buf())),
     };
+    let refuse = |path: &Path| match read_by_catalogue(catalog, source, store, path) {
+        Some(what) => Err(ExportError::WouldOverwrite {
+            path: path.to_path_buf(),
+            what,
+        }),
+        None => Ok(()),
+    };
+    refuse(out)?;
     let folder = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).map_err(io)?;
-    let temporary = out.with_extension("partial");
-    let file = std::fs::File::create(&temporary).map_err(io)?;
-    let mut writer = std::io::BufWriter::new(file);
+    std::fs::create_dir_all(folder).map_err(|source| ExportError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
     // Attribute columns in order of first use.
     let mut keys = Vec::new();
     for product in catalog.products() {
@@ -80,105 +224,151 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
         .iter()
         .map(|k| catalog.attribute_key_name(*k))
         .collect();
-    if jsonl {
-        for product in catalog.products() {
-            let mut object = serde_json::Map::new();
-            object.insert("product_id".into(), (&*product.id).into());
-            object.insert("name".into(), (&*product.name).into());
-            let images: Vec<&str> = product.images.iter().map(|i| &*i.path).collect();
-            let views: Vec<&str> = product
-                .images
-                .iter()
-                .map(|i| i.view.as_deref().unwrap_or(""))
-                .collect();
-            object.insert("images".into(), images.into());
-            if views.iter().any(|v| !v.is_empty()) {
-                object.insert("views".into(), views.into());
-            }
-            for task in Task::ALL {
-                if let Some(label) = catalog.label_name(product, task) {
-                    object.insert(task.name().into(), label.into());
-                }
-            }
-            for (key, value) in product.attributes.iter() {
-                object.insert(catalog.attribute_key_name(*key).into(), (&**value).into());
-            }
-            serde_json::to_writer(&mut writer, &object).map_err(|e| io(e.into()))?;
-            writer.write_all(b"\n").map_err(io)?;
-        }
-    } else {
-        let csv_error = |source| ExportError::Csv {
-            path: out.to_path_buf(),
-            source,
-        };
-        let mut w = csv::Writer::from_writer(&mut writer);
-        let header = FIXED
+    let columns: Vec<(Field, String)> = Field::ALL
+        .iter()
+        .map(|&f| (f, column_name(f, &key_names)))
+        .collect();
+    let column = |field: Field| {
+        columns
             .iter()
-            .copied()
-            .chain(Task::ALL.iter().map(|t| t.name()))
-            .chain(key_names.iter().copied());
-        w.write_record(header).map_err(csv_error)?;
-        for product in catalog.products() {
-            let images: Vec<&str> = product.images.iter().map(|i| &*i.path).collect();
-            let views: Vec<&str> = product
-                .images
-                .iter()
-                .map(|i| i.view.as_deref().unwrap_or(""))
-                .collect();
-            let views = if views.iter().any(|v| !v.is_empty()) {
-                views.join("|")
-            } else {
-                String::new()
-            };
-            let mut record = vec![
-                product.id.to_string(),
-                product.name.to_string(),
-                images.join("|"),
-                views,
-            ];
-            for task in Task::ALL {
-                record.push(catalog.label_name(product, task).unwrap_or("").to_string());
-            }
-            for key in &keys {
-                let value = product
-                    .attributes
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| &**v);
-                record.push(value.unwrap_or("").to_string());
-            }
-            w.write_record(&record).map_err(csv_error)?;
-        }
-        w.flush().map_err(io)?;
-    }
-    writer.flush().map_err(io)?;
-    writer.get_ref().sync_all().map_err(io)?;
-    drop(writer);
-    std::fs::rename(&temporary, out).map_err(io)?;
-    let same_folder =
-        std::fs::canonicalize(folder).ok() == std::fs::canonicalize(&catalog.image_root).ok();
-    let sidecar = if same_folder {
-        None
-    } else {
-        let path = sidecar_path(out);
-        let root = std::fs::canonicalize(&catalog.image_root).unwrap_or(catalog.image_root.clone());
-        let text = format!(
-            "# Written by vitrine labels export: image paths are relative to image_root.\n{}",
-            toml::to_string(&toml::Table::from_iter([(
-                "image_root".to_string(),
-                toml::Value::String(root.to_string_lossy().into_owned()),
-            )]))
-            .unwrap_or_default()
-        );
-        std::fs::write(&path, text).map_err(|source| ExportError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        Some(path)
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, c)| c.as_str())
     };
+    let renamed: Vec<(Field, &str)> = columns
+        .iter()
+        .filter(|(f, c)| f.name() != c)
+        .map(|(f, c)| (*f, c.as_str()))
+        .collect();
+    // A JSON line leaves out empty fields, unless an attribute has a name the importer would
+    // otherwise read for that field (an attribute `color` beside no colour label).
+    let shadowed = |field: Field| {
+        field
+            .default_columns()
+            .iter()
+            .any(|c| key_names.contains(c))
+    };
+    let root = canonical(image_root(catalog));
+    let same_folder = canonical(folder) == root;
+    let sidecar = sidecar_path(out);
+    let needs_sidecar = !same_folder || !renamed.is_empty();
+    // An earlier export's sidecar would be read with this one: it is replaced too.
+    let writes_sidecar = needs_sidecar || sidecar.exists();
+    if writes_sidecar {
+        refuse(&sidecar)?;
+    }
+    let csv_error = |source| ExportError::Csv {
+        path: out.to_path_buf(),
+        source,
+    };
+    let io = |source| ExportError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    write_atomically(out, |writer| {
+        if jsonl {
+            for product in catalog.products() {
+                let mut object = serde_json::Map::new();
+                let mut put = |field: Field, value: serde_json::Value| {
+                    object.insert(column(field).to_string(), value);
+                };
+                put(Field::ProductId, (&*product.id).into());
+                put(Field::Name, (&*product.name).into());
+                let images: Vec<&str> = product.images.iter().map(|i| &*i.path).collect();
+                let views: Vec<&str> = product
+                    .images
+                    .iter()
+                    .map(|i| i.view.as_deref().unwrap_or(""))
+                    .collect();
+                put(Field::Images, images.into());
+                if views.iter().any(|v| !v.is_empty()) || shadowed(Field::Views) {
+                    put(Field::Views, views.into());
+                }
+                for task in Task::ALL {
+                    let label = catalog.label_name(product, task);
+                    if label.is_some() || shadowed(Field::Label(task)) {
+                        put(Field::Label(task), label.into());
+                    }
+                }
+                for (key, value) in product.attributes.iter() {
+                    object.insert(catalog.attribute_key_name(*key).into(), (&**value).into());
+                }
+                serde_json::to_writer(&mut *writer, &object).map_err(|e| io(e.into()))?;
+                writer.write_all(b"\n").map_err(io)?;
+            }
+        } else {
+            let mut w = csv::Writer::from_writer(&mut *writer);
+            let header = Field::ALL
+                .iter()
+                .map(|&f| column(f))
+                .chain(key_names.iter().copied());
+            w.write_record(header).map_err(csv_error)?;
+            for product in catalog.products() {
+                let images: Vec<&str> = product.images.iter().map(|i| &*i.path).collect();
+                let views: Vec<&str> = product
+                    .images
+                    .iter()
+                    .map(|i| i.view.as_deref().unwrap_or(""))
+                    .collect();
+                let views = if views.iter().any(|v| !v.is_empty()) {
+                    views.join("|")
+                } else {
+                    String::new()
+                };
+                let mut record = vec![
+                    product.id.to_string(),
+                    product.name.to_string(),
+                    images.join("|"),
+                    views,
+                ];
+                for task in Task::ALL {
+                    record.push(catalog.label_name(product, task).unwrap_or("").to_string());
+                }
+                for key in &keys {
+                    let value = product
+                        .attributes
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| &**v);
+                    record.push(value.unwrap_or("").to_string());
+                }
+                w.write_record(&record).map_err(csv_error)?;
+            }
+            w.flush().map_err(io)?;
+        }
+        Ok(())
+    })?;
+    if writes_sidecar {
+        let mut table = toml::Table::new();
+        if !same_folder {
+            table.insert(
+                "image_root".into(),
+                toml::Value::String(root.to_string_lossy().into_owned()),
+            );
+        }
+        if !renamed.is_empty() {
+            let columns: toml::Table = renamed
+                .iter()
+                .map(|(f, c)| (f.name().to_string(), toml::Value::String(c.to_string())))
+                .collect();
+            table.insert("columns".into(), toml::Value::Table(columns));
+        }
+        let text = format!(
+            "# Written by vitrine labels export: image paths are relative to image_root, and\n\
+             # [columns] names the columns of fields renamed clear of attributes.\n{}",
+            toml::to_string(&table).unwrap_or_default()
+        );
+        write_atomically(&sidecar, |writer| {
+            writer
+                .write_all(text.as_bytes())
+                .map_err(|source| ExportError::Io {
+                    path: sidecar.clone(),
+                    source,
+                })
+        })?;
+    }
     Ok(ExportSummary {
         manifest: out.to_path_buf(),
-        sidecar,
+        sidecar: writes_sidecar.then_some(sidecar),
         products: catalog.len(),
     })
 }

@@ -85,21 +85,32 @@ fn writable(folder: &Path) -> bool {
     }
 }
 
+/// An explicit path, else the existing store of the catalogue whose source file is `source`
+/// (beside, then in the data directory).
+fn existing(source: &Path, explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(path) = explicit {
+        return Some(path.to_path_buf());
+    }
+    [beside(source), in_data_dir(source)]
+        .into_iter()
+        .find(|p| p.exists())
+}
+
+/// The store to read the catalogue whose source file is `source` from, creating nothing: an
+/// explicit path, else an existing store, else the path beside it (where there is none yet).
+pub fn locate_for_reading(source: &Path, explicit: Option<&Path>) -> PathBuf {
+    existing(source, explicit).unwrap_or_else(|| beside(source))
+}
+
 /// Chooses the store of the catalogue whose source file is `source`: an explicit path, else an
 /// existing store (beside, then in the data directory), else beside when the folder is
 /// writable, else in the data directory.
 pub fn locate(source: &Path, explicit: Option<&Path>) -> PathBuf {
-    if let Some(path) = explicit {
-        return path.to_path_buf();
+    if let Some(path) = existing(source, explicit) {
+        return path;
     }
     let beside = beside(source);
-    if beside.exists() {
-        return beside;
-    }
     let fallback = in_data_dir(source);
-    if fallback.exists() {
-        return fallback;
-    }
     match source.parent() {
         Some(folder)
             if writable(if folder.as_os_str().is_empty() {

@@ -6,7 +6,7 @@ mod export;
 pub mod location;
 mod store;
 
-pub use edit::{Edit, EditSource};
+pub use edit::{Edit, EditSource, printable};
 pub use export::{ExportError, ExportSummary, export};
 pub use store::{Attribution, Change, LabelStore, OpenReport, StoreError};
 
@@ -44,13 +44,37 @@ pub fn open_workspace(
     options: &ImportOptions,
     store: Option<&Path>,
 ) -> Result<Workspace, OpenError> {
+    open(path, options, store, false)
+}
+
+/// Imports the catalogue at `path` and opens its label store for reading only, creating
+/// nothing (see [`LabelStore::open_read_only`]): for commands that only read labels.
+pub fn open_workspace_read_only(
+    path: &Path,
+    options: &ImportOptions,
+    store: Option<&Path>,
+) -> Result<Workspace, OpenError> {
+    open(path, options, store, true)
+}
+
+fn open(
+    path: &Path,
+    options: &ImportOptions,
+    store: Option<&Path>,
+    read_only: bool,
+) -> Result<Workspace, OpenError> {
     let imported = import(path, options)?;
     let mut catalog = imported.catalog;
     let source = imported.report.source.clone();
-    let store_path = location::locate(&source, store);
-    let canonical = std::fs::canonicalize(&source).unwrap_or(source);
-    let (store, store_report) =
-        LabelStore::open(&store_path, &canonical.to_string_lossy(), &mut catalog)?;
+    let canonical = std::fs::canonicalize(&source).unwrap_or(source.clone());
+    let name = canonical.to_string_lossy();
+    let (store, store_report) = if read_only {
+        let store_path = location::locate_for_reading(&source, store);
+        LabelStore::open_read_only(&store_path, &name, &mut catalog)?
+    } else {
+        let store_path = location::locate(&source, store);
+        LabelStore::open(&store_path, &name, &mut catalog)?
+    };
     Ok(Workspace {
         catalog,
         import: imported.report,

@@ -6,7 +6,7 @@
 //! crash or `kill -9` loses nothing that was acknowledged, and several processes can edit one
 //! store (SQLite serialises the writers; each reads the latest value inside its transaction).
 
-use super::edit::{Edit, EditSource};
+use super::edit::{Edit, EditSource, printable};
 use crate::catalog::{Catalog, Task};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashSet;
@@ -94,13 +94,32 @@ pub enum StoreError {
         /// What is wrong.
         detail: String,
     },
+    /// The file is an SQLite database of something else.
+    #[error("label store {}: not a vitrine label store (its tables: {tables}); nothing was changed: give another --store file", path.display())]
+    Foreign {
+        /// The file.
+        path: PathBuf,
+        /// Some of its tables.
+        tables: String,
+    },
+    /// The store lacks tables it needs, so its edits cannot be applied.
+    #[error("label store {}: {missing} missing, so its edits cannot be applied; nothing was changed (restore the file from a backup)", path.display())]
+    MissingTable {
+        /// The store file.
+        path: PathBuf,
+        /// What is missing: `table 'current' is`, `tables 'current', 'products' are`.
+        missing: String,
+    },
     /// An edit names a product the catalogue does not have.
     #[error("unknown product '{0}'")]
     UnknownProduct(String),
     /// Undo or redo found the label changed since by someone else; the entry is dropped from
     /// the undo history and the newer label is kept.
     #[error(
-        "cannot {action} #{id}: {task} of '{product}' is now {found} (changed since by {by}); the newer label is kept and #{id} leaves the {action} history"
+        "cannot {action} #{id}: {task} of '{}' is now {} (changed since by {}); the newer label is kept and #{id} leaves the {action} history",
+        printable(product),
+        printable(found),
+        printable(by)
     )]
     Conflict {
         /// `undo` or `redo`.
@@ -192,10 +211,173 @@ fn fingerprint<'a>(ids: impl Iterator<Item = &'a str>) -> String {
     format!("{count}:{sum:016x}")
 }
 
+/// The tables every store has.
+const TABLES: [&str; 4] = ["meta", "edits", "current", "products"];
+
+/// What a database file holds.
+enum Contents {
+    /// No schema at all: a new or empty file, fine to initialise.
+    Empty,
+    /// A vitrine store with all its tables.
+    Store,
+}
+
+/// Tells a vitrine store from an empty file and from any other database, reading only.
+fn contents(conn: &Connection, path: &Path) -> Result<Contents, StoreError> {
+    let sql = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tables: Vec<String> = {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .map_err(sql)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(sql)?;
+        rows.collect::<Result<_, _>>().map_err(sql)?
+    };
+    let objects: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+        .map_err(sql)?;
+    if objects == 0 {
+        return Ok(Contents::Empty);
+    }
+    let has = |table: &str| tables.iter().any(|t| t == table);
+    // Recognised by its schema version, or by its journal's columns when `meta` is gone.
+    let versioned = has("meta")
+        && conn
+            .query_row("SELECT 1 FROM meta WHERE key = 'schema'", [], |_| Ok(()))
+            .optional()
+            .ok()
+            .flatten()
+            .is_some();
+    let journal = has("edits")
+        && conn
+            .prepare("SELECT batch, reverts, state, state_changed FROM edits LIMIT 0")
+            .is_ok();
+    if !versioned && !journal {
+        let mut listed: Vec<&str> = tables.iter().take(SAMPLE).map(String::as_str).collect();
+        if tables.len() > SAMPLE {
+            listed.push("...");
+        }
+        return Err(StoreError::Foreign {
+            path: path.to_path_buf(),
+            tables: if listed.is_empty() {
+                "none".into()
+            } else {
+                listed.join(", ")
+            },
+        });
+    }
+    let missing: Vec<&str> = TABLES.into_iter().filter(|t| !has(t)).collect();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|t| format!("'{t}'")).collect();
+        return Err(StoreError::MissingTable {
+            path: path.to_path_buf(),
+            missing: match names.as_slice() {
+                [one] => format!("table {one} is"),
+                many => format!("tables {} are", many.join(", ")),
+            },
+        });
+    }
+    Ok(Contents::Store)
+}
+
+/// `path` as an SQLite URI (`file:` and the percent-encoded absolute path), so that options
+/// such as `mode=ro` can follow it whatever characters the path holds.
+fn uri(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for &byte in absolute.as_os_str().as_encoded_bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'-' | b'_' | b'~' => {
+                uri.push(byte as char)
+            }
+            _ => uri.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    uri
+}
+
+/// How a store is opened for reading.
+enum Reading {
+    /// As an ordinary SQLite connection that refuses writes (`query_only`): it shares the WAL
+    /// with writers and, the last to close, removes the `-wal` and `-shm` files as a writer
+    /// would.
+    Shared,
+    /// `mode=ro`: the store or its folder has no write permission, but a writer's `-wal` file
+    /// is beside it, to be read too.
+    ReadOnly,
+    /// `mode=ro&immutable=1`: the store or its folder has no write permission and no writer's
+    /// `-wal` file is beside it, so SQLite creates and locks nothing (also as root, which
+    /// write permission bits do not stop).
+    Immutable,
+}
+
+/// How to read the store at `path`: shared where it and its folder have write permission
+/// bits, else without writing anything (see [`Reading`]).
+fn reading(path: &Path) -> Reading {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let read_only = |p: &Path| std::fs::metadata(p).map_or(true, |m| m.permissions().readonly());
+    if !read_only(path) && !read_only(folder) {
+        Reading::Shared
+    } else {
+        unshared(path)
+    }
+}
+
+/// How to read the store at `path` without writing (nor creating) any file.
+fn unshared(path: &Path) -> Reading {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if Path::new(&wal).exists() {
+        Reading::ReadOnly
+    } else {
+        Reading::Immutable
+    }
+}
+
+/// Whether SQLite failed for want of write access (to the store, or to its folder for the
+/// `-wal` and `-shm` files).
+fn denied(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+    )
+}
+
+/// Opens the existing store at `path` for reading as `reading` says; `None` when the file
+/// holds no schema yet.
+fn connect(path: &Path, reading: Reading) -> Result<Option<Connection>, StoreError> {
+    use rusqlite::OpenFlags;
+    let sql = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (mode, access) = match reading {
+        Reading::Shared => ("rw", OpenFlags::SQLITE_OPEN_READ_WRITE),
+        Reading::ReadOnly => ("ro", OpenFlags::SQLITE_OPEN_READ_ONLY),
+        Reading::Immutable => ("ro&immutable=1", OpenFlags::SQLITE_OPEN_READ_ONLY),
+    };
+    // Without SQLITE_OPEN_CREATE: a store removed meanwhile is not created again.
+    let flags = access | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(format!("{}?mode={mode}", uri(path)), flags).map_err(sql)?;
+    conn.pragma_update(None, "query_only", true).map_err(sql)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+    Ok(match contents(&conn, path)? {
+        Contents::Store => Some(conn),
+        Contents::Empty => None,
+    })
+}
+
 impl LabelStore {
     /// Opens (creating if needed) the store at `path` for `catalog`, whose source is named
     /// `catalogue` (recorded to recognise a store opened with another catalogue), and applies
-    /// the edited labels onto `catalog`.
+    /// the edited labels onto `catalog`. A database that is not a vitrine store, or a store
+    /// missing a table, is refused and left untouched.
     pub fn open(
         path: &Path,
         catalogue: &str,
@@ -207,13 +389,14 @@ impl LabelStore {
                 source,
             })?;
         }
-        let created = !path.exists();
         let sql = |source| StoreError::Sqlite {
             path: path.to_path_buf(),
             source,
         };
         let conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        // Looked at before anything is written: the WAL switch below already rewrites the header.
+        let created = matches!(contents(&conn, path)?, Contents::Empty);
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql)?;
         // FULL: in WAL mode NORMAL may lose the last commits on power loss.
@@ -224,7 +407,51 @@ impl LabelStore {
             path: path.to_path_buf(),
             seen: 0,
         };
-        let report = store.prepare(catalogue, catalog, created)?;
+        let report = store.prepare(catalogue, catalog, created, true)?;
+        Ok((store, report))
+    }
+
+    /// Opens the store at `path` for reading only and applies its edited labels onto `catalog`:
+    /// nothing is created or written, a store without write permission (or in a read-only
+    /// folder) can be read, and where no store exists the labels stay the catalogue's own (the
+    /// store is then empty, and refuses writes).
+    pub fn open_read_only(
+        path: &Path,
+        catalogue: &str,
+        catalog: &mut Catalog,
+    ) -> Result<(LabelStore, OpenReport), StoreError> {
+        let sql = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = if path.exists() {
+            match connect(path, reading(path)) {
+                // Write permission bits do not say whether this user may write (a file of
+                // someone else's): without it, read without writing anything.
+                Err(StoreError::Sqlite { source, .. }) if denied(&source) => {
+                    connect(path, unshared(path))?
+                }
+                other => other?,
+            }
+        } else {
+            None
+        };
+        let conn = match conn {
+            Some(conn) => conn,
+            None => {
+                // An empty store in memory: the same reads, no file.
+                let conn = Connection::open_in_memory().map_err(sql)?;
+                conn.execute_batch(SCHEMA).map_err(sql)?;
+                conn.pragma_update(None, "query_only", true).map_err(sql)?;
+                conn
+            }
+        };
+        let mut store = LabelStore {
+            conn,
+            path: path.to_path_buf(),
+            seen: 0,
+        };
+        let report = store.prepare(catalogue, catalog, false, false)?;
         Ok((store, report))
     }
 
@@ -235,22 +462,29 @@ impl LabelStore {
         }
     }
 
+    /// Checks the schema version, reports how the catalogue changed and applies the edited
+    /// labels onto `catalog`; when `write`, also creates the schema and records the catalogue.
     fn prepare(
         &mut self,
         catalogue: &str,
         catalog: &mut Catalog,
         created: bool,
+        write: bool,
     ) -> Result<OpenReport, StoreError> {
         let path = self.path.clone();
         let sql = |source| StoreError::Sqlite {
             path: path.clone(),
             source,
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        tx.execute_batch(SCHEMA).map_err(sql)?;
+        let behavior = if write {
+            TransactionBehavior::Immediate
+        } else {
+            TransactionBehavior::Deferred
+        };
+        let tx = self.conn.transaction_with_behavior(behavior).map_err(sql)?;
+        if write {
+            tx.execute_batch(SCHEMA).map_err(sql)?;
+        }
         let meta = |key: &str| -> Result<Option<String>, StoreError> {
             tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
                 .optional()
@@ -291,6 +525,8 @@ impl LabelStore {
                 report.removed = removed.len();
                 report.removed_sample = removed.into_iter().take(SAMPLE).cloned().collect();
             }
+        }
+        if write && known.as_deref() != Some(print.as_str()) {
             tx.execute("DELETE FROM products", []).map_err(sql)?;
             {
                 let mut insert = tx
@@ -306,11 +542,13 @@ impl LabelStore {
             )
             .map_err(sql)?;
         }
-        tx.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?1), ('catalogue', ?2)",
-            params![SCHEMA_VERSION.to_string(), catalogue],
-        )
-        .map_err(sql)?;
+        if write {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?1), ('catalogue', ?2)",
+                params![SCHEMA_VERSION.to_string(), catalogue],
+            )
+            .map_err(sql)?;
+        }
         {
             let mut stmt = tx
                 .prepare("SELECT product, task, value FROM current")
@@ -363,8 +601,29 @@ impl LabelStore {
         changes: &[Change],
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
+        self.write_batch(catalog, changes, |c| (c, None), by)
+    }
+
+    /// [`LabelStore::set_many`] with a reason for each change (`by.reason` where it has none).
+    pub fn set_many_with_reasons(
+        &mut self,
+        catalog: &mut Catalog,
+        changes: &[(Change, Option<String>)],
+        by: &Attribution,
+    ) -> Result<Vec<Edit>, StoreError> {
+        self.write_batch(catalog, changes, |(c, r)| (c, r.as_deref()), by)
+    }
+
+    fn write_batch<T>(
+        &mut self,
+        catalog: &mut Catalog,
+        changes: &[T],
+        parts: impl Fn(&T) -> (&Change, Option<&str>),
+        by: &Attribution,
+    ) -> Result<Vec<Edit>, StoreError> {
         if let Some(unknown) = changes
             .iter()
+            .map(|c| parts(c).0)
             .find(|c| catalog.position(&c.product).is_none())
         {
             return Err(StoreError::UnknownProduct(unknown.product.clone()));
@@ -380,7 +639,8 @@ impl LabelStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql)?;
         let mut edits = Vec::new();
-        for change in changes {
+        for item in changes {
+            let (change, reason) = parts(item);
             let stored: Option<Option<String>> = tx
                 .query_row(
                     "SELECT value FROM current WHERE product = ?1 AND task = ?2",
@@ -406,6 +666,17 @@ impl LabelStore {
                 continue;
             }
             let batch = edits.first().map(|e: &Edit| e.batch);
+            let explained;
+            let by = match reason {
+                Some(reason) => {
+                    explained = Attribution {
+                        reason: Some(reason.to_string()),
+                        ..by.clone()
+                    };
+                    &explained
+                }
+                None => by,
+            };
             let edit = insert_edit(
                 &tx,
                 &change.product,
@@ -476,15 +747,25 @@ impl LabelStore {
         let Some(batch) = batch else {
             return Ok(Vec::new());
         };
-        let targets = select_edits(
+        let mut targets = select_edits(
             &tx,
             &path,
             "WHERE batch = ?1 AND state = ?2 ORDER BY id DESC",
             params![batch, from_state],
         )?;
+        // Undo walks the batch newest first and redo oldest first, so a label the batch changed
+        // twice ends at its value before the batch (undo) or after it (redo).
+        if let Direction::Redo = direction {
+            targets.reverse();
+        }
         // All or nothing: if any label of the batch was changed since, the batch leaves the
-        // history and every label keeps its newer value.
+        // history and every label keeps its newer value. Only the first entry of each label in
+        // walking order can be compared with the label as it is now.
+        let mut checked = HashSet::new();
         for target in &targets {
+            if !checked.insert((target.product.as_str(), target.task)) {
+                continue;
+            }
             let expected = match direction {
                 Direction::Undo => &target.new,
                 Direction::Redo => &target.old,

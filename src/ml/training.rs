@@ -13,7 +13,7 @@ use super::model::{Model, ModelConfig, weighted_cross_entropy};
 use super::tensors::{batch_inputs, head_targets};
 use crate::catalog::Task;
 use crate::catalog::import::{ColumnMap, ImportOptions};
-use crate::labels::{OpenError, open_workspace};
+use crate::labels::{OpenError, open_workspace_read_only};
 use crate::runs::metrics::MetricsError;
 use crate::runs::predictions::Split;
 use crate::runs::{MetricsRecord, MetricsWriter, ModelSpec, RunConfig, RunError, RunFolder};
@@ -285,7 +285,7 @@ pub fn prepare(
     progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<Prepared, TrainError> {
     progress("opening the catalogue", 0, 0);
-    let workspace = open_workspace(&config.catalogue, &import_options(config)?, store)?;
+    let workspace = open_workspace_read_only(&config.catalogue, &import_options(config)?, store)?;
     let catalog = workspace.catalog;
     let (fresh, report) = class_lists(&catalog, config);
     let new = spec.is_none();

@@ -90,7 +90,12 @@ impl StoreWorker {
 }
 
 fn handle(workspace: &mut Workspace, author: &str, request: StoreRequest, events: &EventSender) {
-    let Workspace { catalog, store, .. } = workspace;
+    let Workspace {
+        catalog,
+        store,
+        import,
+        ..
+    } = workspace;
     let by = |source| Attribution {
         author: author.to_string(),
         source,
@@ -126,7 +131,7 @@ fn handle(workspace: &mut Workspace, author: &str, request: StoreRequest, events
             Ok(edits) => events.send(Event::HistoryLoaded { product, edits }),
             Err(e) => events.send(Event::StoreFailed(e.to_string())),
         },
-        StoreRequest::Export(path) => match export(catalog, &path) {
+        StoreRequest::Export(path) => match export(catalog, &import.source, store.path(), &path) {
             Ok(summary) => events.send(Event::Exported { path, summary }),
             Err(e) => events.send(Event::ExportFailed(e.to_string())),
         },
