@@ -10,20 +10,20 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// Writing failed.
-    #[error("{}: cannot write: {source}", path.display())]
+    #[error("{}: cannot write: {reason}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The CSV writer failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {reason}", path.display())]
     Csv {
         /// The file.
         path: PathBuf,
         /// The reason.
-        source: csv::Error,
+        reason: csv::Error,
     },
     /// The extension is neither `.csv` nor `.jsonl`.
     #[error("{}: choose a .csv or .jsonl file name", .0.display())]
@@ -46,9 +46,9 @@ const FIXED: [&str; 4] = ["product_id", "name", "images", "views"];
 /// Writes `catalog` (with its current labels) to `out`, `.csv` or `.jsonl`. The file is
 /// written beside and renamed into place, so a failed export never leaves half a manifest.
 pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportError> {
-    let io = |source| ExportError::Io {
+    let io = |reason| ExportError::Io {
         path: out.to_path_buf(),
-        source,
+        reason,
     };
     let extension = out
         .extension()
@@ -107,9 +107,9 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
             writer.write_all(b"\n").map_err(io)?;
         }
     } else {
-        let csv_error = |source| ExportError::Csv {
+        let csv_error = |reason| ExportError::Csv {
             path: out.to_path_buf(),
-            source,
+            reason,
         };
         let mut w = csv::Writer::from_writer(&mut writer);
         let header = FIXED
@@ -170,9 +170,9 @@ pub fn export(catalog: &Catalog, out: &Path) -> Result<ExportSummary, ExportErro
             )]))
             .unwrap_or_default()
         );
-        std::fs::write(&path, text).map_err(|source| ExportError::Io {
+        std::fs::write(&path, text).map_err(|reason| ExportError::Io {
             path: path.clone(),
-            source,
+            reason,
         })?;
         Some(path)
     };
