@@ -61,20 +61,20 @@ const EDIT_COLUMNS: &str =
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database failed.
-    #[error("label store {}: {source}", path.display())]
+    #[error("label store {}: {reason}", path.display())]
     Sqlite {
         /// The store file.
         path: PathBuf,
         /// The SQLite error.
-        source: rusqlite::Error,
+        reason: rusqlite::Error,
     },
     /// The store's folder could not be created.
-    #[error("label store {}: {source}", path.display())]
+    #[error("label store {}: {reason}", path.display())]
     Io {
         /// The folder.
         path: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The store was written by a newer build.
     #[error("label store {}: schema version {found} is newer than this build reads ({SCHEMA_VERSION}); nothing was changed", path.display())]
@@ -95,12 +95,14 @@ pub enum StoreError {
         detail: String,
     },
     /// An edit names a product the catalogue does not have.
-    #[error("unknown product '{0}'")]
+    #[error("unknown product '{}'", crate::catalog::text::excerpt(.0))]
     UnknownProduct(String),
     /// Undo or redo found the label changed since by someone else; the entry is dropped from
     /// the undo history and the newer label is kept.
     #[error(
-        "cannot {action} #{id}: {task} of '{product}' is now {found} (changed since by {by}); the newer label is kept and #{id} leaves the {action} history"
+        "cannot {action} #{id}: {task} of '{}' is now {} (changed since by {by}); the newer label is kept and #{id} leaves the {action} history",
+        crate::catalog::text::excerpt(product),
+        crate::catalog::text::excerpt(found)
     )]
     Conflict {
         /// `undo` or `redo`.
@@ -202,15 +204,15 @@ impl LabelStore {
         catalog: &mut Catalog,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(|source| StoreError::Io {
+            std::fs::create_dir_all(folder).map_err(|reason| StoreError::Io {
                 path: folder.to_path_buf(),
-                source,
+                reason,
             })?;
         }
         let created = !path.exists();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |reason| StoreError::Sqlite {
             path: path.to_path_buf(),
-            source,
+            reason,
         };
         let conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
@@ -229,9 +231,9 @@ impl LabelStore {
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        |source| StoreError::Sqlite {
+        |reason| StoreError::Sqlite {
             path: self.path.clone(),
-            source,
+            reason,
         }
     }
 
@@ -242,9 +244,9 @@ impl LabelStore {
         created: bool,
     ) -> Result<OpenReport, StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
-            source,
+            reason,
         };
         let tx = self
             .conn
@@ -370,9 +372,9 @@ impl LabelStore {
             return Err(StoreError::UnknownProduct(unknown.product.clone()));
         }
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
-            source,
+            reason,
         };
         let time_ms = now_ms();
         let tx = self
@@ -452,9 +454,9 @@ impl LabelStore {
         direction: Direction,
     ) -> Result<Vec<Edit>, StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
-            source,
+            reason,
         };
         let (from_state, to_state, source) = match direction {
             Direction::Undo => ("done", "undone", EditSource::Undo),
@@ -673,9 +675,9 @@ fn select_edits(
     clause: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<Edit>, StoreError> {
-    let sql = |source| StoreError::Sqlite {
+    let sql = |reason| StoreError::Sqlite {
         path: path.to_path_buf(),
-        source,
+        reason,
     };
     let mut stmt = conn
         .prepare(&format!("SELECT {EDIT_COLUMNS} FROM edits {clause}"))
