@@ -216,6 +216,31 @@ fn links_out_of_the_folder_and_special_files_are_refused_before_reading() {
 }
 
 #[test]
+fn a_catalogue_file_that_is_a_folder_or_a_fifo_is_refused_without_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("styles.csv")).unwrap();
+    let (code, _, stderr) = cli(&[os("import"), os(dir.path())]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("styles.csv: not a regular file"),
+        "{stderr}"
+    );
+    let fifo = dir.path().join("fifo.csv");
+    mkfifo(&fifo);
+    let (code, _, stderr) = cli_in(dir.path(), &[os("import"), os(&fifo)], 20);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("fifo.csv: not a regular file"), "{stderr}");
+    let fifo = dir.path().join("fifo.jsonl");
+    mkfifo(&fifo);
+    let (code, _, stderr) = cli_in(dir.path(), &[os("import"), os(&fifo)], 20);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("fifo.jsonl: not a regular file"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn every_image_read_refuses_special_files_and_huge_files() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo.jpg");

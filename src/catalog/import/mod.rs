@@ -411,6 +411,9 @@ pub fn detect(path: &Path) -> Result<(Format, PathBuf), ImportError> {
             if file.is_file() {
                 return Ok((format, file));
             }
+            if file.exists() {
+                return Err(ImportError::NotAFile(file));
+            }
         }
         return Err(ImportError::UnknownFormat {
             path: path.to_path_buf(),
