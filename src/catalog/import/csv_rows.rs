@@ -171,18 +171,13 @@ impl CsvRows {
             .flexible(true)
             .has_headers(true)
             .from_reader(file);
-        let mut header = reader
+        // csv-core drops a UTF-8 byte order mark (as spreadsheets write) itself.
+        let header = reader
             .byte_headers()
             .map_err(|e| csv_error(path, e))?
             .iter()
             .map(|f| String::from_utf8_lossy(f).trim().to_string())
             .collect::<Vec<_>>();
-        // A UTF-8 byte order mark (as spreadsheets write) is not part of the first name.
-        if let Some(first) = header.first_mut()
-            && let Some(name) = first.strip_prefix('\u{feff}')
-        {
-            *first = name.trim().to_string();
-        }
         if header.iter().all(String::is_empty) {
             return Err(ImportError::Empty(path.to_path_buf()));
         }

@@ -70,8 +70,7 @@ fn read_sidecar(
         Ok(text) => text,
         Err(reason) => return Err(ImportError::Io { path, reason }),
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let sidecar: Sidecar = toml::from_str(text).map_err(|e| ImportError::BadSidecar {
+    let sidecar: Sidecar = toml::from_str(&text).map_err(|e| ImportError::BadSidecar {
         path: path.clone(),
         message: e.to_string(),
     })?;
