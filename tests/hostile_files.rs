@@ -470,6 +470,61 @@ fn a_decompression_bomb_is_refused_by_the_check_and_by_every_decode() {
 }
 
 #[test]
+fn training_on_a_catalogue_with_a_bomb_skips_it_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let (code, _, stderr) = cli(&[
+        os("demo"),
+        os("--out"),
+        os(&demo),
+        os("--products"),
+        os("12"),
+        os("--image-size"),
+        os("48"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    write(&demo, "bomb.png", black_png(1, 50_000_000));
+    let manifest = demo.join("manifest.csv");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let mut row: Vec<String> = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    row[0] = "bomb".into();
+    row[header.iter().position(|h| *h == "images").unwrap()] = "bomb.png".into();
+    row[header.iter().position(|h| *h == "views").unwrap()] = String::new();
+    std::fs::write(&manifest, format!("{text}{}\n", row.join(","))).unwrap();
+    let run = dir.path().join("run");
+    let (code, _, stderr) = cli(&[
+        os("train"),
+        os(&demo),
+        os("--out"),
+        os(&run),
+        os("--backbone"),
+        os("small"),
+        os("--epochs"),
+        os("1"),
+        os("--image-size"),
+        os("32"),
+        os("--batch"),
+        os("8"),
+        os("--devices"),
+        os("cpu"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert!(
+        metrics.contains("bomb.png") && metrics.contains("1x50000000"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("\"finished\""), "{metrics}");
+}
+
+#[test]
 fn an_elongated_image_is_not_scaled_to_a_huge_one() {
     let dir = tempfile::tempdir().unwrap();
     // Within the limits on decoded size; scaled to a 64 px shorter side it would be
