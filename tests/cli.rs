@@ -124,7 +124,15 @@ fn demo_generates_imports_and_takes_label_edits() {
 
     let out = dir.path().join("export/corrected.csv");
     labels(&demo, &["export", "--out", out.to_str().unwrap()]);
-    let reimported = json(&["import".as_ref(), out.as_os_str(), "--json".as_ref()]);
+    // The photos stay in the demo folder, outside the export's: a sidecar may not point there
+    // on its own, the command line does.
+    let reimported = json(&[
+        "import".as_ref(),
+        out.as_os_str(),
+        "--images".as_ref(),
+        demo.as_os_str(),
+        "--json".as_ref(),
+    ]);
     assert_eq!(reimported["products"], 40);
     assert_eq!(reimported["warnings"].as_array().unwrap().len(), 0);
     let exported = std::fs::read_to_string(&out).unwrap();

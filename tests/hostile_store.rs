@@ -373,6 +373,23 @@ fn assert_same_products(
     }
 }
 
+/// The import options an export written outside the catalogue's folder re-imports with: its
+/// sidecar's image folder lies outside the export's folder, which is refused unless the image
+/// folder is given (`--images`), as the export says.
+fn outside_images(export: &Path, images: &Path) -> ImportOptions {
+    let refused = import(export, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("outside the catalogue folder") && refused.contains("--images"),
+        "{refused}"
+    );
+    ImportOptions {
+        image_root: Some(images.to_path_buf()),
+        ..ImportOptions::default()
+    }
+}
+
 #[test]
 fn an_export_with_attributes_named_like_the_fields_reimports_as_is() {
     let dir = tempfile::tempdir().unwrap();
@@ -416,7 +433,7 @@ fn an_export_with_attributes_named_like_the_fields_reimports_as_is() {
     for name in ["corrected.csv", "corrected.jsonl"] {
         let file = out.join(name);
         export(&ws.catalog, &ws.import.source, ws.store.path(), &file).unwrap();
-        let again = import(&file, &ImportOptions::default()).unwrap();
+        let again = import(&file, &outside_images(&file, &folder)).unwrap();
         assert_eq!(
             again.report.warnings_total, 0,
             "{name}: {:#?}",
@@ -452,7 +469,13 @@ fn an_export_of_a_catalogue_opened_by_its_bare_file_name_reimports_as_is() {
             &folder,
             &["labels", "export", "manifest.csv", "--out", out],
         ));
-        let again = import(&folder.join(out), &ImportOptions::default()).unwrap();
+        let file = folder.join(out);
+        let options = if out.starts_with("..") {
+            outside_images(&file, &folder)
+        } else {
+            ImportOptions::default()
+        };
+        let again = import(&file, &options).unwrap();
         assert_eq!(
             again.report.warnings_total, 0,
             "{out}: {:#?}",

@@ -8,6 +8,7 @@ pub mod import;
 mod product;
 mod task;
 mod taxonomy;
+pub mod text;
 mod vocabulary;
 
 pub use product::{AttributeKey, Product, ProductImage};
@@ -43,7 +44,7 @@ pub struct Catalog {
 
 /// A product id that is already in the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("duplicate product id '{0}'")]
+#[error("duplicate product id '{}'", text::excerpt(.0))]
 pub struct DuplicateProduct(pub String);
 
 /// A product as an importer reads it, before interning.

@@ -55,7 +55,10 @@ impl fmt::Display for Task {
 
 /// A task name that is none of the five.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown task '{0}' (expected one of: gender, colour, type, category, subcategory)")]
+#[error(
+    "unknown task '{}' (expected one of: gender, colour, type, category, subcategory)",
+    super::text::excerpt(.0)
+)]
 pub struct UnknownTask(pub String);
 
 impl FromStr for Task {

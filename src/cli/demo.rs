@@ -17,8 +17,12 @@ pub struct DemoArgs {
     /// Random seed: the same seed gives the same catalogue, byte for byte.
     #[arg(long, default_value_t = DemoOptions::default().seed)]
     seed: u64,
-    /// Side of the square images, in pixels.
-    #[arg(long, default_value_t = DemoOptions::default().image_size)]
+    /// Side of the square images, in pixels (16 to 4096).
+    #[arg(
+        long,
+        default_value_t = DemoOptions::default().image_size,
+        value_parser = clap::value_parser!(u32).range(16..=4096)
+    )]
     image_size: u32,
     /// Print the summary as JSON.
     #[arg(long)]

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use vitrine::catalog::import::ImportOptions;
+use vitrine::catalog::text::excerpt;
 use vitrine::catalog::{Catalog, Task};
 use vitrine::labels::{
     Attribution, Change, Edit, EditSource, OpenError, Workspace, open_workspace,
@@ -196,8 +197,9 @@ fn check_class(catalog: &Catalog, task: Task, value: &str, new_class: bool) -> a
         format!(" (did you mean {}?)", near.join(", "))
     };
     bail!(
-        "'{value}' is not a {task} class of this catalogue{hint}; pass --new-class to add it \
+        "'{}' is not a {task} class of this catalogue{hint}; pass --new-class to add it \
          ({} classes known)",
+        excerpt(value),
         vocabulary.len()
     )
 }
@@ -232,7 +234,11 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             }
             let mut ws = store.open()?;
             if ws.catalog.position(&product).is_none() {
-                bail!("no product '{product}' in {}", ws.import.source.display());
+                bail!(
+                    "no product '{}' in {}",
+                    excerpt(&product),
+                    ws.import.source.display()
+                );
             }
             if let Some(value) = &value {
                 check_class(&ws.catalog, task, value, new_class)?;
@@ -277,7 +283,11 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
         LabelsCommand::History { store, product } => {
             let ws = store.open_read_only()?;
             let Some(p) = ws.catalog.product(&product) else {
-                bail!("no product '{product}' in {}", ws.import.source.display());
+                bail!(
+                    "no product '{}' in {}",
+                    excerpt(&product),
+                    ws.import.source.display()
+                );
             };
             let history = ws.store.history(&product)?;
             let labels: serde_json::Map<String, serde_json::Value> = Task::ALL
@@ -322,7 +332,12 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
                 summary.manifest.display()
             );
             if let Some(sidecar) = summary.sidecar {
-                println!("image folder recorded in {}", sidecar.display());
+                println!(
+                    "image folder recorded in {}; it lies outside the export's folder, so \
+                     open the export with --images {}",
+                    sidecar.display(),
+                    ws.catalog.image_root.display()
+                );
             }
             Ok(())
         }
@@ -347,14 +362,15 @@ fn apply(
 ) -> anyhow::Result<()> {
     let mut reader = csv::ReaderBuilder::new()
         .from_path(file)
-        .with_context(|| format!("{}: cannot read", file.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", file.display()))?;
     // Every row is checked before anything is written, so a bad file changes nothing.
     let mut changes = Vec::new();
     let mut reasons = Vec::new();
     let mut ws = store.open()?;
     let headers = reader
         .headers()
-        .with_context(|| format!("{}: cannot read the header", file.display()))?
+        // csv::Error shows its cause and also returns it as its source: format it once.
+        .map_err(|e| anyhow::anyhow!("{}: cannot read the header: {e}", file.display()))?
         .clone();
     for record in reader.records() {
         let record = record.map_err(|e| {
@@ -364,13 +380,17 @@ fn apply(
         let line = record.position().map_or(0, |p| p.line());
         let row: EditRow = record
             .deserialize(Some(&headers))
-            .with_context(|| format!("{}:{line}", file.display()))?;
+            .map_err(|e| anyhow::anyhow!("{}:{line}: {e}", file.display()))?;
         let task: Task = row
             .task
             .parse()
             .with_context(|| format!("{}:{line}", file.display()))?;
         if ws.catalog.position(&row.product_id).is_none() {
-            bail!("{}:{line}: no product '{}'", file.display(), row.product_id);
+            bail!(
+                "{}:{line}: no product '{}'",
+                file.display(),
+                excerpt(&row.product_id)
+            );
         }
         if let Some(value) = row.value.as_deref().filter(|v| !v.trim().is_empty()) {
             check_class(&ws.catalog, task, value, new_class)

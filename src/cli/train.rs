@@ -30,8 +30,8 @@ pub struct TrainArgs {
     /// Epochs (the learning rate drops at half and three quarters of them).
     #[arg(long)]
     epochs: Option<usize>,
-    /// Side of the square crop fed to the network, in pixels.
-    #[arg(long, value_name = "PX")]
+    /// Side of the square crop fed to the network, in pixels (32 to 1024).
+    #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(32..=1024))]
     image_size: Option<u32>,
     /// Products per batch (photos per batch with --single-image).
     #[arg(long)]

@@ -114,6 +114,7 @@ impl Reader {
         self.height = u16::from_be_bytes([*segment.get(1)?, *segment.get(2)?]) as usize;
         self.width = u16::from_be_bytes([*segment.get(3)?, *segment.get(4)?]) as usize;
         let count = *segment.get(5)? as usize;
+        super::check_dimensions(self.width as u32, self.height as u32).ok()?;
         if self.width == 0 || self.height == 0 || !(count == 1 || count == 3) {
             return None;
         }

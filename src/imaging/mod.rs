@@ -9,17 +9,136 @@
 //! `image` crate at full size.
 //! Thumbnails are also kept on disk, keyed by path, modification time, size and thumbnail
 //! side, so a reopened catalogue shows them at once.
+//!
+//! The limits on what is read and decoded live here, once: every image file is read through
+//! [`read_image_file`] (regular files only, at most [`MAX_FILE_BYTES`]), and every decode checks
+//! the dimensions a header announces against [`MAX_SIDE`] and [`MAX_PIXELS`] before decoding, and
+//! refuses to scale an image to more than [`MAX_SIDE`] a side. A hostile file (a FIFO, a link to
+//! `/dev/zero`, a 1 x 50,000,000 PNG of 97 KB) thus gets a reason instead of a hang or an abort.
 
 pub mod dc;
 mod markers;
 pub mod progressive;
 
-use image::RgbaImage;
+use image::{DynamicImage, ImageDecoder, RgbaImage};
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Why an image has no pixels to show.
 pub type DecodeError = String;
+
+/// Largest image file read, in bytes.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+/// Longest side of an image decoded, and of an image scaled, in pixels.
+pub const MAX_SIDE: u32 = 16_384;
+/// Most pixels of an image decoded (64 Mpx: 256 MiB as RGBA).
+pub const MAX_PIXELS: u64 = 1 << 26;
+/// Most bytes the `image` decoders may allocate for one image (16-bit RGBA at [`MAX_PIXELS`]).
+const MAX_DECODER_ALLOC: u64 = MAX_PIXELS * 8;
+
+/// Refuses an image whose header announces more than [`MAX_SIDE`] a side or [`MAX_PIXELS`].
+pub fn check_dimensions(width: u32, height: u32) -> Result<(), DecodeError> {
+    if width > MAX_SIDE || height > MAX_SIDE || width as u64 * height as u64 > MAX_PIXELS {
+        return Err(format!(
+            "image is {width}x{height} pixels, over the limit of {MAX_SIDE} pixels a side and \
+             {} Mpx; not decoded",
+            MAX_PIXELS >> 20
+        ));
+    }
+    Ok(())
+}
+
+/// What kind of file a non-regular file is, for messages.
+fn file_kind(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return "a device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a folder"
+    } else {
+        "a special file"
+    }
+}
+
+/// Reads the image file at `path`: regular files only, checked before the open (opening a FIFO
+/// blocks, a device reads without end), and at most [`MAX_FILE_BYTES`].
+pub fn read_image_file(path: &Path) -> Result<Vec<u8>, DecodeError> {
+    let cannot = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => "file missing".to_string(),
+        _ => format!("cannot read: {e}"),
+    };
+    let refuse = |meta: &std::fs::Metadata| -> Result<(), DecodeError> {
+        if !meta.is_file() {
+            return Err(format!(
+                "not a regular file ({}); not read",
+                file_kind(meta.file_type())
+            ));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(format!(
+                "file larger than {} MiB ({} bytes); not read",
+                MAX_FILE_BYTES >> 20,
+                meta.len()
+            ));
+        }
+        Ok(())
+    };
+    refuse(&std::fs::metadata(path).map_err(cannot)?)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Should the file be replaced by a FIFO after the check, the open still returns at once.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(cannot)?;
+    refuse(&file.metadata().map_err(cannot)?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "file larger than {} MiB; not read",
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    if bytes.is_empty() {
+        return Err("empty file".into());
+    }
+    Ok(bytes)
+}
+
+/// Decodes `bytes` with the `image` crate at full size, after checking the dimensions its
+/// header announces.
+pub fn decode_bytes(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
+    let cannot = |e: image::ImageError| format!("cannot decode: {e}");
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot decode: {e}"))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODER_ALLOC);
+    reader.limits(limits);
+    let decoder = reader.into_decoder().map_err(cannot)?;
+    let (width, height) = decoder.dimensions();
+    check_dimensions(width, height)?;
+    DynamicImage::from_decoder(decoder).map_err(cannot)
+}
+
+/// Decodes the image file at `path` at full size, within the limits: what the image check of
+/// an import does to every image.
+pub fn decode_full(path: &Path) -> Result<DynamicImage, DecodeError> {
+    decode_bytes(&read_image_file(path)?)
+}
 
 /// How much smaller than asked a picture to be drawn in a box may be decoded: at most 5%,
 /// drawn that much enlarged (invisible), so that a photo 1/8 of whose size nearly fills a
@@ -54,36 +173,38 @@ pub fn decode_reduced(path: &Path, max_side: u32) -> Result<RgbaImage, DecodeErr
 /// Decodes the image at `path`: a JPEG at the smallest DCT scale that meets `reach`, other
 /// formats at full size.
 fn decode_at_least(path: &Path, reach: Reach) -> Result<RgbaImage, DecodeError> {
-    let bytes = read(path)?;
+    let bytes = read_image_file(path)?;
     if bytes.starts_with(&[0xFF, 0xD8]) {
         return decode_jpeg_scaled(&bytes, reach);
     }
-    Ok(image::load_from_memory(&bytes)
-        .map_err(|e| format!("cannot decode: {e}"))?
-        .to_rgba8())
+    Ok(decode_bytes(&bytes)?.to_rgba8())
 }
 
 /// Decodes at full size with the `image` crate, then resizes: the baseline the benchmark
 /// compares [`decode_reduced`] with.
 pub fn decode_full_then_resize(path: &Path, max_side: u32) -> Result<RgbaImage, DecodeError> {
-    let bytes = read(path)?;
-    let image = image::load_from_memory(&bytes)
-        .map_err(|e| format!("cannot decode: {e}"))?
-        .to_rgba8();
-    Ok(fit(image, max_side))
+    Ok(fit(decode_full(path)?.to_rgba8(), max_side))
 }
 
 /// Decodes the image at `path` scaled (keeping its aspect) so that its shorter side is
 /// `short_side` pixels, as RGB: the training pipeline's "aspect-preserving scale" before the
 /// crop. JPEGs use DCT scaling down to the smallest size still at least `short_side` on both
-/// sides; small images are enlarged.
+/// sides; small images are enlarged. An image so elongated that its longer side would exceed
+/// [`MAX_SIDE`] is refused.
 pub fn decode_short_side(path: &Path, short_side: u32) -> Result<image::RgbImage, DecodeError> {
     let image = decode_at_least(path, Reach::Shortest(short_side))?;
     let (w, h) = image.dimensions();
-    let scale = short_side as f32 / w.min(h).max(1) as f32;
+    let scale = short_side as f64 / w.min(h).max(1) as f64;
+    let longer = (w.max(h) as f64 * scale).round();
+    if longer > MAX_SIDE as f64 || short_side > MAX_SIDE {
+        return Err(format!(
+            "image is {w}x{h} pixels: too elongated to scale its shorter side to {short_side} \
+             pixels (the longer would be {longer} pixels, over the limit of {MAX_SIDE})"
+        ));
+    }
     let (nw, nh) = (
-        ((w as f32 * scale).round() as u32).max(short_side),
-        ((h as f32 * scale).round() as u32).max(short_side),
+        ((w as f64 * scale).round() as u32).max(short_side),
+        ((h as f64 * scale).round() as u32).max(short_side),
     );
     let rgb = image::DynamicImage::ImageRgba8(image).to_rgb8();
     if (nw, nh) == (w, h) {
@@ -95,17 +216,6 @@ pub fn decode_short_side(path: &Path, short_side: u32) -> Result<image::RgbImage
         nh,
         image::imageops::FilterType::Triangle,
     ))
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, DecodeError> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "file missing".to_string(),
-        _ => format!("cannot read: {e}"),
-    })?;
-    if bytes.is_empty() {
-        return Err("empty file".into());
-    }
-    Ok(bytes)
 }
 
 /// The inverse DCT size (8 = full size, 4, 2, 1 = 1/8) of the smallest scale of a
@@ -125,6 +235,7 @@ fn decode_jpeg_scaled(bytes: &[u8], reach: Reach) -> Result<RgbaImage, DecodeErr
     let info = decoder
         .info()
         .ok_or_else(|| "corrupt JPEG: no header".to_string())?;
+    check_dimensions(info.width as u32, info.height as u32)?;
     let idct = idct_size(info.width, info.height, reach);
     if idct == 1
         && let Some(image) = dc::decode(bytes)
@@ -213,7 +324,7 @@ pub fn thumbnail(
 ) -> Result<RgbaImage, DecodeError> {
     let cached = cache_dir.and_then(|dir| cache_file(dir, path, max_side));
     if let Some(file) = &cached
-        && let Ok(image) = image::open(file)
+        && let Ok(image) = decode_full(file)
     {
         return Ok(image.to_rgba8());
     }

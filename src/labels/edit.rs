@@ -1,8 +1,8 @@
 //! One entry of the edit journal.
 
 use crate::catalog::Task;
+use crate::catalog::text::{escape, printable};
 use serde::Serialize;
-use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -91,54 +91,6 @@ impl Edit {
     }
 }
 
-/// Whether `c` must not reach a terminal as it is: control characters, line and paragraph
-/// separators, and the invisible format characters that reorder (bidirectional overrides and
-/// isolates) or hide text (zero-width characters).
-fn unprintable(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{ad}'
-                | '\u{61c}'
-                | '\u{180e}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-        )
-}
-
-fn escape(text: &str, quote: bool) -> Cow<'_, str> {
-    if !text
-        .chars()
-        .any(|c| unprintable(c) || c == '\\' || (quote && c == '"'))
-    {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\\' => out.push_str("\\\\"),
-            '"' if quote => out.push_str("\\\""),
-            c if unprintable(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// `text` safe to print on a terminal: control characters (newlines, ESC), line separators,
-/// bidirectional overrides and zero-width characters, and the backslash itself, are written
-/// as Rust-style escapes (`\n`, `\u{1b}`, `\u{202e}`, `\\`), so a value can neither forge a
-/// line nor send escape codes; other characters (`é`, `東`) stay readable.
-pub fn printable(text: &str) -> Cow<'_, str> {
-    escape(text, false)
-}
-
 impl fmt::Display for Edit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -157,20 +109,5 @@ impl fmt::Display for Edit {
             write!(f, " \"{}\"", escape(reason, true))?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn printable_escapes_controls_and_keeps_letters() {
-        assert!(matches!(printable("café 東京 O'Neil"), Cow::Borrowed(_)));
-        assert_eq!(
-            printable("a\nb\u{1b}[0m\u{202e}\u{200b}\\t\u{85}"),
-            r"a\nb\u{1b}[0m\u{202e}\u{200b}\\t\u{85}"
-        );
-        assert_eq!(escape("say \"hi\"", true), r#"say \"hi\""#);
     }
 }

@@ -10,20 +10,20 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// Writing failed.
-    #[error("{}: cannot write: {source}", path.display())]
+    #[error("{}: cannot write: {reason}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The CSV writer failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {reason}", path.display())]
     Csv {
         /// The file.
         path: PathBuf,
         /// The reason.
-        source: csv::Error,
+        reason: csv::Error,
     },
     /// The extension is neither `.csv` nor `.jsonl`.
     #[error("{}: choose a .csv or .jsonl file name", .0.display())]
@@ -116,9 +116,9 @@ fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
+    let io = |reason| ExportError::Io {
         path: path.to_path_buf(),
-        source,
+        reason,
     };
     let folder = path
         .parent()
@@ -207,9 +207,9 @@ pub fn export(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).map_err(|source| ExportError::Io {
+    std::fs::create_dir_all(folder).map_err(|reason| ExportError::Io {
         path: out.to_path_buf(),
-        source,
+        reason,
     })?;
     // Attribute columns in order of first use.
     let mut keys = Vec::new();
@@ -256,13 +256,13 @@ pub fn export(
     if writes_sidecar {
         refuse(&sidecar)?;
     }
-    let csv_error = |source| ExportError::Csv {
+    let csv_error = |reason| ExportError::Csv {
         path: out.to_path_buf(),
-        source,
+        reason,
     };
-    let io = |source| ExportError::Io {
+    let io = |reason| ExportError::Io {
         path: out.to_path_buf(),
-        source,
+        reason,
     };
     write_atomically(out, |writer| {
         if jsonl {
@@ -360,9 +360,9 @@ pub fn export(
         write_atomically(&sidecar, |writer| {
             writer
                 .write_all(text.as_bytes())
-                .map_err(|source| ExportError::Io {
+                .map_err(|reason| ExportError::Io {
                     path: sidecar.clone(),
-                    source,
+                    reason,
                 })
         })?;
     }

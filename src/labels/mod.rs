@@ -6,7 +6,8 @@ mod export;
 pub mod location;
 mod store;
 
-pub use edit::{Edit, EditSource, printable};
+pub use crate::catalog::text::printable;
+pub use edit::{Edit, EditSource};
 pub use export::{ExportError, ExportSummary, export};
 pub use store::{Attribution, Change, LabelStore, OpenReport, StoreError};
 

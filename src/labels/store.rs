@@ -6,7 +6,8 @@
 //! crash or `kill -9` loses nothing that was acknowledged, and several processes can edit one
 //! store (SQLite serialises the writers; each reads the latest value inside its transaction).
 
-use super::edit::{Edit, EditSource, printable};
+use super::edit::{Edit, EditSource};
+use crate::catalog::text::excerpt;
 use crate::catalog::{Catalog, Task};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashSet;
@@ -61,20 +62,20 @@ const EDIT_COLUMNS: &str =
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database failed.
-    #[error("label store {}: {source}", path.display())]
+    #[error("label store {}: {reason}", path.display())]
     Sqlite {
         /// The store file.
         path: PathBuf,
         /// The SQLite error.
-        source: rusqlite::Error,
+        reason: rusqlite::Error,
     },
     /// The store's folder could not be created.
-    #[error("label store {}: {source}", path.display())]
+    #[error("label store {}: {reason}", path.display())]
     Io {
         /// The folder.
         path: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The store was written by a newer build.
     #[error("label store {}: schema version {found} is newer than this build reads ({SCHEMA_VERSION}); nothing was changed", path.display())]
@@ -110,16 +111,22 @@ pub enum StoreError {
         /// What is missing: `table 'current' is`, `tables 'current', 'products' are`.
         missing: String,
     },
+    /// The store's path is a folder, a FIFO or a device, not a file.
+    #[error("label store {}: not a regular file (a folder, FIFO or device); give a file path", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
     /// An edit names a product the catalogue does not have.
-    #[error("unknown product '{0}'")]
+    #[error("unknown product '{}'", excerpt(.0))]
     UnknownProduct(String),
     /// Undo or redo found the label changed since by someone else; the entry is dropped from
     /// the undo history and the newer label is kept.
     #[error(
         "cannot {action} #{id}: {task} of '{}' is now {} (changed since by {}); the newer label is kept and #{id} leaves the {action} history",
-        printable(product),
-        printable(found),
-        printable(by)
+        excerpt(product),
+        excerpt(found),
+        excerpt(by)
     )]
     Conflict {
         /// `undo` or `redo`.
@@ -224,9 +231,9 @@ enum Contents {
 
 /// Tells a vitrine store from an empty file and from any other database, reading only.
 fn contents(conn: &Connection, path: &Path) -> Result<Contents, StoreError> {
-    let sql = |source| StoreError::Sqlite {
+    let sql = |reason| StoreError::Sqlite {
         path: path.to_path_buf(),
-        source,
+        reason,
     };
     let tables: Vec<String> = {
         let mut stmt = conn
@@ -352,9 +359,9 @@ fn denied(error: &rusqlite::Error) -> bool {
 /// holds no schema yet.
 fn connect(path: &Path, reading: Reading) -> Result<Option<Connection>, StoreError> {
     use rusqlite::OpenFlags;
-    let sql = |source| StoreError::Sqlite {
+    let sql = |reason| StoreError::Sqlite {
         path: path.to_path_buf(),
-        source,
+        reason,
     };
     let (mode, access) = match reading {
         Reading::Shared => ("rw", OpenFlags::SQLITE_OPEN_READ_WRITE),
@@ -383,15 +390,16 @@ impl LabelStore {
         catalogue: &str,
         catalog: &mut Catalog,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
+        regular_or_absent(path)?;
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(|source| StoreError::Io {
+            std::fs::create_dir_all(folder).map_err(|reason| StoreError::Io {
                 path: folder.to_path_buf(),
-                source,
+                reason,
             })?;
         }
-        let sql = |source| StoreError::Sqlite {
+        let sql = |reason| StoreError::Sqlite {
             path: path.to_path_buf(),
-            source,
+            reason,
         };
         let conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
@@ -420,15 +428,16 @@ impl LabelStore {
         catalogue: &str,
         catalog: &mut Catalog,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
-        let sql = |source| StoreError::Sqlite {
+        regular_or_absent(path)?;
+        let sql = |reason| StoreError::Sqlite {
             path: path.to_path_buf(),
-            source,
+            reason,
         };
         let conn = if path.exists() {
             match connect(path, reading(path)) {
                 // Write permission bits do not say whether this user may write (a file of
                 // someone else's): without it, read without writing anything.
-                Err(StoreError::Sqlite { source, .. }) if denied(&source) => {
+                Err(StoreError::Sqlite { reason, .. }) if denied(&reason) => {
                     connect(path, unshared(path))?
                 }
                 other => other?,
@@ -456,9 +465,9 @@ impl LabelStore {
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        |source| StoreError::Sqlite {
+        |reason| StoreError::Sqlite {
             path: self.path.clone(),
-            source,
+            reason,
         }
     }
 
@@ -472,9 +481,9 @@ impl LabelStore {
         write: bool,
     ) -> Result<OpenReport, StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
-            source,
+            reason,
         };
         let behavior = if write {
             TransactionBehavior::Immediate
@@ -629,9 +638,9 @@ impl LabelStore {
             return Err(StoreError::UnknownProduct(unknown.product.clone()));
         }
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
-            source,
+            reason,
         };
         let time_ms = now_ms();
         let tx = self
@@ -723,9 +732,9 @@ impl LabelStore {
         direction: Direction,
     ) -> Result<Vec<Edit>, StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
-            source,
+            reason,
         };
         let (from_state, to_state, source) = match direction {
             Direction::Undo => ("done", "undone", EditSource::Undo),
@@ -948,15 +957,26 @@ fn insert_edit(
     })
 }
 
+/// Refuses a store path that names something other than a file (SQLite would fail on a
+/// folder with an unhelpful message, and could block on a FIFO).
+fn regular_or_absent(path: &Path) -> Result<(), StoreError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(StoreError::NotAFile {
+            path: path.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn select_edits(
     conn: &Connection,
     path: &Path,
     clause: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<Edit>, StoreError> {
-    let sql = |source| StoreError::Sqlite {
+    let sql = |reason| StoreError::Sqlite {
         path: path.to_path_buf(),
-        source,
+        reason,
     };
     let mut stmt = conn
         .prepare(&format!("SELECT {EDIT_COLUMNS} FROM edits {clause}"))

@@ -249,7 +249,7 @@ pub fn evaluate<B: Backend>(
 #[derive(Debug, thiserror::Error)]
 pub enum PredictError {
     /// Reading photos or starting the workers failed.
-    #[error("prediction: {0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// The predictions file could not be written.
     #[error(transparent)]

@@ -99,7 +99,7 @@ pub enum TrainError {
     #[error(transparent)]
     Predict(#[from] PredictError),
     /// A thread or file failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 

@@ -164,6 +164,9 @@ impl RunConfig {
         if self.image_size < 32 {
             return bad("image size must be at least 32 px");
         }
+        if self.image_size > 1024 {
+            return bad("image size must be at most 1024 px");
+        }
         if self.backbone == Backbone::Zfnet && self.image_size < 160 {
             return bad("the zfnet backbone needs images of at least 160 px");
         }

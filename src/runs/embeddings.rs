@@ -86,7 +86,7 @@ impl Embeddings {
         let (header_path, values_path, ids_path) = paths(folder);
         let io = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| RunError::Io { path, source }
+            move |reason| RunError::Io { path, reason }
         };
         let header: EmbeddingsHeader =
             serde_json::from_slice(&std::fs::read(&header_path).map_err(io(&header_path))?)

@@ -25,12 +25,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// File access failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {reason}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// A JSON file of the run is malformed.
     #[error("{}: {message}", path.display())]
@@ -96,9 +96,9 @@ pub struct RunFolder {
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Io {
+    move |reason| RunError::Io {
         path: path.to_path_buf(),
-        source,
+        reason,
     }
 }
 

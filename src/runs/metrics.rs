@@ -110,12 +110,12 @@ pub enum MetricsRecord {
 
 /// The metrics log could not be written or read.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
+#[error("{}: {reason}", path.display())]
 pub struct MetricsError {
     /// The log file.
     pub path: PathBuf,
     /// The reason.
-    pub source: std::io::Error,
+    pub reason: std::io::Error,
 }
 
 /// Appends records to a metrics log, one flushed line each.
@@ -132,9 +132,9 @@ impl MetricsWriter {
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|source| MetricsError {
+            .map_err(|reason| MetricsError {
                 path: path.to_path_buf(),
-                source,
+                reason,
             })?;
         Ok(MetricsWriter {
             path: path.to_path_buf(),
@@ -147,15 +147,15 @@ impl MetricsWriter {
     pub fn write(&mut self, record: &MetricsRecord) -> Result<(), MetricsError> {
         let mut line = serde_json::to_vec(record).map_err(|e| MetricsError {
             path: self.path.clone(),
-            source: e.into(),
+            reason: e.into(),
         })?;
         line.push(b'\n');
         self.file
             .write_all(&line)
             .and_then(|()| self.file.flush())
-            .map_err(|source| MetricsError {
+            .map_err(|reason| MetricsError {
                 path: self.path.clone(),
-                source,
+                reason,
             })
     }
 }
@@ -191,9 +191,9 @@ impl MetricsReader {
 
     /// New complete records, and the lines that could not be parsed.
     pub fn poll(&mut self) -> Result<(Vec<MetricsRecord>, Vec<BadLine>), MetricsError> {
-        let error = |source| MetricsError {
+        let error = |reason| MetricsError {
             path: self.path.clone(),
-            source,
+            reason,
         };
         let mut file = match std::fs::File::open(&self.path) {
             Ok(file) => file,

@@ -108,12 +108,12 @@ pub struct ProductPrediction {
 #[derive(Debug, thiserror::Error)]
 pub enum PredictionsError {
     /// The file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {reason}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The first line is not a predictions header.
     #[error("{}:1: not a vitrine predictions header: {detail}", path.display())]
@@ -132,12 +132,12 @@ pub enum PredictionsError {
         found: u32,
     },
     /// A product line could not be serialised.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {reason}", path.display())]
     Json {
         /// The file.
         path: PathBuf,
         /// The reason.
-        source: serde_json::Error,
+        reason: serde_json::Error,
     },
 }
 
@@ -246,9 +246,9 @@ impl Predictions {
 
     /// Reads a predictions file; malformed product lines become warnings.
     pub fn read(path: &Path) -> Result<Predictions, PredictionsError> {
-        let io = |source| PredictionsError::Io {
+        let io = |reason| PredictionsError::Io {
             path: path.to_path_buf(),
-            source,
+            reason,
         };
         let file = std::fs::File::open(path).map_err(io)?;
         let mut reader = BufReader::new(file);
@@ -441,9 +441,9 @@ impl PredictionsWriter {
     /// Starts writing `path` with `header`.
     pub fn create(path: &Path, header: Header) -> Result<Self, PredictionsError> {
         let temp = path.with_extension("jsonl.partial");
-        let io = |source| PredictionsError::Io {
+        let io = |reason| PredictionsError::Io {
             path: temp.clone(),
-            source,
+            reason,
         };
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder).map_err(io)?;
@@ -456,9 +456,9 @@ impl PredictionsWriter {
             header,
         };
         let line =
-            serde_json::to_string(&writer.header).map_err(|source| PredictionsError::Json {
+            serde_json::to_string(&writer.header).map_err(|reason| PredictionsError::Json {
                 path: temp.clone(),
-                source,
+                reason,
             })?;
         writeln!(writer.out, "{line}").map_err(io)?;
         Ok(writer)
@@ -467,21 +467,21 @@ impl PredictionsWriter {
     /// Writes one product line. Classes are not checked here: readers skip a line that does
     /// not fit the header.
     pub fn write(&mut self, product: &ProductPrediction) -> Result<(), PredictionsError> {
-        let line = serde_json::to_string(product).map_err(|source| PredictionsError::Json {
+        let line = serde_json::to_string(product).map_err(|reason| PredictionsError::Json {
             path: self.temp.clone(),
-            source,
+            reason,
         })?;
-        writeln!(self.out, "{line}").map_err(|source| PredictionsError::Io {
+        writeln!(self.out, "{line}").map_err(|reason| PredictionsError::Io {
             path: self.temp.clone(),
-            source,
+            reason,
         })
     }
 
     /// Flushes, syncs and renames the file into place.
     pub fn finish(self) -> Result<PathBuf, PredictionsError> {
-        let io = |source| PredictionsError::Io {
+        let io = |reason| PredictionsError::Io {
             path: self.temp.clone(),
-            source,
+            reason,
         };
         let file = self.out.into_inner().map_err(|e| io(e.into_error()))?;
         file.sync_all().map_err(io)?;

@@ -30,9 +30,9 @@ struct Row<'a> {
 
 /// Writes `answers` to `path` with the header `product_id,task,given,truth`.
 pub fn write_answers(path: &Path, answers: &[WrongLabel]) -> Result<(), DemoError> {
-    let csv_error = |source| DemoError::Csv {
+    let csv_error = |reason| DemoError::Csv {
         path: path.to_path_buf(),
-        source,
+        reason,
     };
     // Serialising an empty list writes no header, so the header is written by hand.
     let mut writer = csv::WriterBuilder::new()
@@ -52,17 +52,17 @@ pub fn write_answers(path: &Path, answers: &[WrongLabel]) -> Result<(), DemoErro
             })
             .map_err(csv_error)?;
     }
-    writer.flush().map_err(|source| DemoError::Io {
+    writer.flush().map_err(|reason| DemoError::Io {
         path: path.to_path_buf(),
-        source,
+        reason,
     })
 }
 
 /// Reads the answer file of a demo catalogue (`answers.csv`).
 pub fn read_answers(path: &Path) -> Result<Vec<WrongLabel>, DemoError> {
-    let csv_error = |source| DemoError::Csv {
+    let csv_error = |reason| DemoError::Csv {
         path: path.to_path_buf(),
-        source,
+        reason,
     };
     let mut reader = csv::Reader::from_path(path).map_err(csv_error)?;
     let mut answers = Vec::new();

@@ -99,28 +99,28 @@ pub enum DemoError {
     )]
     NotADemo(PathBuf),
     /// A file or folder could not be created, written or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {reason}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// A CSV file could not be written or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {reason}", path.display())]
     Csv {
         /// The file.
         path: PathBuf,
         /// The reason.
-        source: csv::Error,
+        reason: csv::Error,
     },
     /// An image could not be encoded.
-    #[error("{}: cannot encode JPEG: {source}", path.display())]
+    #[error("{}: cannot encode JPEG: {reason}", path.display())]
     Encode {
         /// The image file.
         path: PathBuf,
         /// The reason.
-        source: image::ImageError,
+        reason: image::ImageError,
     },
     /// The drawing surface could not be allocated.
     #[error("cannot allocate a {size}x{size} drawing surface")]

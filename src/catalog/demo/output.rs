@@ -21,9 +21,9 @@ pub const IMAGES: &str = "images";
 const JPEG_QUALITY: u8 = 90;
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> DemoError + '_ {
-    move |source| DemoError::Io {
+    move |reason| DemoError::Io {
         path: path.to_path_buf(),
-        source,
+        reason,
     }
 }
 
@@ -59,9 +59,9 @@ fn to_rgb(pixmap: &Pixmap) -> Result<RgbImage, ImageError> {
 
 /// Writes `pixmap` as an RGB JPEG.
 pub fn write_jpeg(path: &Path, pixmap: &Pixmap) -> Result<(), DemoError> {
-    let encode_error = |source| DemoError::Encode {
+    let encode_error = |reason| DemoError::Encode {
         path: path.to_path_buf(),
-        source,
+        reason,
     };
     let rgb = to_rgb(pixmap).map_err(encode_error)?;
     let file = std::fs::File::create(path).map_err(io_error(path))?;
@@ -100,9 +100,9 @@ pub struct ManifestRow {
 
 /// Writes the manifest; the header comes from the row's field names.
 pub fn write_manifest(path: &Path, rows: &[ManifestRow]) -> Result<(), DemoError> {
-    let csv_error = |source| DemoError::Csv {
+    let csv_error = |reason| DemoError::Csv {
         path: path.to_path_buf(),
-        source,
+        reason,
     };
     let mut writer = csv::Writer::from_path(path).map_err(csv_error)?;
     for row in rows {

@@ -2,10 +2,12 @@
 
 use super::Warning;
 use crate::catalog::Catalog;
+use crate::catalog::text::excerpt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Decodes every image of `catalog` on `threads` named threads and returns a warning for each
-/// one that cannot be decoded (corrupt, truncated, not an image, unreadable).
+/// one that cannot be decoded (corrupt, truncated, not an image, unreadable, not a regular file,
+/// over the limits of [`crate::imaging`]).
 pub fn check_images(catalog: &Catalog, threads: usize) -> Vec<Warning> {
     let images: Vec<_> = catalog
         .products()
@@ -26,11 +28,7 @@ pub fn check_images(catalog: &Catalog, threads: usize) -> Vec<Warning> {
                                 break;
                             };
                             let path = catalog.image_path(image);
-                            let result = image::ImageReader::open(&path)
-                                .map_err(|e| e.to_string())
-                                .and_then(|r| r.with_guessed_format().map_err(|e| e.to_string()))
-                                .and_then(|r| r.decode().map_err(|e| e.to_string()));
-                            if let Err(reason) = result {
+                            if let Err(reason) = crate::imaging::decode_full(&path) {
                                 found.push((
                                     i,
                                     Warning {
@@ -38,7 +36,7 @@ pub fn check_images(catalog: &Catalog, threads: usize) -> Vec<Warning> {
                                         line: None,
                                         message: format!(
                                             "image of product '{}' cannot be decoded: {reason}",
-                                            product.id
+                                            excerpt(&product.id)
                                         ),
                                     },
                                 ));

@@ -2,6 +2,7 @@
 
 use super::ImportError;
 use crate::catalog::Task;
+use crate::catalog::text::excerpt_list;
 use std::fmt;
 use std::str::FromStr;
 
@@ -158,7 +159,7 @@ pub(crate) fn resolve(
                 path: path.to_path_buf(),
                 field: field.name().to_string(),
                 column: column.to_string(),
-                available: header.join(", "),
+                available: excerpt_list(header),
             })?),
             None => defaults(field).iter().find_map(|c| position(c)),
         };

@@ -1,7 +1,18 @@
-//! CSV reading shared by the importers: line numbers, tolerant field counts, non-UTF-8 repair.
+//! CSV reading shared by the importers: line numbers, tolerant field counts, non-UTF-8 repair,
+//! UTF-16 detection, and recovery from an unbalanced quote.
+//!
+//! An unbalanced quote opens a field that runs on until the next quote of the file, swallowing
+//! the rows between into one cell. A quoted field that spans lines is taken for such a runaway
+//! when one of its lines after the first reads as a row (it has as many commas as the header
+//! has columns, less one) or when the record ends with more fields than the header has columns.
+//! Then the quote is taken for a stray character: the row where it opened is read to the end of
+//! that line (the quote dropped, the rest of the line split at its commas), a warning names the
+//! line and how many lines the field spanned, and reading resumes on the next line, so the
+//! swallowed rows are read as rows.
 
 use super::{Builder, ImportError};
 use std::fs::File;
+use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// One data row with the line it starts on.
@@ -33,33 +44,69 @@ pub(crate) struct CsvRows {
     pub header: Vec<String>,
 }
 
-fn open_file(path: &Path) -> Result<(File, u64), ImportError> {
-    let file = File::open(path).map_err(|source| match source.kind() {
+/// Bytes looked at to tell the encoding of a file.
+const SNIFF_BYTES: usize = 512;
+
+/// Opens the catalogue file `path` after checking that it is a regular file (a FIFO would block
+/// the open, a device would read without end) that is neither empty nor UTF-16 encoded.
+/// Returns the file, positioned at its start, and its size.
+pub(crate) fn open_file(path: &Path) -> Result<(File, u64), ImportError> {
+    let io = |reason| ImportError::Io {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|reason| match reason.kind() {
         std::io::ErrorKind::NotFound => ImportError::NotFound(path.to_path_buf()),
-        _ => ImportError::Io {
-            path: path.to_path_buf(),
-            source,
-        },
+        _ => io(reason),
     })?;
-    let len = file
-        .metadata()
-        .map_err(|source| ImportError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
+    if !meta.is_file() {
+        return Err(ImportError::NotAFile(path.to_path_buf()));
+    }
+    let mut file = File::open(path).map_err(io)?;
+    let len = meta.len();
     if len == 0 {
         return Err(ImportError::Empty(path.to_path_buf()));
     }
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    (&mut file)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    if is_utf16(&head) {
+        return Err(ImportError::Utf16(path.to_path_buf()));
+    }
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
     Ok((file, len))
+}
+
+/// Whether `head`, the first bytes of a file, is UTF-16 text: it starts with a UTF-16 byte
+/// order mark, or (without one) every other byte is NUL, as in ASCII text written as UTF-16.
+fn is_utf16(head: &[u8]) -> bool {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return true;
+    }
+    let pairs = head.len() / 2;
+    if pairs < 2 {
+        return false;
+    }
+    let zeros = |parity: usize| {
+        head.iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros(0), zeros(1));
+    // Text other than ASCII has a few pairs with both bytes set; UTF-8 text has no NUL at all.
+    (even * 2 >= pairs && odd * 8 < pairs) || (odd * 2 >= pairs && even * 8 < pairs)
 }
 
 fn csv_error(path: &Path, error: csv::Error) -> ImportError {
     let line = error.position().map(|p| p.line()).unwrap_or(0);
     match error.into_kind() {
-        csv::ErrorKind::Io(source) => ImportError::Io {
+        csv::ErrorKind::Io(reason) => ImportError::Io {
             path: path.to_path_buf(),
-            source,
+            reason,
         },
         other => ImportError::Csv {
             path: path.to_path_buf(),
@@ -74,6 +121,48 @@ pub(crate) fn header(path: &Path) -> Result<Vec<String>, ImportError> {
     Ok(CsvRows::open(path)?.header)
 }
 
+/// The field of `record` that is a runaway quote (see the module documentation), if any;
+/// `width` is the number of columns of the header.
+fn runaway_field(record: &csv::ByteRecord, width: usize) -> Option<usize> {
+    let mut multi_line = record
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.contains(&b'\n'));
+    let (first, _) = multi_line.clone().next()?;
+    let holds_rows = |field: &[u8]| {
+        field
+            .split(|&b| b == b'\n')
+            .skip(1)
+            .any(|line| width >= 2 && line.iter().filter(|&&b| b == b',').count() + 1 >= width)
+    };
+    match multi_line.find(|(_, f)| holds_rows(f)) {
+        Some((i, _)) => Some(i),
+        None => (record.len() > width).then_some(first),
+    }
+}
+
+/// Line `line_bytes` (one physical line, without its end) read as a row whose field `field`
+/// opens with an unbalanced quote: the fields before it as CSV, the rest of the line split at
+/// its commas.
+fn reread_line(line_bytes: &[u8], field: usize) -> csv::ByteRecord {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line_bytes);
+    let mut record = csv::ByteRecord::new();
+    if !matches!(reader.read_byte_record(&mut record), Ok(true)) {
+        return csv::ByteRecord::new();
+    }
+    if record.len() != field + 1 {
+        return record;
+    }
+    let mut repaired: csv::ByteRecord = record.iter().take(field).collect();
+    for part in record.get(field).unwrap_or_default().split(|&b| b == b',') {
+        repaired.push_field(part);
+    }
+    repaired
+}
+
 impl CsvRows {
     /// Opens `path` and reads its header line.
     pub fn open(path: &Path) -> Result<Self, ImportError> {
@@ -82,6 +171,7 @@ impl CsvRows {
             .flexible(true)
             .has_headers(true)
             .from_reader(file);
+        // csv-core drops a UTF-8 byte order mark (as spreadsheets write) itself.
         let header = reader
             .byte_headers()
             .map_err(|e| csv_error(path, e))?
@@ -110,7 +200,55 @@ impl CsvRows {
         self.header.iter().position(|h| h == name)
     }
 
-    /// The next data row; blank lines are skipped, invalid UTF-8 is replaced with a warning.
+    /// Replaces the record just read, whose field `field` is a runaway quote, with its first
+    /// line read on its own, and moves the reader to the line after it. Returns the number of
+    /// lines the record spanned.
+    fn recover_runaway(&mut self, field: usize) -> Result<u64, ImportError> {
+        let io = |reason| ImportError::Io {
+            path: self.path.clone(),
+            reason,
+        };
+        let start = self
+            .record
+            .position()
+            .cloned()
+            .unwrap_or_else(csv::Position::new);
+        let newlines: u64 = self
+            .record
+            .iter()
+            .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+            .sum();
+        // A quote left open to the end of the file holds the file's last line end too.
+        let at_end = self
+            .record
+            .iter()
+            .next_back()
+            .is_some_and(|f| f.ends_with(b"\n"));
+        let spanned = 1 + newlines - u64::from(at_end);
+        let file = self.reader.get_mut();
+        file.seek(SeekFrom::Start(start.byte())).map_err(io)?;
+        let mut line_bytes = Vec::new();
+        std::io::BufReader::new(&mut *file)
+            .read_until(b'\n', &mut line_bytes)
+            .map_err(io)?;
+        let mut next = csv::Position::new();
+        next.set_byte(start.byte() + line_bytes.len() as u64)
+            .set_line(start.line() + 1)
+            .set_record(start.record() + 1);
+        self.reader
+            .seek_raw(SeekFrom::Start(next.byte()), next)
+            .map_err(|e| csv_error(&self.path, e))?;
+        let end = line_bytes
+            .strip_suffix(b"\n")
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .unwrap_or(&line_bytes);
+        self.record = reread_line(end, field);
+        self.record.set_position(Some(start));
+        Ok(spanned)
+    }
+
+    /// The next data row; blank lines are skipped, invalid UTF-8 is replaced with a warning, a
+    /// runaway quote is recovered from with a warning.
     pub fn next_row(&mut self, builder: &mut Builder) -> Result<Option<Row>, ImportError> {
         loop {
             let more = self
@@ -121,6 +259,20 @@ impl CsvRows {
                 return Ok(None);
             }
             let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+            if let Some(field) = runaway_field(&self.record, self.header.len()) {
+                let spanned = self.recover_runaway(field)?;
+                builder.warn(
+                    &self.path,
+                    Some(line),
+                    format!(
+                        "unbalanced quote: a quoted field opened on this line runs over \
+                         {spanned} lines and holds what look like rows; the quote was dropped, \
+                         this row read to the end of its line, and the {} lines after it read \
+                         as rows",
+                        spanned - 1
+                    ),
+                );
+            }
             if self
                 .record
                 .iter()
@@ -143,5 +295,45 @@ impl CsvRows {
             };
             return Ok(Some(Row { line, record }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_is_told_from_utf8() {
+        let le: Vec<u8> = "id,name\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let be: Vec<u8> = "id,name\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert!(is_utf16(&le) && is_utf16(&be));
+        assert!(is_utf16(&[0xFF, 0xFE, b'i', 0]));
+        assert!(!is_utf16("id,name,colour\nfé,x,y\n".as_bytes()));
+        assert!(!is_utf16(b"\xEF\xBB\xBFid,name\n"));
+        assert!(!is_utf16(b"i"));
+    }
+
+    #[test]
+    fn a_runaway_is_a_multi_line_field_holding_rows() {
+        let record = |fields: &[&str]| fields.iter().collect::<csv::ByteRecord>();
+        assert_eq!(runaway_field(&record(&["p1", "Two\nlines", ""]), 3), None);
+        assert_eq!(
+            runaway_field(&record(&["p1", "Bad,x\np2,a,b\np3", ""]), 3),
+            Some(1)
+        );
+        assert_eq!(
+            runaway_field(&record(&["p1", "Bad\nname", "x", "y"]), 3),
+            Some(1)
+        );
+        assert_eq!(
+            reread_line(b"p1,\"ok, fine\",\"Bad name,,Red", 2),
+            record(&["p1", "ok, fine", "Bad name", "", "Red"])
+        );
     }
 }

@@ -6,7 +6,8 @@
 use super::columns::{Field, resolve};
 use super::csv_rows::CsvRows;
 use super::{Builder, Format, ImportError, ImportOptions, Imported};
-use crate::catalog::file_index::{FileIndex, resolve_image_path};
+use crate::catalog::file_index::{FileIndex, ImageFileError, resolve_image_path};
+use crate::catalog::text::{excerpt, excerpt_list};
 use crate::catalog::{ProductDraft, ProductImage, Task, normalise_label};
 use std::path::Path;
 
@@ -38,7 +39,7 @@ pub(crate) fn import(styles: &Path, options: &ImportOptions) -> Result<Imported,
             path: styles.to_path_buf(),
             field: "product_id".into(),
             column: "id".into(),
-            available: rows.header.join(", "),
+            available: excerpt_list(&rows.header),
         });
     };
     for (&field, &i) in &columns {
@@ -100,14 +101,23 @@ pub(crate) fn import(styles: &Path, options: &ImportOptions) -> Result<Imported,
                 draft.attributes.push((key.clone(), value.to_string()));
             }
         }
-        let file = resolve_image_path(&image_root, &format!("{id}.jpg")).ok();
-        if let Some(file) = file.filter(|f| !id.is_empty() && files.exists(f)) {
-            draft.images.push(ProductImage {
+        let file = resolve_image_path(&image_root, &format!("{id}.jpg"))
+            .ok()
+            .filter(|_| !id.is_empty());
+        match file.map(|f| (files.find(&f), f)) {
+            Some((Ok(()), file)) => draft.images.push(ProductImage {
                 path: file.into(),
                 view: None,
-            });
-        } else {
-            without_image += 1;
+            }),
+            Some((Err(ImageFileError::Missing), _)) | None => without_image += 1,
+            Some((Err(e), file)) => {
+                b.warn(
+                    styles,
+                    Some(row.line),
+                    format!("image '{}' {e}; image skipped", excerpt(&file)),
+                );
+                without_image += 1;
+            }
         }
         draft.id = id;
         b.push(styles, Some(row.line), draft);

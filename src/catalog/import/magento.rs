@@ -10,7 +10,8 @@
 use super::columns::Field;
 use super::csv_rows::CsvRows;
 use super::{Builder, Format, ImportError, ImportOptions, Imported};
-use crate::catalog::file_index::{FileIndex, resolve_image_path};
+use crate::catalog::file_index::{FileIndex, ImageFileError, resolve_image_path};
+use crate::catalog::text::{excerpt, excerpt_list};
 use crate::catalog::{ProductDraft, ProductImage, Task};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -117,7 +118,7 @@ fn read_records(
                 path: rows.path().to_path_buf(),
                 field: "a Magento export".into(),
                 column: name.into(),
-                available: rows.header.join(", "),
+                available: excerpt_list(&rows.header),
             });
         }
     }
@@ -239,22 +240,36 @@ pub(crate) fn import(csv: &Path, options: &ImportOptions) -> Result<Imported, Im
                 b.warn(
                     csv,
                     Some(record.line),
-                    format!("image path '{raw}' escapes the image folder; skipped"),
+                    format!(
+                        "image path '{}' escapes the image folder; skipped",
+                        excerpt(raw)
+                    ),
                 );
                 continue;
             };
             if into.iter().any(|i| *i.path == *path) {
                 continue;
             }
-            if !files.exists(&path) {
-                if missing_images.insert(path.clone()) {
+            match files.find(&path) {
+                Ok(()) => {}
+                Err(ImageFileError::Missing) => {
+                    if missing_images.insert(path.clone()) {
+                        b.warn(
+                            csv,
+                            Some(record.line),
+                            format!("image '{}' not found; skipped", excerpt(raw)),
+                        );
+                    }
+                    continue;
+                }
+                Err(e) => {
                     b.warn(
                         csv,
                         Some(record.line),
-                        format!("image '{raw}' not found; skipped"),
+                        format!("image '{}' {e}; skipped", excerpt(raw)),
                     );
+                    continue;
                 }
-                continue;
             }
             into.push(ProductImage {
                 view: view_of(&path),
@@ -291,8 +306,9 @@ pub(crate) fn import(csv: &Path, options: &ImportOptions) -> Result<Imported, Im
                     csv,
                     Some(parent.line),
                     format!(
-                        "variation '{simple_sku}' of '{}' has no row; ignored",
-                        parent.sku
+                        "variation '{}' of '{}' has no row; ignored",
+                        excerpt(simple_sku),
+                        excerpt(&parent.sku)
                     ),
                 );
                 continue;

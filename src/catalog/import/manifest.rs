@@ -6,28 +6,37 @@
 //! `<manifest stem>.vitrine.toml` beside the manifest:
 //!
 //! ```toml
-//! image_root = "../photos"   # optional; relative to the manifest's folder
+//! image_root = "photos"   # optional; relative to the manifest's folder, and inside it
 //! [columns]
 //! colour = "baseColour"
 //! product_id = "group_id"
 //! ```
+//!
+//! A sidecar travels with the catalogue, so it is trusted less than the command line: its
+//! `image_root` must lie inside the manifest's folder (links resolved); a folder elsewhere is
+//! an error naming the sidecar's line, and is used only when given with `--images`.
 
 use super::columns::{ColumnMap, Field, resolve};
-use super::csv_rows::CsvRows;
+use super::csv_rows::{CsvRows, open_file};
 use super::{Builder, Format, ImportError, ImportOptions, Imported};
-use crate::catalog::file_index::{FileIndex, resolve_image_path};
+use crate::catalog::file_index::{FileIndex, ImageFileError, is_inside};
+use crate::catalog::text::{excerpt, excerpt_list};
 use crate::catalog::{ProductDraft, ProductImage, Task, normalise_label};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+/// The UTF-8 byte order mark some editors write first; not part of the text.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// The sidecar file of a manifest.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Sidecar {
-    /// Folder image paths are relative to (relative to the manifest's folder, or absolute).
-    pub image_root: Option<PathBuf>,
+    /// Folder image paths are relative to (relative to the manifest's folder, or absolute;
+    /// inside that folder either way).
+    pub image_root: Option<toml::Spanned<PathBuf>>,
     /// `field = "column"` pairs.
     #[serde(default)]
     pub columns: BTreeMap<String, String>,
@@ -42,14 +51,24 @@ pub fn sidecar_path(manifest: &Path) -> PathBuf {
     manifest.with_file_name(format!("{stem}.vitrine.toml"))
 }
 
-fn read_sidecar(manifest: &Path) -> Result<(ColumnMap, Option<PathBuf>), ImportError> {
+/// The mapping and image root of the sidecar of `manifest`. `trusted_root`: the user gave
+/// the image folder on the command line, so the sidecar's is not used and not checked.
+fn read_sidecar(
+    manifest: &Path,
+    trusted_root: bool,
+) -> Result<(ColumnMap, Option<PathBuf>), ImportError> {
     let path = sidecar_path(manifest);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
+    match std::fs::metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok((ColumnMap::default(), None));
         }
-        Err(source) => return Err(ImportError::Io { path, source }),
+        Err(reason) => return Err(ImportError::Io { path, reason }),
+        Ok(meta) if !meta.is_file() => return Err(ImportError::NotAFile(path)),
+        Ok(_) => {}
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(reason) => return Err(ImportError::Io { path, reason }),
     };
     let sidecar: Sidecar = toml::from_str(&text).map_err(|e| ImportError::BadSidecar {
         path: path.clone(),
@@ -65,7 +84,19 @@ fn read_sidecar(manifest: &Path) -> Result<(ColumnMap, Option<PathBuf>), ImportE
         message: e.to_string(),
     })?;
     let folder = manifest.parent().unwrap_or(Path::new("."));
-    Ok((map, sidecar.image_root.map(|root| folder.join(root))))
+    let Some(spanned) = sidecar.image_root.filter(|_| !trusted_root) else {
+        return Ok((map, None));
+    };
+    let line = text[..spanned.span().start].matches('\n').count() as u64 + 1;
+    let root = folder.join(spanned.get_ref());
+    if !is_inside(folder, &root) {
+        return Err(ImportError::ImageRootOutside {
+            sidecar: path,
+            line,
+            root: spanned.into_inner(),
+        });
+    }
+    Ok((map, Some(root)))
 }
 
 /// One manifest row, whatever its syntax.
@@ -89,7 +120,7 @@ struct Reader {
 
 impl Reader {
     fn new(manifest: &Path, options: &ImportOptions) -> Result<(Self, ColumnMap), ImportError> {
-        let (sidecar_map, sidecar_root) = read_sidecar(manifest)?;
+        let (sidecar_map, sidecar_root) = read_sidecar(manifest, options.image_root.is_some())?;
         let folder = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
         let root = options
             .image_root
@@ -132,7 +163,7 @@ impl Reader {
             if raw.trim().is_empty() {
                 continue;
             }
-            let path = match resolve_image_path(&self.root, raw) {
+            let path = match self.files.resolve(raw) {
                 Ok(path) => path,
                 Err(e) => {
                     self.b
@@ -140,15 +171,17 @@ impl Reader {
                     continue;
                 }
             };
-            if !self.files.exists(&path) {
-                self.b.warn(
-                    &self.file,
-                    Some(line),
-                    format!(
-                        "image '{raw}' not found under {}; image skipped",
-                        self.root.display()
-                    ),
-                );
+            let message = match self.files.find(&path) {
+                Ok(()) => None,
+                Err(ImageFileError::Missing) => Some(format!(
+                    "image '{}' not found under {}; image skipped",
+                    excerpt(raw),
+                    self.root.display()
+                )),
+                Err(e) => Some(format!("image '{}' {e}; image skipped", excerpt(raw))),
+            };
+            if let Some(message) = message {
+                self.b.warn(&self.file, Some(line), message);
                 continue;
             }
             let view = views_match
@@ -196,7 +229,7 @@ pub(crate) fn import_csv(
             path: manifest.to_path_buf(),
             field: "product_id".into(),
             column: Field::ProductId.default_columns().join(" or "),
-            available: rows.header.join(", "),
+            available: excerpt_list(&rows.header),
         });
     }
     if !columns.contains_key(&Field::Images) {
@@ -221,8 +254,10 @@ pub(crate) fn import_csv(
             .iter()
             .map(|&i| rows.header[i].as_str())
             .collect();
-        r.b.notes
-            .push(format!("columns kept as attributes: {}", names.join(", ")));
+        r.b.notes.push(format!(
+            "columns kept as attributes: {}",
+            excerpt_list(&names)
+        ));
     }
     let width = rows.header.len();
     while let Some(csv_row) = rows.next_row(&mut r.b)? {
@@ -284,18 +319,11 @@ pub(crate) fn import_jsonl(
     options: &ImportOptions,
 ) -> Result<Imported, ImportError> {
     let (mut r, map) = Reader::new(manifest, options)?;
-    let io_error = |source| ImportError::Io {
+    let io_error = |reason| ImportError::Io {
         path: manifest.to_path_buf(),
-        source,
+        reason,
     };
-    let file = std::fs::File::open(manifest).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => ImportError::NotFound(manifest.to_path_buf()),
-        _ => io_error(source),
-    })?;
-    let len = file.metadata().map_err(io_error)?.len();
-    if len == 0 {
-        return Err(ImportError::Empty(manifest.to_path_buf()));
-    }
+    let (file, len) = open_file(manifest)?;
     let key_for =
         |field: Field, object: &serde_json::Map<String, serde_json::Value>| match map.get(field) {
             Some(column) => Some(column.to_string()),
@@ -317,6 +345,9 @@ pub(crate) fn import_jsonl(
         }
         done += read as u64;
         line += 1;
+        if line == 1 && bytes.starts_with(UTF8_BOM) {
+            bytes.drain(..UTF8_BOM.len());
+        }
         let text = match std::str::from_utf8(&bytes) {
             Ok(text) => text.to_string(),
             Err(_) => {

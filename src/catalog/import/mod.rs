@@ -15,6 +15,7 @@ pub use check::check_images;
 pub use columns::{ColumnMap, Field};
 pub use manifest::sidecar_path;
 
+use super::text::excerpt;
 use super::{Catalog, DuplicateProduct, ProductDraft, Task};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -162,16 +163,22 @@ pub enum ImportError {
     #[error("{}: no such file or folder", .0.display())]
     NotFound(PathBuf),
     /// A file could not be read.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read: {reason}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The reason.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// A file has no content.
     #[error("{}: the file is empty", .0.display())]
     Empty(PathBuf),
+    /// A catalogue path names a folder, FIFO, socket or device rather than a file.
+    #[error("{}: not a regular file", .0.display())]
+    NotAFile(PathBuf),
+    /// A catalogue file is UTF-16 text.
+    #[error("{} is UTF-16 encoded; save it as UTF-8", .0.display())]
+    Utf16(PathBuf),
     /// The import was cancelled through its [`ImportProgress`].
     #[error("{}: cancelled", .0.display())]
     Cancelled(PathBuf),
@@ -184,7 +191,11 @@ pub enum ImportError {
         detail: String,
     },
     /// A required or mapped column is absent.
-    #[error("{}: no column '{column}' for {field} (columns: {available})", path.display())]
+    #[error(
+        "{}: no column '{}' for {field} (columns: {available})",
+        path.display(),
+        excerpt(column)
+    )]
     MissingColumn {
         /// The file.
         path: PathBuf,
@@ -192,12 +203,13 @@ pub enum ImportError {
         field: String,
         /// The column looked for.
         column: String,
-        /// The columns the file has.
+        /// The columns the file has, as [`crate::catalog::text::excerpt_list`] gives them.
         available: String,
     },
     /// A `task=column` mapping that cannot be parsed.
     #[error(
-        "bad column mapping '{0}': expected FIELD=COLUMN with FIELD one of product_id, name, images, views, gender, colour, type, category, subcategory"
+        "bad column mapping '{}': expected FIELD=COLUMN with FIELD one of product_id, name, images, views, gender, colour, type, category, subcategory",
+        excerpt(.0)
     )]
     BadMapping(String),
     /// A mapping file beside a manifest that cannot be parsed.
@@ -207,6 +219,21 @@ pub enum ImportError {
         path: PathBuf,
         /// The parse error.
         message: String,
+    },
+    /// A sidecar's `image_root` lies outside the catalogue's folder.
+    #[error(
+        "{}:{line}: image_root '{}' is outside the catalogue folder; a catalogue may only read \
+         images beside it, give the folder with --images to use it anyway",
+        sidecar.display(),
+        excerpt(&root.to_string_lossy())
+    )]
+    ImageRootOutside {
+        /// The sidecar file.
+        sidecar: PathBuf,
+        /// Its line that sets `image_root`.
+        line: u64,
+        /// The folder it names.
+        root: PathBuf,
     },
     /// The CSV layer failed in a way that stops reading.
     #[error("{}:{line}: {message}", path.display())]
@@ -297,7 +324,8 @@ impl Builder {
                     file,
                     line,
                     format!(
-                        "duplicate product id '{id}' (first seen at {first}); this row is skipped"
+                        "duplicate product id '{}' (first seen at {first}); this row is skipped",
+                        excerpt(&id)
                     ),
                 );
             }
@@ -370,7 +398,7 @@ pub fn detect(path: &Path) -> Result<(Format, PathBuf), ImportError> {
         std::io::ErrorKind::NotFound => ImportError::NotFound(path.to_path_buf()),
         _ => ImportError::Io {
             path: path.to_path_buf(),
-            source: e,
+            reason: e,
         },
     })?;
     if meta.is_dir() {
@@ -382,6 +410,9 @@ pub fn detect(path: &Path) -> Result<(Format, PathBuf), ImportError> {
             let file = path.join(name);
             if file.is_file() {
                 return Ok((format, file));
+            }
+            if file.exists() {
+                return Err(ImportError::NotAFile(file));
             }
         }
         return Err(ImportError::UnknownFormat {
