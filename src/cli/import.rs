@@ -48,7 +48,13 @@ pub fn print_report(r: &ImportReport) {
     println!("  without images         {}", r.products_without_images);
     println!("  images                 {}", r.images);
     println!("  multi-image products   {}", r.multi_image_products);
-    println!("  image folder           {}", r.image_root.display());
+    // A manifest opened by its bare file name has its images relative to the current folder.
+    let root = if r.image_root.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        &r.image_root
+    };
+    println!("  image folder           {}", root.display());
     println!("  task          classes  labelled   column");
     for task in Task::ALL {
         let t = &r.tasks[&task];
