@@ -252,13 +252,24 @@ fn summary(
 }
 
 /// Writes predictions and representations of every product of `catalogue` (default: the
-/// run's) with the run's latest checkpoint into `out` (default: the run folder).
+/// run's) with the run's latest checkpoint into `out` (default: the run folder). Another
+/// catalogue than the run's needs an `out`: its predictions would replace the run's own.
 pub fn predict_run(
     run_dir: &Path,
     catalogue: Option<&Path>,
     out: Option<&Path>,
     devices: &[String],
 ) -> Result<PredictSummary, TrainError> {
+    if let (Some(path), None) = (catalogue, out) {
+        let own = RunFolder::at(run_dir).config()?.catalogue;
+        if !same_file(path, &own) {
+            return Err(TrainError::OtherCatalogue {
+                catalogue: path.to_path_buf(),
+                run: run_dir.to_path_buf(),
+                own,
+            });
+        }
+    }
     let loaded = load(run_dir, catalogue)?;
     let out = out.unwrap_or(run_dir);
     match first_device(devices)? {
@@ -269,6 +280,14 @@ pub fn predict_run(
         }
         #[cfg(not(feature = "cuda"))]
         Device::Cuda(_) => Err(super::backend::DeviceError::NoCuda.into()),
+    }
+}
+
+/// Whether `a` and `b` name the same file or folder (however each is written).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
     }
 }
 

@@ -98,6 +98,20 @@ pub enum TrainError {
     /// Predictions could not be written.
     #[error(transparent)]
     Predict(#[from] PredictError),
+    /// Predictions for another catalogue were asked for without a folder of their own.
+    #[error(
+        "{} is not the catalogue of the run in {} ({}): its predictions would replace the \
+         run's own predictions.jsonl and embeddings; pass --out DIR to write them elsewhere",
+        catalogue.display(), run.display(), own.display()
+    )]
+    OtherCatalogue {
+        /// The catalogue asked for.
+        catalogue: PathBuf,
+        /// The run folder.
+        run: PathBuf,
+        /// The run's own catalogue.
+        own: PathBuf,
+    },
     /// A thread or file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),

@@ -1,0 +1,234 @@
+//! Runs under hostile or careless use: predictions never overwritten by another catalogue's,
+//! unusable prediction lines reported, resumed configurations validated and extended, failures
+//! at thread boundaries reported, impossible heads and splits refused or said, damaged or
+//! mismatched checkpoints named, and progress printed where no terminal shows a bar.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use vitrine::catalog::Task;
+use vitrine::catalog::demo::{DemoOptions, generate};
+use vitrine::ml::{TrainRequest, TrainingEvent};
+use vitrine::runs::{MetricsRecord, RunConfig, RunFolder};
+
+/// A small demo catalogue (48 px photos) in `dir`; returns its manifest.
+fn demo(dir: &Path, products: usize, seed: u64) -> PathBuf {
+    let options = DemoOptions {
+        products,
+        seed,
+        image_size: 48,
+        ..DemoOptions::default()
+    };
+    generate(dir, &options, &|_, _| {}).unwrap().manifest
+}
+
+/// A configuration that trains in seconds on the CPU.
+fn quick(catalogue: PathBuf) -> RunConfig {
+    RunConfig {
+        catalogue,
+        image_size: 32,
+        batch: 16,
+        learning_rate: 0.02,
+        dropout: 0.1,
+        min_class_examples: 3,
+        tasks: vec![Task::Colour, Task::Type],
+        representation: 64,
+        ..RunConfig::default()
+    }
+    .with_epochs(1)
+}
+
+/// Trains `config` into `run` to its final record; returns every record it sent.
+fn train(run: &Path, config: RunConfig, store: &Path) -> Vec<MetricsRecord> {
+    let handle = vitrine::ml::start(TrainRequest {
+        run_dir: run.to_path_buf(),
+        config,
+        resume: false,
+        store: Some(store.to_path_buf()),
+    })
+    .unwrap();
+    let mut out = Vec::new();
+    for event in handle.events() {
+        if let TrainingEvent::Record(record) = event {
+            let last = matches!(
+                record,
+                MetricsRecord::Finished { .. }
+                    | MetricsRecord::Stopped { .. }
+                    | MetricsRecord::Failed { .. }
+            );
+            out.push(record);
+            if last {
+                break;
+            }
+        }
+    }
+    handle.join();
+    out
+}
+
+/// A demo catalogue and a finished one-epoch run on it, trained once for the whole file.
+struct Trained {
+    _dir: tempfile::TempDir,
+    manifest: PathBuf,
+    run: PathBuf,
+}
+
+fn trained() -> &'static Trained {
+    static TRAINED: OnceLock<Trained> = OnceLock::new();
+    TRAINED.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = demo(&dir.path().join("demo"), 40, 7);
+        let run = dir.path().join("run");
+        let records = train(
+            &run,
+            quick(manifest.clone()),
+            &dir.path().join("labels.sqlite"),
+        );
+        assert!(
+            matches!(records.last(), Some(MetricsRecord::Finished { .. })),
+            "{records:?}"
+        );
+        Trained {
+            _dir: dir,
+            manifest,
+            run,
+        }
+    })
+}
+
+/// A copy of the shared trained run in `dir` (so a test may damage or extend it).
+fn copy_of_run(dir: &Path) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let run = dir.join("run");
+    copy(&trained().run, &run);
+    run
+}
+
+/// Runs the CLI; asserts it did not panic (exit code 101) and returns (code, stdout, stderr).
+fn cli(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = common::vitrine().args(args).output().unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_ne!(code, 101, "panicked: {stderr}");
+    assert!(!stderr.contains("panicked"), "a thread panicked: {stderr}");
+    (
+        code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+fn os<S: AsRef<std::ffi::OsStr> + ?Sized>(s: &S) -> &std::ffi::OsStr {
+    s.as_ref()
+}
+
+#[test]
+fn predicting_another_catalogue_without_out_is_refused_and_keeps_the_runs_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = copy_of_run(dir.path());
+    let other = demo(&dir.path().join("other"), 12, 3);
+    let predictions = std::fs::read(run.join("predictions.jsonl")).unwrap();
+    let embeddings = std::fs::read(run.join("embeddings.f32")).unwrap();
+    let (code, _, stderr) = cli(&[os("predict"), run.as_os_str(), other.as_os_str()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--out"), "{stderr}");
+    assert!(stderr.contains(&*other.to_string_lossy()), "{stderr}");
+    assert_eq!(
+        std::fs::read(run.join("predictions.jsonl")).unwrap(),
+        predictions
+    );
+    assert_eq!(
+        std::fs::read(run.join("embeddings.f32")).unwrap(),
+        embeddings
+    );
+    // With --out the other catalogue's predictions go there.
+    let out = dir.path().join("other-predictions");
+    let (code, _, stderr) = cli(&[
+        os("predict"),
+        run.as_os_str(),
+        other.as_os_str(),
+        os("--out"),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let written = vitrine::runs::predictions::Predictions::read(&out.join("predictions.jsonl"));
+    assert_eq!(written.unwrap().len(), 12);
+    // The run's own catalogue, named explicitly, still predicts into the run.
+    let (code, _, stderr) = cli(&[
+        os("predict"),
+        run.as_os_str(),
+        trained().manifest.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// A run folder whose config names `catalogue` and whose predictions file is `lines`.
+fn fake_run(dir: &Path, name: &str, catalogue: &Path, lines: &[String]) -> PathBuf {
+    let run = dir.join(name);
+    RunFolder::create(
+        &run,
+        &RunConfig {
+            catalogue: catalogue.to_path_buf(),
+            ..RunConfig::default()
+        },
+    )
+    .unwrap();
+    std::fs::write(run.join("predictions.jsonl"), lines.join("\n") + "\n").unwrap();
+    run
+}
+
+#[test]
+fn compare_warns_of_unusable_prediction_lines_and_shows_their_tasks_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = common::small_catalogue(dir.path(), 8);
+    let header = r#"{"format":"vitrine-predictions","version":1,"run":"x","classes":{"colour":["Red","Blue","Green","Black"],"type":["Apparel"]}}"#;
+    let line = |i: usize, colour: &str| {
+        format!(
+            r#"{{"product_id":"p{i}","split":"validation","tasks":{{"colour":{{"label":null,"top":[["{colour}",0.9]]}},"type":{{"label":null,"top":[["Apparel",0.9]]}}}}}}"#
+        )
+    };
+    let colours = ["Red", "Blue", "Green", "Black"];
+    let good: Vec<String> = std::iter::once(header.to_string())
+        .chain((0..8).map(|i| line(i, colours[i % 4])))
+        .collect();
+    // Run B's product lines name a class its header does not have: none is usable.
+    let bad: Vec<String> = std::iter::once(header.to_string())
+        .chain((0..8).map(|i| line(i, "Mauve")))
+        .collect();
+    let a = fake_run(dir.path(), "a", &catalogue, &good);
+    let b = fake_run(dir.path(), "b", &catalogue, &bad);
+    let (code, stdout, stderr) = cli(&[
+        os("compare"),
+        a.as_os_str(),
+        b.as_os_str(),
+        os("--format"),
+        os("csv"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let file = b.join("predictions.jsonl");
+    assert!(
+        stderr.contains(&format!("{}:2:", file.display())) && stderr.contains("Mauve"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("8 lines"),
+        "the count of skipped lines: {stderr}"
+    );
+    assert!(
+        stdout.contains("colour,1.000,,,0,0\n"),
+        "B's colour is missing, not 0.000: {stdout}"
+    );
+    assert!(stdout.contains("mean,1.000,,"), "{stdout}");
+}
