@@ -287,6 +287,7 @@ fn training() {
             run_dir: run_dir.clone(),
             config: config.clone(),
             resume: false,
+            changes: Default::default(),
             store: None,
         })
         .expect("start");

@@ -45,6 +45,7 @@ fn train(run: &Path, config: RunConfig, store: &Path) -> Vec<MetricsRecord> {
         run_dir: run.to_path_buf(),
         config,
         resume: false,
+        changes: Default::default(),
         store: Some(store.to_path_buf()),
     })
     .unwrap();
@@ -231,4 +232,91 @@ fn compare_warns_of_unusable_prediction_lines_and_shows_their_tasks_as_missing()
         "B's colour is missing, not 0.000: {stdout}"
     );
     assert!(stdout.contains("mean,1.000,,"), "{stdout}");
+}
+
+#[test]
+fn a_resumed_configuration_is_validated_like_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = demo(&dir.path().join("demo"), 12, 7);
+    let run = dir.path().join("run");
+    RunFolder::create(
+        &run,
+        &RunConfig {
+            batch: 0,
+            ..quick(catalogue.clone())
+        },
+    )
+    .unwrap();
+    let (code, _, stderr) = cli(&[
+        os("train"),
+        catalogue.as_os_str(),
+        os("--out"),
+        run.as_os_str(),
+        os("--resume"),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&*run.join("config.json").to_string_lossy())
+            && stderr.contains("batch must be at least 1"),
+        "{stderr}"
+    );
+    // The failure is in the run's log too.
+    let (records, _) = vitrine::runs::metrics::read_all(&run.join("metrics.jsonl")).unwrap();
+    assert!(
+        matches!(records.last(), Some(MetricsRecord::Failed { message, .. }) if message.contains("batch")),
+        "{records:?}"
+    );
+}
+
+#[test]
+fn resume_extends_the_epochs_and_refuses_options_that_change_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = copy_of_run(dir.path());
+    let catalogue = trained().manifest.clone();
+    let resume = |extra: &[&str]| {
+        let mut args = vec![
+            os("train"),
+            catalogue.as_os_str(),
+            os("--out"),
+            run.as_os_str(),
+            os("--resume"),
+        ];
+        args.extend(extra.iter().map(os));
+        cli(&args)
+    };
+    // Options that would change the model, or its split, are refused by name.
+    let (code, _, stderr) = resume(&["--backbone", "zfnet", "--tasks", "colour"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("--backbone") && stderr.contains("--tasks"),
+        "{stderr}"
+    );
+    // A finished run resumed without more epochs says how to train more.
+    let (code, _, stderr) = resume(&[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--epochs"), "{stderr}");
+    // --epochs 2 trains the second epoch, with the schedule of a 2-epoch run.
+    let (code, _, stderr) = resume(&["--epochs", "2"]);
+    assert_eq!(code, 0, "{stderr}");
+    let folder = RunFolder::at(&run);
+    let config = folder.config().unwrap();
+    assert_eq!(config.epochs, 2);
+    assert_eq!(config.lr_drops, vec![1]);
+    let (records, _) = vitrine::runs::metrics::read_all(&folder.metrics_path()).unwrap();
+    let epochs: Vec<usize> = records
+        .iter()
+        .filter_map(|r| match r {
+            MetricsRecord::Epoch { epoch, .. } => Some(*epoch),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(epochs, vec![0, 1], "{records:?}");
+    assert!(matches!(
+        records.last(),
+        Some(MetricsRecord::Finished { .. })
+    ));
+    // Fewer epochs than trained already is refused.
+    let (code, _, stderr) = resume(&["--epochs", "1"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("already trained 2 epochs"), "{stderr}");
 }

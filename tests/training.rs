@@ -46,6 +46,7 @@ fn start(dir: &Path, config: RunConfig, resume: bool) -> TrainingHandle {
         run_dir: dir.join("run"),
         config,
         resume,
+        changes: Default::default(),
         store: Some(dir.join("labels.sqlite")),
     })
     .unwrap()

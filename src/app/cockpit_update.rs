@@ -246,6 +246,7 @@ fn start_run(state: &mut AppState, workers: &mut Workers) {
         run_dir: run_dir.clone(),
         config: config.clone(),
         resume: false,
+        changes: Default::default(),
         store,
     };
     match workers.runs.launch(request, workers.sender()) {
@@ -291,6 +292,7 @@ fn resume_run(state: &mut AppState, workers: &mut Workers, run: PathBuf) {
         run_dir: run.clone(),
         config,
         resume: true,
+        changes: Default::default(),
         store,
     };
     match workers.runs.launch(request, workers.sender()) {

@@ -11,6 +11,7 @@ use vitrine::catalog::Task;
 use vitrine::ml::backend::default_devices;
 use vitrine::ml::saved::{EvalSplit, RunEvaluation, evaluate_run, predict_run};
 use vitrine::ml::{TrainRequest, TrainingEvent};
+use vitrine::runs::config::ResumeChanges;
 use vitrine::runs::{Backbone, MetricsRecord, RunConfig};
 
 /// Arguments of `vitrine train`.
@@ -27,7 +28,9 @@ pub struct TrainArgs {
     /// Per-image CNN: small (CPU, 64-96 px) or zfnet (224 px).
     #[arg(long, value_parser = ["small", "zfnet"])]
     backbone: Option<String>,
-    /// Epochs (the learning rate drops at half and three quarters of them).
+    /// Epochs (the learning rate drops at half and three quarters of them). With --resume, a
+    /// new total: training continues from the last checkpoint with the schedule of a run of
+    /// this many epochs.
     #[arg(long)]
     epochs: Option<usize>,
     /// Side of the square crop fed to the network, in pixels.
@@ -61,7 +64,8 @@ pub struct TrainArgs {
     /// Seed of the split, the initial weights, the crops and the mirroring.
     #[arg(long)]
     seed: Option<u64>,
-    /// Continue the run in --out from its latest checkpoint.
+    /// Continue the run in --out from its latest checkpoint, as its config.json says; only
+    /// --epochs (a new total), --learning-rate, --batch and --devices may change it.
     #[arg(long)]
     resume: bool,
     /// Label store to read the current labels from (default: the catalogue's).
@@ -138,14 +142,57 @@ impl TrainArgs {
         config.validate()?;
         Ok(config)
     }
+
+    /// What `--resume` changes in the run's configuration; options that would change its
+    /// model or its split are refused, by name.
+    fn resume_changes(&self) -> anyhow::Result<ResumeChanges> {
+        let refused: Vec<&str> = [
+            ("--config", self.config.is_some()),
+            ("--backbone", self.backbone.is_some()),
+            ("--image-size", self.image_size.is_some()),
+            ("--tasks", !self.tasks.is_empty()),
+            ("--single-image", self.single_image),
+            ("--group-by", self.group_by.is_some()),
+            ("--min-class-examples", self.min_class_examples.is_some()),
+            ("--validation-fraction", self.validation_fraction.is_some()),
+            ("--seed", self.seed.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect();
+        if !refused.is_empty() {
+            bail!(
+                "{} would change the model or its split, which a resumed run keeps as {} says; \
+                 start a new run (another --out) to change them (with --resume: --epochs, \
+                 --learning-rate, --batch, --devices)",
+                refused.join(", "),
+                self.out.join("config.json").display()
+            );
+        }
+        Ok(ResumeChanges {
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            batch: self.batch,
+            devices: self
+                .devices
+                .as_ref()
+                .map(|d| d.split(',').map(|d| d.trim().to_string()).collect()),
+        })
+    }
 }
 
 pub fn train(args: TrainArgs) -> anyhow::Result<()> {
-    let config = args.run_config()?;
+    // A resumed run's configuration is its config.json's, read and checked by the engine.
+    let (config, changes) = if args.resume {
+        (RunConfig::default(), args.resume_changes()?)
+    } else {
+        (args.run_config()?, ResumeChanges::default())
+    };
     let handle = vitrine::ml::start(TrainRequest {
         run_dir: args.out.clone(),
         config,
         resume: args.resume,
+        changes,
         store: args.store.clone(),
     })?;
     // Ctrl+C asks the run to stop at the next iteration (it saves a checkpoint), a second one

@@ -14,6 +14,7 @@ use super::tensors::{batch_inputs, head_targets};
 use crate::catalog::Task;
 use crate::catalog::import::{ColumnMap, ImportOptions};
 use crate::labels::{OpenError, open_workspace};
+use crate::runs::config::ResumeChanges;
 use crate::runs::metrics::MetricsError;
 use crate::runs::predictions::Split;
 use crate::runs::{MetricsRecord, MetricsWriter, ModelSpec, RunConfig, RunError, RunFolder};
@@ -54,6 +55,31 @@ pub enum TrainError {
     /// The configuration cannot be trained.
     #[error(transparent)]
     Config(#[from] crate::runs::config::InvalidConfig),
+    /// The configuration saved in a run folder (`config.json`) cannot be trained.
+    #[error("{}: {message} (field \"{field}\")", path.display())]
+    StoredConfig {
+        /// The run's `config.json`.
+        path: PathBuf,
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A resumed run has no epoch left to train.
+    #[error(
+        "{}: the run has already trained {done} epochs of {epochs}; to train more, resume it \
+         with --epochs N for a new total N above {done} (`vitrine predict` writes its \
+         predictions again)",
+        run.display()
+    )]
+    NothingToResume {
+        /// The run folder.
+        run: PathBuf,
+        /// Epochs trained.
+        done: usize,
+        /// Epochs of the configuration.
+        epochs: usize,
+    },
     /// The devices are wrong.
     #[error(transparent)]
     Device(#[from] DeviceError),
@@ -122,10 +148,14 @@ pub enum TrainError {
 pub struct TrainRequest {
     /// The run folder (created; or, with `resume`, read).
     pub run_dir: PathBuf,
-    /// The configuration of a new run (ignored when resuming: the folder's is used).
+    /// The configuration of a new run (ignored when resuming: the folder's is used, with
+    /// `changes`).
     pub config: RunConfig,
     /// Continue the run in `run_dir` from its latest checkpoint.
     pub resume: bool,
+    /// What a resumed run changes in its configuration (more epochs, another learning rate,
+    /// batch or devices); saved in its `config.json`.
+    pub changes: ResumeChanges,
     /// The label store to read current labels from (default: the catalogue's).
     pub store: Option<PathBuf>,
 }
@@ -369,9 +399,9 @@ fn run(
 ) -> Result<(), TrainError> {
     let folder = RunFolder::at(&request.run_dir);
     let (config, checkpoint) = if request.resume {
-        let config = folder.config()?;
-        let checkpoint = folder.latest_checkpoint()?;
-        (config, checkpoint)
+        let stored = folder.config()?;
+        *owned = true;
+        resumed_config(&folder, stored, &request.changes)?
     } else {
         request.config.validate()?;
         parse_devices(&request.config.devices)?;
@@ -430,6 +460,37 @@ fn run(
     } else {
         train_on_gpus(&job, &devices, names, &mut reporter)
     }
+}
+
+/// The configuration a resumed run trains with: its `config.json`, validated as a new run's,
+/// with `changes` applied (and saved), and the checkpoint it continues from.
+fn resumed_config(
+    folder: &RunFolder,
+    stored: RunConfig,
+    changes: &ResumeChanges,
+) -> Result<(RunConfig, Option<crate::runs::folder::CheckpointIndex>), TrainError> {
+    stored.validate().map_err(|e| TrainError::StoredConfig {
+        path: folder.config_path(),
+        field: e.field,
+        message: e.message,
+    })?;
+    parse_devices(&stored.devices)?;
+    let config = stored.clone().with_changes(changes);
+    config.validate()?;
+    parse_devices(&config.devices)?;
+    let checkpoint = folder.latest_checkpoint()?;
+    let done = checkpoint.as_ref().map_or(0, |c| c.resume_epoch());
+    if done >= config.epochs {
+        return Err(TrainError::NothingToResume {
+            run: folder.root().to_path_buf(),
+            done,
+            epochs: config.epochs,
+        });
+    }
+    if config != stored {
+        folder.write_config(&config)?;
+    }
+    Ok((config, checkpoint))
 }
 
 #[cfg(feature = "cuda")]
