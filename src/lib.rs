@@ -11,3 +11,4 @@ pub mod imaging;
 pub mod labels;
 pub mod ml;
 pub mod runs;
+pub mod threads;

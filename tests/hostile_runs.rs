@@ -320,3 +320,37 @@ fn resume_extends_the_epochs_and_refuses_options_that_change_the_model() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("already trained 2 epochs"), "{stderr}");
 }
+
+#[test]
+fn a_failing_replica_fails_the_step_naming_its_device() {
+    use vitrine::ml::backend::CpuTraining;
+    use vitrine::ml::data::Batch;
+    use vitrine::ml::model::ModelConfig;
+    let device = burn::backend::flex::FlexDevice;
+    let model = ModelConfig {
+        backbone: vitrine::runs::Backbone::Small,
+        batch_norm: false,
+        dropout: 0.0,
+        representation: 16,
+        heads: vec![(Task::Colour, 3)],
+    }
+    .init::<CpuTraining>(&device);
+    let crop = 32;
+    // The fourth product has no image: the second replica's part cannot be pooled.
+    let batch = Batch {
+        pixels: vec![0.1; 3 * 3 * crop * crop],
+        crop,
+        ranges: vec![0..1, 1..2, 2..3, 3..3],
+        targets: vec![vec![Some(0), Some(1), Some(2), Some(0)]],
+        samples: (0..4).collect(),
+    };
+    let result = vitrine::ml::training::gradients(&model, &batch, &[device, device]);
+    let Err(error) = result else {
+        panic!("a step without the second replica's part was taken")
+    };
+    let message = error.to_string();
+    assert!(message.contains("replica 1"), "{message}");
+    // The first replica's part alone is fine.
+    let first = batch.split(2).remove(0);
+    assert!(vitrine::ml::training::gradients(&model, &first, &[device, device]).is_ok());
+}

@@ -339,9 +339,9 @@ fn two_cpu_replicas_compute_the_same_step_as_one_device() {
     let params = |devices: usize| {
         let model = initial.clone();
         let replicas = vec![device; devices];
-        let (_, loss) = gradients(&model, &batch, &replicas);
+        let (_, loss) = gradients(&model, &batch, &replicas).unwrap();
         let mut optimizer = burn::optim::SgdConfig::new().init();
-        let (model, _) = step(model, &mut optimizer, &batch, &replicas, 0.1);
+        let (model, _) = step(model, &mut optimizer, &batch, &replicas, 0.1).unwrap();
         (loss, flat(&model))
     };
     let (one_loss, one) = params(1);

@@ -141,6 +141,18 @@ pub enum TrainError {
     /// A thread or file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A data-parallel replica failed: the step, and the run, cannot go on without its part
+    /// of the batch.
+    #[error("the replica on {device} failed: {message}")]
+    Replica {
+        /// The replica's device.
+        device: String,
+        /// Why.
+        message: String,
+    },
+    /// The training thread panicked (a bug): the run stops and says why.
+    #[error("the training thread stopped on an internal error: {0}")]
+    Panicked(String),
 }
 
 /// What to train.
@@ -215,26 +227,40 @@ pub fn start(request: TrainRequest) -> std::io::Result<TrainingHandle> {
         .spawn(move || {
             let events = Events::new(tx);
             let folder = RunFolder::at(&request.run_dir);
-            let mut owned = false;
-            let outcome = run(&request, &events, &thread_stop, &mut owned);
-            if let Err(error) = outcome {
-                let failed = MetricsRecord::Failed {
-                    time_ms: now_ms(),
-                    message: error.to_string(),
-                };
-                // Only this run's own log records its failure (not that of a run it refused to
-                // overwrite); the log may be what failed: the event still reaches the listener.
-                if owned && let Ok(mut log) = MetricsWriter::append(&folder.metrics_path()) {
-                    let _ = log.write(&failed);
-                }
-                events.send(TrainingEvent::Record(failed));
-            }
+            guarded(&folder, &events, |owned| {
+                run(&request, &events, &thread_stop, owned)
+            });
         })?;
     Ok(TrainingHandle {
         events,
         stop,
         thread: Some(thread),
     })
+}
+
+/// Runs the body of a training thread, `work`, and reports its failure, an error or a panic,
+/// as a `failed` record: in the run's log once `work` has set its flag (the folder is this
+/// run's), and as an event in any case.
+fn guarded(
+    folder: &RunFolder,
+    events: &Events,
+    work: impl FnOnce(&mut bool) -> Result<(), TrainError>,
+) {
+    let mut owned = false;
+    let outcome = crate::threads::catch(|| work(&mut owned))
+        .unwrap_or_else(|panic| Err(TrainError::Panicked(panic)));
+    if let Err(error) = outcome {
+        let failed = MetricsRecord::Failed {
+            time_ms: now_ms(),
+            message: error.to_string(),
+        };
+        // Only this run's own log records its failure (not that of a run it refused to
+        // overwrite); the log may be what failed: the event still reaches the listener.
+        if owned && let Ok(mut log) = MetricsWriter::append(&folder.metrics_path()) {
+            let _ = log.write(&failed);
+        }
+        events.send(TrainingEvent::Record(failed));
+    }
 }
 
 /// Sends events to the listener, if it still listens.
@@ -618,6 +644,7 @@ impl Job<'_> {
                 (0.0f64, 0usize, 0usize, 0.0f64);
             let mut wait_started = Instant::now();
             for (i, batch) in loader.enumerate() {
+                let batch = batch?;
                 waited += wait_started.elapsed().as_secs_f64();
                 if self.stop.load(Ordering::Relaxed) {
                     stop.store(true, Ordering::Relaxed);
@@ -625,7 +652,7 @@ impl Job<'_> {
                 }
                 let step_started = Instant::now();
                 let iteration = epoch * per_epoch + i;
-                let (next, loss) = step(model, &mut optimizer, &batch, &devices, learning_rate);
+                let (next, loss) = step(model, &mut optimizer, &batch, &devices, learning_rate)?;
                 model = next;
                 if !loss.total.is_finite() {
                     stop.store(true, Ordering::Relaxed);
@@ -754,72 +781,94 @@ impl Job<'_> {
 }
 
 /// One optimisation step over `batch`, split across `devices` (each part on its own replica
-/// and thread when there are several); returns the updated model and the batch's loss.
+/// and thread when there are several); returns the updated model and the batch's loss. A
+/// replica that fails fails the step.
 pub fn step<B: AutodiffBackend, O: Optimizer<Model<B>, B>>(
     model: Model<B>,
     optimizer: &mut O,
     batch: &super::data::Batch,
     devices: &[B::Device],
     learning_rate: f64,
-) -> (Model<B>, StepLoss) {
-    let (grads, loss) = gradients(&model, batch, devices);
+) -> Result<(Model<B>, StepLoss), TrainError> {
+    let (grads, loss) = gradients(&model, batch, devices)?;
     let model = optimizer.step(learning_rate, model, grads);
-    (model, loss)
+    Ok((model, loss))
 }
 
-/// The summed gradients of the batch's loss (see [`step`]), without updating the model.
+/// The summed gradients of the batch's loss (see [`step`]), without updating the model; an
+/// error names the replica's device when one of several fails (a step without its part of
+/// the batch would silently be another step).
 pub fn gradients<B: AutodiffBackend>(
     model: &Model<B>,
     batch: &super::data::Batch,
     devices: &[B::Device],
-) -> (GradientsParams, StepLoss) {
+) -> Result<(GradientsParams, StepLoss), TrainError> {
     let labelled = batch.labelled();
     let active = labelled.iter().filter(|&&n| n > 0).count().max(1);
     if devices.len() == 1 {
         let (loss, heads) = part_loss(model, batch, &labelled, active, &devices[0]);
         let grads = GradientsParams::from_grads(loss.backward(), model);
-        return (grads, heads);
+        return Ok((grads, heads));
     }
     let parts = batch.split(devices.len());
     let main = devices[0].clone();
-    let results: Vec<(GradientsParams, StepLoss)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .iter()
-            .zip(devices)
-            .filter(|(part, _)| !part.is_empty())
-            .map(|(part, device)| {
-                // Each thread gets its own fork: replicas sharing one model's autodiff graph
-                // across threads deadlock in burn-autodiff.
-                let replica = model.clone().fork(device);
-                let (labelled, main) = (&labelled, &main);
-                std::thread::Builder::new()
-                    .name("vitrine-replica".into())
-                    .spawn_scoped(scope, move || {
-                        let (loss, heads) = part_loss(&replica, part, labelled, active, device);
-                        let grads = GradientsParams::from_grads(loss.backward(), &replica)
-                            .to_device(main, &replica);
-                        (grads, heads)
-                    })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.ok().and_then(|h| h.join().ok()))
-            .collect()
-    });
+    let results: Vec<Result<(GradientsParams, StepLoss), TrainError>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .iter()
+                .zip(devices)
+                .enumerate()
+                .filter(|(_, (part, _))| !part.is_empty())
+                .map(|(n, (part, device))| {
+                    let name = format!("replica {n} ({device:?})");
+                    // Each thread gets its own fork: replicas sharing one model's autodiff graph
+                    // across threads deadlock in burn-autodiff.
+                    let replica = model.clone().fork(device);
+                    let (labelled, main) = (&labelled, &main);
+                    let spawned = std::thread::Builder::new()
+                        .name("vitrine-replica".into())
+                        .spawn_scoped(scope, move || {
+                            crate::threads::catch(|| {
+                                let (loss, heads) =
+                                    part_loss(&replica, part, labelled, active, device);
+                                let grads = GradientsParams::from_grads(loss.backward(), &replica)
+                                    .to_device(main, &replica);
+                                (grads, heads)
+                            })
+                        });
+                    (name, spawned)
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|(device, spawned)| {
+                    let failed = |message: String| TrainError::Replica {
+                        device: device.clone(),
+                        message,
+                    };
+                    let handle =
+                        spawned.map_err(|e| failed(format!("cannot start its thread: {e}")))?;
+                    handle
+                        .join()
+                        .map_err(|panic| failed(crate::threads::panic_message(panic.as_ref())))?
+                        .map_err(failed)
+                })
+                .collect()
+        });
     let mut accumulator = GradientsAccumulator::<Model<B>>::new();
     let mut total = StepLoss {
         total: 0.0,
         heads: vec![0.0; labelled.len()],
     };
-    for (grads, loss) in results {
+    for result in results {
+        let (grads, loss) = result?;
         accumulator.accumulate(model, grads);
         total.total += loss.total;
         for (t, h) in total.heads.iter_mut().zip(loss.heads) {
             *t += h;
         }
     }
-    (accumulator.grads(), total)
+    Ok((accumulator.grads(), total))
 }
 
 /// The loss of one part of a batch, weighted so that the parts' losses sum to the batch's.
@@ -857,4 +906,41 @@ fn part_loss<B: AutodiffBackend>(
             heads: values,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_training_thread_leaves_a_failed_record_and_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = RunFolder::at(dir.path());
+        let (tx, rx) = bounded(4);
+        let events = Events::new(tx);
+        guarded(&folder, &events, |owned| {
+            *owned = true;
+            let zero = std::hint::black_box(0usize);
+            Err(TrainError::NoData(format!("{}", 10 / zero)))
+        });
+        let (records, _) = crate::runs::metrics::read_all(&folder.metrics_path()).unwrap();
+        let [MetricsRecord::Failed { message, .. }] = &records[..] else {
+            panic!("{records:?}")
+        };
+        assert!(message.contains("attempt to divide by zero"), "{message}");
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(TrainingEvent::Record(MetricsRecord::Failed { .. }))
+        ));
+        // Before the folder is the run's, the failure is only an event: another run's log is
+        // left alone.
+        let other = tempfile::tempdir().unwrap();
+        let folder = RunFolder::at(other.path());
+        guarded(&folder, &events, |_| panic!("early"));
+        assert!(!folder.metrics_path().exists());
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(TrainingEvent::Record(MetricsRecord::Failed { message, .. })) if message.contains("early")
+        ));
+    }
 }

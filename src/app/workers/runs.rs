@@ -63,7 +63,12 @@ impl RunsWorker {
     pub fn start(events: EventSender, remembered: PathBuf) -> Result<RunsWorker, String> {
         let (tx, rx) = unbounded();
         spawn("vitrine-runs", move || {
-            follow_loop(&rx, &events, &remembered)
+            // A failure here would leave every run looking as it last was: say so instead.
+            if let Err(panic) = crate::threads::catch(|| follow_loop(&rx, &events, &remembered)) {
+                events.send(Event::Run(RunEvent::FollowingFailed(format!(
+                    "runs are no longer followed: the vitrine-runs thread failed: {panic}"
+                ))));
+            }
         })?;
         let (done_tx, done_rx) = unbounded();
         Ok(RunsWorker {
@@ -120,27 +125,13 @@ impl RunsWorker {
         let thread_run = run.clone();
         let done = self.done_tx.clone();
         let started = spawn("vitrine-run-events", move || {
-            for event in handle.events().iter() {
-                match event {
-                    TrainingEvent::Preparing { stage, done, total } => {
-                        let stage = if total > 0 {
-                            format!("{stage} {done}/{total}")
-                        } else {
-                            stage
-                        };
-                        events.offer(Event::Run(RunEvent::RunPreparing {
-                            run: thread_run.clone(),
-                            stage,
-                        }));
-                    }
-                    TrainingEvent::Record(MetricsRecord::Failed { message, .. }) => {
-                        events.send(Event::Run(RunEvent::RunFailed {
-                            run: thread_run.clone(),
-                            message,
-                        }));
-                    }
-                    TrainingEvent::Record(_) => {}
-                }
+            if let Err(panic) = crate::threads::catch(|| relay(&handle, &thread_run, &events)) {
+                // The run must not look as if it trained forever.
+                handle.stop();
+                events.send(Event::Run(RunEvent::RunFailed {
+                    run: thread_run.clone(),
+                    message: format!("the vitrine-run-events thread failed: {panic}"),
+                }));
             }
             handle.join();
             let _ = done.send((thread_run.clone(), launch));
@@ -198,6 +189,32 @@ impl Drop for RunsWorker {
     fn drop(&mut self) {
         for (stopper, _) in self.stoppers.values() {
             stopper.stop();
+        }
+    }
+}
+
+/// Passes the engine's events of a run launched here on to the window.
+fn relay(handle: &crate::ml::TrainingHandle, run: &Path, events: &EventSender) {
+    for event in handle.events().iter() {
+        match event {
+            TrainingEvent::Preparing { stage, done, total } => {
+                let stage = if total > 0 {
+                    format!("{stage} {done}/{total}")
+                } else {
+                    stage
+                };
+                events.offer(Event::Run(RunEvent::RunPreparing {
+                    run: run.to_path_buf(),
+                    stage,
+                }));
+            }
+            TrainingEvent::Record(MetricsRecord::Failed { message, .. }) => {
+                events.send(Event::Run(RunEvent::RunFailed {
+                    run: run.to_path_buf(),
+                    message,
+                }));
+            }
+            TrainingEvent::Record(_) => {}
         }
     }
 }
