@@ -322,6 +322,48 @@ fn resume_extends_the_epochs_and_refuses_options_that_change_the_model() {
 }
 
 #[test]
+fn a_missing_group_attribute_is_refused_with_the_attributes_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = demo(&dir.path().join("demo"), 12, 7);
+    let run = dir.path().join("run");
+    let (code, _, stderr) = cli(&[
+        os("train"),
+        catalogue.as_os_str(),
+        os("--out"),
+        run.as_os_str(),
+        os("--group-by"),
+        os("style_skuu"),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("style_skuu") && stderr.contains("attributes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn heads_of_fewer_than_two_classes_are_not_trained() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = demo(&dir.path().join("demo"), 12, 7);
+    let run = dir.path().join("run");
+    let (code, _, stderr) = cli(&[
+        os("train"),
+        catalogue.as_os_str(),
+        os("--out"),
+        run.as_os_str(),
+        os("--min-class-examples"),
+        os("1000"),
+        os("--tasks"),
+        os("colour,type"),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("colour") && stderr.contains("type") && stderr.contains("2 classes"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_failing_replica_fails_the_step_naming_its_device() {
     use vitrine::ml::backend::CpuTraining;
     use vitrine::ml::data::Batch;

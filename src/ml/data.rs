@@ -58,13 +58,14 @@ pub struct Dataset {
 pub struct PrepareReport {
     /// Products left out because they have no photo.
     pub products_without_images: usize,
-    /// Tasks left out because no class has enough training examples.
+    /// Tasks left out because fewer than 2 classes have enough training examples.
     pub dropped_tasks: Vec<Task>,
 }
 
 /// Class lists for each head (most frequent first, `other` last when used), from the labels
 /// of the training split: classes with fewer than `min_examples` training products are merged
-/// into `other`, as are labels seen only in validation.
+/// into `other`, as are labels seen only in validation. A task left with fewer than 2
+/// classes gets no head (it is in the report's `dropped_tasks`).
 pub fn class_lists(catalog: &Catalog, config: &RunConfig) -> (ModelSpec, PrepareReport) {
     let mut counts: BTreeMap<Task, BTreeMap<String, usize>> = BTreeMap::new();
     let mut every: BTreeMap<Task, std::collections::BTreeSet<String>> = BTreeMap::new();
@@ -111,7 +112,9 @@ pub fn class_lists(catalog: &Catalog, config: &RunConfig) -> (ModelSpec, Prepare
         if !merged.is_empty() && !classes.iter().any(|c| c == OTHER) {
             classes.push(OTHER.to_string());
         }
-        if classes.is_empty() {
+        // A head of one class (everything merged into `other`, or a single label) learns
+        // nothing and scores every product right.
+        if classes.len() < 2 {
             report.dropped_tasks.push(task);
             continue;
         }
@@ -586,7 +589,8 @@ mod tests {
             let mut labels: [Option<String>; 5] = Default::default();
             labels[Task::Colour.index()] = Some(colour.to_string());
             if i % 4 != 0 {
-                labels[Task::Type.index()] = Some("Apparel".to_string());
+                let kind = if i % 4 == 3 { "Footwear" } else { "Apparel" };
+                labels[Task::Type.index()] = Some(kind.to_string());
             }
             let images = if i == 59 {
                 Vec::new()
@@ -631,6 +635,19 @@ mod tests {
         assert_eq!(spec.merged_into_other[&Task::Colour], vec!["Teal"]);
         assert_eq!(report.dropped_tasks, vec![Task::Gender]);
         assert_eq!(report.products_without_images, 1);
+        // Above the data, every label merges into `other`: a one-class head is no head.
+        let (rare, report) = class_lists(
+            &catalog,
+            &RunConfig {
+                min_class_examples: 1000,
+                ..config.clone()
+            },
+        );
+        assert!(rare.classes.is_empty(), "{:?}", rare.classes);
+        assert_eq!(
+            report.dropped_tasks,
+            vec![Task::Colour, Task::Type, Task::Gender]
+        );
         let dataset = Dataset::new(&catalog, &config, &spec);
         assert_eq!(dataset.samples().len(), 59);
         for pair in dataset.samples().chunks(2).filter(|c| c.len() == 2) {
@@ -683,7 +700,7 @@ mod tests {
                 })
                 .collect();
             let mut labels: [Option<String>; 5] = Default::default();
-            labels[Task::Colour.index()] = Some("Red".into());
+            labels[Task::Colour.index()] = Some(if i % 2 == 0 { "Red" } else { "Blue" }.into());
             catalog
                 .push(ProductDraft {
                     id: format!("p{i}"),

@@ -357,8 +357,11 @@ pub fn prepare(
     progress("opening the catalogue", 0, 0);
     let workspace = open_workspace(&config.catalogue, &import_options(config)?, store)?;
     let catalog = workspace.catalog;
-    let (fresh, report) = class_lists(&catalog, config);
     let new = spec.is_none();
+    if new && let Some(attribute) = &config.group_by {
+        check_group_attribute(&catalog, &config.catalogue, attribute)?;
+    }
+    let (fresh, report) = class_lists(&catalog, config);
     let mut spec = spec.unwrap_or(fresh);
     let mut dataset = Dataset::new(&catalog, config, &spec);
     if dataset.samples().is_empty() {
@@ -369,9 +372,16 @@ pub fn prepare(
     }
     if spec.classes.is_empty() {
         return Err(TrainError::NoData(format!(
-            "{}: no task has a labelled class with {} or more training products",
+            "{}: no head can be trained: {} {} fewer than 2 classes with {} or more training \
+             products (lower --min-class-examples, or label more products)",
             config.catalogue.display(),
-            config.min_class_examples
+            task_names(&report.dropped_tasks),
+            if report.dropped_tasks.len() == 1 {
+                "has"
+            } else {
+                "have"
+            },
+            config.min_class_examples.max(1)
         )));
     }
     if new {
@@ -388,6 +398,52 @@ pub fn prepare(
         spec,
         report,
     })
+}
+
+/// The tasks' names, comma-separated.
+fn task_names(tasks: &[Task]) -> String {
+    tasks
+        .iter()
+        .map(|t| t.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Refuses to group the split by an attribute no product has (the split would silently fall
+/// back to product ids), naming the attributes there are.
+fn check_group_attribute(
+    catalog: &crate::catalog::Catalog,
+    catalogue: &std::path::Path,
+    attribute: &str,
+) -> Result<(), TrainError> {
+    let products = catalog.products();
+    if products.iter().any(|p| {
+        catalog
+            .attribute(p, attribute)
+            .is_some_and(|v| !v.is_empty())
+    }) {
+        return Ok(());
+    }
+    let names: std::collections::BTreeSet<&str> = products
+        .iter()
+        .flat_map(|p| {
+            p.attributes
+                .iter()
+                .map(|(k, _)| catalog.attribute_key_name(*k))
+        })
+        .collect();
+    let there = if names.is_empty() {
+        "the catalogue has no attributes".to_string()
+    } else {
+        format!(
+            "its attributes are: {}",
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    };
+    Err(TrainError::NoData(format!(
+        "{}: no product has the attribute '{attribute}' to group the split by (--group-by); {there}",
+        catalogue.display()
+    )))
 }
 
 /// The run's optimiser: SGD with momentum, no dampening (burn's default is 0.1), and L2
@@ -458,16 +514,11 @@ fn run(
         })?;
     }
     if !prepared.report.dropped_tasks.is_empty() {
-        let names: Vec<&str> = prepared
-            .report
-            .dropped_tasks
-            .iter()
-            .map(|t| t.name())
-            .collect();
         reporter.record(MetricsRecord::Warning {
             message: format!(
-                "no head for {} (no class has enough examples)",
-                names.join(", ")
+                "no head for {}: fewer than 2 classes with {} or more training products",
+                task_names(&prepared.report.dropped_tasks),
+                config.min_class_examples.max(1)
             ),
         })?;
     }
