@@ -364,6 +364,58 @@ fn heads_of_fewer_than_two_classes_are_not_trained() {
 }
 
 #[test]
+fn a_model_json_that_does_not_match_its_checkpoint_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let evaluate = |run: &Path| cli(&[os("evaluate"), run.as_os_str()]);
+    // A class added to a head: the checkpoint's head has fewer outputs.
+    let run = copy_of_run(&dir.path().join("added"));
+    let mut spec = RunFolder::at(&run).spec().unwrap();
+    spec.classes
+        .get_mut(&Task::Colour)
+        .unwrap()
+        .push("Mauve".into());
+    RunFolder::at(&run).write_spec(&spec).unwrap();
+    let (code, _, stderr) = evaluate(&run);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("model.json") && stderr.contains("colour"),
+        "{stderr}"
+    );
+    // Two classes swapped: same shapes, wrong answers.
+    let run = copy_of_run(&dir.path().join("swapped"));
+    let mut spec = RunFolder::at(&run).spec().unwrap();
+    spec.classes.get_mut(&Task::Colour).unwrap().swap(0, 1);
+    RunFolder::at(&run).write_spec(&spec).unwrap();
+    let (code, _, stderr) = evaluate(&run);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("model.json"), "{stderr}");
+    // The untouched run evaluates.
+    let run = copy_of_run(&dir.path().join("kept"));
+    let (code, _, stderr) = evaluate(&run);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_truncated_checkpoint_is_named_as_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = copy_of_run(dir.path());
+    let index = RunFolder::at(&run).latest_checkpoint().unwrap().unwrap();
+    let model = run.join(&index.model);
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
+    let (code, _, stderr) = cli(&[os("evaluate"), run.as_os_str()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "checkpoint {} is truncated or damaged",
+            model.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("0.14.0"), "{stderr}");
+}
+
+#[test]
 fn a_failing_replica_fails_the_step_naming_its_device() {
     use vitrine::ml::backend::CpuTraining;
     use vitrine::ml::data::Batch;

@@ -3,7 +3,7 @@
 use super::backend::{Cpu, Device, parse_devices};
 use super::evaluate::{Evaluation, PredictSummary, Scoring, evaluate, predict};
 use super::model::Model;
-use super::training::{Prepared, TrainError, data_workers, model_config, prepare};
+use super::training::{Prepared, TrainError, data_workers, load_weights, prepare};
 use crate::catalog::Task;
 use crate::runs::predictions::Split;
 use crate::runs::{RunConfig, RunFolder};
@@ -11,7 +11,6 @@ use crate::runs::{RunConfig, RunFolder};
 use burn::backend::cuda::CudaDevice;
 use burn::backend::flex::FlexDevice;
 use burn::prelude::*;
-use burn::record::DefaultRecorder;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -113,14 +112,7 @@ fn checkpoint_model<B: Backend>(
             folder.root().display()
         ))
     })?;
-    let path = folder.root().join(&index.model);
-    model_config(config, spec)
-        .init::<B>(device)
-        .load_file(path.with_extension(""), &DefaultRecorder::new(), device)
-        .map_err(|e| TrainError::Checkpoint {
-            path,
-            message: e.to_string(),
-        })
+    load_weights(folder, &index, config, spec, device)
 }
 
 /// The first convolution layer's filters of a checkpoint, as RGB tiles (as drawn in the

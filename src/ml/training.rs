@@ -597,6 +597,50 @@ fn train_on_gpus(
     Err(DeviceError::NoCuda.into())
 }
 
+/// A checkpoint file burn cannot read: after the recorded sizes and digests were checked (or
+/// in a run of an older build, without them), damage or another version.
+fn unreadable(path: PathBuf, e: impl std::fmt::Display) -> TrainError {
+    RunError::Damaged {
+        path,
+        detail: format!("it cannot be read, or was written by another version ({e})"),
+    }
+    .into()
+}
+
+/// The weights of checkpoint `index` of `folder`, in a model of `config` and `spec`: the
+/// files are checked against what was recorded when they were written, and the heads of the
+/// weights against `model.json`, so a mismatched or damaged run is refused, named, rather
+/// than scored wrong.
+pub fn load_weights<B: Backend>(
+    folder: &RunFolder,
+    index: &crate::runs::folder::CheckpointIndex,
+    config: &RunConfig,
+    spec: &ModelSpec,
+    device: &B::Device,
+) -> Result<Model<B>, TrainError> {
+    folder.verify_checkpoint(index, crate::runs::folder::CheckpointOf { spec, config })?;
+    let path = folder.root().join(&index.model);
+    let model = model_config(config, spec)
+        .init::<B>(device)
+        .load_file(path.with_extension(""), &DefaultRecorder::new(), device)
+        .map_err(|e| unreadable(path.clone(), e))?;
+    // Checkpoints of older builds record no spec digest: their heads' sizes still tell.
+    for ((task, classes), found) in spec.classes.iter().zip(model.head_classes()) {
+        if classes.len() != found {
+            return Err(RunError::Mismatch {
+                path: folder.spec_path(),
+                checkpoint: path,
+                detail: format!(
+                    "its {task} head has {} classes, the checkpoint's has {found}",
+                    classes.len()
+                ),
+            }
+            .into());
+        }
+    }
+    Ok(model)
+}
+
 /// Makes every lazily initialised parameter exist now, so clones share the same weights.
 struct Materialise;
 
@@ -645,20 +689,19 @@ impl Job<'_> {
         let main = devices[0].clone();
         B::seed(&main, config.seed);
         let model_config = model_config(config, spec);
-        let mut model: Model<B> = model_config.init(&main);
+        let mut model: Model<B> = match &self.checkpoint {
+            Some(index) => load_weights(self.folder, index, config, spec, &main)?,
+            None => model_config.init(&main),
+        };
         model.visit(&mut Materialise);
         let mut optimizer = optimizer_config(config).init::<B, Model<B>>();
         let recorder = DefaultRecorder::new();
         let mut start_epoch = 0;
         if let Some(index) = &self.checkpoint {
-            let model_path = self.folder.root().join(&index.model);
             let optim_path = self.folder.root().join(&index.optimizer);
-            model = model
-                .load_file(model_path.with_extension(""), &recorder, &main)
-                .map_err(|e| self.checkpoint_error(model_path.clone(), e))?;
             let record = recorder
                 .load(optim_path.with_extension(""), &main)
-                .map_err(|e| self.checkpoint_error(optim_path.clone(), e))?;
+                .map_err(|e| unreadable(optim_path.clone(), e))?;
             optimizer = optimizer.load_record(record);
             start_epoch = index.resume_epoch();
         }
@@ -807,7 +850,11 @@ impl Job<'_> {
         recorder
             .record(optimizer.to_record(), optim_stem.clone())
             .map_err(|e| self.checkpoint_error(optim_stem.clone(), e))?;
-        let index = self.folder.commit_checkpoint(epoch, complete)?;
+        let of = crate::runs::folder::CheckpointOf {
+            spec: &self.prepared.spec,
+            config: self.config,
+        };
+        let index = self.folder.commit_checkpoint(epoch, complete, of)?;
         reporter.record(MetricsRecord::Checkpoint {
             epoch,
             path: index.model,
