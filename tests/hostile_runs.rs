@@ -364,6 +364,40 @@ fn heads_of_fewer_than_two_classes_are_not_trained() {
 }
 
 #[test]
+fn training_without_a_validation_split_says_so_instead_of_zero_accuracies() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = demo(&dir.path().join("demo"), 24, 7);
+    let run = dir.path().join("run");
+    let (code, _, stderr) = cli(&[
+        os("train"),
+        catalogue.as_os_str(),
+        os("--out"),
+        run.as_os_str(),
+        os("--validation-fraction"),
+        os("0"),
+        os("--epochs"),
+        os("1"),
+        os("--image-size"),
+        os("32"),
+        os("--tasks"),
+        os("colour"),
+        os("--min-class-examples"),
+        os("2"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("no validation split"), "{stderr}");
+    let log = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let epoch: serde_json::Value = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["kind"] == "epoch")
+        .unwrap();
+    assert!(epoch["mean_accuracy"].is_null(), "{epoch}");
+    assert!(epoch["validation_loss"].is_null(), "{epoch}");
+    assert_eq!(epoch["accuracy"], serde_json::json!({}), "{epoch}");
+}
+
+#[test]
 fn a_model_json_that_does_not_match_its_checkpoint_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let evaluate = |run: &Path| cli(&[os("evaluate"), run.as_os_str()]);
@@ -413,6 +447,41 @@ fn a_truncated_checkpoint_is_named_as_truncated() {
         "{stderr}"
     );
     assert!(!stderr.contains("0.14.0"), "{stderr}");
+}
+
+#[test]
+fn train_prints_a_line_per_epoch_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = demo(&dir.path().join("demo"), 16, 7);
+    let run = dir.path().join("run");
+    // `output()` pipes stderr: no terminal, so no progress bar.
+    let (code, _, stderr) = cli(&[
+        os("train"),
+        catalogue.as_os_str(),
+        os("--out"),
+        run.as_os_str(),
+        os("--epochs"),
+        os("2"),
+        os("--image-size"),
+        os("32"),
+        os("--tasks"),
+        os("colour"),
+        os("--min-class-examples"),
+        os("2"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    for n in 1..=2 {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("epoch {n}/2:")))
+            .unwrap_or_else(|| panic!("no line for epoch {n}: {stderr}"));
+        assert!(
+            line.contains("train loss") && line.contains("img/s") && line.contains("accuracy"),
+            "{line}"
+        );
+    }
+    assert!(stderr.contains("training on cpu"), "{stderr}");
+    assert!(stderr.contains("finished"), "{stderr}");
 }
 
 #[test]

@@ -4,6 +4,7 @@ use super::{CatalogArgs, print_json};
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -207,9 +208,19 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         })?;
     }
     let bar = ProgressBar::new(0);
-    if args.json {
+    // Without a terminal (a log file, CI) the bar would draw nothing: plain lines instead,
+    // one per epoch, on stderr (stdout holds the JSON records with --json).
+    let plain = !args.json && !std::io::stderr().is_terminal();
+    if args.json || plain {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    let say = |line: String| {
+        if plain {
+            eprintln!("{line}");
+        } else {
+            bar.println(line);
+        }
+    };
     bar.set_style(
         ProgressStyle::with_template(
             "{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed} elapsed, eta {eta})",
@@ -257,10 +268,12 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                         bar.set_position((resumed_at_epoch.unwrap_or(0) * per_epoch) as u64);
                         bar.reset_eta();
                         bar.set_prefix("training");
-                        bar.println(format!(
+                        say(format!(
                             "training on {}: {train_samples} training and {validation_samples} validation samples, {epochs} epochs of {per_epoch} iterations{}",
                             devices.join(","),
-                            resumed_at_epoch.map(|e| format!(", resumed at epoch {}", e + 1)).unwrap_or_default()
+                            resumed_at_epoch
+                                .map(|e| format!(", resumed at epoch {}", e + 1))
+                                .unwrap_or_default()
                         ));
                     }
                     MetricsRecord::Iteration {
@@ -286,20 +299,26 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                         data_wait,
                         ..
                     } => {
-                        let tasks: Vec<String> = accuracy
-                            .iter()
-                            .map(|(t, a)| format!("{} {a:.3}", t.name()))
-                            .collect();
-                        bar.println(format!(
-                            "epoch {}/{epochs}: train loss {train_loss:.3}, validation loss {validation_loss:.3}, accuracy {} (mean {mean_accuracy:.3}), {images_per_second:.0} img/s, data wait {:.0}%",
+                        let validation = match (validation_loss, mean_accuracy) {
+                            (Some(loss), Some(mean)) => {
+                                let tasks: Vec<String> = accuracy
+                                    .iter()
+                                    .map(|(t, a)| format!("{} {a:.3}", t.name()))
+                                    .collect();
+                                format!(
+                                    "validation loss {loss:.3}, accuracy {} (mean {mean:.3})",
+                                    tasks.join(", ")
+                                )
+                            }
+                            _ => "no validation split".to_string(),
+                        };
+                        say(format!(
+                            "epoch {}/{epochs}: train loss {train_loss:.3}, {validation}, {images_per_second:.0} img/s, data wait {:.0}%",
                             epoch + 1,
-                            tasks.join(", "),
                             data_wait * 100.0
                         ));
                     }
-                    MetricsRecord::Warning { message } => {
-                        bar.println(format!("warning: {message}"))
-                    }
+                    MetricsRecord::Warning { message } => say(format!("warning: {message}")),
                     MetricsRecord::Finished { .. } => {
                         bar.finish_and_clear();
                         eprintln!(

@@ -772,33 +772,44 @@ impl Job<'_> {
                 wait_started = Instant::now();
             }
             let train_seconds = started.elapsed().as_secs_f64();
-            let evaluation = evaluate(
-                &model.valid(),
-                dataset,
-                spec,
-                &validation,
-                Scoring::Samples,
-                config.batch,
-                &main,
-                workers,
-            )?;
+            // Without validation products (training on all the data) there is nothing to
+            // score: the record says so rather than logging zeros.
+            let evaluation = if validation.is_empty() {
+                None
+            } else {
+                Some(evaluate(
+                    &model.valid(),
+                    dataset,
+                    spec,
+                    &validation,
+                    Scoring::Samples,
+                    config.batch,
+                    &main,
+                    workers,
+                )?)
+            };
             let heads = dataset.heads();
+            let per_head = |values: &dyn Fn(&super::evaluate::Evaluation) -> Vec<f32>| {
+                evaluation.as_ref().map_or_else(BTreeMap::new, |e| {
+                    heads.iter().copied().zip(values(e)).collect()
+                })
+            };
             reporter.record(MetricsRecord::Epoch {
                 epoch,
                 train_loss: (loss_sum / steps.max(1) as f64) as f32,
-                validation_loss: evaluation.mean_loss(),
-                validation_task_losses: heads
-                    .iter()
-                    .copied()
-                    .zip(evaluation.losses.clone())
-                    .collect(),
-                accuracy: evaluation.accuracies(),
-                mean_accuracy: evaluation.mean_accuracy(),
-                confusion: heads
-                    .iter()
-                    .copied()
-                    .zip(evaluation.confusion.clone())
-                    .collect::<BTreeMap<Task, _>>(),
+                validation_loss: evaluation.as_ref().map(|e| e.mean_loss()),
+                validation_task_losses: per_head(&|e| e.losses.clone()),
+                accuracy: evaluation
+                    .as_ref()
+                    .map_or_else(BTreeMap::new, |e| e.accuracies()),
+                mean_accuracy: evaluation.as_ref().map(|e| e.mean_accuracy()),
+                confusion: evaluation.as_ref().map_or_else(BTreeMap::new, |e| {
+                    heads
+                        .iter()
+                        .copied()
+                        .zip(e.confusion.clone())
+                        .collect::<BTreeMap<Task, _>>()
+                }),
                 images_per_second: (images as f64 / train_seconds.max(1e-6)) as f32,
                 data_wait: (waited / train_seconds.max(1e-6)) as f32,
                 seconds: started.elapsed().as_secs_f32(),
