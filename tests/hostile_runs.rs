@@ -512,7 +512,10 @@ fn a_failing_replica_fails_the_step_naming_its_device() {
         panic!("a step without the second replica's part was taken")
     };
     let message = error.to_string();
-    assert!(message.contains("replica 1"), "{message}");
+    assert!(
+        message.starts_with("data-parallel replica 1 (device "),
+        "{message}"
+    );
     // The first replica's part alone is fine.
     let first = batch.split(2).remove(0);
     assert!(vitrine::ml::training::gradients(&model, &first, &[device, device]).is_ok());

@@ -143,9 +143,9 @@ pub enum TrainError {
     Io(#[from] std::io::Error),
     /// A data-parallel replica failed: the step, and the run, cannot go on without its part
     /// of the batch.
-    #[error("the replica on {device} failed: {message}")]
+    #[error("data-parallel replica {device} failed: {message}")]
     Replica {
-        /// The replica's device.
+        /// The replica: its number and device.
         device: String,
         /// Why.
         message: String,
@@ -929,7 +929,7 @@ pub fn gradients<B: AutodiffBackend>(
                 .enumerate()
                 .filter(|(_, (part, _))| !part.is_empty())
                 .map(|(n, (part, device))| {
-                    let name = format!("replica {n} ({device:?})");
+                    let name = format!("{n} (device {device:?})");
                     // Each thread gets its own fork: replicas sharing one model's autodiff graph
                     // across threads deadlock in burn-autodiff.
                     let replica = model.clone().fork(device);
