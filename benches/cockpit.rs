@@ -105,10 +105,10 @@ fn epoch(e: usize, sizes: &[usize; 5]) -> MetricsRecord {
     MetricsRecord::Epoch {
         epoch: e,
         train_loss: 1.0,
-        validation_loss: 1.1,
+        validation_loss: Some(1.1),
         validation_task_losses: Task::ALL.iter().map(|&t| (t, 1.1)).collect(),
         accuracy: Task::ALL.iter().map(|&t| (t, 0.5)).collect(),
-        mean_accuracy: 0.5,
+        mean_accuracy: Some(0.5),
         confusion: Task::ALL
             .iter()
             .map(|&t| {
@@ -287,6 +287,7 @@ fn training() {
             run_dir: run_dir.clone(),
             config: config.clone(),
             resume: false,
+            changes: Default::default(),
             store: None,
         })
         .expect("start");

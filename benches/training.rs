@@ -74,10 +74,14 @@ fn run_case(case: &str) {
     };
     let devices = [device];
     // One warm-up step (allocations, lazy parameters).
-    model = step(model, &mut optimizer, &batch, &devices, 0.01).0;
+    model = step(model, &mut optimizer, &batch, &devices, 0.01)
+        .expect("step")
+        .0;
     let started = Instant::now();
     for _ in 0..iterations {
-        model = step(model, &mut optimizer, &batch, &devices, 0.01).0;
+        model = step(model, &mut optimizer, &batch, &devices, 0.01)
+            .expect("step")
+            .0;
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(

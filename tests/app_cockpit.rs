@@ -259,8 +259,8 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
             None => assert!(row.b.is_none()),
         }
     }
-    assert!((table.mean.0 - single_eval.mean_accuracy).abs() < 1e-6);
-    assert!((table.mean.1 - multi_eval.mean_accuracy).abs() < 1e-6);
+    assert!((table.mean.0.unwrap() - single_eval.mean_accuracy).abs() < 1e-6);
+    assert!((table.mean.1.unwrap() - multi_eval.mean_accuracy).abs() < 1e-6);
     harness.get_by_label("mean");
 
     // `vitrine compare` prints the same table.

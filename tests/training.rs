@@ -46,6 +46,7 @@ fn start(dir: &Path, config: RunConfig, resume: bool) -> TrainingHandle {
         run_dir: dir.join("run"),
         config,
         resume,
+        changes: Default::default(),
         store: Some(dir.join("labels.sqlite")),
     })
     .unwrap()
@@ -341,9 +342,9 @@ fn two_cpu_replicas_compute_the_same_step_as_one_device() {
     let params = |devices: usize| {
         let model = initial.clone();
         let replicas = vec![device; devices];
-        let (_, loss) = gradients(&model, &batch, &replicas);
+        let (_, loss) = gradients(&model, &batch, &replicas).unwrap();
         let mut optimizer = burn::optim::SgdConfig::new().init();
-        let (model, _) = step(model, &mut optimizer, &batch, &replicas, 0.1);
+        let (model, _) = step(model, &mut optimizer, &batch, &replicas, 0.1).unwrap();
         (loss, flat(&model))
     };
     let (one_loss, one) = params(1);

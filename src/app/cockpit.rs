@@ -234,7 +234,7 @@ impl NewRunForm {
             group_by: Some(self.group_by.trim().to_string()).filter(|g| !g.is_empty()),
             ..base
         };
-        config.validate().map_err(|e| e.0)?;
+        config.validate().map_err(|e| e.message)?;
         Ok(config)
     }
 }

@@ -247,6 +247,7 @@ fn start_run(state: &mut AppState, workers: &mut Workers) {
         run_dir: run_dir.clone(),
         config: config.clone(),
         resume: false,
+        changes: Default::default(),
         store,
     };
     match workers.runs.launch(request, workers.sender()) {
@@ -292,6 +293,7 @@ fn resume_run(state: &mut AppState, workers: &mut Workers, run: PathBuf) {
         run_dir: run.clone(),
         config,
         resume: true,
+        changes: Default::default(),
         store,
     };
     match workers.runs.launch(request, workers.sender()) {
@@ -613,7 +615,7 @@ pub fn apply_run_event(
             }
         }
         RunEvent::FileWritten(path) => notice(state, format!("wrote {}", path.display())),
-        RunEvent::WriteFailed(why) => error(state, why),
+        RunEvent::WriteFailed(why) | RunEvent::FollowingFailed(why) => error(state, why),
     }
 }
 

@@ -40,6 +40,9 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         "a run without predictions.jsonl has not finished: `vitrine predict RUN` writes them"
             .to_string()
     })?;
+    for warning in &table.warnings {
+        eprintln!("warning: {warning}");
+    }
     if args.json {
         let ids = |positions: &[u32]| -> Vec<&str> {
             positions

@@ -4,6 +4,7 @@ use super::{CatalogArgs, print_json};
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +12,7 @@ use vitrine::catalog::Task;
 use vitrine::ml::backend::default_devices;
 use vitrine::ml::saved::{EvalSplit, RunEvaluation, evaluate_run, predict_run};
 use vitrine::ml::{TrainRequest, TrainingEvent};
+use vitrine::runs::config::{MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, ResumeChanges};
 use vitrine::runs::{Backbone, MetricsRecord, RunConfig};
 
 /// Arguments of `vitrine train`.
@@ -27,11 +29,14 @@ pub struct TrainArgs {
     /// Per-image CNN: small (CPU, 64-96 px) or zfnet (224 px).
     #[arg(long, value_parser = ["small", "zfnet"])]
     backbone: Option<String>,
-    /// Epochs (the learning rate drops at half and three quarters of them).
+    /// Epochs (the learning rate drops at half and three quarters of them). With --resume, a
+    /// new total: training continues from the last checkpoint with the schedule of a run of
+    /// this many epochs.
     #[arg(long)]
     epochs: Option<usize>,
     /// Side of the square crop fed to the network, in pixels (32 to 1024).
-    #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(32..=1024))]
+    #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32)
+        .range(MIN_IMAGE_SIZE as i64..=MAX_IMAGE_SIZE as i64))]
     image_size: Option<u32>,
     /// Products per batch (photos per batch with --single-image).
     #[arg(long)]
@@ -61,7 +66,8 @@ pub struct TrainArgs {
     /// Seed of the split, the initial weights, the crops and the mirroring.
     #[arg(long)]
     seed: Option<u64>,
-    /// Continue the run in --out from its latest checkpoint.
+    /// Continue the run in --out from its latest checkpoint, as its config.json says; only
+    /// --epochs (a new total), --learning-rate, --batch and --devices may change it.
     #[arg(long)]
     resume: bool,
     /// Label store to read the current labels from (default: the catalogue's).
@@ -138,14 +144,57 @@ impl TrainArgs {
         config.validate()?;
         Ok(config)
     }
+
+    /// What `--resume` changes in the run's configuration; options that would change its
+    /// model or its split are refused, by name.
+    fn resume_changes(&self) -> anyhow::Result<ResumeChanges> {
+        let refused: Vec<&str> = [
+            ("--config", self.config.is_some()),
+            ("--backbone", self.backbone.is_some()),
+            ("--image-size", self.image_size.is_some()),
+            ("--tasks", !self.tasks.is_empty()),
+            ("--single-image", self.single_image),
+            ("--group-by", self.group_by.is_some()),
+            ("--min-class-examples", self.min_class_examples.is_some()),
+            ("--validation-fraction", self.validation_fraction.is_some()),
+            ("--seed", self.seed.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect();
+        if !refused.is_empty() {
+            bail!(
+                "{} would change the model or its split, which a resumed run keeps as {} says; \
+                 start a new run (another --out) to change them (with --resume: --epochs, \
+                 --learning-rate, --batch, --devices)",
+                refused.join(", "),
+                self.out.join("config.json").display()
+            );
+        }
+        Ok(ResumeChanges {
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            batch: self.batch,
+            devices: self
+                .devices
+                .as_ref()
+                .map(|d| d.split(',').map(|d| d.trim().to_string()).collect()),
+        })
+    }
 }
 
 pub fn train(args: TrainArgs) -> anyhow::Result<()> {
-    let config = args.run_config()?;
+    // A resumed run's configuration is its config.json's, read and checked by the engine.
+    let (config, changes) = if args.resume {
+        (RunConfig::default(), args.resume_changes()?)
+    } else {
+        (args.run_config()?, ResumeChanges::default())
+    };
     let handle = vitrine::ml::start(TrainRequest {
         run_dir: args.out.clone(),
         config,
         resume: args.resume,
+        changes,
         store: args.store.clone(),
     })?;
     // Ctrl+C asks the run to stop at the next iteration (it saves a checkpoint), a second one
@@ -160,9 +209,19 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         })?;
     }
     let bar = ProgressBar::new(0);
-    if args.json {
+    // Without a terminal (a log file, CI) the bar would draw nothing: plain lines instead,
+    // one per epoch, on stderr (stdout holds the JSON records with --json).
+    let plain = !args.json && !std::io::stderr().is_terminal();
+    if args.json || plain {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    let say = |line: String| {
+        if plain {
+            eprintln!("{line}");
+        } else {
+            bar.println(line);
+        }
+    };
     bar.set_style(
         ProgressStyle::with_template(
             "{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed} elapsed, eta {eta})",
@@ -210,10 +269,12 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                         bar.set_position((resumed_at_epoch.unwrap_or(0) * per_epoch) as u64);
                         bar.reset_eta();
                         bar.set_prefix("training");
-                        bar.println(format!(
+                        say(format!(
                             "training on {}: {train_samples} training and {validation_samples} validation samples, {epochs} epochs of {per_epoch} iterations{}",
                             devices.join(","),
-                            resumed_at_epoch.map(|e| format!(", resumed at epoch {}", e + 1)).unwrap_or_default()
+                            resumed_at_epoch
+                                .map(|e| format!(", resumed at epoch {}", e + 1))
+                                .unwrap_or_default()
                         ));
                     }
                     MetricsRecord::Iteration {
@@ -239,20 +300,26 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                         data_wait,
                         ..
                     } => {
-                        let tasks: Vec<String> = accuracy
-                            .iter()
-                            .map(|(t, a)| format!("{} {a:.3}", t.name()))
-                            .collect();
-                        bar.println(format!(
-                            "epoch {}/{epochs}: train loss {train_loss:.3}, validation loss {validation_loss:.3}, accuracy {} (mean {mean_accuracy:.3}), {images_per_second:.0} img/s, data wait {:.0}%",
+                        let validation = match (validation_loss, mean_accuracy) {
+                            (Some(loss), Some(mean)) => {
+                                let tasks: Vec<String> = accuracy
+                                    .iter()
+                                    .map(|(t, a)| format!("{} {a:.3}", t.name()))
+                                    .collect();
+                                format!(
+                                    "validation loss {loss:.3}, accuracy {} (mean {mean:.3})",
+                                    tasks.join(", ")
+                                )
+                            }
+                            _ => "no validation split".to_string(),
+                        };
+                        say(format!(
+                            "epoch {}/{epochs}: train loss {train_loss:.3}, {validation}, {images_per_second:.0} img/s, data wait {:.0}%",
                             epoch + 1,
-                            tasks.join(", "),
                             data_wait * 100.0
                         ));
                     }
-                    MetricsRecord::Warning { message } => {
-                        bar.println(format!("warning: {message}"))
-                    }
+                    MetricsRecord::Warning { message } => say(format!("warning: {message}")),
                     MetricsRecord::Finished { .. } => {
                         bar.finish_and_clear();
                         eprintln!(

@@ -58,13 +58,14 @@ pub struct Dataset {
 pub struct PrepareReport {
     /// Products left out because they have no photo.
     pub products_without_images: usize,
-    /// Tasks left out because no class has enough training examples.
+    /// Tasks left out because fewer than 2 classes have enough training examples.
     pub dropped_tasks: Vec<Task>,
 }
 
 /// Class lists for each head (most frequent first, `other` last when used), from the labels
 /// of the training split: classes with fewer than `min_examples` training products are merged
-/// into `other`, as are labels seen only in validation.
+/// into `other`, as are labels seen only in validation. A task left with fewer than 2
+/// classes gets no head (it is in the report's `dropped_tasks`).
 pub fn class_lists(catalog: &Catalog, config: &RunConfig) -> (ModelSpec, PrepareReport) {
     let mut counts: BTreeMap<Task, BTreeMap<String, usize>> = BTreeMap::new();
     let mut every: BTreeMap<Task, std::collections::BTreeSet<String>> = BTreeMap::new();
@@ -111,7 +112,9 @@ pub fn class_lists(catalog: &Catalog, config: &RunConfig) -> (ModelSpec, Prepare
         if !merged.is_empty() && !classes.iter().any(|c| c == OTHER) {
             classes.push(OTHER.to_string());
         }
-        if classes.is_empty() {
+        // A head of one class (everything merged into `other`, or a single label) learns
+        // nothing and scores every product right.
+        if classes.len() < 2 {
             report.dropped_tasks.push(task);
             continue;
         }
@@ -471,9 +474,11 @@ impl Batch {
 ///
 /// Worker `k` of `K` assembles batches `k`, `k + K`, ...; [`Loader::next`] takes them in order,
 /// so the result does not depend on the number of workers. Each worker keeps at most two
-/// batches ready; dropping the loader (or setting `stop`) ends the workers.
+/// batches ready; dropping the loader (or setting `stop`) ends the workers. A worker that
+/// fails (a panic while assembling) yields an error in its batch's place, and the pass ends
+/// there: a pass never ends early in silence.
 pub struct Loader {
-    receivers: Vec<Receiver<Batch>>,
+    receivers: Vec<Receiver<Result<Batch, String>>>,
     next: usize,
     count: usize,
 }
@@ -491,13 +496,28 @@ impl Loader {
     ) -> std::io::Result<Loader> {
         let batch = batch.max(1);
         let count = order.len().div_ceil(batch);
+        Loader::spawn(count, workers, stop, move |b| {
+            let chosen = &order[b * batch..((b + 1) * batch).min(order.len())];
+            let mut rng = augment
+                .map(|seed| ChaCha8Rng::seed_from_u64(seed ^ (b as u64).wrapping_mul(0x9E37_79B9)));
+            dataset.batch(chosen, rng.as_mut())
+        })
+    }
+
+    /// Starts the workers assembling batches `0..count` with `make`.
+    fn spawn(
+        count: usize,
+        workers: usize,
+        stop: Arc<AtomicBool>,
+        make: impl Fn(usize) -> Batch + Send + Sync + 'static,
+    ) -> std::io::Result<Loader> {
         let workers = workers.clamp(1, count.max(1));
-        let order = Arc::new(order);
+        let make = Arc::new(make);
         let mut receivers = Vec::with_capacity(workers);
         for k in 0..workers {
             let (tx, rx) = bounded(2);
             receivers.push(rx);
-            let (dataset, order, stop) = (dataset.clone(), order.clone(), stop.clone());
+            let (make, stop) = (make.clone(), stop.clone());
             std::thread::Builder::new()
                 .name(format!("vitrine-data-{k}"))
                 .spawn(move || {
@@ -505,11 +525,11 @@ impl Loader {
                         if stop.load(Ordering::Relaxed) {
                             return;
                         }
-                        let chosen = &order[b * batch..((b + 1) * batch).min(order.len())];
-                        let mut rng = augment.map(|seed| {
-                            ChaCha8Rng::seed_from_u64(seed ^ (b as u64).wrapping_mul(0x9E37_79B9))
+                        let made = crate::threads::catch(|| make(b)).map_err(|panic| {
+                            format!("the data thread vitrine-data-{k} failed on batch {b}: {panic}")
                         });
-                        if tx.send(dataset.batch(chosen, rng.as_mut())).is_err() {
+                        let failed = made.is_err();
+                        if tx.send(made).is_err() || failed {
                             return;
                         }
                     }
@@ -524,15 +544,23 @@ impl Loader {
 }
 
 impl Iterator for Loader {
-    type Item = Batch;
+    type Item = std::io::Result<Batch>;
 
-    fn next(&mut self) -> Option<Batch> {
+    fn next(&mut self) -> Option<std::io::Result<Batch>> {
         if self.next >= self.count {
             return None;
         }
         let k = self.next % self.receivers.len();
         self.next += 1;
-        self.receivers[k].recv().ok()
+        let batch = match self.receivers[k].recv() {
+            Ok(Ok(batch)) => return Some(Ok(batch)),
+            Ok(Err(message)) => std::io::Error::other(message),
+            Err(_) => std::io::Error::other(format!(
+                "the data thread vitrine-data-{k} ended before its batches were assembled"
+            )),
+        };
+        self.next = self.count;
+        Some(Err(batch))
     }
 }
 
@@ -561,7 +589,8 @@ mod tests {
             let mut labels: [Option<String>; 5] = Default::default();
             labels[Task::Colour.index()] = Some(colour.to_string());
             if i % 4 != 0 {
-                labels[Task::Type.index()] = Some("Apparel".to_string());
+                let kind = if i % 4 == 3 { "Footwear" } else { "Apparel" };
+                labels[Task::Type.index()] = Some(kind.to_string());
             }
             let images = if i == 59 {
                 Vec::new()
@@ -606,6 +635,19 @@ mod tests {
         assert_eq!(spec.merged_into_other[&Task::Colour], vec!["Teal"]);
         assert_eq!(report.dropped_tasks, vec![Task::Gender]);
         assert_eq!(report.products_without_images, 1);
+        // Above the data, every label merges into `other`: a one-class head is no head.
+        let (rare, report) = class_lists(
+            &catalog,
+            &RunConfig {
+                min_class_examples: 1000,
+                ..config.clone()
+            },
+        );
+        assert!(rare.classes.is_empty(), "{:?}", rare.classes);
+        assert_eq!(
+            report.dropped_tasks,
+            vec![Task::Colour, Task::Type, Task::Gender]
+        );
         let dataset = Dataset::new(&catalog, &config, &spec);
         assert_eq!(dataset.samples().len(), 59);
         for pair in dataset.samples().chunks(2).filter(|c| c.len() == 2) {
@@ -658,7 +700,7 @@ mod tests {
                 })
                 .collect();
             let mut labels: [Option<String>; 5] = Default::default();
-            labels[Task::Colour.index()] = Some("Red".into());
+            labels[Task::Colour.index()] = Some(if i % 2 == 0 { "Red" } else { "Blue" }.into());
             catalog
                 .push(ProductDraft {
                     id: format!("p{i}"),
@@ -701,5 +743,33 @@ mod tests {
         assert_eq!(parts[1].ranges, vec![0..1, 1..3]);
         assert_eq!(parts[1].pixels[..], batch.pixels[3 * 3 * plane..]);
         assert_eq!(batch.split(8).iter().filter(|p| !p.is_empty()).count(), 4);
+    }
+
+    #[test]
+    fn a_data_thread_that_panics_ends_the_pass_with_an_error_in_its_batchs_place() {
+        let empty = |b: usize| Batch {
+            pixels: Vec::new(),
+            crop: 1,
+            ranges: Vec::new(),
+            targets: Vec::new(),
+            samples: vec![b],
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let loader = Loader::spawn(4, 2, stop, move |b| {
+            assert!(b != 2, "a photo the decoder cannot take");
+            empty(b)
+        })
+        .unwrap();
+        let got: Vec<Result<Vec<usize>, String>> = loader
+            .map(|r| r.map(|b| b.samples).map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0], Ok(vec![0]));
+        assert_eq!(got[1], Ok(vec![1]));
+        let error = got[2].as_ref().unwrap_err();
+        assert!(
+            error.contains("vitrine-data-0") && error.contains("a photo the decoder cannot take"),
+            "{error}"
+        );
     }
 }

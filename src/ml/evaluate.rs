@@ -60,6 +60,7 @@ pub fn infer<B: Backend>(
         stop,
     )?;
     for batch in loader {
+        let batch = batch?;
         let (images, slots) = batch_inputs::<B>(&batch, device);
         let output = model.forward(images, slots, batch.len());
         let width = output.representation.dims()[1];

@@ -181,6 +181,14 @@ impl<B: Backend> Model<B> {
         Some((filters, k, values))
     }
 
+    /// The number of classes of each head (its outputs), in head order.
+    pub fn head_classes(&self) -> Vec<usize> {
+        self.heads
+            .iter()
+            .map(|head| head.weight.val().dims()[1])
+            .collect()
+    }
+
     /// Runs the network.
     ///
     /// `images` holds only the real images of the batch, `[images, 3, H, W]`; `slots` maps each

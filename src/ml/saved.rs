@@ -3,7 +3,7 @@
 use super::backend::{Cpu, Device, parse_devices};
 use super::evaluate::{Evaluation, PredictSummary, Scoring, evaluate, predict};
 use super::model::Model;
-use super::training::{Prepared, TrainError, data_workers, model_config, prepare};
+use super::training::{Prepared, TrainError, data_workers, load_weights, prepare};
 use crate::catalog::Task;
 use crate::runs::predictions::Split;
 use crate::runs::{RunConfig, RunFolder};
@@ -11,7 +11,6 @@ use crate::runs::{RunConfig, RunFolder};
 use burn::backend::cuda::CudaDevice;
 use burn::backend::flex::FlexDevice;
 use burn::prelude::*;
-use burn::record::DefaultRecorder;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -113,14 +112,7 @@ fn checkpoint_model<B: Backend>(
             folder.root().display()
         ))
     })?;
-    let path = folder.root().join(&index.model);
-    model_config(config, spec)
-        .init::<B>(device)
-        .load_file(path.with_extension(""), &DefaultRecorder::new(), device)
-        .map_err(|e| TrainError::Checkpoint {
-            path,
-            message: e.to_string(),
-        })
+    load_weights(folder, &index, config, spec, device)
 }
 
 /// The first convolution layer's filters of a checkpoint, as RGB tiles (as drawn in the
@@ -252,13 +244,24 @@ fn summary(
 }
 
 /// Writes predictions and representations of every product of `catalogue` (default: the
-/// run's) with the run's latest checkpoint into `out` (default: the run folder).
+/// run's) with the run's latest checkpoint into `out` (default: the run folder). Another
+/// catalogue than the run's needs an `out`: its predictions would replace the run's own.
 pub fn predict_run(
     run_dir: &Path,
     catalogue: Option<&Path>,
     out: Option<&Path>,
     devices: &[String],
 ) -> Result<PredictSummary, TrainError> {
+    if let (Some(path), None) = (catalogue, out) {
+        let own = RunFolder::at(run_dir).config()?.catalogue;
+        if !same_file(path, &own) {
+            return Err(TrainError::OtherCatalogue {
+                catalogue: path.to_path_buf(),
+                run: run_dir.to_path_buf(),
+                own,
+            });
+        }
+    }
     let loaded = load(run_dir, catalogue)?;
     let out = out.unwrap_or(run_dir);
     match first_device(devices)? {
@@ -269,6 +272,14 @@ pub fn predict_run(
         }
         #[cfg(not(feature = "cuda"))]
         Device::Cuda(_) => Err(super::backend::DeviceError::NoCuda.into()),
+    }
+}
+
+/// Whether `a` and `b` name the same file or folder (however each is written).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
     }
 }
 

@@ -14,6 +14,7 @@ use super::tensors::{batch_inputs, head_targets};
 use crate::catalog::Task;
 use crate::catalog::import::{ColumnMap, ImportOptions};
 use crate::labels::{OpenError, open_workspace_read_only};
+use crate::runs::config::ResumeChanges;
 use crate::runs::metrics::MetricsError;
 use crate::runs::predictions::Split;
 use crate::runs::{MetricsRecord, MetricsWriter, ModelSpec, RunConfig, RunError, RunFolder};
@@ -54,6 +55,31 @@ pub enum TrainError {
     /// The configuration cannot be trained.
     #[error(transparent)]
     Config(#[from] crate::runs::config::InvalidConfig),
+    /// The configuration saved in a run folder (`config.json`) cannot be trained.
+    #[error("{}: {message} (field \"{field}\")", path.display())]
+    StoredConfig {
+        /// The run's `config.json`.
+        path: PathBuf,
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A resumed run has no epoch left to train.
+    #[error(
+        "{}: the run has already trained {done} epochs of {epochs}; to train more, resume it \
+         with --epochs N for a new total N above {done} (`vitrine predict` writes its \
+         predictions again)",
+        run.display()
+    )]
+    NothingToResume {
+        /// The run folder.
+        run: PathBuf,
+        /// Epochs trained.
+        done: usize,
+        /// Epochs of the configuration.
+        epochs: usize,
+    },
     /// The devices are wrong.
     #[error(transparent)]
     Device(#[from] DeviceError),
@@ -98,9 +124,35 @@ pub enum TrainError {
     /// Predictions could not be written.
     #[error(transparent)]
     Predict(#[from] PredictError),
+    /// Predictions for another catalogue were asked for without a folder of their own.
+    #[error(
+        "{} is not the catalogue of the run in {} ({}): its predictions would replace the \
+         run's own predictions.jsonl and embeddings; pass --out DIR to write them elsewhere",
+        catalogue.display(), run.display(), own.display()
+    )]
+    OtherCatalogue {
+        /// The catalogue asked for.
+        catalogue: PathBuf,
+        /// The run folder.
+        run: PathBuf,
+        /// The run's own catalogue.
+        own: PathBuf,
+    },
     /// A thread or file failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A data-parallel replica failed: the step, and the run, cannot go on without its part
+    /// of the batch.
+    #[error("data-parallel replica {device} failed: {message}")]
+    Replica {
+        /// The replica: its number and device.
+        device: String,
+        /// Why.
+        message: String,
+    },
+    /// The training thread panicked (a bug): the run stops and says why.
+    #[error("the training thread stopped on an internal error: {0}")]
+    Panicked(String),
 }
 
 /// What to train.
@@ -108,10 +160,14 @@ pub enum TrainError {
 pub struct TrainRequest {
     /// The run folder (created; or, with `resume`, read).
     pub run_dir: PathBuf,
-    /// The configuration of a new run (ignored when resuming: the folder's is used).
+    /// The configuration of a new run (ignored when resuming: the folder's is used, with
+    /// `changes`).
     pub config: RunConfig,
     /// Continue the run in `run_dir` from its latest checkpoint.
     pub resume: bool,
+    /// What a resumed run changes in its configuration (more epochs, another learning rate,
+    /// batch or devices); saved in its `config.json`.
+    pub changes: ResumeChanges,
     /// The label store to read current labels from (default: the catalogue's).
     pub store: Option<PathBuf>,
 }
@@ -171,26 +227,40 @@ pub fn start(request: TrainRequest) -> std::io::Result<TrainingHandle> {
         .spawn(move || {
             let events = Events::new(tx);
             let folder = RunFolder::at(&request.run_dir);
-            let mut owned = false;
-            let outcome = run(&request, &events, &thread_stop, &mut owned);
-            if let Err(error) = outcome {
-                let failed = MetricsRecord::Failed {
-                    time_ms: now_ms(),
-                    message: error.to_string(),
-                };
-                // Only this run's own log records its failure (not that of a run it refused to
-                // overwrite); the log may be what failed: the event still reaches the listener.
-                if owned && let Ok(mut log) = MetricsWriter::append(&folder.metrics_path()) {
-                    let _ = log.write(&failed);
-                }
-                events.send(TrainingEvent::Record(failed));
-            }
+            guarded(&folder, &events, |owned| {
+                run(&request, &events, &thread_stop, owned)
+            });
         })?;
     Ok(TrainingHandle {
         events,
         stop,
         thread: Some(thread),
     })
+}
+
+/// Runs the body of a training thread, `work`, and reports its failure, an error or a panic,
+/// as a `failed` record: in the run's log once `work` has set its flag (the folder is this
+/// run's), and as an event in any case.
+fn guarded(
+    folder: &RunFolder,
+    events: &Events,
+    work: impl FnOnce(&mut bool) -> Result<(), TrainError>,
+) {
+    let mut owned = false;
+    let outcome = crate::threads::catch(|| work(&mut owned))
+        .unwrap_or_else(|panic| Err(TrainError::Panicked(panic)));
+    if let Err(error) = outcome {
+        let failed = MetricsRecord::Failed {
+            time_ms: now_ms(),
+            message: error.to_string(),
+        };
+        // Only this run's own log records its failure (not that of a run it refused to
+        // overwrite); the log may be what failed: the event still reaches the listener.
+        if owned && let Ok(mut log) = MetricsWriter::append(&folder.metrics_path()) {
+            let _ = log.write(&failed);
+        }
+        events.send(TrainingEvent::Record(failed));
+    }
 }
 
 /// Sends events to the listener, if it still listens.
@@ -287,8 +357,11 @@ pub fn prepare(
     progress("opening the catalogue", 0, 0);
     let workspace = open_workspace_read_only(&config.catalogue, &import_options(config)?, store)?;
     let catalog = workspace.catalog;
-    let (fresh, report) = class_lists(&catalog, config);
     let new = spec.is_none();
+    if new && let Some(attribute) = &config.group_by {
+        check_group_attribute(&catalog, &config.catalogue, attribute)?;
+    }
+    let (fresh, report) = class_lists(&catalog, config);
     let mut spec = spec.unwrap_or(fresh);
     let mut dataset = Dataset::new(&catalog, config, &spec);
     if dataset.samples().is_empty() {
@@ -299,9 +372,16 @@ pub fn prepare(
     }
     if spec.classes.is_empty() {
         return Err(TrainError::NoData(format!(
-            "{}: no task has a labelled class with {} or more training products",
+            "{}: no head can be trained: {} {} fewer than 2 classes with {} or more training \
+             products (lower --min-class-examples, or label more products)",
             config.catalogue.display(),
-            config.min_class_examples
+            task_names(&report.dropped_tasks),
+            if report.dropped_tasks.len() == 1 {
+                "has"
+            } else {
+                "have"
+            },
+            config.min_class_examples.max(1)
         )));
     }
     if new {
@@ -318,6 +398,52 @@ pub fn prepare(
         spec,
         report,
     })
+}
+
+/// The tasks' names, comma-separated.
+fn task_names(tasks: &[Task]) -> String {
+    tasks
+        .iter()
+        .map(|t| t.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Refuses to group the split by an attribute no product has (the split would silently fall
+/// back to product ids), naming the attributes there are.
+fn check_group_attribute(
+    catalog: &crate::catalog::Catalog,
+    catalogue: &std::path::Path,
+    attribute: &str,
+) -> Result<(), TrainError> {
+    let products = catalog.products();
+    if products.iter().any(|p| {
+        catalog
+            .attribute(p, attribute)
+            .is_some_and(|v| !v.is_empty())
+    }) {
+        return Ok(());
+    }
+    let names: std::collections::BTreeSet<&str> = products
+        .iter()
+        .flat_map(|p| {
+            p.attributes
+                .iter()
+                .map(|(k, _)| catalog.attribute_key_name(*k))
+        })
+        .collect();
+    let there = if names.is_empty() {
+        "the catalogue has no attributes".to_string()
+    } else {
+        format!(
+            "its attributes are: {}",
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    };
+    Err(TrainError::NoData(format!(
+        "{}: no product has the attribute '{attribute}' to group the split by (--group-by); {there}",
+        catalogue.display()
+    )))
 }
 
 /// The run's optimiser: SGD with momentum, no dampening (burn's default is 0.1), and L2
@@ -355,9 +481,9 @@ fn run(
 ) -> Result<(), TrainError> {
     let folder = RunFolder::at(&request.run_dir);
     let (config, checkpoint) = if request.resume {
-        let config = folder.config()?;
-        let checkpoint = folder.latest_checkpoint()?;
-        (config, checkpoint)
+        let stored = folder.config()?;
+        *owned = true;
+        resumed_config(&folder, stored, &request.changes)?
     } else {
         request.config.validate()?;
         parse_devices(&request.config.devices)?;
@@ -388,16 +514,11 @@ fn run(
         })?;
     }
     if !prepared.report.dropped_tasks.is_empty() {
-        let names: Vec<&str> = prepared
-            .report
-            .dropped_tasks
-            .iter()
-            .map(|t| t.name())
-            .collect();
         reporter.record(MetricsRecord::Warning {
             message: format!(
-                "no head for {} (no class has enough examples)",
-                names.join(", ")
+                "no head for {}: fewer than 2 classes with {} or more training products",
+                task_names(&prepared.report.dropped_tasks),
+                config.min_class_examples.max(1)
             ),
         })?;
     }
@@ -416,6 +537,37 @@ fn run(
     } else {
         train_on_gpus(&job, &devices, names, &mut reporter)
     }
+}
+
+/// The configuration a resumed run trains with: its `config.json`, validated as a new run's,
+/// with `changes` applied (and saved), and the checkpoint it continues from.
+fn resumed_config(
+    folder: &RunFolder,
+    stored: RunConfig,
+    changes: &ResumeChanges,
+) -> Result<(RunConfig, Option<crate::runs::folder::CheckpointIndex>), TrainError> {
+    stored.validate().map_err(|e| TrainError::StoredConfig {
+        path: folder.config_path(),
+        field: e.field,
+        message: e.message,
+    })?;
+    parse_devices(&stored.devices)?;
+    let config = stored.clone().with_changes(changes);
+    config.validate()?;
+    parse_devices(&config.devices)?;
+    let checkpoint = folder.latest_checkpoint()?;
+    let done = checkpoint.as_ref().map_or(0, |c| c.resume_epoch());
+    if done >= config.epochs {
+        return Err(TrainError::NothingToResume {
+            run: folder.root().to_path_buf(),
+            done,
+            epochs: config.epochs,
+        });
+    }
+    if config != stored {
+        folder.write_config(&config)?;
+    }
+    Ok((config, checkpoint))
 }
 
 #[cfg(feature = "cuda")]
@@ -443,6 +595,50 @@ fn train_on_gpus(
     _reporter: &mut Reporter<'_>,
 ) -> Result<(), TrainError> {
     Err(DeviceError::NoCuda.into())
+}
+
+/// A checkpoint file burn cannot read: after the recorded sizes and digests were checked (or
+/// in a run of an older build, without them), damage or another version.
+fn unreadable(path: PathBuf, e: impl std::fmt::Display) -> TrainError {
+    RunError::Damaged {
+        path,
+        detail: format!("it cannot be read, or was written by another version ({e})"),
+    }
+    .into()
+}
+
+/// The weights of checkpoint `index` of `folder`, in a model of `config` and `spec`: the
+/// files are checked against what was recorded when they were written, and the heads of the
+/// weights against `model.json`, so a mismatched or damaged run is refused, named, rather
+/// than scored wrong.
+pub fn load_weights<B: Backend>(
+    folder: &RunFolder,
+    index: &crate::runs::folder::CheckpointIndex,
+    config: &RunConfig,
+    spec: &ModelSpec,
+    device: &B::Device,
+) -> Result<Model<B>, TrainError> {
+    folder.verify_checkpoint(index, crate::runs::folder::CheckpointOf { spec, config })?;
+    let path = folder.root().join(&index.model);
+    let model = model_config(config, spec)
+        .init::<B>(device)
+        .load_file(path.with_extension(""), &DefaultRecorder::new(), device)
+        .map_err(|e| unreadable(path.clone(), e))?;
+    // Checkpoints of older builds record no spec digest: their heads' sizes still tell.
+    for ((task, classes), found) in spec.classes.iter().zip(model.head_classes()) {
+        if classes.len() != found {
+            return Err(RunError::Mismatch {
+                path: folder.spec_path(),
+                checkpoint: path,
+                detail: format!(
+                    "its {task} head has {} classes, the checkpoint's has {found}",
+                    classes.len()
+                ),
+            }
+            .into());
+        }
+    }
+    Ok(model)
 }
 
 /// Makes every lazily initialised parameter exist now, so clones share the same weights.
@@ -493,20 +689,19 @@ impl Job<'_> {
         let main = devices[0].clone();
         B::seed(&main, config.seed);
         let model_config = model_config(config, spec);
-        let mut model: Model<B> = model_config.init(&main);
+        let mut model: Model<B> = match &self.checkpoint {
+            Some(index) => load_weights(self.folder, index, config, spec, &main)?,
+            None => model_config.init(&main),
+        };
         model.visit(&mut Materialise);
         let mut optimizer = optimizer_config(config).init::<B, Model<B>>();
         let recorder = DefaultRecorder::new();
         let mut start_epoch = 0;
         if let Some(index) = &self.checkpoint {
-            let model_path = self.folder.root().join(&index.model);
             let optim_path = self.folder.root().join(&index.optimizer);
-            model = model
-                .load_file(model_path.with_extension(""), &recorder, &main)
-                .map_err(|e| self.checkpoint_error(model_path.clone(), e))?;
             let record = recorder
                 .load(optim_path.with_extension(""), &main)
-                .map_err(|e| self.checkpoint_error(optim_path.clone(), e))?;
+                .map_err(|e| unreadable(optim_path.clone(), e))?;
             optimizer = optimizer.load_record(record);
             start_epoch = index.resume_epoch();
         }
@@ -543,6 +738,7 @@ impl Job<'_> {
                 (0.0f64, 0usize, 0usize, 0.0f64);
             let mut wait_started = Instant::now();
             for (i, batch) in loader.enumerate() {
+                let batch = batch?;
                 waited += wait_started.elapsed().as_secs_f64();
                 if self.stop.load(Ordering::Relaxed) {
                     stop.store(true, Ordering::Relaxed);
@@ -550,7 +746,7 @@ impl Job<'_> {
                 }
                 let step_started = Instant::now();
                 let iteration = epoch * per_epoch + i;
-                let (next, loss) = step(model, &mut optimizer, &batch, &devices, learning_rate);
+                let (next, loss) = step(model, &mut optimizer, &batch, &devices, learning_rate)?;
                 model = next;
                 if !loss.total.is_finite() {
                     stop.store(true, Ordering::Relaxed);
@@ -576,33 +772,44 @@ impl Job<'_> {
                 wait_started = Instant::now();
             }
             let train_seconds = started.elapsed().as_secs_f64();
-            let evaluation = evaluate(
-                &model.valid(),
-                dataset,
-                spec,
-                &validation,
-                Scoring::Samples,
-                config.batch,
-                &main,
-                workers,
-            )?;
+            // Without validation products (training on all the data) there is nothing to
+            // score: the record says so rather than logging zeros.
+            let evaluation = if validation.is_empty() {
+                None
+            } else {
+                Some(evaluate(
+                    &model.valid(),
+                    dataset,
+                    spec,
+                    &validation,
+                    Scoring::Samples,
+                    config.batch,
+                    &main,
+                    workers,
+                )?)
+            };
             let heads = dataset.heads();
+            let per_head = |values: &dyn Fn(&super::evaluate::Evaluation) -> Vec<f32>| {
+                evaluation.as_ref().map_or_else(BTreeMap::new, |e| {
+                    heads.iter().copied().zip(values(e)).collect()
+                })
+            };
             reporter.record(MetricsRecord::Epoch {
                 epoch,
                 train_loss: (loss_sum / steps.max(1) as f64) as f32,
-                validation_loss: evaluation.mean_loss(),
-                validation_task_losses: heads
-                    .iter()
-                    .copied()
-                    .zip(evaluation.losses.clone())
-                    .collect(),
-                accuracy: evaluation.accuracies(),
-                mean_accuracy: evaluation.mean_accuracy(),
-                confusion: heads
-                    .iter()
-                    .copied()
-                    .zip(evaluation.confusion.clone())
-                    .collect::<BTreeMap<Task, _>>(),
+                validation_loss: evaluation.as_ref().map(|e| e.mean_loss()),
+                validation_task_losses: per_head(&|e| e.losses.clone()),
+                accuracy: evaluation
+                    .as_ref()
+                    .map_or_else(BTreeMap::new, |e| e.accuracies()),
+                mean_accuracy: evaluation.as_ref().map(|e| e.mean_accuracy()),
+                confusion: evaluation.as_ref().map_or_else(BTreeMap::new, |e| {
+                    heads
+                        .iter()
+                        .copied()
+                        .zip(e.confusion.clone())
+                        .collect::<BTreeMap<Task, _>>()
+                }),
                 images_per_second: (images as f64 / train_seconds.max(1e-6)) as f32,
                 data_wait: (waited / train_seconds.max(1e-6)) as f32,
                 seconds: started.elapsed().as_secs_f32(),
@@ -654,7 +861,11 @@ impl Job<'_> {
         recorder
             .record(optimizer.to_record(), optim_stem.clone())
             .map_err(|e| self.checkpoint_error(optim_stem.clone(), e))?;
-        let index = self.folder.commit_checkpoint(epoch, complete)?;
+        let of = crate::runs::folder::CheckpointOf {
+            spec: &self.prepared.spec,
+            config: self.config,
+        };
+        let index = self.folder.commit_checkpoint(epoch, complete, of)?;
         reporter.record(MetricsRecord::Checkpoint {
             epoch,
             path: index.model,
@@ -679,72 +890,94 @@ impl Job<'_> {
 }
 
 /// One optimisation step over `batch`, split across `devices` (each part on its own replica
-/// and thread when there are several); returns the updated model and the batch's loss.
+/// and thread when there are several); returns the updated model and the batch's loss. A
+/// replica that fails fails the step.
 pub fn step<B: AutodiffBackend, O: Optimizer<Model<B>, B>>(
     model: Model<B>,
     optimizer: &mut O,
     batch: &super::data::Batch,
     devices: &[B::Device],
     learning_rate: f64,
-) -> (Model<B>, StepLoss) {
-    let (grads, loss) = gradients(&model, batch, devices);
+) -> Result<(Model<B>, StepLoss), TrainError> {
+    let (grads, loss) = gradients(&model, batch, devices)?;
     let model = optimizer.step(learning_rate, model, grads);
-    (model, loss)
+    Ok((model, loss))
 }
 
-/// The summed gradients of the batch's loss (see [`step`]), without updating the model.
+/// The summed gradients of the batch's loss (see [`step`]), without updating the model; an
+/// error names the replica's device when one of several fails (a step without its part of
+/// the batch would silently be another step).
 pub fn gradients<B: AutodiffBackend>(
     model: &Model<B>,
     batch: &super::data::Batch,
     devices: &[B::Device],
-) -> (GradientsParams, StepLoss) {
+) -> Result<(GradientsParams, StepLoss), TrainError> {
     let labelled = batch.labelled();
     let active = labelled.iter().filter(|&&n| n > 0).count().max(1);
     if devices.len() == 1 {
         let (loss, heads) = part_loss(model, batch, &labelled, active, &devices[0]);
         let grads = GradientsParams::from_grads(loss.backward(), model);
-        return (grads, heads);
+        return Ok((grads, heads));
     }
     let parts = batch.split(devices.len());
     let main = devices[0].clone();
-    let results: Vec<(GradientsParams, StepLoss)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .iter()
-            .zip(devices)
-            .filter(|(part, _)| !part.is_empty())
-            .map(|(part, device)| {
-                // Each thread gets its own fork: replicas sharing one model's autodiff graph
-                // across threads deadlock in burn-autodiff.
-                let replica = model.clone().fork(device);
-                let (labelled, main) = (&labelled, &main);
-                std::thread::Builder::new()
-                    .name("vitrine-replica".into())
-                    .spawn_scoped(scope, move || {
-                        let (loss, heads) = part_loss(&replica, part, labelled, active, device);
-                        let grads = GradientsParams::from_grads(loss.backward(), &replica)
-                            .to_device(main, &replica);
-                        (grads, heads)
-                    })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.ok().and_then(|h| h.join().ok()))
-            .collect()
-    });
+    let results: Vec<Result<(GradientsParams, StepLoss), TrainError>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .iter()
+                .zip(devices)
+                .enumerate()
+                .filter(|(_, (part, _))| !part.is_empty())
+                .map(|(n, (part, device))| {
+                    let name = format!("{n} (device {device:?})");
+                    // Each thread gets its own fork: replicas sharing one model's autodiff graph
+                    // across threads deadlock in burn-autodiff.
+                    let replica = model.clone().fork(device);
+                    let (labelled, main) = (&labelled, &main);
+                    let spawned = std::thread::Builder::new()
+                        .name("vitrine-replica".into())
+                        .spawn_scoped(scope, move || {
+                            crate::threads::catch(|| {
+                                let (loss, heads) =
+                                    part_loss(&replica, part, labelled, active, device);
+                                let grads = GradientsParams::from_grads(loss.backward(), &replica)
+                                    .to_device(main, &replica);
+                                (grads, heads)
+                            })
+                        });
+                    (name, spawned)
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|(device, spawned)| {
+                    let failed = |message: String| TrainError::Replica {
+                        device: device.clone(),
+                        message,
+                    };
+                    let handle =
+                        spawned.map_err(|e| failed(format!("cannot start its thread: {e}")))?;
+                    handle
+                        .join()
+                        .map_err(|panic| failed(crate::threads::panic_message(panic.as_ref())))?
+                        .map_err(failed)
+                })
+                .collect()
+        });
     let mut accumulator = GradientsAccumulator::<Model<B>>::new();
     let mut total = StepLoss {
         total: 0.0,
         heads: vec![0.0; labelled.len()],
     };
-    for (grads, loss) in results {
+    for result in results {
+        let (grads, loss) = result?;
         accumulator.accumulate(model, grads);
         total.total += loss.total;
         for (t, h) in total.heads.iter_mut().zip(loss.heads) {
             *t += h;
         }
     }
-    (accumulator.grads(), total)
+    Ok((accumulator.grads(), total))
 }
 
 /// The loss of one part of a batch, weighted so that the parts' losses sum to the batch's.
@@ -782,4 +1015,41 @@ fn part_loss<B: AutodiffBackend>(
             heads: values,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_training_thread_leaves_a_failed_record_and_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = RunFolder::at(dir.path());
+        let (tx, rx) = bounded(4);
+        let events = Events::new(tx);
+        guarded(&folder, &events, |owned| {
+            *owned = true;
+            let zero = std::hint::black_box(0usize);
+            Err(TrainError::NoData(format!("{}", 10 / zero)))
+        });
+        let (records, _) = crate::runs::metrics::read_all(&folder.metrics_path()).unwrap();
+        let [MetricsRecord::Failed { message, .. }] = &records[..] else {
+            panic!("{records:?}")
+        };
+        assert!(message.contains("attempt to divide by zero"), "{message}");
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(TrainingEvent::Record(MetricsRecord::Failed { .. }))
+        ));
+        // Before the folder is the run's, the failure is only an event: another run's log is
+        // left alone.
+        let other = tempfile::tempdir().unwrap();
+        let folder = RunFolder::at(other.path());
+        guarded(&folder, &events, |_| panic!("early"));
+        assert!(!folder.metrics_path().exists());
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(TrainingEvent::Record(MetricsRecord::Failed { message, .. })) if message.contains("early")
+        ));
+    }
 }

@@ -44,15 +44,22 @@ pub struct RunScore {
 }
 
 impl RunScore {
-    /// Mean accuracy over the tasks with labelled products (as `vitrine evaluate`).
-    pub fn mean_accuracy(&self) -> f32 {
+    /// Mean accuracy over the tasks with labelled products (as `vitrine evaluate`); `None`
+    /// when no task has one.
+    pub fn mean_accuracy(&self) -> Option<f32> {
         let scored: Vec<f32> = self
             .tasks
             .values()
             .filter(|s| s.labelled > 0)
             .map(TaskScore::accuracy)
             .collect();
-        scored.iter().sum::<f32>() / scored.len().max(1) as f32
+        (!scored.is_empty()).then(|| scored.iter().sum::<f32>() / scored.len() as f32)
+    }
+
+    /// The score of `task`, when the run has its head and scored a product on it (a head
+    /// whose every prediction was unusable has no score, rather than 0).
+    pub fn task(&self, task: Task) -> Option<TaskScore> {
+        self.tasks.get(&task).copied().filter(|s| s.labelled > 0)
     }
 
     /// Whether the run got `task` right on the product at `position` (`None`: not scored).
@@ -167,9 +174,9 @@ pub fn validation_products(
 pub struct TaskRow {
     /// The task.
     pub task: Task,
-    /// Run A's score, when it has the head.
+    /// Run A's score, when it has the head and scored a product on it.
     pub a: Option<TaskScore>,
-    /// Run B's score, when it has the head.
+    /// Run B's score, when it has the head and scored a product on it.
     pub b: Option<TaskScore>,
     /// Catalogue positions A gets right and B wrong.
     pub only_a: Vec<u32>,
@@ -193,12 +200,22 @@ pub struct Comparison {
     pub b: String,
     /// The five tasks, in order.
     pub rows: Vec<TaskRow>,
-    /// Mean accuracies of A and B.
-    pub mean: (f32, f32),
+    /// Mean accuracies of A and B (`None`: no task scored).
+    pub mean: (Option<f32>, Option<f32>),
     /// Validation products of A and of B.
     pub products: (usize, usize),
     /// Products both scored (the right/wrong lists are over these).
     pub common: usize,
+    /// Lines of the predictions files that could not be used (`FILE:LINE: why`), each file's
+    /// preceded by how many it has in all.
+    pub warnings: Vec<String>,
+}
+
+impl Comparison {
+    /// B's mean accuracy minus A's, when both have one.
+    pub fn mean_difference(&self) -> Option<f32> {
+        Some(self.mean.1? - self.mean.0?)
+    }
 }
 
 /// Compares two scored runs.
@@ -223,8 +240,8 @@ pub fn compare(a: &RunScore, b: &RunScore) -> Comparison {
             }
             TaskRow {
                 task,
-                a: a.tasks.get(&task).copied(),
-                b: b.tasks.get(&task).copied(),
+                a: a.task(task),
+                b: b.task(task),
                 only_a,
                 only_b,
             }
@@ -237,6 +254,7 @@ pub fn compare(a: &RunScore, b: &RunScore) -> Comparison {
         mean: (a.mean_accuracy(), b.mean_accuracy()),
         products: (a.products, b.products),
         common,
+        warnings: Vec::new(),
     }
 }
 
@@ -254,10 +272,38 @@ pub fn compare_runs(a: &Path, b: &Path, catalog: &Catalog) -> Result<Comparison,
         Predictions::read(&a.join(FILE_NAME))?,
         Predictions::read(&b.join(FILE_NAME))?,
     );
-    Ok(compare(
-        &score(name(a), &pa, catalog),
-        &score(name(b), &pb, catalog),
-    ))
+    let mut comparison = compare(&score(name(a), &pa, catalog), &score(name(b), &pb, catalog));
+    comparison.warnings = [&pa, &pb].into_iter().flat_map(unusable_lines).collect();
+    Ok(comparison)
+}
+
+/// Most unusable lines of one predictions file listed by [`compare_runs`]; the rest are
+/// counted.
+const LISTED_LINES: usize = 5;
+
+/// The lines of `predictions` its reader skipped, for the user: how many, then the first few.
+fn unusable_lines(predictions: &Predictions) -> Vec<String> {
+    if predictions.warnings_total == 0 {
+        return Vec::new();
+    }
+    let file = predictions.path.as_deref().map_or_else(
+        || predictions.header.run.clone(),
+        |p| p.display().to_string(),
+    );
+    let total = predictions.warnings_total;
+    let mut out = vec![format!(
+        "{file}: {total} {} could not be used and {} left out of the comparison",
+        if total == 1 { "line" } else { "lines" },
+        if total == 1 { "is" } else { "are" }
+    )];
+    out.extend(
+        predictions
+            .warnings
+            .iter()
+            .take(LISTED_LINES)
+            .map(|w| format!("{file}:{}: {}", w.line, w.message)),
+    );
+    out
 }
 
 fn cell(score: Option<TaskScore>) -> String {
@@ -266,6 +312,10 @@ fn cell(score: Option<TaskScore>) -> String {
 
 fn signed(value: Option<f32>) -> String {
     value.map_or_else(String::new, |d| format!("{d:+.3}"))
+}
+
+fn mean_cell(value: Option<f32>) -> String {
+    value.map_or_else(String::new, |m| format!("{m:.3}"))
 }
 
 impl Comparison {
@@ -292,9 +342,9 @@ impl Comparison {
         }
         rows.push(vec![
             "mean".into(),
-            format!("{:.3}", self.mean.0),
-            format!("{:.3}", self.mean.1),
-            format!("{:+.3}", self.mean.1 - self.mean.0),
+            mean_cell(self.mean.0),
+            mean_cell(self.mean.1),
+            signed(self.mean_difference()),
             String::new(),
             String::new(),
         ]);
@@ -333,10 +383,10 @@ impl Comparison {
         }
         let _ = writeln!(
             out,
-            "| **mean** | **{:.3}** | **{:.3}** | **{:+.3}** | | |",
-            self.mean.0,
-            self.mean.1,
-            self.mean.1 - self.mean.0
+            "| **mean** | **{}** | **{}** | **{}** | | |",
+            mean_cell(self.mean.0),
+            mean_cell(self.mean.1),
+            signed(self.mean_difference())
         );
         out
     }
@@ -416,7 +466,7 @@ mod tests {
                 labelled: 8
             }
         );
-        assert_eq!(sa.mean_accuracy(), 1.0);
+        assert_eq!(sa.mean_accuracy(), Some(1.0));
         assert_eq!(sa.outcome(0, Task::Colour), None);
         assert_eq!(sa.outcome(9, Task::Colour), None, "unlabelled");
         assert_eq!(sb.outcome(4, Task::Colour), Some(false));
@@ -427,7 +477,7 @@ mod tests {
         assert_eq!(row.difference(), Some(3.0 / 8.0 - 1.0));
         assert_eq!(cmp.rows[Task::Gender.index()].difference(), None);
         assert_eq!(cmp.common, 8);
-        assert_eq!(cmp.mean, (1.0, 0.375));
+        assert_eq!(cmp.mean, (Some(1.0), Some(0.375)));
         let csv = cmp.to_csv();
         assert!(csv.starts_with("task,A,B,difference,a_right_b_wrong,b_right_a_wrong\n"));
         assert!(csv.contains("colour,1.000,0.375,-0.625,5,0\n"), "{csv}");

@@ -6,6 +6,11 @@ use crate::catalog::Task;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+/// Smallest training crop side, in pixels (the small backbone's four poolings need it).
+pub const MIN_IMAGE_SIZE: u32 = 32;
+/// Largest training crop side, in pixels: ZFNet's 224 with room to spare, well inside the
+/// decoder's limits on any photo.
+pub const MAX_IMAGE_SIZE: u32 = 1024;
 /// Which per-image CNN the model uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -131,8 +136,34 @@ impl Default for RunConfig {
 
 /// A configuration that cannot be trained.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid run configuration: {0}")]
-pub struct InvalidConfig(pub String);
+#[error("invalid run configuration: {message}")]
+pub struct InvalidConfig {
+    /// The field of `config.json` at fault.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// What `--resume` may change in a run's configuration: how long and how fast it trains and
+/// where, never the model or its split (those are the run's, in its `config.json`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResumeChanges {
+    /// A new total of epochs (the learning-rate drops are recomputed for it, as for a new run).
+    pub epochs: Option<usize>,
+    /// A new initial learning rate (the drops still apply from it).
+    pub learning_rate: Option<f64>,
+    /// A new batch size.
+    pub batch: Option<usize>,
+    /// New devices.
+    pub devices: Option<Vec<String>>,
+}
+
+impl ResumeChanges {
+    /// Whether nothing is changed.
+    pub fn is_empty(&self) -> bool {
+        *self == ResumeChanges::default()
+    }
+}
 
 impl RunConfig {
     /// The learning rate of `epoch` (0-based) under the step schedule.
@@ -152,41 +183,125 @@ impl RunConfig {
         self
     }
 
-    /// Checks the values that would make training fail later.
+    /// This configuration with the changes of a resumed run applied.
+    pub fn with_changes(mut self, changes: &ResumeChanges) -> Self {
+        if let Some(epochs) = changes.epochs {
+            self = self.with_epochs(epochs);
+        }
+        if let Some(rate) = changes.learning_rate {
+            self.learning_rate = rate;
+        }
+        if let Some(batch) = changes.batch {
+            self.batch = batch;
+        }
+        if let Some(devices) = &changes.devices {
+            self.devices = devices.clone();
+        }
+        self
+    }
+
+    /// Checks the values that would make training fail later: the one check of a new run's
+    /// configuration and of a resumed run's `config.json`.
     pub fn validate(&self) -> Result<(), InvalidConfig> {
-        let bad = |m: &str| Err(InvalidConfig(m.to_string()));
+        let bad = |field: &'static str, message: String| Err(InvalidConfig { field, message });
         if self.batch == 0 {
-            return bad("batch must be at least 1");
+            return bad("batch", "batch must be at least 1, found 0".into());
         }
         if self.epochs == 0 {
-            return bad("epochs must be at least 1");
+            return bad("epochs", "epochs must be at least 1, found 0".into());
         }
-        if self.image_size < 32 {
-            return bad("image size must be at least 32 px");
+        if self.image_size < MIN_IMAGE_SIZE {
+            return bad(
+                "image_size",
+                format!(
+                    "image size must be at least {MIN_IMAGE_SIZE} px, found {}",
+                    self.image_size
+                ),
+            );
         }
-        if self.image_size > 1024 {
-            return bad("image size must be at most 1024 px");
+        if self.image_size > MAX_IMAGE_SIZE {
+            return bad(
+                "image_size",
+                format!(
+                    "image size must be at most {MAX_IMAGE_SIZE} px, found {}",
+                    self.image_size
+                ),
+            );
         }
         if self.backbone == Backbone::Zfnet && self.image_size < 160 {
-            return bad("the zfnet backbone needs images of at least 160 px");
+            return bad(
+                "image_size",
+                format!(
+                    "the zfnet backbone needs images of at least 160 px, found {}",
+                    self.image_size
+                ),
+            );
         }
         if self.tasks.is_empty() {
-            return bad("choose at least one task");
+            return bad("tasks", "choose at least one task".into());
         }
         if !(0.0..1.0).contains(&self.validation_fraction) {
-            return bad("validation fraction must be in [0, 1)");
+            return bad(
+                "validation_fraction",
+                format!(
+                    "validation fraction must be in [0, 1), found {}",
+                    self.validation_fraction
+                ),
+            );
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return bad("learning rate must be positive");
+            return bad(
+                "learning_rate",
+                format!(
+                    "learning rate must be positive, found {}",
+                    self.learning_rate
+                ),
+            );
+        }
+        if !(self.lr_drop_factor > 0.0 && self.lr_drop_factor.is_finite()) {
+            return bad(
+                "lr_drop_factor",
+                format!(
+                    "the learning-rate drop factor must be positive, found {}",
+                    self.lr_drop_factor
+                ),
+            );
+        }
+        if !(self.momentum >= 0.0 && self.momentum.is_finite()) {
+            return bad(
+                "momentum",
+                format!("momentum must be 0 or more, found {}", self.momentum),
+            );
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return bad(
+                "weight_decay",
+                format!(
+                    "weight decay must be 0 or more, found {}",
+                    self.weight_decay
+                ),
+            );
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return bad("dropout must be in [0, 1)");
+            return bad(
+                "dropout",
+                format!("dropout must be in [0, 1), found {}", self.dropout),
+            );
         }
         if self.max_images == 0 {
-            return bad("max images must be at least 1");
+            return bad(
+                "max_images",
+                "max images must be at least 1, found 0".into(),
+            );
+        }
+        if self.representation == 0 {
+            return bad(
+                "representation",
+                "the representation must have at least 1 dimension, found 0".into(),
+            );
         }
         if self.devices.is_empty() {
-            return bad("choose at least one device");
+            return bad("devices", "choose at least one device".into());
         }
         Ok(())
     }
@@ -224,5 +339,16 @@ mod tests {
             .is_err()
         );
         assert!(c.validate().is_ok());
+        let resumed = c.clone().with_changes(&ResumeChanges {
+            epochs: Some(8),
+            batch: Some(4),
+            ..ResumeChanges::default()
+        });
+        assert_eq!(
+            (resumed.epochs, resumed.lr_drops.clone(), resumed.batch),
+            (8, vec![4, 6], 4)
+        );
+        assert_eq!(resumed.learning_rate, c.learning_rate);
+        assert!(ResumeChanges::default().is_empty());
     }
 }

@@ -9,16 +9,20 @@
 //!     epoch-0003-model.mpk  weights after epoch 3 (burn's named MessagePack record)
 //!     epoch-0003-optim.mpk  optimiser state (momentum) for resuming
 //!     epoch-0004-stopped-model.mpk / -optim.mpk   a run stopped during epoch 4
-//!     latest.json           {"epoch": 3, "model": ..., "optimizer": ..., "complete": true},
+//!     latest.json           {"epoch": 3, "model": ..., "optimizer": ..., "complete": true,
+//!                           "model_file": {"bytes": ..., "sha256": ...}, "optimizer_file": ...,
+//!                           "spec": {model.json as trained}, "backbone": ..., "image_size": ...},
 //!                           written last, replaced atomically
 //!   predictions.jsonl       per-product predictions (see predictions.rs)
 //!   embeddings.json/.f32/.ids   the 1024-d product representations (see embeddings.rs)
 //! ```
 
-use super::config::RunConfig;
+use super::config::{Backbone, RunConfig};
 use crate::catalog::Task;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// A run folder could not be used.
@@ -43,6 +47,24 @@ pub enum RunError {
     /// The folder already holds a run and resuming was not asked for.
     #[error("{}: already holds a run; pass --resume to continue it or choose another folder", .0.display())]
     Exists(PathBuf),
+    /// A checkpoint file is not what was written.
+    #[error("checkpoint {} is truncated or damaged: {detail}", path.display())]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// How it differs.
+        detail: String,
+    },
+    /// `model.json` or `config.json` does not describe the checkpoint's model.
+    #[error("{} does not match the checkpoint {}: {detail}", path.display(), checkpoint.display())]
+    Mismatch {
+        /// `model.json` or `config.json`.
+        path: PathBuf,
+        /// The checkpoint's model file.
+        checkpoint: PathBuf,
+        /// What differs.
+        detail: String,
+    },
 }
 
 /// Name of the class that rare classes are merged into.
@@ -59,8 +81,95 @@ pub struct ModelSpec {
     pub channel_mean: [f32; 3],
 }
 
-/// Where the latest checkpoint is.
+/// Size and digest of a file, recorded when it was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDigest {
+    /// Length in bytes.
+    pub bytes: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
+impl FileDigest {
+    /// The size and digest of the file at `path`.
+    pub fn of(path: &Path) -> Result<FileDigest, RunError> {
+        let mut file = std::fs::File::open(path).map_err(io(path))?;
+        let mut hash = Sha256::new();
+        let mut buffer = vec![0u8; 1 << 16];
+        let mut bytes = 0u64;
+        loop {
+            let n = file.read(&mut buffer).map_err(io(path))?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buffer[..n]);
+            bytes += n as u64;
+        }
+        Ok(FileDigest {
+            bytes,
+            sha256: hex(&hash.finalize()),
+        })
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ModelSpec {
+    /// How this spec differs from `trained`, the one a checkpoint was trained with (`None`:
+    /// it does not): a class list edited, reordered or taken from another run.
+    pub fn difference(&self, trained: &ModelSpec) -> Option<String> {
+        let tasks: std::collections::BTreeSet<&Task> =
+            self.classes.keys().chain(trained.classes.keys()).collect();
+        for task in tasks {
+            let detail = match (self.classes.get(task), trained.classes.get(task)) {
+                (Some(_), None) => format!("it has a {task} head, the weights have none"),
+                (None, Some(_)) => format!("it has no {task} head, the weights have one"),
+                (Some(now), Some(then)) if now.len() != then.len() => format!(
+                    "its {task} head has {} classes, the checkpoint's has {}",
+                    now.len(),
+                    then.len()
+                ),
+                (Some(now), Some(then)) => {
+                    let Some(i) = now.iter().zip(then).position(|(a, b)| a != b) else {
+                        continue;
+                    };
+                    format!(
+                        "its {task} class {} is '{}', the weights were trained with '{}' there",
+                        i + 1,
+                        now[i],
+                        then[i]
+                    )
+                }
+                (None, None) => continue,
+            };
+            return Some(detail);
+        }
+        if self.channel_mean != trained.channel_mean {
+            return Some("its channel mean is not the one the weights were trained with".into());
+        }
+        if self.merged_into_other != trained.merged_into_other {
+            return Some(
+                "its classes merged into other are not those the weights were trained with".into(),
+            );
+        }
+        None
+    }
+}
+
+/// What a checkpoint was trained with, recorded beside it to detect a `model.json` or a
+/// `config.json` that no longer describes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckpointOf<'a> {
+    /// The heads' classes and the channel mean.
+    pub spec: &'a ModelSpec,
+    /// The configuration (its backbone and image size).
+    pub config: &'a RunConfig,
+}
+
+/// Where the latest checkpoint is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointIndex {
     /// The epoch whose weights it holds (0-based).
     pub epoch: usize,
@@ -72,6 +181,21 @@ pub struct CheckpointIndex {
     /// with `complete: false`, and resuming starts that epoch again.
     #[serde(default = "complete_by_default")]
     pub complete: bool,
+    /// Size and digest of the model file (absent in runs of older builds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_file: Option<FileDigest>,
+    /// Size and digest of the optimiser file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimizer_file: Option<FileDigest>,
+    /// The `model.json` the weights were trained with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<ModelSpec>,
+    /// The backbone the weights are of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backbone: Option<Backbone>,
+    /// The image size the weights were trained at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<u32>,
 }
 
 /// A run folder.
@@ -226,21 +350,89 @@ impl RunFolder {
     }
 
     /// Records that the checkpoint of `epoch` is written (after its files are), so a reader
-    /// or a resumed run never sees a half-written one.
+    /// or a resumed run never sees a half-written one; with the files' sizes and digests and
+    /// what the weights were trained with, so damage or a mismatched `model.json` is found
+    /// before the weights are read.
     pub fn commit_checkpoint(
         &self,
         epoch: usize,
         complete: bool,
+        of: CheckpointOf<'_>,
     ) -> Result<CheckpointIndex, RunError> {
         let relative = |part: &str| format!("{}.mpk", checkpoint_name(epoch, complete, part));
+        let (model, optimizer) = (relative("model"), relative("optim"));
         let index = CheckpointIndex {
             epoch,
-            model: relative("model"),
-            optimizer: relative("optim"),
+            model_file: Some(FileDigest::of(&self.root.join(&model))?),
+            optimizer_file: Some(FileDigest::of(&self.root.join(&optimizer))?),
+            model,
+            optimizer,
             complete,
+            spec: Some(of.spec.clone()),
+            backbone: Some(of.config.backbone),
+            image_size: Some(of.config.image_size),
         };
         write_json(&self.checkpoints().join("latest.json"), &index)?;
         Ok(index)
+    }
+
+    /// Checks the files of checkpoint `index` against the sizes and digests recorded when
+    /// they were written, and `of` (the run's `model.json` and `config.json` now) against
+    /// what the weights were trained with.
+    pub fn verify_checkpoint(
+        &self,
+        index: &CheckpointIndex,
+        of: CheckpointOf<'_>,
+    ) -> Result<(), RunError> {
+        for (relative, recorded) in [
+            (&index.model, &index.model_file),
+            (&index.optimizer, &index.optimizer_file),
+        ] {
+            let path = self.root.join(relative);
+            let Some(recorded) = recorded else {
+                continue;
+            };
+            let found = FileDigest::of(&path)?;
+            let detail = if found.bytes != recorded.bytes {
+                format!("{} bytes, {} when written", found.bytes, recorded.bytes)
+            } else if found.sha256 != recorded.sha256 {
+                "its content changed since it was written (SHA-256 differs)".to_string()
+            } else {
+                continue;
+            };
+            return Err(RunError::Damaged { path, detail });
+        }
+        let checkpoint = self.root.join(&index.model);
+        let mismatch = |path: PathBuf, detail: String| {
+            Err(RunError::Mismatch {
+                path,
+                checkpoint: checkpoint.clone(),
+                detail,
+            })
+        };
+        if let Some(detail) = index.spec.as_ref().and_then(|t| of.spec.difference(t)) {
+            return mismatch(self.spec_path(), detail);
+        }
+        if let Some(backbone) = index.backbone.filter(|&b| b != of.config.backbone) {
+            return mismatch(
+                self.config_path(),
+                format!(
+                    "backbone {}, the weights are of {}",
+                    of.config.backbone.name(),
+                    backbone.name()
+                ),
+            );
+        }
+        if let Some(size) = index.image_size.filter(|&s| s != of.config.image_size) {
+            return mismatch(
+                self.config_path(),
+                format!(
+                    "image size {} px, the weights were trained at {size} px",
+                    of.config.image_size
+                ),
+            );
+        }
+        Ok(())
     }
 
     /// Runs in the subfolders of `folder` (those with a `config.json`), by name.
@@ -273,15 +465,87 @@ mod tests {
         ));
         assert_eq!(run.config().unwrap(), config);
         assert_eq!(run.latest_checkpoint().unwrap(), None);
-        run.commit_checkpoint(2, true).unwrap();
+        let spec = ModelSpec {
+            classes: [(Task::Colour, vec!["Red".into(), "Blue".into()])].into(),
+            merged_into_other: BTreeMap::new(),
+            channel_mean: [0.5; 3],
+        };
+        let of = CheckpointOf {
+            spec: &spec,
+            config: &config,
+        };
+        let write = |epoch: usize, complete: bool| {
+            for part in ["model", "optim"] {
+                let stem = run.checkpoint_stem(epoch, complete, part);
+                std::fs::write(stem.with_extension("mpk"), b"weights").unwrap();
+            }
+            run.commit_checkpoint(epoch, complete, of).unwrap()
+        };
+        write(2, true);
         assert_eq!(run.latest_checkpoint().unwrap().unwrap().resume_epoch(), 3);
-        run.commit_checkpoint(3, false).unwrap();
+        write(3, false);
         let partial = run.latest_checkpoint().unwrap().unwrap();
         assert_eq!(
             (partial.resume_epoch(), partial.model.as_str()),
             (3, "checkpoints/epoch-0003-stopped-model.mpk")
         );
-        assert_eq!(RunFolder::list(dir.path()), vec![run]);
+        assert_eq!(RunFolder::list(dir.path()), vec![run.clone()]);
+        // What was written verifies; a truncated file, an edited class list or another image
+        // size does not.
+        run.verify_checkpoint(&partial, of).unwrap();
+        let mut swapped = spec.clone();
+        swapped.classes.get_mut(&Task::Colour).unwrap().swap(0, 1);
+        let err = run
+            .verify_checkpoint(
+                &partial,
+                CheckpointOf {
+                    spec: &swapped,
+                    config: &config,
+                },
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("model.json does not match the checkpoint"),
+            "{err}"
+        );
+        assert!(
+            err.ends_with(
+                "its colour class 1 is 'Blue', the weights were trained with 'Red' there"
+            ),
+            "{err}"
+        );
+        let bigger = RunConfig {
+            image_size: 96,
+            ..config.clone()
+        };
+        let err = run
+            .verify_checkpoint(
+                &partial,
+                CheckpointOf {
+                    spec: &spec,
+                    config: &bigger,
+                },
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("config.json") && err.contains("96 px"),
+            "{err}"
+        );
+        let model = root.join(&partial.model);
+        std::fs::write(&model, b"weig").unwrap();
+        let err = run.verify_checkpoint(&partial, of).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "checkpoint {} is truncated or damaged: 4 bytes, 7 when written",
+                model.display()
+            )
+        );
+        std::fs::write(&model, b"WEIGHTS").unwrap();
+        let err = run.verify_checkpoint(&partial, of).unwrap_err().to_string();
+        assert!(err.contains("SHA-256 differs"), "{err}");
         std::fs::write(dir.path().join("run/model.json"), "{").unwrap();
         let err = RunFolder::at(&root).spec().unwrap_err().to_string();
         assert!(err.contains("model.json"), "{err}");

@@ -75,14 +75,14 @@ pub struct EpochPoint {
     pub epoch: usize,
     /// Mean training loss.
     pub train_loss: f32,
-    /// Mean validation loss.
-    pub validation_loss: f32,
+    /// Mean validation loss (`None`: the run has no validation split).
+    pub validation_loss: Option<f32>,
     /// Validation loss per task.
     pub validation_task_losses: [Option<f32>; 5],
     /// Validation accuracy per task.
     pub accuracy: [Option<f32>; 5],
-    /// Mean of the task accuracies.
-    pub mean_accuracy: f32,
+    /// Mean of the task accuracies (`None`: the run has no validation split).
+    pub mean_accuracy: Option<f32>,
     /// Per task, rows = label class, columns = predicted class.
     pub confusion: BTreeMap<Task, Vec<Vec<u32>>>,
     /// Training images per second over the epoch.
@@ -472,7 +472,7 @@ impl Curves {
         let epochs = &history.epochs;
         self.validation_loss = epochs
             .iter()
-            .map(|e| [end(e.epoch), e.validation_loss as f64])
+            .filter_map(|e| Some([end(e.epoch), e.validation_loss? as f64]))
             .collect();
         self.epoch_train_loss = epochs
             .iter()
@@ -480,7 +480,7 @@ impl Curves {
             .collect();
         self.mean_accuracy = epochs
             .iter()
-            .map(|e| [end(e.epoch), e.mean_accuracy as f64])
+            .filter_map(|e| Some([end(e.epoch), e.mean_accuracy? as f64]))
             .collect();
         let per_task = |value: &dyn Fn(&EpochPoint) -> [Option<f32>; 5]| {
             history
@@ -533,10 +533,10 @@ mod tests {
         MetricsRecord::Epoch {
             epoch,
             train_loss: 1.0,
-            validation_loss: 1.1,
+            validation_loss: Some(1.1),
             validation_task_losses: [(Task::Colour, 1.1)].into(),
             accuracy: [(Task::Colour, 0.5)].into(),
-            mean_accuracy: 0.5,
+            mean_accuracy: Some(0.5),
             confusion: [(Task::Colour, vec![vec![1, 1], vec![0, 2]])].into(),
             images_per_second: 100.0,
             data_wait: 0.0,

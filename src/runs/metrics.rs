@@ -48,20 +48,21 @@ pub enum MetricsRecord {
         /// Training throughput, images per second.
         images_per_second: f32,
     },
-    /// An epoch ended and was evaluated on the validation split.
+    /// An epoch ended and was evaluated on the validation split. A run without validation
+    /// products has `null` validation loss and mean accuracy, and empty per-task maps.
     Epoch {
         /// Epoch (0-based).
         epoch: usize,
         /// Mean training loss over the epoch.
         train_loss: f32,
-        /// Mean validation loss.
-        validation_loss: f32,
+        /// Mean validation loss (`None`: no validation split).
+        validation_loss: Option<f32>,
         /// Validation loss of each task.
         validation_task_losses: BTreeMap<Task, f32>,
         /// Validation accuracy of each task (over labelled samples).
         accuracy: BTreeMap<Task, f32>,
-        /// Mean of the task accuracies.
-        mean_accuracy: f32,
+        /// Mean of the task accuracies (`None`: no validation split).
+        mean_accuracy: Option<f32>,
         /// Per task, rows = label, columns = prediction, in the order of `classes`.
         confusion: BTreeMap<Task, Vec<Vec<u32>>>,
         /// Training throughput over the epoch, images per second.
@@ -279,10 +280,10 @@ mod tests {
         let epoch = MetricsRecord::Epoch {
             epoch: 0,
             train_loss: 1.0,
-            validation_loss: 1.1,
+            validation_loss: Some(1.1),
             validation_task_losses: [(Task::Type, 0.5)].into(),
             accuracy: [(Task::Type, 0.75)].into(),
-            mean_accuracy: 0.75,
+            mean_accuracy: Some(0.75),
             confusion: [(Task::Type, vec![vec![3, 1], vec![0, 4]])].into(),
             images_per_second: 40.0,
             data_wait: 0.1,

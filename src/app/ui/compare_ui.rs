@@ -98,6 +98,9 @@ pub fn compare_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comma
             "The runs' validation splits differ: accuracies are over different products.",
         );
     }
+    for warning in &table.warnings {
+        ui.colored_label(ui.visuals().warn_fg_color, warning);
+    }
     // Each list opens with the predictions of the run that got its products wrong.
     let open =
         |commands: &mut Vec<Command>, run: &std::path::Path, title: String, positions: &[u32]| {
@@ -168,9 +171,14 @@ pub fn compare_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comma
                 ui.end_row();
             }
             ui.strong("mean");
-            ui.strong(format!("{:.3}", table.mean.0));
-            ui.strong(format!("{:.3}", table.mean.1));
-            ui.strong(format!("{:+.3}", table.mean.1 - table.mean.0));
+            let mean = |m: Option<f32>| m.map_or("–".to_string(), |m| format!("{m:.3}"));
+            ui.strong(mean(table.mean.0));
+            ui.strong(mean(table.mean.1));
+            ui.strong(
+                table
+                    .mean_difference()
+                    .map_or("–".to_string(), |d| format!("{d:+.3}")),
+            );
             ui.end_row();
         });
     ui.separator();

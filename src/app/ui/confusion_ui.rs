@@ -53,7 +53,12 @@ pub fn confusion_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Com
     });
     let (Some(matrix), Some(classes)) = (epoch.confusion.get(&task), history.classes.get(&task))
     else {
-        ui.label(format!("no matrix for {task} at this epoch"));
+        ui.label(if epoch.mean_accuracy.is_none() {
+            "no validation split: the run trains on all its products, so there is no matrix"
+                .to_string()
+        } else {
+            format!("no matrix for {task} at this epoch")
+        });
         return;
     };
     let accuracy = epoch.accuracy[task.index()].unwrap_or(0.0);

@@ -53,7 +53,10 @@ pub fn run_facts(run: &RunEntry) -> String {
         facts.push(format!("{:.0} img/s", p.images_per_second));
     }
     if let Some(e) = h.epochs.last() {
-        facts.push(format!("mean accuracy {:.3}", e.mean_accuracy));
+        facts.push(e.mean_accuracy.map_or_else(
+            || "no validation split".to_string(),
+            |m| format!("mean accuracy {m:.3}"),
+        ));
         facts.push(format!("data wait {:.0}%", e.data_wait * 100.0));
     }
     facts.join(" · ")

@@ -62,12 +62,15 @@ impl RunsWorker {
     /// `remembered` (a JSON list).
     pub fn start(events: EventSender, remembered: PathBuf) -> Result<RunsWorker, String> {
         let (tx, rx) = unbounded();
-        spawn(
-            "vitrine-runs",
-            &events.clone(),
-            Event::WorkerFailed,
-            move || follow_loop(&rx, &events, &remembered),
-        )?;
+        let failed = |message| {
+            // A failure here would leave every run looking as it last was: say so instead.
+            Event::Run(RunEvent::FollowingFailed(format!(
+                "runs are no longer followed: {message}"
+            )))
+        };
+        spawn("vitrine-runs", &events.clone(), failed, move || {
+            follow_loop(&rx, &events, &remembered)
+        })?;
         let (done_tx, done_rx) = unbounded();
         Ok(RunsWorker {
             tx,
@@ -122,40 +125,24 @@ impl RunsWorker {
         self.follow(run.clone());
         let thread_run = run.clone();
         let done = self.done_tx.clone();
-        let failed_run = run.clone();
-        let failed = move |message| {
-            Event::Run(RunEvent::RunFailed {
-                run: failed_run,
-                message,
-            })
-        };
-        let started = spawn("vitrine-run-events", &events.clone(), failed, move || {
-            for event in handle.events().iter() {
-                match event {
-                    TrainingEvent::Preparing { stage, done, total } => {
-                        let stage = if total > 0 {
-                            format!("{stage} {done}/{total}")
-                        } else {
-                            stage
-                        };
-                        events.offer(Event::Run(RunEvent::RunPreparing {
-                            run: thread_run.clone(),
-                            stage,
-                        }));
-                    }
-                    TrainingEvent::Record(MetricsRecord::Failed { message, .. }) => {
-                        events.send(Event::Run(RunEvent::RunFailed {
-                            run: thread_run.clone(),
-                            message,
-                        }));
-                    }
-                    TrainingEvent::Record(_) => {}
+        let started = spawn(
+            "vitrine-run-events",
+            &events.clone(),
+            Event::WorkerFailed,
+            move || {
+                if let Err(panic) = crate::threads::catch(|| relay(&handle, &thread_run, &events)) {
+                    // The run must not look as if it trained forever.
+                    handle.stop();
+                    events.send(Event::Run(RunEvent::RunFailed {
+                        run: thread_run.clone(),
+                        message: format!("the vitrine-run-events thread failed: {panic}"),
+                    }));
                 }
-            }
-            handle.join();
-            let _ = done.send((thread_run.clone(), launch));
-            events.send(Event::Run(RunEvent::RunThreadEnded { run: thread_run }));
-        });
+                handle.join();
+                let _ = done.send((thread_run.clone(), launch));
+                events.send(Event::Run(RunEvent::RunThreadEnded { run: thread_run }));
+            },
+        );
         if let Err(e) = started {
             if let Some((stopper, _)) = self.stoppers.remove(&run) {
                 stopper.stop();
@@ -208,6 +195,32 @@ impl Drop for RunsWorker {
     fn drop(&mut self) {
         for (stopper, _) in self.stoppers.values() {
             stopper.stop();
+        }
+    }
+}
+
+/// Passes the engine's events of a run launched here on to the window.
+fn relay(handle: &crate::ml::TrainingHandle, run: &Path, events: &EventSender) {
+    for event in handle.events().iter() {
+        match event {
+            TrainingEvent::Preparing { stage, done, total } => {
+                let stage = if total > 0 {
+                    format!("{stage} {done}/{total}")
+                } else {
+                    stage
+                };
+                events.offer(Event::Run(RunEvent::RunPreparing {
+                    run: run.to_path_buf(),
+                    stage,
+                }));
+            }
+            TrainingEvent::Record(MetricsRecord::Failed { message, .. }) => {
+                events.send(Event::Run(RunEvent::RunFailed {
+                    run: run.to_path_buf(),
+                    message,
+                }));
+            }
+            TrainingEvent::Record(_) => {}
         }
     }
 }
