@@ -37,7 +37,7 @@ for line in sys.stdin:
         if r["iteration"] % 10 == 0:
             print("%.1f s: iteration %d, %.1f images/s" % (time.time() - t0, r["iteration"], r["images_per_second"]))
     elif r["kind"] == "epoch":
-        print("epoch", r["epoch"], "train images/s %.1f" % r["images_per_second"], "data wait %.1f%%" % (100 * r["data_wait"]), "seconds %.1f" % r["seconds"], "mean accuracy %.3f" % r["mean_accuracy"])
+        print("epoch", r["epoch"], "train images/s %.1f" % r["images_per_second"], "data wait %.1f%%" % (100 * r["data_wait"]), "seconds %.1f" % r["seconds"], "mean accuracy " + ("%.3f" % r["mean_accuracy"] if r.get("mean_accuracy") is not None else "- (no validation split)"))
     else:
         print(line.strip()[:400])'
 done
