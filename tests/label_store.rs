@@ -286,7 +286,15 @@ fn export_reimports_to_identical_labels_and_images() {
             summary.sidecar.is_some(),
             "images are elsewhere: the sidecar names them"
         );
-        let again = import(&file, &ImportOptions::default()).unwrap();
+        // The sidecar's image folder lies outside the export's folder: a sidecar may not
+        // send a catalogue there unless the command line says so (`--images`).
+        let refused = import(&file, &ImportOptions::default()).unwrap_err();
+        assert!(refused.to_string().contains("--images"), "{refused}");
+        let images = ImportOptions {
+            image_root: Some(ws.catalog.image_root.clone()),
+            ..ImportOptions::default()
+        };
+        let again = import(&file, &images).unwrap();
         assert_eq!(
             again.report.warnings_total, 0,
             "{:#?}",
