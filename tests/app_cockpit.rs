@@ -171,6 +171,9 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
     // A confusion-matrix cell opens its products in the grid, with the run's predictions.
     click(&mut harness, "Confusion");
     assert_eq!(harness.state().state.cockpit.tab, CockpitTab::Confusion);
+    harness.step();
+    // Every control can be reached by name (the epoch picker had none).
+    harness.check_accessibility();
     let history = entry(&harness, &multi).history.clone();
     let matrix = &history.epochs.last().unwrap().confusion[&Task::Colour];
     let (label, predicted) = (0..matrix.len())
@@ -228,6 +231,7 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
         run: multi.clone(),
     });
     harness.step();
+    harness.check_accessibility();
     click(&mut harness, "Compare runs");
     wait(&mut harness, "the comparison", |app| {
         app.state.cockpit.comparison.is_some()

@@ -203,6 +203,8 @@ fn demo_with_generated_predictions_accepts_with_enter_and_number_keys() {
     let data = tempfile::tempdir().unwrap();
     let mut h = harness(Start::Demo, data.path());
     wait(&mut h, "the demo catalogue", |a| a.state.session.is_some());
+    // Every control can be reached by name (the filter panel's combo boxes had none).
+    h.check_accessibility();
     let manifest = data.path().join("demo/manifest.csv");
     let session = h.state().state.session.as_ref().unwrap();
     let predictions = session

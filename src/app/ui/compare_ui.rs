@@ -18,7 +18,7 @@ pub fn compare_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comma
             for (slot, letter) in ["A", "B"].iter().enumerate() {
                 ui.strong(*letter);
                 let chosen = cockpit.compare[slot].as_ref();
-                egui::ComboBox::from_id_salt(("compare-run", slot))
+                let combo = egui::ComboBox::from_id_salt(("compare-run", slot))
                     .width(320.0)
                     .selected_text(chosen.map_or("choose a run".into(), |p| run_name(p)))
                     .show_ui(ui, |ui| {
@@ -37,6 +37,7 @@ pub fn compare_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comma
                             }
                         }
                     });
+                super::name_widget(&combo.response, &format!("run {letter}"));
                 ui.weak(
                     chosen
                         .and_then(|p| cockpit.run(p))

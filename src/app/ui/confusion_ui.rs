@@ -32,7 +32,7 @@ pub fn confusion_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Com
     };
     ui.horizontal(|ui| {
         ui.strong(run.name());
-        egui::ComboBox::from_id_salt("confusion-epoch")
+        let combo = egui::ComboBox::from_id_salt("confusion-epoch")
             .selected_text(format!("epoch {}", epoch.epoch + 1))
             .show_ui(ui, |ui| {
                 for e in history.epochs.iter().rev() {
@@ -45,6 +45,7 @@ pub fn confusion_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Com
                     }
                 }
             });
+        super::name_widget(&combo.response, "epoch");
         for &t in &tasks {
             if ui.selectable_label(t == task, t.name()).clicked() && t != task {
                 commands.push(Command::Cockpit(CockpitCommand::SelectConfusionTask(t)));

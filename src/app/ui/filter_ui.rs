@@ -76,7 +76,7 @@ pub fn filter_ui(
         ui.add_enabled_ui(has_predictions, |ui| {
             scope_combo(
                 ui,
-                "disagree",
+                "disagreement scope",
                 "prediction != label",
                 &mut filter.disagreement,
             );
@@ -86,7 +86,7 @@ pub fn filter_ui(
             if on {
                 let (mut scope, mut below) = low.unwrap_or((TaskScope::Any, 0.6));
                 let mut option = Some(scope);
-                scope_combo(ui, "confidence_scope", "on", &mut option);
+                scope_combo(ui, "confidence scope", "on", &mut option);
                 scope = option.unwrap_or(TaskScope::Any);
                 ui.add(egui::Slider::new(&mut below, 0.0..=1.0));
                 low = Some((scope, below));
@@ -107,7 +107,7 @@ pub fn filter_ui(
         });
         ui.separator();
         ui.horizontal(|ui| {
-            egui::ComboBox::from_id_salt("sort")
+            let sort = egui::ComboBox::from_id_salt("sort")
                 .selected_text(format!("sort: {}", sort_name(filter.sort)))
                 .show_ui(ui, |ui| {
                     let mut keys = vec![SortKey::Source, SortKey::Id, SortKey::Name];
@@ -120,6 +120,7 @@ pub fn filter_ui(
                         ui.selectable_value(&mut filter.sort, key, sort_name(key));
                     }
                 });
+            super::name_widget(&sort.response, "sort");
             ui.checkbox(&mut filter.descending, "reverse");
         });
     });
@@ -139,13 +140,14 @@ fn sort_name(key: SortKey) -> String {
     }
 }
 
+/// A task-scope choice whose `id` is also its accessible name.
 fn scope_combo(ui: &mut egui::Ui, id: &str, label: &str, scope: &mut Option<TaskScope>) {
     let name = |s: &Option<TaskScope>| match s {
         None => "off".to_string(),
         Some(TaskScope::Any) => "any task".to_string(),
         Some(TaskScope::Only(t)) => t.name().to_string(),
     };
-    egui::ComboBox::from_id_salt(id)
+    let combo = egui::ComboBox::from_id_salt(id)
         .selected_text(format!("{label}: {}", name(scope)))
         .show_ui(ui, |ui| {
             let mut options = vec![None, Some(TaskScope::Any)];
@@ -155,6 +157,7 @@ fn scope_combo(ui: &mut egui::Ui, id: &str, label: &str, scope: &mut Option<Task
                 ui.selectable_value(scope, option, text);
             }
         });
+    super::name_widget(&combo.response, id);
 }
 
 /// The classes a label filter offers: under the chosen parent when one is chosen.
@@ -190,7 +193,7 @@ fn label_combo(ui: &mut egui::Ui, session: &Session, filter: &mut Filter, task: 
     let before = filter.labels[task.index()];
     let classes = offered(session, filter, task);
     let mut choice = before;
-    egui::ComboBox::from_id_salt(("label_filter", task.index()))
+    let combo = egui::ComboBox::from_id_salt(("label_filter", task.index()))
         .selected_text(name(choice))
         .width(140.0)
         .show_ui(ui, |ui| {
@@ -201,6 +204,7 @@ fn label_combo(ui: &mut egui::Ui, session: &Session, filter: &mut Filter, task: 
                 ui.selectable_value(&mut choice, Some(LabelChoice::Class(id)), text);
             }
         });
+    super::name_widget(&combo.response, &format!("{} label", task.name()));
     if choice != before {
         filter.labels[task.index()] = choice;
         // A new parent narrows its children: drop child choices it does not contain.

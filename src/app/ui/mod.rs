@@ -105,6 +105,13 @@ fn dropped_files(ui: &egui::Ui, commands: &mut Vec<Command>) {
     }
 }
 
+/// Gives a widget drawn without a label of its own (a combo box showing only its value) its
+/// accessible name, so that screen readers, and the window tests, can find it.
+fn name_widget(response: &egui::Response, name: &str) {
+    response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, response.enabled(), name));
+}
+
 /// Percent text of a probability.
 fn percent(p: f32) -> String {
     format!("{:.0}%", p * 100.0)
