@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use vitrine::catalog::Task;
 use vitrine::catalog::demo::{DemoOptions, generate};
-use vitrine::ml::{TrainRequest, TrainingEvent};
+use vitrine::ml::TrainRequest;
 use vitrine::runs::{MetricsRecord, RunConfig, RunFolder};
 
 /// A small demo catalogue (48 px photos) in `dir`; returns its manifest.
@@ -49,21 +49,7 @@ fn train(run: &Path, config: RunConfig, store: &Path) -> Vec<MetricsRecord> {
         store: Some(store.to_path_buf()),
     })
     .unwrap();
-    let mut out = Vec::new();
-    for event in handle.events() {
-        if let TrainingEvent::Record(record) = event {
-            let last = matches!(
-                record,
-                MetricsRecord::Finished { .. }
-                    | MetricsRecord::Stopped { .. }
-                    | MetricsRecord::Failed { .. }
-            );
-            out.push(record);
-            if last {
-                break;
-            }
-        }
-    }
+    let out = common::records(&handle);
     handle.join();
     out
 }

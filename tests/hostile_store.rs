@@ -5,36 +5,17 @@
 
 mod common;
 
+use common::{change, colour, human};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};
 use vitrine::labels::{
-    Attribution, Change, EditSource, ExportError, StoreError, export, open_workspace,
+    Attribution, EditSource, ExportError, StoreError, export, open_workspace,
     open_workspace_read_only,
 };
-
-fn human(author: &str) -> Attribution {
-    Attribution {
-        author: author.into(),
-        source: EditSource::Human,
-        reason: None,
-    }
-}
-
-fn change(product: &str, task: Task, value: &str) -> Change {
-    Change {
-        product: product.into(),
-        task,
-        value: Some(value.into()),
-    }
-}
-
-fn colour(ws: &vitrine::labels::Workspace, product: &str) -> Option<String> {
-    let p = ws.catalog.product(product).unwrap();
-    ws.catalog.label_name(p, Task::Colour).map(String::from)
-}
 
 /// Runs the CLI with `args` in `dir`.
 fn vitrine_in(dir: &Path, args: &[&str]) -> Output {

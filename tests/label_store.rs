@@ -2,30 +2,11 @@
 
 mod common;
 
+use common::{change, colour, human};
+
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};
 use vitrine::labels::{Attribution, Change, EditSource, StoreError, export, open_workspace};
-
-fn human(author: &str) -> Attribution {
-    Attribution {
-        author: author.into(),
-        source: EditSource::Human,
-        reason: None,
-    }
-}
-
-fn change(product: &str, task: Task, value: &str) -> Change {
-    Change {
-        product: product.into(),
-        task,
-        value: Some(value.into()),
-    }
-}
-
-fn colour(ws: &vitrine::labels::Workspace, product: &str) -> Option<String> {
-    let p = ws.catalog.product(product).unwrap();
-    ws.catalog.label_name(p, Task::Colour).map(String::from)
-}
 
 #[test]
 fn set_undo_redo_and_history() {

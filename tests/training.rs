@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::records;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use vitrine::catalog::Task;
@@ -50,26 +52,6 @@ fn start(dir: &Path, config: RunConfig, resume: bool) -> TrainingHandle {
         store: Some(dir.join("labels.sqlite")),
     })
     .unwrap()
-}
-
-/// Every record the run sends until its final one.
-fn records(handle: &TrainingHandle) -> Vec<MetricsRecord> {
-    let mut out = Vec::new();
-    for event in handle.events() {
-        if let TrainingEvent::Record(record) = event {
-            let last = matches!(
-                record,
-                MetricsRecord::Finished { .. }
-                    | MetricsRecord::Stopped { .. }
-                    | MetricsRecord::Failed { .. }
-            );
-            out.push(record);
-            if last {
-                break;
-            }
-        }
-    }
-    out
 }
 
 /// Runs training to its final record and returns every record it sent.

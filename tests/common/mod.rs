@@ -50,3 +50,50 @@ pub fn small_catalogue(dir: &std::path::Path, n: usize) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// A human edit by `author`, without a reason.
+pub fn human(author: &str) -> vitrine::labels::Attribution {
+    vitrine::labels::Attribution {
+        author: author.into(),
+        source: vitrine::labels::EditSource::Human,
+        reason: None,
+    }
+}
+
+/// Sets `task` of `product` to `value`.
+pub fn change(product: &str, task: vitrine::catalog::Task, value: &str) -> vitrine::labels::Change {
+    vitrine::labels::Change {
+        product: product.into(),
+        task,
+        value: Some(value.into()),
+    }
+}
+
+/// The colour label of `product` in `ws`.
+pub fn colour(ws: &vitrine::labels::Workspace, product: &str) -> Option<String> {
+    let p = ws.catalog.product(product).unwrap();
+    ws.catalog
+        .label_name(p, vitrine::catalog::Task::Colour)
+        .map(String::from)
+}
+
+/// Every record a training run sends until its final one.
+pub fn records(handle: &vitrine::ml::TrainingHandle) -> Vec<vitrine::runs::MetricsRecord> {
+    use vitrine::runs::MetricsRecord;
+    let mut out = Vec::new();
+    for event in handle.events() {
+        if let vitrine::ml::TrainingEvent::Record(record) = event {
+            let last = matches!(
+                record,
+                MetricsRecord::Finished { .. }
+                    | MetricsRecord::Stopped { .. }
+                    | MetricsRecord::Failed { .. }
+            );
+            out.push(record);
+            if last {
+                break;
+            }
+        }
+    }
+    out
+}
