@@ -6,6 +6,7 @@
 //! the egui window (the only module that imports egui).
 
 pub mod app;
+pub mod atomic_file;
 pub mod catalog;
 pub mod imaging;
 pub mod labels;

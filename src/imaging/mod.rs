@@ -331,17 +331,9 @@ pub fn thumbnail(
     let image = decode_reduced(path, max_side)?;
     if let Some(file) = cached {
         // A failed cache write only costs a decode next time.
-        let temp = file.with_extension("png.partial");
-        let written = file
-            .parent()
-            .map(std::fs::create_dir_all)
-            .transpose()
-            .ok()
-            .and_then(|_| image.save_with_format(&temp, image::ImageFormat::Png).ok())
-            .and_then(|_| std::fs::rename(&temp, &file).ok());
-        if written.is_none() {
-            let _ = std::fs::remove_file(&temp);
-        }
+        let _ = crate::atomic_file::write_atomically(&file, image::ImageError::IoError, |w| {
+            image.write_to(w, image::ImageFormat::Png)
+        });
     }
     Ok(image)
 }

@@ -1,6 +1,7 @@
 //! Export of the corrected catalogue as a generic manifest (CSV or JSON Lines) that the
 //! manifest importer reads back to the same products, images and labels.
 
+use crate::atomic_file::write_atomically;
 use crate::catalog::import::{Field, sidecar_path};
 use crate::catalog::{Catalog, Task};
 use std::io::Write;
@@ -110,61 +111,6 @@ fn image_root(catalog: &Catalog) -> &Path {
     }
 }
 
-/// Writes a file as a whole or not at all: into a new temporary file in the same folder, made
-/// durable, then renamed over `path`.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), ExportError>,
-) -> Result<(), ExportError> {
-    let io = |reason| ExportError::Io {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (temporary, file) = (0..100)
-        .find_map(|attempt| {
-            let temporary =
-                folder.join(format!(".{name}.{}-{attempt}.partial", std::process::id()));
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temporary)
-            {
-                Ok(file) => Some(Ok((temporary, file))),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
-                Err(e) => Some(Err(e)),
-            }
-        })
-        .unwrap_or_else(|| Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists)))
-        .map_err(io)?;
-    let mut writer = std::io::BufWriter::new(file);
-    let mut written = write(&mut writer).and_then(|()| writer.flush().map_err(io));
-    if written.is_ok() {
-        written = writer.get_ref().sync_all().map_err(io);
-    }
-    drop(writer);
-    if written.is_ok() {
-        written = std::fs::rename(&temporary, path).map_err(io);
-    }
-    if written.is_err() {
-        // The temporary file is ours and incomplete; a failure to remove it changes nothing.
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written?;
-    // The rename is durable once the folder is synced (where folders can be opened).
-    if let Ok(folder) = std::fs::File::open(folder) {
-        let _ = folder.sync_all();
-    }
-    Ok(())
-}
-
 /// Column name for `field`, clear of the attribute names: `vitrine_<field>` when an attribute
 /// already has the field's own name.
 fn column_name(field: Field, attributes: &[&str]) -> String {
@@ -264,7 +210,7 @@ pub fn export(
         path: out.to_path_buf(),
         reason,
     };
-    write_atomically(out, |writer| {
+    write_atomically(out, io, |writer| {
         if jsonl {
             for product in catalog.products() {
                 let mut object = serde_json::Map::new();
@@ -357,13 +303,12 @@ pub fn export(
              # [columns] names the columns of fields renamed clear of attributes.\n{}",
             toml::to_string(&table).unwrap_or_default()
         );
-        write_atomically(&sidecar, |writer| {
-            writer
-                .write_all(text.as_bytes())
-                .map_err(|reason| ExportError::Io {
-                    path: sidecar.clone(),
-                    reason,
-                })
+        let io = |reason| ExportError::Io {
+            path: sidecar.clone(),
+            reason,
+        };
+        write_atomically(&sidecar, io, |writer| {
+            writer.write_all(text.as_bytes()).map_err(io)
         })?;
     }
     Ok(ExportSummary {

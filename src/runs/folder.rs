@@ -22,7 +22,7 @@ use crate::catalog::Task;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// A run folder could not be used.
@@ -235,12 +235,7 @@ fn checkpoint_name(epoch: usize, complete: bool, part: &str) -> String {
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers and crashes
 /// see the old or the new content, never half of it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    let temporary = path.with_extension("partial");
-    std::fs::write(&temporary, bytes).map_err(io(&temporary))?;
-    std::fs::File::open(&temporary)
-        .and_then(|f| f.sync_all())
-        .map_err(io(&temporary))?;
-    std::fs::rename(&temporary, path).map_err(io(path))
+    crate::atomic_file::write_atomically(path, io(path), |w| w.write_all(bytes).map_err(io(path)))
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, RunError> {

@@ -29,11 +29,12 @@
 //!
 //! Pure: serde only, no egui, no burn.
 
+use crate::atomic_file::AtomicFile;
 use crate::catalog::{Catalog, Task};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// The value of the header's `format` field.
@@ -428,39 +429,33 @@ impl Predictions {
 }
 
 /// Writes a predictions file: to a temporary file beside it, renamed into place by
-/// [`PredictionsWriter::finish`].
+/// [`PredictionsWriter::finish`] (dropped before, it leaves the old file as it was).
 #[derive(Debug)]
 pub struct PredictionsWriter {
     path: PathBuf,
-    temp: PathBuf,
-    out: BufWriter<std::fs::File>,
+    file: AtomicFile,
     header: Header,
 }
 
 impl PredictionsWriter {
     /// Starts writing `path` with `header`.
     pub fn create(path: &Path, header: Header) -> Result<Self, PredictionsError> {
-        let temp = path.with_extension("jsonl.partial");
         let io = |reason| PredictionsError::Io {
-            path: temp.clone(),
+            path: path.to_path_buf(),
             reason,
         };
-        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(io)?;
-        }
-        let file = std::fs::File::create(&temp).map_err(io)?;
+        let file = AtomicFile::create(path).map_err(io)?;
         let mut writer = PredictionsWriter {
             path: path.to_path_buf(),
-            temp: temp.clone(),
-            out: BufWriter::new(file),
+            file,
             header,
         };
         let line =
             serde_json::to_string(&writer.header).map_err(|reason| PredictionsError::Json {
-                path: temp.clone(),
+                path: path.to_path_buf(),
                 reason,
             })?;
-        writeln!(writer.out, "{line}").map_err(io)?;
+        writeln!(writer.file.writer(), "{line}").map_err(io)?;
         Ok(writer)
     }
 
@@ -468,25 +463,21 @@ impl PredictionsWriter {
     /// not fit the header.
     pub fn write(&mut self, product: &ProductPrediction) -> Result<(), PredictionsError> {
         let line = serde_json::to_string(product).map_err(|reason| PredictionsError::Json {
-            path: self.temp.clone(),
+            path: self.path.clone(),
             reason,
         })?;
-        writeln!(self.out, "{line}").map_err(|reason| PredictionsError::Io {
-            path: self.temp.clone(),
+        writeln!(self.file.writer(), "{line}").map_err(|reason| PredictionsError::Io {
+            path: self.path.clone(),
             reason,
         })
     }
 
     /// Flushes, syncs and renames the file into place.
     pub fn finish(self) -> Result<PathBuf, PredictionsError> {
-        let io = |reason| PredictionsError::Io {
-            path: self.temp.clone(),
-            reason,
-        };
-        let file = self.out.into_inner().map_err(|e| io(e.into_error()))?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&self.temp, &self.path).map_err(io)?;
-        Ok(self.path)
+        let path = self.path;
+        self.file
+            .commit()
+            .map_err(|reason| PredictionsError::Io { path, reason })
     }
 }
 

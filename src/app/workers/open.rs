@@ -336,10 +336,11 @@ fn remember(data_dir: &Path, request: &OpenRequest, events: &EventSender) {
     let written = serde_json::to_vec_pretty(&list)
         .map_err(std::io::Error::other)
         .and_then(|json| {
-            std::fs::create_dir_all(data_dir)?;
-            let temp = recent_path(data_dir).with_extension("json.partial");
-            std::fs::write(&temp, json)?;
-            std::fs::rename(&temp, recent_path(data_dir))
+            crate::atomic_file::write_atomically(
+                &recent_path(data_dir),
+                |e| e,
+                |w| std::io::Write::write_all(w, &json),
+            )
         });
     // Not remembering a catalogue is no reason to fail its open.
     if written.is_ok() {
