@@ -583,7 +583,23 @@ fn image_sizes_on_the_command_line_are_bounded() {
             os(size),
         ]);
         assert_eq!(code, 2, "{stderr}");
-        assert!(stderr.contains("16..=4096"), "{stderr}");
+        assert!(stderr.contains("32..=4096"), "{stderr}");
+    }
+    // The parser's bounds are the generator's own (16 passed the parser, then failed).
+    for (option, value, bounds) in [
+        ("--image-size", "16", "32..=4096"),
+        ("--products", "99999999999", "1..=1000000"),
+        ("--products", "0", "1..=1000000"),
+    ] {
+        let (code, _, stderr) = cli(&[
+            os("demo"),
+            os("--out"),
+            os(dir.path().join("demo")),
+            os(option),
+            os(value),
+        ]);
+        assert_eq!(code, 2, "{option} {value}: {stderr}");
+        assert!(stderr.contains(bounds), "{stderr}");
     }
     assert!(!dir.path().join("run").exists() && !dir.path().join("demo").exists());
 }

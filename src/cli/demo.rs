@@ -3,7 +3,7 @@
 use super::print_json;
 use clap::Args;
 use std::path::PathBuf;
-use vitrine::catalog::demo::{DemoOptions, generate};
+use vitrine::catalog::demo::{DemoOptions, MAX_IMAGE_SIZE, MAX_PRODUCTS, MIN_IMAGE_SIZE, generate};
 
 /// Arguments of `vitrine demo`.
 #[derive(Debug, Args)]
@@ -11,17 +11,21 @@ pub struct DemoArgs {
     /// Folder to write the catalogue into (created if missing; a previous demo is replaced).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Number of products.
-    #[arg(long, default_value_t = DemoOptions::default().products)]
-    products: usize,
+    /// Number of products (1 to 1,000,000).
+    #[arg(
+        long,
+        default_value_t = DemoOptions::default().products as u64,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_PRODUCTS as u64)
+    )]
+    products: u64,
     /// Random seed: the same seed gives the same catalogue, byte for byte.
     #[arg(long, default_value_t = DemoOptions::default().seed)]
     seed: u64,
-    /// Side of the square images, in pixels (16 to 4096).
+    /// Side of the square images, in pixels (32 to 4096).
     #[arg(
         long,
         default_value_t = DemoOptions::default().image_size,
-        value_parser = clap::value_parser!(u32).range(16..=4096)
+        value_parser = clap::value_parser!(u32).range(MIN_IMAGE_SIZE as i64..=MAX_IMAGE_SIZE as i64)
     )]
     image_size: u32,
     /// Print the summary as JSON.
@@ -31,7 +35,8 @@ pub struct DemoArgs {
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let options = DemoOptions {
-        products: args.products,
+        // Within MAX_PRODUCTS, which fits a usize.
+        products: args.products as usize,
         seed: args.seed,
         image_size: args.image_size,
         ..DemoOptions::default()

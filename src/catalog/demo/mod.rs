@@ -42,7 +42,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Smallest image side: below it the garments lose the details that tell them apart.
-const MIN_IMAGE_SIZE: u32 = 32;
+pub const MIN_IMAGE_SIZE: u32 = 32;
+/// Largest image side (a demo photo larger than a studio photo tells nothing more).
+pub const MAX_IMAGE_SIZE: u32 = 4096;
+/// Most products: the largest catalogue the app is built and measured for.
+pub const MAX_PRODUCTS: usize = 1_000_000;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,14 +146,15 @@ pub enum DemoError {
 
 impl DemoOptions {
     fn validate(&self) -> Result<(), DemoError> {
-        if self.products == 0 {
-            return Err(DemoError::InvalidOptions(
-                "at least one product is needed".into(),
-            ));
-        }
-        if self.image_size < MIN_IMAGE_SIZE {
+        if !(1..=MAX_PRODUCTS).contains(&self.products) {
             return Err(DemoError::InvalidOptions(format!(
-                "image size {} is below the minimum of {MIN_IMAGE_SIZE} pixels",
+                "{} products: a demo has 1 to {MAX_PRODUCTS}",
+                self.products
+            )));
+        }
+        if !(MIN_IMAGE_SIZE..=MAX_IMAGE_SIZE).contains(&self.image_size) {
+            return Err(DemoError::InvalidOptions(format!(
+                "image size {} is outside {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} pixels",
                 self.image_size
             )));
         }
@@ -470,6 +475,15 @@ mod tests {
                 ..DemoOptions::default()
             },
             DemoOptions {
+                image_size: MAX_IMAGE_SIZE + 1,
+                ..DemoOptions::default()
+            },
+            DemoOptions {
+                // Once planned in memory before anything was checked: 77 GB, then an abort.
+                products: 99_999_999_999,
+                ..DemoOptions::default()
+            },
+            DemoOptions {
                 wrong_label_rate: f64::NAN,
                 ..DemoOptions::default()
             },
@@ -478,5 +492,9 @@ mod tests {
             assert!(matches!(error, DemoError::InvalidOptions(_)), "{error}");
         }
         assert!(!dir.path().join(MANIFEST).exists());
+        assert!(
+            !dir.path().join("images").exists(),
+            "nothing is written first"
+        );
     }
 }
