@@ -152,13 +152,12 @@ fn predicting_another_catalogue_without_out_is_refused_and_keeps_the_runs_files(
     assert_eq!(code, 0, "{stderr}");
     let written = vitrine::runs::predictions::Predictions::read(&out.join("predictions.jsonl"));
     assert_eq!(written.unwrap().len(), 12);
-    // The run's own catalogue, named explicitly, still predicts into the run.
-    let (code, _, stderr) = cli(&[
-        os("predict"),
-        run.as_os_str(),
-        trained().manifest.as_os_str(),
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    // The run's own catalogue, named explicitly, still predicts into the run: as its
+    // manifest or as the folder holding it.
+    for own in [&trained().manifest, trained().manifest.parent().unwrap()] {
+        let (code, _, stderr) = cli(&[os("predict"), run.as_os_str(), own.as_os_str()]);
+        assert_eq!(code, 0, "{}: {stderr}", own.display());
+    }
 }
 
 /// A run folder whose config names `catalogue` and whose predictions file is `lines`.
@@ -277,6 +276,25 @@ fn resume_extends_the_epochs_and_refuses_options_that_change_the_model() {
         stderr.contains("--backbone") && stderr.contains("--tasks"),
         "{stderr}"
     );
+    // Another catalogue, or another mapping of it, is refused rather than ignored.
+    let other = demo(&dir.path().join("other"), 12, 3);
+    let (code, _, stderr) = cli(&[
+        os("train"),
+        other.as_os_str(),
+        os("--out"),
+        run.as_os_str(),
+        os("--resume"),
+        os("--epochs"),
+        os("2"),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("is not the catalogue of the run"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = resume(&["--map", "colour=pattern", "--epochs", "2"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--map"), "{stderr}");
     // A finished run resumed without more epochs says how to train more.
     let (code, _, stderr) = resume(&[]);
     assert_eq!(code, 1, "{stderr}");

@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use vitrine::catalog::Task;
+use vitrine::catalog::import::same_catalogue;
 use vitrine::ml::backend::default_devices;
 use vitrine::ml::saved::{EvalSplit, RunEvaluation, evaluate_run, predict_run};
 use vitrine::ml::{TrainRequest, TrainingEvent};
 use vitrine::runs::config::{MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, ResumeChanges};
-use vitrine::runs::{Backbone, MetricsRecord, RunConfig};
+use vitrine::runs::{Backbone, MetricsRecord, RunConfig, RunFolder};
 
 /// Arguments of `vitrine train`.
 #[derive(Debug, Args)]
@@ -158,17 +159,32 @@ impl TrainArgs {
             ("--min-class-examples", self.min_class_examples.is_some()),
             ("--validation-fraction", self.validation_fraction.is_some()),
             ("--seed", self.seed.is_some()),
+            ("--map", !self.catalog.map.is_empty()),
+            ("--images", self.catalog.images.is_some()),
         ]
         .into_iter()
         .filter_map(|(flag, given)| given.then_some(flag))
         .collect();
         if !refused.is_empty() {
             bail!(
-                "{} would change the model or its split, which a resumed run keeps as {} says; \
+                "{} would change the model, its data or its split, which a resumed run keeps as {} says; \
                  start a new run (another --out) to change them (with --resume: --epochs, \
                  --learning-rate, --batch, --devices)",
                 refused.join(", "),
                 self.out.join("config.json").display()
+            );
+        }
+        // The run goes on with its own catalogue: another one named here must not be ignored
+        // in silence (an unreadable config.json is the engine's to report).
+        if let Ok(stored) = RunFolder::at(&self.out).config()
+            && !same_catalogue(&self.catalog.catalog, &stored.catalogue)
+        {
+            bail!(
+                "{} is not the catalogue of the run in {} ({}); a resumed run goes on with its \
+                 own: name that one, or start a new run (another --out) on this catalogue",
+                self.catalog.catalog.display(),
+                self.out.display(),
+                stored.catalogue.display()
             );
         }
         Ok(ResumeChanges {

@@ -254,7 +254,7 @@ pub fn predict_run(
 ) -> Result<PredictSummary, TrainError> {
     if let (Some(path), None) = (catalogue, out) {
         let own = RunFolder::at(run_dir).config()?.catalogue;
-        if !same_file(path, &own) {
+        if !crate::catalog::import::same_catalogue(path, &own) {
             return Err(TrainError::OtherCatalogue {
                 catalogue: path.to_path_buf(),
                 run: run_dir.to_path_buf(),
@@ -276,13 +276,6 @@ pub fn predict_run(
 }
 
 /// Whether `a` and `b` name the same file or folder (however each is written).
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
-    }
-}
-
 fn evaluate_on<B: Backend>(
     loaded: &Loaded,
     indices: &[usize],

@@ -44,6 +44,12 @@ pub enum RunError {
         /// The parse error.
         message: String,
     },
+    /// The folder holds files but no run: a new run would write over them.
+    #[error("{}: holds files but no run (no config.json); a run writes model.json, predictions.jsonl and more there, so choose a new or empty folder", .0.display())]
+    NotEmpty(PathBuf),
+    /// The run's path is a file, not a folder.
+    #[error("{}: not a folder; choose a new or empty folder for the run", .0.display())]
+    NotAFolder(PathBuf),
     /// The folder already holds a run and resuming was not asked for.
     #[error("{}: already holds a run; pass --resume to continue it or choose another folder", .0.display())]
     Exists(PathBuf),
@@ -260,11 +266,20 @@ impl RunFolder {
         RunFolder { root: root.into() }
     }
 
-    /// Creates a new run in `root` with `config`; refuses a folder that already holds one.
+    /// Creates a new run in `root` with `config`; refuses a folder that already holds one, or
+    /// holds anything else (a run writes files of fixed names into its folder).
     pub fn create(root: &Path, config: &RunConfig) -> Result<Self, RunError> {
         let run = RunFolder::at(root);
         if run.config_path().exists() {
             return Err(RunError::Exists(root.to_path_buf()));
+        }
+        if root.exists() {
+            if !root.is_dir() {
+                return Err(RunError::NotAFolder(root.to_path_buf()));
+            }
+            if std::fs::read_dir(root).map_err(io(root))?.next().is_some() {
+                return Err(RunError::NotEmpty(root.to_path_buf()));
+            }
         }
         std::fs::create_dir_all(run.checkpoints()).map_err(io(root))?;
         write_json(&run.config_path(), config)?;
@@ -447,6 +462,30 @@ impl RunFolder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn create_refuses_a_folder_of_other_files_and_a_file_leaving_them_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = dir.path().join("mine");
+        std::fs::create_dir(&mine).unwrap();
+        std::fs::write(mine.join("model.json"), "{\"my\":1}").unwrap();
+        let err = RunFolder::create(&mine, &RunConfig::default()).unwrap_err();
+        assert!(matches!(err, RunError::NotEmpty(_)), "{err}");
+        assert!(err.to_string().contains("no config.json"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(mine.join("model.json")).unwrap(),
+            "{\"my\":1}"
+        );
+        assert!(!mine.join("config.json").exists());
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let err = RunFolder::create(&file, &RunConfig::default()).unwrap_err();
+        assert!(matches!(err, RunError::NotAFolder(_)), "{err}");
+        // An empty folder made beforehand (the cockpit's, a user's mkdir) is fine.
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        RunFolder::create(&empty, &RunConfig::default()).unwrap();
+    }
 
     #[test]
     fn create_refuses_an_existing_run_and_checkpoints_commit_atomically() {

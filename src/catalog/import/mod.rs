@@ -392,6 +392,18 @@ pub fn import(path: &Path, options: &ImportOptions) -> Result<Imported, ImportEr
     }
 }
 
+/// Whether `a` and `b` name the same catalogue, however written: a folder and the manifest
+/// file it is read from, relative and absolute paths, links.
+pub fn same_catalogue(a: &Path, b: &Path) -> bool {
+    let file = |path: &Path| {
+        let file = detect(path).map_or_else(|_| path.to_path_buf(), |(_, file)| file);
+        std::fs::canonicalize(&file)
+            .or_else(|_| std::path::absolute(&file))
+            .unwrap_or(file)
+    };
+    file(a) == file(b)
+}
+
 /// Finds the format of `path` and the file to read.
 pub fn detect(path: &Path) -> Result<(Format, PathBuf), ImportError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
