@@ -11,7 +11,8 @@
 //!     epoch-0004-stopped-model.mpk / -optim.mpk   a run stopped during epoch 4
 //!     latest.json           {"epoch": 3, "model": ..., "optimizer": ..., "complete": true,
 //!                           "model_file": {"bytes": ..., "sha256": ...}, "optimizer_file": ...,
-//!                           "spec": {model.json as trained}, "backbone": ..., "image_size": ...},
+//!                           "spec": {model.json as trained}, "backbone": ..., "image_size": ...,
+//!                           "split": {"seed": ..., "validation_fraction": ..., ...}},
 //!                           written last, replaced atomically
 //!   predictions.jsonl       per-product predictions (see predictions.rs)
 //!   embeddings.json/.f32/.ids   the 1024-d product representations (see embeddings.rs)
@@ -202,6 +203,73 @@ pub struct CheckpointIndex {
     /// The image size the weights were trained at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_size: Option<u32>,
+    /// What chose the products the weights were validated on (and did not train on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitSettings>,
+}
+
+/// The settings of a run that decide its split into training and validation products: a
+/// `config.json` that changes them after training would evaluate on products it trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitSettings {
+    /// The split's seed.
+    pub seed: u64,
+    /// Share of products (or groups) held out.
+    pub validation_fraction: f64,
+    /// The attribute that keeps related products on one side.
+    pub group_by: Option<String>,
+    /// Whether the run trains on one-photo copies of the products.
+    pub single_image: bool,
+}
+
+impl SplitSettings {
+    /// The split settings of `config`.
+    pub fn of(config: &RunConfig) -> SplitSettings {
+        SplitSettings {
+            seed: config.seed,
+            validation_fraction: config.validation_fraction,
+            group_by: config.group_by.clone(),
+            single_image: config.single_image,
+        }
+    }
+
+    /// How `now` differs from these, the settings the weights were trained with.
+    fn difference(&self, now: &SplitSettings) -> Option<String> {
+        let trained = self;
+        if now.seed != trained.seed {
+            Some(format!(
+                "seed {}, the weights were trained with {}",
+                now.seed, trained.seed
+            ))
+        } else if now.validation_fraction != trained.validation_fraction {
+            Some(format!(
+                "validation fraction {}, the weights were trained with {}",
+                now.validation_fraction, trained.validation_fraction
+            ))
+        } else if now.group_by != trained.group_by {
+            let name = |g: &Option<String>| g.clone().unwrap_or_else(|| "none".into());
+            Some(format!(
+                "group-by {}, the weights were trained with {}",
+                name(&now.group_by),
+                name(&trained.group_by)
+            ))
+        } else if now.single_image != trained.single_image {
+            let mode = |single| {
+                if single {
+                    "single-image"
+                } else {
+                    "multi-image"
+                }
+            };
+            Some(format!(
+                "{}, the weights were trained {}",
+                mode(now.single_image),
+                mode(trained.single_image)
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 /// A run folder.
@@ -381,6 +449,7 @@ impl RunFolder {
             spec: Some(of.spec.clone()),
             backbone: Some(of.config.backbone),
             image_size: Some(of.config.image_size),
+            split: Some(SplitSettings::of(of.config)),
         };
         write_json(&self.checkpoints().join("latest.json"), &index)?;
         Ok(index)
@@ -440,6 +509,13 @@ impl RunFolder {
                     "image size {} px, the weights were trained at {size} px",
                     of.config.image_size
                 ),
+            );
+        }
+        let now = SplitSettings::of(of.config);
+        if let Some(detail) = index.split.as_ref().and_then(|t| t.difference(&now)) {
+            return mismatch(
+                self.config_path(),
+                format!("{detail} (the validation products would not be those held out)"),
             );
         }
         Ok(())
@@ -567,6 +643,45 @@ mod tests {
             err.contains("config.json") && err.contains("96 px"),
             "{err}"
         );
+        // Another split would evaluate on products the weights trained on.
+        for (changed, expected) in [
+            (
+                RunConfig {
+                    seed: config.seed + 92,
+                    ..config.clone()
+                },
+                "seed",
+            ),
+            (
+                RunConfig {
+                    validation_fraction: 0.5,
+                    ..config.clone()
+                },
+                "validation fraction 0.5",
+            ),
+            (
+                RunConfig {
+                    group_by: Some("style".into()),
+                    ..config.clone()
+                },
+                "group-by style",
+            ),
+        ] {
+            let err = run
+                .verify_checkpoint(
+                    &partial,
+                    CheckpointOf {
+                        spec: &spec,
+                        config: &changed,
+                    },
+                )
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("config.json") && err.contains(expected),
+                "{err}"
+            );
+        }
         let model = root.join(&partial.model);
         std::fs::write(&model, b"weig").unwrap();
         let err = run.verify_checkpoint(&partial, of).unwrap_err().to_string();
