@@ -381,12 +381,20 @@ impl Comparison {
                 row.only_b.len()
             );
         }
+        // An empty cell stays empty: `****` would show as four asterisks.
+        let bold = |text: String| {
+            if text.is_empty() {
+                text
+            } else {
+                format!("**{text}**")
+            }
+        };
         let _ = writeln!(
             out,
-            "| **mean** | **{}** | **{}** | **{}** | | |",
-            mean_cell(self.mean.0),
-            mean_cell(self.mean.1),
-            signed(self.mean_difference())
+            "| **mean** | {} | {} | {} | | |",
+            bold(mean_cell(self.mean.0)),
+            bold(mean_cell(self.mean.1)),
+            bold(signed(self.mean_difference()))
         );
         out
     }
@@ -494,6 +502,14 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| **mean** | **1.000** | **0.375** | **-0.625** | | |"));
+        // A run with no usable predictions leaves its mean cells empty, not `****`.
+        let mut none = cmp;
+        none.mean.1 = None;
+        for row in &mut none.rows {
+            row.b = None;
+        }
+        let md = none.to_markdown();
+        assert!(md.contains("| **mean** | **1.000** |  |  | | |"), "{md}");
     }
 
     #[test]
