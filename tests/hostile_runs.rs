@@ -217,6 +217,18 @@ fn compare_warns_of_unusable_prediction_lines_and_shows_their_tasks_as_missing()
         "B's colour is missing, not 0.000: {stdout}"
     );
     assert!(stdout.contains("mean,1.000,,"), "{stdout}");
+    // A damaged header is named as such; only a missing file is an unfinished run.
+    let damaged = fake_run(dir.path(), "c", &catalogue, &["{not json".to_string()]);
+    let (code, _, stderr) = cli(&[os("compare"), a.as_os_str(), damaged.as_os_str()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("not a vitrine predictions header") && !stderr.contains("not finished"),
+        "{stderr}"
+    );
+    std::fs::remove_file(damaged.join("predictions.jsonl")).unwrap();
+    let (code, _, stderr) = cli(&[os("compare"), a.as_os_str(), damaged.as_os_str()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("has not finished"), "{stderr}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use vitrine::labels::open_workspace_read_only;
 use vitrine::ml::training::import_options;
 use vitrine::runs::RunFolder;
 use vitrine::runs::compare::{TaskScore, compare_runs};
+use vitrine::runs::predictions::PredictionsError;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -36,9 +37,17 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let options = import_options(&config)?;
     let workspace = open_workspace_read_only(&catalogue, &options, args.store.as_deref())
         .with_context(|| format!("opening {}", catalogue.display()))?;
-    let table = compare_runs(&args.a, &args.b, &workspace.catalog).with_context(|| {
-        "a run without predictions.jsonl has not finished: `vitrine predict RUN` writes them"
-            .to_string()
+    let table = compare_runs(&args.a, &args.b, &workspace.catalog).map_err(|e| match e {
+        // Only a missing file means an unfinished run; other errors say what they are.
+        PredictionsError::Io { ref reason, .. }
+            if reason.kind() == std::io::ErrorKind::NotFound =>
+        {
+            anyhow::anyhow!(
+                "{e}: a run without predictions.jsonl has not finished (`vitrine predict RUN` \
+                 writes them)"
+            )
+        }
+        other => other.into(),
     })?;
     for warning in &table.warnings {
         eprintln!("warning: {warning}");
