@@ -411,7 +411,8 @@ fn an_export_with_attributes_named_like_the_fields_reimports_as_is() {
         )
         .unwrap();
     let out = dir.path().join("out");
-    for name in ["corrected.csv", "corrected.jsonl"] {
+    // Of different stems: manifests of one stem would share one sidecar.
+    for name in ["corrected.csv", "corrected_lines.jsonl"] {
         let file = out.join(name);
         export(&ws.catalog, &ws.import.source, ws.store.path(), &file).unwrap();
         let again = import(&file, &outside_images(&file, &folder)).unwrap();
@@ -442,7 +443,7 @@ fn an_export_of_a_catalogue_opened_by_its_bare_file_name_reimports_as_is() {
     let original = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
     for out in [
         "../out/corrected.csv",
-        "../out/corrected.jsonl",
+        "../out/corrected_lines.jsonl",
         "beside.csv",
         "beside.jsonl",
     ] {
@@ -858,4 +859,72 @@ fn log_and_history_print_values_and_reasons_escaped() {
     ));
     let json: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
     assert_eq!(json[0]["new"], forged);
+}
+
+// 6. Sidecars of other files, the `--images` hint, edits files and paths under a file.
+
+#[test]
+fn an_export_never_replaces_a_sidecar_it_did_not_write_or_that_another_manifest_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("catalogue");
+    let manifest = catalogue_with_images(&folder);
+    let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let export_to = |out: &Path| export(&ws.catalog, &ws.import.source, ws.store.path(), out);
+
+    // Another catalogue's sidecar, beside its manifest of the same stem.
+    let sc = dir.path().join("sc");
+    std::fs::create_dir_all(&sc).unwrap();
+    std::fs::write(sc.join("b.csv"), "sku,images\ns1,\n").unwrap();
+    let mapping = "[columns]\nproduct_id = \"sku\"\n";
+    std::fs::write(sc.join("b.vitrine.toml"), mapping).unwrap();
+    let refused = export_to(&sc.join("b.jsonl")).unwrap_err().to_string();
+    assert!(
+        refused.contains("b.vitrine.toml") && refused.contains("b.csv"),
+        "{refused}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sc.join("b.vitrine.toml")).unwrap(),
+        mapping
+    );
+    assert_eq!(
+        names(&sc),
+        BTreeSet::from(["b.csv".into(), "b.vitrine.toml".into()])
+    );
+    assert_eq!(
+        import(&sc.join("b.csv"), &ImportOptions::default())
+            .unwrap()
+            .catalog
+            .len(),
+        1
+    );
+
+    // A sidecar no export wrote, with no manifest beside it.
+    let lone = dir.path().join("lone");
+    std::fs::create_dir_all(&lone).unwrap();
+    std::fs::write(lone.join("x.vitrine.toml"), mapping).unwrap();
+    let refused = export_to(&lone.join("x.csv")).unwrap_err().to_string();
+    assert!(refused.contains("x.vitrine.toml"), "{refused}");
+    assert_eq!(names(&lone), BTreeSet::from(["x.vitrine.toml".into()]));
+
+    // Two exports of one stem would share one sidecar: the second is refused, the first
+    // still reads as it was written, and the first may be written again.
+    let j2 = dir.path().join("j2");
+    let first = j2.join("exp.jsonl");
+    let summary = export_to(&first).unwrap();
+    assert!(summary.sidecar.is_some());
+    let sidecar = std::fs::read(j2.join("exp.vitrine.toml")).unwrap();
+    let refused = export_to(&j2.join("exp.csv")).unwrap_err().to_string();
+    assert!(
+        refused.contains("exp.vitrine.toml") && refused.contains("exp.jsonl"),
+        "{refused}"
+    );
+    assert!(!j2.join("exp.csv").exists());
+    assert_eq!(std::fs::read(j2.join("exp.vitrine.toml")).unwrap(), sidecar);
+    let again = import(&first, &outside_images(&first, &folder)).unwrap();
+    assert_same_products(&ws.catalog, &again.catalog, "exp.jsonl");
+    export_to(&first).unwrap();
+    // Upper case extensions are read with the same sidecar too.
+    std::fs::rename(&first, j2.join("exp.JSONL")).unwrap();
+    let refused = export_to(&j2.join("exp.csv")).unwrap_err().to_string();
+    assert!(refused.contains("exp.JSONL"), "{refused}");
 }
