@@ -863,6 +863,26 @@ fn log_and_history_print_values_and_reasons_escaped() {
 
 // 6. Sidecars of other files, the `--images` hint, edits files and paths under a file.
 
+/// A catalogue in `folder` whose name comes from `title` through its sidecar, so that its
+/// attribute `name` makes an export rename the name field (and write a sidecar); returns it.
+fn catalogue_with_renamed_field(folder: &Path) -> PathBuf {
+    std::fs::create_dir_all(folder.join("img")).unwrap();
+    std::fs::write(folder.join("img/a.jpg"), b"x").unwrap();
+    let manifest = folder.join("manifest.csv");
+    std::fs::write(
+        &manifest,
+        "product_id,title,name,images,colour\np0,Shirt,an attribute,img/a.jpg,Red\n\
+         p1,Dress,another,,Blue\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("manifest.vitrine.toml"),
+        "[columns]\nname = \"title\"\n",
+    )
+    .unwrap();
+    manifest
+}
+
 #[test]
 fn an_export_never_replaces_a_sidecar_it_did_not_write_or_that_another_manifest_reads() {
     let dir = tempfile::tempdir().unwrap();
@@ -927,4 +947,39 @@ fn an_export_never_replaces_a_sidecar_it_did_not_write_or_that_another_manifest_
     std::fs::rename(&first, j2.join("exp.JSONL")).unwrap();
     let refused = export_to(&j2.join("exp.csv")).unwrap_err().to_string();
     assert!(refused.contains("exp.JSONL"), "{refused}");
+}
+
+#[test]
+fn the_images_hint_is_printed_only_when_needed_and_names_the_absolute_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("catalogue");
+    catalogue_with_renamed_field(&folder);
+    // Into the image folder: the sidecar only renames columns.
+    let out = succeeds(vitrine_in(
+        &folder,
+        &["labels", "export", "manifest.csv", "--out", "exp.csv"],
+    ));
+    assert!(!out.contains("--images"), "{out}");
+    assert!(
+        !std::fs::read_to_string(folder.join("exp.vitrine.toml"))
+            .unwrap()
+            .contains("image_root =")
+    );
+    // Into a folder above the images: the sidecar's image_root lies inside it.
+    let out = succeeds(vitrine_in(
+        &folder,
+        &["labels", "export", "manifest.csv", "--out", "../above.csv"],
+    ));
+    assert!(!out.contains("--images"), "{out}");
+    import(&dir.path().join("above.csv"), &ImportOptions::default()).unwrap();
+    // Into a folder beside the images, the catalogue opened by its bare file name.
+    let out = succeeds(vitrine_in(
+        &folder,
+        &["labels", "export", "manifest.csv", "--out", "sub/exp.csv"],
+    ));
+    let images = std::fs::canonicalize(&folder).unwrap();
+    assert!(
+        out.contains(&format!("--images {}", images.display())),
+        "{out}"
+    );
 }

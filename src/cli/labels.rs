@@ -331,12 +331,12 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
                 summary.products,
                 summary.manifest.display()
             );
-            if let Some(sidecar) = summary.sidecar {
+            if let (Some(sidecar), Some(images)) = (&summary.sidecar, &summary.images_outside) {
                 println!(
                     "image folder recorded in {}; it lies outside the export's folder, so \
                      open the export with --images {}",
                     sidecar.display(),
-                    ws.catalog.image_root.display()
+                    images.display()
                 );
             }
             Ok(())

@@ -2,6 +2,7 @@
 //! manifest importer reads back to the same products, images and labels.
 
 use crate::atomic_file::write_atomically;
+use crate::catalog::file_index::is_inside;
 use crate::catalog::import::{Field, sidecar_path};
 use crate::catalog::{Catalog, Task};
 use std::io::Write;
@@ -76,6 +77,9 @@ pub struct ExportSummary {
     /// The sidecar naming the image folder (when the manifest is not in it) and the columns
     /// of fields renamed to keep clear of attributes of the same name.
     pub sidecar: Option<PathBuf>,
+    /// The image folder, absolute, when the sidecar records it outside the export's folder:
+    /// a sidecar may not send an import there, so the export opens with `--images` it.
+    pub images_outside: Option<PathBuf>,
     /// Products written.
     pub products: usize,
 }
@@ -390,9 +394,11 @@ pub fn export(
             writer.write_all(text.as_bytes()).map_err(io)
         })?;
     }
+    let images_outside = (!same_folder && !is_inside(folder, &root)).then_some(root);
     Ok(ExportSummary {
         manifest: out.to_path_buf(),
         sidecar: writes_sidecar.then_some(sidecar),
+        images_outside,
         products: catalog.len(),
     })
 }
