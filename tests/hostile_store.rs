@@ -983,3 +983,63 @@ fn the_images_hint_is_printed_only_when_needed_and_names_the_absolute_folder() {
         "{out}"
     );
 }
+
+/// Runs `vitrine labels apply CATALOGUE --edits EDITS` in `dir`, failing the test if it runs
+/// longer than ten seconds.
+fn apply_within_seconds(dir: &Path, edits: &Path) -> Output {
+    let mut child = common::vitrine()
+        .current_dir(dir)
+        .args(["labels", "apply", "manifest.csv", "--edits"])
+        .arg(edits)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("apply --edits {} did not finish", edits.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn apply_reads_only_a_regular_non_empty_edits_file_of_a_sane_size() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let fifo = dir.path().join("fifo.csv");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let huge = dir.path().join("huge.csv");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(257 << 20)
+        .unwrap();
+    for (edits, expected) in [
+        (PathBuf::from("/dev/zero"), "not a regular file"),
+        (fifo.clone(), "not a regular file"),
+        (dir.path().to_path_buf(), "not a regular file"),
+        (empty, "empty"),
+        (huge.clone(), "256 MiB"),
+    ] {
+        let output = apply_within_seconds(dir.path(), &edits);
+        let message = stderr(&output);
+        assert!(!output.status.success(), "{}: {message}", edits.display());
+        assert!(
+            message.contains(&edits.display().to_string()) && message.contains(expected),
+            "{}: {message}",
+            edits.display()
+        );
+    }
+}

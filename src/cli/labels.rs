@@ -3,9 +3,9 @@
 use super::{CatalogArgs, print_json};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use vitrine::catalog::import::ImportOptions;
+use vitrine::catalog::import::{ImportOptions, open_file};
 use vitrine::catalog::text::excerpt;
 use vitrine::catalog::{Catalog, Task};
 use vitrine::labels::{
@@ -344,6 +344,10 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Largest edits file `labels apply` reads: far above any real list of edits, and small enough
+/// to check whole in memory before anything is written.
+const MAX_EDITS_BYTES: u64 = 256 << 20;
+
 /// One row of an edits file.
 #[derive(Debug, serde::Deserialize)]
 struct EditRow {
@@ -360,9 +364,17 @@ fn apply(
     new_class: bool,
     author: &AuthorArgs,
 ) -> anyhow::Result<()> {
-    let mut reader = csv::ReaderBuilder::new()
-        .from_path(file)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", file.display()))?;
+    let (opened, len) = open_file(file)?;
+    if len > MAX_EDITS_BYTES {
+        bail!(
+            "{}: {} MiB is more than an edits file may hold ({} MiB); split it",
+            file.display(),
+            len >> 20,
+            MAX_EDITS_BYTES >> 20
+        );
+    }
+    // Bounded also if the file grows while read.
+    let mut reader = csv::ReaderBuilder::new().from_reader(opened.take(MAX_EDITS_BYTES));
     // Every row is checked before anything is written, so a bad file changes nothing.
     let mut changes = Vec::new();
     let mut reasons = Vec::new();

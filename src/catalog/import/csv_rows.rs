@@ -47,10 +47,10 @@ pub(crate) struct CsvRows {
 /// Bytes looked at to tell the encoding of a file.
 const SNIFF_BYTES: usize = 512;
 
-/// Opens the catalogue file `path` after checking that it is a regular file (a FIFO would block
-/// the open, a device would read without end) that is neither empty nor UTF-16 encoded.
-/// Returns the file, positioned at its start, and its size.
-pub(crate) fn open_file(path: &Path) -> Result<(File, u64), ImportError> {
+/// Opens the text file `path` (a catalogue, an edits file) after checking that it is a regular
+/// file (a FIFO would block the open, a device would read without end) that is neither empty
+/// nor UTF-16 encoded. Returns the file, positioned at its start, and its size.
+pub fn open_file(path: &Path) -> Result<(File, u64), ImportError> {
     let io = |reason| ImportError::Io {
         path: path.to_path_buf(),
         reason,

@@ -13,6 +13,7 @@ mod manifest;
 
 pub use check::check_images;
 pub use columns::{ColumnMap, Field};
+pub use csv_rows::open_file;
 pub use manifest::sidecar_path;
 
 use super::text::excerpt;
