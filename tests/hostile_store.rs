@@ -1043,3 +1043,46 @@ fn apply_reads_only_a_regular_non_empty_edits_file_of_a_sane_size() {
         );
     }
 }
+
+/// `text` as UTF-16 (little endian, with a byte order mark) or UTF-32 (the same).
+fn encoded(text: &str, utf32: bool) -> Vec<u8> {
+    if utf32 {
+        std::iter::once('\u{feff}')
+            .chain(text.chars())
+            .flat_map(|c| u32::from(c).to_le_bytes())
+            .collect()
+    } else {
+        std::iter::once(0xFEFF)
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_le_bytes)
+            .collect()
+    }
+}
+
+#[test]
+fn utf16_and_utf32_edits_files_and_catalogues_are_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    let edits = dir.path().join("e16.csv");
+    std::fs::write(
+        &edits,
+        encoded("product_id,task,value\np1,colour,Black\n", false),
+    )
+    .unwrap();
+    let output = apply_within_seconds(dir.path(), &edits);
+    let message = stderr(&output);
+    assert!(!output.status.success());
+    assert!(
+        message.contains("e16.csv is UTF-16 encoded; save it as UTF-8"),
+        "{message}"
+    );
+    let catalogue = dir.path().join("utf32.csv");
+    std::fs::write(&catalogue, encoded("product_id,images\np1,\n", true)).unwrap();
+    let message = import(&catalogue, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("utf32.csv is UTF-32 encoded; save it as UTF-8"),
+        "{message}"
+    );
+}
