@@ -1008,6 +1008,29 @@ fn apply_within_seconds(dir: &Path, edits: &Path) -> Output {
 }
 
 #[test]
+fn an_edits_file_with_an_unbalanced_quote_is_refused_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    let edits = dir.path().join("e.csv");
+    std::fs::write(
+        &edits,
+        "product_id,task,value,reason\np1,colour,Black,fine\np2,colour,Black,\"unclosed\n\
+         p3,colour,Black,r3\np0,colour,Black,r0\n",
+    )
+    .unwrap();
+    let before = names(dir.path());
+    let output = apply_within_seconds(dir.path(), &edits);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("e.csv:3") && message.contains("quote"),
+        "{message}"
+    );
+    // Checked before anything is written: not even a store was made.
+    assert_eq!(names(dir.path()), before);
+}
+
+#[test]
 fn apply_reads_only_a_regular_non_empty_edits_file_of_a_sane_size() {
     let dir = tempfile::tempdir().unwrap();
     common::small_catalogue(dir.path(), 4);

@@ -357,6 +357,29 @@ struct EditRow {
     reason: Option<String>,
 }
 
+/// Refuses a record of an edits file with a field over several lines: an
+/// edit is one line, so that is a quote left open swallowing the rows after it.
+fn one_line(record: &csv::StringRecord) -> anyhow::Result<()> {
+    let breaks = record
+        .iter()
+        .map(|f| f.matches('\n').count())
+        .sum::<usize>();
+    if breaks > 0 {
+        // A quote left open to the end of the file holds the file's last line end too.
+        let at_end = record.iter().next_back().is_some_and(|f| f.ends_with('\n'));
+        let span = if at_end {
+            "to the end of the file".to_string()
+        } else {
+            format!("over {} lines", breaks + 1)
+        };
+        bail!(
+            "a quoted field opened on this line runs {span} (an unbalanced quote?); an edit is \
+             one line: close the quote, nothing was applied"
+        );
+    }
+    Ok(())
+}
+
 fn apply(
     store: &StoreArgs,
     file: &PathBuf,
@@ -373,40 +396,51 @@ fn apply(
             MAX_EDITS_BYTES >> 20
         );
     }
-    // Bounded also if the file grows while read.
-    let mut reader = csv::ReaderBuilder::new().from_reader(opened.take(MAX_EDITS_BYTES));
-    // Every row is checked before anything is written, so a bad file changes nothing.
-    let mut changes = Vec::new();
-    let mut reasons = Vec::new();
-    let mut ws = store.open()?;
+    // Bounded also if the file grows while read. Flexible: a runaway quote changes the
+    // number of fields, and is named as such before the count is checked.
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(opened.take(MAX_EDITS_BYTES));
+    let at = |line: u64| format!("{}:{line}", file.display());
+    // The whole file is read and checked before the store is opened, and every row against
+    // the catalogue before anything is written, so a bad file changes nothing.
     let headers = reader
         .headers()
         // csv::Error shows its cause and also returns it as its source: format it once.
         .map_err(|e| anyhow::anyhow!("{}: cannot read the header: {e}", file.display()))?
         .clone();
+    one_line(&headers).with_context(|| at(1))?;
+    let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
-            anyhow::anyhow!("{}:{line}: {e}", file.display())
+            anyhow::anyhow!("{}: {e}", at(line))
         })?;
         let line = record.position().map_or(0, |p| p.line());
-        let row: EditRow = record
-            .deserialize(Some(&headers))
-            .map_err(|e| anyhow::anyhow!("{}:{line}: {e}", file.display()))?;
-        let task: Task = row
-            .task
-            .parse()
-            .with_context(|| format!("{}:{line}", file.display()))?;
-        if ws.catalog.position(&row.product_id).is_none() {
+        one_line(&record).with_context(|| at(line))?;
+        if record.len() != headers.len() {
             bail!(
-                "{}:{line}: no product '{}'",
-                file.display(),
-                excerpt(&row.product_id)
+                "{}: {} fields where the header has {}",
+                at(line),
+                record.len(),
+                headers.len()
             );
         }
+        let row: EditRow = record
+            .deserialize(Some(&headers))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", at(line)))?;
+        let task: Task = row.task.parse().with_context(|| at(line))?;
+        rows.push((line, row, task));
+    }
+    let mut ws = store.open()?;
+    let mut changes = Vec::new();
+    let mut reasons = Vec::new();
+    for (line, row, task) in rows {
+        if ws.catalog.position(&row.product_id).is_none() {
+            bail!("{}: no product '{}'", at(line), excerpt(&row.product_id));
+        }
         if let Some(value) = row.value.as_deref().filter(|v| !v.trim().is_empty()) {
-            check_class(&ws.catalog, task, value, new_class)
-                .with_context(|| format!("{}:{line}", file.display()))?;
+            check_class(&ws.catalog, task, value, new_class).with_context(|| at(line))?;
         }
         changes.push(Change {
             product: row.product_id,
