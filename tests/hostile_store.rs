@@ -1109,3 +1109,26 @@ fn utf16_and_utf32_edits_files_and_catalogues_are_named_as_such() {
         "{message}"
     );
 }
+
+#[test]
+fn log_limit_is_one_or_more_and_any_larger_number_shows_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    succeeds(vitrine_in(
+        dir.path(),
+        &["labels", "set", "manifest.csv", "p1", "colour", "Red"],
+    ));
+    let zero = vitrine_in(
+        dir.path(),
+        &["labels", "log", "manifest.csv", "--limit", "0"],
+    );
+    assert!(!zero.status.success());
+    assert!(stderr(&zero).contains("--limit"), "{}", stderr(&zero));
+    for limit in ["1", "18446744073709551615"] {
+        let log = succeeds(vitrine_in(
+            dir.path(),
+            &["labels", "log", "manifest.csv", "--limit", limit],
+        ));
+        assert_eq!(log.lines().count(), 1, "--limit {limit}: {log}");
+    }
+}

@@ -160,9 +160,10 @@ pub enum LabelsCommand {
     Log {
         #[command(flatten)]
         store: StoreArgs,
-        /// How many entries.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
+        /// How many entries, the latest (1 or more; a number above the journal's length shows
+        /// it all).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+        limit: u64,
     },
     /// Write the corrected catalogue as a manifest (.csv or .jsonl) that re-imports as is.
     Export {
@@ -314,8 +315,11 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
         LabelsCommand::Log { store, limit } => {
             let ws = store.open_read_only()?;
             let total = ws.store.journal_len()?;
-            let mut edits = ws.store.journal((total - limit as i64).max(0))?;
-            let skip = edits.len().saturating_sub(limit);
+            let keep = i64::try_from(limit).unwrap_or(i64::MAX);
+            let mut edits = ws.store.journal(total.saturating_sub(keep).max(0))?;
+            let skip = edits
+                .len()
+                .saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
             edits.drain(..skip);
             print_edits(&edits, store.json, "no edits")
         }
