@@ -1132,3 +1132,37 @@ fn log_limit_is_one_or_more_and_any_larger_number_shows_everything() {
         assert_eq!(log.lines().count(), 1, "--limit {limit}: {log}");
     }
 }
+
+#[test]
+fn a_path_under_a_regular_file_names_the_part_that_is_not_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    std::fs::write(dir.path().join("afile"), b"a file").unwrap();
+    for args in [
+        &[
+            "labels",
+            "set",
+            "manifest.csv",
+            "p1",
+            "colour",
+            "Red",
+            "--store",
+            "afile/s.sqlite",
+        ][..],
+        &[
+            "labels",
+            "export",
+            "manifest.csv",
+            "--out",
+            "afile/sub/x.csv",
+        ],
+    ] {
+        let output = vitrine_in(dir.path(), args);
+        let message = stderr(&output);
+        assert!(!output.status.success());
+        assert!(
+            message.contains("afile is not a folder") && !message.contains("os error"),
+            "{args:?}: {message}"
+        );
+    }
+}

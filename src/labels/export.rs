@@ -1,7 +1,7 @@
 //! Export of the corrected catalogue as a generic manifest (CSV or JSON Lines) that the
 //! manifest importer reads back to the same products, images and labels.
 
-use crate::atomic_file::write_atomically;
+use crate::atomic_file::{create_folder, write_atomically};
 use crate::catalog::file_index::is_inside;
 use crate::catalog::import::{Field, sidecar_path};
 use crate::catalog::{Catalog, Task};
@@ -220,7 +220,7 @@ pub fn export(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).map_err(|reason| ExportError::Io {
+    create_folder(folder).map_err(|reason| ExportError::Io {
         path: out.to_path_buf(),
         reason,
     })?;
