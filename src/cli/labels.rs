@@ -386,7 +386,7 @@ fn one_line(record: &csv::StringRecord) -> anyhow::Result<()> {
 
 fn apply(
     store: &StoreArgs,
-    file: &PathBuf,
+    file: &Path,
     batch: bool,
     new_class: bool,
     author: &AuthorArgs,
