@@ -42,11 +42,30 @@ fn folder_of(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
+/// Creates `folder` and the folders above it as needed; where a part of the path is a file
+/// (or anything else but a folder) the error names that part, where the system's says only
+/// "File exists".
+pub fn create_folder(folder: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder).map_err(|error| {
+        let not_a_folder = folder
+            .ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .find(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_dir()));
+        match not_a_folder {
+            Some(part) => std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                format!("{} is not a folder", part.display()),
+            ),
+            None => error,
+        }
+    })
+}
+
 impl AtomicFile {
     /// Starts writing the replacement of `path`, creating its folder if needed.
     pub fn create(path: &Path) -> std::io::Result<AtomicFile> {
         let folder = folder_of(path);
-        std::fs::create_dir_all(folder)?;
+        create_folder(folder)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -411,7 +411,8 @@ fn an_export_with_attributes_named_like_the_fields_reimports_as_is() {
         )
         .unwrap();
     let out = dir.path().join("out");
-    for name in ["corrected.csv", "corrected.jsonl"] {
+    // Of different stems: manifests of one stem would share one sidecar.
+    for name in ["corrected.csv", "corrected_lines.jsonl"] {
         let file = out.join(name);
         export(&ws.catalog, &ws.import.source, ws.store.path(), &file).unwrap();
         let again = import(&file, &outside_images(&file, &folder)).unwrap();
@@ -442,7 +443,7 @@ fn an_export_of_a_catalogue_opened_by_its_bare_file_name_reimports_as_is() {
     let original = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
     for out in [
         "../out/corrected.csv",
-        "../out/corrected.jsonl",
+        "../out/corrected_lines.jsonl",
         "beside.csv",
         "beside.jsonl",
     ] {
@@ -858,4 +859,310 @@ fn log_and_history_print_values_and_reasons_escaped() {
     ));
     let json: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
     assert_eq!(json[0]["new"], forged);
+}
+
+// 6. Sidecars of other files, the `--images` hint, edits files and paths under a file.
+
+/// A catalogue in `folder` whose name comes from `title` through its sidecar, so that its
+/// attribute `name` makes an export rename the name field (and write a sidecar); returns it.
+fn catalogue_with_renamed_field(folder: &Path) -> PathBuf {
+    std::fs::create_dir_all(folder.join("img")).unwrap();
+    std::fs::write(folder.join("img/a.jpg"), b"x").unwrap();
+    let manifest = folder.join("manifest.csv");
+    std::fs::write(
+        &manifest,
+        "product_id,title,name,images,colour\np0,Shirt,an attribute,img/a.jpg,Red\n\
+         p1,Dress,another,,Blue\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("manifest.vitrine.toml"),
+        "[columns]\nname = \"title\"\n",
+    )
+    .unwrap();
+    manifest
+}
+
+#[test]
+fn an_export_never_replaces_a_sidecar_it_did_not_write_or_that_another_manifest_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("catalogue");
+    let manifest = catalogue_with_images(&folder);
+    let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let export_to = |out: &Path| export(&ws.catalog, &ws.import.source, ws.store.path(), out);
+
+    // Another catalogue's sidecar, beside its manifest of the same stem.
+    let sc = dir.path().join("sc");
+    std::fs::create_dir_all(&sc).unwrap();
+    std::fs::write(sc.join("b.csv"), "sku,images\ns1,\n").unwrap();
+    let mapping = "[columns]\nproduct_id = \"sku\"\n";
+    std::fs::write(sc.join("b.vitrine.toml"), mapping).unwrap();
+    let refused = export_to(&sc.join("b.jsonl")).unwrap_err().to_string();
+    assert!(
+        refused.contains("b.vitrine.toml") && refused.contains("b.csv"),
+        "{refused}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sc.join("b.vitrine.toml")).unwrap(),
+        mapping
+    );
+    assert_eq!(
+        names(&sc),
+        BTreeSet::from(["b.csv".into(), "b.vitrine.toml".into()])
+    );
+    assert_eq!(
+        import(&sc.join("b.csv"), &ImportOptions::default())
+            .unwrap()
+            .catalog
+            .len(),
+        1
+    );
+
+    // A sidecar no export wrote, with no manifest beside it.
+    let lone = dir.path().join("lone");
+    std::fs::create_dir_all(&lone).unwrap();
+    std::fs::write(lone.join("x.vitrine.toml"), mapping).unwrap();
+    let refused = export_to(&lone.join("x.csv")).unwrap_err().to_string();
+    assert!(refused.contains("x.vitrine.toml"), "{refused}");
+    assert_eq!(names(&lone), BTreeSet::from(["x.vitrine.toml".into()]));
+
+    // Two exports of one stem would share one sidecar: the second is refused, the first
+    // still reads as it was written, and the first may be written again.
+    let j2 = dir.path().join("j2");
+    let first = j2.join("exp.jsonl");
+    let summary = export_to(&first).unwrap();
+    assert!(summary.sidecar.is_some());
+    let sidecar = std::fs::read(j2.join("exp.vitrine.toml")).unwrap();
+    let refused = export_to(&j2.join("exp.csv")).unwrap_err().to_string();
+    assert!(
+        refused.contains("exp.vitrine.toml") && refused.contains("exp.jsonl"),
+        "{refused}"
+    );
+    assert!(!j2.join("exp.csv").exists());
+    assert_eq!(std::fs::read(j2.join("exp.vitrine.toml")).unwrap(), sidecar);
+    let again = import(&first, &outside_images(&first, &folder)).unwrap();
+    assert_same_products(&ws.catalog, &again.catalog, "exp.jsonl");
+    export_to(&first).unwrap();
+    // Upper case extensions are read with the same sidecar too.
+    std::fs::rename(&first, j2.join("exp.JSONL")).unwrap();
+    let refused = export_to(&j2.join("exp.csv")).unwrap_err().to_string();
+    assert!(refused.contains("exp.JSONL"), "{refused}");
+}
+
+#[test]
+fn the_images_hint_is_printed_only_when_needed_and_names_the_absolute_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("catalogue");
+    catalogue_with_renamed_field(&folder);
+    // Into the image folder: the sidecar only renames columns.
+    let out = succeeds(vitrine_in(
+        &folder,
+        &["labels", "export", "manifest.csv", "--out", "exp.csv"],
+    ));
+    assert!(!out.contains("--images"), "{out}");
+    assert!(
+        !std::fs::read_to_string(folder.join("exp.vitrine.toml"))
+            .unwrap()
+            .contains("image_root =")
+    );
+    // Into a folder above the images: the sidecar's image_root lies inside it.
+    let out = succeeds(vitrine_in(
+        &folder,
+        &["labels", "export", "manifest.csv", "--out", "../above.csv"],
+    ));
+    assert!(!out.contains("--images"), "{out}");
+    import(&dir.path().join("above.csv"), &ImportOptions::default()).unwrap();
+    // Into a folder beside the images, the catalogue opened by its bare file name.
+    let out = succeeds(vitrine_in(
+        &folder,
+        &["labels", "export", "manifest.csv", "--out", "sub/exp.csv"],
+    ));
+    let images = std::fs::canonicalize(&folder).unwrap();
+    assert!(
+        out.contains(&format!("--images {}", images.display())),
+        "{out}"
+    );
+}
+
+/// Runs `vitrine labels apply CATALOGUE --edits EDITS` in `dir`, failing the test if it runs
+/// longer than ten seconds.
+fn apply_within_seconds(dir: &Path, edits: &Path) -> Output {
+    let mut child = common::vitrine()
+        .current_dir(dir)
+        .args(["labels", "apply", "manifest.csv", "--edits"])
+        .arg(edits)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("apply --edits {} did not finish", edits.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_edits_file_with_an_unbalanced_quote_is_refused_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    let edits = dir.path().join("e.csv");
+    std::fs::write(
+        &edits,
+        "product_id,task,value,reason\np1,colour,Black,fine\np2,colour,Black,\"unclosed\n\
+         p3,colour,Black,r3\np0,colour,Black,r0\n",
+    )
+    .unwrap();
+    let before = names(dir.path());
+    let output = apply_within_seconds(dir.path(), &edits);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("e.csv:3") && message.contains("quote"),
+        "{message}"
+    );
+    // Checked before anything is written: not even a store was made.
+    assert_eq!(names(dir.path()), before);
+}
+
+#[test]
+fn apply_reads_only_a_regular_non_empty_edits_file_of_a_sane_size() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let fifo = dir.path().join("fifo.csv");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let huge = dir.path().join("huge.csv");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(257 << 20)
+        .unwrap();
+    for (edits, expected) in [
+        (PathBuf::from("/dev/zero"), "not a regular file"),
+        (fifo.clone(), "not a regular file"),
+        (dir.path().to_path_buf(), "not a regular file"),
+        (empty, "empty"),
+        (huge.clone(), "256 MiB"),
+    ] {
+        let output = apply_within_seconds(dir.path(), &edits);
+        let message = stderr(&output);
+        assert!(!output.status.success(), "{}: {message}", edits.display());
+        assert!(
+            message.contains(&edits.display().to_string()) && message.contains(expected),
+            "{}: {message}",
+            edits.display()
+        );
+    }
+}
+
+/// `text` as UTF-16 (little endian, with a byte order mark) or UTF-32 (the same).
+fn encoded(text: &str, utf32: bool) -> Vec<u8> {
+    if utf32 {
+        std::iter::once('\u{feff}')
+            .chain(text.chars())
+            .flat_map(|c| u32::from(c).to_le_bytes())
+            .collect()
+    } else {
+        std::iter::once(0xFEFF)
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_le_bytes)
+            .collect()
+    }
+}
+
+#[test]
+fn utf16_and_utf32_edits_files_and_catalogues_are_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    let edits = dir.path().join("e16.csv");
+    std::fs::write(
+        &edits,
+        encoded("product_id,task,value\np1,colour,Black\n", false),
+    )
+    .unwrap();
+    let output = apply_within_seconds(dir.path(), &edits);
+    let message = stderr(&output);
+    assert!(!output.status.success());
+    assert!(
+        message.contains("e16.csv is UTF-16 encoded; save it as UTF-8"),
+        "{message}"
+    );
+    let catalogue = dir.path().join("utf32.csv");
+    std::fs::write(&catalogue, encoded("product_id,images\np1,\n", true)).unwrap();
+    let message = import(&catalogue, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("utf32.csv is UTF-32 encoded; save it as UTF-8"),
+        "{message}"
+    );
+}
+
+#[test]
+fn log_limit_is_one_or_more_and_any_larger_number_shows_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    succeeds(vitrine_in(
+        dir.path(),
+        &["labels", "set", "manifest.csv", "p1", "colour", "Red"],
+    ));
+    let zero = vitrine_in(
+        dir.path(),
+        &["labels", "log", "manifest.csv", "--limit", "0"],
+    );
+    assert!(!zero.status.success());
+    assert!(stderr(&zero).contains("--limit"), "{}", stderr(&zero));
+    for limit in ["1", "18446744073709551615"] {
+        let log = succeeds(vitrine_in(
+            dir.path(),
+            &["labels", "log", "manifest.csv", "--limit", limit],
+        ));
+        assert_eq!(log.lines().count(), 1, "--limit {limit}: {log}");
+    }
+}
+
+#[test]
+fn a_path_under_a_regular_file_names_the_part_that_is_not_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    common::small_catalogue(dir.path(), 4);
+    std::fs::write(dir.path().join("afile"), b"a file").unwrap();
+    for args in [
+        &[
+            "labels",
+            "set",
+            "manifest.csv",
+            "p1",
+            "colour",
+            "Red",
+            "--store",
+            "afile/s.sqlite",
+        ][..],
+        &[
+            "labels",
+            "export",
+            "manifest.csv",
+            "--out",
+            "afile/sub/x.csv",
+        ],
+    ] {
+        let output = vitrine_in(dir.path(), args);
+        let message = stderr(&output);
+        assert!(!output.status.success());
+        assert!(
+            message.contains("afile is not a folder") && !message.contains("os error"),
+            "{args:?}: {message}"
+        );
+    }
 }

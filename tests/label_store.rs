@@ -260,7 +260,8 @@ fn export_reimports_to_identical_labels_and_images() {
             &human("a"),
         )
         .unwrap();
-    for name in ["corrected.csv", "corrected.jsonl"] {
+    // Of different stems: manifests of one stem would share one sidecar.
+    for name in ["corrected.csv", "corrected_lines.jsonl"] {
         let file = out.path().join(name);
         let summary = export(&ws.catalog, &ws.import.source, ws.store.path(), &file).unwrap();
         assert!(

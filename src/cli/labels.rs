@@ -3,9 +3,9 @@
 use super::{CatalogArgs, print_json};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use vitrine::catalog::import::ImportOptions;
+use vitrine::catalog::import::{ImportOptions, open_file};
 use vitrine::catalog::text::excerpt;
 use vitrine::catalog::{Catalog, Task};
 use vitrine::labels::{
@@ -160,9 +160,10 @@ pub enum LabelsCommand {
     Log {
         #[command(flatten)]
         store: StoreArgs,
-        /// How many entries.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
+        /// How many entries, the latest (1 or more; a number above the journal's length shows
+        /// it all).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+        limit: u64,
     },
     /// Write the corrected catalogue as a manifest (.csv or .jsonl) that re-imports as is.
     Export {
@@ -314,8 +315,11 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
         LabelsCommand::Log { store, limit } => {
             let ws = store.open_read_only()?;
             let total = ws.store.journal_len()?;
-            let mut edits = ws.store.journal((total - limit as i64).max(0))?;
-            let skip = edits.len().saturating_sub(limit);
+            let keep = i64::try_from(limit).unwrap_or(i64::MAX);
+            let mut edits = ws.store.journal(total.saturating_sub(keep).max(0))?;
+            let skip = edits
+                .len()
+                .saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
             edits.drain(..skip);
             print_edits(&edits, store.json, "no edits")
         }
@@ -331,18 +335,22 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
                 summary.products,
                 summary.manifest.display()
             );
-            if let Some(sidecar) = summary.sidecar {
+            if let (Some(sidecar), Some(images)) = (&summary.sidecar, &summary.images_outside) {
                 println!(
                     "image folder recorded in {}; it lies outside the export's folder, so \
                      open the export with --images {}",
                     sidecar.display(),
-                    ws.catalog.image_root.display()
+                    images.display()
                 );
             }
             Ok(())
         }
     }
 }
+
+/// Largest edits file `labels apply` reads: far above any real list of edits, and small enough
+/// to check whole in memory before anything is written.
+const MAX_EDITS_BYTES: u64 = 256 << 20;
 
 /// One row of an edits file.
 #[derive(Debug, serde::Deserialize)]
@@ -353,48 +361,90 @@ struct EditRow {
     reason: Option<String>,
 }
 
+/// Refuses a record of an edits file with a field over several lines: an
+/// edit is one line, so that is a quote left open swallowing the rows after it.
+fn one_line(record: &csv::StringRecord) -> anyhow::Result<()> {
+    let breaks = record
+        .iter()
+        .map(|f| f.matches('\n').count())
+        .sum::<usize>();
+    if breaks > 0 {
+        // A quote left open to the end of the file holds the file's last line end too.
+        let at_end = record.iter().next_back().is_some_and(|f| f.ends_with('\n'));
+        let span = if at_end {
+            "to the end of the file".to_string()
+        } else {
+            format!("over {} lines", breaks + 1)
+        };
+        bail!(
+            "a quoted field opened on this line runs {span} (an unbalanced quote?); an edit is \
+             one line: close the quote, nothing was applied"
+        );
+    }
+    Ok(())
+}
+
 fn apply(
     store: &StoreArgs,
-    file: &PathBuf,
+    file: &Path,
     batch: bool,
     new_class: bool,
     author: &AuthorArgs,
 ) -> anyhow::Result<()> {
+    let (opened, len) = open_file(file)?;
+    if len > MAX_EDITS_BYTES {
+        bail!(
+            "{}: {} MiB is more than an edits file may hold ({} MiB); split it",
+            file.display(),
+            len >> 20,
+            MAX_EDITS_BYTES >> 20
+        );
+    }
+    // Bounded also if the file grows while read. Flexible: a runaway quote changes the
+    // number of fields, and is named as such before the count is checked.
     let mut reader = csv::ReaderBuilder::new()
-        .from_path(file)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", file.display()))?;
-    // Every row is checked before anything is written, so a bad file changes nothing.
-    let mut changes = Vec::new();
-    let mut reasons = Vec::new();
-    let mut ws = store.open()?;
+        .flexible(true)
+        .from_reader(opened.take(MAX_EDITS_BYTES));
+    let at = |line: u64| format!("{}:{line}", file.display());
+    // The whole file is read and checked before the store is opened, and every row against
+    // the catalogue before anything is written, so a bad file changes nothing.
     let headers = reader
         .headers()
         // csv::Error shows its cause and also returns it as its source: format it once.
         .map_err(|e| anyhow::anyhow!("{}: cannot read the header: {e}", file.display()))?
         .clone();
+    one_line(&headers).with_context(|| at(1))?;
+    let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
-            anyhow::anyhow!("{}:{line}: {e}", file.display())
+            anyhow::anyhow!("{}: {e}", at(line))
         })?;
         let line = record.position().map_or(0, |p| p.line());
-        let row: EditRow = record
-            .deserialize(Some(&headers))
-            .map_err(|e| anyhow::anyhow!("{}:{line}: {e}", file.display()))?;
-        let task: Task = row
-            .task
-            .parse()
-            .with_context(|| format!("{}:{line}", file.display()))?;
-        if ws.catalog.position(&row.product_id).is_none() {
+        one_line(&record).with_context(|| at(line))?;
+        if record.len() != headers.len() {
             bail!(
-                "{}:{line}: no product '{}'",
-                file.display(),
-                excerpt(&row.product_id)
+                "{}: {} fields where the header has {}",
+                at(line),
+                record.len(),
+                headers.len()
             );
         }
+        let row: EditRow = record
+            .deserialize(Some(&headers))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", at(line)))?;
+        let task: Task = row.task.parse().with_context(|| at(line))?;
+        rows.push((line, row, task));
+    }
+    let mut ws = store.open()?;
+    let mut changes = Vec::new();
+    let mut reasons = Vec::new();
+    for (line, row, task) in rows {
+        if ws.catalog.position(&row.product_id).is_none() {
+            bail!("{}: no product '{}'", at(line), excerpt(&row.product_id));
+        }
         if let Some(value) = row.value.as_deref().filter(|v| !v.trim().is_empty()) {
-            check_class(&ws.catalog, task, value, new_class)
-                .with_context(|| format!("{}:{line}", file.display()))?;
+            check_class(&ws.catalog, task, value, new_class).with_context(|| at(line))?;
         }
         changes.push(Change {
             product: row.product_id,

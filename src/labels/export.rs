@@ -1,7 +1,8 @@
 //! Export of the corrected catalogue as a generic manifest (CSV or JSON Lines) that the
 //! manifest importer reads back to the same products, images and labels.
 
-use crate::atomic_file::write_atomically;
+use crate::atomic_file::{create_folder, write_atomically};
+use crate::catalog::file_index::is_inside;
 use crate::catalog::import::{Field, sidecar_path};
 use crate::catalog::{Catalog, Task};
 use std::io::Write;
@@ -26,6 +27,35 @@ pub enum ExportError {
         /// The reason.
         reason: csv::Error,
     },
+    /// The export's sidecar is there but was not written by an export: another catalogue's
+    /// settings, or the user's.
+    #[error(
+        "{}: refusing to replace a sidecar that no vitrine export wrote (the export {} would be \
+         read with it); move it or choose another file name",
+        sidecar.display(),
+        out.display()
+    )]
+    ForeignSidecar {
+        /// The export asked for.
+        out: PathBuf,
+        /// Its sidecar.
+        sidecar: PathBuf,
+    },
+    /// Another manifest of the export's stem would be read with the export's sidecar.
+    #[error(
+        "{}: its sidecar {} would also be read with {}; choose another file name",
+        out.display(),
+        sidecar.display(),
+        other.display()
+    )]
+    SharedSidecar {
+        /// The export asked for.
+        out: PathBuf,
+        /// Its sidecar.
+        sidecar: PathBuf,
+        /// The other manifest.
+        other: PathBuf,
+    },
     /// The extension is neither `.csv` nor `.jsonl`.
     #[error("{}: choose a .csv or .jsonl file name", .0.display())]
     UnknownFormat(PathBuf),
@@ -47,6 +77,9 @@ pub struct ExportSummary {
     /// The sidecar naming the image folder (when the manifest is not in it) and the columns
     /// of fields renamed to keep clear of attributes of the same name.
     pub sidecar: Option<PathBuf>,
+    /// The image folder, absolute, when the sidecar records it outside the export's folder:
+    /// a sidecar may not send an import there, so the export opens with `--images` it.
+    pub images_outside: Option<PathBuf>,
     /// Products written.
     pub products: usize,
 }
@@ -111,6 +144,40 @@ fn image_root(catalog: &Catalog) -> &Path {
     }
 }
 
+/// First line of every sidecar an export writes: tells it from one a user or another tool wrote.
+const SIDECAR_MARKER: &str = "# Written by vitrine labels export";
+
+/// Whether the sidecar at `path` was written by an export (it begins with [`SIDECAR_MARKER`]);
+/// only the start of a regular file is read.
+fn written_by_export(path: &Path) -> bool {
+    use std::io::Read;
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(SIDECAR_MARKER.len() as u64).read_to_end(&mut head))
+        .is_ok_and(|_| head == SIDECAR_MARKER.as_bytes())
+}
+
+/// Another manifest than `out` in its folder that the importer would read with the same
+/// sidecar: a file of the same stem ending in `.csv`, `.jsonl` or `.ndjson`, in any case.
+fn sharing_sidecar(out: &Path, folder: &Path) -> Option<PathBuf> {
+    let stem = out.file_stem()?;
+    let own = canonical(out);
+    std::fs::read_dir(folder)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| {
+            path.file_stem() == Some(stem)
+                && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    ["csv", "jsonl", "ndjson"].contains(&e.to_ascii_lowercase().as_str())
+                })
+                && canonical(path) != own
+        })
+}
+
 /// Column name for `field`, clear of the attribute names: `vitrine_<field>` when an attribute
 /// already has the field's own name.
 fn column_name(field: Field, attributes: &[&str]) -> String {
@@ -153,7 +220,7 @@ pub fn export(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).map_err(|reason| ExportError::Io {
+    create_folder(folder).map_err(|reason| ExportError::Io {
         path: out.to_path_buf(),
         reason,
     })?;
@@ -198,9 +265,25 @@ pub fn export(
     let sidecar = sidecar_path(out);
     let needs_sidecar = !same_folder || !renamed.is_empty();
     // An earlier export's sidecar would be read with this one: it is replaced too.
-    let writes_sidecar = needs_sidecar || sidecar.exists();
+    let exists = std::fs::symlink_metadata(&sidecar).is_ok();
+    let writes_sidecar = needs_sidecar || exists;
     if writes_sidecar {
         refuse(&sidecar)?;
+        // The sidecar's readers are the manifests of its stem; with no other one beside the
+        // export, a sidecar an export wrote was written for this file (or a removed one).
+        if let Some(other) = sharing_sidecar(out, folder) {
+            return Err(ExportError::SharedSidecar {
+                out: out.to_path_buf(),
+                sidecar,
+                other,
+            });
+        }
+        if exists && !written_by_export(&sidecar) {
+            return Err(ExportError::ForeignSidecar {
+                out: out.to_path_buf(),
+                sidecar,
+            });
+        }
     }
     let csv_error = |reason| ExportError::Csv {
         path: out.to_path_buf(),
@@ -299,7 +382,7 @@ pub fn export(
             table.insert("columns".into(), toml::Value::Table(columns));
         }
         let text = format!(
-            "# Written by vitrine labels export: image paths are relative to image_root, and\n\
+            "{SIDECAR_MARKER}: image paths are relative to image_root, and\n\
              # [columns] names the columns of fields renamed clear of attributes.\n{}",
             toml::to_string(&table).unwrap_or_default()
         );
@@ -311,9 +394,11 @@ pub fn export(
             writer.write_all(text.as_bytes()).map_err(io)
         })?;
     }
+    let images_outside = (!same_folder && !is_inside(folder, &root)).then_some(root);
     Ok(ExportSummary {
         manifest: out.to_path_buf(),
         sidecar: writes_sidecar.then_some(sidecar),
+        images_outside,
         products: catalog.len(),
     })
 }

@@ -7,6 +7,7 @@
 //! store (SQLite serialises the writers; each reads the latest value inside its transaction).
 
 use super::edit::{Edit, EditSource};
+use crate::atomic_file::create_folder;
 use crate::catalog::text::excerpt;
 use crate::catalog::{Catalog, Task};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -72,7 +73,7 @@ pub enum StoreError {
     /// The store's folder could not be created.
     #[error("label store {}: {reason}", path.display())]
     Io {
-        /// The folder.
+        /// The store file.
         path: PathBuf,
         /// The reason.
         reason: std::io::Error,
@@ -392,8 +393,8 @@ impl LabelStore {
     ) -> Result<(LabelStore, OpenReport), StoreError> {
         regular_or_absent(path)?;
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(|reason| StoreError::Io {
-                path: folder.to_path_buf(),
+            create_folder(folder).map_err(|reason| StoreError::Io {
+                path: path.to_path_buf(),
                 reason,
             })?;
         }

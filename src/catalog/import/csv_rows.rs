@@ -47,10 +47,10 @@ pub(crate) struct CsvRows {
 /// Bytes looked at to tell the encoding of a file.
 const SNIFF_BYTES: usize = 512;
 
-/// Opens the catalogue file `path` after checking that it is a regular file (a FIFO would block
-/// the open, a device would read without end) that is neither empty nor UTF-16 encoded.
-/// Returns the file, positioned at its start, and its size.
-pub(crate) fn open_file(path: &Path) -> Result<(File, u64), ImportError> {
+/// Opens the text file `path` (a catalogue, an edits file) after checking that it is a regular
+/// file (a FIFO would block the open, a device would read without end) that is neither empty
+/// nor UTF-16 encoded. Returns the file, positioned at its start, and its size.
+pub fn open_file(path: &Path) -> Result<(File, u64), ImportError> {
     let io = |reason| ImportError::Io {
         path: path.to_path_buf(),
         reason,
@@ -72,11 +72,30 @@ pub(crate) fn open_file(path: &Path) -> Result<(File, u64), ImportError> {
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut head)
         .map_err(io)?;
+    // UTF-32 first: its byte order marks begin like UTF-16's.
+    if is_utf32(&head) {
+        return Err(ImportError::Utf32(path.to_path_buf()));
+    }
     if is_utf16(&head) {
         return Err(ImportError::Utf16(path.to_path_buf()));
     }
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     Ok((file, len))
+}
+
+/// Whether `head`, the first bytes of a file, is UTF-32 text: it starts with a UTF-32 byte
+/// order mark, or (without one) most groups of four bytes hold three NULs, as ASCII does.
+fn is_utf32(head: &[u8]) -> bool {
+    if head.starts_with(&[0xFF, 0xFE, 0, 0]) || head.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return true;
+    }
+    let quads = head.len() / 4;
+    let wide = |zeros: [usize; 3]| {
+        head.chunks_exact(4)
+            .filter(|q| zeros.iter().all(|&i| q[i] == 0) && q.iter().any(|&b| b != 0))
+            .count()
+    };
+    quads >= 2 && (wide([1, 2, 3]) * 2 > quads || wide([0, 1, 2]) * 2 > quads)
 }
 
 /// Whether `head`, the first bytes of a file, is UTF-16 text: it starts with a UTF-16 byte
@@ -317,6 +336,27 @@ mod tests {
         assert!(!is_utf16("id,name,colour\nfé,x,y\n".as_bytes()));
         assert!(!is_utf16(b"\xEF\xBB\xBFid,name\n"));
         assert!(!is_utf16(b"i"));
+    }
+
+    #[test]
+    fn utf32_is_told_from_utf16_and_utf8() {
+        let le: Vec<u8> = "id,name\n"
+            .chars()
+            .flat_map(|c| u32::from(c).to_le_bytes())
+            .collect();
+        let be: Vec<u8> = "id,name\n"
+            .chars()
+            .flat_map(|c| u32::from(c).to_be_bytes())
+            .collect();
+        assert!(is_utf32(&le) && is_utf32(&be));
+        assert!(is_utf32(&[0xFF, 0xFE, 0, 0, b'i', 0, 0, 0]));
+        assert!(!is_utf32(&[0xFF, 0xFE, b'i', 0, b'd', 0]));
+        let utf16: Vec<u8> = "id,name\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(!is_utf32(&utf16));
+        assert!(!is_utf32("id,name,colour\nfé,x,y\n".as_bytes()));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod manifest;
 
 pub use check::check_images;
 pub use columns::{ColumnMap, Field};
+pub use csv_rows::open_file;
 pub use manifest::sidecar_path;
 
 use super::text::excerpt;
@@ -179,6 +180,9 @@ pub enum ImportError {
     /// A catalogue file is UTF-16 text.
     #[error("{} is UTF-16 encoded; save it as UTF-8", .0.display())]
     Utf16(PathBuf),
+    /// A catalogue file is UTF-32 text.
+    #[error("{} is UTF-32 encoded; save it as UTF-8", .0.display())]
+    Utf32(PathBuf),
     /// The import was cancelled through its [`ImportProgress`].
     #[error("{}: cancelled", .0.display())]
     Cancelled(PathBuf),
