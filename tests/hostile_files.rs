@@ -768,3 +768,51 @@ fn utf16_files_are_named_as_such_and_a_utf8_bom_is_accepted() {
     assert_eq!(imported.catalog.len(), 2, "{:#?}", imported.report.warnings);
     assert!(imported.report.warnings.is_empty());
 }
+
+// ---- Line numbers, duplicate columns, image limits, the warning cap ----
+
+/// `text` (written with `\n`) with its line ends replaced by `end`.
+fn with_line_ends(text: &str, end: &str) -> String {
+    text.replace('\n', end)
+}
+
+#[test]
+fn warnings_name_the_right_line_whatever_the_line_ends() {
+    let mut text = String::from("product_id,name,images,colour\n");
+    text.push_str("p1,One,,Red\n");
+    text.push_str("p1,Again,,Red\n");
+    text.push_str(",No id,,Red\n");
+    text.push_str("p2,\"Broken name,,Green\n");
+    for i in 3..7 {
+        text.push_str(&format!("p{i},Product {i},,Black\n"));
+    }
+    text.push_str("p3,Late duplicate,,Black\n");
+    for (kind, end) in [("LF", "\n"), ("CRLF", "\r\n"), ("CR", "\r")] {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = write(dir.path(), "manifest.csv", with_line_ends(&text, end));
+        let imported = import(&manifest, &ImportOptions::default()).unwrap();
+        let w = &imported.report.warnings;
+        for (line, what) in [
+            (3, "duplicate product id 'p1' (first seen at line 2)"),
+            (4, "empty product id"),
+            (5, "unbalanced quote"),
+            (10, "duplicate product id 'p3' (first seen at line 6)"),
+        ] {
+            assert!(
+                warned(w, &manifest, line, what),
+                "{kind}: {line} {what}: {w:#?}"
+            );
+        }
+        assert_eq!(w.len(), 4, "{kind}: {w:#?}");
+        for i in 1..7 {
+            assert!(
+                imported.catalog.product(&format!("p{i}")).is_some(),
+                "{kind}: p{i}"
+            );
+        }
+        assert_eq!(
+            &*imported.catalog.product("p2").unwrap().name,
+            "Broken name"
+        );
+    }
+}
