@@ -816,3 +816,55 @@ fn warnings_name_the_right_line_whatever_the_line_ends() {
         );
     }
 }
+
+#[test]
+fn a_repeated_column_name_is_warned_with_both_positions_and_the_first_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write(
+        dir.path(),
+        "manifest.csv",
+        "product_id,images,colour,colour,pattern,pattern\np1,,Blue,Red,a,b\n",
+    );
+    let imported = import(&manifest, &ImportOptions::default()).unwrap();
+    let w = &imported.report.warnings;
+    for (name, first, second) in [("colour", 3, 4), ("pattern", 5, 6)] {
+        assert!(
+            w.iter().any(|w| w.file == manifest
+                && w.line == Some(1)
+                && w.message.contains(&format!("'{name}'"))
+                && w.message.contains(&format!("columns {first} and {second}"))),
+            "{name}: {w:#?}"
+        );
+    }
+    let catalog = &imported.catalog;
+    let p1 = catalog.product("p1").unwrap();
+    assert_eq!(
+        catalog.label_name(p1, vitrine::catalog::Task::Colour),
+        Some("Blue")
+    );
+    assert_eq!(catalog.attribute(p1, "pattern"), Some("a"));
+    // The repeat is not kept under the same name as a second value, nor as its own attribute.
+    assert_eq!(p1.attributes.len(), 1, "{:?}", p1.attributes);
+
+    // Kaggle reads every column it does not map as an attribute: same rule.
+    let kaggle = tempfile::tempdir().unwrap();
+    let styles = write(
+        kaggle.path(),
+        "styles.csv",
+        "id,gender,masterCategory,subCategory,articleType,baseColour,season,season,productDisplayName\n\
+         1,Men,Apparel,Topwear,Shirts,Blue,Fall,Winter,Shirt\n",
+    );
+    let imported = import(kaggle.path(), &ImportOptions::default()).unwrap();
+    let w = &imported.report.warnings;
+    assert!(
+        w.iter().any(|w| w.file == styles
+            && w.line == Some(1)
+            && w.message.contains("'season'")
+            && w.message.contains("columns 7 and 8")),
+        "{w:#?}"
+    );
+    let catalog = &imported.catalog;
+    let p = catalog.product("1").unwrap();
+    assert_eq!(catalog.attribute(p, "season"), Some("Fall"));
+    assert_eq!(p.attributes.len(), 1, "{:?}", p.attributes);
+}

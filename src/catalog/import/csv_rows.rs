@@ -16,6 +16,7 @@
 //! or a lone `\r`, as the csv crate splits records.
 
 use super::{Builder, ImportError};
+use crate::catalog::text::excerpt;
 use std::fs::File;
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -155,6 +156,39 @@ pub(crate) struct CsvRows {
     len: u64,
     /// Column names of the first line.
     pub header: Vec<String>,
+    /// Per column, whether an earlier column has the same name (so it is not read).
+    repeated: Vec<bool>,
+    /// Warnings about the header not yet given to a [`Builder`].
+    header_warnings: Vec<String>,
+}
+
+/// Marks the columns of `header` whose name an earlier column has, with a warning for each:
+/// a column is found by its name, so only the first of a name is read. Unnamed columns are
+/// not repeats of each other.
+fn repeated_columns(header: &[String]) -> (Vec<bool>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let repeated = header
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let first = header[..i]
+                .iter()
+                .position(|h| h == name)
+                .filter(|_| !name.is_empty());
+            if let Some(first) = first {
+                warnings.push(format!(
+                    "column '{}' appears twice (columns {} and {}); the first is read, the \
+                     values of column {} are ignored",
+                    excerpt(name),
+                    first + 1,
+                    i + 1,
+                    i + 1
+                ));
+            }
+            first.is_some()
+        })
+        .collect();
+    (repeated, warnings)
 }
 
 /// Bytes looked at to tell the encoding of a file.
@@ -297,8 +331,11 @@ impl CsvRows {
         if header.iter().all(String::is_empty) {
             return Err(ImportError::Empty(path.to_path_buf()));
         }
+        let (repeated, header_warnings) = repeated_columns(&header);
         Ok(CsvRows {
             path: path.to_path_buf(),
+            repeated,
+            header_warnings,
             reader,
             lines: Lines::new(again),
             record: csv::ByteRecord::new(),
@@ -310,6 +347,11 @@ impl CsvRows {
     /// The file being read.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether column `i` has the name of an earlier column, and so is not read.
+    pub fn is_repeated(&self, i: usize) -> bool {
+        self.repeated.get(i).copied().unwrap_or(false)
     }
 
     /// Position of column `name` in the header.
@@ -354,9 +396,13 @@ impl CsvRows {
         Ok(spanned)
     }
 
-    /// The next data row; blank lines are skipped, invalid UTF-8 is replaced with a warning, a
+    /// The next data row (the first call also gives the warnings about the header); blank
+    /// lines are skipped, invalid UTF-8 is replaced with a warning, a
     /// runaway quote is recovered from with a warning.
     pub fn next_row(&mut self, builder: &mut Builder) -> Result<Option<Row>, ImportError> {
+        for message in std::mem::take(&mut self.header_warnings) {
+            builder.warn(&self.path, Some(1), message);
+        }
         loop {
             let more = self
                 .reader
