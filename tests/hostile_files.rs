@@ -868,3 +868,36 @@ fn a_repeated_column_name_is_warned_with_both_positions_and_the_first_is_read() 
     assert_eq!(catalog.attribute(p, "season"), Some("Fall"));
     assert_eq!(p.attributes.len(), 1, "{:?}", p.attributes);
 }
+
+#[test]
+fn an_unbalanced_quote_is_listed_even_after_the_warning_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("product_id,name,images\n");
+    for i in 0..1500 {
+        text.push_str(&format!("p{i},Product {i},missing{i}.jpg\n"));
+    }
+    text.push_str("q1,\"Broken name,\n");
+    for i in 2..5 {
+        text.push_str(&format!("q{i},Product {i},\n"));
+    }
+    let manifest = write(dir.path(), "manifest.csv", &text);
+    let imported = import(&manifest, &ImportOptions::default()).unwrap();
+    let r = &imported.report;
+    assert_eq!(
+        r.warnings_total,
+        1501,
+        "{:#?}",
+        &r.warnings[r.warnings.len() - 3..]
+    );
+    assert!(
+        warned(&r.warnings, &manifest, 1502, "unbalanced quote"),
+        "{:#?}",
+        &r.warnings[r.warnings.len() - 3..]
+    );
+    let last = r.warnings.last().unwrap();
+    assert!(
+        last.message.contains("500 more warnings not listed"),
+        "{last:?}"
+    );
+    assert!(imported.catalog.product("q4").is_some());
+}

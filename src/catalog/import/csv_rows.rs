@@ -401,7 +401,7 @@ impl CsvRows {
     /// runaway quote is recovered from with a warning.
     pub fn next_row(&mut self, builder: &mut Builder) -> Result<Option<Row>, ImportError> {
         for message in std::mem::take(&mut self.header_warnings) {
-            builder.warn(&self.path, Some(1), message);
+            builder.warn_kept(&self.path, Some(1), message);
         }
         loop {
             let more = self
@@ -421,7 +421,7 @@ impl CsvRows {
                     })?;
             if let Some(field) = runaway_field(&self.record, self.header.len()) {
                 let spanned = self.recover_runaway(field, start)?;
-                builder.warn(
+                builder.warn_kept(
                     &self.path,
                     Some(line),
                     format!(

@@ -141,7 +141,8 @@ pub struct ImportReport {
     pub taxonomy_issues: Vec<super::TaxonomyIssue>,
     /// How the importer treated special cases (informational).
     pub notes: Vec<String>,
-    /// Skipped or repaired input, at most [`MAX_WARNINGS`] kept.
+    /// Skipped or repaired input, at most [`MAX_WARNINGS`] kept besides those of lost or
+    /// mangled rows, which are all kept.
     pub warnings: Vec<Warning>,
     /// Warnings in all, including those not kept.
     pub warnings_total: usize,
@@ -296,12 +297,28 @@ impl Builder {
 
     /// Records a warning (kept if under the cap, always counted).
     pub fn warn(&mut self, file: &Path, line: Option<u64>, message: impl Into<String>) {
+        self.record(
+            file,
+            line,
+            message.into(),
+            self.warnings.len() < MAX_WARNINGS,
+        );
+    }
+
+    /// Records a warning that rows were lost or mangled (a runaway quote, a repeated column):
+    /// kept past the cap, which a file of thousands of missing images would otherwise fill
+    /// first. Such warnings are few: one per runaway quote or header column.
+    pub fn warn_kept(&mut self, file: &Path, line: Option<u64>, message: impl Into<String>) {
+        self.record(file, line, message.into(), true);
+    }
+
+    fn record(&mut self, file: &Path, line: Option<u64>, message: String, keep: bool) {
         self.warnings_total += 1;
-        if self.warnings.len() < MAX_WARNINGS {
+        if keep {
             self.warnings.push(Warning {
                 file: file.to_path_buf(),
                 line,
-                message: message.into(),
+                message,
             });
         }
     }
