@@ -901,3 +901,39 @@ fn an_unbalanced_quote_is_listed_even_after_the_warning_cap() {
     );
     assert!(imported.catalog.product("q4").is_some());
 }
+
+#[test]
+fn the_image_check_refuses_exactly_what_training_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("ok.jpg", jpeg(32, 32)),
+        ("line.png", black_png(16_384, 1)),
+        ("banner.png", black_png(150, 10)),
+        ("wide.png", black_png(140, 10)),
+        ("tall.png", black_png(10, 200)),
+        ("bomb.png", black_png(1, 50_000_000)),
+    ];
+    let mut text = String::from("product_id,images\n");
+    for (i, (name, bytes)) in files.iter().enumerate() {
+        write(dir.path(), name, bytes);
+        text.push_str(&format!("p{i},{name}\n"));
+    }
+    let manifest = write(dir.path(), "manifest.csv", &text);
+    let imported = import(&manifest, &ImportOptions::default()).unwrap();
+    let checked: Vec<String> = check_images(&imported.catalog, 2)
+        .iter()
+        .map(|w| w.file.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for size in [vitrine::runs::config::MIN_IMAGE_SIZE, 64] {
+        let short_side = (size as f32 * 8.0 / 7.0).round() as u32;
+        let refused: Vec<String> = files
+            .iter()
+            .filter(|(name, _)| {
+                vitrine::imaging::decode_short_side(&dir.path().join(name), short_side).is_err()
+            })
+            .map(|(name, _)| name.to_string())
+            .collect();
+        assert_eq!(checked, refused, "image size {size}");
+    }
+    assert!(checked.contains(&"line.png".to_string()), "{checked:?}");
+}

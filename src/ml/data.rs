@@ -138,6 +138,12 @@ pub fn split_key_side(catalog: &Catalog, config: &RunConfig, product: &Product) 
     split_of(key, config.seed, config.validation_fraction)
 }
 
+/// The shorter side photos are scaled to before a `crop` x `crop` crop: 8/7 of it, as 256 is
+/// to 224.
+fn scaled_side(crop: u32) -> u32 {
+    (crop as f32 * 8.0 / 7.0).round() as u32
+}
+
 impl Dataset {
     /// The samples of `catalog` under `config`, with labels mapped to the heads of `spec`.
     /// Products without photos are left out; in single-image mode each photo is a sample.
@@ -196,7 +202,7 @@ impl Dataset {
             }
         }
         let crop = config.image_size;
-        let scale = (crop as f32 * 8.0 / 7.0).round() as u32;
+        let scale = scaled_side(crop);
         let estimate = paths.len() as u64 * scale as u64 * scale as u64 * 4;
         Dataset {
             cache: (0..paths.len()).map(|_| OnceLock::new()).collect(),
@@ -576,6 +582,12 @@ pub fn epoch_order(indices: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::catalog::{ProductDraft, ProductImage};
+
+    #[test]
+    fn the_most_elongated_image_trained_on_scales_within_the_limit() {
+        let largest = scaled_side(crate::runs::config::MAX_IMAGE_SIZE);
+        assert!(largest * crate::imaging::MAX_ASPECT <= crate::imaging::MAX_SIDE);
+    }
 
     fn catalogue(dir: &std::path::Path) -> Catalog {
         let mut catalog = Catalog::new(dir);
