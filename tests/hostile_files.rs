@@ -937,3 +937,37 @@ fn the_image_check_refuses_exactly_what_training_refuses() {
     }
     assert!(checked.contains(&"line.png".to_string()), "{checked:?}");
 }
+
+#[test]
+fn an_image_folder_that_is_a_file_or_missing_is_one_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("product_id,images\n");
+    for i in 0..5 {
+        write(&dir.path().join("photos"), &format!("p{i}.jpg"), jpeg(8, 8));
+        text.push_str(&format!("p{i},p{i}.jpg\n"));
+    }
+    let manifest = write(dir.path(), "manifest.csv", &text);
+    let file = write(dir.path(), "afile", "x");
+    let missing = dir.path().join("nowhere");
+    for (folder, problem) in [(&file, "not a folder"), (&missing, "no such folder")] {
+        let options = ImportOptions {
+            image_root: Some(folder.clone()),
+            ..ImportOptions::default()
+        };
+        let error = import(&manifest, &options).unwrap_err().to_string();
+        assert!(
+            error.contains(&folder.display().to_string()) && error.contains(problem),
+            "{error}"
+        );
+        let (code, stdout, stderr) =
+            cli(&[os("import"), os(&manifest), os("--images"), os(folder)]);
+        assert_ne!(code, 0, "{stdout}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&folder.display().to_string()), "{stderr}");
+    }
+    let options = ImportOptions {
+        image_root: Some(dir.path().join("photos")),
+        ..ImportOptions::default()
+    };
+    assert_eq!(import(&manifest, &options).unwrap().report.images, 5);
+}

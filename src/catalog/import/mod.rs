@@ -236,6 +236,14 @@ pub enum ImportError {
         /// The folder it names.
         root: PathBuf,
     },
+    /// The image folder given (`--images`) is missing or not a folder.
+    #[error("{}: {problem}; give the folder the image paths are relative to", path.display())]
+    BadImageFolder {
+        /// The folder given.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The CSV layer failed in a way that stops reading.
     #[error("{}:{line}: {message}", path.display())]
     Csv {
@@ -401,12 +409,30 @@ impl Builder {
 /// Reads the catalogue at `path` (a folder or a file), detecting its format.
 pub fn import(path: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
     let (format, file) = detect(path)?;
+    if let Some(root) = &options.image_root {
+        check_image_folder(root)?;
+    }
     match format {
         Format::Kaggle => kaggle::import(&file, options),
         Format::ManifestCsv => manifest::import_csv(&file, options),
         Format::ManifestJsonl => manifest::import_jsonl(&file, options),
         Format::Magento => magento::import(&file, options),
     }
+}
+
+/// Refuses an image folder given by the user that is missing or not a folder: every image
+/// would be "not found", one warning each, where the mistake is the folder.
+fn check_image_folder(root: &Path) -> Result<(), ImportError> {
+    let problem = match std::fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(_) => "not a folder".to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such folder".to_string(),
+        Err(e) => format!("cannot read the folder: {e}"),
+    };
+    Err(ImportError::BadImageFolder {
+        path: root.to_path_buf(),
+        problem,
+    })
 }
 
 /// Finds the format of `path` and the file to read.
