@@ -397,8 +397,8 @@ impl CsvRows {
     }
 
     /// The next data row (the first call also gives the warnings about the header); blank
-    /// lines are skipped, invalid UTF-8 is replaced with a warning, a
-    /// runaway quote is recovered from with a warning.
+    /// lines are skipped, invalid UTF-8 is replaced with a warning, a runaway quote is
+    /// recovered from with a warning.
     pub fn next_row(&mut self, builder: &mut Builder) -> Result<Option<Row>, ImportError> {
         for message in std::mem::take(&mut self.header_warnings) {
             builder.warn_kept(&self.path, Some(1), message);
