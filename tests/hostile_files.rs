@@ -784,3 +784,206 @@ fn utf16_files_are_named_as_such_and_a_utf8_bom_is_accepted() {
     assert_eq!(imported.catalog.len(), 2, "{:#?}", imported.report.warnings);
     assert!(imported.report.warnings.is_empty());
 }
+
+// ---- Line numbers, duplicate columns, image limits, the warning cap ----
+
+/// `text` (written with `\n`) with its line ends replaced by `end`.
+fn with_line_ends(text: &str, end: &str) -> String {
+    text.replace('\n', end)
+}
+
+#[test]
+fn warnings_name_the_right_line_whatever_the_line_ends() {
+    let mut text = String::from("product_id,name,images,colour\n");
+    text.push_str("p1,One,,Red\n");
+    text.push_str("p1,Again,,Red\n");
+    text.push_str(",No id,,Red\n");
+    text.push_str("p2,\"Broken name,,Green\n");
+    for i in 3..7 {
+        text.push_str(&format!("p{i},Product {i},,Black\n"));
+    }
+    text.push_str("p3,Late duplicate,,Black\n");
+    for (kind, end) in [("LF", "\n"), ("CRLF", "\r\n"), ("CR", "\r")] {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = write(dir.path(), "manifest.csv", with_line_ends(&text, end));
+        let imported = import(&manifest, &ImportOptions::default()).unwrap();
+        let w = &imported.report.warnings;
+        for (line, what) in [
+            (3, "duplicate product id 'p1' (first seen at line 2)"),
+            (4, "empty product id"),
+            (5, "unbalanced quote"),
+            (10, "duplicate product id 'p3' (first seen at line 6)"),
+        ] {
+            assert!(
+                warned(w, &manifest, line, what),
+                "{kind}: {line} {what}: {w:#?}"
+            );
+        }
+        assert_eq!(w.len(), 4, "{kind}: {w:#?}");
+        for i in 1..7 {
+            assert!(
+                imported.catalog.product(&format!("p{i}")).is_some(),
+                "{kind}: p{i}"
+            );
+        }
+        assert_eq!(
+            &*imported.catalog.product("p2").unwrap().name,
+            "Broken name"
+        );
+    }
+}
+
+#[test]
+fn a_repeated_column_name_is_warned_with_both_positions_and_the_first_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write(
+        dir.path(),
+        "manifest.csv",
+        "product_id,images,colour,colour,pattern,pattern\np1,,Blue,Red,a,b\n",
+    );
+    let imported = import(&manifest, &ImportOptions::default()).unwrap();
+    let w = &imported.report.warnings;
+    for (name, first, second) in [("colour", 3, 4), ("pattern", 5, 6)] {
+        assert!(
+            w.iter().any(|w| w.file == manifest
+                && w.line == Some(1)
+                && w.message.contains(&format!("'{name}'"))
+                && w.message.contains(&format!("columns {first} and {second}"))),
+            "{name}: {w:#?}"
+        );
+    }
+    let catalog = &imported.catalog;
+    let p1 = catalog.product("p1").unwrap();
+    assert_eq!(
+        catalog.label_name(p1, vitrine::catalog::Task::Colour),
+        Some("Blue")
+    );
+    assert_eq!(catalog.attribute(p1, "pattern"), Some("a"));
+    // The repeat is not kept under the same name as a second value, nor as its own attribute.
+    assert_eq!(p1.attributes.len(), 1, "{:?}", p1.attributes);
+
+    // Kaggle reads every column it does not map as an attribute: same rule.
+    let kaggle = tempfile::tempdir().unwrap();
+    let styles = write(
+        kaggle.path(),
+        "styles.csv",
+        "id,gender,masterCategory,subCategory,articleType,baseColour,season,season,productDisplayName\n\
+         1,Men,Apparel,Topwear,Shirts,Blue,Fall,Winter,Shirt\n",
+    );
+    let imported = import(kaggle.path(), &ImportOptions::default()).unwrap();
+    let w = &imported.report.warnings;
+    assert!(
+        w.iter().any(|w| w.file == styles
+            && w.line == Some(1)
+            && w.message.contains("'season'")
+            && w.message.contains("columns 7 and 8")),
+        "{w:#?}"
+    );
+    let catalog = &imported.catalog;
+    let p = catalog.product("1").unwrap();
+    assert_eq!(catalog.attribute(p, "season"), Some("Fall"));
+    assert_eq!(p.attributes.len(), 1, "{:?}", p.attributes);
+}
+
+#[test]
+fn an_unbalanced_quote_is_listed_even_after_the_warning_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("product_id,name,images\n");
+    for i in 0..1500 {
+        text.push_str(&format!("p{i},Product {i},missing{i}.jpg\n"));
+    }
+    text.push_str("q1,\"Broken name,\n");
+    for i in 2..5 {
+        text.push_str(&format!("q{i},Product {i},\n"));
+    }
+    let manifest = write(dir.path(), "manifest.csv", &text);
+    let imported = import(&manifest, &ImportOptions::default()).unwrap();
+    let r = &imported.report;
+    assert_eq!(
+        r.warnings_total,
+        1501,
+        "{:#?}",
+        &r.warnings[r.warnings.len() - 3..]
+    );
+    assert!(
+        warned(&r.warnings, &manifest, 1502, "unbalanced quote"),
+        "{:#?}",
+        &r.warnings[r.warnings.len() - 3..]
+    );
+    let last = r.warnings.last().unwrap();
+    assert!(
+        last.message.contains("500 more warnings not listed"),
+        "{last:?}"
+    );
+    assert!(imported.catalog.product("q4").is_some());
+}
+
+#[test]
+fn the_image_check_refuses_exactly_what_training_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("ok.jpg", jpeg(32, 32)),
+        ("line.png", black_png(16_384, 1)),
+        ("banner.png", black_png(150, 10)),
+        ("wide.png", black_png(140, 10)),
+        ("tall.png", black_png(10, 200)),
+        ("bomb.png", black_png(1, 50_000_000)),
+    ];
+    let mut text = String::from("product_id,images\n");
+    for (i, (name, bytes)) in files.iter().enumerate() {
+        write(dir.path(), name, bytes);
+        text.push_str(&format!("p{i},{name}\n"));
+    }
+    let manifest = write(dir.path(), "manifest.csv", &text);
+    let imported = import(&manifest, &ImportOptions::default()).unwrap();
+    let checked: Vec<String> = check_images(&imported.catalog, 2)
+        .iter()
+        .map(|w| w.file.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for size in [vitrine::runs::config::MIN_IMAGE_SIZE, 64] {
+        let short_side = (size as f32 * 8.0 / 7.0).round() as u32;
+        let refused: Vec<String> = files
+            .iter()
+            .filter(|(name, _)| {
+                vitrine::imaging::decode_short_side(&dir.path().join(name), short_side).is_err()
+            })
+            .map(|(name, _)| name.to_string())
+            .collect();
+        assert_eq!(checked, refused, "image size {size}");
+    }
+    assert!(checked.contains(&"line.png".to_string()), "{checked:?}");
+}
+
+#[test]
+fn an_image_folder_that_is_a_file_or_missing_is_one_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("product_id,images\n");
+    for i in 0..5 {
+        write(&dir.path().join("photos"), &format!("p{i}.jpg"), jpeg(8, 8));
+        text.push_str(&format!("p{i},p{i}.jpg\n"));
+    }
+    let manifest = write(dir.path(), "manifest.csv", &text);
+    let file = write(dir.path(), "afile", "x");
+    let missing = dir.path().join("nowhere");
+    for (folder, problem) in [(&file, "not a folder"), (&missing, "no such folder")] {
+        let options = ImportOptions {
+            image_root: Some(folder.clone()),
+            ..ImportOptions::default()
+        };
+        let error = import(&manifest, &options).unwrap_err().to_string();
+        assert!(
+            error.contains(&folder.display().to_string()) && error.contains(problem),
+            "{error}"
+        );
+        let (code, stdout, stderr) =
+            cli(&[os("import"), os(&manifest), os("--images"), os(folder)]);
+        assert_ne!(code, 0, "{stdout}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&folder.display().to_string()), "{stderr}");
+    }
+    let options = ImportOptions {
+        image_root: Some(dir.path().join("photos")),
+        ..ImportOptions::default()
+    };
+    assert_eq!(import(&manifest, &options).unwrap().report.images, 5);
+}

@@ -49,6 +49,26 @@ pub fn check_dimensions(width: u32, height: u32) -> Result<(), DecodeError> {
     Ok(())
 }
 
+/// Most times an image trained on may be longer than wide (or wider than long): at the largest
+/// training size (a 1,024 px crop, scaled first to a 1,170 px shorter side) a 14:1 image is
+/// 16,380 px long, within [`MAX_SIDE`]. One limit for every training size, so the image check
+/// of an import can tell what training will refuse.
+pub const MAX_ASPECT: u32 = 14;
+
+/// Refuses an image of `width` x `height` (as its file holds it) too elongated to train on:
+/// more than [`MAX_ASPECT`] times longer one way than the other. Training and the image check
+/// of an import both apply it.
+pub fn check_trainable(width: u32, height: u32) -> Result<(), DecodeError> {
+    let (long, short) = (width.max(height), width.min(height));
+    if long as u64 > short.max(1) as u64 * MAX_ASPECT as u64 {
+        return Err(format!(
+            "image is {width}x{height} pixels: too elongated to scale for training (more than \
+             {MAX_ASPECT} times longer one way than the other)"
+        ));
+    }
+    Ok(())
+}
+
 /// What kind of file a non-regular file is, for messages.
 fn file_kind(file_type: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
@@ -134,8 +154,7 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     DynamicImage::from_decoder(decoder).map_err(cannot)
 }
 
-/// Decodes the image file at `path` at full size, within the limits: what the image check of
-/// an import does to every image.
+/// Decodes the image file at `path` at full size, within the limits.
 pub fn decode_full(path: &Path) -> Result<DynamicImage, DecodeError> {
     decode_bytes(&read_image_file(path)?)
 }
@@ -167,17 +186,27 @@ impl Reach {
 /// (the result's longer side may be up to 5% short of `max_side`).
 pub fn decode_reduced(path: &Path, max_side: u32) -> Result<RgbaImage, DecodeError> {
     let reach = Reach::Longest((max_side as f32 * SLACK).ceil() as u32);
-    Ok(fit(decode_at_least(path, reach)?, max_side))
+    Ok(fit(decode_at_least(path, reach)?.0, max_side))
 }
 
 /// Decodes the image at `path`: a JPEG at the smallest DCT scale that meets `reach`, other
-/// formats at full size.
-fn decode_at_least(path: &Path, reach: Reach) -> Result<RgbaImage, DecodeError> {
+/// formats at full size. Also returns the size the file holds.
+fn decode_at_least(path: &Path, reach: Reach) -> Result<(RgbaImage, (u32, u32)), DecodeError> {
     let bytes = read_image_file(path)?;
     if bytes.starts_with(&[0xFF, 0xD8]) {
         return decode_jpeg_scaled(&bytes, reach);
     }
-    Ok(decode_bytes(&bytes)?.to_rgba8())
+    let image = decode_bytes(&bytes)?.to_rgba8();
+    let size = image.dimensions();
+    Ok((image, size))
+}
+
+/// Decodes the image file at `path` at full size within the limits, and refuses it if
+/// training would ([`check_trainable`]): what the image check of an import does to every
+/// image.
+pub fn check_file(path: &Path) -> Result<(), DecodeError> {
+    let image = decode_full(path)?;
+    check_trainable(image.width(), image.height())
 }
 
 /// Decodes at full size with the `image` crate, then resizes: the baseline the benchmark
@@ -189,10 +218,11 @@ pub fn decode_full_then_resize(path: &Path, max_side: u32) -> Result<RgbaImage, 
 /// Decodes the image at `path` scaled (keeping its aspect) so that its shorter side is
 /// `short_side` pixels, as RGB: the training pipeline's "aspect-preserving scale" before the
 /// crop. JPEGs use DCT scaling down to the smallest size still at least `short_side` on both
-/// sides; small images are enlarged. An image so elongated that its longer side would exceed
-/// [`MAX_SIDE`] is refused.
+/// sides; small images are enlarged. An image too elongated to train on ([`check_trainable`])
+/// is refused, as is one whose longer side would exceed [`MAX_SIDE`].
 pub fn decode_short_side(path: &Path, short_side: u32) -> Result<image::RgbImage, DecodeError> {
-    let image = decode_at_least(path, Reach::Shortest(short_side))?;
+    let (image, (width, height)) = decode_at_least(path, Reach::Shortest(short_side))?;
+    check_trainable(width, height)?;
     let (w, h) = image.dimensions();
     let scale = short_side as f64 / w.min(h).max(1) as f64;
     let longer = (w.max(h) as f64 * scale).round();
@@ -228,19 +258,21 @@ fn idct_size(width: u16, height: u16, reach: Reach) -> usize {
         .unwrap_or(8) as usize
 }
 
-fn decode_jpeg_scaled(bytes: &[u8], reach: Reach) -> Result<RgbaImage, DecodeError> {
+/// A JPEG decoded at the smallest DCT scale that meets `reach`, and the size the file holds.
+fn decode_jpeg_scaled(bytes: &[u8], reach: Reach) -> Result<(RgbaImage, (u32, u32)), DecodeError> {
     let corrupt = |e: jpeg_decoder::Error| format!("corrupt JPEG: {e}");
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.read_info().map_err(corrupt)?;
     let info = decoder
         .info()
         .ok_or_else(|| "corrupt JPEG: no header".to_string())?;
-    check_dimensions(info.width as u32, info.height as u32)?;
+    let size = (info.width as u32, info.height as u32);
+    check_dimensions(size.0, size.1)?;
     let idct = idct_size(info.width, info.height, reach);
     if idct == 1
         && let Some(image) = dc::decode(bytes)
     {
-        return Ok(image);
+        return Ok((image, size));
     }
     // Asking for exactly the size of that scale makes jpeg-decoder choose it.
     let scaled = |length: u16| ((length as u32 * idct as u32).div_ceil(8)) as u16;
@@ -280,6 +312,7 @@ fn decode_jpeg_scaled(bytes: &[u8], reach: Reach) -> Result<RgbaImage, DecodeErr
         return Err("corrupt JPEG: truncated pixel data".into());
     }
     RgbaImage::from_raw(width as u32, height as u32, rgba)
+        .map(|image| (image, size))
         .ok_or_else(|| "corrupt JPEG: bad dimensions".to_string())
 }
 

@@ -49,8 +49,16 @@ pub struct Dataset {
     mean: [f32; 3],
     samples: Vec<Sample>,
     heads: Vec<Task>,
-    failed_images: AtomicUsize,
-    first_failure: Mutex<Option<String>>,
+    /// Photos that could not be decoded, each once however often it is read, and the first
+    /// reason.
+    failures: Mutex<Failures>,
+}
+
+/// The photos of a dataset that could not be decoded.
+#[derive(Debug, Default)]
+struct Failures {
+    files: std::collections::BTreeSet<PathBuf>,
+    first: Option<String>,
 }
 
 /// What preparing a dataset found.
@@ -138,6 +146,12 @@ pub fn split_key_side(catalog: &Catalog, config: &RunConfig, product: &Product) 
     split_of(key, config.seed, config.validation_fraction)
 }
 
+/// The shorter side photos are scaled to before a `crop` x `crop` crop: 8/7 of it, as 256 is
+/// to 224.
+fn scaled_side(crop: u32) -> u32 {
+    (crop as f32 * 8.0 / 7.0).round() as u32
+}
+
 impl Dataset {
     /// The samples of `catalog` under `config`, with labels mapped to the heads of `spec`.
     /// Products without photos are left out; in single-image mode each photo is a sample.
@@ -196,7 +210,7 @@ impl Dataset {
             }
         }
         let crop = config.image_size;
-        let scale = (crop as f32 * 8.0 / 7.0).round() as u32;
+        let scale = scaled_side(crop);
         let estimate = paths.len() as u64 * scale as u64 * scale as u64 * 4;
         Dataset {
             cache: (0..paths.len()).map(|_| OnceLock::new()).collect(),
@@ -207,8 +221,7 @@ impl Dataset {
             mean: spec.channel_mean,
             samples,
             heads,
-            failed_images: AtomicUsize::new(0),
-            first_failure: Mutex::new(None),
+            failures: Mutex::new(Failures::default()),
         }
     }
 
@@ -234,10 +247,13 @@ impl Dataset {
         self.mean = mean;
     }
 
-    /// Photos that could not be decoded so far, and the first reason.
+    /// Distinct photo files that could not be decoded so far (each counted once, whichever
+    /// passes read it), and the first reason.
     pub fn failures(&self) -> (usize, Option<String>) {
-        let first = self.first_failure.lock().map(|f| f.clone()).unwrap_or(None);
-        (self.failed_images.load(Ordering::Relaxed), first)
+        self.failures
+            .lock()
+            .map(|f| (f.files.len(), f.first.clone()))
+            .unwrap_or((0, None))
     }
 
     /// Per-channel mean (0-1 scale) of up to `limit` photos of `indices`, spread evenly, decoded
@@ -293,7 +309,7 @@ impl Dataset {
     }
 
     /// The decoded, scaled photo, from the cache when it is there. `None` when it cannot be
-    /// decoded (counted, and the first reason kept).
+    /// decoded (its file counted once, and the first reason kept).
     fn image(&self, index: usize) -> Option<Arc<RgbImage>> {
         let decode = || {
             decode_short_side(&self.paths[index], self.scale)
@@ -308,10 +324,11 @@ impl Dataset {
         match result {
             Ok(image) => Some(image),
             Err(reason) => {
-                if self.failed_images.fetch_add(1, Ordering::Relaxed) == 0
-                    && let Ok(mut first) = self.first_failure.lock()
+                if let Ok(mut failures) = self.failures.lock()
+                    && failures.files.insert(self.paths[index].clone())
+                    && failures.first.is_none()
                 {
-                    *first = Some(reason);
+                    failures.first = Some(reason);
                 }
                 None
             }
@@ -576,6 +593,59 @@ pub fn epoch_order(indices: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::catalog::{ProductDraft, ProductImage};
+
+    #[test]
+    fn a_photo_that_cannot_be_decoded_is_counted_once_however_often_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        image::RgbImage::from_pixel(40, 40, image::Rgb([9, 9, 9]))
+            .save(dir.path().join("ok.png"))
+            .unwrap();
+        std::fs::write(dir.path().join("broken.png"), b"not a png").unwrap();
+        let mut catalog = Catalog::new(dir.path());
+        // Two products share the broken photo; one names a photo that is gone.
+        for (i, name) in ["ok.png", "broken.png", "gone.png", "broken.png", "ok.png"]
+            .iter()
+            .enumerate()
+        {
+            let mut labels: [Option<String>; 5] = Default::default();
+            labels[Task::Colour.index()] = Some(if i % 2 == 0 { "Red" } else { "Blue" }.into());
+            catalog
+                .push(ProductDraft {
+                    id: format!("p{i}"),
+                    name: String::new(),
+                    images: vec![ProductImage {
+                        path: (*name).into(),
+                        view: None,
+                    }],
+                    labels,
+                    attributes: Vec::new(),
+                })
+                .unwrap();
+        }
+        let config = RunConfig {
+            image_size: 32,
+            min_class_examples: 1,
+            validation_fraction: 0.0,
+            tasks: vec![Task::Colour],
+            ..RunConfig::default()
+        };
+        let (spec, _) = class_lists(&catalog, &config);
+        let dataset = Dataset::new(&catalog, &config, &spec);
+        let all: Vec<usize> = (0..5).collect();
+        dataset.channel_mean(&all, 10, 2, &|_, _| {});
+        // The training pass, then the prediction pass, read every photo again.
+        dataset.batch(&all, None);
+        dataset.batch(&all, None);
+        let (count, first) = dataset.failures();
+        assert_eq!(count, 2, "{first:?}");
+        assert!(first.is_some_and(|f| f.contains("broken.png") || f.contains("gone.png")));
+    }
+
+    #[test]
+    fn the_most_elongated_image_trained_on_scales_within_the_limit() {
+        let largest = scaled_side(crate::runs::config::MAX_IMAGE_SIZE);
+        assert!(largest * crate::imaging::MAX_ASPECT <= crate::imaging::MAX_SIDE);
+    }
 
     fn catalogue(dir: &std::path::Path) -> Catalog {
         let mut catalog = Catalog::new(dir);

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Decodes every image of `catalog` on `threads` named threads and returns a warning for each
 /// one that cannot be decoded (corrupt, truncated, not an image, unreadable, not a regular file,
-/// over the limits of [`crate::imaging`]).
+/// over the limits of [`crate::imaging`]) or that training would refuse (too elongated).
 pub fn check_images(catalog: &Catalog, threads: usize) -> Vec<Warning> {
     let images: Vec<_> = catalog
         .products()
@@ -28,14 +28,14 @@ pub fn check_images(catalog: &Catalog, threads: usize) -> Vec<Warning> {
                                 break;
                             };
                             let path = catalog.image_path(image);
-                            if let Err(reason) = crate::imaging::decode_full(&path) {
+                            if let Err(reason) = crate::imaging::check_file(&path) {
                                 found.push((
                                     i,
                                     Warning {
                                         file: path,
                                         line: None,
                                         message: format!(
-                                            "image of product '{}' cannot be decoded: {reason}",
+                                            "image of product '{}' cannot be used: {reason}",
                                             excerpt(&product.id)
                                         ),
                                     },

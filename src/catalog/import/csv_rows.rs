@@ -9,8 +9,14 @@
 //! that line (the quote dropped, the rest of the line split at its commas), a warning names the
 //! line and how many lines the field spanned, and reading resumes on the next line, so the
 //! swallowed rows are read as rows.
+//!
+//! Line numbers are counted here, not taken from the csv crate, whose count sees only `\n`
+//! (every warning of a CR-only file said line 1) and, in a CRLF file, counts a line's end only
+//! when the next record is read (every warning was a line early). A line ends at `\n`, `\r\n`
+//! or a lone `\r`, as the csv crate splits records.
 
 use super::{Builder, ImportError};
+use crate::catalog::text::excerpt;
 use std::fs::File;
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -33,15 +39,156 @@ impl Row {
     }
 }
 
+/// Whether `byte` ends a line (alone, or `\r` followed by `\n`).
+fn is_line_end(byte: u8) -> bool {
+    byte == b'\r' || byte == b'\n'
+}
+
+/// Number of line ends in `bytes`, a `\r\n` counting once.
+fn line_ends(bytes: &[u8]) -> u64 {
+    let mut count = 0;
+    let mut after_cr = false;
+    for &b in bytes {
+        if b == b'\r' || (b == b'\n' && !after_cr) {
+            count += 1;
+        }
+        after_cr = b == b'\r';
+    }
+    count
+}
+
+/// The lines of `bytes`, split at `\n`, `\r\n` or `\r` (a `\r\n` gives an empty piece too).
+fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes.split(|&b| is_line_end(b))
+}
+
+/// Line bookkeeping, reading the file a second time through its own handle, behind the csv
+/// reader.
+struct Lines {
+    file: std::io::BufReader<File>,
+    /// Bytes of the file counted so far.
+    byte: u64,
+    /// 1-based line at `byte`.
+    line: u64,
+    /// Whether the byte before `byte` is `\r`.
+    after_cr: bool,
+}
+
+impl Lines {
+    fn new(file: File) -> Self {
+        Lines {
+            file: std::io::BufReader::new(file),
+            byte: 0,
+            line: 1,
+            after_cr: false,
+        }
+    }
+
+    /// Where a record whose csv position is `byte` starts: its line and its first byte. The
+    /// position may point at line ends before the record (the `\n` of a CRLF, blank lines),
+    /// which the csv crate skips; so are they here. Positions only move forward.
+    fn record_start(&mut self, byte: u64) -> std::io::Result<(u64, u64)> {
+        loop {
+            let buf = self.file.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let mut used = 0;
+            for &b in buf {
+                if self.byte + used as u64 >= byte && !is_line_end(b) {
+                    break;
+                }
+                if b == b'\r' || (b == b'\n' && !self.after_cr) {
+                    self.line += 1;
+                }
+                self.after_cr = b == b'\r';
+                used += 1;
+            }
+            let stopped = used < buf.len();
+            self.file.consume(used);
+            self.byte += used as u64;
+            if stopped {
+                break;
+            }
+        }
+        Ok((self.line, self.byte))
+    }
+}
+
+/// The first line of `reader` without its end, and the bytes it took with its end.
+fn read_line(reader: &mut impl BufRead) -> std::io::Result<(Vec<u8>, u64)> {
+    let mut line = Vec::new();
+    let mut taken = 0u64;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((line, taken));
+        }
+        match buf.iter().position(|&b| is_line_end(b)) {
+            Some(i) => {
+                let cr = buf[i] == b'\r';
+                line.extend_from_slice(&buf[..i]);
+                reader.consume(i + 1);
+                taken += i as u64 + 1;
+                if cr && reader.fill_buf()?.first() == Some(&b'\n') {
+                    reader.consume(1);
+                    taken += 1;
+                }
+                return Ok((line, taken));
+            }
+            None => {
+                let n = buf.len();
+                line.extend_from_slice(buf);
+                reader.consume(n);
+                taken += n as u64;
+            }
+        }
+    }
+}
+
 /// A CSV file read row by row.
 pub(crate) struct CsvRows {
     path: PathBuf,
     reader: csv::Reader<File>,
+    lines: Lines,
     record: csv::ByteRecord,
     /// Size of the file in bytes.
     len: u64,
     /// Column names of the first line.
     pub header: Vec<String>,
+    /// Per column, whether an earlier column has the same name (so it is not read).
+    repeated: Vec<bool>,
+    /// Warnings about the header not yet given to a [`Builder`].
+    header_warnings: Vec<String>,
+}
+
+/// Marks the columns of `header` whose name an earlier column has, with a warning for each:
+/// a column is found by its name, so only the first of a name is read. Unnamed columns are
+/// not repeats of each other.
+fn repeated_columns(header: &[String]) -> (Vec<bool>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let repeated = header
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let first = header[..i]
+                .iter()
+                .position(|h| h == name)
+                .filter(|_| !name.is_empty());
+            if let Some(first) = first {
+                warnings.push(format!(
+                    "column '{}' appears twice (columns {} and {}); the first is read, the \
+                     values of column {} are ignored",
+                    excerpt(name),
+                    first + 1,
+                    i + 1,
+                    i + 1
+                ));
+            }
+            first.is_some()
+        })
+        .collect();
+    (repeated, warnings)
 }
 
 /// Bytes looked at to tell the encoding of a file.
@@ -146,11 +293,10 @@ fn runaway_field(record: &csv::ByteRecord, width: usize) -> Option<usize> {
     let mut multi_line = record
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.contains(&b'\n'));
+        .filter(|(_, f)| f.iter().any(|&b| is_line_end(b)));
     let (first, _) = multi_line.clone().next()?;
     let holds_rows = |field: &[u8]| {
-        field
-            .split(|&b| b == b'\n')
+        split_lines(field)
             .skip(1)
             .any(|line| width >= 2 && line.iter().filter(|&&b| b == b',').count() + 1 >= width)
     };
@@ -186,6 +332,10 @@ impl CsvRows {
     /// Opens `path` and reads its header line.
     pub fn open(path: &Path) -> Result<Self, ImportError> {
         let (file, len) = open_file(path)?;
+        let again = File::open(path).map_err(|reason| ImportError::Io {
+            path: path.to_path_buf(),
+            reason,
+        })?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
@@ -200,9 +350,13 @@ impl CsvRows {
         if header.iter().all(String::is_empty) {
             return Err(ImportError::Empty(path.to_path_buf()));
         }
+        let (repeated, header_warnings) = repeated_columns(&header);
         Ok(CsvRows {
             path: path.to_path_buf(),
+            repeated,
+            header_warnings,
             reader,
+            lines: Lines::new(again),
             record: csv::ByteRecord::new(),
             len,
             header,
@@ -214,61 +368,60 @@ impl CsvRows {
         &self.path
     }
 
+    /// Whether column `i` has the name of an earlier column, and so is not read.
+    pub fn is_repeated(&self, i: usize) -> bool {
+        self.repeated.get(i).copied().unwrap_or(false)
+    }
+
     /// Position of column `name` in the header.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)
     }
 
-    /// Replaces the record just read, whose field `field` is a runaway quote, with its first
-    /// line read on its own, and moves the reader to the line after it. Returns the number of
-    /// lines the record spanned.
-    fn recover_runaway(&mut self, field: usize) -> Result<u64, ImportError> {
+    /// Replaces the record just read, whose field `field` is a runaway quote and which starts
+    /// at byte `start` of the file, with its first line read on its own, and moves the reader
+    /// to the line after it. Returns the number of lines the record spanned.
+    fn recover_runaway(&mut self, field: usize, start: u64) -> Result<u64, ImportError> {
         let io = |reason| ImportError::Io {
             path: self.path.clone(),
             reason,
         };
-        let start = self
+        let position = self
             .record
             .position()
             .cloned()
             .unwrap_or_else(csv::Position::new);
-        let newlines: u64 = self
-            .record
-            .iter()
-            .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
-            .sum();
+        let inner: u64 = self.record.iter().map(line_ends).sum();
         // A quote left open to the end of the file holds the file's last line end too.
         let at_end = self
             .record
             .iter()
             .next_back()
-            .is_some_and(|f| f.ends_with(b"\n"));
-        let spanned = 1 + newlines - u64::from(at_end);
+            .is_some_and(|f| f.last().copied().is_some_and(is_line_end));
+        let spanned = 1 + inner - u64::from(at_end);
         let file = self.reader.get_mut();
-        file.seek(SeekFrom::Start(start.byte())).map_err(io)?;
-        let mut line_bytes = Vec::new();
-        std::io::BufReader::new(&mut *file)
-            .read_until(b'\n', &mut line_bytes)
-            .map_err(io)?;
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        let (line_bytes, taken) =
+            read_line(&mut std::io::BufReader::new(&mut *file)).map_err(io)?;
         let mut next = csv::Position::new();
-        next.set_byte(start.byte() + line_bytes.len() as u64)
-            .set_line(start.line() + 1)
-            .set_record(start.record() + 1);
+        next.set_byte(start + taken)
+            .set_line(position.line() + 1)
+            .set_record(position.record() + 1);
         self.reader
             .seek_raw(SeekFrom::Start(next.byte()), next)
             .map_err(|e| csv_error(&self.path, e))?;
-        let end = line_bytes
-            .strip_suffix(b"\n")
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-            .unwrap_or(&line_bytes);
-        self.record = reread_line(end, field);
-        self.record.set_position(Some(start));
+        self.record = reread_line(&line_bytes, field);
+        self.record.set_position(Some(position));
         Ok(spanned)
     }
 
-    /// The next data row; blank lines are skipped, invalid UTF-8 is replaced with a warning, a
-    /// runaway quote is recovered from with a warning.
+    /// The next data row (the first call also gives the warnings about the header); blank
+    /// lines are skipped, invalid UTF-8 is replaced with a warning, a runaway quote is
+    /// recovered from with a warning.
     pub fn next_row(&mut self, builder: &mut Builder) -> Result<Option<Row>, ImportError> {
+        for message in std::mem::take(&mut self.header_warnings) {
+            builder.warn_kept(&self.path, Some(1), message);
+        }
         loop {
             let more = self
                 .reader
@@ -277,10 +430,17 @@ impl CsvRows {
             if !more {
                 return Ok(None);
             }
-            let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+            let position = self.record.position().map_or(0, |p| p.byte());
+            let (line, start) =
+                self.lines
+                    .record_start(position)
+                    .map_err(|reason| ImportError::Io {
+                        path: self.path.clone(),
+                        reason,
+                    })?;
             if let Some(field) = runaway_field(&self.record, self.header.len()) {
-                let spanned = self.recover_runaway(field)?;
-                builder.warn(
+                let spanned = self.recover_runaway(field, start)?;
+                builder.warn_kept(
                     &self.path,
                     Some(line),
                     format!(

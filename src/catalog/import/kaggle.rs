@@ -96,6 +96,7 @@ pub(crate) fn import(styles: &Path, options: &ImportOptions) -> Result<Imported,
         }
         for (i, key) in rows.header.iter().enumerate() {
             if !used.contains(&i)
+                && !rows.is_repeated(i)
                 && let Some(value) = normalise_label(cell(i))
             {
                 draft.attributes.push((key.clone(), value.to_string()));

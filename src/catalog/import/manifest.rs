@@ -247,7 +247,7 @@ pub(crate) fn import_csv(
             .insert(field.name().into(), rows.header[i].clone());
     }
     let attribute_columns: Vec<usize> = (0..rows.header.len())
-        .filter(|i| !columns.values().any(|c| c == i))
+        .filter(|&i| !columns.values().any(|&c| c == i) && !rows.is_repeated(i))
         .collect();
     if !attribute_columns.is_empty() {
         let names: Vec<&str> = attribute_columns

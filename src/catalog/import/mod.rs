@@ -142,7 +142,8 @@ pub struct ImportReport {
     pub taxonomy_issues: Vec<super::TaxonomyIssue>,
     /// How the importer treated special cases (informational).
     pub notes: Vec<String>,
-    /// Skipped or repaired input, at most [`MAX_WARNINGS`] kept.
+    /// Skipped or repaired input, at most [`MAX_WARNINGS`] kept besides those of lost or
+    /// mangled rows, which are all kept.
     pub warnings: Vec<Warning>,
     /// Warnings in all, including those not kept.
     pub warnings_total: usize,
@@ -239,6 +240,14 @@ pub enum ImportError {
         /// The folder it names.
         root: PathBuf,
     },
+    /// The image folder given (`--images`) is missing or not a folder.
+    #[error("{}: {problem}; give the folder the image paths are relative to", path.display())]
+    BadImageFolder {
+        /// The folder given.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The CSV layer failed in a way that stops reading.
     #[error("{}:{line}: {message}", path.display())]
     Csv {
@@ -300,12 +309,28 @@ impl Builder {
 
     /// Records a warning (kept if under the cap, always counted).
     pub fn warn(&mut self, file: &Path, line: Option<u64>, message: impl Into<String>) {
+        self.record(
+            file,
+            line,
+            message.into(),
+            self.warnings.len() < MAX_WARNINGS,
+        );
+    }
+
+    /// Records a warning that rows were lost or mangled (a runaway quote, a repeated column):
+    /// kept past the cap, which a file of thousands of missing images would otherwise fill
+    /// first. Such warnings are few: one per runaway quote or header column.
+    pub fn warn_kept(&mut self, file: &Path, line: Option<u64>, message: impl Into<String>) {
+        self.record(file, line, message.into(), true);
+    }
+
+    fn record(&mut self, file: &Path, line: Option<u64>, message: String, keep: bool) {
         self.warnings_total += 1;
-        if self.warnings.len() < MAX_WARNINGS {
+        if keep {
             self.warnings.push(Warning {
                 file: file.to_path_buf(),
                 line,
-                message: message.into(),
+                message,
             });
         }
     }
@@ -388,6 +413,9 @@ impl Builder {
 /// Reads the catalogue at `path` (a folder or a file), detecting its format.
 pub fn import(path: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
     let (format, file) = detect(path)?;
+    if let Some(root) = &options.image_root {
+        check_image_folder(root)?;
+    }
     match format {
         Format::Kaggle => kaggle::import(&file, options),
         Format::ManifestCsv => manifest::import_csv(&file, options),
@@ -406,6 +434,21 @@ pub fn same_catalogue(a: &Path, b: &Path) -> bool {
             .unwrap_or(file)
     };
     file(a) == file(b)
+}
+
+/// Refuses an image folder given by the user that is missing or not a folder: every image
+/// would be "not found", one warning each, where the mistake is the folder.
+fn check_image_folder(root: &Path) -> Result<(), ImportError> {
+    let problem = match std::fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(_) => "not a folder".to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such folder".to_string(),
+        Err(e) => format!("cannot read the folder: {e}"),
+    };
+    Err(ImportError::BadImageFolder {
+        path: root.to_path_buf(),
+        problem,
+    })
 }
 
 /// Finds the format of `path` and the file to read.
