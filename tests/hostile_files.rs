@@ -665,7 +665,7 @@ fn error_messages_give_their_cause_once() {
                 os("--edits"),
                 os(&folder),
             ],
-            "os error 21",
+            "not a regular file",
         ),
         (
             vec![
@@ -701,7 +701,7 @@ fn error_messages_give_their_cause_once() {
                 os("--edits"),
                 os(dir.path().join("gone.csv")),
             ],
-            "os error 2)",
+            "no such file",
         ),
         // A store that cannot be opened.
         (
