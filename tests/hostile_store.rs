@@ -602,6 +602,48 @@ fn read_only_label_commands_create_no_store() {
 }
 
 #[test]
+fn refused_changes_and_an_undo_with_nothing_to_undo_create_no_store() {
+    let top = tempfile::tempdir().unwrap();
+    let dir = top.path().join("catalogue");
+    std::fs::create_dir_all(&dir).unwrap();
+    common::small_catalogue(&dir, 3);
+    std::fs::write(
+        dir.join("edits.csv"),
+        "product_id,task,value\np0,colour,Blue\nnope,colour,Red\n",
+    )
+    .unwrap();
+    let files = names(&dir);
+    for (args, refused) in [
+        (
+            &["labels", "set", "manifest.csv", "nope", "colour", "Red"][..],
+            true,
+        ),
+        (
+            &["labels", "set", "manifest.csv", "p0", "colour", "Mauve"][..],
+            true,
+        ),
+        (
+            &["labels", "apply", "manifest.csv", "--edits", "edits.csv"][..],
+            true,
+        ),
+        (&["labels", "undo", "manifest.csv"][..], false),
+        (&["labels", "redo", "manifest.csv"][..], false),
+    ] {
+        let output = vitrine_in(&dir, args);
+        assert_eq!(!output.status.success(), refused, "{args:?}: {output:?}");
+        assert_eq!(names(&dir), files, "{args:?} created a file");
+    }
+    // A change that is accepted creates the store, as before.
+    succeeds(vitrine_in(
+        &dir,
+        &["labels", "set", "manifest.csv", "p0", "colour", "Blue"],
+    ));
+    assert!(dir.join("manifest.labels.sqlite").is_file());
+    let undone = succeeds(vitrine_in(&dir, &["labels", "undo", "manifest.csv"]));
+    assert!(undone.contains("Blue -> Red"), "{undone}");
+}
+
+#[test]
 fn evaluate_predict_and_compare_create_no_store() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");

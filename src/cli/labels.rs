@@ -9,7 +9,7 @@ use vitrine::catalog::import::{ImportOptions, open_file};
 use vitrine::catalog::text::excerpt;
 use vitrine::catalog::{Catalog, Task};
 use vitrine::labels::{
-    Attribution, Change, Edit, EditSource, OpenError, Workspace, open_workspace,
+    Attribution, Change, Edit, EditSource, OpenError, Workspace, location, open_workspace,
     open_workspace_read_only, printable,
 };
 
@@ -30,6 +30,30 @@ impl StoreArgs {
     /// Opens the catalogue and its store for changes.
     fn open(&self) -> anyhow::Result<Workspace> {
         self.open_with(open_workspace)
+    }
+
+    /// Whether the catalogue's store exists already (an unreadable catalogue counts as having
+    /// one: opening it will say what is wrong).
+    fn store_exists(&self) -> bool {
+        match vitrine::catalog::import::detect(&self.catalog.catalog) {
+            Ok((_, source)) => location::locate(&source, self.store.as_deref()).exists(),
+            Err(_) => true,
+        }
+    }
+
+    /// Opens the catalogue and its store for writing once `check` accepts the workspace.
+    /// Where no store exists yet, `check` first runs on a read-only open (the catalogue's own
+    /// labels, which is all a new store would hold), so a refused change creates no store.
+    fn open_checked(
+        &self,
+        check: impl Fn(&Workspace) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Workspace> {
+        if !self.store_exists() {
+            check(&self.open_read_only()?)?;
+        }
+        let workspace = self.open()?;
+        check(&workspace)?;
+        Ok(workspace)
     }
 
     /// Opens the catalogue and its store for reading only: nothing is created.
@@ -233,17 +257,19 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             if value.is_none() && !clear {
                 bail!("give the new label, or --clear to remove it");
             }
-            let mut ws = store.open()?;
-            if ws.catalog.position(&product).is_none() {
-                bail!(
-                    "no product '{}' in {}",
-                    excerpt(&product),
-                    ws.import.source.display()
-                );
-            }
-            if let Some(value) = &value {
-                check_class(&ws.catalog, task, value, new_class)?;
-            }
+            let mut ws = store.open_checked(|ws| {
+                if ws.catalog.position(&product).is_none() {
+                    bail!(
+                        "no product '{}' in {}",
+                        excerpt(&product),
+                        ws.import.source.display()
+                    );
+                }
+                match &value {
+                    Some(value) => check_class(&ws.catalog, task, value, new_class),
+                    None => Ok(()),
+                }
+            })?;
             let by = Attribution {
                 author: author.name(),
                 source: EditSource::Human,
@@ -271,6 +297,15 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             new_class,
             author,
         } => apply(&store, &edits, batch, new_class, &author),
+        // Without a store there is nothing to undo or redo, and asking creates none.
+        LabelsCommand::Undo { store, .. } if !store.store_exists() => {
+            store.open_read_only()?;
+            print_edits(&[], store.json, "nothing to undo")
+        }
+        LabelsCommand::Redo { store, .. } if !store.store_exists() => {
+            store.open_read_only()?;
+            print_edits(&[], store.json, "nothing to redo")
+        }
         LabelsCommand::Undo { store, author } => {
             let mut ws = store.open()?;
             let edits = ws.store.undo(&mut ws.catalog, &author.name())?;
@@ -436,16 +471,21 @@ fn apply(
         let task: Task = row.task.parse().with_context(|| at(line))?;
         rows.push((line, row, task));
     }
-    let mut ws = store.open()?;
+    let check = |ws: &Workspace| -> anyhow::Result<()> {
+        for (line, row, task) in &rows {
+            if ws.catalog.position(&row.product_id).is_none() {
+                bail!("{}: no product '{}'", at(*line), excerpt(&row.product_id));
+            }
+            if let Some(value) = row.value.as_deref().filter(|v| !v.trim().is_empty()) {
+                check_class(&ws.catalog, *task, value, new_class).with_context(|| at(*line))?;
+            }
+        }
+        Ok(())
+    };
+    let mut ws = store.open_checked(check)?;
     let mut changes = Vec::new();
     let mut reasons = Vec::new();
-    for (line, row, task) in rows {
-        if ws.catalog.position(&row.product_id).is_none() {
-            bail!("{}: no product '{}'", at(line), excerpt(&row.product_id));
-        }
-        if let Some(value) = row.value.as_deref().filter(|v| !v.trim().is_empty()) {
-            check_class(&ws.catalog, task, value, new_class).with_context(|| at(line))?;
-        }
+    for (_, row, task) in rows {
         changes.push(Change {
             product: row.product_id,
             task,
