@@ -41,6 +41,8 @@ pub struct RunScore {
     pub products: usize,
     /// Per catalogue position, per task: right, wrong, or not scored.
     outcomes: Vec<[Option<bool>; 5]>,
+    /// Per catalogue position, whether the product is in the run's validation split.
+    validation: Vec<bool>,
 }
 
 impl RunScore {
@@ -89,6 +91,7 @@ pub fn score(run: impl Into<String>, predictions: &Predictions, catalog: &Catalo
         .map(|&(t, _)| (t, TaskScore::default()))
         .collect();
     let mut outcomes = vec![[None; 5]; catalog.len()];
+    let mut validation = vec![false; catalog.len()];
     let mut products = 0;
     for (position, product) in catalog.products().iter().enumerate() {
         let Some(row) = predictions.row(&product.id) else {
@@ -98,6 +101,7 @@ pub fn score(run: impl Into<String>, predictions: &Predictions, catalog: &Catalo
             continue;
         }
         products += 1;
+        validation[position] = true;
         for &(task, classes) in &heads {
             let Some(label) = catalog.label_name(product, task) else {
                 continue;
@@ -120,6 +124,7 @@ pub fn score(run: impl Into<String>, predictions: &Predictions, catalog: &Catalo
         tasks,
         products,
         outcomes,
+        validation,
     }
 }
 
@@ -247,6 +252,22 @@ pub fn compare(a: &RunScore, b: &RunScore) -> Comparison {
             }
         })
         .collect();
+    // Each run is scored on its own validation products, as `vitrine evaluate` scores it;
+    // runs split differently (another seed, fraction or group) are then scored on different
+    // products, which the table must not hide.
+    let shared = (0..positions)
+        .filter(|&p| a.validation[p] && b.validation[p])
+        .count();
+    let warnings = if shared < a.products.max(b.products) {
+        vec![format!(
+            "the runs were validated on different products ({} has {}, {} has {}, {shared} in \
+             both): their accuracies are not over the same products; train both with one seed, \
+             validation fraction and group-by to compare like with like",
+            a.run, a.products, b.run, b.products
+        )]
+    } else {
+        Vec::new()
+    };
     Comparison {
         a: a.run.clone(),
         b: b.run.clone(),
@@ -254,7 +275,7 @@ pub fn compare(a: &RunScore, b: &RunScore) -> Comparison {
         mean: (a.mean_accuracy(), b.mean_accuracy()),
         products: (a.products, b.products),
         common,
-        warnings: Vec::new(),
+        warnings,
     }
 }
 
@@ -273,7 +294,9 @@ pub fn compare_runs(a: &Path, b: &Path, catalog: &Catalog) -> Result<Comparison,
         Predictions::read(&b.join(FILE_NAME))?,
     );
     let mut comparison = compare(&score(name(a), &pa, catalog), &score(name(b), &pb, catalog));
-    comparison.warnings = [&pa, &pb].into_iter().flat_map(unusable_lines).collect();
+    comparison
+        .warnings
+        .extend([&pa, &pb].into_iter().flat_map(unusable_lines));
     Ok(comparison)
 }
 
@@ -445,6 +468,52 @@ mod tests {
             .unwrap();
         }
         p
+    }
+
+    #[test]
+    fn runs_validated_on_different_products_are_said_to_be() {
+        let c = catalog();
+        let classes = ["Black", "White", OTHER];
+        let same = predictions(&c, &classes, |_| "Black");
+        let cmp = compare(&score("a", &same, &c), &score("b", &same, &c));
+        assert!(cmp.warnings.is_empty(), "{:?}", cmp.warnings);
+        // Run B held out other products: one of A's validation products is in its training.
+        let mut other = Predictions::new(Header::new(
+            "b",
+            [(
+                Task::Colour,
+                classes.iter().map(|c| c.to_string()).collect(),
+            )]
+            .into(),
+        ));
+        for (i, product) in c.products().iter().enumerate() {
+            other
+                .insert(ProductPrediction {
+                    product_id: product.id.to_string(),
+                    split: Some(if i <= 1 {
+                        Split::Train
+                    } else {
+                        Split::Validation
+                    }),
+                    tasks: [(
+                        Task::Colour,
+                        TaskPrediction {
+                            label: None,
+                            top: vec![("Black".to_string(), 0.9)],
+                        },
+                    )]
+                    .into(),
+                })
+                .unwrap();
+        }
+        let cmp = compare(&score("a", &same, &c), &score("b", &other, &c));
+        assert_eq!(cmp.products, (9, 8));
+        assert_eq!(cmp.warnings.len(), 1, "{:?}", cmp.warnings);
+        assert!(
+            cmp.warnings[0].contains("a has 9, b has 8, 8 in both"),
+            "{}",
+            cmp.warnings[0]
+        );
     }
 
     #[test]
