@@ -35,8 +35,8 @@ impl Drop for Temporary {
     }
 }
 
-/// The folder `path` lies in (`.` for a bare file name).
-fn folder_of(path: &Path) -> &Path {
+/// The folder `path` lies in (`.` for a bare file name, whose parent is the empty path).
+pub fn folder_of(path: &Path) -> &Path {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))

@@ -1,10 +1,11 @@
 //! Export of the corrected catalogue as a generic manifest (CSV or JSON Lines) that the
 //! manifest importer reads back to the same products, images and labels.
 
-use crate::atomic_file::{create_folder, write_atomically};
+use super::store::side_files;
+use crate::atomic_file::{create_folder, folder_of, write_atomically};
 use crate::catalog::file_index::is_inside;
 use crate::catalog::import::{Field, sidecar_path};
-use crate::catalog::{Catalog, Task};
+use crate::catalog::{Catalog, Product, Task};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -90,11 +91,7 @@ fn canonical(path: &Path) -> PathBuf {
     if let Ok(path) = std::fs::canonicalize(path) {
         return path;
     }
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    match (std::fs::canonicalize(folder), path.file_name()) {
+    match (std::fs::canonicalize(folder_of(path)), path.file_name()) {
         (Ok(folder), Some(name)) => folder.join(name),
         _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
     }
@@ -110,17 +107,13 @@ fn read_by_catalogue(
     target: &Path,
 ) -> Option<String> {
     let target = canonical(target);
-    let with_suffix = |path: &Path, suffix: &str| {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        PathBuf::from(name)
-    };
+    let [wal, shm] = side_files(store);
     let inputs = [
         (source.to_path_buf(), "the catalogue's source file"),
         (sidecar_path(source), "the catalogue's sidecar"),
         (store.to_path_buf(), "the catalogue's label store"),
-        (with_suffix(store, "-wal"), "the label store's log"),
-        (with_suffix(store, "-shm"), "the label store's index"),
+        (wal, "the label store's log"),
+        (shm, "the label store's index"),
     ];
     if let Some((_, what)) = inputs.iter().find(|(p, _)| canonical(p) == target) {
         return Some(what.to_string());
@@ -178,6 +171,15 @@ fn sharing_sidecar(out: &Path, folder: &Path) -> Option<PathBuf> {
         })
 }
 
+/// A product's image paths and their view tags (`""` for an image without one), in order.
+fn images_and_views(product: &Product) -> (Vec<&str>, Vec<&str>) {
+    product
+        .images
+        .iter()
+        .map(|i| (&*i.path, i.view.as_deref().unwrap_or("")))
+        .unzip()
+}
+
 /// Column name for `field`, clear of the attribute names: `vitrine_<field>` when an attribute
 /// already has the field's own name.
 fn column_name(field: Field, attributes: &[&str]) -> String {
@@ -216,10 +218,7 @@ pub fn export(
         None => Ok(()),
     };
     refuse(out)?;
-    let folder = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let folder = folder_of(out);
     create_folder(folder).map_err(|reason| ExportError::Io {
         path: out.to_path_buf(),
         reason,
@@ -302,12 +301,7 @@ pub fn export(
                 };
                 put(Field::ProductId, (&*product.id).into());
                 put(Field::Name, (&*product.name).into());
-                let images: Vec<&str> = product.images.iter().map(|i| &*i.path).collect();
-                let views: Vec<&str> = product
-                    .images
-                    .iter()
-                    .map(|i| i.view.as_deref().unwrap_or(""))
-                    .collect();
+                let (images, views) = images_and_views(product);
                 put(Field::Images, images.into());
                 if views.iter().any(|v| !v.is_empty()) || shadowed(Field::Views) {
                     put(Field::Views, views.into());
@@ -332,12 +326,7 @@ pub fn export(
                 .chain(key_names.iter().copied());
             w.write_record(header).map_err(csv_error)?;
             for product in catalog.products() {
-                let images: Vec<&str> = product.images.iter().map(|i| &*i.path).collect();
-                let views: Vec<&str> = product
-                    .images
-                    .iter()
-                    .map(|i| i.view.as_deref().unwrap_or(""))
-                    .collect();
+                let (images, views) = images_and_views(product);
                 let views = if views.iter().any(|v| !v.is_empty()) {
                     views.join("|")
                 } else {

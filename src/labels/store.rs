@@ -7,7 +7,7 @@
 //! store (SQLite serialises the writers; each reads the latest value inside its transaction).
 
 use super::edit::{Edit, EditSource};
-use crate::atomic_file::create_folder;
+use crate::atomic_file::{create_folder, folder_of};
 use crate::catalog::text::excerpt;
 use crate::catalog::{Catalog, Task};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -324,23 +324,28 @@ enum Reading {
 /// How to read the store at `path`: shared where it and its folder have write permission
 /// bits, else without writing anything (see [`Reading`]).
 fn reading(path: &Path) -> Reading {
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     let read_only = |p: &Path| std::fs::metadata(p).map_or(true, |m| m.permissions().readonly());
-    if !read_only(path) && !read_only(folder) {
+    if !read_only(path) && !read_only(folder_of(path)) {
         Reading::Shared
     } else {
         unshared(path)
     }
 }
 
+/// The files SQLite keeps beside the store at `path` in WAL mode: its log (`-wal`) and the
+/// log's index (`-shm`).
+pub(crate) fn side_files(path: &Path) -> [PathBuf; 2] {
+    ["-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
 /// How to read the store at `path` without writing (nor creating) any file.
 fn unshared(path: &Path) -> Reading {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    if Path::new(&wal).exists() {
+    let [wal, _] = side_files(path);
+    if wal.exists() {
         Reading::ReadOnly
     } else {
         Reading::Immutable
@@ -392,12 +397,10 @@ impl LabelStore {
         catalog: &mut Catalog,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
         regular_or_absent(path)?;
-        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            create_folder(folder).map_err(|reason| StoreError::Io {
-                path: path.to_path_buf(),
-                reason,
-            })?;
-        }
+        create_folder(folder_of(path)).map_err(|reason| StoreError::Io {
+            path: path.to_path_buf(),
+            reason,
+        })?;
         let sql = |reason| StoreError::Sqlite {
             path: path.to_path_buf(),
             reason,
