@@ -23,7 +23,7 @@ use crate::catalog::Task;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A run folder could not be used.
@@ -102,25 +102,12 @@ impl FileDigest {
     pub fn of(path: &Path) -> Result<FileDigest, RunError> {
         let mut file = std::fs::File::open(path).map_err(io(path))?;
         let mut hash = Sha256::new();
-        let mut buffer = vec![0u8; 1 << 16];
-        let mut bytes = 0u64;
-        loop {
-            let n = file.read(&mut buffer).map_err(io(path))?;
-            if n == 0 {
-                break;
-            }
-            hash.update(&buffer[..n]);
-            bytes += n as u64;
-        }
+        let bytes = std::io::copy(&mut file, &mut hash).map_err(io(path))?;
         Ok(FileDigest {
             bytes,
-            sha256: hex(&hash.finalize()),
+            sha256: format!("{:x}", hash.finalize()),
         })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl ModelSpec {
