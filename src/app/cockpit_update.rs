@@ -615,7 +615,7 @@ pub fn apply_run_event(
             }
         }
         RunEvent::FileWritten(path) => notice(state, format!("wrote {}", path.display())),
-        RunEvent::WriteFailed(why) | RunEvent::FollowingFailed(why) => error(state, why),
+        RunEvent::WriteFailed(why) => error(state, why),
     }
 }
 

@@ -199,8 +199,6 @@ pub enum RunEvent {
     FileWritten(PathBuf),
     /// Writing a file failed.
     WriteFailed(String),
-    /// The thread following the runs' logs failed: runs are no longer updated.
-    FollowingFailed(String),
     /// Predictions were written from a run's latest checkpoint.
     Predicted {
         /// The run folder.

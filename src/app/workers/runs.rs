@@ -64,9 +64,7 @@ impl RunsWorker {
         let (tx, rx) = unbounded();
         let failed = |message| {
             // A failure here would leave every run looking as it last was: say so instead.
-            Event::Run(RunEvent::FollowingFailed(format!(
-                "runs are no longer followed: {message}"
-            )))
+            Event::WorkerFailed(format!("runs are no longer followed: {message}"))
         };
         spawn("vitrine-runs", &events.clone(), failed, move || {
             follow_loop(&rx, &events, &remembered)
