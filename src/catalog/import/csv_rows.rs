@@ -93,17 +93,17 @@ impl Lines {
             if buf.is_empty() {
                 break;
             }
-            let mut used = 0;
-            for &b in buf {
-                if self.byte + used as u64 >= byte && !is_line_end(b) {
-                    break;
-                }
-                if b == b'\r' || (b == b'\n' && !self.after_cr) {
-                    self.line += 1;
-                }
-                self.after_cr = b == b'\r';
-                used += 1;
-            }
+            // Every byte before the position counts, then the line ends at it.
+            let before = usize::try_from(byte.saturating_sub(self.byte))
+                .map_or(buf.len(), |n| n.min(buf.len()));
+            let used = before
+                + buf[before..]
+                    .iter()
+                    .take_while(|&&b| is_line_end(b))
+                    .count();
+            let (line, after_cr) = count_lines(&buf[..used], self.after_cr);
+            self.line += line;
+            self.after_cr = after_cr;
             let stopped = used < buf.len();
             self.file.consume(used);
             self.byte += used as u64;
@@ -113,6 +113,24 @@ impl Lines {
         }
         Ok((self.line, self.byte))
     }
+}
+
+/// The line ends in `bytes` (`\n`, `\r\n` or `\r`; a `\n` right after a `\r`, also one
+/// just before `bytes` when `after_cr`, ends no new line), and whether `bytes` ends in `\r`.
+/// Only the line ends are looked at, found with `memchr`: this runs over the whole file.
+fn count_lines(bytes: &[u8], after_cr: bool) -> (u64, bool) {
+    let lines = memchr::memchr2_iter(b'\r', b'\n', bytes)
+        .filter(|&i| {
+            let previous_cr = if i == 0 {
+                after_cr
+            } else {
+                bytes[i - 1] == b'\r'
+            };
+            bytes[i] == b'\r' || !previous_cr
+        })
+        .count() as u64;
+    let ends_cr = bytes.last().map_or(after_cr, |&b| b == b'\r');
+    (lines, ends_cr)
 }
 
 /// The first line of `reader` without its end, and the bytes it took with its end.
