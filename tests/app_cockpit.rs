@@ -1,7 +1,7 @@
 //! The training cockpit driven headless through egui_kittest (no window, no GPU): launch a
 //! small run on a demo catalogue, see the curves receive points, stop it, resume it, open a
 //! confusion-matrix cell in the moderator grid, train a single-image run, compare the two and
-//! check the table against `vitrine evaluate --json`, export it, draw the first-layer filters.
+//! check the table against `vitrine evaluate --json`, export it, draw the first-layer kernels.
 
 mod common;
 
@@ -337,12 +337,12 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
     harness
         .state_mut()
         .apply(CockpitCommand::SelectRun(multi.clone()));
-    click(&mut harness, "Filters");
-    wait(&mut harness, "the filters", |app| {
-        app.state.cockpit.filters.is_some() && !app.state.cockpit.reading_filters
+    click(&mut harness, "Kernels");
+    wait(&mut harness, "the kernels", |app| {
+        app.state.cockpit.kernels.is_some() && !app.state.cockpit.reading_kernels
     });
-    let filters = harness.state().state.cockpit.filters.as_ref().unwrap();
-    let (tiles, _) = filters.result.as_ref().expect("filters");
+    let kernels = harness.state().state.cockpit.kernels.as_ref().unwrap();
+    let (tiles, _) = kernels.result.as_ref().expect("kernels");
     assert_eq!((tiles.count, tiles.size), (16, 3));
     assert_eq!(tiles.epoch, 2);
 

@@ -1,9 +1,9 @@
 //! The training cockpit's state: the runs of the open catalogue (and any run folder opened
-//! from disk), what is selected, the new-run form, the comparison and the filters view. Plain
+//! from disk), what is selected, the new-run form, the comparison and the kernels view. Plain
 //! data: [`super::update`] changes it, the `ui` panels draw it.
 
 use crate::catalog::Task;
-use crate::ml::saved::FilterTiles;
+use crate::ml::saved::KernelTiles;
 use crate::runs::compare::Comparison;
 use crate::runs::history::{Curves, RunHistory};
 use crate::runs::{Backbone, RunConfig};
@@ -29,8 +29,8 @@ pub enum CockpitTab {
     Confusion,
     /// Two runs side by side.
     Compare,
-    /// First convolution layer's filters.
-    Filters,
+    /// First convolution layer's kernels.
+    Kernels,
 }
 
 /// One run in the runs panel.
@@ -302,12 +302,12 @@ pub struct ComparisonView {
     pub result: Result<Comparison, String>,
 }
 
-/// The filters of a run, read or failed.
-pub struct FiltersView {
+/// The first-layer kernels of a run, read or failed.
+pub struct KernelsView {
     /// The run.
     pub run: PathBuf,
     /// The tiles (with a texture of all of them), or why they could not be read.
-    pub result: Result<(FilterTiles, egui::TextureHandle), String>,
+    pub result: Result<(KernelTiles, egui::TextureHandle), String>,
 }
 
 /// Everything the cockpit shows.
@@ -336,10 +336,10 @@ pub struct Cockpit {
     pub comparing: bool,
     /// The latest comparison.
     pub comparison: Option<ComparisonView>,
-    /// The filters view.
-    pub filters: Option<FiltersView>,
-    /// Filters are being read.
-    pub reading_filters: bool,
+    /// The kernels view.
+    pub kernels: Option<KernelsView>,
+    /// Kernels are being read.
+    pub reading_kernels: bool,
     /// Products to show once a run's predictions are loaded.
     pub pending: Option<PendingProducts>,
     /// Where this catalogue's runs live.
@@ -363,8 +363,8 @@ impl Default for Cockpit {
             compare: [None, None],
             comparing: false,
             comparison: None,
-            filters: None,
-            reading_filters: false,
+            kernels: None,
+            reading_kernels: false,
             pending: None,
             runs_dir: None,
             clock: std::time::Instant::now(),
@@ -391,7 +391,7 @@ impl Cockpit {
     }
 
     /// Drops the run in `folder` and every reference to it (selection, comparison slots,
-    /// products waiting for its predictions, its filters); a comparison already made stays.
+    /// products waiting for its predictions, its kernels); a comparison already made stays.
     pub fn forget(&mut self, folder: &Path) {
         self.runs.retain(|r| r.folder != folder);
         if self.selected.as_deref() == Some(folder) {
@@ -405,8 +405,8 @@ impl Cockpit {
         if self.pending.as_ref().is_some_and(|p| p.run() == folder) {
             self.pending = None;
         }
-        if self.filters.as_ref().is_some_and(|f| f.run == folder) {
-            self.filters = None;
+        if self.kernels.as_ref().is_some_and(|f| f.run == folder) {
+            self.kernels = None;
         }
     }
 

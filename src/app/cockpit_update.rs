@@ -1,9 +1,9 @@
 //! The cockpit's half of [`super::update`]: applies the training commands and the run events.
 //! Nothing here blocks: runs train on the engine's thread, logs are read on `vitrine-runs`,
-//! comparisons, filters and exports run on one-off named threads.
+//! comparisons, kernels and exports run on one-off named threads.
 
 use super::cockpit::{
-    CockpitTab, ComparisonView, FiltersView, NewRunForm, PendingProducts, RunEntry, View, run_name,
+    CockpitTab, ComparisonView, KernelsView, NewRunForm, PendingProducts, RunEntry, View, run_name,
 };
 use super::command::{CockpitCommand, Command};
 use super::event::{Event, RunEvent};
@@ -51,7 +51,7 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
         CockpitCommand::SetCockpitTab(tab) => {
             cockpit.tab = tab;
             match tab {
-                CockpitTab::Filters => read_filters_of_selected(state, workers),
+                CockpitTab::Kernels => read_kernels_of_selected(state, workers),
                 CockpitTab::Compare if cockpit.compare == [None, None] => {
                     if let Some(pair) = cockpit.default_comparison() {
                         cockpit.compare = pair.map(Some);
@@ -107,8 +107,8 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
             refresh_curves(cockpit.run_mut(&run), smoothing);
             cockpit.selected = Some(run);
             cockpit.epoch = None;
-            if cockpit.tab == CockpitTab::Filters {
-                read_filters_of_selected(state, workers);
+            if cockpit.tab == CockpitTab::Kernels {
+                read_kernels_of_selected(state, workers);
             }
         }
         CockpitCommand::ToggleOverlay(run) => {
@@ -202,7 +202,7 @@ pub fn apply_cockpit_command(state: &mut AppState, workers: &mut Workers, comman
                 error(state, e);
             }
         }
-        CockpitCommand::ReadFilters(run) => read_filters(state, workers, run),
+        CockpitCommand::ReadKernels(run) => read_kernels(state, workers, run),
         CockpitCommand::PredictRun(run) => predict(state, workers, run),
     }
 }
@@ -462,43 +462,43 @@ fn predict(state: &mut AppState, workers: &mut Workers, run: PathBuf) {
     }
 }
 
-fn read_filters_of_selected(state: &mut AppState, workers: &mut Workers) {
+fn read_kernels_of_selected(state: &mut AppState, workers: &mut Workers) {
     let Some(run) = state.cockpit.selected.clone() else {
         return;
     };
-    let current = state.cockpit.filters.as_ref().is_some_and(|f| f.run == run);
-    if !current && !state.cockpit.reading_filters {
-        read_filters(state, workers, run);
+    let current = state.cockpit.kernels.as_ref().is_some_and(|f| f.run == run);
+    if !current && !state.cockpit.reading_kernels {
+        read_kernels(state, workers, run);
     }
 }
 
-fn read_filters(state: &mut AppState, workers: &mut Workers, run: PathBuf) {
+fn read_kernels(state: &mut AppState, workers: &mut Workers, run: PathBuf) {
     let events = workers.sender();
-    state.cockpit.reading_filters = true;
+    state.cockpit.reading_kernels = true;
     let failed_run = run.clone();
     let failed = move |message| {
-        Event::Run(RunEvent::FiltersRead {
+        Event::Run(RunEvent::KernelsRead {
             run: failed_run,
             result: Err(message),
         })
     };
-    let started = spawn("vitrine-filters", &events.clone(), failed, move || {
-        let result = crate::ml::saved::first_filters(&run)
+    let started = spawn("vitrine-kernels", &events.clone(), failed, move || {
+        let result = crate::ml::saved::first_kernels(&run)
             .map(|tiles| {
                 let image = tile_image(&tiles);
                 (tiles, image)
             })
             .map_err(|e| e.to_string());
-        events.send(Event::Run(RunEvent::FiltersRead { run, result }));
+        events.send(Event::Run(RunEvent::KernelsRead { run, result }));
     });
     if let Err(e) = started {
-        state.cockpit.reading_filters = false;
+        state.cockpit.reading_kernels = false;
         error(state, e);
     }
 }
 
-/// The filters side by side in a square-ish grid, one pixel apart on a grey background.
-pub fn tile_image(tiles: &crate::ml::saved::FilterTiles) -> egui::ColorImage {
+/// The kernels side by side in a square-ish grid, one pixel apart on a grey background.
+pub fn tile_image(tiles: &crate::ml::saved::KernelTiles) -> egui::ColorImage {
     let columns = (tiles.count as f64).sqrt().ceil().max(1.0) as usize;
     let rows = tiles.count.div_ceil(columns).max(1);
     let step = tiles.size + 1;
@@ -515,7 +515,7 @@ pub fn tile_image(tiles: &crate::ml::saved::FilterTiles) -> egui::ColorImage {
     image
 }
 
-/// Applies a run or cockpit job event; `ctx` creates the filters' texture.
+/// Applies a run or cockpit job event; `ctx` creates the kernels' texture.
 pub fn apply_run_event(
     state: &mut AppState,
     workers: &mut Workers,
@@ -590,14 +590,14 @@ pub fn apply_run_event(
                 cockpit.comparison = Some(*view);
             }
         }
-        RunEvent::FiltersRead { run, result } => {
-            cockpit.reading_filters = false;
+        RunEvent::KernelsRead { run, result } => {
+            cockpit.reading_kernels = false;
             let result = result.map(|(tiles, image)| {
                 let texture =
-                    ctx.load_texture("first-layer-filters", image, egui::TextureOptions::NEAREST);
+                    ctx.load_texture("first-layer-kernels", image, egui::TextureOptions::NEAREST);
                 (tiles, texture)
             });
-            cockpit.filters = Some(FiltersView { run, result });
+            cockpit.kernels = Some(KernelsView { run, result });
         }
         RunEvent::Predicted { run, result } => {
             let entry = cockpit.run_mut(&run);

@@ -191,8 +191,8 @@ pub enum CockpitCommand {
         /// Markdown (else CSV).
         markdown: bool,
     },
-    /// Read the first-layer filters of a run's latest checkpoint.
-    ReadFilters(PathBuf),
+    /// Read the first-layer kernels of a run's latest checkpoint.
+    ReadKernels(PathBuf),
     /// Write predictions from a run's latest checkpoint (a stopped or running run), then show
     /// them in the workspace.
     PredictRun(PathBuf),

@@ -5,7 +5,7 @@ use super::workers::dialog::DialogPurpose;
 use super::workers::open::Opened;
 use super::workers::thumbnails::ImageKey;
 use crate::labels::{Edit, ExportSummary};
-use crate::ml::saved::FilterTiles;
+use crate::ml::saved::KernelTiles;
 use crate::runs::predictions::Predictions;
 use crate::runs::{MetricsRecord, RunConfig};
 use std::path::PathBuf;
@@ -188,12 +188,12 @@ pub enum RunEvent {
     DevicesFound(usize),
     /// Two runs were compared.
     Compared(Box<ComparisonView>),
-    /// A run's first-layer filters were read.
-    FiltersRead {
+    /// A run's first-layer kernels were read.
+    KernelsRead {
         /// The run folder.
         run: PathBuf,
         /// The tiles and their picture, or why not.
-        result: Result<(FilterTiles, egui::ColorImage), String>,
+        result: Result<(KernelTiles, egui::ColorImage), String>,
     },
     /// A file was written in the background.
     FileWritten(PathBuf),

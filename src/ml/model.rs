@@ -173,12 +173,12 @@ pub struct ModelOutput<B: Backend> {
 }
 
 impl<B: Backend> Model<B> {
-    /// The first convolution's weights, `[filters, 3, k, k]` flattened, with `filters` and `k`.
-    pub fn first_filters(&self) -> Option<(usize, usize, Vec<f32>)> {
+    /// The first convolution's weights, `[kernels, 3, k, k]` flattened, with `kernels` and `k`.
+    pub fn first_kernels(&self) -> Option<(usize, usize, Vec<f32>)> {
         let weight = self.blocks.first()?.conv.weight.val(); // [F, 3, k, k]
-        let [filters, _, k, _] = weight.dims();
+        let [kernels, _, k, _] = weight.dims();
         let values = weight.into_data().to_vec::<f32>().ok()?;
-        Some((filters, k, values))
+        Some((kernels, k, values))
     }
 
     /// The number of classes of each head (its outputs), in head order.

@@ -115,13 +115,13 @@ fn checkpoint_model<B: Backend>(
     load_weights(folder, &index, config, spec, device)
 }
 
-/// The first convolution layer's filters of a checkpoint, as RGB tiles (as drawn in the
-/// published post: each filter stretched to the full 0-255 range on its own).
+/// The first convolution layer's kernels of a checkpoint, as RGB tiles (as drawn in the
+/// published post: each kernel stretched to the full 0-255 range on its own).
 #[derive(Debug, Clone, PartialEq)]
-pub struct FilterTiles {
+pub struct KernelTiles {
     /// The checkpoint's epoch (0-based).
     pub epoch: usize,
-    /// Number of filters.
+    /// Number of kernels.
     pub count: usize,
     /// Side of a filter, in pixels.
     pub size: usize,
@@ -130,16 +130,16 @@ pub struct FilterTiles {
 }
 
 /// The first convolution layer of the latest checkpoint of the run in `run_dir` (on the CPU).
-pub fn first_filters(run_dir: &Path) -> Result<FilterTiles, TrainError> {
+pub fn first_kernels(run_dir: &Path) -> Result<KernelTiles, TrainError> {
     let folder = RunFolder::at(run_dir);
     let config = folder.config()?;
     let spec = folder.spec()?;
     let epoch = folder.latest_checkpoint()?.map_or(0, |c| c.epoch);
     let model = checkpoint_model::<Cpu>(&folder, &config, &spec, &FlexDevice)?;
     let (count, size, weights) = model
-        .first_filters()
+        .first_kernels()
         .ok_or_else(|| TrainError::NoData("the model has no convolution".into()))?;
-    Ok(FilterTiles {
+    Ok(KernelTiles {
         epoch,
         count,
         size,
@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn each_filter_is_stretched_to_the_full_range_on_its_own() {
-        // Two 1x1 filters: (r, g, b) = (-1, 0, 1) and (2, 2, 2).
+        // Two 1x1 kernels: (r, g, b) = (-1, 0, 1) and (2, 2, 2).
         let rgb = filter_pixels(2, 1, &[-1.0, 0.0, 1.0, 2.0, 2.0, 2.0]);
         assert_eq!(rgb, vec![0, 128, 255, 0, 0, 0]);
         // A 2x2 filter: channel planes become interleaved pixels.

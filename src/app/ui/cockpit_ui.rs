@@ -1,6 +1,6 @@
 //! The training cockpit: the runs panel (every run of the catalogue and any run folder opened
 //! from disk, with stop, resume and "use its predictions"), and the tabs: curves, confusion
-//! matrix, comparison, first-layer filters.
+//! matrix, comparison, first-layer kernels.
 
 use super::{compare_ui, confusion_ui, curves_ui, new_run_ui};
 use crate::app::cockpit::{Cockpit, CockpitTab, RunEntry, View};
@@ -23,7 +23,7 @@ pub fn cockpit_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Comman
                 ("Curves", CockpitTab::Curves),
                 ("Confusion", CockpitTab::Confusion),
                 ("Compare", CockpitTab::Compare),
-                ("Filters", CockpitTab::Filters),
+                ("Kernels", CockpitTab::Kernels),
             ];
             for (label, tab) in tabs {
                 if ui.selectable_label(cockpit.tab == tab, label).clicked() && cockpit.tab != tab {
@@ -36,7 +36,7 @@ pub fn cockpit_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Comman
             CockpitTab::Curves => curves_ui::curves_ui(ui, cockpit, commands),
             CockpitTab::Confusion => confusion_ui::confusion_ui(ui, cockpit, commands),
             CockpitTab::Compare => compare_ui::compare_ui(ui, cockpit, commands),
-            CockpitTab::Filters => filters_ui(ui, cockpit, commands),
+            CockpitTab::Kernels => kernels_ui(ui, cockpit, commands),
         }
     });
     if let Some(form) = &cockpit.new_run {
@@ -210,30 +210,30 @@ fn run_card(ui: &mut egui::Ui, state: &AppState, run: &RunEntry, commands: &mut 
     });
 }
 
-fn filters_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Command>) {
+fn kernels_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Command>) {
     let Some(run) = cockpit.selected_run() else {
         ui.label("Select a run.");
         return;
     };
     ui.horizontal(|ui| {
         ui.strong(run.name());
-        ui.label("first convolution layer, each filter stretched to the full colour range");
+        ui.label("first convolution layer, each kernel stretched to the full colour range");
         if ui.button("Reload").clicked() {
-            commands.push(Command::Cockpit(CockpitCommand::ReadFilters(
+            commands.push(Command::Cockpit(CockpitCommand::ReadKernels(
                 run.folder.clone(),
             )));
         }
-        if cockpit.reading_filters {
+        if cockpit.reading_kernels {
             ui.spinner();
         }
     });
-    let Some(view) = cockpit.filters.as_ref().filter(|f| f.run == run.folder) else {
+    let Some(view) = cockpit.kernels.as_ref().filter(|f| f.run == run.folder) else {
         return;
     };
     match &view.result {
         Ok((tiles, texture)) => {
             ui.weak(format!(
-                "{} filters of {}x{} px, checkpoint of epoch {}",
+                "{} kernels of {}x{} px, checkpoint of epoch {}",
                 tiles.count,
                 tiles.size,
                 tiles.size,
