@@ -236,7 +236,7 @@ fn a_store_worker_that_stopped_is_reported_and_edits_are_refused_not_queued() {
         .send(vitrine::app::event::Event::StoreStopped(
             "the vitrine-store thread failed: disk on fire".into(),
         ));
-    settle(&mut app, &ctx, |a| a.workers.store.is_none());
+    settle(&mut app, &ctx, |a| a.state.store_stopped);
     let message = app.state.message.clone().unwrap();
     assert!(message.error);
     assert!(message.text.contains("disk on fire"), "{}", message.text);

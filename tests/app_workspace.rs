@@ -313,12 +313,10 @@ fn a_dropped_file_and_a_dialog_answer_open_catalogues() {
 
     // File > Open: the rfd dialog runs on its own thread and answers with this event.
     let app = h.state_mut();
-    vitrine::app::update::apply_event(
-        &mut app.state,
-        &mut app.workers,
+    app.handle(
         &egui::Context::default(),
         vitrine::app::event::Event::DialogClosed {
-            purpose: vitrine::app::workers::dialog::DialogPurpose::OpenFile,
+            purpose: vitrine::app::command::DialogPurpose::OpenFile,
             path: Some(second.clone()),
         },
     );

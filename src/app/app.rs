@@ -1,7 +1,10 @@
-//! The eframe application: each frame drains the worker events, then draws and applies the
-//! commands the panels produced.
+//! The eframe application: each frame applies the worker events, draws, applies the commands
+//! the panels produced, then drains the queue of follow-ups and hands its effects to the
+//! workers.
 
 use super::command::Command;
+use super::effect::{COMMANDS_PER_DRAIN, Queue};
+use super::event::Event;
 use super::state::AppState;
 use super::update::{apply_command, apply_event};
 use super::workers::open::{self, OpenRequest};
@@ -32,6 +35,8 @@ pub struct WorkspaceApp {
     pub state: AppState,
     /// The worker threads.
     pub workers: Workers,
+    /// Follow-up commands and effects not yet drained.
+    queue: Queue,
 }
 
 /// Who edits are attributed to: `$VITRINE_AUTHOR`, else the login name.
@@ -47,14 +52,15 @@ impl WorkspaceApp {
     pub fn new(ctx: &egui::Context, start: Start, data_dir: PathBuf) -> Result<Self, String> {
         let repaint = ctx.clone();
         let wake: Waker = Arc::new(move || repaint.request_repaint());
-        let workers = Workers::start(wake, data_dir)?;
+        let workers = Workers::start(wake, data_dir.clone())?;
         let mut app = WorkspaceApp {
-            state: AppState::new(author()),
+            state: AppState::new(author(), data_dir),
             workers,
+            queue: Queue::default(),
         };
         let loaded = open::load_recent(app.workers.data_dir.clone(), app.workers.sender());
         if let Err(text) = loaded {
-            app.state.message = Some(super::state::Message { text, error: true });
+            app.state.error(text);
         }
         match start {
             Start::Demo => app.apply(Command::OpenDemo),
@@ -64,20 +70,47 @@ impl WorkspaceApp {
         Ok(app)
     }
 
-    /// Applies one command (also how tests drive the app).
+    /// Applies one command and what follows from it (also how tests drive the app).
     pub fn apply(&mut self, command: impl Into<Command>) {
-        apply_command(&mut self.state, &mut self.workers, command.into());
+        apply_command(&mut self.state, command.into(), &mut self.queue);
+        self.drain();
+    }
+
+    /// Applies one event as if a worker had sent it, and what follows from it (for tests of
+    /// answers no worker gives on demand, such as a dialog's).
+    pub fn handle(&mut self, ctx: &egui::Context, event: Event) {
+        apply_event(&mut self.state, ctx, event, &mut self.queue);
+        self.drain();
+    }
+
+    /// Applies the queued commands (each may queue more), then hands the effects to the
+    /// workers, in the order they were queued.
+    fn drain(&mut self) {
+        for _ in 0..COMMANDS_PER_DRAIN {
+            let Some(command) = self.queue.next_command() else {
+                break;
+            };
+            apply_command(&mut self.state, command, &mut self.queue);
+        }
+        for effect in self.queue.take_effects() {
+            self.workers.perform(effect);
+        }
     }
 
     /// Applies the waiting worker events.
     pub fn logic(&mut self, ctx: &egui::Context) {
+        let mut more = true;
         for _ in 0..EVENTS_PER_FRAME {
             let Some(event) = self.workers.try_event() else {
-                return;
+                more = false;
+                break;
             };
-            apply_event(&mut self.state, &mut self.workers, ctx, event);
+            apply_event(&mut self.state, ctx, event, &mut self.queue);
         }
-        ctx.request_repaint();
+        self.drain();
+        if more {
+            ctx.request_repaint();
+        }
     }
 
     /// Draws the window and applies what the user did.
@@ -96,11 +129,16 @@ impl WorkspaceApp {
             _ => true,
         });
         for command in commands {
-            self.apply(command);
+            apply_command(&mut self.state, command, &mut self.queue);
         }
         if any {
-            self.apply(Command::WantImages(wanted));
+            apply_command(
+                &mut self.state,
+                Command::WantImages(wanted),
+                &mut self.queue,
+            );
         }
+        self.drain();
     }
 
     /// One whole frame: events, then drawing.

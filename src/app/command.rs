@@ -3,14 +3,33 @@
 
 use super::cockpit::{CockpitTab, NewRunForm, View};
 use super::filter::Filter;
+use super::images::ImageRequest;
 use super::keys::KeyAction;
 use super::selection::ClickMode;
-use super::workers::dialog::DialogPurpose;
 use super::workers::open::OpenRequest;
-use super::workers::thumbnails::ImageRequest;
 use crate::catalog::Task;
 use crate::labels::EditSource;
 use std::path::PathBuf;
+
+/// What a file dialog is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogPurpose {
+    /// Open a catalogue file (CSV, JSONL).
+    OpenFile,
+    /// Open a catalogue folder.
+    OpenFolder,
+    /// Load a predictions file.
+    LoadPredictions,
+    /// Choose where to export the corrected catalogue.
+    Export,
+    /// Open a run folder to follow.
+    OpenRun,
+    /// Choose where to write the comparison table (Markdown, else CSV).
+    ExportComparison {
+        /// Markdown rather than CSV.
+        markdown: bool,
+    },
+}
 
 /// A panel that can be shown or hidden.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,15 +1,20 @@
 //! Events: what the workers report back to the UI thread, in the past tense.
 
 use super::cockpit::ComparisonView;
-use super::workers::dialog::DialogPurpose;
+use super::command::DialogPurpose;
+use super::images::ImageKey;
 use super::workers::open::Opened;
-use super::workers::thumbnails::ImageKey;
 use crate::labels::{Edit, ExportSummary};
 use crate::ml::saved::KernelTiles;
 use crate::runs::predictions::Predictions;
 use crate::runs::{MetricsRecord, RunConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// The id of a request to the label store, named again in its answer: the window knows which
+/// of its changes are still waiting (and shows "saving" until none is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
 
 /// Why the store worker wrote edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,13 +71,20 @@ pub enum Event {
     PredictionsFailed(String),
     /// Edits are durable in the store.
     LabelsSaved {
+        /// The request answered (`None`: edits another process wrote).
+        request: Option<RequestId>,
         /// The journal entries written (empty: nothing to do).
         edits: Vec<Edit>,
         /// What caused them.
         kind: SaveKind,
     },
-    /// The store refused or failed a change.
-    StoreFailed(String),
+    /// The store refused or failed a request.
+    StoreFailed {
+        /// The request answered (`None`: a history read, or looking for others' edits).
+        request: Option<RequestId>,
+        /// Why.
+        message: String,
+    },
     /// A product's journal entries were read.
     HistoryLoaded {
         /// The product id.

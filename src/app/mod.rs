@@ -9,10 +9,11 @@
 #[allow(clippy::module_inception)]
 pub mod app;
 pub mod cockpit;
-pub mod cockpit_update;
 pub mod command;
+pub mod effect;
 pub mod event;
 pub mod filter;
+pub mod images;
 pub mod keys;
 pub mod picker;
 pub mod selection;

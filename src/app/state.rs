@@ -1,14 +1,15 @@
 //! AppState: everything the window shows, as plain data. Only [`super::update`] changes it.
 
+use super::event::RequestId;
 use super::filter::Filter;
+use super::images::ImageKey;
 use super::picker::Picker;
 use super::selection::Selection;
 use super::workers::open::{LoadedPredictions, OpenRequest, Recent};
-use super::workers::thumbnails::ImageKey;
 use crate::catalog::import::ImportReport;
 use crate::catalog::{Catalog, Product, Task, Taxonomy};
 use crate::labels::{Edit, OpenReport};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -299,8 +300,12 @@ pub struct AppState {
     pub edit_log: Vec<Edit>,
     /// Journal entries written from this window.
     pub session_edits: usize,
-    /// Store requests sent and not yet answered.
-    pub store_pending: usize,
+    /// Label changes sent to the store and not yet answered.
+    pub store_waiting: BTreeSet<RequestId>,
+    /// The last request id handed out.
+    pub last_request: u64,
+    /// The store worker stopped after a failure: edits are refused until a reopen.
+    pub store_stopped: bool,
     /// An export is running.
     pub exporting: Option<PathBuf>,
     /// Predictions are being loaded.
@@ -315,11 +320,14 @@ pub struct AppState {
     pub focus_search: bool,
     /// The training cockpit.
     pub cockpit: super::cockpit::Cockpit,
+    /// The data folder (demo, runs, thumbnail cache, recent list).
+    pub data_dir: PathBuf,
 }
 
 impl AppState {
-    /// A window with nothing open yet, writing edits as `author`.
-    pub fn new(author: String) -> Self {
+    /// A window with nothing open yet, writing edits as `author`, keeping its data in
+    /// `data_dir`.
+    pub fn new(author: String, data_dir: PathBuf) -> Self {
         AppState {
             session: None,
             opening: None,
@@ -347,7 +355,9 @@ impl AppState {
             history: None,
             edit_log: Vec::new(),
             session_edits: 0,
-            store_pending: 0,
+            store_waiting: BTreeSet::new(),
+            last_request: 0,
+            store_stopped: false,
             exporting: None,
             loading_predictions: false,
             images_pending: 0,
@@ -355,13 +365,39 @@ impl AppState {
             textures: TextureCache::new(TEXTURE_BUDGET),
             focus_search: false,
             cockpit: Default::default(),
+            data_dir,
         }
+    }
+
+    /// Shows `text` in the status bar.
+    pub fn notice(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    /// Shows `text` in the status bar as an error.
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    /// A new id for a label change about to be sent, waited on until answered.
+    pub fn new_store_request(&mut self) -> RequestId {
+        self.last_request += 1;
+        let id = RequestId(self.last_request);
+        self.store_waiting.insert(id);
+        id
     }
 
     /// Whether every label change asked for is durable and shown: no store request waits, and
     /// no durable edit waits for a worker to let go of the catalogue.
     pub fn labels_settled(&self) -> bool {
-        self.store_pending == 0 && self.session.as_ref().is_none_or(|s| s.unapplied.is_empty())
+        self.store_waiting.is_empty()
+            && self.session.as_ref().is_none_or(|s| s.unapplied.is_empty())
     }
 
     /// Index of the focused product in the matches.
@@ -386,7 +422,7 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::workers::thumbnails::ImageSize;
+    use crate::app::images::ImageSize;
 
     #[test]
     fn texture_cache_evicts_least_recently_used() {

@@ -4,9 +4,9 @@
 
 use super::{compare_ui, confusion_ui, curves_ui, new_run_ui};
 use crate::app::cockpit::{Cockpit, CockpitTab, RunEntry, View};
+use crate::app::command::DialogPurpose;
 use crate::app::command::{CockpitCommand, Command};
 use crate::app::state::AppState;
-use crate::app::workers::dialog::DialogPurpose;
 use crate::runs::history::RunStatus;
 use crate::runs::predictions::FILE_NAME;
 

@@ -3,8 +3,8 @@
 //! moderator grid). Exported as CSV or Markdown.
 
 use crate::app::cockpit::{Cockpit, run_name};
+use crate::app::command::DialogPurpose;
 use crate::app::command::{CockpitCommand, Command};
-use crate::app::workers::dialog::DialogPurpose;
 
 /// Draws the comparison tab.
 pub fn compare_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Command>) {

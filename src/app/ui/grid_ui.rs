@@ -3,9 +3,9 @@
 //! disagrees.
 
 use crate::app::command::Command;
+use crate::app::images::{ImageKey, ImageSize, THUMB_TIERS};
 use crate::app::selection::ClickMode;
 use crate::app::state::{AppState, Picture, Session};
-use crate::app::workers::thumbnails::{ImageKey, ImageSize, THUMB_TIERS};
 use crate::catalog::Task;
 use egui::{Align2, Color32, FontId, Rect, Sense, Vec2, pos2, vec2};
 
@@ -307,7 +307,7 @@ mod tests {
     #[test]
     fn another_tier_stands_in_while_the_wanted_one_loads() {
         let ctx = egui::Context::default();
-        let mut state = AppState::new("test".into());
+        let mut state = AppState::new("test".into(), std::path::PathBuf::new());
         let key = |side| ImageKey {
             path: std::path::Path::new("a.jpg").into(),
             size: ImageSize::Thumb(side),

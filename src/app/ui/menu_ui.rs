@@ -1,10 +1,10 @@
 //! The menu bar: File, Edit, View.
 
 use crate::app::cockpit::View;
+use crate::app::command::DialogPurpose;
 use crate::app::command::{CockpitCommand, Command, Panel};
 use crate::app::keys::KeyAction;
 use crate::app::state::AppState;
-use crate::app::workers::dialog::DialogPurpose;
 
 /// Draws the menu bar.
 pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {

@@ -3,9 +3,9 @@
 
 use super::percent;
 use crate::app::command::Command;
+use crate::app::images::{ImageKey, ImageSize};
 use crate::app::keys::KeyAction;
 use crate::app::state::{AppState, Picture, Session};
-use crate::app::workers::thumbnails::{ImageKey, ImageSize};
 use crate::catalog::Task;
 use crate::labels::EditSource;
 use egui::{Color32, Rect, RichText, Sense, pos2, vec2};

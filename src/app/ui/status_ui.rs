@@ -61,7 +61,7 @@ fn jobs_ui(ui: &mut egui::Ui, state: &AppState) {
     if state.filtering {
         job(ui, "filtering".into(), None);
     }
-    if state.store_pending > 0 {
+    if !state.store_waiting.is_empty() {
         job(ui, "saving".into(), None);
     }
     if let Some(path) = &state.exporting {

@@ -1,27 +1,8 @@
 //! File dialogs (rfd) on a thread of their own: they block until the user answers.
 
 use super::{EventSender, spawn};
+use crate::app::command::DialogPurpose;
 use crate::app::event::Event;
-
-/// What a file dialog is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DialogPurpose {
-    /// Open a catalogue file (CSV, JSONL).
-    OpenFile,
-    /// Open a catalogue folder.
-    OpenFolder,
-    /// Load a predictions file.
-    LoadPredictions,
-    /// Choose where to export the corrected catalogue.
-    Export,
-    /// Open a run folder to follow.
-    OpenRun,
-    /// Choose where to write the comparison table (Markdown, else CSV).
-    ExportComparison {
-        /// Markdown rather than CSV.
-        markdown: bool,
-    },
-}
 
 /// Shows the dialog for `purpose` and reports the answer as [`Event::DialogClosed`]; fails
 /// at once where no dialog can be shown (rfd would only answer "nothing chosen").

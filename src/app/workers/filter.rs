@@ -2,30 +2,11 @@
 //! job only.
 
 use super::{EventSender, spawn};
+use crate::app::effect::FilterJob;
 use crate::app::event::Event;
-use crate::app::filter::{Filter, FilterInputs, apply};
-use crate::catalog::Catalog;
-use crate::runs::predictions::Predictions;
+use crate::app::filter::{FilterInputs, apply};
 use crossbeam_channel::Sender;
-use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Instant;
-
-/// A filter to run on a snapshot of the data.
-pub struct FilterJob {
-    /// The job's number.
-    pub generation: u64,
-    /// The filter.
-    pub filter: Filter,
-    /// The catalogue.
-    pub catalog: Arc<Catalog>,
-    /// Predictions, if loaded.
-    pub predictions: Option<Arc<Predictions>>,
-    /// Per position, the product's prediction line.
-    pub rows: Arc<Vec<Option<u32>>>,
-    /// Edited positions.
-    pub edited: Arc<HashSet<u32>>,
-}
 
 /// The worker's handle; dropping it stops the thread.
 pub struct FilterWorker {

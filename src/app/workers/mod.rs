@@ -4,16 +4,18 @@
 
 pub mod dialog;
 pub mod filter;
+pub mod jobs;
 pub mod open;
 pub mod runs;
 pub mod store;
 pub mod thumbnails;
 
+use super::effect::Effect;
 use super::event::{Event, RunEvent};
 use crossbeam_channel::{Receiver, Sender};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How many events may wait for the UI thread.
 const EVENT_CAPACITY: usize = 1024;
@@ -67,7 +69,8 @@ pub fn spawn(
         .map_err(|e| format!("cannot start the {name} thread: {e}"))
 }
 
-/// The workers of one window.
+/// The workers of one window, and the one owner of every background job: effects queued by
+/// the update are carried out here, and nowhere else starts a thread.
 pub struct Workers {
     events: Receiver<Event>,
     sender: EventSender,
@@ -121,6 +124,91 @@ impl Workers {
     /// A sender for a new one-off worker.
     pub fn sender(&self) -> EventSender {
         self.sender.clone()
+    }
+
+    /// Carries out one effect. What cannot be done (a thread that cannot start, a stopped
+    /// worker) comes back as the event its job would have failed with.
+    pub fn perform(&mut self, effect: Effect) {
+        let events = self.sender.clone();
+        match effect {
+            Effect::OpenCatalogue(request) => {
+                let path = request.path.clone();
+                let cancel = self.new_open();
+                let started = open::start(request, self.data_dir.clone(), events.clone(), cancel);
+                if let Err(message) = started {
+                    events.send(Event::OpenFailed { path, message });
+                }
+            }
+            Effect::OpenDemo => {
+                let cancel = self.new_open();
+                let started = open::start_demo(self.data_dir.clone(), events.clone(), cancel);
+                if let Err(message) = started {
+                    let path = self.data_dir.join("demo");
+                    events.send(Event::OpenFailed { path, message });
+                }
+            }
+            Effect::CancelOpen => {
+                if let Some(cancel) = &self.open_cancel {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+            Effect::ShowDialog { purpose, start_in } => {
+                if let Err(text) = dialog::show(purpose, start_in, events.clone()) {
+                    events.send(Event::WorkerFailed(text));
+                }
+            }
+            Effect::LoadPredictions { path, catalog } => {
+                if let Err(text) = open::load_predictions(path, catalog, events.clone()) {
+                    events.send(Event::PredictionsFailed(text));
+                }
+            }
+            Effect::StartStore { workspace, author } => {
+                // Dropping the old worker ends it once its queue is done: its edits are durable.
+                self.store = None;
+                match store::StoreWorker::start(*workspace, author, events.clone()) {
+                    Ok(worker) => self.store = Some(worker),
+                    Err(text) => events.send(Event::StoreStopped(text)),
+                }
+            }
+            Effect::Store(request) => match &self.store {
+                Some(worker) => worker.send(request),
+                None => store::refuse(request, &events),
+            },
+            Effect::Filter(job) => self.filter.run(job),
+            Effect::WantImages(wanted) => self.thumbnails.want(wanted),
+            Effect::Compare { a, b, catalog } => jobs::compare(a, b, catalog, &events),
+            Effect::Predict(run) => jobs::predict(run, &events),
+            Effect::ReadKernels(run) => jobs::read_kernels(run, &events),
+            Effect::WriteFile { path, text } => jobs::write_file(path, text, &events),
+            Effect::LaunchRun(request) => {
+                let run = request.run_dir.clone();
+                if let Err(message) = self.runs.launch(*request, events.clone()) {
+                    events.send(Event::Run(RunEvent::RunFailed {
+                        run: run.clone(),
+                        message,
+                    }));
+                    events.send(Event::Run(RunEvent::RunThreadEnded { run }));
+                }
+            }
+            Effect::StopRun(run) => self.runs.stop(&run),
+            Effect::OpenRun(run) => self.runs.open(run),
+            Effect::ForgetRun(run) => self.runs.forget(run),
+            Effect::FollowCatalogueRuns { runs_dir, keep } => {
+                self.runs.forget_all();
+                for run in keep {
+                    self.runs.follow(run);
+                }
+                self.runs.scan(runs_dir);
+            }
+            Effect::RunEnded(run) => self.runs.ended(&run),
+        }
+    }
+
+    /// A fresh cancel flag for the open about to start (the previous open's is dropped).
+    fn new_open(&mut self) -> Arc<AtomicBool> {
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.open_cancel = Some(cancel.clone());
+        cancel
     }
 }
 

@@ -150,14 +150,10 @@ impl RunsWorker {
         Ok(())
     }
 
-    /// Asks the run in `run` to stop; false when it is not training in this window.
-    pub fn stop(&self, run: &Path) -> bool {
-        match self.stoppers.get(run) {
-            Some((stopper, _)) => {
-                stopper.stop();
-                true
-            }
-            None => false,
+    /// Asks the run in `run` to stop (nothing when it is not training in this window).
+    pub fn stop(&self, run: &Path) {
+        if let Some((stopper, _)) = self.stoppers.get(run) {
+            stopper.stop();
         }
     }
 

@@ -2,11 +2,10 @@
 //! every change durable and reports each one back; also picks up edits other processes make.
 
 use super::{EventSender, spawn};
-use crate::app::event::{Event, SaveKind};
-use crate::catalog::Task;
-use crate::labels::{Attribution, Change, EditSource, Workspace, export};
+use crate::app::effect::StoreRequest;
+use crate::app::event::{Event, RequestId, SaveKind};
+use crate::labels::{Attribution, Change, Workspace, export};
 use crossbeam_channel::{RecvTimeoutError, Sender};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// What a request to a stopped worker gets.
@@ -16,31 +15,10 @@ pub const STOPPED: &str =
 /// How often the worker looks for edits written by other processes.
 const SYNC_INTERVAL: Duration = Duration::from_secs(2);
 
-/// A request to the store worker.
-#[derive(Debug, Clone)]
-pub enum StoreRequest {
-    /// Set one task on several products, as one batch.
-    Set {
-        /// The task.
-        task: Task,
-        /// Product ids and their new labels (`None` clears).
-        changes: Vec<(String, Option<String>)>,
-        /// Human, accepted prediction or bulk.
-        source: EditSource,
-    },
-    /// Undo the author's latest batch.
-    Undo,
-    /// Redo the author's latest undone batch.
-    Redo,
-    /// Read a product's journal entries.
-    History(String),
-    /// Write the corrected catalogue.
-    Export(PathBuf),
-}
-
 /// The handle of a running store worker; dropping it ends the worker.
 pub struct StoreWorker {
     requests: Sender<StoreRequest>,
+    events: EventSender,
 }
 
 impl StoreWorker {
@@ -67,11 +45,15 @@ impl StoreWorker {
                             let Workspace { catalog, store, .. } = &mut workspace;
                             match store.sync(catalog) {
                                 Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
+                                    request: None,
                                     edits,
                                     kind: SaveKind::Elsewhere,
                                 }),
                                 Ok(_) => {}
-                                Err(e) => events.send(Event::StoreFailed(e.to_string())),
+                                Err(e) => events.send(Event::StoreFailed {
+                                    request: None,
+                                    message: e.to_string(),
+                                }),
                             }
                         }
                         Err(RecvTimeoutError::Disconnected) => break,
@@ -79,14 +61,37 @@ impl StoreWorker {
                 }
             },
         )?;
-        Ok(StoreWorker { requests })
+        Ok(StoreWorker {
+            requests,
+            events: worker_events,
+        })
     }
 
-    /// Queues a request; fails once the worker has stopped (after a failure, reported as
-    /// [`Event::StoreStopped`]).
-    pub fn send(&self, request: StoreRequest) -> Result<(), String> {
-        self.requests.send(request).map_err(|_| STOPPED.to_string())
+    /// Queues a request; once the worker has stopped (after a failure, reported as
+    /// [`Event::StoreStopped`]) the request is refused with an event.
+    pub fn send(&self, request: StoreRequest) {
+        if let Err(refused) = self.requests.send(request) {
+            refuse(refused.into_inner(), &self.events);
+        }
     }
+}
+
+/// Answers a request no worker can take, as the worker answers a failed one.
+pub fn refuse(request: StoreRequest, events: &EventSender) {
+    let message = STOPPED.to_string();
+    events.send(match request {
+        StoreRequest::Set { id, .. } | StoreRequest::Undo(id) | StoreRequest::Redo(id) => {
+            Event::StoreFailed {
+                request: Some(id),
+                message,
+            }
+        }
+        StoreRequest::History(_) => Event::StoreFailed {
+            request: None,
+            message,
+        },
+        StoreRequest::Export(_) => Event::ExportFailed(message),
+    });
 }
 
 fn handle(workspace: &mut Workspace, author: &str, request: StoreRequest, events: &EventSender) {
@@ -101,13 +106,22 @@ fn handle(workspace: &mut Workspace, author: &str, request: StoreRequest, events
         source,
         reason: None,
     };
-    let saved =
-        |result: Result<Vec<crate::labels::Edit>, crate::labels::StoreError>, kind| match result {
-            Ok(edits) => events.send(Event::LabelsSaved { edits, kind }),
-            Err(e) => events.send(Event::StoreFailed(e.to_string())),
-        };
+    let saved = |id: RequestId,
+                 result: Result<Vec<crate::labels::Edit>, crate::labels::StoreError>,
+                 kind| match result {
+        Ok(edits) => events.send(Event::LabelsSaved {
+            request: Some(id),
+            edits,
+            kind,
+        }),
+        Err(e) => events.send(Event::StoreFailed {
+            request: Some(id),
+            message: e.to_string(),
+        }),
+    };
     match request {
         StoreRequest::Set {
+            id,
             task,
             changes,
             source,
@@ -121,15 +135,19 @@ fn handle(workspace: &mut Workspace, author: &str, request: StoreRequest, events
                 })
                 .collect();
             saved(
+                id,
                 store.set_many(catalog, &changes, &by(source)),
                 SaveKind::Change,
             );
         }
-        StoreRequest::Undo => saved(store.undo(catalog, author), SaveKind::Undo),
-        StoreRequest::Redo => saved(store.redo(catalog, author), SaveKind::Redo),
+        StoreRequest::Undo(id) => saved(id, store.undo(catalog, author), SaveKind::Undo),
+        StoreRequest::Redo(id) => saved(id, store.redo(catalog, author), SaveKind::Redo),
         StoreRequest::History(product) => match store.history(&product) {
             Ok(edits) => events.send(Event::HistoryLoaded { product, edits }),
-            Err(e) => events.send(Event::StoreFailed(e.to_string())),
+            Err(e) => events.send(Event::StoreFailed {
+                request: None,
+                message: e.to_string(),
+            }),
         },
         StoreRequest::Export(path) => match export(catalog, &import.source, store.path(), &path) {
             Ok(summary) => events.send(Event::Exported { path, summary }),

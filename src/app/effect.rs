@@ -1,0 +1,188 @@
+//! Effects: what applying a command or an event asks of the world outside [`super::state`]
+//! (a thread to start, a request to a worker, a dialog), and the queue they wait on.
+//!
+//! [`super::update`] never starts a thread and never calls itself: it changes the state and
+//! puts follow-up commands and effects on a [`Queue`]. The app drains the queue once per
+//! frame: the commands first (each may queue more), then the effects, which
+//! [`super::workers::Workers::perform`] carries out, the one owner of background jobs. An
+//! effect that cannot be carried out is reported back as the event its job would have
+//! failed with, so the state learns of it the same way.
+
+use super::command::{Command, DialogPurpose};
+use super::event::RequestId;
+use super::filter::Filter;
+use super::images::ImageRequest;
+use super::workers::open::OpenRequest;
+use crate::catalog::{Catalog, Task};
+use crate::labels::{EditSource, Workspace};
+use crate::ml::TrainRequest;
+use crate::runs::predictions::Predictions;
+use std::collections::{HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Most commands one drain applies: a command that kept queueing commands would otherwise
+/// hang the frame (none does; this is the guard that proves it cannot).
+pub const COMMANDS_PER_DRAIN: usize = 1024;
+
+/// A request to the store worker.
+#[derive(Debug, Clone)]
+pub enum StoreRequest {
+    /// Set one task on several products, as one batch.
+    Set {
+        /// The request's id, named in its answer.
+        id: RequestId,
+        /// The task.
+        task: Task,
+        /// Product ids and their new labels (`None` clears).
+        changes: Vec<(String, Option<String>)>,
+        /// Human, accepted prediction or bulk.
+        source: EditSource,
+    },
+    /// Undo the author's latest batch (the request's id).
+    Undo(RequestId),
+    /// Redo the author's latest undone batch (the request's id).
+    Redo(RequestId),
+    /// Read a product's journal entries.
+    History(String),
+    /// Write the corrected catalogue.
+    Export(PathBuf),
+}
+
+/// A filter to run on a snapshot of the data.
+#[derive(Debug)]
+pub struct FilterJob {
+    /// The job's number.
+    pub generation: u64,
+    /// The filter.
+    pub filter: Filter,
+    /// The catalogue.
+    pub catalog: Arc<Catalog>,
+    /// Predictions, if loaded.
+    pub predictions: Option<Arc<Predictions>>,
+    /// Per position, the product's prediction line.
+    pub rows: Arc<Vec<Option<u32>>>,
+    /// Edited positions.
+    pub edited: Arc<HashSet<u32>>,
+}
+
+/// Something for the workers to do.
+#[derive(Debug)]
+pub enum Effect {
+    /// Open a catalogue on a worker (import, store, predictions beside it).
+    OpenCatalogue(OpenRequest),
+    /// Generate the demo catalogue on first use, then open it.
+    OpenDemo,
+    /// Stop the open in progress.
+    CancelOpen,
+    /// Show a file dialog.
+    ShowDialog {
+        /// What the dialog is for.
+        purpose: DialogPurpose,
+        /// The folder it starts in.
+        start_in: Option<PathBuf>,
+    },
+    /// Read a predictions file (or a run folder's) and line it up with the catalogue.
+    LoadPredictions {
+        /// The file or run folder.
+        path: PathBuf,
+        /// The catalogue to line up with.
+        catalog: Arc<Catalog>,
+    },
+    /// Start the label store worker of a catalogue just opened (ending the previous one once
+    /// its queue is done, so its edits are durable).
+    StartStore {
+        /// The catalogue and its store.
+        workspace: Box<Workspace>,
+        /// Who edits are attributed to.
+        author: String,
+    },
+    /// A request to the label store worker.
+    Store(StoreRequest),
+    /// A filter job for the filter worker (large catalogues).
+    Filter(FilterJob),
+    /// The images the window shows now, most important first (replaces the decode queue).
+    WantImages(Vec<ImageRequest>),
+    /// Compare two runs' predictions on the catalogue.
+    Compare {
+        /// Run A.
+        a: PathBuf,
+        /// Run B.
+        b: PathBuf,
+        /// The catalogue both are scored on.
+        catalog: Arc<Catalog>,
+    },
+    /// Write predictions from a run's latest checkpoint.
+    Predict(PathBuf),
+    /// Read the first-layer kernels of a run's latest checkpoint.
+    ReadKernels(PathBuf),
+    /// Write a text file in the background.
+    WriteFile {
+        /// Where.
+        path: PathBuf,
+        /// What.
+        text: String,
+    },
+    /// Launch (or resume) a training run here.
+    LaunchRun(Box<TrainRequest>),
+    /// Ask a run training here to stop after its iteration.
+    StopRun(PathBuf),
+    /// Follow a run folder the user opened, now and in later sessions.
+    OpenRun(PathBuf),
+    /// Stop following a run folder and forget it.
+    ForgetRun(PathBuf),
+    /// The catalogue changed: follow only `keep` (runs training here) and every run in
+    /// `runs_dir`.
+    FollowCatalogueRuns {
+        /// The catalogue's runs folder.
+        runs_dir: PathBuf,
+        /// Runs followed still (they train here).
+        keep: Vec<PathBuf>,
+    },
+    /// A run's engine thread ended: its stopper can go.
+    RunEnded(PathBuf),
+}
+
+/// Follow-up commands and effects, drained once per frame.
+#[derive(Debug, Default)]
+pub struct Queue {
+    commands: VecDeque<Command>,
+    effects: Vec<Effect>,
+}
+
+impl Queue {
+    /// Queues a command, applied after the one being applied.
+    pub fn command(&mut self, command: impl Into<Command>) {
+        self.commands.push_back(command.into());
+    }
+
+    /// Queues an effect.
+    pub fn effect(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
+
+    /// The next queued command.
+    pub fn next_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    /// Takes the queued effects, in the order they were queued.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// The queued effects (for tests of state transitions).
+    pub fn effects(&self) -> &[Effect] {
+        &self.effects
+    }
+
+    /// The queued commands (for tests of state transitions).
+    pub fn commands(&self) -> impl Iterator<Item = &Command> {
+        self.commands.iter()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty() && self.effects.is_empty()
+    }
+}

@@ -1,0 +1,286 @@
+//! Label changes: what the moderator sets, picks or confirms goes to the label store as one
+//! request with its own id; the store's answers (saved, refused, stopped) come back here.
+//! A change is shown once it is durable, never before.
+
+use super::matches;
+use crate::app::effect::StoreRequest;
+use crate::app::effect::{Effect, Queue};
+use crate::app::event::{Event, SaveKind};
+use crate::app::state::{AppState, BulkChange};
+use crate::app::workers::store::STOPPED;
+use crate::catalog::Task;
+use crate::labels::{Edit, EditSource};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Sends a request that changes labels, unless there is no store to send it to.
+fn send_change(
+    state: &mut AppState,
+    request: impl FnOnce(crate::app::event::RequestId) -> StoreRequest,
+    queue: &mut Queue,
+) {
+    if state.session.is_none() {
+        state.notice("no catalogue is open");
+    } else if state.store_stopped {
+        state.error(STOPPED);
+    } else {
+        let id = state.new_store_request();
+        queue.effect(Effect::Store(request(id)));
+    }
+}
+
+/// Undoes the author's latest batch.
+pub fn undo(state: &mut AppState, queue: &mut Queue) {
+    send_change(state, StoreRequest::Undo, queue);
+}
+
+/// Redoes the author's latest undone batch.
+pub fn redo(state: &mut AppState, queue: &mut Queue) {
+    send_change(state, StoreRequest::Redo, queue);
+}
+
+/// Writes the corrected catalogue to `path`.
+pub fn export(state: &mut AppState, path: PathBuf, queue: &mut Queue) {
+    if state.session.is_none() {
+        return;
+    }
+    if state.store_stopped {
+        state.error(STOPPED);
+        return;
+    }
+    state.exporting = Some(path.clone());
+    queue.effect(Effect::Store(StoreRequest::Export(path)));
+}
+
+/// Asks the store for the focused product's journal entries.
+pub fn request_history(state: &mut AppState, queue: &mut Queue) {
+    let (Some(session), Some(focus)) = (&state.session, state.selection.focus) else {
+        return;
+    };
+    if state.store_stopped {
+        return;
+    }
+    if let Some(product) = session.product(focus) {
+        queue.effect(Effect::Store(StoreRequest::History(product.id.to_string())));
+    }
+}
+
+/// Sets `task` of `targets` to `value`, as one batch.
+pub fn set_label(
+    state: &mut AppState,
+    task: Task,
+    value: Option<String>,
+    source: EditSource,
+    targets: &[u32],
+    queue: &mut Queue,
+) {
+    let changes: Vec<(u32, Option<String>)> = targets.iter().map(|&p| (p, value.clone())).collect();
+    set_labels(state, task, source, &changes, queue);
+}
+
+/// The picker's class was chosen: set at once on one product, or ask to confirm on several.
+pub fn choose(state: &mut AppState, value: String, queue: &mut Queue) {
+    let Some(picker) = state.picker.take() else {
+        return;
+    };
+    if picker.targets.len() > 1 {
+        state.bulk = Some(BulkChange {
+            task: picker.task,
+            description: format!("\"{value}\""),
+            values: vec![value; picker.targets.len()],
+            targets: picker.targets,
+            source: EditSource::Bulk,
+        });
+    } else {
+        let source = EditSource::Human;
+        set_label(
+            state,
+            picker.task,
+            Some(value),
+            source,
+            &picker.targets,
+            queue,
+        );
+    }
+}
+
+/// Applies the bulk change waiting for confirmation.
+pub fn confirm_bulk(state: &mut AppState, queue: &mut Queue) {
+    if let Some(bulk) = state.bulk.take() {
+        let changes: Vec<(u32, Option<String>)> = bulk
+            .targets
+            .into_iter()
+            .zip(bulk.values.into_iter().map(Some))
+            .collect();
+        set_labels(state, bulk.task, bulk.source, &changes, queue);
+    }
+}
+
+/// Sends one batch of changes of `task` (catalogue position, new label) to the store.
+fn set_labels(
+    state: &mut AppState,
+    task: Task,
+    source: EditSource,
+    changes: &[(u32, Option<String>)],
+    queue: &mut Queue,
+) {
+    let Some(session) = &state.session else {
+        return;
+    };
+    let changes: Vec<(String, Option<String>)> = changes
+        .iter()
+        .filter_map(|(p, value)| {
+            session
+                .product(*p)
+                .map(|p| (p.id.to_string(), value.clone()))
+        })
+        .collect();
+    if changes.is_empty() {
+        return;
+    }
+    send_change(
+        state,
+        |id| StoreRequest::Set {
+            id,
+            task,
+            changes,
+            source,
+        },
+        queue,
+    );
+}
+
+/// Sets the focused task to the model's class of `rank` (0 = its prediction): on the focused
+/// product at once, or, with several products selected, each to its own predicted class after
+/// one confirmation.
+pub fn pick_prediction(state: &mut AppState, rank: usize, queue: &mut Queue) {
+    let Some(session) = &state.session else {
+        return;
+    };
+    let task = state.focused_task;
+    if session.predictions.is_none() {
+        state.notice("no predictions loaded: press E to pick a class (File > Load predictions…)");
+        return;
+    }
+    let targets = state.selection.targets();
+    let mut chosen = Vec::with_capacity(targets.len());
+    for &target in &targets {
+        if let Some((class, _)) = session.top(target, task).get(rank) {
+            chosen.push((target, class.to_string()));
+        }
+    }
+    if chosen.is_empty() {
+        state.notice(format!("the model has no class #{} for {task}", rank + 1));
+        return;
+    }
+    if targets.len() == 1 {
+        let changes: Vec<(u32, Option<String>)> =
+            chosen.into_iter().map(|(p, c)| (p, Some(c))).collect();
+        set_labels(state, task, EditSource::AcceptedPrediction, &changes, queue);
+        return;
+    }
+    let description = if rank == 0 {
+        "the model's prediction".to_string()
+    } else {
+        format!("the model's class #{}", rank + 1)
+    };
+    let (targets, values) = chosen.into_iter().unzip();
+    state.bulk = Some(BulkChange {
+        task,
+        description,
+        targets,
+        values,
+        source: EditSource::AcceptedPrediction,
+    });
+}
+
+/// Applies an event of the label store worker.
+pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
+    match event {
+        Event::LabelsSaved {
+            request,
+            edits,
+            kind,
+        } => {
+            if let Some(id) = request {
+                state.store_waiting.remove(&id);
+            }
+            labels_saved(state, edits, kind, queue);
+        }
+        Event::StoreFailed { request, message } => {
+            if let Some(id) = request {
+                state.store_waiting.remove(&id);
+            }
+            state.error(message);
+        }
+        Event::StoreStopped(text) => {
+            // Requests it had not answered were not saved, and the window never showed them
+            // as saved (it shows a change once it is durable); waiting on them would hang.
+            state.store_stopped = true;
+            state.store_waiting.clear();
+            state.exporting = None;
+            state.error(format!("{text}; {STOPPED}"));
+        }
+        Event::HistoryLoaded { product, edits } => state.history = Some((product, edits)),
+        Event::Exported { path, summary } => {
+            state.exporting = None;
+            state.notice(format!(
+                "exported {} products to {}",
+                summary.products,
+                path.display()
+            ));
+        }
+        Event::ExportFailed(text) => {
+            state.exporting = None;
+            state.error(text);
+        }
+        _ => {}
+    }
+}
+
+fn labels_saved(state: &mut AppState, edits: Vec<Edit>, kind: SaveKind, queue: &mut Queue) {
+    if edits.is_empty() {
+        match kind {
+            SaveKind::Undo => state.notice("nothing to undo"),
+            SaveKind::Redo => state.notice("nothing to redo"),
+            SaveKind::Change => state.notice("the label already has that value"),
+            SaveKind::Elsewhere => {}
+        }
+        return;
+    }
+    let Some(session) = &mut state.session else {
+        return;
+    };
+    if kind != SaveKind::Elsewhere {
+        state.session_edits += edits.len();
+    }
+    let focused_product = state
+        .selection
+        .focus
+        .and_then(|p| session.product(p))
+        .map(|p| p.id.to_string());
+    let touches_focus = edits
+        .iter()
+        .any(|e| Some(&e.product) == focused_product.as_ref());
+    let positions: HashSet<u32> = edits
+        .iter()
+        .filter_map(|e| session.catalog.position(&e.product).map(|p| p as u32))
+        .collect();
+    Arc::make_mut(&mut session.edited).extend(positions);
+    session.unapplied.extend(edits.iter().cloned());
+    let text = match (kind, edits.len()) {
+        (SaveKind::Undo, n) => format!("undone ({n} labels)"),
+        (SaveKind::Redo, n) => format!("redone ({n} labels)"),
+        (SaveKind::Elsewhere, n) => format!("{n} labels changed by another window"),
+        (SaveKind::Change, 1) => edits[0].to_string(),
+        (SaveKind::Change, n) => format!("{n} labels changed"),
+    };
+    state.edit_log.extend(edits);
+    matches::apply_unapplied(state);
+    state.matches_stale = true;
+    state.notice(text);
+    if touches_focus {
+        request_history(state, queue);
+    }
+}

@@ -1,0 +1,132 @@
+//! Opening catalogues and loading predictions: the commands that start them and the events
+//! their workers report.
+
+use super::{cockpit, labels, matches};
+use crate::app::effect::{Effect, Queue};
+use crate::app::event::Event;
+use crate::app::state::{AppState, Opening, Session};
+use crate::app::workers::open::{self, LoadedPredictions, OpenRequest};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Starts opening a catalogue.
+pub fn open(state: &mut AppState, request: OpenRequest, queue: &mut Queue) {
+    state.opening = Some(Opening {
+        what: request.path.display().to_string(),
+        progress: None,
+    });
+    queue.effect(Effect::OpenCatalogue(request));
+}
+
+/// Starts opening the demo catalogue (generating it on first use).
+pub fn open_demo(state: &mut AppState, queue: &mut Queue) {
+    state.opening = Some(Opening {
+        what: "the demo catalogue".into(),
+        progress: None,
+    });
+    queue.effect(Effect::OpenDemo);
+}
+
+/// Stops the open in progress, if any.
+pub fn cancel(state: &mut AppState, queue: &mut Queue) {
+    if state.opening.is_some() {
+        queue.effect(Effect::CancelOpen);
+    }
+}
+
+/// Starts loading a predictions file (or a run folder's) onto the open catalogue.
+pub fn load_predictions(state: &mut AppState, path: PathBuf, queue: &mut Queue) {
+    if let Some(session) = &state.session {
+        state.loading_predictions = true;
+        queue.effect(Effect::LoadPredictions {
+            path,
+            catalog: session.catalog.clone(),
+        });
+    }
+}
+
+/// Applies an event of the open and predictions workers.
+pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
+    match event {
+        Event::DemoProgressed { done, total } => {
+            if let Some(opening) = &mut state.opening {
+                opening.what = format!("the demo catalogue: generating {done}/{total}");
+                opening.progress = Some(done as f32 / total.max(1) as f32);
+            }
+        }
+        Event::OpenProgressed { fraction } => {
+            if let Some(opening) = &mut state.opening {
+                opening.progress = Some(fraction.clamp(0.0, 1.0));
+            }
+        }
+        Event::OpenCancelled { path } => {
+            state.opening = None;
+            state.notice(format!("stopped opening {}", path.display()));
+        }
+        Event::CatalogueOpened(opened) => opened_catalogue(state, *opened, queue),
+        Event::OpenFailed { path, message } => {
+            state.opening = None;
+            state.error(format!("cannot open {}: {message}", path.display()));
+        }
+        Event::RecentLoaded(recent) => state.recent = recent,
+        Event::PredictionsLoaded { predictions, rows } => {
+            state.loading_predictions = false;
+            if let Some(session) = &mut state.session {
+                let path = predictions.path.clone().unwrap_or_default();
+                session.predictions_note = open::read_note(&predictions, &path);
+                session.predictions = Some(LoadedPredictions { predictions, rows });
+                matches::refilter(state, queue);
+                cockpit::resolve_pending(state, queue);
+            }
+        }
+        Event::PredictionsFailed(text) => {
+            state.loading_predictions = false;
+            state.cockpit.pending = None;
+            state.error(text);
+        }
+        _ => {}
+    }
+}
+
+fn opened_catalogue(state: &mut AppState, opened: open::Opened, queue: &mut Queue) {
+    state.opening = None;
+    let import = opened.workspace.import.clone();
+    let store_report = opened.workspace.store_report.clone();
+    queue.effect(Effect::StartStore {
+        workspace: Box::new(opened.workspace),
+        author: state.author.clone(),
+    });
+    let warnings = import.warnings_total;
+    cockpit::catalogue_changed(state, &import.source, queue);
+    state.session = Some(Session {
+        request: opened.request,
+        catalog: opened.catalog,
+        taxonomy: opened.taxonomy,
+        import,
+        store_report,
+        predictions: opened.predictions,
+        predictions_note: opened.predictions_note,
+        edited: Arc::new(opened.edited),
+        unapplied: Vec::new(),
+        folder: opened.folder,
+        open_time: opened.elapsed,
+    });
+    state.edit_log = opened.recent_edits;
+    state.session_edits = 0;
+    state.store_waiting.clear();
+    state.store_stopped = false;
+    state.selection = Default::default();
+    state.picker = None;
+    state.bulk = None;
+    state.history = None;
+    state.textures.clear();
+    state.filter = Default::default();
+    matches::refilter(state, queue);
+    matches::focus_first(state);
+    labels::request_history(state, queue);
+    if warnings > 0 {
+        state.notice(format!(
+            "opened with {warnings} import warnings (View > Warnings)"
+        ));
+    }
+}

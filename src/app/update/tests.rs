@@ -1,0 +1,432 @@
+//! State transitions on a plain [`AppState`], with no worker running: each test applies
+//! commands and events by hand and checks the state and what was queued. The catalogue is
+//! opened synchronously on the test's thread, as the open worker would.
+
+use super::{apply_command, apply_event};
+use crate::app::cockpit::{NewRunForm, View};
+use crate::app::command::{CockpitCommand, Command, DialogPurpose};
+use crate::app::effect::{Effect, Queue, StoreRequest};
+use crate::app::event::{Event, RequestId, RunEvent, SaveKind};
+use crate::app::state::AppState;
+use crate::app::workers::open::{self, OpenRequest};
+use crate::app::workers::store::STOPPED;
+use crate::catalog::Task;
+use crate::labels::{Edit, EditSource};
+use std::path::{Path, PathBuf};
+
+/// A manifest of `n` products (no images) in `dir`.
+fn manifest(dir: &Path, n: usize) -> PathBuf {
+    let colours = ["Red", "Blue", "Green", "Black"];
+    let mut text = String::from("product_id,name,images,gender,colour,type,category,subcategory\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "p{i},Product {i},,Women,{},Apparel,Topwear,Tshirts\n",
+            colours[i % colours.len()]
+        ));
+    }
+    let path = dir.join("manifest.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A state with a catalogue of `n` products open (opened on this thread), and the queue the
+/// open left.
+fn opened(dir: &Path, n: usize) -> (AppState, Queue) {
+    let request = OpenRequest::path(manifest(dir, n));
+    let mut state = AppState::new("ada".into(), dir.join("data"));
+    let mut queue = Queue::default();
+    apply_command(
+        &mut state,
+        Command::OpenCatalogue(request.clone()),
+        &mut queue,
+    );
+    let opened = open::open(&request).unwrap();
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::CatalogueOpened(Box::new(opened)),
+        &mut queue,
+    );
+    (state, queue)
+}
+
+fn ctx() -> egui::Context {
+    egui::Context::default()
+}
+
+fn colour(state: &AppState, position: u32) -> Option<String> {
+    let session = state.session.as_ref().unwrap();
+    session.label(position, Task::Colour).map(String::from)
+}
+
+/// The one label change queued: its request id and changes.
+fn queued_set(queue: &Queue) -> (RequestId, Vec<(String, Option<String>)>) {
+    let sets: Vec<_> = queue
+        .effects()
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Store(StoreRequest::Set { id, changes, .. }) => Some((*id, changes.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sets.len(), 1, "{:?}", queue.effects());
+    sets.into_iter().next().unwrap()
+}
+
+fn edit(product: &str, old: &str, new: &str) -> Edit {
+    Edit {
+        id: 1,
+        batch: 1,
+        product: product.into(),
+        task: Task::Colour,
+        old: Some(old.into()),
+        new: Some(new.into()),
+        author: "ada".into(),
+        time_ms: 0,
+        source: EditSource::Human,
+        reason: None,
+        reverts: None,
+    }
+}
+
+#[test]
+fn opening_queues_the_open_and_the_opened_catalogue_starts_its_store_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let request = OpenRequest::path(manifest(dir.path(), 3));
+    let mut state = AppState::new("ada".into(), dir.path().join("data"));
+    let mut queue = Queue::default();
+    apply_command(&mut state, Command::OpenCatalogue(request), &mut queue);
+    assert!(state.opening.is_some());
+    assert!(state.session.is_none());
+    assert!(matches!(queue.effects(), [Effect::OpenCatalogue(_)]));
+
+    let (state, mut queue) = opened(dir.path(), 3);
+    assert!(state.opening.is_none());
+    assert_eq!(state.matches, vec![0, 1, 2]);
+    assert_eq!(state.selection.focus, Some(0));
+    let effects = queue.take_effects();
+    // The open's own effect, then the store worker before any request to it.
+    let store = effects
+        .iter()
+        .position(|e| matches!(e, Effect::StartStore { .. }))
+        .unwrap();
+    let history = effects
+        .iter()
+        .position(|e| matches!(e, Effect::Store(StoreRequest::History(p)) if p == "p0"))
+        .unwrap();
+    assert!(store < history, "{effects:?}");
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::FollowCatalogueRuns { runs_dir, keep } if keep.is_empty() && runs_dir.starts_with(dir.path().join("data"))
+    )));
+}
+
+#[test]
+fn a_label_change_waits_on_its_request_id_and_shows_once_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut queue) = opened(dir.path(), 3);
+    queue.take_effects();
+    apply_command(
+        &mut state,
+        Command::SetLabel {
+            task: Task::Colour,
+            value: Some("Teal".into()),
+            source: EditSource::Human,
+            targets: vec![0],
+        },
+        &mut queue,
+    );
+    let (id, changes) = queued_set(&queue);
+    assert_eq!(changes, vec![("p0".to_string(), Some("Teal".to_string()))]);
+    assert!(!state.labels_settled());
+    assert_eq!(
+        colour(&state, 0).as_deref(),
+        Some("Red"),
+        "not before durable"
+    );
+    queue.take_effects();
+
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::LabelsSaved {
+            request: Some(id),
+            edits: vec![edit("p0", "Red", "Teal")],
+            kind: SaveKind::Change,
+        },
+        &mut queue,
+    );
+    assert!(state.labels_settled());
+    assert_eq!(colour(&state, 0).as_deref(), Some("Teal"));
+    assert!(state.matches_stale);
+    assert_eq!(state.session_edits, 1);
+    // The focused product changed: its history is read again.
+    assert!(matches!(
+        queue.effects(),
+        [Effect::Store(StoreRequest::History(p))] if p == "p0"
+    ));
+}
+
+#[test]
+fn each_answer_settles_its_own_request_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut queue) = opened(dir.path(), 3);
+    apply_command(
+        &mut state,
+        Command::Key(crate::app::keys::KeyAction::Undo),
+        &mut queue,
+    );
+    apply_command(
+        &mut state,
+        Command::Key(crate::app::keys::KeyAction::Redo),
+        &mut queue,
+    );
+    let ids: Vec<RequestId> = queue
+        .effects()
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Store(StoreRequest::Undo(id) | StoreRequest::Redo(id)) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1]);
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::StoreFailed {
+            request: Some(ids[1]),
+            message: "disk full".into(),
+        },
+        &mut queue,
+    );
+    assert!(!state.labels_settled(), "the undo is still waiting");
+    assert!(state.message.as_ref().is_some_and(|m| m.error));
+    // An answer to nobody's request (another process's edits) settles nothing.
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::LabelsSaved {
+            request: None,
+            edits: vec![edit("p1", "Blue", "Navy")],
+            kind: SaveKind::Elsewhere,
+        },
+        &mut queue,
+    );
+    assert!(!state.labels_settled());
+    assert_eq!(colour(&state, 1).as_deref(), Some("Navy"));
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::LabelsSaved {
+            request: Some(ids[0]),
+            edits: Vec::new(),
+            kind: SaveKind::Undo,
+        },
+        &mut queue,
+    );
+    assert!(state.labels_settled());
+    assert_eq!(state.message.as_ref().unwrap().text, "nothing to undo");
+}
+
+#[test]
+fn a_stopped_store_refuses_changes_without_queueing_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut queue) = opened(dir.path(), 3);
+    apply_command(
+        &mut state,
+        Command::SetLabel {
+            task: Task::Colour,
+            value: Some("Teal".into()),
+            source: EditSource::Human,
+            targets: vec![0],
+        },
+        &mut queue,
+    );
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::StoreStopped("the vitrine-store thread failed: disk on fire".into()),
+        &mut queue,
+    );
+    assert!(state.labels_settled(), "nothing waits on a stopped store");
+    assert!(
+        state
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("disk on fire")
+    );
+    queue.take_effects();
+    apply_command(
+        &mut state,
+        Command::SetLabel {
+            task: Task::Colour,
+            value: Some("Teal".into()),
+            source: EditSource::Human,
+            targets: vec![1],
+        },
+        &mut queue,
+    );
+    assert!(queue.is_empty(), "{:?}", queue.effects());
+    assert!(state.labels_settled());
+    assert_eq!(state.message.as_ref().unwrap().text, STOPPED);
+}
+
+#[test]
+fn a_closed_dialog_queues_its_command_instead_of_applying_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut queue) = opened(dir.path(), 3);
+    queue.take_effects();
+    let other = dir.path().join("other.csv");
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::DialogClosed {
+            purpose: DialogPurpose::OpenFile,
+            path: Some(other.clone()),
+        },
+        &mut queue,
+    );
+    assert!(state.opening.is_none(), "not applied yet");
+    assert!(queue.effects().is_empty());
+    let queued: Vec<_> = queue.commands().collect();
+    assert!(
+        matches!(queued.as_slice(), [Command::OpenCatalogue(r)] if r.path == other),
+        "{queued:?}"
+    );
+    // A dialog closed with nothing chosen queues nothing.
+    let mut empty = Queue::default();
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::DialogClosed {
+            purpose: DialogPurpose::Export,
+            path: None,
+        },
+        &mut empty,
+    );
+    assert!(empty.is_empty());
+}
+
+#[test]
+fn a_launch_that_fails_to_start_ends_as_a_failed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut queue) = opened(dir.path(), 3);
+    queue.take_effects();
+    let mut form = NewRunForm::defaults(0, "first".into());
+    form.epochs = 1;
+    state.cockpit.new_run = Some(form);
+    apply_command(&mut state, CockpitCommand::StartRun.into(), &mut queue);
+    let run = match queue.effects() {
+        [Effect::LaunchRun(request)] => request.run_dir.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(run.ends_with("first"));
+    assert!(state.cockpit.run(&run).unwrap().training_here);
+    assert_eq!(state.cockpit.view, View::Training);
+    queue.take_effects();
+
+    // What the workers send when the engine's thread cannot start.
+    for event in [
+        RunEvent::RunFailed {
+            run: run.clone(),
+            message: "cannot start the training thread: out of threads".into(),
+        },
+        RunEvent::RunThreadEnded { run: run.clone() },
+    ] {
+        apply_event(&mut state, &ctx(), Event::Run(event), &mut queue);
+    }
+    let entry = state.cockpit.run(&run).unwrap();
+    assert!(!entry.training_here);
+    assert!(entry.preparing.is_none());
+    assert!(
+        state
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("out of threads")
+    );
+    assert!(matches!(queue.effects(), [Effect::RunEnded(r)] if *r == run));
+}
+
+#[test]
+fn predictions_written_by_a_run_are_loaded_by_a_queued_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut queue) = opened(dir.path(), 3);
+    queue.take_effects();
+    let run = dir.path().join("runs").join("r1");
+    state.cockpit.run_mut(&run).predicting = true;
+    let file = run.join("predictions.jsonl");
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::Run(RunEvent::Predicted {
+            run: run.clone(),
+            result: Ok(file.clone()),
+        }),
+        &mut queue,
+    );
+    let entry = state.cockpit.run(&run).unwrap();
+    assert!(!entry.predicting && entry.has_predictions);
+    assert_eq!(state.cockpit.view, View::Workspace);
+    assert!(!state.loading_predictions, "not applied yet");
+    let queued: Vec<_> = queue.commands().collect();
+    assert!(matches!(queued.as_slice(), [Command::LoadPredictions(p)] if *p == file));
+    let command = queue.next_command().unwrap();
+    apply_command(&mut state, command, &mut queue);
+    assert!(state.loading_predictions);
+    assert!(matches!(
+        queue.effects(),
+        [Effect::LoadPredictions { path, .. }] if *path == file
+    ));
+}
+
+#[test]
+fn cancelling_with_nothing_opening_queues_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, _) = opened(dir.path(), 2);
+    let mut queue = Queue::default();
+    apply_command(&mut state, Command::CancelOpen, &mut queue);
+    assert!(queue.is_empty());
+    apply_command(&mut state, Command::OpenDemo, &mut queue);
+    apply_command(&mut state, Command::CancelOpen, &mut queue);
+    assert!(matches!(
+        queue.effects(),
+        [Effect::OpenDemo, Effect::CancelOpen]
+    ));
+}
+
+#[test]
+fn an_older_filter_answer_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut queue) = opened(dir.path(), 3);
+    state.filter_generation = 5;
+    state.filtering = true;
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::FilterFinished {
+            generation: 4,
+            matches: vec![2],
+            elapsed: Default::default(),
+        },
+        &mut queue,
+    );
+    assert_eq!(state.matches, vec![0, 1, 2]);
+    assert!(state.filtering);
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::FilterFinished {
+            generation: 5,
+            matches: vec![2],
+            elapsed: Default::default(),
+        },
+        &mut queue,
+    );
+    assert_eq!(state.matches, vec![2]);
+    assert!(!state.filtering);
+}

@@ -1,0 +1,118 @@
+//! The cockpit's one-off jobs, each on a named thread of its own: comparing two runs,
+//! predicting from a checkpoint, reading the first-layer kernels, writing a file. Each
+//! reports its result, or its failure (a panic, or no thread to run on), as one event.
+
+use super::{EventSender, spawn};
+use crate::app::cockpit::ComparisonView;
+use crate::app::event::{Event, RunEvent};
+use crate::catalog::Catalog;
+use crate::runs::compare::compare_runs;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Starts `work` on a thread named `name`; a panic in it, or a thread that cannot start, is
+/// reported as the event `failed` makes of the message.
+fn start(
+    name: &str,
+    events: &EventSender,
+    failed: impl Fn(String) -> Event + Send + Clone + 'static,
+    work: impl FnOnce() + Send + 'static,
+) {
+    if let Err(message) = spawn(name, events, failed.clone(), work) {
+        events.send(failed(message));
+    }
+}
+
+/// Compares runs `a` and `b` on `catalog`; reports [`RunEvent::Compared`].
+pub fn compare(a: PathBuf, b: PathBuf, catalog: Arc<Catalog>, events: &EventSender) {
+    let (failed_a, failed_b) = (a.clone(), b.clone());
+    let failed = move |message| {
+        Event::Run(RunEvent::Compared(Box::new(ComparisonView {
+            a: failed_a.clone(),
+            b: failed_b.clone(),
+            result: Err(message),
+        })))
+    };
+    let reply = events.clone();
+    start("vitrine-compare", events, failed, move || {
+        let result = compare_runs(&a, &b, &catalog).map_err(|e| e.to_string());
+        // Let go of the catalogue before reporting, so the UI can edit it in place again.
+        drop(catalog);
+        reply.send(Event::Run(RunEvent::Compared(Box::new(ComparisonView {
+            a,
+            b,
+            result,
+        }))));
+    });
+}
+
+/// Writes predictions from the latest checkpoint of `run`; reports [`RunEvent::Predicted`].
+pub fn predict(run: PathBuf, events: &EventSender) {
+    let failed_run = run.clone();
+    let failed = move |message| {
+        Event::Run(RunEvent::Predicted {
+            run: failed_run.clone(),
+            result: Err(message),
+        })
+    };
+    let reply = events.clone();
+    start("vitrine-predict", events, failed, move || {
+        // On the CPU: a GPU may be busy training this very run.
+        let result = crate::ml::saved::predict_run(&run, None, None, &["cpu".to_string()])
+            .map(|summary| summary.predictions)
+            .map_err(|e| e.to_string());
+        reply.send(Event::Run(RunEvent::Predicted { run, result }));
+    });
+}
+
+/// Reads the first-layer kernels of the latest checkpoint of `run` and draws them; reports
+/// [`RunEvent::KernelsRead`].
+pub fn read_kernels(run: PathBuf, events: &EventSender) {
+    let failed_run = run.clone();
+    let failed = move |message| {
+        Event::Run(RunEvent::KernelsRead {
+            run: failed_run.clone(),
+            result: Err(message),
+        })
+    };
+    let reply = events.clone();
+    start("vitrine-kernels", events, failed, move || {
+        let result = crate::ml::saved::first_kernels(&run)
+            .map(|tiles| {
+                let image = tile_image(&tiles);
+                (tiles, image)
+            })
+            .map_err(|e| e.to_string());
+        reply.send(Event::Run(RunEvent::KernelsRead { run, result }));
+    });
+}
+
+/// Writes `text` to `path`; reports [`RunEvent::FileWritten`] or [`RunEvent::WriteFailed`].
+pub fn write_file(path: PathBuf, text: String, events: &EventSender) {
+    let failed = |message| Event::Run(RunEvent::WriteFailed(message));
+    let reply = events.clone();
+    start("vitrine-write", events, failed, move || {
+        reply.send(match std::fs::write(&path, text) {
+            Ok(()) => Event::Run(RunEvent::FileWritten(path)),
+            Err(e) => Event::Run(RunEvent::WriteFailed(format!("{}: {e}", path.display()))),
+        });
+    });
+}
+
+/// The kernels side by side in a square-ish grid, one pixel apart on a grey background.
+pub fn tile_image(tiles: &crate::ml::saved::KernelTiles) -> egui::ColorImage {
+    let columns = (tiles.count as f64).sqrt().ceil().max(1.0) as usize;
+    let rows = tiles.count.div_ceil(columns).max(1);
+    let step = tiles.size + 1;
+    let (width, height) = (columns * step + 1, rows * step + 1);
+    let mut image = egui::ColorImage::filled([width, height], egui::Color32::from_gray(60));
+    let area = tiles.size * tiles.size;
+    for (f, tile) in tiles.rgb.chunks(area * 3).enumerate() {
+        let (x0, y0) = ((f % columns) * step + 1, (f / columns) * step + 1);
+        for (p, rgb) in tile.chunks(3).enumerate() {
+            let (x, y) = (x0 + p % tiles.size, y0 + p / tiles.size);
+            image.pixels[y * width + x] = egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2]);
+        }
+    }
+    image
+}
