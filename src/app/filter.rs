@@ -3,7 +3,6 @@
 //! filter worker for large ones.
 
 use crate::catalog::{Catalog, ClassId, Product, Task};
-use crate::runs::folder::OTHER;
 use crate::runs::predictions::Predictions;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -169,7 +168,7 @@ fn class_maps(catalog: &Catalog, predictions: &Predictions) -> [HeadMap; 5] {
                 }
             }
             maps[task.index()] = HeadMap {
-                other: names.iter().position(|n| n == OTHER).map(|i| i as u32),
+                other: predictions.head_classes(task).other(),
                 classes,
                 named,
             };

@@ -7,6 +7,7 @@
 
 use crate::catalog::{Catalog, Product, Task};
 use crate::imaging::decode_short_side;
+use crate::runs::classes::{HeadClasses, OTHER};
 use crate::runs::predictions::Split;
 use crate::runs::{ModelSpec, RunConfig, split_of};
 use crossbeam_channel::{Receiver, bounded};
@@ -19,8 +20,6 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-
-pub use crate::runs::folder::OTHER;
 
 /// Above this many bytes of decoded images the cache is off and every epoch decodes again.
 const CACHE_BUDGET_BYTES: u64 = 6 << 30;
@@ -157,18 +156,9 @@ impl Dataset {
     /// Products without photos are left out; in single-image mode each photo is a sample.
     pub fn new(catalog: &Catalog, config: &RunConfig, spec: &ModelSpec) -> Dataset {
         let heads: Vec<Task> = spec.classes.keys().copied().collect();
-        let lookups: Vec<(BTreeMap<&str, u32>, Option<u32>)> = heads
+        let lookups: Vec<HeadClasses> = heads
             .iter()
-            .map(|task| {
-                let classes = &spec.classes[task];
-                let map = classes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, name)| (name.as_str(), i as u32))
-                    .collect();
-                let other = classes.iter().position(|c| c == OTHER).map(|i| i as u32);
-                (map, other)
-            })
+            .map(|task| HeadClasses::new(&spec.classes[task]))
             .collect();
         let mut paths = Vec::new();
         let mut samples = Vec::new();
@@ -180,10 +170,10 @@ impl Dataset {
             let targets: Vec<Option<u32>> = heads
                 .iter()
                 .zip(&lookups)
-                .map(|(&task, (map, other))| {
+                .map(|(&task, head)| {
                     catalog
                         .label_name(product, task)
-                        .and_then(|name| map.get(name).copied().or(*other))
+                        .and_then(|name| head.class_of(name))
                 })
                 .collect();
             let first = paths.len();

@@ -29,6 +29,7 @@
 //!
 //! Pure: serde only, no egui, no burn.
 
+use super::classes::HeadClasses;
 use crate::atomic_file::AtomicFile;
 use crate::catalog::{Catalog, Task};
 use rand::{Rng, SeedableRng};
@@ -172,6 +173,7 @@ pub struct Predictions {
     /// Where it was read from, if from a file.
     pub path: Option<PathBuf>,
     classes: [Vec<Box<str>>; 5],
+    heads: [HeadClasses; 5],
     products: Vec<StoredProduct>,
     index: HashMap<Box<str>, u32>,
     /// Lines skipped while reading, at most 1,000 kept.
@@ -184,13 +186,16 @@ impl Predictions {
     /// An empty set for `header`.
     pub fn new(header: Header) -> Self {
         let mut classes: [Vec<Box<str>>; 5] = Default::default();
+        let mut heads: [HeadClasses; 5] = Default::default();
         for (task, names) in &header.classes {
             classes[task.index()] = names.iter().map(|n| n.as_str().into()).collect();
+            heads[task.index()] = HeadClasses::new(names);
         }
         Predictions {
             header,
             path: None,
             classes,
+            heads,
             products: Vec::new(),
             index: HashMap::new(),
             warnings: Vec::new(),
@@ -398,14 +403,18 @@ impl Predictions {
         self.products[row as usize].split
     }
 
-    /// Whether the model's best class for `task` on line `row` stands for `label`: the class of
-    /// that name, or the head's [`OTHER`] class when the head has no class of that name (one
-    /// too rare for an output of its own). `None` without a prediction. The comparison
-    /// ([`crate::runs::compare::class_of`]) scores by the same rule.
+    /// The classes of the head for `task` (none without a head), for scoring labels by the
+    /// one rule of [`HeadClasses::class_of`].
+    pub fn head_classes(&self, task: Task) -> &HeadClasses {
+        &self.heads[task.index()]
+    }
+
+    /// Whether the model's best class for `task` on line `row` stands for `label`
+    /// ([`HeadClasses::agrees`]: the class of that name, or the head's `other` class when the
+    /// head has no class of that name). `None` without a prediction.
     pub fn agrees_at(&self, row: u32, task: Task, label: &str) -> Option<bool> {
         let predicted = self.predicted_index_at(row, task)?;
-        let classes = &self.classes[task.index()];
-        Some(crate::runs::compare::class_of(classes, label) == Some(predicted as usize))
+        Some(self.heads[task.index()].agrees(predicted, label))
     }
 
     /// Whether the model's best class disagrees with the product's current label in `catalog`
