@@ -325,7 +325,7 @@ fn sort(matches: &mut [u32], filter: &Filter, scores: &Scores<'_>) {
 mod tests {
     use super::*;
     use crate::catalog::ProductDraft;
-    use crate::runs::predictions::generate_fake;
+    use crate::runs::generated::generate_fake;
 
     fn catalog() -> Catalog {
         let mut c = Catalog::new("/tmp");

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod config;
 pub mod embeddings;
 pub mod folder;
+pub mod generated;
 pub mod history;
 pub mod metrics;
 pub mod predictions;
