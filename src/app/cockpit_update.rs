@@ -651,7 +651,7 @@ pub fn catalogue_changed(state: &mut AppState, workers: &mut Workers, source: &P
     cockpit.compare = [None, None];
     cockpit.comparison = None;
     cockpit.pending = None;
-    let runs_dir = crate::labels::location::runs_dir(&workers.data_dir, source);
+    let runs_dir = crate::paths::runs_dir(&workers.data_dir, source);
     workers.runs.scan(runs_dir.clone());
     cockpit.runs_dir = Some(runs_dir);
 }
