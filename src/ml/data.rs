@@ -742,6 +742,33 @@ mod tests {
         }
     }
 
+    /// A class list naming a class twice (a hand-edited `model.json`): the targets must be
+    /// the class the comparison and the agreement marks score the label as, the first.
+    #[test]
+    fn a_class_named_twice_is_trained_as_its_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = catalogue(dir.path());
+        let config = RunConfig {
+            tasks: vec![Task::Colour],
+            ..RunConfig::default()
+        };
+        let names = ["Blue", "Red", "Blue", OTHER];
+        let spec = ModelSpec {
+            classes: [(Task::Colour, names.map(String::from).to_vec())].into(),
+            merged_into_other: BTreeMap::new(),
+            channel_mean: [0.0; 3],
+        };
+        let head = HeadClasses::new(&names);
+        let dataset = Dataset::new(&catalog, &config, &spec);
+        for sample in dataset.samples() {
+            let product = &catalog.products()[sample.product];
+            let label = catalog.label_name(product, Task::Colour).unwrap();
+            assert_eq!(sample.targets[0], head.class_of(label), "{label}");
+        }
+        assert_eq!(dataset.samples()[0].targets[0], Some(0), "Blue");
+        assert_eq!(dataset.samples()[9].targets[0], Some(3), "Teal is other");
+    }
+
     #[test]
     fn batches_crop_mirror_half_and_split_for_replicas() {
         let dir = tempfile::tempdir().unwrap();
