@@ -140,7 +140,7 @@ fn frame() {
     let dir = tempfile::tempdir().expect("temp dir");
     let manifest = demo(dir.path(), 40);
     let data_dir = dir.path().join("data");
-    let runs = vitrine::labels::location::runs_dir(&data_dir, &manifest);
+    let runs = vitrine::paths::runs_dir(&data_dir, &manifest);
     let folder = RunFolder::create(&runs.join("streaming"), &RunConfig::default()).expect("run");
     let per_epoch = 500;
     // The Myntra head sizes: gender, colour, type, category, subcategory.

@@ -18,7 +18,8 @@ use vitrine::app::{Start, WorkspaceApp};
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};
 use vitrine::imaging::{decode_full_then_resize, decode_reduced, thumbnail};
-use vitrine::runs::predictions::{FILE_NAME, generate_fake};
+use vitrine::runs::generated::generate_fake;
+use vitrine::runs::predictions::FILE_NAME;
 
 const CASES: [&str; 4] = ["workspace-10k", "workspace-1m", "filter-1m", "thumbs-luma"];
 

@@ -3,7 +3,6 @@
 //! filter worker for large ones.
 
 use crate::catalog::{Catalog, ClassId, Product, Task};
-use crate::runs::folder::OTHER;
 use crate::runs::predictions::Predictions;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -169,7 +168,7 @@ fn class_maps(catalog: &Catalog, predictions: &Predictions) -> [HeadMap; 5] {
                 }
             }
             maps[task.index()] = HeadMap {
-                other: names.iter().position(|n| n == OTHER).map(|i| i as u32),
+                other: predictions.head_classes(task).other(),
                 classes,
                 named,
             };
@@ -326,7 +325,7 @@ fn sort(matches: &mut [u32], filter: &Filter, scores: &Scores<'_>) {
 mod tests {
     use super::*;
     use crate::catalog::ProductDraft;
-    use crate::runs::predictions::generate_fake;
+    use crate::runs::generated::generate_fake;
 
     fn catalog() -> Catalog {
         let mut c = Catalog::new("/tmp");

@@ -5,7 +5,7 @@ use clap::Args;
 use std::path::PathBuf;
 use vitrine::app::workers::open::OpenRequest;
 use vitrine::app::{Start, run_native};
-use vitrine::labels::location::data_dir;
+use vitrine::paths::data_dir;
 
 /// Arguments of `vitrine open`.
 #[derive(Debug, Args)]

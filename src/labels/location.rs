@@ -3,54 +3,14 @@
 //! Beside the catalogue when its folder is writable (so the fixes travel with the data), else
 //! in the user's data directory under a name derived from the catalogue's path (so a read-only
 //! catalogue, such as shared data in CI, still gets a store). `--store PATH` overrides both.
+//! The data directory and the catalogue's key come from [`crate::paths`].
 
-use sha2::{Digest, Sha256};
+use crate::paths::{catalogue_key, catalogue_stem, data_dir};
 use std::path::{Path, PathBuf};
-
-/// Environment variable that replaces the user's data directory (tests, portable installs).
-pub const DATA_DIR_VARIABLE: &str = "VITRINE_DATA_DIR";
-
-/// The app's data directory: `$VITRINE_DATA_DIR`, else the platform's (for example
-/// `~/.local/share/vitrine` on Linux), else `./.vitrine`.
-pub fn data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os(DATA_DIR_VARIABLE).filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    directories::ProjectDirs::from("", "", "vitrine")
-        .map(|d| d.data_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".vitrine"))
-}
-
-/// The catalogue's source file: a folder catalogue is named by the file the importer read.
-fn file_stem(source: &Path) -> String {
-    source
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "catalogue".into())
-}
 
 /// The store path beside the catalogue source file `source`.
 pub fn beside(source: &Path) -> PathBuf {
-    source.with_file_name(format!("{}.labels.sqlite", file_stem(source)))
-}
-
-/// A file-name-safe key for the catalogue source file `source`: its stem and a hash of its
-/// canonical path (two catalogues named alike in different folders get different keys).
-fn catalogue_key(source: &Path) -> String {
-    let canonical = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
-    let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
-    let key: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-    let stem: String = file_stem(source)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{stem}-{key}")
+    source.with_file_name(format!("{}.labels.sqlite", catalogue_stem(source)))
 }
 
 /// The store path in the data directory for the catalogue source file `source`.
@@ -58,13 +18,6 @@ pub fn in_data_dir(source: &Path) -> PathBuf {
     data_dir()
         .join("stores")
         .join(format!("{}.labels.sqlite", catalogue_key(source)))
-}
-
-/// The folder the app keeps the training runs of the catalogue whose source file is `source`
-/// in, under the data directory `data` (a catalogue folder may be read-only, and runs are
-/// large).
-pub fn runs_dir(data: &Path, source: &Path) -> PathBuf {
-    data.join("runs").join(catalogue_key(source))
 }
 
 /// Whether a file can be created in `folder`. A folder without write permission bits counts as

@@ -7,6 +7,7 @@
 
 use crate::catalog::{Catalog, Product, Task};
 use crate::imaging::decode_short_side;
+use crate::runs::classes::{HeadClasses, OTHER};
 use crate::runs::predictions::Split;
 use crate::runs::{ModelSpec, RunConfig, split_of};
 use crossbeam_channel::{Receiver, bounded};
@@ -19,8 +20,6 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-
-pub use crate::runs::folder::OTHER;
 
 /// Above this many bytes of decoded images the cache is off and every epoch decodes again.
 const CACHE_BUDGET_BYTES: u64 = 6 << 30;
@@ -157,18 +156,9 @@ impl Dataset {
     /// Products without photos are left out; in single-image mode each photo is a sample.
     pub fn new(catalog: &Catalog, config: &RunConfig, spec: &ModelSpec) -> Dataset {
         let heads: Vec<Task> = spec.classes.keys().copied().collect();
-        let lookups: Vec<(BTreeMap<&str, u32>, Option<u32>)> = heads
+        let lookups: Vec<HeadClasses> = heads
             .iter()
-            .map(|task| {
-                let classes = &spec.classes[task];
-                let map = classes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, name)| (name.as_str(), i as u32))
-                    .collect();
-                let other = classes.iter().position(|c| c == OTHER).map(|i| i as u32);
-                (map, other)
-            })
+            .map(|task| HeadClasses::new(&spec.classes[task]))
             .collect();
         let mut paths = Vec::new();
         let mut samples = Vec::new();
@@ -180,10 +170,10 @@ impl Dataset {
             let targets: Vec<Option<u32>> = heads
                 .iter()
                 .zip(&lookups)
-                .map(|(&task, (map, other))| {
+                .map(|(&task, head)| {
                     catalog
                         .label_name(product, task)
-                        .and_then(|name| map.get(name).copied().or(*other))
+                        .and_then(|name| head.class_of(name))
                 })
                 .collect();
             let first = paths.len();
@@ -750,6 +740,33 @@ mod tests {
             let product = dataset.samples().iter().find(|p| p.product == s.product);
             assert_eq!(product.map(|p| p.split), Some(s.split));
         }
+    }
+
+    /// A class list naming a class twice (a hand-edited `model.json`): the targets must be
+    /// the class the comparison and the agreement marks score the label as, the first.
+    #[test]
+    fn a_class_named_twice_is_trained_as_its_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = catalogue(dir.path());
+        let config = RunConfig {
+            tasks: vec![Task::Colour],
+            ..RunConfig::default()
+        };
+        let names = ["Blue", "Red", "Blue", OTHER];
+        let spec = ModelSpec {
+            classes: [(Task::Colour, names.map(String::from).to_vec())].into(),
+            merged_into_other: BTreeMap::new(),
+            channel_mean: [0.0; 3],
+        };
+        let head = HeadClasses::new(&names);
+        let dataset = Dataset::new(&catalog, &config, &spec);
+        for sample in dataset.samples() {
+            let product = &catalog.products()[sample.product];
+            let label = catalog.label_name(product, Task::Colour).unwrap();
+            assert_eq!(sample.targets[0], head.class_of(label), "{label}");
+        }
+        assert_eq!(dataset.samples()[0].targets[0], Some(0), "Blue");
+        assert_eq!(dataset.samples()[9].targets[0], Some(3), "Teal is other");
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! the products of its validation split, exactly as `vitrine evaluate --json` scores a
 //! multi-image run (and a single-image run with `--per-product`: the mean of its photos'
 //! probabilities, which is what its predictions file holds). A label the run's head does not
-//! have counts as the head's `other` class when it has one, and is skipped otherwise.
+//! have counts as the head's `other` class when it has one, and is skipped otherwise
+//! ([`HeadClasses::class_of`]).
 
-use super::folder::OTHER;
+use super::classes::HeadClasses;
 use super::predictions::{FILE_NAME, Predictions, PredictionsError, Split};
 use crate::catalog::{Catalog, Task};
 use std::collections::BTreeMap;
@@ -70,21 +71,13 @@ impl RunScore {
     }
 }
 
-/// The class a head scores `label` as: itself, else the head's `other` class, else none.
-pub fn class_of(classes: &[impl AsRef<str>], label: &str) -> Option<usize> {
-    classes
-        .iter()
-        .position(|c| c.as_ref() == label)
-        .or_else(|| classes.iter().position(|c| c.as_ref() == OTHER))
-}
-
 /// Scores the predictions of run `run` against the current labels of `catalog`.
 pub fn score(run: impl Into<String>, predictions: &Predictions, catalog: &Catalog) -> RunScore {
-    let heads: Vec<(Task, &Vec<String>)> = predictions
+    let heads: Vec<(Task, &HeadClasses)> = predictions
         .header
         .classes
-        .iter()
-        .map(|(&t, c)| (t, c))
+        .keys()
+        .map(|&t| (t, predictions.head_classes(t)))
         .collect();
     let mut tasks: BTreeMap<Task, TaskScore> = heads
         .iter()
@@ -102,17 +95,17 @@ pub fn score(run: impl Into<String>, predictions: &Predictions, catalog: &Catalo
         }
         products += 1;
         validation[position] = true;
-        for &(task, classes) in &heads {
+        for &(task, head) in &heads {
             let Some(label) = catalog.label_name(product, task) else {
                 continue;
             };
             let (Some(class), Some(predicted)) = (
-                class_of(classes, label),
+                head.class_of(label),
                 predictions.predicted_index_at(row, task),
             ) else {
                 continue;
             };
-            let right = predicted as usize == class;
+            let right = predicted == class;
             let entry = tasks.entry(task).or_default();
             entry.labelled += 1;
             entry.correct += usize::from(right);
@@ -140,9 +133,10 @@ pub fn validation_products(
     predicted: Option<usize>,
     wrong_only: bool,
 ) -> Vec<u32> {
-    let Some(classes) = predictions.header.classes.get(&task) else {
+    if !predictions.has_task(task) {
         return Vec::new();
-    };
+    }
+    let head = predictions.head_classes(task);
     let mut out = Vec::new();
     for (position, product) in catalog.products().iter().enumerate() {
         let Some(row) = predictions.row(&product.id) else {
@@ -153,7 +147,8 @@ pub fn validation_products(
         }
         let Some(class) = catalog
             .label_name(product, task)
-            .and_then(|l| class_of(classes, l))
+            .and_then(|l| head.class_of(l))
+            .map(|c| c as usize)
         else {
             continue;
         };
@@ -427,6 +422,7 @@ impl Comparison {
 mod tests {
     use super::*;
     use crate::catalog::ProductDraft;
+    use crate::runs::classes::OTHER;
     use crate::runs::predictions::{Header, ProductPrediction, TaskPrediction};
 
     /// Ten products: colours Black x4, White x3, Red x2 and one unlabelled.
@@ -603,12 +599,5 @@ mod tests {
         let wrong = validation_products(&p, &c, Task::Colour, None, None, true);
         assert_eq!(wrong, vec![1, 4]);
         assert!(validation_products(&p, &c, Task::Type, None, None, true).is_empty());
-    }
-
-    #[test]
-    fn a_label_the_head_lacks_without_other_is_skipped() {
-        assert_eq!(class_of(&["Black", "White"], "Red"), None);
-        assert_eq!(class_of(&["Black", OTHER], "Red"), Some(1));
-        assert_eq!(class_of(&["Black", OTHER], "Black"), Some(0));
     }
 }

@@ -74,9 +74,6 @@ pub enum RunError {
     },
 }
 
-/// Name of the class that rare classes are merged into.
-pub const OTHER: &str = "other";
-
 /// What the trained model needs beyond its weights to make predictions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSpec {

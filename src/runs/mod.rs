@@ -3,10 +3,12 @@
 //! Pure: no egui, no burn. The training engine (`crate::ml`) writes runs; the app and the CLI
 //! read them, also while another process is still writing.
 
+pub mod classes;
 pub mod compare;
 pub mod config;
 pub mod embeddings;
 pub mod folder;
+pub mod generated;
 pub mod history;
 pub mod metrics;
 pub mod predictions;

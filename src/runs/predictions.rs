@@ -9,9 +9,10 @@
 //!  "classes":{"gender":["Men","Women"],"colour":["Black","Navy Blue"],...}}
 //! ```
 //!
-//! `run` names the run that wrote the file (a name or a path; generated test predictions say
-//! `synthetic: ...`). `classes` lists, per task, the classes of the model's head for that task;
-//! a task without a head is absent. Every following line is one product:
+//! `run` names the run that wrote the file (a name or a path; generated predictions,
+//! [`super::generated`], say `synthetic: ...`). `classes` lists, per task, the classes of the
+//! model's head for that task; a task without a head is absent. Every following line is one
+//! product:
 //!
 //! ```json
 //! {"product_id":"MH01-Gray","split":"validation",
@@ -29,9 +30,9 @@
 //!
 //! Pure: serde only, no egui, no burn.
 
+use super::classes::HeadClasses;
 use crate::atomic_file::AtomicFile;
 use crate::catalog::{Catalog, Task};
-use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
@@ -172,6 +173,7 @@ pub struct Predictions {
     /// Where it was read from, if from a file.
     pub path: Option<PathBuf>,
     classes: [Vec<Box<str>>; 5],
+    heads: [HeadClasses; 5],
     products: Vec<StoredProduct>,
     index: HashMap<Box<str>, u32>,
     /// Lines skipped while reading, at most 1,000 kept.
@@ -184,13 +186,16 @@ impl Predictions {
     /// An empty set for `header`.
     pub fn new(header: Header) -> Self {
         let mut classes: [Vec<Box<str>>; 5] = Default::default();
+        let mut heads: [HeadClasses; 5] = Default::default();
         for (task, names) in &header.classes {
             classes[task.index()] = names.iter().map(|n| n.as_str().into()).collect();
+            heads[task.index()] = HeadClasses::new(names);
         }
         Predictions {
             header,
             path: None,
             classes,
+            heads,
             products: Vec::new(),
             index: HashMap::new(),
             warnings: Vec::new(),
@@ -398,14 +403,18 @@ impl Predictions {
         self.products[row as usize].split
     }
 
-    /// Whether the model's best class for `task` on line `row` stands for `label`: the class of
-    /// that name, or the head's [`OTHER`] class when the head has no class of that name (one
-    /// too rare for an output of its own). `None` without a prediction. The comparison
-    /// ([`crate::runs::compare::class_of`]) scores by the same rule.
+    /// The classes of the head for `task` (none without a head), for scoring labels by the
+    /// one rule of [`HeadClasses::class_of`].
+    pub fn head_classes(&self, task: Task) -> &HeadClasses {
+        &self.heads[task.index()]
+    }
+
+    /// Whether the model's best class for `task` on line `row` stands for `label`
+    /// ([`HeadClasses::agrees`]: the class of that name, or the head's `other` class when the
+    /// head has no class of that name). `None` without a prediction.
     pub fn agrees_at(&self, row: u32, task: Task, label: &str) -> Option<bool> {
         let predicted = self.predicted_index_at(row, task)?;
-        let classes = &self.classes[task.index()];
-        Some(crate::runs::compare::class_of(classes, label) == Some(predicted as usize))
+        Some(self.heads[task.index()].agrees(predicted, label))
     }
 
     /// Whether the model's best class disagrees with the product's current label in `catalog`
@@ -481,83 +490,6 @@ impl PredictionsWriter {
     }
 }
 
-/// Generated predictions for tests and the demo until a model exists: per product and task,
-/// the current label is the top class with probability `accuracy`, else another class is.
-/// The header's `run` says `synthetic`.
-pub fn generate_fake(catalog: &Catalog, seed: u64, accuracy: f64) -> Predictions {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut classes = BTreeMap::new();
-    for task in Task::ALL {
-        let vocabulary = catalog.vocabulary(task);
-        if vocabulary.is_empty() {
-            continue;
-        }
-        let names: Vec<String> = (0..vocabulary.len() as u32)
-            .map(|i| vocabulary.name(crate::catalog::ClassId(i)).to_string())
-            .collect();
-        classes.insert(task, names);
-    }
-    let header = Header::new(
-        format!("synthetic: generated, seed {seed}, accuracy {accuracy}"),
-        classes,
-    );
-    let mut predictions = Predictions::new(header);
-    for product in catalog.products() {
-        let mut tasks = BTreeMap::new();
-        for task in Task::ALL {
-            let count = catalog.vocabulary(task).len();
-            if count == 0 {
-                continue;
-            }
-            let label = product.label(task).map(|c| c.0 as usize);
-            let right = rng.random_bool(accuracy.clamp(0.0, 1.0));
-            let first = match label {
-                Some(l) if right || count == 1 => l,
-                Some(l) => (l + rng.random_range(1..count)) % count,
-                None => rng.random_range(0..count),
-            };
-            let mut order = vec![first];
-            while order.len() < 3.min(count) {
-                let other = rng.random_range(0..count);
-                if !order.contains(&other) {
-                    order.push(other);
-                }
-            }
-            let p1: f32 = rng.random_range(0.4..0.98);
-            let p2 = (1.0 - p1) * rng.random_range(0.4..0.8);
-            let p3 = (1.0 - p1 - p2) * rng.random_range(0.3..0.9);
-            let vocabulary = catalog.vocabulary(task);
-            let top = order
-                .iter()
-                .zip([p1, p2, p3])
-                .map(|(&c, p)| {
-                    (
-                        vocabulary
-                            .name(crate::catalog::ClassId(c as u32))
-                            .to_string(),
-                        p,
-                    )
-                })
-                .collect();
-            tasks.insert(
-                task,
-                TaskPrediction {
-                    label: catalog.label_name(product, task).map(String::from),
-                    top,
-                },
-            );
-        }
-        // Ids are unique in a catalogue and every class comes from its vocabulary, so the
-        // line always fits; an error here would be a bug in this function.
-        let _ = predictions.insert(ProductPrediction {
-            product_id: product.id.to_string(),
-            split: None,
-            tasks,
-        });
-    }
-    predictions
-}
-
 impl Predictions {
     /// Writes these predictions to `path` in the file format (used for generated ones).
     pub fn write(&self, path: &Path, catalog: &Catalog) -> Result<PathBuf, PredictionsError> {
@@ -597,52 +529,6 @@ impl Predictions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::ProductDraft;
-
-    fn catalog() -> Catalog {
-        let mut c = Catalog::new("/tmp");
-        for (i, colour) in ["Red", "Blue", "Green", "Red"].iter().enumerate() {
-            let mut d = ProductDraft {
-                id: format!("p{i}"),
-                ..Default::default()
-            };
-            d.labels[Task::Colour.index()] = Some(colour.to_string());
-            c.push(d).unwrap();
-        }
-        c
-    }
-
-    #[test]
-    fn write_then_read_round_trips() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = catalog();
-        let fake = generate_fake(&c, 3, 0.5);
-        assert!(fake.header.run.starts_with("synthetic"));
-        let path = fake.write(&dir.path().join(FILE_NAME), &c).unwrap();
-        let read = Predictions::read(&path).unwrap();
-        assert_eq!(read.len(), 4);
-        assert!(read.warnings.is_empty());
-        for p in c.products() {
-            assert_eq!(read.top(&p.id, Task::Colour), fake.top(&p.id, Task::Colour));
-            assert_eq!(read.top(&p.id, Task::Colour).len(), 3);
-        }
-        assert!(!read.has_task(Task::Gender), "no gender labels, no head");
-        assert!(read.top("p0", Task::Gender).is_empty());
-        assert!(!dir.path().join("predictions.jsonl.partial").exists());
-    }
-
-    #[test]
-    fn accuracy_one_never_disagrees_and_zero_always_does() {
-        let c = catalog();
-        let right = generate_fake(&c, 1, 1.0);
-        let wrong = generate_fake(&c, 1, 0.0);
-        for p in c.products() {
-            assert!(!right.disagrees(&c, &p.id, Task::Colour));
-            assert!(wrong.disagrees(&c, &p.id, Task::Colour));
-            let confidence = right.confidence(&p.id, Task::Colour).unwrap();
-            assert!((0.0..=1.0).contains(&confidence));
-        }
-    }
 
     #[test]
     fn malformed_lines_are_warnings_with_line_numbers() {

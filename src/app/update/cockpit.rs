@@ -412,7 +412,7 @@ pub fn catalogue_changed(state: &mut AppState, source: &Path, queue: &mut Queue)
     cockpit.compare = [None, None];
     cockpit.comparison = None;
     cockpit.pending = None;
-    let runs_dir = crate::labels::location::runs_dir(&state.data_dir, source);
+    let runs_dir = crate::paths::runs_dir(&state.data_dir, source);
     queue.effect(Effect::FollowCatalogueRuns {
         runs_dir: runs_dir.clone(),
         keep: cockpit.runs.iter().map(|r| r.folder.clone()).collect(),
