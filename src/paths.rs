@@ -53,3 +53,24 @@ pub fn catalogue_key(source: &Path) -> String {
 pub fn runs_dir(data: &Path, source: &Path) -> PathBuf {
     data.join("runs").join(catalogue_key(source))
 }
+
+/// Where the demo catalogue is generated, under the data directory `data`.
+pub fn demo_dir(data: &Path) -> PathBuf {
+    data.join("demo")
+}
+
+/// The on-disk thumbnail cache, under the data directory `data`.
+pub fn thumbnail_cache(data: &Path) -> PathBuf {
+    data.join("thumbs")
+}
+
+/// The list of recently opened catalogues, under the data directory `data`.
+pub fn recent_list(data: &Path) -> PathBuf {
+    data.join("recent.json")
+}
+
+/// The run folders the user opened by hand (followed in every session), under the data
+/// directory `data`.
+pub fn opened_runs(data: &Path) -> PathBuf {
+    data.join("runs").join("opened.json")
+}

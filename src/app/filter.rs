@@ -131,26 +131,18 @@ pub struct FilterInputs<'a> {
     pub edited: &'a HashSet<u32>,
 }
 
-/// One head's classes as catalogue classes, so agreement is an integer comparison.
-#[derive(Debug, Default)]
+/// By catalogue class id, the class of the model's head it counts as (the one rule of
+/// [`crate::runs::classes::HeadClasses`], looked up once per class instead of once per
+/// product).
+#[derive(Default)]
 struct HeadMap {
-    /// The catalogue class of each of the head's classes (by name).
-    classes: Vec<Option<ClassId>>,
-    /// The head's `other` class, if it has one.
-    other: Option<u32>,
-    /// By catalogue class: whether the head has a class of that name.
-    named: Vec<bool>,
+    head_class: Vec<Option<u32>>,
 }
 
 impl HeadMap {
-    /// [`Predictions::agrees_at`] on class ids: the head's class of that name, or its `other`
-    /// class for a label it does not name.
+    /// [`Predictions::agrees_at`] on class ids.
     fn agrees(&self, predicted: u32, label: ClassId) -> bool {
-        if self.classes.get(predicted as usize) == Some(&Some(label)) {
-            return true;
-        }
-        let named = self.named.get(label.0 as usize).copied().unwrap_or(false);
-        !named && self.other == Some(predicted)
+        self.head_class.get(label.0 as usize) == Some(&Some(predicted))
     }
 }
 
@@ -158,20 +150,13 @@ impl HeadMap {
 fn class_maps(catalog: &Catalog, predictions: &Predictions) -> [HeadMap; 5] {
     let mut maps: [HeadMap; 5] = Default::default();
     for task in Task::ALL {
-        if let Some(names) = predictions.header.classes.get(&task) {
+        if predictions.header.classes.contains_key(&task) {
             let vocabulary = catalog.vocabulary(task);
-            let classes: Vec<Option<ClassId>> = names.iter().map(|n| vocabulary.get(n)).collect();
-            let mut named = vec![false; vocabulary.len()];
-            for class in classes.iter().flatten() {
-                if let Some(slot) = named.get_mut(class.0 as usize) {
-                    *slot = true;
-                }
-            }
-            maps[task.index()] = HeadMap {
-                other: predictions.head_classes(task).other(),
-                classes,
-                named,
-            };
+            let head = predictions.head_classes(task);
+            let head_class = (0..vocabulary.len())
+                .map(|id| head.class_of(vocabulary.name(ClassId(id as u32))))
+                .collect();
+            maps[task.index()] = HeadMap { head_class };
         }
     }
     maps
@@ -513,6 +498,32 @@ mod tests {
                 "{}",
                 product.id
             );
+        }
+    }
+
+    #[test]
+    fn the_filter_counts_head_classes_by_the_one_rule() {
+        // "Red" is named twice (the second copy is never the label's class) and Green is
+        // folded into "other".
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("predictions.jsonl");
+        let header = r#"{"format":"vitrine-predictions","version":1,"run":"r","classes":{"colour":["Red","Blue","Red","other"]}}"#;
+        let row = r#"{"product_id":"a","split":"validation","tasks":{"colour":{"label":null,"top":[["Red",0.9]]}}}"#;
+        std::fs::write(&path, format!("{header}\n{row}")).unwrap();
+        let predictions = Predictions::read(&path).unwrap();
+        let c = catalog();
+        let maps = class_maps(&c, &predictions);
+        let head = predictions.head_classes(Task::Colour);
+        let vocabulary = c.vocabulary(Task::Colour);
+        for predicted in 0..4 {
+            for id in 0..vocabulary.len() as u32 {
+                let name = vocabulary.name(ClassId(id));
+                assert_eq!(
+                    maps[Task::Colour.index()].agrees(predicted, ClassId(id)),
+                    head.agrees(predicted, name),
+                    "predicted {predicted}, label {name}"
+                );
+            }
         }
     }
 }

@@ -93,11 +93,12 @@ impl Workers {
     pub fn start(wake: Waker, data_dir: PathBuf) -> Result<Workers, String> {
         let (tx, events) = crossbeam_channel::bounded(EVENT_CAPACITY);
         let sender = EventSender { tx, wake };
-        let thumbnails =
-            thumbnails::ThumbnailPool::start(sender.clone(), Some(data_dir.join("thumbs")))?;
+        let thumbnails = thumbnails::ThumbnailPool::start(
+            sender.clone(),
+            Some(crate::paths::thumbnail_cache(&data_dir)),
+        )?;
         let filter = filter::FilterWorker::start(sender.clone())?;
-        let runs =
-            runs::RunsWorker::start(sender.clone(), data_dir.join("runs").join("opened.json"))?;
+        let runs = runs::RunsWorker::start(sender.clone(), crate::paths::opened_runs(&data_dir))?;
         let devices = sender.clone();
         spawn("vitrine-devices", &sender, Event::WorkerFailed, move || {
             devices.send(Event::Run(RunEvent::DevicesFound(
@@ -143,7 +144,7 @@ impl Workers {
                 let cancel = self.new_open();
                 let started = open::start_demo(self.data_dir.clone(), events.clone(), cancel);
                 if let Err(message) = started {
-                    let path = self.data_dir.join("demo");
+                    let path = crate::paths::demo_dir(&self.data_dir);
                     events.send(Event::OpenFailed { path, message });
                 }
             }

@@ -265,10 +265,10 @@ pub fn start_demo(
     events: EventSender,
     cancel: Arc<AtomicBool>,
 ) -> Result<(), String> {
-    let path = data_dir.join("demo");
+    let path = crate::paths::demo_dir(&data_dir);
     let failed = move |message| Event::OpenFailed { path, message };
     spawn("vitrine-demo", &events.clone(), failed, move || {
-        let folder = data_dir.join("demo");
+        let folder = crate::paths::demo_dir(&data_dir);
         if let Err(message) = prepare_demo(&folder, &events) {
             events.send(Event::OpenFailed {
                 path: folder,
@@ -308,7 +308,7 @@ pub fn prepare_demo(folder: &Path, events: &EventSender) -> Result<(), String> {
 }
 
 fn recent_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("recent.json")
+    crate::paths::recent_list(data_dir)
 }
 
 /// Reads the recent list on a worker and reports [`Event::RecentLoaded`].
