@@ -192,7 +192,11 @@ fn luma_filter_fix_undo_bulk_and_reopen() {
         "the log starts with the journal"
     );
     assert_eq!(
-        h.state().state.recent.first().map(|r| r.path.clone()),
+        h.state()
+            .state
+            .recent
+            .first()
+            .map(|r| r.source.catalogue.clone()),
         Some(luma()),
         "remembered as recent"
     );
@@ -307,7 +311,7 @@ fn a_dropped_file_and_a_dialog_answer_open_catalogues() {
         a.state
             .session
             .as_ref()
-            .is_some_and(|s| s.request.path == first)
+            .is_some_and(|s| s.request.source.catalogue == first)
     });
     assert_eq!(h.state().state.matches.len(), 12);
 
@@ -324,12 +328,17 @@ fn a_dropped_file_and_a_dialog_answer_open_catalogues() {
         a.state
             .session
             .as_ref()
-            .is_some_and(|s| s.request.path == second)
+            .is_some_and(|s| s.request.source.catalogue == second)
     });
     assert_eq!(h.state().state.matches.len(), 7);
     // Both are remembered as recent catalogues, the latest first.
     wait(&mut h, "the recent list", |a| {
-        let paths: Vec<&Path> = a.state.recent.iter().map(|r| r.path.as_path()).collect();
+        let paths: Vec<&Path> = a
+            .state
+            .recent
+            .iter()
+            .map(|r| r.source.catalogue.as_path())
+            .collect();
         paths == [second.as_path(), first.as_path()]
     });
 }

@@ -89,10 +89,11 @@ impl Session {
     /// A short name for the status bar.
     pub fn name(&self) -> String {
         self.request
-            .path
+            .source
+            .catalogue
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.request.path.display().to_string())
+            .unwrap_or_else(|| self.request.source.catalogue.display().to_string())
     }
 }
 

@@ -9,7 +9,7 @@ mod train;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use vitrine::catalog::import::{ColumnMap, ImportOptions};
+use vitrine::catalog::import::{ImportOptions, Source};
 
 /// Product catalogue moderation and multi-image visual model training.
 #[derive(Debug, Parser)]
@@ -55,13 +55,18 @@ pub struct CatalogArgs {
 }
 
 impl CatalogArgs {
+    /// The catalogue these arguments name.
+    pub fn source(&self) -> Source {
+        Source {
+            catalogue: self.catalog.clone(),
+            columns: self.map.clone(),
+            image_root: self.images.clone(),
+        }
+    }
+
     /// The import options these arguments describe.
     pub fn options(&self) -> anyhow::Result<ImportOptions> {
-        Ok(ImportOptions {
-            columns: ColumnMap::parse(&self.map)?,
-            image_root: self.images.clone(),
-            progress: None,
-        })
+        Ok(self.source().options()?)
     }
 }
 

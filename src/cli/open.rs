@@ -22,9 +22,7 @@ pub fn run(args: OpenArgs) -> anyhow::Result<()> {
     // Checked here so a typo fails on the command line rather than in the window.
     args.catalog.options()?;
     let request = OpenRequest {
-        path: args.catalog.catalog,
-        map: args.catalog.map,
-        images: args.catalog.images,
+        source: args.catalog.source(),
         store: args.store,
     };
     window(Start::Open(request))

@@ -90,9 +90,8 @@ impl TrainArgs {
             }
             None => RunConfig::default(),
         };
-        config.catalogue = std::path::absolute(&self.catalog.catalog)?;
-        config.columns = self.catalog.map.clone();
-        config.image_root = self.catalog.images.clone();
+        config.set_source(self.catalog.source());
+        config.catalogue = std::path::absolute(&config.catalogue)?;
         if let Some(backbone) = &self.backbone {
             config.backbone = if backbone == "zfnet" {
                 Backbone::Zfnet

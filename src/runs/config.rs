@@ -3,6 +3,7 @@
 //! Pure data so the app can read and edit it without the model code.
 
 use crate::catalog::Task;
+use crate::catalog::import::Source;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -103,6 +104,25 @@ pub struct RunConfig {
     pub seed: u64,
     /// Dimension of the product representation.
     pub representation: usize,
+}
+
+impl RunConfig {
+    /// The catalogue trained on, as a [`Source`] (the file keeps its three fields flat, as
+    /// `config.json` always had them).
+    pub fn source(&self) -> Source {
+        Source {
+            catalogue: self.catalogue.clone(),
+            columns: self.columns.clone(),
+            image_root: self.image_root.clone(),
+        }
+    }
+
+    /// Trains on `source`.
+    pub fn set_source(&mut self, source: Source) {
+        self.catalogue = source.catalogue;
+        self.columns = source.columns;
+        self.image_root = source.image_root;
+    }
 }
 
 impl Default for RunConfig {

@@ -17,7 +17,10 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
                     ui.label("(none yet)");
                 }
                 for recent in &state.recent {
-                    if ui.button(recent.path.display().to_string()).clicked() {
+                    if ui
+                        .button(recent.source.catalogue.display().to_string())
+                        .clicked()
+                    {
                         commands.push(Command::OpenCatalogue(recent.clone()));
                     }
                 }

@@ -8,7 +8,7 @@ pub fn status_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
     ui.horizontal(|ui| {
         if let Some(session) = &state.session {
             ui.strong(session.name())
-                .on_hover_text(session.request.path.display().to_string());
+                .on_hover_text(session.request.source.catalogue.display().to_string());
             ui.separator();
             ui.label(format!("{} products", session.catalog.len()));
             ui.separator();

@@ -190,12 +190,9 @@ pub fn apply(state: &mut AppState, command: CockpitCommand, queue: &mut Queue) {
 /// The run configuration of the open catalogue's import (path, columns, image folder).
 fn catalogue_config(state: &AppState) -> Option<RunConfig> {
     let session = state.session.as_ref()?;
-    Some(RunConfig {
-        catalogue: session.request.path.clone(),
-        columns: session.request.map.clone(),
-        image_root: session.request.images.clone(),
-        ..RunConfig::default()
-    })
+    let mut config = RunConfig::default();
+    config.set_source(session.request.source.clone());
+    Some(config)
 }
 
 fn start_run(state: &mut AppState, queue: &mut Queue) {
@@ -264,7 +261,7 @@ fn resume_run(state: &mut AppState, run: PathBuf, queue: &mut Queue) {
     let store = state
         .session
         .as_ref()
-        .filter(|s| s.request.path == config.catalogue)
+        .filter(|s| s.request.source.catalogue == config.catalogue)
         .map(|s| s.store_report.path.clone());
     queue.effect(Effect::LaunchRun(Box::new(TrainRequest {
         run_dir: run.clone(),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// Starts opening a catalogue.
 pub fn open(state: &mut AppState, request: OpenRequest, queue: &mut Queue) {
     state.opening = Some(Opening {
-        what: request.path.display().to_string(),
+        what: request.source.catalogue.display().to_string(),
         progress: None,
     });
     queue.effect(Effect::OpenCatalogue(request));

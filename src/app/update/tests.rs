@@ -293,7 +293,7 @@ fn a_closed_dialog_queues_its_command_instead_of_applying_it() {
     assert!(queue.effects().is_empty());
     let queued: Vec<_> = queue.commands().collect();
     assert!(
-        matches!(queued.as_slice(), [Command::OpenCatalogue(r)] if r.path == other),
+        matches!(queued.as_slice(), [Command::OpenCatalogue(r)] if r.source.catalogue == other),
         "{queued:?}"
     );
     // A dialog closed with nothing chosen queues nothing.

@@ -133,7 +133,7 @@ impl Workers {
         let events = self.sender.clone();
         match effect {
             Effect::OpenCatalogue(request) => {
-                let path = request.path.clone();
+                let path = request.source.catalogue.clone();
                 let cancel = self.new_open();
                 let started = open::start(request, self.data_dir.clone(), events.clone(), cancel);
                 if let Err(message) = started {

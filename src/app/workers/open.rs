@@ -5,7 +5,7 @@
 use super::{EventSender, spawn};
 use crate::app::event::Event;
 use crate::catalog::demo::{DemoOptions, generate, read_answers};
-use crate::catalog::import::{ColumnMap, ImportOptions, ImportProgress};
+use crate::catalog::import::{ImportOptions, ImportProgress, Source};
 use crate::catalog::{Catalog, Taxonomy};
 use crate::labels::{Edit, Workspace, open_workspace};
 use crate::runs::generated::generate_fake;
@@ -28,14 +28,9 @@ const DEMO_ACCURACY: f64 = 0.95;
 /// A catalogue to open and how; also what the recent list remembers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenRequest {
-    /// The catalogue file or folder.
-    pub path: PathBuf,
-    /// Column mapping, `FIELD=COLUMN`.
-    #[serde(default)]
-    pub map: Vec<String>,
-    /// Image folder, when not the format's default.
-    #[serde(default)]
-    pub images: Option<PathBuf>,
+    /// The catalogue and how to read it.
+    #[serde(flatten)]
+    pub source: Source,
     /// Label store file, when not the default location.
     #[serde(default)]
     pub store: Option<PathBuf>,
@@ -45,19 +40,9 @@ impl OpenRequest {
     /// Opens `path` with the default options.
     pub fn path(path: impl Into<PathBuf>) -> Self {
         OpenRequest {
-            path: path.into(),
-            map: Vec::new(),
-            images: None,
+            source: Source::new(path),
             store: None,
         }
-    }
-
-    fn options(&self) -> Result<ImportOptions, String> {
-        Ok(ImportOptions {
-            columns: ColumnMap::parse(&self.map).map_err(|e| e.to_string())?,
-            image_root: self.images.clone(),
-            progress: None,
-        })
     }
 }
 
@@ -129,7 +114,7 @@ pub fn start(
     events: EventSender,
     cancel: Arc<AtomicBool>,
 ) -> Result<(), String> {
-    let path = request.path.clone();
+    let path = request.source.catalogue.clone();
     let failed = move |message| Event::OpenFailed { path, message };
     spawn("vitrine-open", &events.clone(), failed, move || {
         run(request, &data_dir, &events, &cancel)
@@ -149,7 +134,9 @@ fn run(request: OpenRequest, data_dir: &Path, events: &EventSender, cancel: &Arc
     let result = open_with(&request, Some(progress));
     if cancel.load(Ordering::Relaxed) {
         // Whatever was read is dropped: nothing was written but the store's own files.
-        events.send(Event::OpenCancelled { path: request.path });
+        events.send(Event::OpenCancelled {
+            path: request.source.catalogue,
+        });
         return;
     }
     match result {
@@ -158,7 +145,7 @@ fn run(request: OpenRequest, data_dir: &Path, events: &EventSender, cancel: &Arc
             events.send(Event::CatalogueOpened(Box::new(opened)));
         }
         Err(message) => events.send(Event::OpenFailed {
-            path: request.path,
+            path: request.source.catalogue,
             message,
         }),
     }
@@ -171,10 +158,14 @@ pub fn open(request: &OpenRequest) -> Result<Opened, String> {
 
 fn open_with(request: &OpenRequest, progress: Option<ImportProgress>) -> Result<Opened, String> {
     let started = Instant::now();
-    let mut options = request.options()?;
+    let mut options = request.source.options().map_err(|e| e.to_string())?;
     options.progress = progress;
-    let workspace = open_workspace(&request.path, &options, request.store.as_deref())
-        .map_err(|e| e.to_string())?;
+    let workspace = open_workspace(
+        &request.source.catalogue,
+        &options,
+        request.store.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
     let catalog = &workspace.catalog;
     let journal = workspace.store.journal(0).map_err(|e| e.to_string())?;
     let edited = journal
@@ -331,7 +322,7 @@ fn read_recent(data_dir: &Path) -> Vec<Recent> {
 
 fn remember(data_dir: &Path, request: &OpenRequest, events: &EventSender) {
     let mut list = read_recent(data_dir);
-    list.retain(|r| r.path != request.path);
+    list.retain(|r| r.source.catalogue != request.source.catalogue);
     list.insert(0, request.clone());
     list.truncate(RECENT_MAX);
     let written = serde_json::to_vec_pretty(&list)

@@ -10,11 +10,13 @@ mod csv_rows;
 mod kaggle;
 mod magento;
 mod manifest;
+mod source;
 
 pub use check::check_images;
 pub use columns::{ColumnMap, Field};
 pub use csv_rows::open_file;
 pub use manifest::sidecar_path;
+pub use source::Source;
 
 use super::text::excerpt;
 use super::{Catalog, DuplicateProduct, ProductDraft, Task};

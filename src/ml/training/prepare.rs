@@ -3,7 +3,7 @@
 
 use super::TrainError;
 use crate::catalog::Task;
-use crate::catalog::import::{ColumnMap, ImportOptions};
+use crate::catalog::import::ImportOptions;
 use crate::labels::open_workspace_read_only;
 use crate::ml::backend::Device;
 use crate::ml::data::{Dataset, PrepareReport, class_lists};
@@ -13,12 +13,10 @@ use std::sync::Arc;
 
 /// Import options recorded in a run's configuration.
 pub fn import_options(config: &RunConfig) -> Result<ImportOptions, TrainError> {
-    Ok(ImportOptions {
-        columns: ColumnMap::parse(&config.columns)
-            .map_err(|e| TrainError::Columns(e.to_string()))?,
-        image_root: config.image_root.clone(),
-        progress: None,
-    })
+    config
+        .source()
+        .options()
+        .map_err(|e| TrainError::Columns(e.to_string()))
 }
 
 /// Threads assembling batches: enough to keep a GPU fed, few on a CPU that also trains.
