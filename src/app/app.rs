@@ -3,11 +3,11 @@
 //! workers.
 
 use super::command::Command;
-use super::effect::{COMMANDS_PER_DRAIN, Queue};
+use super::effect::{COMMANDS_PER_DRAIN, Effect, Queue};
 use super::event::Event;
 use super::state::AppState;
 use super::update::{apply_command, apply_event};
-use super::workers::open::{self, OpenRequest};
+use super::workers::open::OpenRequest;
 use super::workers::{Waker, Workers};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,14 +58,11 @@ impl WorkspaceApp {
             workers,
             queue: Queue::default(),
         };
-        let loaded = open::load_recent(app.workers.data_dir.clone(), app.workers.sender());
-        if let Err(text) = loaded {
-            app.state.error(text);
-        }
+        app.queue.effect(Effect::LoadRecent);
         match start {
             Start::Demo => app.apply(Command::OpenDemo),
             Start::Open(request) => app.apply(Command::OpenCatalogue(request)),
-            Start::Nothing => {}
+            Start::Nothing => app.drain(),
         }
         Ok(app)
     }

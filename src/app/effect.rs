@@ -75,6 +75,8 @@ pub enum Effect {
     OpenDemo,
     /// Stop the open in progress.
     CancelOpen,
+    /// Read the list of recently opened catalogues.
+    LoadRecent,
     /// Show a file dialog.
     ShowDialog {
         /// What the dialog is for.

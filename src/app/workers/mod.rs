@@ -153,6 +153,11 @@ impl Workers {
                     cancel.store(true, Ordering::Relaxed);
                 }
             }
+            Effect::LoadRecent => {
+                if let Err(text) = open::load_recent(self.data_dir.clone(), events.clone()) {
+                    events.send(Event::WorkerFailed(text));
+                }
+            }
             Effect::ShowDialog { purpose, start_in } => {
                 if let Err(text) = dialog::show(purpose, start_in, events.clone()) {
                     events.send(Event::WorkerFailed(text));
