@@ -5,6 +5,7 @@
 pub mod demo;
 pub mod file_index;
 pub mod import;
+pub mod key_index;
 mod product;
 mod task;
 mod taxonomy;
@@ -16,7 +17,8 @@ pub use task::{Task, UnknownTask};
 pub use taxonomy::{Taxonomy, TaxonomyIssue};
 pub use vocabulary::{ClassId, Vocabulary};
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
+use key_index::KeyIndex;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,8 +37,8 @@ pub struct Catalog {
     /// Folder image paths are relative to.
     pub image_root: PathBuf,
     products: Vec<Product>,
-    /// Product id -> position; the keys are the products' own ids (shared).
-    index: HashMap<Arc<str>, usize>,
+    /// Product id -> position, keyed by the products' own ids (no copy of them).
+    index: KeyIndex,
     vocabularies: [Vocabulary; 5],
     attribute_keys: Vec<Box<str>>,
     attribute_index: HashMap<Box<str>, AttributeKey>,
@@ -73,7 +75,7 @@ impl Catalog {
 
     /// Adds a product; fails (and changes nothing) if its id is taken.
     pub fn push(&mut self, draft: ProductDraft) -> Result<usize, DuplicateProduct> {
-        if self.index.contains_key(draft.id.as_str()) {
+        if self.position(&draft.id).is_some() {
             return Err(DuplicateProduct(draft.id));
         }
         let mut labels = [None; 5];
@@ -95,7 +97,9 @@ impl Catalog {
             .collect();
         let position = self.products.len();
         let id: Arc<str> = draft.id.into();
-        self.index.insert(id.clone(), position);
+        let products = &self.products;
+        self.index
+            .insert(&id, position as u32, |p| &products[p as usize].id);
         self.products.push(Product {
             id,
             name: draft.name.into(),
@@ -104,6 +108,13 @@ impl Catalog {
             attributes,
         });
         Ok(position)
+    }
+
+    /// Makes room for `more` products (the index would otherwise rehash every id each time it
+    /// doubles).
+    pub fn reserve(&mut self, more: usize) {
+        let products = &self.products;
+        self.index.reserve(more, |p| &products[p as usize].id);
     }
 
     /// Interns an attribute key.
@@ -149,7 +160,10 @@ impl Catalog {
 
     /// Position of the product with id `id`.
     pub fn position(&self, id: &str) -> Option<usize> {
-        self.index.get(id).copied()
+        let products = &self.products;
+        self.index
+            .find(id, |p| &products[p as usize].id)
+            .map(|p| p as usize)
     }
 
     /// The product with id `id`.
