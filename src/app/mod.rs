@@ -14,6 +14,7 @@ pub mod command;
 pub mod event;
 pub mod filter;
 pub mod keys;
+pub mod opening;
 pub mod picker;
 pub mod selection;
 pub mod state;

@@ -33,6 +33,7 @@ pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Comma
             state.opening = Some(Opening {
                 what: "the demo catalogue".into(),
                 progress: None,
+                stage: None,
             });
             let cancel = Arc::new(AtomicBool::new(false));
             workers.open_cancel = Some(cancel.clone());
@@ -214,6 +215,7 @@ fn start_open(state: &mut AppState, workers: &mut Workers, request: OpenRequest)
     state.opening = Some(Opening {
         what: request.path.display().to_string(),
         progress: None,
+        stage: None,
     });
     let cancel = Arc::new(AtomicBool::new(false));
     workers.open_cancel = Some(cancel.clone());
@@ -502,8 +504,9 @@ fn apply_one_event(state: &mut AppState, workers: &mut Workers, ctx: &egui::Cont
                 opening.progress = Some(done as f32 / total.max(1) as f32);
             }
         }
-        Event::OpenProgressed { fraction } => {
+        Event::OpenProgressed { stage, fraction } => {
             if let Some(opening) = &mut state.opening {
+                opening.stage = Some(stage);
                 opening.progress = Some(fraction.clamp(0.0, 1.0));
             }
         }

@@ -12,7 +12,7 @@ pub use export::{ExportError, ExportSummary, export};
 pub use store::{Attribution, Change, LabelStore, OpenReport, StoreError};
 
 use crate::catalog::Catalog;
-use crate::catalog::import::{ImportError, ImportOptions, ImportReport, import};
+use crate::catalog::import::{ImportError, ImportOptions, ImportReport, Imported, import};
 use std::path::Path;
 
 /// Opening a catalogue with its store failed.
@@ -64,7 +64,21 @@ fn open(
     store: Option<&Path>,
     read_only: bool,
 ) -> Result<Workspace, OpenError> {
-    let imported = import(path, options)?;
+    Ok(with_store(import(path, options)?, store, read_only)?)
+}
+
+/// Opens the label store of a catalogue just imported (see [`location::locate`]) and applies
+/// its edited labels: the second half of [`open_workspace`], for callers that report the two
+/// halves as stages of their own.
+pub fn open_store(imported: Imported, store: Option<&Path>) -> Result<Workspace, StoreError> {
+    with_store(imported, store, false)
+}
+
+fn with_store(
+    imported: Imported,
+    store: Option<&Path>,
+    read_only: bool,
+) -> Result<Workspace, StoreError> {
     let mut catalog = imported.catalog;
     let source = imported.report.source.clone();
     let canonical = std::fs::canonicalize(&source).unwrap_or(source.clone());
