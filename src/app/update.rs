@@ -55,8 +55,12 @@ pub fn apply_command(state: &mut AppState, workers: &mut Workers, command: Comma
             }
         }
         Command::Export(path) => {
-            if let Some(store) = &workers.store {
-                match store.send(StoreRequest::Export(path.clone())) {
+            if let (Some(store), Some(session)) = (&workers.store, &state.session) {
+                let catalog = session.catalog.clone();
+                match store.send(StoreRequest::Export {
+                    path: path.clone(),
+                    catalog,
+                }) {
                     Ok(()) => state.exporting = Some(path),
                     Err(text) => report(state, Err(text)),
                 }

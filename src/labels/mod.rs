@@ -8,12 +8,14 @@ mod store;
 
 pub use crate::catalog::text::printable;
 pub use edit::{Edit, EditSource};
-pub use export::{ExportError, ExportSummary, export};
-pub use store::{Attribution, Change, LabelStore, OpenReport, StoreError};
+pub use export::{ExportError, ExportSummary, export, export_over};
+pub use store::{Attribution, Change, LabelBase, LabelStore, OpenReport, StoreError};
 
-use crate::catalog::Catalog;
 use crate::catalog::import::{ImportError, ImportOptions, ImportReport, Imported, import};
+use crate::catalog::key_index::KeyIndex;
+use crate::catalog::{Catalog, Task};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Opening a catalogue with its store failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +39,94 @@ pub struct Workspace {
     pub store: LabelStore,
     /// What opening the store found.
     pub store_report: OpenReport,
+}
+
+impl Workspace {
+    /// Splits the workspace into its catalogue and its store with what the store needs of the
+    /// catalogue (a tenth of its size): so one owner (the window) holds the only catalogue,
+    /// and another (its store worker) writes edits without one.
+    pub fn detach(self) -> (Catalog, DetachedStore) {
+        let labels = BaseLabels::of(&self.catalog);
+        (
+            self.catalog,
+            DetachedStore {
+                store: self.store,
+                import: self.import,
+                store_report: self.store_report,
+                labels,
+            },
+        )
+    }
+}
+
+/// A workspace's store without the catalogue (see [`Workspace::detach`]).
+#[derive(Debug)]
+pub struct DetachedStore {
+    /// The store.
+    pub store: LabelStore,
+    /// What the import found.
+    pub import: ImportReport,
+    /// What opening the store found.
+    pub store_report: OpenReport,
+    /// The products and their labels as the workspace was opened.
+    pub labels: BaseLabels,
+}
+
+/// No label, in [`BaseLabels`].
+const NO_LABEL: u32 = u32::MAX;
+
+/// A catalogue's product ids (shared with it) and labels as it was opened: what a store needs
+/// to write over it ([`LabelBase`]). These labels are never updated, and need not be: a label
+/// any edit changed has a row of its own in the store, which the store reads instead.
+#[derive(Debug, Clone)]
+pub struct BaseLabels {
+    ids: Vec<Arc<str>>,
+    index: KeyIndex,
+    /// Per product and task, a class number, or [`NO_LABEL`].
+    labels: Vec<[u32; 5]>,
+    names: [Vec<Box<str>>; 5],
+}
+
+impl BaseLabels {
+    /// The ids and current labels of `catalog`.
+    pub fn of(catalog: &Catalog) -> Self {
+        let mut index = KeyIndex::default();
+        let ids: Vec<Arc<str>> = catalog.products().iter().map(|p| p.id.clone()).collect();
+        index.reserve(ids.len(), |p| &ids[p as usize]);
+        for (position, id) in ids.iter().enumerate() {
+            index.insert(id, position as u32, |p| &ids[p as usize]);
+        }
+        let labels = catalog
+            .products()
+            .iter()
+            .map(|p| p.labels.map(|l| l.map_or(NO_LABEL, |c| c.0)))
+            .collect();
+        let names = Task::ALL.map(|task| {
+            let vocabulary = catalog.vocabulary(task);
+            (0..vocabulary.len() as u32)
+                .map(|i| vocabulary.name(crate::catalog::ClassId(i)).into())
+                .collect()
+        });
+        BaseLabels {
+            ids,
+            index,
+            labels,
+            names,
+        }
+    }
+}
+
+impl LabelBase for BaseLabels {
+    fn position(&self, id: &str) -> Option<usize> {
+        self.index
+            .find(id, |p| &self.ids[p as usize])
+            .map(|p| p as usize)
+    }
+
+    fn base_label(&self, position: usize, task: Task) -> Option<&str> {
+        let class = *self.labels.get(position)?.get(task.index())?;
+        (class != NO_LABEL).then(|| &*self.names[task.index()][class as usize])
+    }
 }
 
 /// Imports the catalogue at `path` and opens its label store (see [`location::locate`]).
@@ -96,4 +186,96 @@ fn with_store(
         store,
         store_report,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn by(author: &str) -> Attribution {
+        Attribution {
+            author: author.into(),
+            source: EditSource::Human,
+            reason: None,
+        }
+    }
+
+    fn colour(product: &str, value: &str) -> Change {
+        Change {
+            product: product.into(),
+            task: Task::Colour,
+            value: Some(value.into()),
+        }
+    }
+
+    #[test]
+    fn a_detached_store_records_old_labels_and_exports_the_current_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("manifest.csv");
+        std::fs::write(
+            &manifest,
+            "product_id,name,images,colour\np1,One,,Red\np2,Two,,Green\np3,Three,,\n",
+        )
+        .unwrap();
+        let options = ImportOptions::default();
+        let (catalog, mut detached) = open_workspace(&manifest, &options, None).unwrap().detach();
+        let store = &mut detached.store;
+        let base = &detached.labels;
+        let edits = store
+            .set_many_over(
+                base,
+                &[colour("p1", "Blue"), colour("p3", "Red")],
+                &by("ann"),
+            )
+            .unwrap();
+        let olds: Vec<Option<&str>> = edits.iter().map(|e| e.old.as_deref()).collect();
+        assert_eq!(
+            olds,
+            [Some("Red"), None],
+            "the labels the catalogue was opened with"
+        );
+        // The base labels are never updated: the store's row of p1 is read instead.
+        let again = store
+            .set_many_over(base, &[colour("p1", "Black")], &by("ann"))
+            .unwrap();
+        assert_eq!(again[0].old.as_deref(), Some("Blue"));
+        assert!(matches!(
+            store.set_many_over(base, &[colour("p9", "Red")], &by("ann")),
+            Err(StoreError::UnknownProduct(id)) if id == "p9"
+        ));
+        // Another process edits p2: picked up, and its value is the next edit's old one.
+        let mut other = open_workspace(&manifest, &options, None).unwrap();
+        other
+            .store
+            .set(&mut other.catalog, colour("p2", "Pink"), &by("bob"))
+            .unwrap();
+        let picked = store.new_edits().unwrap();
+        assert_eq!(picked.len(), 1);
+        assert!(store.new_edits().unwrap().is_empty(), "each entry once");
+        let next = store
+            .set_many_over(base, &[colour("p2", "White")], &by("ann"))
+            .unwrap();
+        assert_eq!(next[0].old.as_deref(), Some("Pink"));
+        let undone = store.undo_edits("ann").unwrap();
+        assert_eq!(undone[0].new.as_deref(), Some("Pink"));
+        // The catalogue was never told of any edit: the export writes the store's labels.
+        let out = dir.path().join("export.csv");
+        let edited = store.current_labels().unwrap();
+        export_over(
+            &catalog,
+            &edited,
+            &detached.import.source,
+            store.path(),
+            &out,
+        )
+        .unwrap();
+        let exported = import(&out, &options).unwrap().catalog;
+        let label = |id: &str| {
+            let product = exported.product(id).unwrap();
+            exported.label_name(product, Task::Colour).map(String::from)
+        };
+        assert_eq!(label("p1").as_deref(), Some("Black"));
+        assert_eq!(label("p2").as_deref(), Some("Pink"));
+        assert_eq!(label("p3").as_deref(), Some("Red"));
+    }
 }

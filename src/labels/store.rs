@@ -614,7 +614,9 @@ impl LabelStore {
         changes: &[Change],
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
-        self.write_batch(catalog, changes, |c| (c, None), by)
+        let edits = self.write_batch(&*catalog, changes, |c| (c, None), by)?;
+        apply(catalog, &edits);
+        Ok(edits)
     }
 
     /// [`LabelStore::set_many`] with a reason for each change (`by.reason` where it has none).
@@ -624,12 +626,26 @@ impl LabelStore {
         changes: &[(Change, Option<String>)],
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
-        self.write_batch(catalog, changes, |(c, r)| (c, r.as_deref()), by)
+        let edits = self.write_batch(&*catalog, changes, |(c, r)| (c, r.as_deref()), by)?;
+        apply(catalog, &edits);
+        Ok(edits)
+    }
+
+    /// [`LabelStore::set_many`] over `base` (the labels as imported), applying the edits to no
+    /// catalogue: for an owner that keeps none and hands the edits on (the window's store
+    /// worker).
+    pub fn set_many_over(
+        &mut self,
+        base: &impl LabelBase,
+        changes: &[Change],
+        by: &Attribution,
+    ) -> Result<Vec<Edit>, StoreError> {
+        self.write_batch(base, changes, |c| (c, None), by)
     }
 
     fn write_batch<T>(
         &mut self,
-        catalog: &mut Catalog,
+        base: &impl LabelBase,
         changes: &[T],
         parts: impl Fn(&T) -> (&Change, Option<&str>),
         by: &Attribution,
@@ -637,7 +653,7 @@ impl LabelStore {
         if let Some(unknown) = changes
             .iter()
             .map(|c| parts(c).0)
-            .find(|c| catalog.position(&c.product).is_none())
+            .find(|c| base.position(&c.product).is_none())
         {
             return Err(StoreError::UnknownProduct(unknown.product.clone()));
         }
@@ -662,12 +678,12 @@ impl LabelStore {
                 )
                 .optional()
                 .map_err(sql)?;
-            // No row: nobody ever edited this label, so the catalogue holds the imported value.
+            // No row: nobody ever edited this label, so it is the imported one.
             let old = match stored {
                 Some(value) => value,
-                None => catalog
-                    .product(&change.product)
-                    .and_then(|p| catalog.label_name(p, change.task))
+                None => base
+                    .position(&change.product)
+                    .and_then(|p| base.base_label(p, change.task))
                     .map(String::from),
             };
             let new = change
@@ -713,28 +729,38 @@ impl LabelStore {
             .map_err(sql)?;
         }
         tx.commit().map_err(sql)?;
-        self.apply(catalog, &edits);
+        self.saw(&edits);
         Ok(edits)
     }
 
     /// Undoes the latest batch of `author` still in effect. Returns the undo entries written
     /// (empty when there is nothing to undo).
     pub fn undo(&mut self, catalog: &mut Catalog, author: &str) -> Result<Vec<Edit>, StoreError> {
-        self.revert(catalog, author, Direction::Undo)
+        let edits = self.undo_edits(author)?;
+        apply(catalog, &edits);
+        Ok(edits)
     }
 
     /// Re-applies the latest batch `author` undid. Returns the redo entries written (empty
     /// when there is nothing to redo).
     pub fn redo(&mut self, catalog: &mut Catalog, author: &str) -> Result<Vec<Edit>, StoreError> {
-        self.revert(catalog, author, Direction::Redo)
+        let edits = self.redo_edits(author)?;
+        apply(catalog, &edits);
+        Ok(edits)
     }
 
-    fn revert(
-        &mut self,
-        catalog: &mut Catalog,
-        author: &str,
-        direction: Direction,
-    ) -> Result<Vec<Edit>, StoreError> {
+    /// [`LabelStore::undo`], applying the entries to no catalogue (see
+    /// [`LabelStore::set_many_over`]).
+    pub fn undo_edits(&mut self, author: &str) -> Result<Vec<Edit>, StoreError> {
+        self.revert(author, Direction::Undo)
+    }
+
+    /// [`LabelStore::redo`], applying the entries to no catalogue.
+    pub fn redo_edits(&mut self, author: &str) -> Result<Vec<Edit>, StoreError> {
+        self.revert(author, Direction::Redo)
+    }
+
+    fn revert(&mut self, author: &str, direction: Direction) -> Result<Vec<Edit>, StoreError> {
         let path = self.path.clone();
         let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
@@ -842,7 +868,7 @@ impl LabelStore {
             written.push(edit);
         }
         tx.commit().map_err(sql)?;
-        self.apply(catalog, &written);
+        self.saw(&written);
         Ok(written)
     }
 
@@ -876,17 +902,70 @@ impl LabelStore {
     /// Applies the entries other processes wrote since this store last looked, and returns
     /// them.
     pub fn sync(&mut self, catalog: &mut Catalog) -> Result<Vec<Edit>, StoreError> {
-        let edits = self.journal(self.seen)?;
-        self.apply(catalog, &edits);
+        let edits = self.new_edits()?;
+        apply(catalog, &edits);
         Ok(edits)
     }
 
-    fn apply(&mut self, catalog: &mut Catalog, edits: &[Edit]) {
-        for edit in edits {
-            if let Some(position) = catalog.position(&edit.product) {
-                catalog.set_label(position, edit.task, edit.new.as_deref());
+    /// The entries other processes wrote since this store last looked (see
+    /// [`LabelStore::sync`]), applied to no catalogue.
+    pub fn new_edits(&mut self) -> Result<Vec<Edit>, StoreError> {
+        let edits = self.journal(self.seen)?;
+        self.saw(&edits);
+        Ok(edits)
+    }
+
+    /// The current value of every edited label: (product id, task, value).
+    pub fn current_labels(&self) -> Result<Vec<(String, Task, Option<String>)>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT product, task, value FROM current")
+            .map_err(&sql)?;
+        let mut rows = stmt.query([]).map_err(&sql)?;
+        let mut labels = Vec::new();
+        while let Some(row) = rows.next().map_err(&sql)? {
+            let task: String = row.get(1).map_err(&sql)?;
+            // A task this build does not know is left out, as when the store is opened.
+            if let Ok(task) = task.parse::<Task>() {
+                labels.push((row.get(0).map_err(&sql)?, task, row.get(2).map_err(&sql)?));
             }
+        }
+        Ok(labels)
+    }
+
+    /// Notes that `edits` are reflected by whoever holds the labels.
+    fn saw(&mut self, edits: &[Edit]) {
+        for edit in edits {
             self.seen = self.seen.max(edit.id);
+        }
+    }
+}
+
+/// What a store writes over: the products by id, and the label of one nobody edited yet (the
+/// imported label, which a new edit replaces and records as its old value).
+pub trait LabelBase {
+    /// The position of the product with id `id`.
+    fn position(&self, id: &str) -> Option<usize>;
+    /// The label of `task` of the product at `position`, where no edit changed it.
+    fn base_label(&self, position: usize, task: Task) -> Option<&str>;
+}
+
+impl LabelBase for Catalog {
+    fn position(&self, id: &str) -> Option<usize> {
+        Catalog::position(self, id)
+    }
+
+    fn base_label(&self, position: usize, task: Task) -> Option<&str> {
+        self.label_name(&self.products()[position], task)
+    }
+}
+
+/// Applies journal entries to `catalog`.
+fn apply(catalog: &mut Catalog, edits: &[Edit]) {
+    for edit in edits {
+        if let Some(position) = catalog.position(&edit.product) {
+            catalog.set_label(position, edit.task, edit.new.as_deref());
         }
     }
 }

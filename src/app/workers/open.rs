@@ -7,8 +7,8 @@ use crate::app::event::Event;
 use crate::app::opening::{OpenStage, StageTimes};
 use crate::catalog::demo::{DemoOptions, generate, read_answers};
 use crate::catalog::import::{ColumnMap, ImportOptions, ImportProgress, import};
-use crate::catalog::{Catalog, Taxonomy};
-use crate::labels::{Edit, Workspace, open_store};
+use crate::catalog::{Catalog, Taxonomy, TextOrders};
+use crate::labels::{DetachedStore, Edit, Workspace, open_store};
 use crate::runs::predictions::{self, Predictions, generate_fake};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -78,9 +78,9 @@ pub struct LoadedPredictions {
 pub struct Opened {
     /// What was opened.
     pub request: OpenRequest,
-    /// The catalogue with its store, for the store worker.
-    pub workspace: Workspace,
-    /// The UI's copy of the catalogue.
+    /// The label store with what it needs of the catalogue, for the store worker.
+    pub workspace: DetachedStore,
+    /// The catalogue: the window's, and the only one.
     pub catalog: Arc<Catalog>,
     /// Its taxonomy.
     pub taxonomy: Taxonomy,
@@ -198,6 +198,15 @@ pub fn open(request: &OpenRequest) -> Result<Opened, String> {
     open_with(request, Arc::new(|_, _| true))
 }
 
+/// What the open's stages up to the predictions give: their times, the workspace, its journal,
+/// and the thread computing the catalogue's sort orders.
+type Stages<'scope> = (
+    StageTimes,
+    Workspace,
+    Vec<Edit>,
+    Option<std::thread::ScopedJoinHandle<'scope, Result<TextOrders, String>>>,
+);
+
 /// What an open got to beside the catalogue: the predictions, with how long they took.
 type PredictionsRead = (Result<Predictions, predictions::PredictionsError>, Duration);
 
@@ -228,7 +237,7 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
                 .name("vitrine-predictions".into())
                 .spawn_scoped(scope, move || crate::threads::catch(read))
         });
-        let stages = (|| -> Result<(StageTimes, Workspace, Vec<Edit>), String> {
+        let stages = (|| -> Result<Stages<'_>, String> {
             let mut times = StageTimes::default();
             let next = |times: &mut StageTimes, stage| {
                 times.start(stage);
@@ -247,12 +256,22 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
                 })
             });
             let imported = import(&request.path, &options).map_err(|e| e.to_string())?;
+            // The sort orders by name and id, beside the label store's stage (which takes the
+            // catalogue to apply its edits): two sorts of every name and id, a second or so of
+            // one core at 1,000,000 products, that the grid's sorts then need not do.
+            let (names, ids) = imported.catalog.text_keys();
+            let orders = std::thread::Builder::new()
+                .name("vitrine-orders".into())
+                .spawn_scoped(scope, move || {
+                    crate::threads::catch(|| TextOrders::of(&names, &ids))
+                })
+                .ok();
             next(&mut times, OpenStage::OpenStore)?;
             let workspace =
                 open_store(imported, request.store.as_deref()).map_err(|e| e.to_string())?;
             let journal = workspace.store.journal(0).map_err(|e| e.to_string())?;
             next(&mut times, OpenStage::ReadPredictions)?;
-            Ok((times, workspace, journal))
+            Ok((times, workspace, journal, orders))
         })();
         if stages.is_err() {
             stop.store(true, Ordering::Relaxed);
@@ -287,16 +306,21 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
             // No thread to spare: read them here.
             Some(Err(_)) => Some(read()),
         };
-        let (mut times, workspace, journal) = stages?;
+        let (mut times, workspace, journal, orders) = stages?;
         times.start(OpenStage::PrepareGrid);
         if !progress(OpenStage::PrepareGrid, 0.0) {
             return Err(cancelled());
         }
-        let catalog = &workspace.catalog;
+        let folder = catalogue_folder(&workspace.import.source);
+        let (mut catalog, workspace) = workspace.detach();
+        // Without the thread (none to spare, or it failed) the orders are computed on first use.
+        if let Some(Ok(Ok(orders))) = orders.map(|thread| thread.join()) {
+            catalog.set_text_orders(orders);
+        }
         let (predictions, predictions_note, predictions_time) = match read {
             Some((Ok(p), time)) => {
                 let note = read_note(&p, &beside);
-                (Some(align(catalog, p)), note, Some(time))
+                (Some(align(&catalog, p)), note, Some(time))
             }
             Some((Err(e), time)) => (None, format!("predictions not loaded: {e}"), Some(time)),
             None => (
@@ -311,14 +335,12 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
             .filter_map(|e| catalog.position(&e.product).map(|p| p as u32))
             .collect();
         let recent_edits = journal[journal.len().saturating_sub(LOG_START)..].to_vec();
-        let folder = catalogue_folder(&workspace.import.source);
         let taxonomy = catalog.taxonomy();
-        let ui_catalog = Arc::new(catalog.clone());
         times.finish();
         Ok(Opened {
             request: request.clone(),
             workspace,
-            catalog: ui_catalog,
+            catalog: Arc::new(catalog),
             taxonomy,
             edited,
             recent_edits,
@@ -534,6 +556,14 @@ mod tests {
         let timed: Vec<OpenStage> = opened.stages.stages.iter().map(|s| s.0).collect();
         assert_eq!(timed, OpenStage::ALL);
         assert!(opened.predictions_time.is_some());
+        let products = opened.catalog.products();
+        let by_name = &opened.catalog.text_orders().by_name;
+        assert_eq!(by_name.len(), products.len());
+        assert!(
+            by_name
+                .windows(2)
+                .all(|w| products[w[0] as usize].name <= products[w[1] as usize].name)
+        );
         // Lined up by id whatever the file's order; the product it lacks has no line.
         let loaded = opened.predictions.unwrap();
         for (position, product) in opened.catalog.products().iter().enumerate() {
