@@ -200,6 +200,12 @@ impl Catalog {
             .map(|p| p as usize)
     }
 
+    /// The index of positions by product id (for a copy of the ids that keeps their
+    /// positions, such as the label store's).
+    pub fn id_index(&self) -> &KeyIndex {
+        &self.index
+    }
+
     /// The product with id `id`.
     pub fn product(&self, id: &str) -> Option<&Product> {
         self.position(id).map(|i| &self.products[i])

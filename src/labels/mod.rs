@@ -72,6 +72,14 @@ pub struct DetachedStore {
     pub labels: BaseLabels,
 }
 
+impl DetachedStore {
+    /// Records the catalogue's products in the store, if opening it left that for later
+    /// ([`open_store`]).
+    pub fn record_products(&mut self) -> Result<(), StoreError> {
+        self.store.record_products(&self.labels.ids)
+    }
+}
+
 /// No label, in [`BaseLabels`].
 const NO_LABEL: u32 = u32::MAX;
 
@@ -90,12 +98,9 @@ pub struct BaseLabels {
 impl BaseLabels {
     /// The ids and current labels of `catalog`.
     pub fn of(catalog: &Catalog) -> Self {
-        let mut index = KeyIndex::default();
         let ids: Vec<Arc<str>> = catalog.products().iter().map(|p| p.id.clone()).collect();
-        index.reserve(ids.len(), |p| &ids[p as usize]);
-        for (position, id) in ids.iter().enumerate() {
-            index.insert(id, position as u32, |p| &ids[p as usize]);
-        }
+        // The ids keep their positions, so the catalogue's index serves them as it is.
+        let index = catalog.id_index().clone();
         let labels = catalog
             .products()
             .iter()
@@ -148,37 +153,61 @@ pub fn open_workspace_read_only(
     open(path, options, store, true)
 }
 
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// [`LabelStore::open_read_only`].
+    ReadOnly,
+    /// [`LabelStore::open`].
+    Write,
+    /// [`LabelStore::open_recording_later`].
+    WriteRecordingLater,
+}
+
 fn open(
     path: &Path,
     options: &ImportOptions,
     store: Option<&Path>,
     read_only: bool,
 ) -> Result<Workspace, OpenError> {
-    Ok(with_store(import(path, options)?, store, read_only)?)
+    let access = if read_only {
+        Access::ReadOnly
+    } else {
+        Access::Write
+    };
+    Ok(with_store(import(path, options)?, store, access)?)
 }
 
 /// Opens the label store of a catalogue just imported (see [`location::locate`]) and applies
 /// its edited labels: the second half of [`open_workspace`], for callers that report the two
-/// halves as stages of their own.
+/// halves as stages of their own. Products new to the store are recorded later, by
+/// [`DetachedStore::record_products`] (the window's store worker does it first).
 pub fn open_store(imported: Imported, store: Option<&Path>) -> Result<Workspace, StoreError> {
-    with_store(imported, store, false)
+    with_store(imported, store, Access::WriteRecordingLater)
 }
 
 fn with_store(
     imported: Imported,
     store: Option<&Path>,
-    read_only: bool,
+    access: Access,
 ) -> Result<Workspace, StoreError> {
     let mut catalog = imported.catalog;
     let source = imported.report.source.clone();
     let canonical = std::fs::canonicalize(&source).unwrap_or(source.clone());
     let name = canonical.to_string_lossy();
-    let (store, store_report) = if read_only {
-        let store_path = location::locate_for_reading(&source, store);
-        LabelStore::open_read_only(&store_path, &name, &mut catalog)?
-    } else {
-        let store_path = location::locate(&source, store);
-        LabelStore::open(&store_path, &name, &mut catalog)?
+    let (store, store_report) = match access {
+        Access::ReadOnly => {
+            let store_path = location::locate_for_reading(&source, store);
+            LabelStore::open_read_only(&store_path, &name, &mut catalog)?
+        }
+        Access::Write => {
+            let store_path = location::locate(&source, store);
+            LabelStore::open(&store_path, &name, &mut catalog)?
+        }
+        Access::WriteRecordingLater => {
+            let store_path = location::locate(&source, store);
+            LabelStore::open_recording_later(&store_path, &name, &mut catalog)?
+        }
     };
     Ok(Workspace {
         catalog,
@@ -206,6 +235,43 @@ mod tests {
             task: Task::Colour,
             value: Some(value.into()),
         }
+    }
+
+    #[test]
+    fn products_left_for_later_are_recorded_by_the_detached_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("manifest.csv");
+        let write = |ids: &[&str]| {
+            let rows: String = ids.iter().map(|id| format!("{id},,,\n")).collect();
+            std::fs::write(&manifest, format!("product_id,name,images,colour\n{rows}")).unwrap();
+        };
+        let options = ImportOptions::default();
+        let reopen = || {
+            let ws = open_workspace(&manifest, &options, None).unwrap();
+            (ws.store_report.added, ws.store_report.removed)
+        };
+        write(&["p1", "p2", "p3"]);
+        let imported = import(&manifest, &options).unwrap();
+        drop(open_store(imported, None).unwrap().detach());
+        write(&["p1", "p2", "p4"]);
+        assert_eq!(
+            reopen(),
+            (0, 0),
+            "nothing was recorded: nothing to compare with"
+        );
+        write(&["p1", "p2", "p3"]);
+        let imported = import(&manifest, &options).unwrap();
+        let (_, mut detached) = open_store(imported, None).unwrap().detach();
+        assert_eq!(
+            (detached.store_report.added, detached.store_report.removed),
+            (1, 1),
+            "the report does not wait"
+        );
+        detached.record_products().unwrap();
+        detached.record_products().unwrap();
+        drop(detached);
+        write(&["p1", "p2", "p4", "p5"]);
+        assert_eq!(reopen(), (2, 1));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Schema version this build writes and reads.
@@ -197,6 +198,22 @@ pub struct LabelStore {
     path: PathBuf,
     /// Highest journal id already reflected in the caller's catalogue.
     seen: i64,
+    /// The catalogue's products differ from those the store recorded, and recording them was
+    /// left for later ([`LabelStore::record_products`]).
+    products_unrecorded: bool,
+}
+
+/// When opening a store records the catalogue's products (for the next open's report of
+/// products added and removed), if they changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recording {
+    /// Read only: never.
+    Never,
+    /// In the open's transaction.
+    Now,
+    /// Through [`LabelStore::record_products`]: a new catalogue of 1,000,000 products is a
+    /// second of inserts and a sync of their log, which a window need not wait for.
+    Later,
 }
 
 fn now_ms() -> i64 {
@@ -217,6 +234,24 @@ fn fingerprint<'a>(ids: impl Iterator<Item = &'a str>) -> String {
         count += 1;
     }
     format!("{count}:{sum:016x}")
+}
+
+/// Replaces the recorded products by `ids`, whose fingerprint is `print`.
+fn record<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    ids: impl Iterator<Item = &'a str>,
+    print: &str,
+) -> Result<(), rusqlite::Error> {
+    tx.execute("DELETE FROM products", [])?;
+    let mut insert = tx.prepare("INSERT OR IGNORE INTO products(id) VALUES (?1)")?;
+    for id in ids {
+        insert.execute([id])?;
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES ('products', ?1)",
+        [print],
+    )?;
+    Ok(())
 }
 
 /// The tables every store has.
@@ -396,6 +431,25 @@ impl LabelStore {
         catalogue: &str,
         catalog: &mut Catalog,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
+        Self::open_writing(path, catalogue, catalog, Recording::Now)
+    }
+
+    /// [`LabelStore::open`], leaving the recording of the catalogue's products, where they
+    /// changed, to [`LabelStore::record_products`] (the report is the same).
+    pub fn open_recording_later(
+        path: &Path,
+        catalogue: &str,
+        catalog: &mut Catalog,
+    ) -> Result<(LabelStore, OpenReport), StoreError> {
+        Self::open_writing(path, catalogue, catalog, Recording::Later)
+    }
+
+    fn open_writing(
+        path: &Path,
+        catalogue: &str,
+        catalog: &mut Catalog,
+        recording: Recording,
+    ) -> Result<(LabelStore, OpenReport), StoreError> {
         regular_or_absent(path)?;
         create_folder(folder_of(path)).map_err(|reason| StoreError::Io {
             path: path.to_path_buf(),
@@ -418,8 +472,9 @@ impl LabelStore {
             conn,
             path: path.to_path_buf(),
             seen: 0,
+            products_unrecorded: false,
         };
-        let report = store.prepare(catalogue, catalog, created, true)?;
+        let report = store.prepare(catalogue, catalog, created, recording)?;
         Ok((store, report))
     }
 
@@ -463,8 +518,9 @@ impl LabelStore {
             conn,
             path: path.to_path_buf(),
             seen: 0,
+            products_unrecorded: false,
         };
-        let report = store.prepare(catalogue, catalog, false, false)?;
+        let report = store.prepare(catalogue, catalog, false, Recording::Never)?;
         Ok((store, report))
     }
 
@@ -476,14 +532,16 @@ impl LabelStore {
     }
 
     /// Checks the schema version, reports how the catalogue changed and applies the edited
-    /// labels onto `catalog`; when `write`, also creates the schema and records the catalogue.
+    /// labels onto `catalog`; unless [`Recording::Never`], also creates the schema and records
+    /// the catalogue (its products as `recording` says).
     fn prepare(
         &mut self,
         catalogue: &str,
         catalog: &mut Catalog,
         created: bool,
-        write: bool,
+        recording: Recording,
     ) -> Result<OpenReport, StoreError> {
+        let write = recording != Recording::Never;
         let path = self.path.clone();
         let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
@@ -539,21 +597,14 @@ impl LabelStore {
                 report.removed_sample = removed.into_iter().take(SAMPLE).cloned().collect();
             }
         }
-        if write && known.as_deref() != Some(print.as_str()) {
-            tx.execute("DELETE FROM products", []).map_err(sql)?;
-            {
-                let mut insert = tx
-                    .prepare("INSERT OR IGNORE INTO products(id) VALUES (?1)")
-                    .map_err(sql)?;
-                for p in catalog.products() {
-                    insert.execute([&*p.id]).map_err(sql)?;
+        if known.as_deref() != Some(print.as_str()) {
+            match recording {
+                Recording::Never => {}
+                Recording::Now => {
+                    record(&tx, catalog.products().iter().map(|p| &*p.id), &print).map_err(sql)?
                 }
+                Recording::Later => self.products_unrecorded = true,
             }
-            tx.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('products', ?1)",
-                [&print],
-            )
-            .map_err(sql)?;
         }
         if write {
             tx.execute(
@@ -589,6 +640,28 @@ impl LabelStore {
         tx.commit().map_err(sql)?;
         self.seen = seen;
         Ok(report)
+    }
+
+    /// Records the catalogue's products (`ids`, those it was opened with) if opening left it
+    /// for later ([`LabelStore::open_recording_later`]); else does nothing.
+    pub fn record_products(&mut self, ids: &[Arc<str>]) -> Result<(), StoreError> {
+        if !self.products_unrecorded {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let sql = |reason| StoreError::Sqlite {
+            path: path.clone(),
+            reason,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let print = fingerprint(ids.iter().map(|id| &**id));
+        record(&tx, ids.iter().map(|id| &**id), &print).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        self.products_unrecorded = false;
+        Ok(())
     }
 
     /// The store file.

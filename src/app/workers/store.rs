@@ -78,6 +78,11 @@ impl StoreWorker {
             Event::StoreStopped,
             move || {
                 let mut workspace = workspace;
+                // Left by the open for here, so the grid did not wait for it; the first
+                // request waits instead.
+                if let Err(e) = workspace.record_products() {
+                    events.send(Event::StoreFailed(e.to_string()));
+                }
                 loop {
                     match inbox.recv_timeout(SYNC_INTERVAL) {
                         Ok(request) => handle(&mut workspace, &author, request, &events),
