@@ -14,7 +14,7 @@ use super::filter::Filter;
 use super::images::ImageRequest;
 use super::workers::open::OpenRequest;
 use crate::catalog::{Catalog, Task};
-use crate::labels::{EditSource, Workspace};
+use crate::labels::{DetachedStore, EditSource};
 use crate::ml::TrainRequest;
 use crate::runs::predictions::Predictions;
 use std::collections::{HashSet, VecDeque};
@@ -45,8 +45,14 @@ pub enum StoreRequest {
     Redo(RequestId),
     /// Read a product's journal entries.
     History(String),
-    /// Write the corrected catalogue.
-    Export(PathBuf),
+    /// Write the corrected catalogue to `path`.
+    Export {
+        /// The file.
+        path: PathBuf,
+        /// The window's catalogue (the store's current labels are written over its own); let
+        /// go of before the worker reports, so the window can edit it in place again.
+        catalog: Arc<Catalog>,
+    },
 }
 
 /// A filter to run on a snapshot of the data.
@@ -95,7 +101,7 @@ pub enum Effect {
     /// its queue is done, so its edits are durable).
     StartStore {
         /// The catalogue and its store.
-        workspace: Box<Workspace>,
+        workspace: Box<DetachedStore>,
         /// Who edits are attributed to.
         author: String,
     },

@@ -41,9 +41,11 @@ pub enum Event {
     },
     /// A catalogue, its store and predictions were opened.
     CatalogueOpened(Box<Opened>),
-    /// Share of the catalogue file read so far (0 to 1).
+    /// The open reached `stage`, `fraction` (0 to 1) of it done.
     OpenProgressed {
-        /// Bytes read over the file's size.
+        /// The stage running.
+        stage: super::opening::OpenStage,
+        /// How much of it is done.
         fraction: f32,
     },
     /// Opening was cancelled by the user.

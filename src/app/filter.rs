@@ -272,38 +272,58 @@ impl Scores<'_> {
     }
 }
 
-fn sort(matches: &mut [u32], filter: &Filter, scores: &Scores<'_>) {
-    let products = scores.inputs.catalog.products();
+fn sort(matches: &mut Vec<u32>, filter: &Filter, scores: &Scores<'_>) {
+    let catalog = scores.inputs.catalog;
+    let products = catalog.products();
     match filter.sort {
         SortKey::Source => {}
-        SortKey::Id => {
-            matches.sort_by(|&a, &b| products[a as usize].id.cmp(&products[b as usize].id))
-        }
-        SortKey::Name => matches.sort_by(|&a, &b| {
-            products[a as usize]
-                .name
-                .cmp(&products[b as usize].name)
-                .then(a.cmp(&b))
-        }),
+        SortKey::Id => in_order(matches, &catalog.text_orders().by_id, catalog.len()),
+        SortKey::Name => in_order(matches, &catalog.text_orders().by_name, catalog.len()),
         SortKey::Confidence(scope) => {
             // Products without a prediction go last: there is nothing to review first.
             let mut keyed: Vec<(f32, u32)> = matches
                 .iter()
                 .map(|&p| (scores.min_confidence(p, scope).unwrap_or(f32::INFINITY), p))
                 .collect();
-            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            keyed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             for (slot, (_, p)) in matches.iter_mut().zip(keyed) {
                 *slot = p;
             }
         }
-        SortKey::Disagreement => matches.sort_by_cached_key(|&p| {
-            let n = scores.disagreements(p, &products[p as usize], TaskScope::Any);
-            (std::cmp::Reverse(n), p)
-        }),
+        SortKey::Disagreement => {
+            // At most five disagreements: one bucket per count, each in catalogue order (as
+            // the matches come), most first.
+            let mut buckets: [Vec<u32>; Task::ALL.len() + 1] = Default::default();
+            for &p in matches.iter() {
+                let n = scores.disagreements(p, &products[p as usize], TaskScope::Any);
+                buckets[n.min(Task::ALL.len())].push(p);
+            }
+            matches.clear();
+            for bucket in buckets.iter().rev() {
+                matches.extend_from_slice(bucket);
+            }
+        }
     }
     if filter.descending {
         matches.reverse();
     }
+}
+
+/// Puts `matches` (positions in catalogue order, each once) in the order of `order` (every
+/// position of a catalogue of `len`, in the order wanted): one walk of `order` instead of a
+/// sort comparing strings.
+fn in_order(matches: &mut Vec<u32>, order: &[u32], len: usize) {
+    if matches.len() == len {
+        matches.clear();
+        matches.extend_from_slice(order);
+        return;
+    }
+    let mut wanted = vec![false; len];
+    for &p in matches.iter() {
+        wanted[p as usize] = true;
+    }
+    matches.clear();
+    matches.extend(order.iter().copied().filter(|&p| wanted[p as usize]));
 }
 
 #[cfg(test)]
@@ -416,6 +436,76 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(run(&c, None, &none, &f), vec![0, 3, 2, 1]);
+    }
+
+    #[test]
+    fn sorts_by_the_precomputed_orders_equal_sorting_by_the_comparators() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let words = ["", "a", "B", "b", "é", "ab", "Zed", "zed", "東京", "a b"];
+        let mut c = Catalog::new("/tmp");
+        for i in 0..500 {
+            let mut d = ProductDraft {
+                id: format!("{}-{i}", rng.random_range(0..1000)),
+                name: format!(
+                    "{}{}",
+                    words[rng.random_range(0..words.len())],
+                    words[rng.random_range(0..words.len())]
+                ),
+                ..Default::default()
+            };
+            d.labels[Task::Colour.index()] = Some(["Red", "Blue"][i % 2].into());
+            c.push(d).unwrap();
+        }
+        let predictions = generate_fake(&c, 3, 0.4);
+        let none = HashSet::new();
+        let products = c.products();
+        let red = c.vocabulary(Task::Colour).get("Red").unwrap();
+        for only_red in [false, true] {
+            let mut base = Filter::default();
+            if only_red {
+                base.labels[Task::Colour.index()] = Some(LabelChoice::Class(red));
+            }
+            let positions = run(&c, Some(&predictions), &none, &base);
+            let sorted = |key: SortKey, descending| {
+                let f = Filter {
+                    sort: key,
+                    descending,
+                    ..base.clone()
+                };
+                run(&c, Some(&predictions), &none, &f)
+            };
+            let mut by_name = positions.clone();
+            by_name.sort_by(|&a, &b| {
+                products[a as usize]
+                    .name
+                    .cmp(&products[b as usize].name)
+                    .then(a.cmp(&b))
+            });
+            assert_eq!(sorted(SortKey::Name, false), by_name);
+            by_name.reverse();
+            assert_eq!(sorted(SortKey::Name, true), by_name);
+            let mut by_id = positions.clone();
+            by_id.sort_by(|&a, &b| products[a as usize].id.cmp(&products[b as usize].id));
+            assert_eq!(sorted(SortKey::Id, false), by_id);
+            let rows: Vec<Option<u32>> = products.iter().map(|p| predictions.row(&p.id)).collect();
+            let maps = class_maps(&c, &predictions);
+            let scores = Scores {
+                inputs: FilterInputs {
+                    catalog: &c,
+                    predictions: Some(&predictions),
+                    prediction_rows: &rows,
+                    edited: &none,
+                },
+                maps: Some(&maps),
+            };
+            let mut by_disagreement = positions.clone();
+            by_disagreement.sort_by_cached_key(|&p| {
+                let n = scores.disagreements(p, &products[p as usize], TaskScope::Any);
+                (std::cmp::Reverse(n), p)
+            });
+            assert_eq!(sorted(SortKey::Disagreement, false), by_disagreement);
+        }
     }
 
     #[test]

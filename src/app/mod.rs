@@ -15,6 +15,7 @@ pub mod event;
 pub mod filter;
 pub mod images;
 pub mod keys;
+pub mod opening;
 pub mod picker;
 pub mod selection;
 pub mod state;

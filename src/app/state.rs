@@ -104,6 +104,8 @@ pub struct Opening {
     pub what: String,
     /// Fraction done, when known.
     pub progress: Option<f32>,
+    /// The stage of the open running, once the open worker reported one.
+    pub stage: Option<super::opening::OpenStage>,
 }
 
 /// A relabel of several products, waiting for confirmation.

@@ -4,7 +4,7 @@
 //! are followed, whatever way the paths were written.
 
 use super::text::excerpt;
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 

@@ -35,7 +35,10 @@ pub struct Taxonomy {
 impl Taxonomy {
     /// Builds the tree from every product that has both ends of an edge labelled.
     pub fn build(catalog: &Catalog) -> Self {
-        let mut t = Taxonomy::default();
+        // Edges counted first, one look-up per edge and product; the four maps are then built
+        // from the few distinct edges.
+        let mut upper: hashbrown::HashMap<(ClassId, ClassId), u64> = Default::default();
+        let mut lower: hashbrown::HashMap<(ClassId, ClassId), u64> = Default::default();
         for p in catalog.products() {
             let (ty, cat, sub) = (
                 p.label(Task::Type),
@@ -43,29 +46,26 @@ impl Taxonomy {
                 p.label(Task::Subcategory),
             );
             if let (Some(ty), Some(cat)) = (ty, cat) {
-                *t.type_to_category
-                    .entry(ty)
-                    .or_default()
-                    .entry(cat)
-                    .or_default() += 1;
-                *t.category_to_type
-                    .entry(cat)
-                    .or_default()
-                    .entry(ty)
-                    .or_default() += 1;
+                *upper.entry((ty, cat)).or_default() += 1;
             }
             if let (Some(cat), Some(sub)) = (cat, sub) {
-                *t.category_to_subcategory
-                    .entry(cat)
-                    .or_default()
-                    .entry(sub)
-                    .or_default() += 1;
-                *t.subcategory_to_category
-                    .entry(sub)
-                    .or_default()
-                    .entry(cat)
-                    .or_default() += 1;
+                *lower.entry((cat, sub)).or_default() += 1;
             }
+        }
+        let mut t = Taxonomy::default();
+        for ((ty, cat), n) in upper {
+            t.type_to_category.entry(ty).or_default().insert(cat, n);
+            t.category_to_type.entry(cat).or_default().insert(ty, n);
+        }
+        for ((cat, sub), n) in lower {
+            t.category_to_subcategory
+                .entry(cat)
+                .or_default()
+                .insert(sub, n);
+            t.subcategory_to_category
+                .entry(sub)
+                .or_default()
+                .insert(cat, n);
         }
         t.issues = Self::find_issues(catalog, Task::Category, Task::Type, &t.category_to_type);
         t.issues.extend(Self::find_issues(

@@ -1,7 +1,7 @@
 //! Per-task class vocabularies: interned class names with their counts.
 
+use hashbrown::HashMap;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// Index of a class inside one task's [`Vocabulary`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -6,6 +6,7 @@ use crate::atomic_file::{create_folder, folder_of, write_atomically};
 use crate::catalog::file_index::is_inside;
 use crate::catalog::import::{Field, sidecar_path};
 use crate::catalog::{Catalog, Product, Task};
+use hashbrown::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -201,6 +202,28 @@ pub fn export(
     store: &Path,
     out: &Path,
 ) -> Result<ExportSummary, ExportError> {
+    export_over(catalog, &[], source, store, out)
+}
+
+/// [`export`] of `catalog` with the labels `edited` (product id, task, value; a store's
+/// [`super::LabelStore::current_labels`]) over its own: for a catalogue that may not show
+/// every durable edit yet.
+pub fn export_over(
+    catalog: &Catalog,
+    edited: &[(String, Task, Option<String>)],
+    source: &Path,
+    store: &Path,
+    out: &Path,
+) -> Result<ExportSummary, ExportError> {
+    let edited: HashMap<(usize, Task), Option<&str>> = edited
+        .iter()
+        .filter_map(|(id, task, value)| Some(((catalog.position(id)?, *task), value.as_deref())))
+        .collect();
+    let label = |position: usize, product: &Product, task: Task| match edited.get(&(position, task))
+    {
+        Some(value) => *value,
+        None => catalog.label_name(product, task),
+    };
     let extension = out
         .extension()
         .and_then(|e| e.to_str())
@@ -294,7 +317,7 @@ pub fn export(
     };
     write_atomically(out, io, |writer| {
         if jsonl {
-            for product in catalog.products() {
+            for (position, product) in catalog.products().iter().enumerate() {
                 let mut object = serde_json::Map::new();
                 let mut put = |field: Field, value: serde_json::Value| {
                     object.insert(column(field).to_string(), value);
@@ -307,7 +330,7 @@ pub fn export(
                     put(Field::Views, views.into());
                 }
                 for task in Task::ALL {
-                    let label = catalog.label_name(product, task);
+                    let label = label(position, product, task);
                     if label.is_some() || shadowed(Field::Label(task)) {
                         put(Field::Label(task), label.into());
                     }
@@ -325,7 +348,7 @@ pub fn export(
                 .map(|&f| column(f))
                 .chain(key_names.iter().copied());
             w.write_record(header).map_err(csv_error)?;
-            for product in catalog.products() {
+            for (position, product) in catalog.products().iter().enumerate() {
                 let (images, views) = images_and_views(product);
                 let views = if views.iter().any(|v| !v.is_empty()) {
                     views.join("|")
@@ -339,7 +362,7 @@ pub fn export(
                     views,
                 ];
                 for task in Task::ALL {
-                    record.push(catalog.label_name(product, task).unwrap_or("").to_string());
+                    record.push(label(position, product, task).unwrap_or("").to_string());
                 }
                 for key in &keys {
                     let value = product

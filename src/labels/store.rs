@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Schema version this build writes and reads.
@@ -197,6 +198,22 @@ pub struct LabelStore {
     path: PathBuf,
     /// Highest journal id already reflected in the caller's catalogue.
     seen: i64,
+    /// The catalogue's products differ from those the store recorded, and recording them was
+    /// left for later ([`LabelStore::record_products`]).
+    products_unrecorded: bool,
+}
+
+/// When opening a store records the catalogue's products (for the next open's report of
+/// products added and removed), if they changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recording {
+    /// Read only: never.
+    Never,
+    /// In the open's transaction.
+    Now,
+    /// Through [`LabelStore::record_products`]: a new catalogue of 1,000,000 products is a
+    /// second of inserts and a sync of their log, which a window need not wait for.
+    Later,
 }
 
 fn now_ms() -> i64 {
@@ -217,6 +234,24 @@ fn fingerprint<'a>(ids: impl Iterator<Item = &'a str>) -> String {
         count += 1;
     }
     format!("{count}:{sum:016x}")
+}
+
+/// Replaces the recorded products by `ids`, whose fingerprint is `print`.
+fn record<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    ids: impl Iterator<Item = &'a str>,
+    print: &str,
+) -> Result<(), rusqlite::Error> {
+    tx.execute("DELETE FROM products", [])?;
+    let mut insert = tx.prepare("INSERT OR IGNORE INTO products(id) VALUES (?1)")?;
+    for id in ids {
+        insert.execute([id])?;
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES ('products', ?1)",
+        [print],
+    )?;
+    Ok(())
 }
 
 /// The tables every store has.
@@ -396,6 +431,25 @@ impl LabelStore {
         catalogue: &str,
         catalog: &mut Catalog,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
+        Self::open_writing(path, catalogue, catalog, Recording::Now)
+    }
+
+    /// [`LabelStore::open`], leaving the recording of the catalogue's products, where they
+    /// changed, to [`LabelStore::record_products`] (the report is the same).
+    pub fn open_recording_later(
+        path: &Path,
+        catalogue: &str,
+        catalog: &mut Catalog,
+    ) -> Result<(LabelStore, OpenReport), StoreError> {
+        Self::open_writing(path, catalogue, catalog, Recording::Later)
+    }
+
+    fn open_writing(
+        path: &Path,
+        catalogue: &str,
+        catalog: &mut Catalog,
+        recording: Recording,
+    ) -> Result<(LabelStore, OpenReport), StoreError> {
         regular_or_absent(path)?;
         create_folder(folder_of(path)).map_err(|reason| StoreError::Io {
             path: path.to_path_buf(),
@@ -418,8 +472,9 @@ impl LabelStore {
             conn,
             path: path.to_path_buf(),
             seen: 0,
+            products_unrecorded: false,
         };
-        let report = store.prepare(catalogue, catalog, created, true)?;
+        let report = store.prepare(catalogue, catalog, created, recording)?;
         Ok((store, report))
     }
 
@@ -463,8 +518,9 @@ impl LabelStore {
             conn,
             path: path.to_path_buf(),
             seen: 0,
+            products_unrecorded: false,
         };
-        let report = store.prepare(catalogue, catalog, false, false)?;
+        let report = store.prepare(catalogue, catalog, false, Recording::Never)?;
         Ok((store, report))
     }
 
@@ -476,14 +532,16 @@ impl LabelStore {
     }
 
     /// Checks the schema version, reports how the catalogue changed and applies the edited
-    /// labels onto `catalog`; when `write`, also creates the schema and records the catalogue.
+    /// labels onto `catalog`; unless [`Recording::Never`], also creates the schema and records
+    /// the catalogue (its products as `recording` says).
     fn prepare(
         &mut self,
         catalogue: &str,
         catalog: &mut Catalog,
         created: bool,
-        write: bool,
+        recording: Recording,
     ) -> Result<OpenReport, StoreError> {
+        let write = recording != Recording::Never;
         let path = self.path.clone();
         let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
@@ -539,21 +597,14 @@ impl LabelStore {
                 report.removed_sample = removed.into_iter().take(SAMPLE).cloned().collect();
             }
         }
-        if write && known.as_deref() != Some(print.as_str()) {
-            tx.execute("DELETE FROM products", []).map_err(sql)?;
-            {
-                let mut insert = tx
-                    .prepare("INSERT OR IGNORE INTO products(id) VALUES (?1)")
-                    .map_err(sql)?;
-                for p in catalog.products() {
-                    insert.execute([&*p.id]).map_err(sql)?;
+        if known.as_deref() != Some(print.as_str()) {
+            match recording {
+                Recording::Never => {}
+                Recording::Now => {
+                    record(&tx, catalog.products().iter().map(|p| &*p.id), &print).map_err(sql)?
                 }
+                Recording::Later => self.products_unrecorded = true,
             }
-            tx.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('products', ?1)",
-                [&print],
-            )
-            .map_err(sql)?;
         }
         if write {
             tx.execute(
@@ -591,6 +642,28 @@ impl LabelStore {
         Ok(report)
     }
 
+    /// Records the catalogue's products (`ids`, those it was opened with) if opening left it
+    /// for later ([`LabelStore::open_recording_later`]); else does nothing.
+    pub fn record_products(&mut self, ids: &[Arc<str>]) -> Result<(), StoreError> {
+        if !self.products_unrecorded {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let sql = |reason| StoreError::Sqlite {
+            path: path.clone(),
+            reason,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let print = fingerprint(ids.iter().map(|id| &**id));
+        record(&tx, ids.iter().map(|id| &**id), &print).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        self.products_unrecorded = false;
+        Ok(())
+    }
+
     /// The store file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -614,7 +687,9 @@ impl LabelStore {
         changes: &[Change],
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
-        self.write_batch(catalog, changes, |c| (c, None), by)
+        let edits = self.write_batch(&*catalog, changes, |c| (c, None), by)?;
+        apply(catalog, &edits);
+        Ok(edits)
     }
 
     /// [`LabelStore::set_many`] with a reason for each change (`by.reason` where it has none).
@@ -624,12 +699,26 @@ impl LabelStore {
         changes: &[(Change, Option<String>)],
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
-        self.write_batch(catalog, changes, |(c, r)| (c, r.as_deref()), by)
+        let edits = self.write_batch(&*catalog, changes, |(c, r)| (c, r.as_deref()), by)?;
+        apply(catalog, &edits);
+        Ok(edits)
+    }
+
+    /// [`LabelStore::set_many`] over `base` (the labels as imported), applying the edits to no
+    /// catalogue: for an owner that keeps none and hands the edits on (the window's store
+    /// worker).
+    pub fn set_many_over(
+        &mut self,
+        base: &impl LabelBase,
+        changes: &[Change],
+        by: &Attribution,
+    ) -> Result<Vec<Edit>, StoreError> {
+        self.write_batch(base, changes, |c| (c, None), by)
     }
 
     fn write_batch<T>(
         &mut self,
-        catalog: &mut Catalog,
+        base: &impl LabelBase,
         changes: &[T],
         parts: impl Fn(&T) -> (&Change, Option<&str>),
         by: &Attribution,
@@ -637,7 +726,7 @@ impl LabelStore {
         if let Some(unknown) = changes
             .iter()
             .map(|c| parts(c).0)
-            .find(|c| catalog.position(&c.product).is_none())
+            .find(|c| base.position(&c.product).is_none())
         {
             return Err(StoreError::UnknownProduct(unknown.product.clone()));
         }
@@ -662,12 +751,12 @@ impl LabelStore {
                 )
                 .optional()
                 .map_err(sql)?;
-            // No row: nobody ever edited this label, so the catalogue holds the imported value.
+            // No row: nobody ever edited this label, so it is the imported one.
             let old = match stored {
                 Some(value) => value,
-                None => catalog
-                    .product(&change.product)
-                    .and_then(|p| catalog.label_name(p, change.task))
+                None => base
+                    .position(&change.product)
+                    .and_then(|p| base.base_label(p, change.task))
                     .map(String::from),
             };
             let new = change
@@ -713,28 +802,38 @@ impl LabelStore {
             .map_err(sql)?;
         }
         tx.commit().map_err(sql)?;
-        self.apply(catalog, &edits);
+        self.saw(&edits);
         Ok(edits)
     }
 
     /// Undoes the latest batch of `author` still in effect. Returns the undo entries written
     /// (empty when there is nothing to undo).
     pub fn undo(&mut self, catalog: &mut Catalog, author: &str) -> Result<Vec<Edit>, StoreError> {
-        self.revert(catalog, author, Direction::Undo)
+        let edits = self.undo_edits(author)?;
+        apply(catalog, &edits);
+        Ok(edits)
     }
 
     /// Re-applies the latest batch `author` undid. Returns the redo entries written (empty
     /// when there is nothing to redo).
     pub fn redo(&mut self, catalog: &mut Catalog, author: &str) -> Result<Vec<Edit>, StoreError> {
-        self.revert(catalog, author, Direction::Redo)
+        let edits = self.redo_edits(author)?;
+        apply(catalog, &edits);
+        Ok(edits)
     }
 
-    fn revert(
-        &mut self,
-        catalog: &mut Catalog,
-        author: &str,
-        direction: Direction,
-    ) -> Result<Vec<Edit>, StoreError> {
+    /// [`LabelStore::undo`], applying the entries to no catalogue (see
+    /// [`LabelStore::set_many_over`]).
+    pub fn undo_edits(&mut self, author: &str) -> Result<Vec<Edit>, StoreError> {
+        self.revert(author, Direction::Undo)
+    }
+
+    /// [`LabelStore::redo`], applying the entries to no catalogue.
+    pub fn redo_edits(&mut self, author: &str) -> Result<Vec<Edit>, StoreError> {
+        self.revert(author, Direction::Redo)
+    }
+
+    fn revert(&mut self, author: &str, direction: Direction) -> Result<Vec<Edit>, StoreError> {
         let path = self.path.clone();
         let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
@@ -842,7 +941,7 @@ impl LabelStore {
             written.push(edit);
         }
         tx.commit().map_err(sql)?;
-        self.apply(catalog, &written);
+        self.saw(&written);
         Ok(written)
     }
 
@@ -876,17 +975,70 @@ impl LabelStore {
     /// Applies the entries other processes wrote since this store last looked, and returns
     /// them.
     pub fn sync(&mut self, catalog: &mut Catalog) -> Result<Vec<Edit>, StoreError> {
-        let edits = self.journal(self.seen)?;
-        self.apply(catalog, &edits);
+        let edits = self.new_edits()?;
+        apply(catalog, &edits);
         Ok(edits)
     }
 
-    fn apply(&mut self, catalog: &mut Catalog, edits: &[Edit]) {
-        for edit in edits {
-            if let Some(position) = catalog.position(&edit.product) {
-                catalog.set_label(position, edit.task, edit.new.as_deref());
+    /// The entries other processes wrote since this store last looked (see
+    /// [`LabelStore::sync`]), applied to no catalogue.
+    pub fn new_edits(&mut self) -> Result<Vec<Edit>, StoreError> {
+        let edits = self.journal(self.seen)?;
+        self.saw(&edits);
+        Ok(edits)
+    }
+
+    /// The current value of every edited label: (product id, task, value).
+    pub fn current_labels(&self) -> Result<Vec<(String, Task, Option<String>)>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT product, task, value FROM current")
+            .map_err(&sql)?;
+        let mut rows = stmt.query([]).map_err(&sql)?;
+        let mut labels = Vec::new();
+        while let Some(row) = rows.next().map_err(&sql)? {
+            let task: String = row.get(1).map_err(&sql)?;
+            // A task this build does not know is left out, as when the store is opened.
+            if let Ok(task) = task.parse::<Task>() {
+                labels.push((row.get(0).map_err(&sql)?, task, row.get(2).map_err(&sql)?));
             }
+        }
+        Ok(labels)
+    }
+
+    /// Notes that `edits` are reflected by whoever holds the labels.
+    fn saw(&mut self, edits: &[Edit]) {
+        for edit in edits {
             self.seen = self.seen.max(edit.id);
+        }
+    }
+}
+
+/// What a store writes over: the products by id, and the label of one nobody edited yet (the
+/// imported label, which a new edit replaces and records as its old value).
+pub trait LabelBase {
+    /// The position of the product with id `id`.
+    fn position(&self, id: &str) -> Option<usize>;
+    /// The label of `task` of the product at `position`, where no edit changed it.
+    fn base_label(&self, position: usize, task: Task) -> Option<&str>;
+}
+
+impl LabelBase for Catalog {
+    fn position(&self, id: &str) -> Option<usize> {
+        Catalog::position(self, id)
+    }
+
+    fn base_label(&self, position: usize, task: Task) -> Option<&str> {
+        self.label_name(&self.products()[position], task)
+    }
+}
+
+/// Applies journal entries to `catalog`.
+fn apply(catalog: &mut Catalog, edits: &[Edit]) {
+    for edit in edits {
+        if let Some(position) = catalog.position(&edit.product) {
+            catalog.set_label(position, edit.task, edit.new.as_deref());
         }
     }
 }

@@ -32,9 +32,11 @@
 
 use super::classes::HeadClasses;
 use crate::atomic_file::AtomicFile;
+use crate::catalog::key_index::KeyIndex;
 use crate::catalog::{Catalog, Task};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -133,6 +135,9 @@ pub enum PredictionsError {
         /// The version found.
         found: u32,
     },
+    /// The read was stopped through its progress callback.
+    #[error("{}: reading cancelled", .0.display())]
+    Cancelled(PathBuf),
     /// A product line could not be serialised.
     #[error("{}: {reason}", path.display())]
     Json {
@@ -152,20 +157,313 @@ pub struct LineWarning {
     pub message: String,
 }
 
-/// A task's prediction in memory: classes as indices into the header's class list.
-#[derive(Debug, Clone, PartialEq)]
-struct StoredTask {
-    label: Option<Box<str>>,
-    top: Vec<(u32, f32)>,
-}
+/// A task a line does not predict (the model has no head for it, or skipped the product).
+const ABSENT: u8 = u8::MAX;
+/// A task whose label the run did not read.
+const NO_LABEL: u32 = u32::MAX;
+/// Shortest line length, in bytes, the guess of a file's line count assumes (a realistic line
+/// with one task is longer), so a file cannot make the reader reserve much for nothing.
+const MIN_LINE_GUESS: u64 = 64;
+/// Lines between two calls of a read's progress callback.
+const PROGRESS_EVERY: u64 = 4096;
 
-#[derive(Debug, Clone, PartialEq)]
-struct StoredProduct {
+/// One product line in memory, in a few words: its best classes lie in [`Predictions`]'s one
+/// `top` buffer from `first` on, task after task (`counts`, [`ABSENT`] for a task the line
+/// lacks); its labels are indices into the per-task label names ([`NO_LABEL`]: none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Line {
+    first: u32,
+    labels: [u32; 5],
+    counts: [u8; 5],
     split: Option<Split>,
-    tasks: [Option<StoredTask>; 5],
 }
 
-/// A whole predictions file in memory, indexed by product id.
+/// Strings numbered in order of first appearance (class and label names: a handful each).
+#[derive(Debug, Clone, Default)]
+struct Names {
+    names: Vec<Box<str>>,
+    index: hashbrown::HashMap<Box<str>, u32>,
+}
+
+impl Names {
+    /// The number of `name`, numbering it if it is new; the first of equal names keeps its
+    /// number (a header that repeats a class finds the first, as a scan of the list would).
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.index.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.into());
+        self.index.insert(name.into(), id);
+        id
+    }
+
+    fn get(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+}
+
+/// The product ids of the lines, in one buffer, found through a [`KeyIndex`]: no allocation
+/// per line.
+#[derive(Debug, Clone, Default)]
+struct Ids {
+    text: String,
+    ends: Vec<usize>,
+    index: KeyIndex,
+}
+
+impl Ids {
+    fn get(&self, row: u32) -> &str {
+        id_at(&self.text, &self.ends, row)
+    }
+
+    fn find(&self, id: &str) -> Option<u32> {
+        self.index
+            .find(id, |row| id_at(&self.text, &self.ends, row))
+    }
+
+    fn push(&mut self, id: &str) {
+        let row = self.ends.len() as u32;
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+        let (text, ends) = (&self.text, &self.ends);
+        self.index.insert(id, row, |r| id_at(text, ends, r));
+    }
+}
+
+fn id_at<'a>(text: &'a str, ends: &[usize], row: u32) -> &'a str {
+    let row = row as usize;
+    let start = if row == 0 { 0 } else { ends[row - 1] };
+    &text[start..ends[row]]
+}
+
+/// A string of a line as read: borrowed from the line unless it holds escapes.
+#[derive(Debug, Default)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visit(std::marker::PhantomData))
+    }
+}
+
+/// One task of a line as read, filled in place: its label, its best classes as numbers in the
+/// header's class list, how many the file lists, and the first class the header lacks (with
+/// its place in the list), so the line's checks can run in the file's order afterwards.
+#[derive(Debug, Default)]
+struct TaskIn<'a> {
+    present: bool,
+    label: Option<Text<'a>>,
+    top: [(u32, f32); MAX_TOP],
+    len: usize,
+    unknown: Option<(usize, Text<'a>)>,
+}
+
+impl<'a> TaskIn<'a> {
+    /// Records entry `top.len()` of the list: `class` (by name) with `probability`.
+    fn push(&mut self, classes: &Names, class: Text<'a>, probability: f32) {
+        if self.len < MAX_TOP {
+            match classes.get(&class.0) {
+                Some(number) => self.top[self.len] = (number, probability),
+                None if self.unknown.is_none() => self.unknown = Some((self.len, class)),
+                None => {}
+            }
+        }
+        self.len += 1;
+    }
+}
+
+/// A product line as read ([`ProductPrediction`] without its allocations), filled in place by
+/// [`LineSeed`]: at 1,000,000 lines, moving per-task values out of each parse cost more than
+/// the parse.
+#[derive(Debug, Default)]
+struct LineIn<'a> {
+    product_id: Option<Text<'a>>,
+    split: Option<Split>,
+    tasks: [TaskIn<'a>; 5],
+}
+
+/// Reads a line's object into a [`LineIn`], class names resolved through the header's.
+struct LineSeed<'s, 'a> {
+    line: &'s mut LineIn<'a>,
+    classes: &'s [Names; 5],
+}
+
+impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for LineSeed<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for LineSeed<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a product line")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut has_tasks = false;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match &*key.0 {
+                "product_id" => self.line.product_id = Some(map.next_value()?),
+                "split" => self.line.split = map.next_value()?,
+                "tasks" => {
+                    has_tasks = true;
+                    map.next_value_seed(TasksSeed {
+                        tasks: &mut self.line.tasks,
+                        classes: self.classes,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        if self.line.product_id.is_none() {
+            return Err(serde::de::Error::missing_field("product_id"));
+        }
+        if !has_tasks {
+            return Err(serde::de::Error::missing_field("tasks"));
+        }
+        Ok(())
+    }
+}
+
+/// Reads a line's `tasks` object (a repeated task: the last wins, as in a map).
+struct TasksSeed<'s, 'a> {
+    tasks: &'s mut [TaskIn<'a>; 5],
+    classes: &'s [Names; 5],
+}
+
+impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for TasksSeed<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for TasksSeed<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(task) = map.next_key::<Task>()? {
+            let slot = &mut self.tasks[task.index()];
+            *slot = TaskIn {
+                present: true,
+                ..Default::default()
+            };
+            map.next_value_seed(TaskSeed {
+                task: slot,
+                classes: &self.classes[task.index()],
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads one task's object: `label` and `top`.
+struct TaskSeed<'s, 'a> {
+    task: &'s mut TaskIn<'a>,
+    classes: &'s Names,
+}
+
+impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for TaskSeed<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for TaskSeed<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a task's prediction")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut has_top = false;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match &*key.0 {
+                "label" => self.task.label = map.next_value()?,
+                "top" => {
+                    has_top = true;
+                    map.next_value_seed(TopSeed {
+                        task: &mut *self.task,
+                        classes: self.classes,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        if !has_top {
+            return Err(serde::de::Error::missing_field("top"));
+        }
+        Ok(())
+    }
+}
+
+/// Reads a task's `top` list of `[class, probability]` pairs.
+struct TopSeed<'s, 'a> {
+    task: &'s mut TaskIn<'a>,
+    classes: &'s Names,
+}
+
+impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for TopSeed<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for TopSeed<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        // A list that was already there (a repeated `top`): the last wins.
+        self.task.len = 0;
+        self.task.unknown = None;
+        while let Some((class, probability)) = seq.next_element::<(Text<'de>, f32)>()? {
+            self.task.push(self.classes, class, probability);
+        }
+        Ok(())
+    }
+}
+
+/// A whole predictions file in memory, indexed by product id: a few flat buffers (about 200
+/// bytes a product with five heads), not a string and a vector per task and product.
 #[derive(Debug, Clone)]
 pub struct Predictions {
     /// The file's header.
@@ -174,8 +472,11 @@ pub struct Predictions {
     pub path: Option<PathBuf>,
     classes: [Vec<Box<str>>; 5],
     heads: [HeadClasses; 5],
-    products: Vec<StoredProduct>,
-    index: HashMap<Box<str>, u32>,
+    class_numbers: [Names; 5],
+    lines: Vec<Line>,
+    top: Vec<(u32, f32)>,
+    labels: [Names; 5],
+    ids: Ids,
     /// Lines skipped while reading, at most 1,000 kept.
     pub warnings: Vec<LineWarning>,
     /// Lines skipped in all.
@@ -186,18 +487,25 @@ impl Predictions {
     /// An empty set for `header`.
     pub fn new(header: Header) -> Self {
         let mut classes: [Vec<Box<str>>; 5] = Default::default();
+        let mut class_numbers: [Names; 5] = Default::default();
         let mut heads: [HeadClasses; 5] = Default::default();
         for (task, names) in &header.classes {
             classes[task.index()] = names.iter().map(|n| n.as_str().into()).collect();
             heads[task.index()] = HeadClasses::new(names);
+            for name in names {
+                class_numbers[task.index()].intern(name);
+            }
         }
         Predictions {
             header,
             path: None,
             classes,
             heads,
-            products: Vec::new(),
-            index: HashMap::new(),
+            class_numbers,
+            lines: Vec::new(),
+            top: Vec::new(),
+            labels: Default::default(),
+            ids: Ids::default(),
             warnings: Vec::new(),
             warnings_total: 0,
         }
@@ -205,61 +513,111 @@ impl Predictions {
 
     /// Adds one product line; fails with a message when it does not fit the header.
     pub fn insert(&mut self, line: ProductPrediction) -> Result<(), String> {
-        if self.index.contains_key(line.product_id.as_str()) {
-            return Err(format!(
-                "duplicate product '{}' (the first is kept)",
-                line.product_id
-            ));
+        let mut read = LineIn {
+            product_id: Some(Text(Cow::Borrowed(&line.product_id))),
+            split: line.split,
+            ..Default::default()
+        };
+        for (task, prediction) in &line.tasks {
+            let slot = &mut read.tasks[task.index()];
+            slot.present = true;
+            slot.label = prediction.label.as_deref().map(|l| Text(Cow::Borrowed(l)));
+            for (class, probability) in &prediction.top {
+                slot.push(
+                    &self.class_numbers[task.index()],
+                    Text(Cow::Borrowed(class)),
+                    *probability,
+                );
+            }
         }
-        let mut tasks: [Option<StoredTask>; 5] = Default::default();
-        for (task, prediction) in line.tasks {
-            let names = &self.classes[task.index()];
-            if names.is_empty() {
+        self.insert_read(&read)
+    }
+
+    /// Checks a line against the header, then adds it whole (or nothing).
+    fn insert_read(&mut self, line: &LineIn<'_>) -> Result<(), String> {
+        let id = line.product_id.as_ref().map_or("", |id| &*id.0);
+        if self.ids.find(id).is_some() {
+            return Err(format!("duplicate product '{id}' (the first is kept)"));
+        }
+        for task in Task::ALL {
+            let prediction = &line.tasks[task.index()];
+            if !prediction.present {
+                continue;
+            }
+            let classes = &self.classes[task.index()];
+            if classes.is_empty() {
                 return Err(format!("task {task} has no classes in the header"));
             }
-            if prediction.top.len() > MAX_TOP {
+            if prediction.len > MAX_TOP {
                 return Err(format!(
                     "task {task}: {} classes in top, at most {MAX_TOP}",
-                    prediction.top.len()
+                    prediction.len
                 ));
             }
-            let mut top = Vec::with_capacity(prediction.top.len());
-            for (class, probability) in prediction.top {
-                let Some(position) = names.iter().position(|n| **n == class) else {
-                    return Err(format!("task {task}: class '{class}' is not in the header"));
-                };
-                if !(0.0..=1.0).contains(&probability) {
+            for (i, &(number, probability)) in prediction.top[..prediction.len].iter().enumerate() {
+                if let Some((_, class)) = prediction.unknown.as_ref().filter(|(at, _)| *at == i) {
                     return Err(format!(
-                        "task {task}: probability {probability} of '{class}' is not in 0..1"
+                        "task {task}: class '{}' is not in the header",
+                        class.0
                     ));
                 }
-                top.push((position as u32, probability));
+                if !(0.0..=1.0).contains(&probability) {
+                    return Err(format!(
+                        "task {task}: probability {probability} of '{}' is not in 0..1",
+                        classes[number as usize]
+                    ));
+                }
             }
-            tasks[task.index()] = Some(StoredTask {
-                label: prediction.label.map(String::into_boxed_str),
-                top,
-            });
         }
-        let position = self.products.len() as u32;
-        self.index
-            .insert(line.product_id.into_boxed_str(), position);
-        self.products.push(StoredProduct {
+        let first = u32::try_from(self.top.len())
+            .ok()
+            .filter(|first| first.checked_add(5 * MAX_TOP as u32).is_some())
+            .ok_or("too many predictions for one file")?;
+        let mut labels = [NO_LABEL; 5];
+        let mut counts = [ABSENT; 5];
+        for task in Task::ALL {
+            let (i, prediction) = (task.index(), &line.tasks[task.index()]);
+            if !prediction.present {
+                continue;
+            }
+            counts[i] = prediction.len as u8;
+            self.top
+                .extend_from_slice(&prediction.top[..prediction.len]);
+            if let Some(label) = &prediction.label {
+                labels[i] = self.labels[i].intern(&label.0);
+            }
+        }
+        self.ids.push(id);
+        self.lines.push(Line {
+            first,
+            labels,
+            counts,
             split: line.split,
-            tasks,
         });
         Ok(())
     }
 
     /// Reads a predictions file; malformed product lines become warnings.
     pub fn read(path: &Path) -> Result<Predictions, PredictionsError> {
+        Self::read_with_progress(path, &|_, _| true)
+    }
+
+    /// [`Predictions::read`], telling `progress` how far it got (bytes read, file size) every
+    /// few thousand lines; its answering `false` stops the read
+    /// ([`PredictionsError::Cancelled`]).
+    pub fn read_with_progress(
+        path: &Path,
+        progress: &dyn Fn(u64, u64) -> bool,
+    ) -> Result<Predictions, PredictionsError> {
         let io = |reason| PredictionsError::Io {
             path: path.to_path_buf(),
             reason,
         };
         let file = std::fs::File::open(path).map_err(io)?;
-        let mut reader = BufReader::new(file);
+        let size = file.metadata().map_err(io)?.len();
+        let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut first = String::new();
-        reader.read_line(&mut first).map_err(io)?;
+        let mut done = reader.read_line(&mut first).map_err(io)? as u64;
         let header: Header =
             serde_json::from_str(first.trim()).map_err(|e| PredictionsError::BadHeader {
                 path: path.to_path_buf(),
@@ -279,28 +637,76 @@ impl Predictions {
         }
         let mut predictions = Predictions::new(header);
         predictions.path = Some(path.to_path_buf());
-        let mut line = Vec::new();
+        let mut spill = Vec::new();
         let mut number = 1u64;
         loop {
-            line.clear();
-            // Bytes, not a String: a line of invalid UTF-8 is one warning, not the end.
-            if reader.read_until(b'\n', &mut line).map_err(io)? == 0 {
+            let buffer = reader.fill_buf().map_err(io)?;
+            if buffer.is_empty() {
                 break;
             }
+            // Lines are parsed where they lie in the reader's buffer; only one that straddles
+            // the buffer's end is copied out.
+            let (line, used, spilled) = match memchr::memchr(b'\n', buffer) {
+                Some(end) => (&buffer[..end], end + 1, false),
+                None => {
+                    spill.clear();
+                    let read = reader.read_until(b'\n', &mut spill).map_err(io)?;
+                    (&spill[..], read, true)
+                }
+            };
+            done += used as u64;
             number += 1;
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim();
-            if text.is_empty() {
-                continue;
+            if number == 2 {
+                predictions.reserve_index(size / (used as u64).max(MIN_LINE_GUESS));
             }
-            let outcome = serde_json::from_str::<ProductPrediction>(text)
+            // Bytes, not a String: a line of invalid UTF-8 is one warning, not the end.
+            let text = match std::str::from_utf8(line) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(line),
+            };
+            let text = text.trim();
+            if !text.is_empty() {
+                let mut read = LineIn::default();
+                let mut json = serde_json::Deserializer::from_str(text);
+                let outcome = serde::de::DeserializeSeed::deserialize(
+                    LineSeed {
+                        line: &mut read,
+                        classes: &predictions.class_numbers,
+                    },
+                    &mut json,
+                )
+                .and_then(|()| json.end())
                 .map_err(|e| e.to_string())
-                .and_then(|product| predictions.insert(product));
-            if let Err(message) = outcome {
-                predictions.warn(number, message);
+                .and_then(|()| predictions.insert_read(&read));
+                if let Err(message) = outcome {
+                    predictions.warn(number, message);
+                }
+            }
+            if !spilled {
+                reader.consume(used);
+            }
+            if number.is_multiple_of(PROGRESS_EVERY) && !progress(done, size) {
+                return Err(PredictionsError::Cancelled(path.to_path_buf()));
             }
         }
+        predictions.shrink();
         Ok(predictions)
+    }
+
+    /// Makes room in the id index for about `lines` lines (guessed from the file's size and
+    /// its first line): growing step by step rehashes every id at each step.
+    fn reserve_index(&mut self, lines: u64) {
+        let lines = lines.min(u32::MAX as u64) as usize;
+        let (text, ends) = (&self.ids.text, &self.ids.ends);
+        self.ids.index.reserve(lines, |r| id_at(text, ends, r));
+    }
+
+    /// Gives back what the buffers reserved while growing.
+    fn shrink(&mut self) {
+        self.lines.shrink_to_fit();
+        self.top.shrink_to_fit();
+        self.ids.text.shrink_to_fit();
+        self.ids.ends.shrink_to_fit();
     }
 
     fn warn(&mut self, line: u64, message: String) {
@@ -312,12 +718,12 @@ impl Predictions {
 
     /// Number of products with predictions.
     pub fn len(&self) -> usize {
-        self.products.len()
+        self.lines.len()
     }
 
     /// Whether no product has predictions.
     pub fn is_empty(&self) -> bool {
-        self.products.is_empty()
+        self.lines.is_empty()
     }
 
     /// Whether the model has a head for `task`.
@@ -327,24 +733,37 @@ impl Predictions {
 
     /// The line of `product`, for repeated look-ups without hashing its id.
     pub fn row(&self, product: &str) -> Option<u32> {
-        self.index.get(product).copied()
+        self.ids.find(product)
     }
 
-    fn task_at(&self, row: u32, task: Task) -> Option<&StoredTask> {
-        self.products.get(row as usize)?.tasks[task.index()].as_ref()
+    /// The product id of line `row`.
+    pub fn product_id(&self, row: u32) -> Option<&str> {
+        ((row as usize) < self.lines.len()).then(|| self.ids.get(row))
     }
 
-    fn task(&self, product: &str, task: Task) -> Option<&StoredTask> {
-        self.task_at(self.row(product)?, task)
+    /// The best classes (head class number, probability) of `task` on line `row`, most probable
+    /// first; `None` when the line does not predict the task.
+    fn task_top(&self, row: u32, task: Task) -> Option<&[(u32, f32)]> {
+        let line = self.lines.get(row as usize)?;
+        let count = line.counts[task.index()];
+        if count == ABSENT {
+            return None;
+        }
+        let before: usize = line.counts[..task.index()]
+            .iter()
+            .filter(|&&c| c != ABSENT)
+            .map(|&c| c as usize)
+            .sum();
+        let start = line.first as usize + before;
+        Some(&self.top[start..start + count as usize])
     }
 
     /// [`Predictions::top`] by line.
     pub fn top_at(&self, row: u32, task: Task) -> Vec<(&str, f32)> {
         let names = &self.classes[task.index()];
-        self.task_at(row, task)
-            .map(|t| {
-                t.top
-                    .iter()
+        self.task_top(row, task)
+            .map(|top| {
+                top.iter()
                     .map(|&(class, p)| (&*names[class as usize], p))
                     .collect()
             })
@@ -353,21 +772,18 @@ impl Predictions {
 
     /// [`Predictions::predicted`] by line.
     pub fn predicted_at(&self, row: u32, task: Task) -> Option<&str> {
-        let &(class, _) = self.task_at(row, task)?.top.first()?;
+        let class = self.predicted_index_at(row, task)?;
         Some(&self.classes[task.index()][class as usize])
     }
 
     /// Position in the header's class list of `task` of the model's best class, by line.
     pub fn predicted_index_at(&self, row: u32, task: Task) -> Option<u32> {
-        self.task_at(row, task)?
-            .top
-            .first()
-            .map(|&(class, _)| class)
+        self.task_top(row, task)?.first().map(|&(class, _)| class)
     }
 
     /// [`Predictions::confidence`] by line.
     pub fn confidence_at(&self, row: u32, task: Task) -> Option<f32> {
-        self.task_at(row, task)?.top.first().map(|&(_, p)| p)
+        self.task_top(row, task)?.first().map(|&(_, p)| p)
     }
 
     /// The model's best classes for `task` of `product`, most probable first.
@@ -387,20 +803,26 @@ impl Predictions {
         self.confidence_at(self.row(product)?, task)
     }
 
+    /// The label of `task` on line `row` when the run read it.
+    fn label_at(&self, row: u32, task: Task) -> Option<&str> {
+        let line = self.lines.get(row as usize)?;
+        let label = line.labels[task.index()];
+        (label != NO_LABEL).then(|| &*self.labels[task.index()].names[label as usize])
+    }
+
     /// The product's label for `task` when the run read it.
     pub fn label_at_prediction(&self, product: &str, task: Task) -> Option<&str> {
-        self.task(product, task)?.label.as_deref()
+        self.label_at(self.row(product)?, task)
     }
 
     /// [`Predictions::split`] by line.
     pub fn split_at(&self, row: u32) -> Option<Split> {
-        self.products.get(row as usize)?.split
+        self.lines.get(row as usize)?.split
     }
 
     /// The product's split in the run.
     pub fn split(&self, product: &str) -> Option<Split> {
-        let row = *self.index.get(product)?;
-        self.products[row as usize].split
+        self.split_at(self.row(product)?)
     }
 
     /// The classes of the head for `task` (none without a head), for scoring labels by the
@@ -495,22 +917,20 @@ impl Predictions {
     pub fn write(&self, path: &Path, catalog: &Catalog) -> Result<PathBuf, PredictionsError> {
         let mut writer = PredictionsWriter::create(path, self.header.clone())?;
         for product in catalog.products() {
-            let Some(&row) = self.index.get(&*product.id) else {
+            let Some(row) = self.row(&product.id) else {
                 continue;
             };
-            let stored = &self.products[row as usize];
             let mut tasks = BTreeMap::new();
             for task in Task::ALL {
-                if let Some(t) = &stored.tasks[task.index()] {
-                    let names = &self.classes[task.index()];
+                if self.task_top(row, task).is_some() {
                     tasks.insert(
                         task,
                         TaskPrediction {
-                            label: t.label.as_deref().map(String::from),
-                            top: t
-                                .top
-                                .iter()
-                                .map(|&(c, p)| (names[c as usize].to_string(), p))
+                            label: self.label_at(row, task).map(String::from),
+                            top: self
+                                .top_at(row, task)
+                                .into_iter()
+                                .map(|(c, p)| (c.to_string(), p))
                                 .collect(),
                         },
                     );
@@ -518,7 +938,7 @@ impl Predictions {
             }
             writer.write(&ProductPrediction {
                 product_id: product.id.to_string(),
-                split: stored.split,
+                split: self.split_at(row),
                 tasks,
             })?;
         }
@@ -556,6 +976,64 @@ mod tests {
         let lines: Vec<u64> = p.warnings.iter().map(|w| w.line).collect();
         assert_eq!(lines, vec![3, 4, 5, 6]);
         assert!(p.warnings[1].message.contains("Purple"));
+    }
+
+    #[test]
+    fn escaped_strings_repeated_keys_and_long_lists_read_as_the_format_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let text = concat!(
+            r#"{"format":"vitrine-predictions","version":1,"run":"r","classes":{"colour":["Red","Navy \"Blue\"","other"]}}"#,
+            "\n",
+            // Escapes (owned strings), an unknown key, a repeated task (the last wins).
+            r#"{"product_id":"a\u00e9","extra":[1,{"x":2}],"tasks":{"colour":{"label":"Red","top":[["Red",0.1]]},"colour":{"label":"R\u0065d","top":[["Navy \"Blue\"",0.7],["Red",0.2]]}}}"#,
+            "\n",
+            r#"{"product_id":"b","tasks":{"colour":{"label":null,"top":[["Red",0.1],["Red",0.1],["Red",0.1],["Red",0.1],["Red",0.1],["Purple",0.1]]}}}"#,
+            "\n",
+            r#"{"product_id":"c","tasks":{"colour":{"label":null}}}"#,
+            "\n",
+            r#"{"tasks":{}}"#,
+            "\n",
+            r#"{"product_id":"d","tasks":{"colour":{"label":null,"top":[["Red",2.0],["Purple",0.1]]}}}"#,
+            "\n",
+            r#"{"product_id":"e","tasks":{"colour":{"top":[]},"gender":{"top":[]}}}"#,
+            "\n",
+            r#"{"product_id":"f","split":"train","tasks":{"colour":{"label":"Red","top":[]}}}"#,
+        );
+        std::fs::write(&path, text).unwrap();
+        let p = Predictions::read(&path).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            p.top("aé", Task::Colour),
+            vec![("Navy \"Blue\"", 0.7), ("Red", 0.2)]
+        );
+        assert_eq!(p.label_at_prediction("aé", Task::Colour), Some("Red"));
+        assert_eq!(p.product_id(0), Some("aé"));
+        // A task with an empty list is there (with its label), without a best class.
+        assert_eq!(p.label_at_prediction("f", Task::Colour), Some("Red"));
+        assert_eq!(p.predicted("f", Task::Colour), None);
+        assert_eq!(p.split("f"), Some(Split::Train));
+        let messages: Vec<(u64, &str)> = p
+            .warnings
+            .iter()
+            .map(|w| (w.line, w.message.as_str()))
+            .collect();
+        assert_eq!(messages.len(), 5, "{messages:?}");
+        assert_eq!(messages[0], (3, "task colour: 6 classes in top, at most 5"));
+        assert!(
+            messages[1].1.starts_with("missing field `top`"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[2].1.starts_with("missing field `product_id`"),
+            "{messages:?}"
+        );
+        // Checked in the list's order: the probability before the unknown class.
+        assert_eq!(
+            messages[3],
+            (6, "task colour: probability 2 of 'Red' is not in 0..1")
+        );
+        assert_eq!(messages[4], (7, "task gender has no classes in the header"));
     }
 
     #[test]

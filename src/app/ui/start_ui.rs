@@ -9,6 +9,9 @@ pub fn start_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>
         ui.add_space(ui.available_height() / 4.0);
         if let Some(opening) = &state.opening {
             ui.heading(format!("Opening {}", opening.what));
+            if let Some(stage) = opening.stage {
+                ui.label(stage.title());
+            }
             match opening.progress {
                 Some(p) => {
                     ui.add(egui::ProgressBar::new(p).show_percentage().desired_width(320.0));

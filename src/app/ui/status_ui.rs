@@ -56,7 +56,11 @@ fn jobs_ui(ui: &mut egui::Ui, state: &AppState) {
         }
     };
     if let Some(opening) = &state.opening {
-        job(ui, format!("opening {}", opening.what), opening.progress);
+        let text = match opening.stage {
+            Some(stage) => format!("opening, {}", stage.title()),
+            None => format!("opening {}", opening.what),
+        };
+        job(ui, text, opening.progress);
     }
     if state.filtering {
         job(ui, "filtering".into(), None);

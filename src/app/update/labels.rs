@@ -42,15 +42,16 @@ pub fn redo(state: &mut AppState, queue: &mut Queue) {
 
 /// Writes the corrected catalogue to `path`.
 pub fn export(state: &mut AppState, path: PathBuf, queue: &mut Queue) {
-    if state.session.is_none() {
+    let Some(session) = &state.session else {
         return;
-    }
+    };
     if state.store_stopped {
         state.error(STOPPED);
         return;
     }
+    let catalog = session.catalog.clone();
     state.exporting = Some(path.clone());
-    queue.effect(Effect::Store(StoreRequest::Export(path)));
+    queue.effect(Effect::Store(StoreRequest::Export { path, catalog }));
 }
 
 /// Asks the store for the focused product's journal entries.

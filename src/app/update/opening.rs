@@ -14,6 +14,7 @@ pub fn open(state: &mut AppState, request: OpenRequest, queue: &mut Queue) {
     state.opening = Some(Opening {
         what: request.source.catalogue.display().to_string(),
         progress: None,
+        stage: None,
     });
     queue.effect(Effect::OpenCatalogue(request));
 }
@@ -23,6 +24,7 @@ pub fn open_demo(state: &mut AppState, queue: &mut Queue) {
     state.opening = Some(Opening {
         what: "the demo catalogue".into(),
         progress: None,
+        stage: None,
     });
     queue.effect(Effect::OpenDemo);
 }
@@ -54,8 +56,9 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
                 opening.progress = Some(done as f32 / total.max(1) as f32);
             }
         }
-        Event::OpenProgressed { fraction } => {
+        Event::OpenProgressed { stage, fraction } => {
             if let Some(opening) = &mut state.opening {
+                opening.stage = Some(stage);
                 opening.progress = Some(fraction.clamp(0.0, 1.0));
             }
         }

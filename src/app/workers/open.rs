@@ -4,17 +4,18 @@
 
 use super::{EventSender, spawn};
 use crate::app::event::Event;
+use crate::app::opening::{OpenStage, StageTimes};
 use crate::catalog::demo::{DemoOptions, generate, read_answers};
-use crate::catalog::import::{ImportOptions, ImportProgress, Source};
-use crate::catalog::{Catalog, Taxonomy};
-use crate::labels::{Edit, Workspace, open_workspace};
+use crate::catalog::import::{ImportOptions, ImportProgress, Source, import};
+use crate::catalog::{Catalog, Taxonomy, TextOrders};
+use crate::labels::{DetachedStore, Edit, Workspace, open_store};
 use crate::runs::generated::generate_fake;
 use crate::runs::predictions::{self, Predictions};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// How many recent catalogues are remembered.
@@ -63,9 +64,9 @@ pub struct LoadedPredictions {
 pub struct Opened {
     /// What was opened.
     pub request: OpenRequest,
-    /// The catalogue with its store, for the store worker.
-    pub workspace: Workspace,
-    /// The UI's copy of the catalogue.
+    /// The label store with what it needs of the catalogue, for the store worker.
+    pub workspace: DetachedStore,
+    /// The catalogue: the window's, and the only one.
     pub catalog: Arc<Catalog>,
     /// Its taxonomy.
     pub taxonomy: Taxonomy,
@@ -81,6 +82,10 @@ pub struct Opened {
     pub folder: PathBuf,
     /// How long the open took.
     pub elapsed: Duration,
+    /// How long each stage took (reading the predictions: waiting for their thread).
+    pub stages: StageTimes,
+    /// How long reading the predictions took on their own thread, if there were any.
+    pub predictions_time: Option<Duration>,
 }
 
 /// The folder a catalogue lives in: the folder itself, or the file's folder.
@@ -97,7 +102,17 @@ pub fn align(catalog: &Catalog, predictions: Predictions) -> LoadedPredictions {
     let rows = catalog
         .products()
         .iter()
-        .map(|p| predictions.row(&p.id))
+        .enumerate()
+        .map(|(position, product)| {
+            // A file written for this catalogue lists its products in catalogue order: one
+            // comparison of ids instead of a look-up by hash.
+            let row = position as u32;
+            if predictions.product_id(row) == Some(&*product.id) {
+                Some(row)
+            } else {
+                predictions.row(&product.id)
+            }
+        })
         .collect();
     LoadedPredictions {
         predictions: Arc::new(predictions),
@@ -105,9 +120,17 @@ pub fn align(catalog: &Catalog, predictions: Predictions) -> LoadedPredictions {
     }
 }
 
-/// Opens `request` on a worker thread; reports [`Event::OpenProgressed`] while reading, then
-/// [`Event::CatalogueOpened`], [`Event::OpenFailed`] or, once `cancel` is set,
-/// [`Event::OpenCancelled`]; records an opened catalogue in the recent list under `data_dir`.
+/// Told each stage of an open as it starts (fraction 0) and how far it got (0 to 1); answering
+/// `false` cancels the open.
+pub type OpenProgress = Arc<dyn Fn(OpenStage, f32) -> bool + Send + Sync>;
+
+/// How often the open looks at the predictions thread while it waits for it.
+const PREDICTIONS_POLL: Duration = Duration::from_millis(20);
+
+/// Opens `request` on a worker thread; reports [`Event::OpenProgressed`] at each stage and
+/// while reading, then [`Event::CatalogueOpened`], [`Event::OpenFailed`] or, once `cancel` is
+/// set, [`Event::OpenCancelled`]; records an opened catalogue in the recent list under
+/// `data_dir`.
 pub fn start(
     request: OpenRequest,
     data_dir: PathBuf,
@@ -122,16 +145,20 @@ pub fn start(
 }
 
 fn run(request: OpenRequest, data_dir: &Path, events: &EventSender, cancel: &Arc<AtomicBool>) {
-    let progress = {
+    let progress: OpenProgress = {
         let (events, cancel) = (events.clone(), cancel.clone());
-        ImportProgress::new(move |done, total| {
-            events.offer(Event::OpenProgressed {
-                fraction: done as f32 / total.max(1) as f32,
-            });
+        Arc::new(move |stage, fraction| {
+            let event = Event::OpenProgressed { stage, fraction };
+            // A stage's start must reach the view; the fractions after it replace each other.
+            if fraction == 0.0 {
+                events.send(event);
+            } else {
+                events.offer(event);
+            }
             !cancel.load(Ordering::Relaxed)
         })
     };
-    let result = open_with(&request, Some(progress));
+    let result = open_with(&request, progress);
     if cancel.load(Ordering::Relaxed) {
         // Whatever was read is dropped: nothing was written but the store's own files.
         events.send(Event::OpenCancelled {
@@ -141,8 +168,11 @@ fn run(request: OpenRequest, data_dir: &Path, events: &EventSender, cancel: &Arc
     }
     match result {
         Ok(opened) => {
-            remember(data_dir, &opened.request, events);
+            let request = opened.request.clone();
             events.send(Event::CatalogueOpened(Box::new(opened)));
+            // After the event: the recent list's write waits on the disk (fsync), the grid
+            // need not.
+            remember(data_dir, &request, events);
         }
         Err(message) => events.send(Event::OpenFailed {
             path: request.source.catalogue,
@@ -153,55 +183,163 @@ fn run(request: OpenRequest, data_dir: &Path, events: &EventSender, cancel: &Arc
 
 /// Does the whole open on the calling thread (the worker, or a benchmark).
 pub fn open(request: &OpenRequest) -> Result<Opened, String> {
-    open_with(request, None)
+    open_with(request, Arc::new(|_, _| true))
 }
 
-fn open_with(request: &OpenRequest, progress: Option<ImportProgress>) -> Result<Opened, String> {
+/// What the open's stages up to the predictions give: their times, the workspace, its journal,
+/// and the thread computing the catalogue's sort orders.
+type Stages<'scope> = (
+    StageTimes,
+    Workspace,
+    Vec<Edit>,
+    Option<std::thread::ScopedJoinHandle<'scope, Result<TextOrders, String>>>,
+);
+
+/// What an open got to beside the catalogue: the predictions, with how long they took.
+type PredictionsRead = (Result<Predictions, predictions::PredictionsError>, Duration);
+
+/// Opens `request`, telling `progress` each stage. The predictions beside the catalogue are
+/// read on a thread of their own while the catalogue is read (each takes seconds at 1,000,000
+/// products, and neither needs the other until they are lined up).
+pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened, String> {
     let started = Instant::now();
-    let mut options = request.source.options().map_err(|e| e.to_string())?;
-    options.progress = progress;
-    let workspace = open_workspace(
-        &request.source.catalogue,
-        &options,
-        request.store.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
-    let catalog = &workspace.catalog;
-    let journal = workspace.store.journal(0).map_err(|e| e.to_string())?;
-    let edited = journal
-        .iter()
-        .filter_map(|e| catalog.position(&e.product).map(|p| p as u32))
-        .collect();
-    let recent_edits = journal[journal.len().saturating_sub(LOG_START)..].to_vec();
-    let folder = catalogue_folder(&workspace.import.source);
-    let beside = folder.join(predictions::FILE_NAME);
-    let (predictions, predictions_note) = if beside.is_file() {
-        match Predictions::read(&beside) {
-            Ok(p) => {
-                let note = read_note(&p, &beside);
-                (Some(align(catalog, p)), note)
-            }
-            Err(e) => (None, format!("predictions not loaded: {e}")),
+    let cancelled = || format!("{}: cancelled", request.source.catalogue.display());
+    let beside = catalogue_folder(&request.source.catalogue).join(predictions::FILE_NAME);
+    let stop = AtomicBool::new(false);
+    let read_fraction = AtomicU32::new(0);
+    std::thread::scope(|scope| {
+        let read = || -> PredictionsRead {
+            let started = Instant::now();
+            let progress = |done: u64, total: u64| {
+                let fraction = done as f32 / total.max(1) as f32;
+                read_fraction.store(fraction.to_bits(), Ordering::Relaxed);
+                !stop.load(Ordering::Relaxed)
+            };
+            (
+                Predictions::read_with_progress(&beside, &progress),
+                started.elapsed(),
+            )
+        };
+        let reading = beside.is_file().then(|| {
+            std::thread::Builder::new()
+                .name("vitrine-predictions".into())
+                .spawn_scoped(scope, move || crate::threads::catch(read))
+        });
+        let stages = (|| -> Result<Stages<'_>, String> {
+            let mut times = StageTimes::default();
+            let next = |times: &mut StageTimes, stage| {
+                times.start(stage);
+                if progress(stage, 0.0) {
+                    Ok(())
+                } else {
+                    Err(cancelled())
+                }
+            };
+            next(&mut times, OpenStage::ReadCatalogue)?;
+            let mut options = request.source.options().map_err(|e| e.to_string())?;
+            options.progress = Some({
+                let progress = progress.clone();
+                ImportProgress::new(move |done, total| {
+                    progress(OpenStage::ReadCatalogue, done as f32 / total.max(1) as f32)
+                })
+            });
+            let imported =
+                import(&request.source.catalogue, &options).map_err(|e| e.to_string())?;
+            // The sort orders by name and id, beside the label store's stage (which takes the
+            // catalogue to apply its edits): two sorts of every name and id, a second or so of
+            // one core at 1,000,000 products, that the grid's sorts then need not do.
+            let (names, ids) = imported.catalog.text_keys();
+            let orders = std::thread::Builder::new()
+                .name("vitrine-orders".into())
+                .spawn_scoped(scope, move || {
+                    crate::threads::catch(|| TextOrders::of(&names, &ids))
+                })
+                .ok();
+            next(&mut times, OpenStage::OpenStore)?;
+            let workspace =
+                open_store(imported, request.store.as_deref()).map_err(|e| e.to_string())?;
+            let journal = workspace.store.journal(0).map_err(|e| e.to_string())?;
+            next(&mut times, OpenStage::ReadPredictions)?;
+            Ok((times, workspace, journal, orders))
+        })();
+        if stages.is_err() {
+            stop.store(true, Ordering::Relaxed);
         }
-    } else {
-        (
-            None,
-            format!("no {} beside the catalogue", predictions::FILE_NAME),
-        )
-    };
-    let taxonomy = catalog.taxonomy();
-    let ui_catalog = Arc::new(catalog.clone());
-    Ok(Opened {
-        request: request.clone(),
-        workspace,
-        catalog: ui_catalog,
-        taxonomy,
-        edited,
-        recent_edits,
-        predictions,
-        predictions_note,
-        folder,
-        elapsed: started.elapsed(),
+        let read = match reading {
+            None => None,
+            Some(Ok(thread)) => {
+                while !thread.is_finished() {
+                    let fraction = f32::from_bits(read_fraction.load(Ordering::Relaxed));
+                    if stages.is_ok() && !progress(OpenStage::ReadPredictions, fraction) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(PREDICTIONS_POLL);
+                }
+                let joined = thread
+                    .join()
+                    .map_err(|payload| crate::threads::panic_message(&*payload))
+                    .and_then(|caught| caught);
+                Some(match joined {
+                    Ok(read) => read,
+                    Err(panic) => (
+                        Err(predictions::PredictionsError::Io {
+                            path: beside.clone(),
+                            reason: std::io::Error::other(format!(
+                                "the vitrine-predictions thread failed: {panic}"
+                            )),
+                        }),
+                        Duration::ZERO,
+                    ),
+                })
+            }
+            // No thread to spare: read them here.
+            Some(Err(_)) => Some(read()),
+        };
+        let (mut times, workspace, journal, orders) = stages?;
+        times.start(OpenStage::PrepareGrid);
+        if !progress(OpenStage::PrepareGrid, 0.0) {
+            return Err(cancelled());
+        }
+        let folder = catalogue_folder(&workspace.import.source);
+        let (mut catalog, workspace) = workspace.detach();
+        // Without the thread (none to spare, or it failed) the orders are computed on first use.
+        if let Some(Ok(Ok(orders))) = orders.map(|thread| thread.join()) {
+            catalog.set_text_orders(orders);
+        }
+        let (predictions, predictions_note, predictions_time) = match read {
+            Some((Ok(p), time)) => {
+                let note = read_note(&p, &beside);
+                (Some(align(&catalog, p)), note, Some(time))
+            }
+            Some((Err(e), time)) => (None, format!("predictions not loaded: {e}"), Some(time)),
+            None => (
+                None,
+                format!("no {} beside the catalogue", predictions::FILE_NAME),
+                None,
+            ),
+        };
+        progress(OpenStage::PrepareGrid, 0.5);
+        let edited = journal
+            .iter()
+            .filter_map(|e| catalog.position(&e.product).map(|p| p as u32))
+            .collect();
+        let recent_edits = journal[journal.len().saturating_sub(LOG_START)..].to_vec();
+        let taxonomy = catalog.taxonomy();
+        times.finish();
+        Ok(Opened {
+            request: request.clone(),
+            workspace,
+            catalog: Arc::new(catalog),
+            taxonomy,
+            edited,
+            recent_edits,
+            predictions,
+            predictions_note,
+            folder,
+            elapsed: started.elapsed(),
+            stages: times,
+            predictions_time,
+        })
     })
 }
 
@@ -337,5 +475,107 @@ fn remember(data_dir: &Path, request: &OpenRequest, events: &EventSender) {
     // Not remembering a catalogue is no reason to fail its open.
     if written.is_ok() {
         events.send(Event::RecentLoaded(list));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A small manifest with predictions beside it (in another order than the catalogue's, and
+    /// missing one product), in `dir`.
+    fn catalogue(dir: &Path) -> PathBuf {
+        let mut text = String::from("product_id,name,images,colour\n");
+        for i in 0..50 {
+            text.push_str(&format!("p{i},Product {i},,{}\n", ["Red", "Blue"][i % 2]));
+        }
+        let manifest = dir.join("manifest.csv");
+        std::fs::write(&manifest, text).unwrap();
+        let catalog = crate::catalog::import::import(&manifest, &ImportOptions::default())
+            .unwrap()
+            .catalog;
+        let fake = generate_fake(&catalog, 1, 0.5);
+        let mut reordered = Catalog::new(dir);
+        for product in catalog.products().iter().rev().skip(1) {
+            reordered
+                .push(crate::catalog::ProductDraft {
+                    id: product.id.to_string(),
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+        fake.write(&dir.join(predictions::FILE_NAME), &reordered)
+            .unwrap();
+        manifest
+    }
+
+    type Seen = Arc<Mutex<Vec<(OpenStage, f32)>>>;
+
+    fn recording() -> (OpenProgress, Seen) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let progress: OpenProgress = Arc::new(move |stage, fraction| {
+            record.lock().unwrap().push((stage, fraction));
+            true
+        });
+        (progress, seen)
+    }
+
+    #[test]
+    fn an_open_reports_every_stage_in_order_each_from_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = catalogue(dir.path());
+        let (progress, seen) = recording();
+        let opened = open_with(&OpenRequest::path(&manifest), progress).unwrap();
+        let seen = seen.lock().unwrap().clone();
+        let mut starts: Vec<OpenStage> = Vec::new();
+        for &(stage, fraction) in &seen {
+            assert!((0.0..=1.0).contains(&fraction), "{seen:?}");
+            if starts.last() != Some(&stage) {
+                assert_eq!(fraction, 0.0, "a stage starts at zero: {seen:?}");
+                starts.push(stage);
+            }
+        }
+        assert_eq!(
+            starts,
+            OpenStage::ALL,
+            "each stage once, in order: {seen:?}"
+        );
+        let timed: Vec<OpenStage> = opened.stages.stages.iter().map(|s| s.0).collect();
+        assert_eq!(timed, OpenStage::ALL);
+        assert!(opened.predictions_time.is_some());
+        let products = opened.catalog.products();
+        let by_name = &opened.catalog.text_orders().by_name;
+        assert_eq!(by_name.len(), products.len());
+        assert!(
+            by_name
+                .windows(2)
+                .all(|w| products[w[0] as usize].name <= products[w[1] as usize].name)
+        );
+        // Lined up by id whatever the file's order; the product it lacks has no line.
+        let loaded = opened.predictions.unwrap();
+        for (position, product) in opened.catalog.products().iter().enumerate() {
+            let row = loaded.rows[position];
+            assert_eq!(row.and_then(|r| loaded.predictions.product_id(r)), {
+                (position != 49).then_some(&*product.id)
+            });
+        }
+    }
+
+    #[test]
+    fn answering_false_stops_the_open_at_that_stage() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = catalogue(dir.path());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let progress: OpenProgress = Arc::new(move |stage, _| {
+            record.lock().unwrap().push(stage);
+            stage != OpenStage::OpenStore
+        });
+        let error = open_with(&OpenRequest::path(&manifest), progress).unwrap_err();
+        assert!(error.ends_with("cancelled"), "{error}");
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.last(), Some(&OpenStage::OpenStore), "{seen:?}");
     }
 }

@@ -1,10 +1,19 @@
-//! The label store worker: owns the [`Workspace`] (SQLite connection and its catalogue), makes
-//! every change durable and reports each one back; also picks up edits other processes make.
+//! The label store worker: owns the label store (its SQLite connection) with what it needs of
+//! the catalogue to write over it ([`BaseLabels`]), makes every change durable and reports
+//! each one back; also picks up edits other processes make.
+//!
+//! It holds no catalogue: the window's is the only one (at 1,000,000 products a second copy
+//! was 156 MB, and copying it 0.3 s of the open). The window applies the edits the worker
+//! reports, as it does those of other processes; the worker's own labels are those the
+//! catalogue was opened with, which is all a new edit needs (its old value), since a label any
+//! edit changed has a row in the store that is read instead. An export borrows the window's
+//! catalogue for its names, images and attributes, with the store's current labels over its
+//! own (the window may not show the latest edits yet).
 
 use super::{EventSender, spawn};
 use crate::app::effect::StoreRequest;
 use crate::app::event::{Event, RequestId, SaveKind};
-use crate::labels::{Attribution, Change, Workspace, export};
+use crate::labels::{Attribution, BaseLabels, Change, DetachedStore, export_over};
 use crossbeam_channel::{RecvTimeoutError, Sender};
 use std::time::Duration;
 
@@ -24,38 +33,44 @@ pub struct StoreWorker {
 impl StoreWorker {
     /// Starts the worker for `workspace`, writing as `author`.
     pub fn start(
-        workspace: Workspace,
+        workspace: DetachedStore,
         author: String,
         events: EventSender,
     ) -> Result<StoreWorker, String> {
         let (requests, inbox) = crossbeam_channel::unbounded();
         let worker_events = events.clone();
-        // A panic mid-request may leave the in-memory catalogue unlike the store (SQLite rolls
-        // back the transaction it was in), so the worker stops rather than go on from it.
+        // A panic mid-request may leave the store's view of what it reported unlike the store
+        // (SQLite rolls back the transaction it was in), so the worker stops rather than go on
+        // from it.
         spawn(
             "vitrine-store",
             &worker_events,
             Event::StoreStopped,
             move || {
                 let mut workspace = workspace;
+                // Left by the open for here, so the grid did not wait for it; the first
+                // request waits instead.
+                if let Err(e) = workspace.record_products() {
+                    events.send(Event::StoreFailed {
+                        request: None,
+                        message: e.to_string(),
+                    });
+                }
                 loop {
                     match inbox.recv_timeout(SYNC_INTERVAL) {
                         Ok(request) => handle(&mut workspace, &author, request, &events),
-                        Err(RecvTimeoutError::Timeout) => {
-                            let Workspace { catalog, store, .. } = &mut workspace;
-                            match store.sync(catalog) {
-                                Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
-                                    request: None,
-                                    edits,
-                                    kind: SaveKind::Elsewhere,
-                                }),
-                                Ok(_) => {}
-                                Err(e) => events.send(Event::StoreFailed {
-                                    request: None,
-                                    message: e.to_string(),
-                                }),
-                            }
-                        }
+                        Err(RecvTimeoutError::Timeout) => match workspace.store.new_edits() {
+                            Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
+                                request: None,
+                                edits,
+                                kind: SaveKind::Elsewhere,
+                            }),
+                            Ok(_) => {}
+                            Err(e) => events.send(Event::StoreFailed {
+                                request: None,
+                                message: e.to_string(),
+                            }),
+                        },
                         Err(RecvTimeoutError::Disconnected) => break,
                     }
                 }
@@ -90,17 +105,23 @@ pub fn refuse(request: StoreRequest, events: &EventSender) {
             request: None,
             message,
         },
-        StoreRequest::Export(_) => Event::ExportFailed(message),
+        StoreRequest::Export { .. } => Event::ExportFailed(message),
     });
 }
 
-fn handle(workspace: &mut Workspace, author: &str, request: StoreRequest, events: &EventSender) {
-    let Workspace {
-        catalog,
+fn handle(
+    workspace: &mut DetachedStore,
+    author: &str,
+    request: StoreRequest,
+    events: &EventSender,
+) {
+    let DetachedStore {
         store,
         import,
+        labels,
         ..
     } = workspace;
+    let labels: &BaseLabels = labels;
     let by = |source| Attribution {
         author: author.to_string(),
         source,
@@ -136,12 +157,12 @@ fn handle(workspace: &mut Workspace, author: &str, request: StoreRequest, events
                 .collect();
             saved(
                 id,
-                store.set_many(catalog, &changes, &by(source)),
+                store.set_many_over(labels, &changes, &by(source)),
                 SaveKind::Change,
             );
         }
-        StoreRequest::Undo(id) => saved(id, store.undo(catalog, author), SaveKind::Undo),
-        StoreRequest::Redo(id) => saved(id, store.redo(catalog, author), SaveKind::Redo),
+        StoreRequest::Undo(id) => saved(id, store.undo_edits(author), SaveKind::Undo),
+        StoreRequest::Redo(id) => saved(id, store.redo_edits(author), SaveKind::Redo),
         StoreRequest::History(product) => match store.history(&product) {
             Ok(edits) => events.send(Event::HistoryLoaded { product, edits }),
             Err(e) => events.send(Event::StoreFailed {
@@ -149,9 +170,19 @@ fn handle(workspace: &mut Workspace, author: &str, request: StoreRequest, events
                 message: e.to_string(),
             }),
         },
-        StoreRequest::Export(path) => match export(catalog, &import.source, store.path(), &path) {
-            Ok(summary) => events.send(Event::Exported { path, summary }),
-            Err(e) => events.send(Event::ExportFailed(e.to_string())),
-        },
+        StoreRequest::Export { path, catalog } => {
+            let exported = store
+                .current_labels()
+                .map_err(|e| e.to_string())
+                .and_then(|edited| {
+                    export_over(&catalog, &edited, &import.source, store.path(), &path)
+                        .map_err(|e| e.to_string())
+                });
+            drop(catalog);
+            match exported {
+                Ok(summary) => events.send(Event::Exported { path, summary }),
+                Err(e) => events.send(Event::ExportFailed(e)),
+            }
+        }
     }
 }

@@ -141,8 +141,8 @@ impl Reader {
 
     fn add(&mut self, line: u64, row: Row) {
         let mut draft = ProductDraft {
-            id: row.id.trim().to_string(),
-            name: row.name.trim().to_string(),
+            id: trimmed(row.id),
+            name: trimmed(row.name),
             labels: row.labels,
             attributes: row.attributes,
             ..Default::default()
@@ -209,6 +209,16 @@ impl Reader {
     }
 }
 
+/// `text` without surrounding white space, reusing its buffer when it has none (the usual
+/// case: a copy per cell and row shows at 1,000,000 rows).
+fn trimmed(text: String) -> String {
+    if text.trim().len() == text.len() {
+        text
+    } else {
+        text.trim().to_string()
+    }
+}
+
 fn split_list(value: &str) -> Vec<String> {
     if value.trim().is_empty() {
         return Vec::new();
@@ -260,6 +270,11 @@ pub(crate) fn import_csv(
         ));
     }
     let width = rows.header.len();
+    // Looked up once, not per cell and row.
+    let column = |field: Field| columns.get(&field).copied();
+    let (id_column, name_column) = (column(Field::ProductId), column(Field::Name));
+    let (images_column, views_column) = (column(Field::Images), column(Field::Views));
+    let label_columns = Task::ALL.map(|task| column(Field::Label(task)));
     while let Some(csv_row) = rows.next_row(&mut r.b)? {
         let count = csv_row.len();
         if count != width {
@@ -274,16 +289,17 @@ pub(crate) fn import_csv(
                 format!("{count} fields for {width} columns; {what}"),
             );
         }
-        let cell = |field: Field| columns.get(&field).map_or("", |&i| csv_row.get(i));
+        let cell = |column: Option<usize>| column.map_or("", |i| csv_row.get(i));
         let mut row = Row {
-            id: cell(Field::ProductId).to_string(),
-            name: cell(Field::Name).to_string(),
-            images: split_list(cell(Field::Images)),
-            views: split_list(cell(Field::Views)),
+            id: cell(id_column).trim().to_string(),
+            name: cell(name_column).trim().to_string(),
+            images: split_list(cell(images_column)),
+            views: split_list(cell(views_column)),
             ..Default::default()
         };
         for task in Task::ALL {
-            row.labels[task.index()] = normalise_label(cell(Field::Label(task))).map(String::from);
+            row.labels[task.index()] =
+                normalise_label(cell(label_columns[task.index()])).map(String::from);
         }
         for &i in &attribute_columns {
             if let Some(value) = normalise_label(csv_row.get(i)) {

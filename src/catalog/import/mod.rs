@@ -67,6 +67,8 @@ pub struct ImportOptions {
 
 /// Rows between two calls of an [`ImportProgress`].
 pub const PROGRESS_EVERY: u64 = 4096;
+/// Shortest row length, in bytes, the guess of a file's row count assumes.
+const MIN_ROW_GUESS: u64 = 64;
 
 /// Called every [`PROGRESS_EVERY`] rows with (bytes read, file size); returning `false`
 /// cancels the import ([`ImportError::Cancelled`]).
@@ -300,6 +302,14 @@ impl Builder {
     /// tells the callback, which may cancel.
     pub fn row_read(&mut self, file: &Path, done: u64, total: u64) -> Result<(), ImportError> {
         self.rows += 1;
+        if self.rows == PROGRESS_EVERY && done > 0 {
+            // Room for the rows still to come, guessed from those so far (the id index would
+            // otherwise rehash every id at each doubling), at most one per MIN_ROW_GUESS bytes
+            // so that a file cannot make the import reserve much for nothing.
+            let per_row = (done / self.rows).max(MIN_ROW_GUESS);
+            let more = total.saturating_sub(done) / per_row;
+            self.catalog.reserve(usize::try_from(more).unwrap_or(0));
+        }
         if self.rows.is_multiple_of(PROGRESS_EVERY)
             && let Some(progress) = &self.progress
             && !(progress.0)(done, total)

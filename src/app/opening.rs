@@ -1,0 +1,126 @@
+//! The stages of opening a catalogue, as the open worker reports them and the progress view
+//! shows them ("stage 2 of 4: opening the label store"). Plain data.
+
+use std::time::{Duration, Instant};
+
+/// One stage of opening a catalogue, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OpenStage {
+    /// Reading the catalogue file and checking its images (its fraction: bytes read).
+    ReadCatalogue,
+    /// Opening the label store, recording the products and applying the saved edits.
+    OpenStore,
+    /// Reading the predictions beside the catalogue (started with the catalogue, on a thread
+    /// of its own; its fraction: bytes read).
+    ReadPredictions,
+    /// Lining the predictions up with the products and building the taxonomy.
+    PrepareGrid,
+}
+
+impl OpenStage {
+    /// Every stage in order.
+    pub const ALL: [OpenStage; 4] = [
+        OpenStage::ReadCatalogue,
+        OpenStage::OpenStore,
+        OpenStage::ReadPredictions,
+        OpenStage::PrepareGrid,
+    ];
+
+    /// 1-based number of the stage.
+    pub fn number(self) -> usize {
+        self as usize + 1
+    }
+
+    /// What the stage does, in words.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpenStage::ReadCatalogue => "reading the catalogue",
+            OpenStage::OpenStore => "opening the label store",
+            OpenStage::ReadPredictions => "reading the predictions",
+            OpenStage::PrepareGrid => "preparing the grid",
+        }
+    }
+
+    /// The stage as the progress view titles it: `stage 2 of 4: opening the label store`.
+    pub fn title(self) -> String {
+        format!(
+            "stage {} of {}: {}",
+            self.number(),
+            Self::ALL.len(),
+            self.name()
+        )
+    }
+}
+
+/// How long each stage of an open took, in the order they ran.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StageTimes {
+    /// The stages and their times.
+    pub stages: Vec<(OpenStage, Duration)>,
+    /// When the running stage started.
+    running: Option<Instant>,
+}
+
+impl StageTimes {
+    /// Ends the running stage, if any, and starts `stage`.
+    pub fn start(&mut self, stage: OpenStage) {
+        self.finish();
+        self.stages.push((stage, Duration::ZERO));
+        self.running = Some(Instant::now());
+    }
+
+    /// Ends the running stage, if any.
+    pub fn finish(&mut self) {
+        if let (Some(since), Some((_, time))) = (self.running.take(), self.stages.last_mut()) {
+            *time = since.elapsed();
+        }
+    }
+}
+
+impl std::fmt::Display for StageTimes {
+    /// `reading the catalogue 2.31 s, opening the label store 0.40 s, ...`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (stage, time)) in self.stages.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{} {:.2} s", stage.name(), time.as_secs_f64())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_are_numbered_in_order() {
+        let numbers: Vec<usize> = OpenStage::ALL.iter().map(|s| s.number()).collect();
+        assert_eq!(numbers, [1, 2, 3, 4]);
+        assert!(OpenStage::ALL.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            OpenStage::OpenStore.title(),
+            "stage 2 of 4: opening the label store"
+        );
+        let times = StageTimes {
+            stages: vec![
+                (OpenStage::ReadCatalogue, Duration::from_millis(2310)),
+                (OpenStage::OpenStore, Duration::from_millis(400)),
+            ],
+            running: None,
+        };
+        assert_eq!(
+            times.to_string(),
+            "reading the catalogue 2.31 s, opening the label store 0.40 s"
+        );
+        let mut clock = StageTimes::default();
+        clock.start(OpenStage::ReadCatalogue);
+        std::thread::sleep(Duration::from_millis(5));
+        clock.start(OpenStage::OpenStore);
+        clock.finish();
+        let stages: Vec<OpenStage> = clock.stages.iter().map(|s| s.0).collect();
+        assert_eq!(stages, [OpenStage::ReadCatalogue, OpenStage::OpenStore]);
+        assert!(clock.stages[0].1 >= Duration::from_millis(5));
+    }
+}
