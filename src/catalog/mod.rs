@@ -42,8 +42,9 @@ pub struct Catalog {
     vocabularies: [Vocabulary; 5],
     attribute_keys: Vec<Box<str>>,
     attribute_index: HashMap<Box<str>, AttributeKey>,
-    /// Positions by name and by id, computed once (see [`Catalog::text_orders`]).
-    orders: OnceLock<TextOrders>,
+    /// Positions by name and by id, computed once (see [`Catalog::text_orders`]); shared, so
+    /// another thread can fill it without holding the catalogue ([`Catalog::text_orders_job`]).
+    orders: Arc<OnceLock<TextOrders>>,
 }
 
 /// A catalogue's positions sorted by product name and by product id, ties in catalogue order:
@@ -96,6 +97,22 @@ pub struct ProductDraft {
     pub attributes: Vec<(String, String)>,
 }
 
+/// A product as an importer reads it, borrowed from its row: [`ProductDraft`] without a copy
+/// of each cell.
+#[derive(Debug)]
+pub struct ProductParts<'a, K, V> {
+    /// Unique id.
+    pub id: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Photos, already resolved relative to the image root.
+    pub images: Vec<ProductImage>,
+    /// Raw label per task (normalised on insert).
+    pub labels: [Option<&'a str>; 5],
+    /// Other attributes, (key, value).
+    pub attributes: &'a [(K, V)],
+}
+
 impl Catalog {
     /// An empty catalogue whose images live under `image_root`.
     pub fn new(image_root: impl Into<PathBuf>) -> Self {
@@ -107,37 +124,50 @@ impl Catalog {
 
     /// Adds a product; fails (and changes nothing) if its id is taken.
     pub fn push(&mut self, draft: ProductDraft) -> Result<usize, DuplicateProduct> {
-        if self.position(&draft.id).is_some() {
-            return Err(DuplicateProduct(draft.id));
+        self.push_parts(ProductParts {
+            id: &draft.id,
+            name: &draft.name,
+            images: draft.images,
+            labels: draft.labels.each_ref().map(Option::as_deref),
+            attributes: &draft.attributes,
+        })
+    }
+
+    /// [`Catalog::push`] of a product borrowed from its source row.
+    pub fn push_parts<K: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        parts: ProductParts<'_, K, V>,
+    ) -> Result<usize, DuplicateProduct> {
+        if self.position(parts.id).is_some() {
+            return Err(DuplicateProduct(parts.id.to_string()));
         }
         let mut labels = [None; 5];
         for task in Task::ALL {
-            if let Some(value) = draft.labels[task.index()]
-                .as_deref()
-                .and_then(normalise_label)
-            {
+            if let Some(value) = parts.labels[task.index()].and_then(normalise_label) {
                 let vocabulary = &mut self.vocabularies[task.index()];
                 let id = vocabulary.intern(value);
                 vocabulary.add_count(id);
                 labels[task.index()] = Some(id);
             }
         }
-        let attributes = draft
+        let attributes = parts
             .attributes
-            .into_iter()
-            .map(|(key, value)| (self.attribute_key(&key), value.into_boxed_str()))
+            .iter()
+            .map(|(key, value)| (self.attribute_key(key.as_ref()), value.as_ref().into()))
             .collect();
-        // A new product makes any orders computed before it wrong.
-        self.orders = OnceLock::new();
+        // A new product makes any orders computed before it wrong (also those a job computes).
+        if self.orders.get().is_some() || Arc::strong_count(&self.orders) > 1 {
+            self.orders = Default::default();
+        }
         let position = self.products.len();
-        let id: Arc<str> = draft.id.into();
+        let id: Arc<str> = parts.id.into();
         let products = &self.products;
         self.index
             .insert(&id, position as u32, |p| &products[p as usize].id);
         self.products.push(Product {
             id,
-            name: draft.name.into(),
-            images: draft.images.into(),
+            name: parts.name.into(),
+            images: parts.images.into(),
             labels,
             attributes,
         });
@@ -238,17 +268,16 @@ impl Catalog {
         }
     }
 
-    /// The products' names and ids, shared, for computing [`TextOrders`] away from the
-    /// catalogue (while it is being changed).
-    pub fn text_keys(&self) -> (Vec<Arc<str>>, Vec<Arc<str>>) {
+    /// The products' names and ids, shared.
+    fn text_keys(&self) -> (Vec<Arc<str>>, Vec<Arc<str>>) {
         self.products
             .iter()
             .map(|p| (p.name.clone(), p.id.clone()))
             .unzip()
     }
 
-    /// The positions sorted by name and by id, computed on first use unless given before
-    /// ([`Catalog::set_text_orders`]).
+    /// The positions sorted by name and by id, computed on first use, or waited for while a
+    /// [`Catalog::text_orders_job`] computes them.
     pub fn text_orders(&self) -> &TextOrders {
         self.orders.get_or_init(|| {
             let (names, ids) = self.text_keys();
@@ -256,14 +285,15 @@ impl Catalog {
         })
     }
 
-    /// Gives the catalogue its [`TextOrders`], computed elsewhere from [`Catalog::text_keys`];
-    /// lists of another length (another catalogue's) are refused.
-    pub fn set_text_orders(&mut self, orders: TextOrders) -> bool {
-        let fits = orders.by_name.len() == self.len() && orders.by_id.len() == self.len();
-        if fits {
-            self.orders = OnceLock::from(orders);
+    /// A job that computes [`Catalog::text_orders`] on any thread, holding the names and ids
+    /// (shared) but not the catalogue, so the catalogue can be used, moved and changed
+    /// meanwhile; a product added since makes the job's result go nowhere.
+    pub fn text_orders_job(&self) -> impl FnOnce() + Send + 'static {
+        let (names, ids) = self.text_keys();
+        let orders = self.orders.clone();
+        move || {
+            orders.get_or_init(|| TextOrders::of(&names, &ids));
         }
-        fits
     }
 
     /// The type > category > subcategory tree built from the current labels.
@@ -346,11 +376,22 @@ mod tests {
         })
         .unwrap();
         assert_eq!(&*c.text_orders().by_name, [3, 1, 0, 2], "recomputed");
-        let (names, ids) = c.text_keys();
-        let orders = TextOrders::of(&names, &ids);
-        assert_eq!(&*orders.by_id, [3, 1, 0, 2]);
-        assert!(c.set_text_orders(orders));
-        assert!(!c.set_text_orders(TextOrders::default()), "another length");
+        // A job computes them elsewhere; one started before a new product goes nowhere.
+        let job = c.text_orders_job();
+        let stale = c.clone();
+        c.push(ProductDraft {
+            id: "d".into(),
+            name: "Belt".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        std::thread::spawn(job).join().unwrap();
+        assert_eq!(&*c.text_orders().by_name, [4, 3, 1, 0, 2]);
+        assert_eq!(&*stale.text_orders().by_id, [3, 1, 0, 2]);
+        let fresh = c.clone();
+        let job = fresh.text_orders_job();
+        job();
+        assert_eq!(&*fresh.text_orders().by_id, [3, 1, 0, 2, 4]);
     }
 
     #[test]

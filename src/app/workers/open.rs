@@ -7,7 +7,7 @@ use crate::app::event::Event;
 use crate::app::opening::{OpenStage, StageTimes};
 use crate::catalog::demo::{DemoOptions, generate, read_answers};
 use crate::catalog::import::{ImportOptions, ImportProgress, Source, import};
-use crate::catalog::{Catalog, Taxonomy, TextOrders};
+use crate::catalog::{Catalog, Taxonomy};
 use crate::labels::{DetachedStore, Edit, Workspace, open_store};
 use crate::runs::generated::generate_fake;
 use crate::runs::predictions::{self, Predictions};
@@ -186,14 +186,8 @@ pub fn open(request: &OpenRequest) -> Result<Opened, String> {
     open_with(request, Arc::new(|_, _| true))
 }
 
-/// What the open's stages up to the predictions give: their times, the workspace, its journal,
-/// and the thread computing the catalogue's sort orders.
-type Stages<'scope> = (
-    StageTimes,
-    Workspace,
-    Vec<Edit>,
-    Option<std::thread::ScopedJoinHandle<'scope, Result<TextOrders, String>>>,
-);
+/// What the open's stages up to the predictions give: their times, the workspace, its journal.
+type Stages = (StageTimes, Workspace, Vec<Edit>);
 
 /// What an open got to beside the catalogue: the predictions, with how long they took.
 type PredictionsRead = (Result<Predictions, predictions::PredictionsError>, Duration);
@@ -225,7 +219,7 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
                 .name("vitrine-predictions".into())
                 .spawn_scoped(scope, move || crate::threads::catch(read))
         });
-        let stages = (|| -> Result<Stages<'_>, String> {
+        let stages = (|| -> Result<Stages, String> {
             let mut times = StageTimes::default();
             let next = |times: &mut StageTimes, stage| {
                 times.start(stage);
@@ -243,24 +237,21 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
                     progress(OpenStage::ReadCatalogue, done as f32 / total.max(1) as f32)
                 })
             });
-            let imported =
-                import(&request.source.catalogue, &options).map_err(|e| e.to_string())?;
-            // The sort orders by name and id, beside the label store's stage (which takes the
-            // catalogue to apply its edits): two sorts of every name and id, a second or so of
-            // one core at 1,000,000 products, that the grid's sorts then need not do.
-            let (names, ids) = imported.catalog.text_keys();
-            let orders = std::thread::Builder::new()
+            let imported = import(&request.source.catalogue, &options).map_err(|e| e.to_string())?;
+            // The sort orders by name and id, on a thread of their own that the open does not
+            // wait for (two sorts of every name and id, half a second of one core at 1,000,000
+            // products), so the grid's sorts by name or id need not sort. Without the thread,
+            // or if it fails, they are computed on first use; a sort meanwhile waits for them.
+            let job = imported.catalog.text_orders_job();
+            let _ = std::thread::Builder::new()
                 .name("vitrine-orders".into())
-                .spawn_scoped(scope, move || {
-                    crate::threads::catch(|| TextOrders::of(&names, &ids))
-                })
-                .ok();
+                .spawn(move || crate::threads::catch(job));
             next(&mut times, OpenStage::OpenStore)?;
             let workspace =
                 open_store(imported, request.store.as_deref()).map_err(|e| e.to_string())?;
             let journal = workspace.store.journal(0).map_err(|e| e.to_string())?;
             next(&mut times, OpenStage::ReadPredictions)?;
-            Ok((times, workspace, journal, orders))
+            Ok((times, workspace, journal))
         })();
         if stages.is_err() {
             stop.store(true, Ordering::Relaxed);
@@ -295,17 +286,13 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
             // No thread to spare: read them here.
             Some(Err(_)) => Some(read()),
         };
-        let (mut times, workspace, journal, orders) = stages?;
+        let (mut times, workspace, journal) = stages?;
         times.start(OpenStage::PrepareGrid);
         if !progress(OpenStage::PrepareGrid, 0.0) {
             return Err(cancelled());
         }
         let folder = catalogue_folder(&workspace.import.source);
-        let (mut catalog, workspace) = workspace.detach();
-        // Without the thread (none to spare, or it failed) the orders are computed on first use.
-        if let Some(Ok(Ok(orders))) = orders.map(|thread| thread.join()) {
-            catalog.set_text_orders(orders);
-        }
+        let (catalog, workspace) = workspace.detach();
         let (predictions, predictions_note, predictions_time) = match read {
             Some((Ok(p), time)) => {
                 let note = read_note(&p, &beside);

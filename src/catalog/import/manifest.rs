@@ -21,8 +21,9 @@ use super::csv_rows::{CsvRows, open_file};
 use super::{Builder, Format, ImportError, ImportOptions, Imported};
 use crate::catalog::file_index::{FileIndex, ImageFileError, is_inside};
 use crate::catalog::text::{excerpt, excerpt_list};
-use crate::catalog::{ProductDraft, ProductImage, Task, normalise_label};
+use crate::catalog::{ProductImage, ProductParts, Task, normalise_label};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -99,15 +100,17 @@ fn read_sidecar(
     Ok((map, Some(root)))
 }
 
-/// One manifest row, whatever its syntax.
+/// One manifest row, whatever its syntax, borrowed from the CSV record or the JSON object
+/// where it can be: nothing is copied until the catalogue keeps it (a copy of every cell and
+/// row showed at 1,000,000 rows).
 #[derive(Debug, Default)]
-struct Row {
-    id: String,
-    name: String,
-    images: Vec<String>,
-    views: Vec<String>,
-    labels: [Option<String>; 5],
-    attributes: Vec<(String, String)>,
+struct Row<'a> {
+    id: Cow<'a, str>,
+    name: Cow<'a, str>,
+    images: Vec<Cow<'a, str>>,
+    views: Vec<Cow<'a, str>>,
+    labels: [Option<Cow<'a, str>>; 5],
+    attributes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
 /// Shared state of a manifest import.
@@ -139,14 +142,8 @@ impl Reader {
         ))
     }
 
-    fn add(&mut self, line: u64, row: Row) {
-        let mut draft = ProductDraft {
-            id: trimmed(row.id),
-            name: trimmed(row.name),
-            labels: row.labels,
-            attributes: row.attributes,
-            ..Default::default()
-        };
+    fn add(&mut self, line: u64, row: &Row<'_>) {
+        let mut images = Vec::with_capacity(row.images.len());
         if !row.views.is_empty() && row.views.len() != row.images.len() {
             self.b.warn(
                 &self.file,
@@ -188,13 +185,22 @@ impl Reader {
                 .then(|| normalise_label(&row.views[i]))
                 .flatten()
                 .map(Into::into);
-            draft.images.push(ProductImage {
+            images.push(ProductImage {
                 path: path.into(),
                 view,
             });
         }
-        let file = self.file.clone();
-        self.b.push(&file, Some(line), draft);
+        self.b.push_parts(
+            &self.file,
+            Some(line),
+            ProductParts {
+                id: row.id.trim(),
+                name: row.name.trim(),
+                images,
+                labels: row.labels.each_ref().map(Option::as_deref),
+                attributes: &row.attributes,
+            },
+        );
     }
 
     fn finish(mut self, format: Format) -> Imported {
@@ -209,21 +215,11 @@ impl Reader {
     }
 }
 
-/// `text` without surrounding white space, reusing its buffer when it has none (the usual
-/// case: a copy per cell and row shows at 1,000,000 rows).
-fn trimmed(text: String) -> String {
-    if text.trim().len() == text.len() {
-        text
-    } else {
-        text.trim().to_string()
-    }
-}
-
-fn split_list(value: &str) -> Vec<String> {
+fn split_list(value: &str) -> Vec<Cow<'_, str>> {
     if value.trim().is_empty() {
         return Vec::new();
     }
-    value.split('|').map(|s| s.trim().to_string()).collect()
+    value.split('|').map(|s| Cow::Borrowed(s.trim())).collect()
 }
 
 /// Reads a CSV manifest.
@@ -290,40 +286,44 @@ pub(crate) fn import_csv(
             );
         }
         let cell = |column: Option<usize>| column.map_or("", |i| csv_row.get(i));
-        let mut row = Row {
-            id: cell(id_column).trim().to_string(),
-            name: cell(name_column).trim().to_string(),
+        let row = Row {
+            id: cell(id_column).into(),
+            name: cell(name_column).into(),
             images: split_list(cell(images_column)),
             views: split_list(cell(views_column)),
-            ..Default::default()
+            labels: label_columns.map(|column| normalise_label(cell(column)).map(Cow::Borrowed)),
+            attributes: attribute_columns
+                .iter()
+                .filter_map(|&i| {
+                    let value = normalise_label(csv_row.get(i))?;
+                    Some((Cow::Borrowed(rows.header[i].as_str()), Cow::Borrowed(value)))
+                })
+                .collect(),
         };
-        for task in Task::ALL {
-            row.labels[task.index()] =
-                normalise_label(cell(label_columns[task.index()])).map(String::from);
-        }
-        for &i in &attribute_columns {
-            if let Some(value) = normalise_label(csv_row.get(i)) {
-                row.attributes
-                    .push((rows.header[i].clone(), value.to_string()));
-            }
-        }
-        r.add(csv_row.line, row);
+        r.add(csv_row.line, &row);
     }
     Ok(r.finish(Format::ManifestCsv))
 }
 
-fn json_text(value: &serde_json::Value) -> Option<String> {
+fn json_text(value: &serde_json::Value) -> Option<Cow<'_, str>> {
     match value {
         serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+        serde_json::Value::String(s) => Some(Cow::Borrowed(s)),
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 
-fn json_list(value: Option<&serde_json::Value>) -> Vec<String> {
+fn json_list(value: Option<&serde_json::Value>) -> Vec<Cow<'_, str>> {
     match value {
         Some(serde_json::Value::Array(items)) => items.iter().filter_map(json_text).collect(),
-        Some(other) => json_text(other).map(|s| split_list(&s)).unwrap_or_default(),
+        Some(other) => match json_text(other) {
+            Some(Cow::Borrowed(text)) => split_list(text),
+            Some(Cow::Owned(text)) => split_list(&text)
+                .into_iter()
+                .map(|part| Cow::Owned(part.into_owned()))
+                .collect(),
+            None => Vec::new(),
+        },
         None => Vec::new(),
     }
 }
@@ -417,14 +417,14 @@ pub(crate) fn import_jsonl(
             if !used.contains(key)
                 && let Some(value) = json_text(value).filter(|v| normalise_label(v).is_some())
             {
-                row.attributes.push((key.clone(), value));
+                row.attributes.push((Cow::Borrowed(key.as_str()), value));
             }
         }
         if row.id.trim().is_empty() {
             r.b.warn(manifest, Some(line), "no product id; line skipped");
             continue;
         }
-        r.add(line, row);
+        r.add(line, &row);
     }
     for (field, column) in map.entries() {
         r.b.columns.insert(field.name().into(), column.to_string());

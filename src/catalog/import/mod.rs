@@ -19,7 +19,7 @@ pub use manifest::sidecar_path;
 pub use source::Source;
 
 use super::text::excerpt;
-use super::{Catalog, DuplicateProduct, ProductDraft, Task};
+use super::{Catalog, DuplicateProduct, ProductDraft, ProductParts, Task};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -349,11 +349,31 @@ impl Builder {
 
     /// Adds a product, or warns (naming both lines) if its id was seen before.
     pub fn push(&mut self, file: &Path, line: Option<u64>, draft: ProductDraft) {
-        if draft.id.trim().is_empty() {
+        self.push_parts(
+            file,
+            line,
+            ProductParts {
+                id: &draft.id,
+                name: &draft.name,
+                images: draft.images,
+                labels: draft.labels.each_ref().map(Option::as_deref),
+                attributes: &draft.attributes,
+            },
+        );
+    }
+
+    /// [`Builder::push`] of a product borrowed from its source row.
+    pub fn push_parts<K: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        file: &Path,
+        line: Option<u64>,
+        parts: ProductParts<'_, K, V>,
+    ) {
+        if parts.id.trim().is_empty() {
             self.warn(file, line, "row has an empty product id; skipped");
             return;
         }
-        match self.catalog.push(draft) {
+        match self.catalog.push_parts(parts) {
             Ok(_) => self.lines.push(line),
             Err(DuplicateProduct(id)) => {
                 let first_line = self.catalog.position(&id).and_then(|p| self.lines[p]);
