@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use vitrine::app::command::Command;
 use vitrine::app::filter::{Filter, FilterInputs, LabelChoice, SortKey, TaskScope, apply};
 use vitrine::app::images::THUMB_TIERS;
-use vitrine::app::workers::open::OpenRequest;
+use vitrine::app::opening::OpenRequest;
 use vitrine::app::{Start, WorkspaceApp};
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vitrine::app::cockpit::{CockpitTab, RunEntry, View};
 use vitrine::app::command::CockpitCommand;
-use vitrine::app::workers::open::OpenRequest;
+use vitrine::app::opening::OpenRequest;
 use vitrine::app::{Start, WorkspaceApp};
 use vitrine::catalog::Task;
 use vitrine::catalog::demo::{DemoOptions, generate};

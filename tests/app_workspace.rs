@@ -10,7 +10,7 @@ use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vitrine::app::command::Command;
-use vitrine::app::workers::open::OpenRequest;
+use vitrine::app::opening::OpenRequest;
 use vitrine::app::{Start, WorkspaceApp};
 use vitrine::catalog::Task;
 use vitrine::catalog::import::ImportOptions;

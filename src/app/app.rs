@@ -5,9 +5,9 @@
 use super::command::Command;
 use super::effect::{COMMANDS_PER_DRAIN, Effect, Queue};
 use super::event::Event;
+use super::opening::OpenRequest;
 use super::state::AppState;
 use super::update::{apply_command, apply_event};
-use super::workers::open::OpenRequest;
 use super::workers::{Waker, Workers};
 use std::path::PathBuf;
 use std::sync::Arc;

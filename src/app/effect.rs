@@ -12,7 +12,7 @@ use super::command::{Command, DialogPurpose};
 use super::event::RequestId;
 use super::filter::Filter;
 use super::images::ImageRequest;
-use super::workers::open::OpenRequest;
+use super::opening::OpenRequest;
 use crate::catalog::{Catalog, Task};
 use crate::labels::{DetachedStore, EditSource};
 use crate::ml::TrainRequest;

@@ -3,7 +3,7 @@
 use super::cockpit::ComparisonView;
 use super::command::DialogPurpose;
 use super::images::ImageKey;
-use super::workers::open::Opened;
+use super::opening::Opened;
 use crate::labels::{Edit, ExportSummary};
 use crate::ml::saved::KernelTiles;
 use crate::runs::predictions::Predictions;
@@ -61,7 +61,7 @@ pub enum Event {
         message: String,
     },
     /// The list of recent catalogues was read.
-    RecentLoaded(Vec<super::workers::open::Recent>),
+    RecentLoaded(Vec<super::opening::Recent>),
     /// A predictions file was read and lined up with the catalogue.
     PredictionsLoaded {
         /// The predictions.

@@ -1,7 +1,90 @@
-//! The stages of opening a catalogue, as the open worker reports them and the progress view
-//! shows them ("stage 2 of 4: opening the label store"). Plain data.
+//! Opening a catalogue, as plain data: what is asked for ([`OpenRequest`], also what the
+//! recent list remembers), what an open produced ([`Opened`]), and the stages the open worker
+//! reports and the progress view shows ("stage 2 of 4: opening the label store").
 
+use crate::catalog::import::Source;
+use crate::catalog::{Catalog, Taxonomy};
+use crate::labels::{DetachedStore, Edit};
+use crate::runs::predictions::Predictions;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A catalogue to open and how; also what the recent list remembers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenRequest {
+    /// The catalogue and how to read it.
+    #[serde(flatten)]
+    pub source: Source,
+    /// Label store file, when not the default location.
+    #[serde(default)]
+    pub store: Option<PathBuf>,
+}
+
+impl OpenRequest {
+    /// Opens `path` with the default options.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        OpenRequest {
+            source: Source::new(path),
+            store: None,
+        }
+    }
+}
+
+/// A remembered catalogue.
+pub type Recent = OpenRequest;
+
+/// Predictions lined up with a catalogue.
+#[derive(Debug, Clone)]
+pub struct LoadedPredictions {
+    /// The predictions.
+    pub predictions: Arc<Predictions>,
+    /// Per catalogue position, the product's line.
+    pub rows: Arc<Vec<Option<u32>>>,
+}
+
+/// Everything an open produced.
+#[derive(Debug)]
+pub struct Opened {
+    /// What was opened.
+    pub request: OpenRequest,
+    /// The label store with what it needs of the catalogue, for the store worker.
+    pub workspace: DetachedStore,
+    /// The catalogue: the window's, and the only one.
+    pub catalog: Arc<Catalog>,
+    /// Its taxonomy.
+    pub taxonomy: Taxonomy,
+    /// Positions of products with at least one journal entry.
+    pub edited: HashSet<u32>,
+    /// The latest journal entries, oldest first.
+    pub recent_edits: Vec<Edit>,
+    /// Predictions found beside the catalogue.
+    pub predictions: Option<LoadedPredictions>,
+    /// What happened to the predictions (none found, read with warnings, failed).
+    pub predictions_note: String,
+    /// The folder the catalogue lives in (where dialogs start).
+    pub folder: PathBuf,
+    /// How long the open took.
+    pub elapsed: Duration,
+    /// How long each stage took (reading the predictions: waiting for their thread).
+    pub stages: StageTimes,
+    /// How long reading the predictions took on their own thread, if there were any.
+    pub predictions_time: Option<Duration>,
+}
+
+/// A one-line account of a predictions file just read.
+pub fn read_note(predictions: &Predictions, path: &Path) -> String {
+    let mut note = format!("{} products from {}", predictions.len(), path.display());
+    if predictions.warnings_total > 0 {
+        note.push_str(&format!(
+            " ({} lines skipped, see Warnings)",
+            predictions.warnings_total
+        ));
+    }
+    note
+}
 
 /// One stage of opening a catalogue, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

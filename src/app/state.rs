@@ -3,9 +3,9 @@
 use super::event::RequestId;
 use super::filter::Filter;
 use super::images::ImageKey;
+use super::opening::{LoadedPredictions, OpenRequest, Recent};
 use super::picker::Picker;
 use super::selection::Selection;
-use super::workers::open::{LoadedPredictions, OpenRequest, Recent};
 use crate::catalog::import::ImportReport;
 use crate::catalog::{Catalog, Product, Task, Taxonomy};
 use crate::labels::{Edit, OpenReport};

@@ -3,7 +3,7 @@
 use super::CatalogArgs;
 use clap::Args;
 use std::path::PathBuf;
-use vitrine::app::workers::open::OpenRequest;
+use vitrine::app::opening::OpenRequest;
 use vitrine::app::{Start, run_native};
 use vitrine::paths::data_dir;
 

@@ -18,8 +18,8 @@ mod status_ui;
 use super::cockpit::View;
 use super::command::Command;
 use super::keys;
+use super::opening::OpenRequest;
 use super::state::AppState;
-use super::workers::open::OpenRequest;
 
 /// Draws the whole window.
 pub fn root_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {

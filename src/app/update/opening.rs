@@ -4,8 +4,8 @@
 use super::{cockpit, labels, matches};
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::Event;
+use crate::app::opening::{LoadedPredictions, OpenRequest};
 use crate::app::state::{AppState, Opening, Session};
-use crate::app::workers::open::{self, LoadedPredictions, OpenRequest};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -76,7 +76,7 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
             state.loading_predictions = false;
             if let Some(session) = &mut state.session {
                 let path = predictions.path.clone().unwrap_or_default();
-                session.predictions_note = open::read_note(&predictions, &path);
+                session.predictions_note = crate::app::opening::read_note(&predictions, &path);
                 session.predictions = Some(LoadedPredictions { predictions, rows });
                 matches::refilter(state, queue);
                 cockpit::resolve_pending(state, queue);
@@ -91,7 +91,7 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
     }
 }
 
-fn opened_catalogue(state: &mut AppState, opened: open::Opened, queue: &mut Queue) {
+fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, queue: &mut Queue) {
     state.opening = None;
     let import = opened.workspace.import.clone();
     let store_report = opened.workspace.store_report.clone();

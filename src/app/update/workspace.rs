@@ -6,10 +6,10 @@ use crate::app::command::{CockpitCommand, Command, DialogPurpose, Panel};
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::Event;
 use crate::app::keys::KeyAction;
+use crate::app::opening::OpenRequest;
 use crate::app::picker::{Choice, Picker, choices, parent_of};
 use crate::app::selection::step_index;
 use crate::app::state::{AppState, Picture};
-use crate::app::workers::open::OpenRequest;
 use crate::catalog::Task;
 
 /// Zoom range of the product view.

@@ -4,15 +4,15 @@
 
 use super::{EventSender, spawn};
 use crate::app::event::Event;
-use crate::app::opening::{OpenStage, StageTimes};
+use crate::app::opening::{
+    LoadedPredictions, OpenRequest, OpenStage, Opened, Recent, StageTimes, read_note,
+};
+use crate::catalog::Catalog;
 use crate::catalog::demo::{DemoOptions, generate, read_answers};
-use crate::catalog::import::{ImportOptions, ImportProgress, Source, import};
-use crate::catalog::{Catalog, Taxonomy};
-use crate::labels::{DetachedStore, Edit, Workspace, open_store};
+use crate::catalog::import::{ImportOptions, ImportProgress, import};
+use crate::labels::{Edit, Workspace, open_store};
 use crate::runs::generated::generate_fake;
 use crate::runs::predictions::{self, Predictions};
-use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -25,68 +25,6 @@ const LOG_START: usize = 200;
 /// Share of the demo's generated predictions that agree with the true label: high enough that
 /// disagreements mostly point at the deliberately wrong labels.
 const DEMO_ACCURACY: f64 = 0.95;
-
-/// A catalogue to open and how; also what the recent list remembers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpenRequest {
-    /// The catalogue and how to read it.
-    #[serde(flatten)]
-    pub source: Source,
-    /// Label store file, when not the default location.
-    #[serde(default)]
-    pub store: Option<PathBuf>,
-}
-
-impl OpenRequest {
-    /// Opens `path` with the default options.
-    pub fn path(path: impl Into<PathBuf>) -> Self {
-        OpenRequest {
-            source: Source::new(path),
-            store: None,
-        }
-    }
-}
-
-/// A remembered catalogue.
-pub type Recent = OpenRequest;
-
-/// Predictions lined up with a catalogue.
-#[derive(Debug, Clone)]
-pub struct LoadedPredictions {
-    /// The predictions.
-    pub predictions: Arc<Predictions>,
-    /// Per catalogue position, the product's line.
-    pub rows: Arc<Vec<Option<u32>>>,
-}
-
-/// Everything an open produced.
-#[derive(Debug)]
-pub struct Opened {
-    /// What was opened.
-    pub request: OpenRequest,
-    /// The label store with what it needs of the catalogue, for the store worker.
-    pub workspace: DetachedStore,
-    /// The catalogue: the window's, and the only one.
-    pub catalog: Arc<Catalog>,
-    /// Its taxonomy.
-    pub taxonomy: Taxonomy,
-    /// Positions of products with at least one journal entry.
-    pub edited: HashSet<u32>,
-    /// The latest journal entries, oldest first.
-    pub recent_edits: Vec<Edit>,
-    /// Predictions found beside the catalogue.
-    pub predictions: Option<LoadedPredictions>,
-    /// What happened to the predictions (none found, read with warnings, failed).
-    pub predictions_note: String,
-    /// The folder the catalogue lives in (where dialogs start).
-    pub folder: PathBuf,
-    /// How long the open took.
-    pub elapsed: Duration,
-    /// How long each stage took (reading the predictions: waiting for their thread).
-    pub stages: StageTimes,
-    /// How long reading the predictions took on their own thread, if there were any.
-    pub predictions_time: Option<Duration>,
-}
 
 /// The folder a catalogue lives in: the folder itself, or the file's folder.
 pub fn catalogue_folder(source: &Path) -> PathBuf {
@@ -237,7 +175,8 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
                     progress(OpenStage::ReadCatalogue, done as f32 / total.max(1) as f32)
                 })
             });
-            let imported = import(&request.source.catalogue, &options).map_err(|e| e.to_string())?;
+            let imported =
+                import(&request.source.catalogue, &options).map_err(|e| e.to_string())?;
             // The sort orders by name and id, on a thread of their own that the open does not
             // wait for (two sorts of every name and id, half a second of one core at 1,000,000
             // products), so the grid's sorts by name or id need not sort. Without the thread,
@@ -328,18 +267,6 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
             predictions_time,
         })
     })
-}
-
-/// A one-line account of a predictions file just read.
-pub fn read_note(predictions: &Predictions, path: &Path) -> String {
-    let mut note = format!("{} products from {}", predictions.len(), path.display());
-    if predictions.warnings_total > 0 {
-        note.push_str(&format!(
-            " ({} lines skipped, see Warnings)",
-            predictions.warnings_total
-        ));
-    }
-    note
 }
 
 /// Reads a predictions file (or the one in a run folder) and lines it up with `catalog`.
