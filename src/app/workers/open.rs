@@ -1,6 +1,6 @@
-//! Opening a catalogue on a worker thread: import, label store, predictions beside it,
-//! taxonomy, and the UI's own copy of the catalogue. Also the demo catalogue (generated on
-//! first use) and the list of recent catalogues.
+//! Opening a catalogue on a worker thread, in stages: import, label store, predictions beside
+//! it (read alongside the catalogue), taxonomy. Also the demo catalogue (generated on first
+//! use) and the list of recent catalogues.
 
 use super::{EventSender, spawn};
 use crate::app::event::Event;
