@@ -18,7 +18,7 @@
 //! sorting by it alone gives the queue: every product of a tier comes before any product of
 //! the next. Products without a label are never in the queue (nothing to correct).
 
-use super::confident::{AuditInput, Probability, RankBy, TaskAudit, quality_score};
+use super::confident::{AuditInput, Probability, RankBy, TaskAudit, label_quality};
 use super::text::TextWitness;
 use std::cmp::Ordering;
 
@@ -112,19 +112,12 @@ pub fn review_queue<P: Probability>(
             if !flagged[row] && text.is_none() {
                 return None;
             }
-            let values = input.row(row);
-            let (suggested, suggested_probability) = values
-                .iter()
-                .map(|v| v.widen())
-                .enumerate()
-                .fold((given, f64::NEG_INFINITY), |best, (j, p)| {
-                    if p > best.1 { (j, p) } else { best }
-                });
+            let suggested = input.most_probable(row);
             let image = ImageEvidence {
                 flagged: flagged[row],
-                score: quality_score(values, given, rank_by),
+                score: label_quality(input, row, rank_by)?,
                 suggested,
-                suggested_probability,
+                suggested_probability: input.row(row)[suggested].widen(),
             };
             let tier = tier(&image, text.as_ref())?;
             Some(Suspect {

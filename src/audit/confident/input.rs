@@ -1,6 +1,7 @@
 //! The checked input of one task's audit: a probability matrix and the given labels.
 
 use super::AuditError;
+use super::numeric::{first_max, others_max};
 
 /// How far a row's probabilities may add up from 1 (softmax in f32 over a few hundred classes
 /// is off by about 1e-5; probabilities written with 4 decimals by up to a few 1e-4).
@@ -19,6 +20,14 @@ mod sealed {
 /// A probability as stored: `f32` (what the model writes, half the memory) or `f64`. All
 /// arithmetic is done in `f64` on the widened value, as cleanlab does on a float64 array.
 pub trait Probability: Copy + PartialOrd + Send + Sync + sealed::Sealed + 'static {
+    /// Zero.
+    const ZERO: Self;
+
+    /// The larger of `self` and `other` (no NaN here: inputs are validated).
+    #[inline]
+    fn max_of(self, other: Self) -> Self {
+        if other > self { other } else { self }
+    }
     /// The value as `f64` (exact).
     fn widen(self) -> f64;
     /// The smallest stored value `v` with `v.widen() >= threshold`, so that comparing stored
@@ -27,10 +36,14 @@ pub trait Probability: Copy + PartialOrd + Send + Sync + sealed::Sealed + 'stati
 }
 
 impl Probability for f32 {
+    const ZERO: Self = 0.0;
+
+    #[inline]
     fn widen(self) -> f64 {
         f64::from(self)
     }
 
+    #[inline]
     fn at_least(threshold: f64) -> Self {
         // Rounding to nearest lands on the wanted value or the one just below it.
         let near = threshold as f32;
@@ -43,10 +56,14 @@ impl Probability for f32 {
 }
 
 impl Probability for f64 {
+    const ZERO: Self = 0.0;
+
+    #[inline]
     fn widen(self) -> f64 {
         self
     }
 
+    #[inline]
     fn at_least(threshold: f64) -> Self {
         threshold
     }
@@ -55,6 +72,11 @@ impl Probability for f64 {
 /// One task's probabilities (row-major, one row per product, one column per class of the
 /// model's head) and given labels, checked: every probability in 0..=1, every row adding up
 /// to 1, every label a class of the head.
+///
+/// While checking, the facts of each row that several steps need are kept (the row's most
+/// probable class; for a labelled row the probability of its given class and the largest of
+/// the others), so that those steps need not read the row again: reading 1,000,000 rows of
+/// 143 classes takes about as long as everything done with them.
 #[derive(Debug, Clone)]
 pub struct AuditInput<'a, P: Probability> {
     probs: &'a [P],
@@ -62,6 +84,12 @@ pub struct AuditInput<'a, P: Probability> {
     labels: &'a [Option<usize>],
     label_counts: Vec<usize>,
     labelled: usize,
+    most_probable: Vec<usize>,
+    /// Per row: the probability of the given class (0 without a label).
+    own: Vec<P>,
+    /// Per row: the largest probability of another class than the given one (0 without a
+    /// label).
+    best_other: Vec<P>,
 }
 
 impl<'a, P: Probability> AuditInput<'a, P> {
@@ -88,21 +116,37 @@ impl<'a, P: Probability> AuditInput<'a, P> {
                 rows,
             });
         }
-        for (row, values) in probs.chunks_exact(classes).enumerate() {
-            check_row(row, values)?;
-        }
         let mut label_counts = vec![0usize; classes];
-        for (row, label) in labels.iter().enumerate() {
-            if let Some(label) = *label {
-                match label_counts.get_mut(label) {
-                    Some(count) => *count += 1,
-                    None => {
-                        return Err(AuditError::LabelOutOfRange {
-                            row,
-                            label,
-                            classes,
-                        });
-                    }
+        let mut most_probable = Vec::with_capacity(rows);
+        let mut own = Vec::with_capacity(rows);
+        let mut best_other = Vec::with_capacity(rows);
+        for (row, (values, label)) in probs.chunks_exact(classes).zip(labels).enumerate() {
+            check_row(row, values)?;
+            match *label {
+                Some(label) if label < classes => {
+                    label_counts[label] += 1;
+                    let (mine, other) = (values[label], others_max(values, label));
+                    // The given class is the most probable when it beats every other; else the
+                    // first of the largest (which may still be the given class, on a tie).
+                    most_probable.push(if mine > other {
+                        label
+                    } else {
+                        first_max(values)
+                    });
+                    own.push(mine);
+                    best_other.push(other);
+                }
+                Some(label) => {
+                    return Err(AuditError::LabelOutOfRange {
+                        row,
+                        label,
+                        classes,
+                    });
+                }
+                None => {
+                    most_probable.push(first_max(values));
+                    own.push(P::ZERO);
+                    best_other.push(P::ZERO);
                 }
             }
         }
@@ -116,6 +160,9 @@ impl<'a, P: Probability> AuditInput<'a, P> {
             labels,
             label_counts,
             labelled,
+            most_probable,
+            own,
+            best_other,
         })
     }
 
@@ -149,6 +196,18 @@ impl<'a, P: Probability> AuditInput<'a, P> {
         self.labelled
     }
 
+    /// The model's most probable class for row `row` (the first of equal ones, as numpy's
+    /// `argmax`).
+    pub fn most_probable(&self, row: usize) -> usize {
+        self.most_probable[row]
+    }
+
+    /// For a labelled row: the probability of its given class and the largest of the other
+    /// classes' (0 and 0 without a label).
+    pub fn own_and_best_other(&self, row: usize) -> (f64, f64) {
+        (self.own[row].widen(), self.best_other[row].widen())
+    }
+
     /// The labelled rows in order, each with its probabilities and given class.
     pub fn labelled_rows(&self) -> impl Iterator<Item = (usize, &'a [P], usize)> + '_ {
         self.probs
@@ -160,6 +219,7 @@ impl<'a, P: Probability> AuditInput<'a, P> {
 }
 
 /// Within 0..=1 (+1e-6); false for NaN.
+#[inline]
 fn is_probability(value: f64) -> bool {
     (0.0..=1.0 + ABOVE_ONE).contains(&value)
 }

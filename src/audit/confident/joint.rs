@@ -72,8 +72,8 @@ pub fn compute_confident_joint<P: Probability>(
         .map(|t| P::at_least(t - FLOATING_POINT_COMPARISON))
         .collect();
     let mut joint = ClassMatrix::filled(classes, 0u64);
-    for (_, values, given) in input.labelled_rows() {
-        if let Some(class) = confident_class(values, &cutoffs) {
+    for (row, values, given) in input.labelled_rows() {
+        if let Some(class) = confident_class(values, &cutoffs, input.most_probable(row)) {
             joint.cells[given * classes + class] += 1;
         }
     }
@@ -85,7 +85,12 @@ pub fn compute_confident_joint<P: Probability>(
 }
 
 /// The class a row is confidently counted into, if any: see [`compute_confident_joint`].
-fn confident_class<P: Probability>(values: &[P], cutoffs: &[P]) -> Option<usize> {
+#[inline]
+fn confident_class<P: Probability>(
+    values: &[P],
+    cutoffs: &[P],
+    most_probable: usize,
+) -> Option<usize> {
     // Counting first (a branch-free loop the compiler vectorises): most rows are confident
     // of exactly one class, and then only its position is needed.
     let confident: usize = values
@@ -96,21 +101,8 @@ fn confident_class<P: Probability>(values: &[P], cutoffs: &[P]) -> Option<usize>
     match confident {
         0 => None,
         1 => values.iter().zip(cutoffs).position(|(v, c)| v >= c),
-        _ => first_max(values),
+        _ => Some(most_probable),
     }
-}
-
-/// Position of the first largest value (numpy's `argmax`).
-pub(crate) fn first_max<P: Probability>(values: &[P]) -> Option<usize> {
-    let mut best: Option<(usize, P)> = None;
-    for (i, &v) in values.iter().enumerate() {
-        match best {
-            // No NaN here (inputs are validated): not greater is equal or less.
-            Some((_, b)) if v <= b => {}
-            _ => best = Some((i, v)),
-        }
-    }
-    best.map(|(i, _)| i)
 }
 
 /// cleanlab's calibration: each row of `joint` (given class i) is scaled to the number of
@@ -169,7 +161,6 @@ mod tests {
         let input = AuditInput::new(&tie, 3, &[Some(2)]).unwrap();
         let joint = compute_confident_joint(&input, &[0.4, 2.0, 0.4]);
         assert_eq!(joint.get(2, 0), 1);
-        assert_eq!(first_max(&[0.2f32, 0.4, 0.4]), Some(1));
     }
 
     #[test]

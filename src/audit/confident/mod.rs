@@ -78,7 +78,9 @@ pub use filter::{MIN_EXAMPLES_PER_CLASS, find_label_issues, prune_counts};
 pub use input::{AuditInput, Probability, ROW_SUM_TOLERANCE};
 pub use joint::{ClassMatrix, calibrate_confident_joint, compute_confident_joint};
 pub use noise::{Latent, estimate_joint, estimate_latent};
-pub use rank::{RankBy, RankedIssue, UnknownRankBy, order_label_issues, quality_score};
+pub use rank::{
+    RankBy, RankedIssue, UnknownRankBy, label_quality, order_label_issues, quality_score,
+};
 pub use thresholds::{LOWER_BOUND, NO_EXAMPLES, confident_thresholds};
 
 /// cleanlab's `FLOATING_POINT_COMPARISON`: the tolerance of "at least the threshold" and of

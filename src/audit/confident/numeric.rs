@@ -1,7 +1,8 @@
 //! numpy's arithmetic where cleanlab's results depend on it: pairwise summation (the order in
 //! which `np.sum` and `np.mean` add, which decides the last bit of a threshold and of the
-//! calibrated joint) and `round_preserving_sum` with its tie order.
+//! calibrated joint) and `round_preserving_sum` with its tie order; and a fast row maximum.
 
+use super::input::Probability;
 use std::cmp::Ordering;
 
 /// Sum of `values` added in numpy's order (`pairwise_sum` in numpy's `loops_utils.h`): fewer
@@ -62,6 +63,44 @@ pub(crate) fn round_preserving_sum(floats: &[f64]) -> Vec<i64> {
         int_sum = pairwise_sum(&ints).round_ties_even();
     }
     ints.iter().map(|&v| v as i64).collect()
+}
+
+/// Lanes of the row maximum: 16 values side by side, so that several independent SSE
+/// comparisons are in flight.
+const LANES: usize = 16;
+
+/// The largest of `values` (0 for none: probabilities are not negative).
+#[inline]
+pub(crate) fn max_of<P: Probability>(values: &[P]) -> P {
+    if values.len() < LANES {
+        // Small heads (gender, type): the lanes would cost more than they save.
+        return values.iter().fold(P::ZERO, |a, &b| a.max_of(b));
+    }
+    let mut lanes = [P::ZERO; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane = lane.max_of(v);
+        }
+    }
+    for (lane, &v) in lanes.iter_mut().zip(rest) {
+        *lane = lane.max_of(v);
+    }
+    lanes.iter().fold(P::ZERO, |a, &b| a.max_of(b))
+}
+
+/// The largest of `values` other than the one at `skip`.
+#[inline]
+pub(crate) fn others_max<P: Probability>(values: &[P], skip: usize) -> P {
+    max_of(&values[..skip]).max_of(max_of(&values[skip + 1..]))
+}
+
+/// Position of the first largest value (numpy's `argmax`; 0 for an empty slice).
+#[inline]
+pub(crate) fn first_max<P: Probability>(values: &[P]) -> usize {
+    let largest = max_of(values);
+    values.iter().position(|&v| v == largest).unwrap_or(0)
 }
 
 #[cfg(test)]

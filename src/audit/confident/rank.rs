@@ -3,8 +3,7 @@
 
 use super::CLIPPING_LOWER_BOUND;
 use super::input::{AuditInput, Probability};
-use super::joint::first_max;
-use super::numeric::pairwise_sum;
+use super::numeric::{others_max, pairwise_sum};
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
@@ -75,12 +74,7 @@ pub fn quality_score<P: Probability>(values: &[P], given: usize, rank_by: RankBy
     match rank_by {
         RankBy::SelfConfidence => own,
         RankBy::NormalizedMargin => {
-            let best_other = values
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != given)
-                .map(|(_, v)| v.widen())
-                .fold(f64::NEG_INFINITY, f64::max);
+            let best_other = others_max(values, given).widen();
             (own - best_other + 1.0) / 2.0
         }
         RankBy::ConfidenceWeightedEntropy => {
@@ -98,6 +92,23 @@ pub fn quality_score<P: Probability>(values: &[P], given: usize, rank_by: RankBy
             (score + 1.0).ln() / score.max(CLIPPING_LOWER_BOUND)
         }
     }
+}
+
+/// The label quality score of row `row` of `input` ([`quality_score`] of its row and given
+/// class; `None` without a label). The two simple scores come from what the input kept of the
+/// row, without reading it again.
+pub fn label_quality<P: Probability>(
+    input: &AuditInput<'_, P>,
+    row: usize,
+    rank_by: RankBy,
+) -> Option<f64> {
+    let given = input.labels().get(row).copied().flatten()?;
+    let (own, best_other) = input.own_and_best_other(row);
+    Some(match rank_by {
+        RankBy::SelfConfidence => own,
+        RankBy::NormalizedMargin => (own - best_other + 1.0) / 2.0,
+        RankBy::ConfidenceWeightedEntropy => quality_score(input.row(row), given, rank_by),
+    })
 }
 
 /// One issue in the ranking.
@@ -125,16 +136,16 @@ pub fn order_label_issues<P: Probability>(
         .iter()
         .filter_map(|&row| {
             let given = labels.get(row).copied().flatten()?;
-            let values = input.row(row);
             Some(RankedIssue {
                 row,
-                score: quality_score(values, given, rank_by),
+                score: label_quality(input, row, rank_by)?,
                 given,
-                suggested: first_max(values).unwrap_or(given),
+                suggested: input.most_probable(row),
             })
         })
         .collect();
-    ranked.sort_by(|a, b| {
+    // Rows are distinct, so an unstable sort by (score, row) is the stable sort by score.
+    ranked.sort_unstable_by(|a, b| {
         a.score
             .partial_cmp(&b.score)
             .unwrap_or(Ordering::Equal)

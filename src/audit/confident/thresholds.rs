@@ -28,9 +28,11 @@ pub fn confident_thresholds<P: Probability>(input: &AuditInput<'_, P>) -> Vec<f6
     starts.push(total);
     let mut next = starts.clone();
     let mut grouped = vec![0.0f64; total];
-    for (_, values, label) in input.labelled_rows() {
-        grouped[next[label]] = values[label].widen();
-        next[label] += 1;
+    for (row, label) in input.labels().iter().enumerate() {
+        if let Some(label) = *label {
+            grouped[next[label]] = input.own_and_best_other(row).0;
+            next[label] += 1;
+        }
     }
     (0..counts.len())
         .map(|k| {
