@@ -176,7 +176,7 @@ impl<'a, P: Probability> AuditInput<'a, P> {
         self.labels.len()
     }
 
-    /// The probabilities of row `row`.
+    /// The probabilities of row `row` (< [`rows`](Self::rows), as for slice indexing).
     pub fn row(&self, row: usize) -> &'a [P] {
         &self.probs[row * self.classes..(row + 1) * self.classes]
     }
@@ -197,13 +197,13 @@ impl<'a, P: Probability> AuditInput<'a, P> {
     }
 
     /// The model's most probable class for row `row` (the first of equal ones, as numpy's
-    /// `argmax`).
+    /// `argmax`; `row` < [`rows`](Self::rows)).
     pub fn most_probable(&self, row: usize) -> usize {
         self.most_probable[row]
     }
 
     /// For a labelled row: the probability of its given class and the largest of the other
-    /// classes' (0 and 0 without a label).
+    /// classes' (0 and 0 without a label; `row` < [`rows`](Self::rows)).
     pub fn own_and_best_other(&self, row: usize) -> (f64, f64) {
         (self.own[row].widen(), self.best_other[row].widen())
     }

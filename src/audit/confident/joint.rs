@@ -27,17 +27,17 @@ impl<T: Copy> ClassMatrix<T> {
         self.classes
     }
 
-    /// The cell at `row`, `column`.
+    /// The cell at `row`, `column` (both < [`classes`](Self::classes), as for indexing).
     pub fn get(&self, row: usize, column: usize) -> T {
         self.cells[row * self.classes + column]
     }
 
-    /// Sets the cell at `row`, `column`.
+    /// Sets the cell at `row`, `column` (both < [`classes`](Self::classes)).
     pub fn set(&mut self, row: usize, column: usize, value: T) {
         self.cells[row * self.classes + column] = value;
     }
 
-    /// The cells of `row`.
+    /// The cells of `row` (< [`classes`](Self::classes)).
     pub fn row(&self, row: usize) -> &[T] {
         &self.cells[row * self.classes..(row + 1) * self.classes]
     }

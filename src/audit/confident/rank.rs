@@ -67,11 +67,12 @@ impl FromStr for RankBy {
     }
 }
 
-/// The label quality score of one row given `given`, computed in cleanlab's order of
-/// operations (the row's entropy summed in numpy's pairwise order).
-pub fn quality_score<P: Probability>(values: &[P], given: usize, rank_by: RankBy) -> f64 {
-    let own = values[given].widen();
-    match rank_by {
+/// The label quality score of one row given `given` (`None` when `given` is no class of the
+/// row), computed in cleanlab's order of operations (the row's entropy summed in numpy's
+/// pairwise order).
+pub fn quality_score<P: Probability>(values: &[P], given: usize, rank_by: RankBy) -> Option<f64> {
+    let own = values.get(given)?.widen();
+    Some(match rank_by {
         RankBy::SelfConfidence => own,
         RankBy::NormalizedMargin => {
             let best_other = others_max(values, given).widen();
@@ -91,7 +92,7 @@ pub fn quality_score<P: Probability>(values: &[P], given: usize, rank_by: RankBy
             let score = entropy / own;
             (score + 1.0).ln() / score.max(CLIPPING_LOWER_BOUND)
         }
-    }
+    })
 }
 
 /// The label quality score of row `row` of `input` ([`quality_score`] of its row and given
@@ -107,7 +108,7 @@ pub fn label_quality<P: Probability>(
     Some(match rank_by {
         RankBy::SelfConfidence => own,
         RankBy::NormalizedMargin => (own - best_other + 1.0) / 2.0,
-        RankBy::ConfidenceWeightedEntropy => quality_score(input.row(row), given, rank_by),
+        RankBy::ConfidenceWeightedEntropy => quality_score(input.row(row), given, rank_by)?,
     })
 }
 
@@ -161,17 +162,18 @@ mod tests {
     #[test]
     fn scores_follow_cleanlabs_formulas() {
         let row = [0.5f64, 0.3, 0.2];
-        assert_eq!(quality_score(&row, 1, RankBy::SelfConfidence), 0.3);
-        assert!((quality_score(&row, 1, RankBy::NormalizedMargin) - 0.4).abs() < 1e-15);
-        assert!((quality_score(&row, 0, RankBy::NormalizedMargin) - 0.6).abs() < 1e-15);
+        assert_eq!(quality_score(&row, 1, RankBy::SelfConfidence), Some(0.3));
+        assert_eq!(quality_score(&row, 3, RankBy::SelfConfidence), None);
+        assert!((quality_score(&row, 1, RankBy::NormalizedMargin).unwrap() - 0.4).abs() < 1e-15);
+        assert!((quality_score(&row, 0, RankBy::NormalizedMargin).unwrap() - 0.6).abs() < 1e-15);
         let entropy = -(0.5f64 * 0.5f64.ln() + 0.3 * 0.3f64.ln() + 0.2 * 0.2f64.ln()) / 3f64.ln();
         let x = entropy / 0.2;
         let expected = (x + 1.0).ln() / x;
-        let score = quality_score(&row, 2, RankBy::ConfidenceWeightedEntropy);
+        let score = quality_score(&row, 2, RankBy::ConfidenceWeightedEntropy).unwrap();
         assert!((score - expected).abs() < 1e-12, "{score} {expected}");
         // A given class with probability 0 is clipped to 1e-6, not divided by zero.
         let sure = [1.0f32, 0.0];
-        let score = quality_score(&sure, 1, RankBy::ConfidenceWeightedEntropy);
+        let score = quality_score(&sure, 1, RankBy::ConfidenceWeightedEntropy).unwrap();
         assert!(score.is_finite());
     }
 
