@@ -303,6 +303,23 @@ mod tests {
     }
 
     #[test]
+    fn a_class_exactly_at_the_raised_probability_counts_only_before_the_given_one() {
+        // numpy's argmax of the row with the given class raised by 1e-6 is the first maximum:
+        // another class exactly at the raised value wins if it comes first.
+        let raised = 0.5f64 + FLOATING_POINT_COMPARISON;
+        let mut calibrated = ClassMatrix::filled(2, 0i64);
+        for (i, j, c) in [(0, 0, 2), (0, 1, 2), (1, 0, 2), (1, 1, 2)] {
+            calibrated.set(i, j, c);
+        }
+        let labels = [Some(0), Some(0), Some(1), Some(1)];
+        let probs = [0.5, raised, 0.5, raised, raised, 0.5, raised, 0.5];
+        let input = AuditInput::new(&probs, 2, &labels).unwrap();
+        // Rows 0-1 (given 0, class 1 after it at the raised value): cleared. Rows 2-3 (given
+        // 1, class 0 before it): issues.
+        assert_eq!(find_label_issues(&input, &calibrated), vec![2, 3]);
+    }
+
+    #[test]
     fn raising_the_given_class_by_the_tolerance_clears_near_ties() {
         // Rows 2 and 3, given class 1, are pruned towards class 0; class 0 beats their given
         // class by `gap`. Within 1e-6 they are cleared (`_reduce_issues`), beyond it not.
