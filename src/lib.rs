@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod atomic_file;
+pub mod audit;
 pub mod catalog;
 pub mod imaging;
 pub mod labels;
