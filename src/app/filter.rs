@@ -4,8 +4,14 @@
 
 use crate::catalog::{Catalog, ClassId, Product, Task};
 use crate::runs::predictions::Predictions;
+use rayon::prelude::*;
 use std::collections::HashSet;
 use std::sync::Arc;
+
+/// Catalogues from this size are filtered on rayon's threads: below it a pass takes a few
+/// milliseconds, and the window's own thread (which filters catalogues of up to 50,000
+/// products) never waits on the pool, which a training run may keep busy.
+const PARALLEL_FROM: usize = 200_000;
 
 /// A fixed set of products shown by the grid: a confusion-matrix cell, a misclassified
 /// gallery, the products one run gets right and another wrong.
@@ -169,13 +175,25 @@ fn contains_folded(haystack: &str, needle: &str) -> bool {
     }
     if haystack.is_ascii() && needle.is_ascii() {
         let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-        return h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+        let Some(last) = h.len().checked_sub(n.len()) else {
+            return false;
+        };
+        // Only where the first letter is, in either case (found with memchr), is the rest
+        // compared: most products have few such places.
+        let (lower, upper) = (n[0].to_ascii_lowercase(), n[0].to_ascii_uppercase());
+        return memchr::memchr2_iter(lower, upper, &h[..=last])
+            .any(|i| h[i + 1..i + n.len()].eq_ignore_ascii_case(&n[1..]));
     }
     haystack.to_lowercase().contains(needle)
 }
 
 /// Runs `filter` over the catalogue and returns the matching positions in display order.
 pub fn apply(filter: &Filter, inputs: FilterInputs<'_>) -> Vec<u32> {
+    apply_on(filter, inputs, inputs.catalog.len() >= PARALLEL_FROM)
+}
+
+/// [`apply`], on rayon's threads when `parallel`.
+fn apply_on(filter: &Filter, inputs: FilterInputs<'_>, parallel: bool) -> Vec<u32> {
     let catalog = inputs.catalog;
     let needle = filter.text.trim().to_lowercase();
     let maps = inputs.predictions.map(|p| class_maps(catalog, p));
@@ -183,40 +201,51 @@ pub fn apply(filter: &Filter, inputs: FilterInputs<'_>) -> Vec<u32> {
         inputs,
         maps: maps.as_ref(),
     };
-    let mut matches: Vec<u32> = catalog
-        .products()
-        .iter()
-        .enumerate()
-        .filter(|(position, product)| {
-            let position = *position as u32;
-            filter
-                .only
-                .as_ref()
-                .is_none_or(|set| set.contains(position))
-                && matches_labels(filter, product)
-                && match filter.edited {
-                    EditedChoice::All => true,
-                    EditedChoice::Edited => inputs.edited.contains(&position),
-                    EditedChoice::Unedited => !inputs.edited.contains(&position),
-                }
-                && filter
-                    .disagreement
-                    .is_none_or(|scope| scores.disagreements(position, product, scope) > 0)
-                && filter.confidence_below.is_none_or(|(scope, below)| {
-                    scores
-                        .min_confidence(position, scope)
-                        .is_some_and(|c| c < below)
-                })
-                && (needle.is_empty()
-                    || contains_folded(&product.id, &needle)
-                    || contains_folded(&product.name, &needle)
-                    || product
-                        .attributes
-                        .iter()
-                        .any(|(_, value)| contains_folded(value, &needle)))
-        })
-        .map(|(position, _)| position as u32)
-        .collect();
+    let keep = |position: usize, product: &Product| {
+        let position = position as u32;
+        let kept = filter
+            .only
+            .as_ref()
+            .is_none_or(|set| set.contains(position))
+            && matches_labels(filter, product)
+            && match filter.edited {
+                EditedChoice::All => true,
+                EditedChoice::Edited => inputs.edited.contains(&position),
+                EditedChoice::Unedited => !inputs.edited.contains(&position),
+            }
+            && filter
+                .disagreement
+                .is_none_or(|scope| scores.disagreements(position, product, scope) > 0)
+            && filter.confidence_below.is_none_or(|(scope, below)| {
+                scores
+                    .min_confidence(position, scope)
+                    .is_some_and(|c| c < below)
+            })
+            && (needle.is_empty()
+                || contains_folded(&product.id, &needle)
+                || contains_folded(&product.name, &needle)
+                || product
+                    .attributes
+                    .iter()
+                    .any(|(_, value)| contains_folded(value, &needle)));
+        kept.then_some(position)
+    };
+    let products = catalog.products();
+    let mut matches: Vec<u32> = if parallel {
+        // Each product is a few pointers to follow (its name, its attributes): the pass waits
+        // on memory more than it computes, and two cores wait half as long.
+        products
+            .par_iter()
+            .enumerate()
+            .filter_map(|(position, product)| keep(position, product))
+            .collect()
+    } else {
+        products
+            .iter()
+            .enumerate()
+            .filter_map(|(position, product)| keep(position, product))
+            .collect()
+    };
     sort(&mut matches, filter, &scores);
     matches
 }
@@ -280,14 +309,19 @@ fn sort(matches: &mut Vec<u32>, filter: &Filter, scores: &Scores<'_>) {
         SortKey::Id => in_order(matches, &catalog.text_orders().by_id, catalog.len()),
         SortKey::Name => in_order(matches, &catalog.text_orders().by_name, catalog.len()),
         SortKey::Confidence(scope) => {
-            // Products without a prediction go last: there is nothing to review first.
-            let mut keyed: Vec<(f32, u32)> = matches
+            // Products without a prediction go last: there is nothing to review first. One
+            // integer per match (confidence, then position) sorts faster than pairs compared
+            // field by field.
+            let mut keyed: Vec<u64> = matches
                 .iter()
-                .map(|&p| (scores.min_confidence(p, scope).unwrap_or(f32::INFINITY), p))
+                .map(|&p| {
+                    let confidence = scores.min_confidence(p, scope).unwrap_or(f32::INFINITY);
+                    (u64::from(ordered_bits(confidence)) << 32) | u64::from(p)
+                })
                 .collect();
-            keyed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            for (slot, (_, p)) in matches.iter_mut().zip(keyed) {
-                *slot = p;
+            keyed.sort_unstable();
+            for (slot, key) in matches.iter_mut().zip(keyed) {
+                *slot = key as u32;
             }
         }
         SortKey::Disagreement => {
@@ -306,6 +340,17 @@ fn sort(matches: &mut Vec<u32>, filter: &Filter, scores: &Scores<'_>) {
     }
     if filter.descending {
         matches.reverse();
+    }
+}
+
+/// The bits of `value` as an unsigned integer that orders as [`f32::total_cmp`] does.
+fn ordered_bits(value: f32) -> u32 {
+    let bits = value.to_bits();
+    // Negative numbers: every bit flipped (larger magnitudes first); others: the sign flipped.
+    if bits >> 31 == 1 {
+        !bits
+    } else {
+        bits | 1 << 31
     }
 }
 
@@ -439,6 +484,47 @@ mod tests {
     }
 
     #[test]
+    fn ordered_bits_order_as_total_cmp_and_folded_search_finds_every_place() {
+        let values = [
+            f32::NEG_INFINITY,
+            -2.5,
+            -0.0,
+            0.0,
+            1e-30,
+            0.5,
+            0.75,
+            1.0,
+            f32::INFINITY,
+            f32::NAN,
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(
+                    ordered_bits(a).cmp(&ordered_bits(b)),
+                    a.total_cmp(&b),
+                    "{a} {b}"
+                );
+            }
+        }
+        let cases = [
+            ("Product number 12", "number 12", true),
+            ("NUMBER 1", "number 12", false),
+            ("nnnumber 12", "number 12", true),
+            ("abc", "abcd", false),
+            ("xab", "ab", true),
+            ("ab", "AB", true),
+            ("", "a", false),
+        ];
+        for (haystack, needle, found) in cases {
+            assert_eq!(
+                contains_folded(haystack, needle),
+                found,
+                "{haystack} {needle}"
+            );
+        }
+    }
+
+    #[test]
     fn sorts_by_the_precomputed_orders_equal_sorting_by_the_comparators() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
@@ -505,6 +591,18 @@ mod tests {
                 (std::cmp::Reverse(n), p)
             });
             assert_eq!(sorted(SortKey::Disagreement, false), by_disagreement);
+            // On rayon's threads, the same matches in the same order.
+            let text = Filter {
+                text: "a".into(),
+                sort: SortKey::Confidence(TaskScope::Any),
+                ..base.clone()
+            };
+            let inputs = scores.inputs;
+            assert_eq!(
+                apply_on(&text, inputs, true),
+                apply_on(&text, inputs, false)
+            );
+            assert_eq!(apply_on(&base, inputs, true), positions);
         }
     }
 

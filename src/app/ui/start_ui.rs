@@ -39,3 +39,29 @@ pub fn start_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::opening::OpenStage;
+    use crate::app::state::Opening;
+    use egui_kittest::kittest::Queryable;
+
+    #[test]
+    fn the_progress_view_names_the_stage_of_the_open() {
+        let mut state = AppState::new("ann".into());
+        state.opening = Some(Opening {
+            what: "big.csv".into(),
+            progress: Some(0.25),
+            stage: Some(OpenStage::OpenStore),
+        });
+        let mut harness = egui_kittest::Harness::new_ui_state(
+            |ui, state: &mut AppState| start_ui(ui, state, &mut Vec::new()),
+            state,
+        );
+        harness.run();
+        harness.get_by_label("Opening big.csv");
+        harness.get_by_label("stage 2 of 4: opening the label store");
+        harness.get_by_label("Cancel");
+    }
+}
