@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn the_progress_view_names_the_stage_of_the_open() {
-        let mut state = AppState::new("ann".into());
+        let mut state = AppState::new("ann".into(), std::path::PathBuf::new());
         state.opening = Some(Opening {
             what: "big.csv".into(),
             progress: Some(0.25),
