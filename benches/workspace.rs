@@ -283,20 +283,26 @@ fn filter(case: &str, n: usize) {
             },
         ),
     ];
+    // The same filters with rayon's pool cut to one thread: what the second core gives.
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a pool of one thread");
     for (name, filter) in cases {
-        let runs = 3;
-        let mut times: Vec<Duration> = (0..runs)
-            .map(|_| {
-                let started = Instant::now();
-                let matches = apply(&filter, inputs);
-                std::hint::black_box(matches);
-                started.elapsed()
-            })
-            .collect();
-        println!(
-            "filter-{n}: {name}: median of {runs} {:.0} ms",
+        let runs = 5;
+        let time = |run: &dyn Fn() -> Vec<u32>| {
+            let mut times: Vec<Duration> = (0..runs)
+                .map(|_| {
+                    let started = Instant::now();
+                    std::hint::black_box(run());
+                    started.elapsed()
+                })
+                .collect();
             ms(percentile(&mut times, 0.5))
-        );
+        };
+        let both = time(&|| apply(&filter, inputs));
+        let one = time(&|| one_thread.install(|| apply(&filter, inputs)));
+        println!("filter-{n}: {name}: median of {runs} {both:.0} ms (one thread {one:.0} ms)");
     }
     println!("filter-{n}: {}", memory());
 }

@@ -246,7 +246,7 @@ fn apply_on(filter: &Filter, inputs: FilterInputs<'_>, parallel: bool) -> Vec<u3
             .filter_map(|(position, product)| keep(position, product))
             .collect()
     };
-    sort(&mut matches, filter, &scores);
+    sort(&mut matches, filter, &scores, parallel);
     matches
 }
 
@@ -301,7 +301,16 @@ impl Scores<'_> {
     }
 }
 
-fn sort(matches: &mut Vec<u32>, filter: &Filter, scores: &Scores<'_>) {
+/// `f` of every match, on rayon's threads when `parallel`, in the matches' order.
+fn each<T: Send>(matches: &[u32], parallel: bool, f: impl Fn(u32) -> T + Sync) -> Vec<T> {
+    if parallel {
+        matches.par_iter().map(|&p| f(p)).collect()
+    } else {
+        matches.iter().map(|&p| f(p)).collect()
+    }
+}
+
+fn sort(matches: &mut Vec<u32>, filter: &Filter, scores: &Scores<'_>, parallel: bool) {
     let catalog = scores.inputs.catalog;
     let products = catalog.products();
     match filter.sort {
@@ -312,14 +321,15 @@ fn sort(matches: &mut Vec<u32>, filter: &Filter, scores: &Scores<'_>) {
             // Products without a prediction go last: there is nothing to review first. One
             // integer per match (confidence, then position) sorts faster than pairs compared
             // field by field.
-            let mut keyed: Vec<u64> = matches
-                .iter()
-                .map(|&p| {
-                    let confidence = scores.min_confidence(p, scope).unwrap_or(f32::INFINITY);
-                    (u64::from(ordered_bits(confidence)) << 32) | u64::from(p)
-                })
-                .collect();
-            keyed.sort_unstable();
+            let mut keyed = each(matches, parallel, |p| {
+                let confidence = scores.min_confidence(p, scope).unwrap_or(f32::INFINITY);
+                (u64::from(ordered_bits(confidence)) << 32) | u64::from(p)
+            });
+            if parallel {
+                keyed.par_sort_unstable();
+            } else {
+                keyed.sort_unstable();
+            }
             for (slot, key) in matches.iter_mut().zip(keyed) {
                 *slot = key as u32;
             }
@@ -327,10 +337,13 @@ fn sort(matches: &mut Vec<u32>, filter: &Filter, scores: &Scores<'_>) {
         SortKey::Disagreement => {
             // At most five disagreements: one bucket per count, each in catalogue order (as
             // the matches come), most first.
-            let mut buckets: [Vec<u32>; Task::ALL.len() + 1] = Default::default();
-            for &p in matches.iter() {
+            let counts = each(matches, parallel, |p| {
                 let n = scores.disagreements(p, &products[p as usize], TaskScope::Any);
-                buckets[n.min(Task::ALL.len())].push(p);
+                n.min(Task::ALL.len()) as u8
+            });
+            let mut buckets: [Vec<u32>; Task::ALL.len() + 1] = Default::default();
+            for (&p, &n) in matches.iter().zip(&counts) {
+                buckets[n as usize].push(p);
             }
             matches.clear();
             for bucket in buckets.iter().rev() {
@@ -603,6 +616,14 @@ mod tests {
                 apply_on(&text, inputs, false)
             );
             assert_eq!(apply_on(&base, inputs, true), positions);
+            let by_disagreements = Filter {
+                sort: SortKey::Disagreement,
+                ..base.clone()
+            };
+            assert_eq!(
+                apply_on(&by_disagreements, inputs, true),
+                apply_on(&by_disagreements, inputs, false)
+            );
         }
     }
 
