@@ -19,8 +19,9 @@ pub struct AttributeKey(pub u32);
 
 /// A product: its photos in order, a label for each task (each optional), other attributes.
 ///
-/// Everything but the labels is shared (`Arc`), so a copy of the catalogue (the window's,
-/// beside the label store's) costs a few words per product, not its strings again.
+/// Everything but the labels is shared (`Arc`), so a copy of the catalogue costs a few words
+/// per product, not its strings again, and the label store's worker keeps the ids it needs
+/// without copying them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Product {
     /// Unique id within the catalogue.
@@ -48,7 +49,7 @@ mod tests {
 
     #[test]
     fn a_copy_of_a_product_is_a_few_words() {
-        // Four shared pointers and the labels: what the window's copy of the catalogue costs.
+        // Four shared pointers and the labels: what a copy of the catalogue costs a product.
         assert!(std::mem::size_of::<Product>() <= 104);
         let product = Product {
             id: "p1".into(),
