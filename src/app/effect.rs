@@ -13,6 +13,7 @@ use super::event::RequestId;
 use super::filter::Filter;
 use super::images::ImageRequest;
 use super::opening::OpenRequest;
+use super::state::Session;
 use crate::catalog::{Catalog, Task};
 use crate::labels::{DetachedStore, EditSource};
 use crate::ml::TrainRequest;
@@ -149,6 +150,8 @@ pub enum Effect {
     },
     /// A run's engine thread ended: its stopper can go.
     RunEnded(PathBuf),
+    /// Free the catalogue closed when another was opened, off the UI thread.
+    Discard(Box<Session>),
 }
 
 /// Follow-up commands and effects, drained once per frame.

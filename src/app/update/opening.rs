@@ -101,7 +101,7 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
     });
     let warnings = import.warnings_total;
     cockpit::catalogue_changed(state, &import.source, queue);
-    state.session = Some(Session {
+    let previous = state.session.replace(Session {
         request: opened.request,
         catalog: opened.catalog,
         taxonomy: opened.taxonomy,
@@ -114,6 +114,10 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
         folder: opened.folder,
         open_time: opened.elapsed,
     });
+    if let Some(previous) = previous {
+        // Freeing a large catalogue's millions of allocations takes a long frame.
+        queue.effect(Effect::Discard(Box::new(previous)));
+    }
     state.edit_log = opened.recent_edits;
     state.session_edits = 0;
     state.store_waiting.clear();

@@ -431,3 +431,36 @@ fn an_older_filter_answer_is_ignored() {
     assert_eq!(state.matches, vec![2]);
     assert!(!state.filtering);
 }
+
+#[test]
+fn the_catalogue_closed_by_another_open_is_freed_by_the_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut queue) = opened(dir.path(), 3);
+    assert!(
+        !queue
+            .effects()
+            .iter()
+            .any(|e| matches!(e, Effect::Discard(_))),
+        "nothing to free at the first open"
+    );
+    queue.take_effects();
+    let other = tempfile::tempdir().unwrap();
+    let request = OpenRequest::path(manifest(other.path(), 2));
+    let opened = open::open(&request).unwrap();
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::CatalogueOpened(Box::new(opened)),
+        &mut queue,
+    );
+    assert_eq!(state.session.as_ref().unwrap().catalog.len(), 2);
+    let freed: Vec<usize> = queue
+        .effects()
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Discard(session) => Some(session.catalog.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(freed, vec![3]);
+}

@@ -1,6 +1,7 @@
 //! The cockpit's one-off jobs, each on a named thread of its own: comparing two runs,
-//! predicting from a checkpoint, reading the first-layer kernels, writing a file. Each
-//! reports its result, or its failure (a panic, or no thread to run on), as one event.
+//! predicting from a checkpoint, reading the first-layer kernels, writing a file, freeing a
+//! closed catalogue. Each but the last reports its result, or its failure (a panic, or no
+//! thread to run on), as one event.
 
 use super::{EventSender, spawn};
 use crate::app::cockpit::ComparisonView;
@@ -97,6 +98,16 @@ pub fn write_file(path: PathBuf, text: String, events: &EventSender) {
             Err(e) => Event::Run(RunEvent::WriteFailed(format!("{}: {e}", path.display()))),
         });
     });
+}
+
+/// Drops `value` on a thread of its own (here, if none can start): freeing a closed
+/// catalogue of 1,000,000 products is a long frame's work.
+pub fn discard<T: Send + 'static>(value: T) {
+    let dropping = std::thread::Builder::new()
+        .name("vitrine-discard".into())
+        .spawn(move || drop(value));
+    // Without a thread the value was dropped with the closure, here.
+    let _ = dropping;
 }
 
 /// The kernels side by side in a square-ish grid, one pixel apart on a grey background.

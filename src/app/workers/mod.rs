@@ -207,6 +207,7 @@ impl Workers {
                 self.runs.scan(runs_dir);
             }
             Effect::RunEnded(run) => self.runs.ended(&run),
+            Effect::Discard(session) => jobs::discard(session),
         }
     }
 
