@@ -47,7 +47,13 @@ fn jobs_ui(ui: &mut egui::Ui, state: &AppState) {
         ui.separator();
         match progress {
             Some(p) => {
-                ui.add(egui::ProgressBar::new(p).desired_width(120.0).text(text));
+                // The text beside the bar, not in it: a stage's title is longer than the bar.
+                ui.label(text);
+                ui.add(
+                    egui::ProgressBar::new(p)
+                        .desired_width(120.0)
+                        .show_percentage(),
+                );
             }
             None => {
                 ui.spinner();
