@@ -74,6 +74,16 @@ fn queued_set(queue: &Queue) -> (RequestId, Vec<(String, Option<String>)>) {
     sets.into_iter().next().unwrap()
 }
 
+/// Sets the colour of the product at `target` to Teal, by hand.
+fn teal(target: u32) -> Command {
+    Command::SetLabel {
+        task: Task::Colour,
+        value: Some("Teal".into()),
+        source: EditSource::Human,
+        targets: vec![target],
+    }
+}
+
 fn edit(product: &str, old: &str, new: &str) -> Edit {
     Edit {
         id: 1,
@@ -127,16 +137,7 @@ fn a_label_change_waits_on_its_request_id_and_shows_once_saved() {
     let dir = tempfile::tempdir().unwrap();
     let (mut state, mut queue) = opened(dir.path(), 3);
     queue.take_effects();
-    apply_command(
-        &mut state,
-        Command::SetLabel {
-            task: Task::Colour,
-            value: Some("Teal".into()),
-            source: EditSource::Human,
-            targets: vec![0],
-        },
-        &mut queue,
-    );
+    apply_command(&mut state, teal(0), &mut queue);
     let (id, changes) = queued_set(&queue);
     assert_eq!(changes, vec![("p0".to_string(), Some("Teal".to_string()))]);
     assert!(!state.labels_settled());
@@ -234,16 +235,7 @@ fn each_answer_settles_its_own_request_only() {
 fn a_stopped_store_refuses_changes_without_queueing_them() {
     let dir = tempfile::tempdir().unwrap();
     let (mut state, mut queue) = opened(dir.path(), 3);
-    apply_command(
-        &mut state,
-        Command::SetLabel {
-            task: Task::Colour,
-            value: Some("Teal".into()),
-            source: EditSource::Human,
-            targets: vec![0],
-        },
-        &mut queue,
-    );
+    apply_command(&mut state, teal(0), &mut queue);
     apply_event(
         &mut state,
         &ctx(),
@@ -260,16 +252,7 @@ fn a_stopped_store_refuses_changes_without_queueing_them() {
             .contains("disk on fire")
     );
     queue.take_effects();
-    apply_command(
-        &mut state,
-        Command::SetLabel {
-            task: Task::Colour,
-            value: Some("Teal".into()),
-            source: EditSource::Human,
-            targets: vec![1],
-        },
-        &mut queue,
-    );
+    apply_command(&mut state, teal(1), &mut queue);
     assert!(queue.is_empty(), "{:?}", queue.effects());
     assert!(state.labels_settled());
     assert_eq!(state.message.as_ref().unwrap().text, STOPPED);

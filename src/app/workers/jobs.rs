@@ -103,11 +103,10 @@ pub fn write_file(path: PathBuf, text: String, events: &EventSender) {
 /// Drops `value` on a thread of its own (here, if none can start): freeing a closed
 /// catalogue of 1,000,000 products is a long frame's work.
 pub fn discard<T: Send + 'static>(value: T) {
-    let dropping = std::thread::Builder::new()
+    // A thread that cannot start hands back its closure in the error, dropping `value` here.
+    let _ = std::thread::Builder::new()
         .name("vitrine-discard".into())
         .spawn(move || drop(value));
-    // Without a thread the value was dropped with the closure, here.
-    let _ = dropping;
 }
 
 /// The kernels side by side in a square-ish grid, one pixel apart on a grey background.
