@@ -584,6 +584,17 @@ mod tests {
     use super::*;
     use crate::catalog::{ProductDraft, ProductImage};
 
+    /// A colour-only model at 32 px over every product (none held out), every class kept.
+    fn colour_only() -> RunConfig {
+        RunConfig {
+            image_size: 32,
+            min_class_examples: 1,
+            validation_fraction: 0.0,
+            tasks: vec![Task::Colour],
+            ..RunConfig::default()
+        }
+    }
+
     #[test]
     fn a_photo_that_cannot_be_decoded_is_counted_once_however_often_it_is_read() {
         let dir = tempfile::tempdir().unwrap();
@@ -612,13 +623,7 @@ mod tests {
                 })
                 .unwrap();
         }
-        let config = RunConfig {
-            image_size: 32,
-            min_class_examples: 1,
-            validation_fraction: 0.0,
-            tasks: vec![Task::Colour],
-            ..RunConfig::default()
-        };
+        let config = colour_only();
         let (spec, _) = class_lists(&catalog, &config);
         let dataset = Dataset::new(&catalog, &config, &spec);
         let all: Vec<usize> = (0..5).collect();
@@ -798,13 +803,7 @@ mod tests {
                 })
                 .unwrap();
         }
-        let config = RunConfig {
-            image_size: 32,
-            min_class_examples: 1,
-            validation_fraction: 0.0,
-            tasks: vec![Task::Colour],
-            ..RunConfig::default()
-        };
+        let config = colour_only();
         let (spec, _) = class_lists(&catalog, &config);
         let dataset = Dataset::new(&catalog, &config, &spec);
         let batch = dataset.batch(&[0, 1, 2, 3], None);
