@@ -9,4 +9,5 @@
 
 pub mod combine;
 pub mod confident;
+pub mod folds;
 pub mod text;

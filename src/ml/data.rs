@@ -5,11 +5,11 @@
 //! are cached in memory the first time a worker needs them, so only the first epoch decodes.
 //! Nothing here touches burn: batches are plain vectors the training loop turns into tensors.
 
-use crate::catalog::{Catalog, Product, Task};
+use crate::catalog::{Catalog, Task};
 use crate::imaging::decode_short_side;
 use crate::runs::classes::{HeadClasses, OTHER};
 use crate::runs::predictions::Split;
-use crate::runs::{ModelSpec, RunConfig, split_of};
+use crate::runs::{ModelSpec, RunConfig, Splitter};
 use crossbeam_channel::{Receiver, bounded};
 use image::RgbImage;
 use rand::seq::SliceRandom;
@@ -72,8 +72,14 @@ pub struct PrepareReport {
 /// Class lists for each head (most frequent first, `other` last when used), from the labels
 /// of the training split: classes with fewer than `min_examples` training products are merged
 /// into `other`, as are labels seen only in validation. A task left with fewer than 2
-/// classes gets no head (it is in the report's `dropped_tasks`).
-pub fn class_lists(catalog: &Catalog, config: &RunConfig) -> (ModelSpec, PrepareReport) {
+/// classes gets no head (it is in the report's `dropped_tasks`). An audit fold's model counts
+/// the products of every fold, so that all the folds' models have the same heads and their
+/// out-of-fold probabilities can be merged.
+pub fn class_lists(
+    catalog: &Catalog,
+    config: &RunConfig,
+    splitter: &Splitter,
+) -> (ModelSpec, PrepareReport) {
     let mut counts: BTreeMap<Task, BTreeMap<String, usize>> = BTreeMap::new();
     let mut every: BTreeMap<Task, std::collections::BTreeSet<String>> = BTreeMap::new();
     let mut report = PrepareReport::default();
@@ -82,7 +88,11 @@ pub fn class_lists(catalog: &Catalog, config: &RunConfig) -> (ModelSpec, Prepare
             report.products_without_images += 1;
             continue;
         }
-        let train = split_key_side(catalog, config, product) == Split::Train;
+        let train = match splitter.side(catalog, product) {
+            Split::Train => true,
+            Split::Validation => splitter.is_fold(),
+            Split::Test => false,
+        };
         for &task in &config.tasks {
             if let Some(name) = catalog.label_name(product, task) {
                 every.entry(task).or_default().insert(name.to_string());
@@ -133,18 +143,6 @@ pub fn class_lists(catalog: &Catalog, config: &RunConfig) -> (ModelSpec, Prepare
     (spec, report)
 }
 
-/// The side of the split `product` falls on under `config`: decided by its group's value when
-/// the run groups products (and the product has one), else by its id.
-pub fn split_key_side(catalog: &Catalog, config: &RunConfig, product: &Product) -> Split {
-    let key = config
-        .group_by
-        .as_deref()
-        .and_then(|attribute| catalog.attribute(product, attribute))
-        .filter(|value| !value.is_empty())
-        .unwrap_or(&product.id);
-    split_of(key, config.seed, config.validation_fraction)
-}
-
 /// The shorter side photos are scaled to before a `crop` x `crop` crop: 8/7 of it, as 256 is
 /// to 224.
 fn scaled_side(crop: u32) -> u32 {
@@ -154,7 +152,12 @@ fn scaled_side(crop: u32) -> u32 {
 impl Dataset {
     /// The samples of `catalog` under `config`, with labels mapped to the heads of `spec`.
     /// Products without photos are left out; in single-image mode each photo is a sample.
-    pub fn new(catalog: &Catalog, config: &RunConfig, spec: &ModelSpec) -> Dataset {
+    pub fn new(
+        catalog: &Catalog,
+        config: &RunConfig,
+        splitter: &Splitter,
+        spec: &ModelSpec,
+    ) -> Dataset {
         let heads: Vec<Task> = spec.classes.keys().copied().collect();
         let lookups: Vec<HeadClasses> = heads
             .iter()
@@ -166,7 +169,7 @@ impl Dataset {
             if product.images.is_empty() {
                 continue;
             }
-            let split = split_key_side(catalog, config, product);
+            let split = splitter.side(catalog, product);
             let targets: Vec<Option<u32>> = heads
                 .iter()
                 .zip(&lookups)
@@ -624,8 +627,8 @@ mod tests {
                 .unwrap();
         }
         let config = colour_only();
-        let (spec, _) = class_lists(&catalog, &config);
-        let dataset = Dataset::new(&catalog, &config, &spec);
+        let (spec, _) = class_lists(&catalog, &config, &Splitter::by_hash(&config));
+        let dataset = Dataset::new(&catalog, &config, &Splitter::by_hash(&config), &spec);
         let all: Vec<usize> = (0..5).collect();
         dataset.channel_mean(&all, 10, 2, &|_, _| {});
         // The training pass, then the prediction pass, read every photo again.
@@ -691,7 +694,7 @@ mod tests {
             tasks: vec![Task::Colour, Task::Type, Task::Gender],
             ..RunConfig::default()
         };
-        let (spec, report) = class_lists(&catalog, &config);
+        let (spec, report) = class_lists(&catalog, &config, &Splitter::by_hash(&config));
         assert_eq!(spec.classes[&Task::Colour][..2], ["Blue", "Red"]);
         assert_eq!(
             spec.classes[&Task::Colour].last().map(String::as_str),
@@ -707,13 +710,14 @@ mod tests {
                 min_class_examples: 1000,
                 ..config.clone()
             },
+            &Splitter::by_hash(&config),
         );
         assert!(rare.classes.is_empty(), "{:?}", rare.classes);
         assert_eq!(
             report.dropped_tasks,
             vec![Task::Colour, Task::Type, Task::Gender]
         );
-        let dataset = Dataset::new(&catalog, &config, &spec);
+        let dataset = Dataset::new(&catalog, &config, &Splitter::by_hash(&config), &spec);
         assert_eq!(dataset.samples().len(), 59);
         for pair in dataset.samples().chunks(2).filter(|c| c.len() == 2) {
             if pair[0].product / 2 == pair[1].product / 2 {
@@ -735,6 +739,7 @@ mod tests {
                 single_image: true,
                 ..config.clone()
             },
+            &Splitter::by_hash(&config),
             &spec,
         );
         let photos: usize = dataset.samples().iter().map(|s| s.images.len()).sum();
@@ -764,7 +769,7 @@ mod tests {
             channel_mean: [0.0; 3],
         };
         let head = HeadClasses::new(&names);
-        let dataset = Dataset::new(&catalog, &config, &spec);
+        let dataset = Dataset::new(&catalog, &config, &Splitter::by_hash(&config), &spec);
         for sample in dataset.samples() {
             let product = &catalog.products()[sample.product];
             let label = catalog.label_name(product, Task::Colour).unwrap();
@@ -804,8 +809,8 @@ mod tests {
                 .unwrap();
         }
         let config = colour_only();
-        let (spec, _) = class_lists(&catalog, &config);
-        let dataset = Dataset::new(&catalog, &config, &spec);
+        let (spec, _) = class_lists(&catalog, &config, &Splitter::by_hash(&config));
+        let dataset = Dataset::new(&catalog, &config, &Splitter::by_hash(&config), &spec);
         let batch = dataset.batch(&[0, 1, 2, 3], None);
         assert_eq!(batch.image_count(), 6);
         assert_eq!(batch.slots(), vec![0, 0, 1, 2, 3, 3, 4, 5]);

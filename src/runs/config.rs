@@ -3,6 +3,7 @@
 //! Pure data so the app can read and edit it without the model code.
 
 use crate::catalog::Task;
+use super::folds::FoldSplit;
 use crate::catalog::import::Source;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -98,6 +99,10 @@ pub struct RunConfig {
     /// Attribute whose value keeps related products on one side of the split (e.g. Luma's
     /// `style_sku`).
     pub group_by: Option<String>,
+    /// The audit fold this run is the model of (its held-out products are that fold's; the
+    /// split's seed, share and group are then unused). `None`: an ordinary run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fold: Option<FoldSplit>,
     /// At most this many images per product (the first ones).
     pub max_images: usize,
     /// Seed of the split, initialisation, crops and mirroring.
@@ -147,6 +152,7 @@ impl Default for RunConfig {
             min_class_examples: 5,
             validation_fraction: 0.2,
             group_by: None,
+            fold: None,
             max_images: 5,
             seed: 1,
             representation: 1024,
@@ -322,6 +328,17 @@ impl RunConfig {
         }
         if self.devices.is_empty() {
             return bad("devices", "choose at least one device".into());
+        }
+        if let Some(fold) = &self.fold
+            && !(fold.count >= 2 && (1..=fold.count).contains(&fold.held_out))
+        {
+            return bad(
+                "fold",
+                format!(
+                    "the held-out fold must be one of 1..{} of at least 2 folds, found fold {}",
+                    fold.count, fold.held_out
+                ),
+            );
         }
         Ok(())
     }

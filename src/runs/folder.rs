@@ -19,6 +19,7 @@
 //! ```
 
 use super::config::{Backbone, RunConfig};
+use super::folds::FoldSplit;
 use crate::catalog::Task;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -204,6 +205,9 @@ pub struct SplitSettings {
     pub group_by: Option<String>,
     /// Whether the run trains on one-photo copies of the products.
     pub single_image: bool,
+    /// The audit fold the run is the model of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold: Option<FoldSplit>,
 }
 
 impl SplitSettings {
@@ -214,6 +218,7 @@ impl SplitSettings {
             validation_fraction: config.validation_fraction,
             group_by: config.group_by.clone(),
             single_image: config.single_image,
+            fold: config.fold.clone(),
         }
     }
 
@@ -249,6 +254,17 @@ impl SplitSettings {
                 "{}, the weights were trained {}",
                 mode(now.single_image),
                 mode(trained.single_image)
+            ))
+        } else if now.fold != trained.fold {
+            let name = |f: &Option<FoldSplit>| {
+                f.as_ref().map_or("no audit fold".to_string(), |f| {
+                    format!("fold {} of {} ({})", f.held_out, f.count, f.file.display())
+                })
+            };
+            Some(format!(
+                "{}, the weights were trained with {}",
+                name(&now.fold),
+                name(&trained.fold)
             ))
         } else {
             None

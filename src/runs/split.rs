@@ -5,8 +5,72 @@
 //! product keeps its side when others are added, and single- and multi-image runs with the
 //! same seed see the same split.
 
+use super::config::RunConfig;
+use super::folder::RunError;
+use super::folds::FoldAssignment;
 use super::predictions::Split;
+use crate::catalog::{Catalog, Product};
 use sha2::{Digest, Sha256};
+
+/// The split of one run: by hash (an ordinary run) or by the folds of an audit (a fold's
+/// model), built once per run so the folds file is read once.
+#[derive(Debug, Clone)]
+pub struct Splitter {
+    seed: u64,
+    validation_fraction: f64,
+    group_by: Option<String>,
+    fold: Option<(FoldAssignment, u32)>,
+}
+
+impl Splitter {
+    /// The split of `config`, reading its audit's folds file when it is a fold's model.
+    pub fn new(config: &RunConfig) -> Result<Splitter, RunError> {
+        let fold = match &config.fold {
+            Some(fold) => Some((FoldAssignment::read(&fold.file)?, fold.held_out)),
+            None => None,
+        };
+        Ok(Splitter {
+            fold,
+            ..Splitter::by_hash(config)
+        })
+    }
+
+    /// The hash split of `config` (its fold, if any, left aside).
+    pub fn by_hash(config: &RunConfig) -> Splitter {
+        Splitter {
+            seed: config.seed,
+            validation_fraction: config.validation_fraction,
+            group_by: config.group_by.clone(),
+            fold: None,
+        }
+    }
+
+    /// Whether this is an audit fold's split.
+    pub fn is_fold(&self) -> bool {
+        self.fold.is_some()
+    }
+
+    /// The side `product` falls on. A fold's model validates on its held-out fold, trains on
+    /// the other folds and leaves a product in no fold aside ([`Split::Test`]); an ordinary
+    /// run decides by the product's group value when it groups products (and the product has
+    /// one), else by its id.
+    pub fn side(&self, catalog: &Catalog, product: &Product) -> Split {
+        if let Some((folds, held_out)) = &self.fold {
+            return match folds.fold(&product.id) {
+                Some(fold) if fold == *held_out => Split::Validation,
+                Some(_) => Split::Train,
+                None => Split::Test,
+            };
+        }
+        let key = self
+            .group_by
+            .as_deref()
+            .and_then(|attribute| catalog.attribute(product, attribute))
+            .filter(|value| !value.is_empty())
+            .unwrap_or(&product.id);
+        split_of(key, self.seed, self.validation_fraction)
+    }
+}
 
 /// The side of the split that `key` falls on.
 pub fn split_of(key: &str, seed: u64, validation_fraction: f64) -> Split {

@@ -8,7 +8,7 @@ use crate::labels::open_workspace_read_only;
 use crate::ml::backend::Device;
 use crate::ml::data::{Dataset, PrepareReport, class_lists};
 use crate::runs::predictions::Split;
-use crate::runs::{ModelSpec, RunConfig};
+use crate::runs::{ModelSpec, RunConfig, Splitter};
 use std::sync::Arc;
 
 /// Import options recorded in a run's configuration.
@@ -56,9 +56,10 @@ pub fn prepare(
     if new && let Some(attribute) = &config.group_by {
         check_group_attribute(&catalog, &config.catalogue, attribute)?;
     }
-    let (fresh, report) = class_lists(&catalog, config);
+    let splitter = Splitter::new(config)?;
+    let (fresh, report) = class_lists(&catalog, config, &splitter);
     let mut spec = spec.unwrap_or(fresh);
-    let mut dataset = Dataset::new(&catalog, config, &spec);
+    let mut dataset = Dataset::new(&catalog, config, &splitter, &spec);
     if dataset.samples().is_empty() {
         return Err(TrainError::NoData(format!(
             "{}: no product has a photo to train on",
