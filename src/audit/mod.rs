@@ -10,4 +10,5 @@
 pub mod combine;
 pub mod confident;
 pub mod folds;
+pub mod report;
 pub mod text;

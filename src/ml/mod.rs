@@ -10,6 +10,7 @@
 //! - [`saved`]: evaluating and predicting with a run's latest checkpoint;
 //! - [`backend`]: devices (the CPU, CUDA GPUs with the `cuda` feature).
 
+pub mod audit;
 pub mod backend;
 pub mod data;
 pub mod evaluate;

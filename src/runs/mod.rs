@@ -3,6 +3,7 @@
 //! Pure: no egui, no burn. The training engine (`crate::ml`) writes runs; the app and the CLI
 //! read them, also while another process is still writing.
 
+pub mod audit;
 pub mod classes;
 pub mod compare;
 pub mod config;
