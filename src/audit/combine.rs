@@ -72,6 +72,17 @@ pub struct Suspect {
     pub combined: f64,
 }
 
+impl Suspect {
+    /// The class the queue suggests: the model's most probable class, or the text's class
+    /// when only the text speaks (the model then backs the label).
+    pub fn suggestion(&self) -> usize {
+        match (&self.text, self.tier) {
+            (Some(text), Tier::TextOnly) => text.class,
+            _ => self.image.suggested,
+        }
+    }
+}
+
 /// The tier of a product, or `None` when no witness speaks against its label.
 pub fn tier(image: &ImageEvidence, text: Option<&TextWitness>) -> Option<Tier> {
     match (image.flagged, text) {
@@ -187,6 +198,9 @@ mod tests {
         assert_eq!(queue[0].image.suggested, 1);
         assert_eq!(queue[0].text.as_ref().unwrap().class, 1);
         assert!(queue[3].text.is_some() && !queue[3].image.flagged);
+        // A text-only suspect suggests the text's class, the others the model's.
+        assert_eq!(queue[3].suggestion(), 1);
+        assert_eq!(queue[1].suggestion(), 2);
         assert!(queue.windows(2).all(|w| w[0].combined <= w[1].combined));
         assert!(queue[3].combined >= 3.0);
     }

@@ -1,5 +1,6 @@
 //! The command line: `vitrine <command>`; with no command, the workspace on the demo catalogue.
 
+mod audit;
 mod compare;
 mod demo;
 mod import;
@@ -36,6 +37,11 @@ enum Command {
     Predict(train::PredictArgs),
     /// Per-task accuracy of a run's latest checkpoint on its validation split (or all).
     Evaluate(train::EvaluateArgs),
+    /// Audit the labels: K fold models, each predicting the products it never saw, then
+    /// confident learning and the product's own text on those out-of-fold predictions.
+    Audit(audit::AuditArgs),
+    /// The ranked suspected wrong labels of an audit (or, biased, of a run).
+    Issues(audit::IssuesArgs),
     /// Two runs side by side, task by task, from their predictions (e.g. single- vs
     /// multi-image).
     Compare(compare::CompareArgs),
@@ -82,6 +88,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Predict(args)) => train::predict(args),
         Some(Command::Evaluate(args)) => train::evaluate(args),
         Some(Command::Compare(args)) => compare::run(args),
+        Some(Command::Audit(args)) => audit::audit(args),
+        Some(Command::Issues(args)) => audit::issues(args),
     }
 }
 

@@ -21,7 +21,8 @@ use vitrine::runs::{Backbone, MetricsRecord, RunConfig, RunFolder};
 pub struct TrainArgs {
     #[command(flatten)]
     catalog: CatalogArgs,
-    /// The run folder to create (or, with --resume, to continue).
+    /// The run folder to create (or, with --resume, to continue); for `vitrine audit`, the
+    /// audit folder.
     #[arg(long, value_name = "RUN_DIR")]
     out: PathBuf,
     /// A run configuration (JSON, the format of a run's config.json); flags override it.
@@ -80,7 +81,39 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    fn run_config(&self) -> anyhow::Result<RunConfig> {
+    /// The folder to create or continue.
+    pub(super) fn out(&self) -> &std::path::Path {
+        &self.out
+    }
+
+    /// Whether to continue the run (or audit) in `out`.
+    pub(super) fn resume(&self) -> bool {
+        self.resume
+    }
+
+    /// Whether records are printed as JSON lines.
+    pub(super) fn json(&self) -> bool {
+        self.json
+    }
+
+    /// The label store named, if any.
+    pub(super) fn store(&self) -> Option<&std::path::Path> {
+        self.store.as_deref()
+    }
+
+    /// Refuses options that would change a resumed audit: it goes on with its own settings.
+    pub(super) fn refuse_resume_changes(&self) -> anyhow::Result<()> {
+        if !self.resume_changes()?.is_empty() {
+            bail!(
+                "an audit resumes with the settings it started with ({}); start a new audit                  (another --out) to change them",
+                self.out.join("audit.json").display()
+            );
+        }
+        Ok(())
+    }
+
+    /// The configuration these options describe.
+    pub(super) fn run_config(&self) -> anyhow::Result<RunConfig> {
         let mut config = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
