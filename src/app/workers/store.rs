@@ -1,6 +1,7 @@
 //! The label store worker: owns the label store (its SQLite connection) with what it needs of
-//! the catalogue to write over it ([`BaseLabels`]), makes every change durable and reports
-//! each one back; also picks up edits other processes make.
+//! the catalogue to write over it ([`BaseLabels`]), makes every change (label edits, reviews)
+//! durable and reports each one back; also picks up the edits and reviews other processes
+//! make.
 //!
 //! It holds no catalogue: the window's is the only one (at 1,000,000 products a second copy
 //! was 156 MB, and copying it 0.3 s of the open). The window applies the edits the worker
@@ -59,18 +60,30 @@ impl StoreWorker {
                 loop {
                     match inbox.recv_timeout(SYNC_INTERVAL) {
                         Ok(request) => handle(&mut workspace, &author, request, &events),
-                        Err(RecvTimeoutError::Timeout) => match workspace.store.new_edits() {
-                            Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
-                                request: None,
-                                edits,
-                                kind: SaveKind::Elsewhere,
-                            }),
-                            Ok(_) => {}
-                            Err(e) => events.send(Event::StoreFailed {
-                                request: None,
-                                message: e.to_string(),
-                            }),
-                        },
+                        Err(RecvTimeoutError::Timeout) => {
+                            match workspace.store.new_edits() {
+                                Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
+                                    request: None,
+                                    edits,
+                                    kind: SaveKind::Elsewhere,
+                                }),
+                                Ok(_) => {}
+                                Err(e) => events.send(Event::StoreFailed {
+                                    request: None,
+                                    message: e.to_string(),
+                                }),
+                            }
+                            match workspace.store.new_reviews() {
+                                Ok(changes) if !changes.is_empty() => {
+                                    events.send(Event::ReviewsChanged(changes))
+                                }
+                                Ok(_) => {}
+                                Err(e) => events.send(Event::StoreFailed {
+                                    request: None,
+                                    message: e.to_string(),
+                                }),
+                            }
+                        }
                         Err(RecvTimeoutError::Disconnected) => break,
                     }
                 }
@@ -95,12 +108,14 @@ impl StoreWorker {
 pub fn refuse(request: StoreRequest, events: &EventSender) {
     let message = STOPPED.to_string();
     events.send(match request {
-        StoreRequest::Set { id, .. } | StoreRequest::Undo(id) | StoreRequest::Redo(id) => {
-            Event::StoreFailed {
-                request: Some(id),
-                message,
-            }
-        }
+        StoreRequest::Set { id, .. }
+        | StoreRequest::Keep { id, .. }
+        | StoreRequest::Withdraw { id, .. }
+        | StoreRequest::Undo(id)
+        | StoreRequest::Redo(id) => Event::StoreFailed {
+            request: Some(id),
+            message,
+        },
         StoreRequest::History(_) => Event::StoreFailed {
             request: None,
             message,
@@ -161,6 +176,26 @@ fn handle(
                 SaveKind::Change,
             );
         }
+        StoreRequest::Keep { id, keep } => match store.keep(labels, &keep, author) {
+            Ok(review) => events.send(Event::ReviewSaved {
+                request: id,
+                review,
+            }),
+            Err(e) => events.send(Event::StoreFailed {
+                request: Some(id),
+                message: e.to_string(),
+            }),
+        },
+        StoreRequest::Withdraw { id, review } => match store.withdraw_review(review, author) {
+            Ok(withdrawn) => events.send(Event::ReviewWithdrawn {
+                request: id,
+                withdrawn,
+            }),
+            Err(e) => events.send(Event::StoreFailed {
+                request: Some(id),
+                message: e.to_string(),
+            }),
+        },
         StoreRequest::Undo(id) => saved(id, store.undo_edits(author), SaveKind::Undo),
         StoreRequest::Redo(id) => saved(id, store.redo_edits(author), SaveKind::Redo),
         StoreRequest::History(product) => match store.history(&product) {
