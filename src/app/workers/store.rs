@@ -221,3 +221,88 @@ fn handle(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Task;
+    use crate::catalog::import::ImportOptions;
+    use crate::labels::{Keep, open_workspace};
+    use std::sync::Arc;
+
+    #[test]
+    fn the_worker_keeps_withdraws_and_picks_up_another_process_reviews() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("manifest.csv");
+        std::fs::write(
+            &manifest,
+            "product_id,name,images,colour\np1,One,,Red\np2,Two,,Blue\n",
+        )
+        .unwrap();
+        let options = ImportOptions::default();
+        let (catalog, detached) = open_workspace(&manifest, &options, None).unwrap().detach();
+        let (tx, rx) = crossbeam_channel::bounded(16);
+        let events = EventSender {
+            tx,
+            wake: Arc::new(|| {}),
+        };
+        let worker = StoreWorker::start(detached, "ada".into(), events).unwrap();
+        let next = || rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let keep = |product: &str, label: &str| Keep {
+            product: product.into(),
+            task: Task::Colour,
+            label: label.into(),
+            photos: catalog.product(product).unwrap().photo_signature(),
+        };
+        worker.send(StoreRequest::Keep {
+            id: RequestId(1),
+            keep: keep("p1", "Red"),
+        });
+        let review = match next() {
+            Event::ReviewSaved {
+                request: RequestId(1),
+                review,
+            } => review,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            (review.author.as_str(), review.label.as_str()),
+            ("ada", "Red")
+        );
+        worker.send(StoreRequest::Withdraw {
+            id: RequestId(2),
+            review: review.id,
+        });
+        match next() {
+            Event::ReviewWithdrawn {
+                request: RequestId(2),
+                withdrawn,
+            } => assert_eq!((withdrawn.review.id, withdrawn.standing), (review.id, None)),
+            other => panic!("{other:?}"),
+        }
+        worker.send(StoreRequest::Withdraw {
+            id: RequestId(3),
+            review: review.id,
+        });
+        match next() {
+            Event::StoreFailed {
+                request: Some(RequestId(3)),
+                message,
+            } => assert!(message.contains("already withdrawn by ada"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        // Another process keeps p2: the worker reports it at its next look.
+        let mut other = open_workspace(&manifest, &options, None).unwrap();
+        let theirs = other
+            .store
+            .keep(&other.catalog, &keep("p2", "Blue"), "bob")
+            .unwrap();
+        match next() {
+            Event::ReviewsChanged(changes) => {
+                assert_eq!(changes.len(), 1);
+                assert_eq!(changes[0].review.as_ref(), Some(&theirs));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
