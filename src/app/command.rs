@@ -93,6 +93,19 @@ pub enum Command {
         /// Catalogue positions.
         targets: Vec<u32>,
     },
+    /// Journal that the label of `task` of the product at catalogue position `product` was
+    /// checked and is right (K in the review queue).
+    KeepLabel {
+        /// Catalogue position.
+        product: u32,
+        /// The task.
+        task: Task,
+    },
+    /// Withdraw a review (a keep undone).
+    WithdrawReview {
+        /// The review's number.
+        review: i64,
+    },
     /// Open the class picker for a task on the current targets.
     OpenPicker(Task),
     /// The picker's text changed.

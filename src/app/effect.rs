@@ -15,7 +15,7 @@ use super::images::ImageRequest;
 use super::opening::OpenRequest;
 use super::state::Session;
 use crate::catalog::{Catalog, Task};
-use crate::labels::{DetachedStore, EditSource};
+use crate::labels::{DetachedStore, EditSource, Keep};
 use crate::ml::TrainRequest;
 use crate::runs::predictions::Predictions;
 use std::collections::{HashSet, VecDeque};
@@ -39,6 +39,20 @@ pub enum StoreRequest {
         changes: Vec<(String, Option<String>)>,
         /// Human, accepted prediction or bulk.
         source: EditSource,
+    },
+    /// Journal that the author checked a label and kept it.
+    Keep {
+        /// The request's id, named in its answer.
+        id: RequestId,
+        /// The label kept, with the product's photos.
+        keep: Keep,
+    },
+    /// Withdraw a review (a keep undone).
+    Withdraw {
+        /// The request's id, named in its answer.
+        id: RequestId,
+        /// The review's number.
+        review: i64,
     },
     /// Undo the author's latest batch (the request's id).
     Undo(RequestId),

@@ -4,7 +4,7 @@ use super::cockpit::ComparisonView;
 use super::command::DialogPurpose;
 use super::images::ImageKey;
 use super::opening::Opened;
-use crate::labels::{Edit, ExportSummary};
+use crate::labels::{Edit, ExportSummary, Review, Standing, Withdrawn};
 use crate::ml::saved::KernelTiles;
 use crate::runs::predictions::Predictions;
 use crate::runs::{MetricsRecord, RunConfig};
@@ -80,6 +80,23 @@ pub enum Event {
         /// What caused them.
         kind: SaveKind,
     },
+    /// A keep is durable in the store.
+    ReviewSaved {
+        /// The request answered.
+        request: RequestId,
+        /// The review written.
+        review: Review,
+    },
+    /// A review was withdrawn in the store.
+    ReviewWithdrawn {
+        /// The request answered.
+        request: RequestId,
+        /// The review and what stands for its product and task since.
+        withdrawn: Withdrawn,
+    },
+    /// Reviews another process kept or withdrew, picked up by the store worker: what stands
+    /// now for each product and task they changed.
+    ReviewsChanged(Vec<Standing>),
     /// The store refused or failed a request.
     StoreFailed {
         /// The request answered (`None`: a history read, or looking for others' edits).

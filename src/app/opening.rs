@@ -3,11 +3,11 @@
 //! reports and the progress view shows ("stage 2 of 4: opening the label store").
 
 use crate::catalog::import::Source;
-use crate::catalog::{Catalog, Taxonomy};
-use crate::labels::{DetachedStore, Edit};
+use crate::catalog::{Catalog, Task, Taxonomy};
+use crate::labels::{DetachedStore, Edit, Review};
 use crate::runs::predictions::Predictions;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,6 +60,8 @@ pub struct Opened {
     pub edited: HashSet<u32>,
     /// The latest journal entries, oldest first.
     pub recent_edits: Vec<Edit>,
+    /// The standing reviews of products in the catalogue, by position and task.
+    pub reviews: HashMap<(u32, Task), Review>,
     /// Predictions found beside the catalogue.
     pub predictions: Option<LoadedPredictions>,
     /// What happened to the predictions (none found, read with warnings, failed).

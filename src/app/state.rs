@@ -8,7 +8,8 @@ use super::picker::Picker;
 use super::selection::Selection;
 use crate::catalog::import::ImportReport;
 use crate::catalog::{Catalog, Product, Task, Taxonomy};
-use crate::labels::{Edit, OpenReport};
+use crate::labels::review::holds;
+use crate::labels::{Edit, OpenReport, Review};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,6 +42,9 @@ pub struct Session {
     pub edited: Arc<HashSet<u32>>,
     /// Durable edits not yet applied to `catalog` because a filter job holds it.
     pub unapplied: Vec<Edit>,
+    /// The standing reviews (per product and task, the latest not withdrawn) of products in
+    /// the catalogue, by position and task; whether one still holds is [`Session::kept`].
+    pub reviews: HashMap<(u32, Task), Review>,
     /// The folder the catalogue lives in.
     pub folder: PathBuf,
     /// How long the open took.
@@ -57,6 +61,21 @@ impl Session {
     pub fn label(&self, position: u32, task: Task) -> Option<&str> {
         let product = self.product(position)?;
         self.catalog.label_name(product, task)
+    }
+
+    /// Whether the label of `task` at `position` was checked and kept, and neither it nor the
+    /// product's photos changed since: a review queue leaves such a product out.
+    pub fn kept(&self, position: u32, task: Task) -> bool {
+        let (Some(review), Some(product)) =
+            (self.reviews.get(&(position, task)), self.product(position))
+        else {
+            return false;
+        };
+        holds(
+            review,
+            self.label(position, task),
+            product.photo_signature(),
+        )
     }
 
     /// The model's best classes for `task` at `position`.

@@ -12,7 +12,7 @@ mod taxonomy;
 pub mod text;
 mod vocabulary;
 
-pub use product::{AttributeKey, Product, ProductImage};
+pub use product::{AttributeKey, PhotoSignature, Product, ProductImage};
 pub use task::{Task, UnknownTask};
 pub use taxonomy::{Taxonomy, TaxonomyIssue};
 pub use vocabulary::{ClassId, Vocabulary};

@@ -1,14 +1,17 @@
 //! The label store: current labels = imported labels + an edit journal (who, when,
-//! old -> new, why), with undo/redo, per-product history and export. Pure: no egui, no burn.
+//! old -> new, why), with undo/redo, per-product history and export, and the reviews that keep
+//! a label ([`review`]). Pure: no egui, no burn.
 
 mod edit;
 mod export;
 pub mod location;
+pub mod review;
 mod store;
 
 pub use crate::catalog::text::printable;
 pub use edit::{Edit, EditSource};
 pub use export::{ExportError, ExportSummary, export, export_over};
+pub use review::{Keep, Review, Standing, Withdrawal, Withdrawn};
 pub use store::{Attribution, Change, LabelBase, LabelStore, OpenReport, StoreError};
 
 use crate::catalog::import::{ImportError, ImportOptions, ImportReport, Imported, import};

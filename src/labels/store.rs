@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod reviews;
+
 /// Schema version this build writes and reads.
 const SCHEMA_VERSION: i64 = 1;
 /// How long a writer waits for another process's transaction.
@@ -55,6 +57,26 @@ CREATE TABLE IF NOT EXISTS current(
     PRIMARY KEY(product, task)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS products(id TEXT PRIMARY KEY) WITHOUT ROWID;
+-- Added within schema version 1: builds before it ignore the table, and a writing open of a
+-- store made by them creates it (a reading open reads such a store as having no reviews).
+CREATE TABLE IF NOT EXISTS reviews(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    product TEXT NOT NULL,
+    task TEXT NOT NULL,
+    label TEXT NOT NULL,
+    -- the product's photo signature when it was checked, 16 hexadecimal digits
+    photos TEXT NOT NULL,
+    author TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    -- who withdrew it and when; NULL while it stands (a review is never deleted)
+    withdrawn_by TEXT,
+    withdrawn_ms INTEGER,
+    -- increasing over the table, set by the keep and again by the withdrawal: other
+    -- processes pick up what changed since they last looked
+    changed INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_product ON reviews(product, task, id);
+CREATE INDEX IF NOT EXISTS reviews_changed ON reviews(changed);
 ";
 
 const EDIT_COLUMNS: &str =
@@ -144,6 +166,44 @@ pub enum StoreError {
         /// Who wrote the value found.
         by: String,
     },
+    /// A review to withdraw is not in the store.
+    #[error("label store {}: no review #{id}; nothing was changed", path.display())]
+    UnknownReview {
+        /// The store file.
+        path: PathBuf,
+        /// The review.
+        id: i64,
+    },
+    /// A review to withdraw was withdrawn already (by another window, say).
+    #[error("label store {}: review #{id} was already withdrawn by {}; nothing was changed", path.display(), excerpt(by))]
+    AlreadyWithdrawn {
+        /// The store file.
+        path: PathBuf,
+        /// The review.
+        id: i64,
+        /// Who withdrew it.
+        by: String,
+    },
+    /// A keep names no label: there is nothing to confirm.
+    #[error("label store {}: cannot keep the {task} label of '{}': it has none; nothing was written", path.display(), excerpt(product))]
+    NothingToKeep {
+        /// The store file.
+        path: PathBuf,
+        /// The product.
+        product: String,
+        /// The task.
+        task: Task,
+    },
+    /// A review cannot be read back.
+    #[error("label store {}: review #{id} is unreadable: {detail}", path.display())]
+    CorruptReview {
+        /// The store file.
+        path: PathBuf,
+        /// The review.
+        id: i64,
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 /// One label change to make.
@@ -201,6 +261,10 @@ pub struct LabelStore {
     /// The catalogue's products differ from those the store recorded, and recording them was
     /// left for later ([`LabelStore::record_products`]).
     products_unrecorded: bool,
+    /// The store has the reviews table (a store of an older build opened for reading may not).
+    has_reviews: bool,
+    /// Highest review change already reported to the caller ([`LabelStore::new_reviews`]).
+    reviews_seen: i64,
 }
 
 /// When opening a store records the catalogue's products (for the next open's report of
@@ -473,6 +537,8 @@ impl LabelStore {
             path: path.to_path_buf(),
             seen: 0,
             products_unrecorded: false,
+            has_reviews: false,
+            reviews_seen: 0,
         };
         let report = store.prepare(catalogue, catalog, created, recording)?;
         Ok((store, report))
@@ -519,6 +585,8 @@ impl LabelStore {
             path: path.to_path_buf(),
             seen: 0,
             products_unrecorded: false,
+            has_reviews: false,
+            reviews_seen: 0,
         };
         let report = store.prepare(catalogue, catalog, false, Recording::Never)?;
         Ok((store, report))
@@ -637,8 +705,27 @@ impl LabelStore {
         let seen: i64 = tx
             .query_row("SELECT COALESCE(MAX(id), 0) FROM edits", [], |r| r.get(0))
             .map_err(sql)?;
+        let has_reviews = tx
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reviews'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(sql)?
+            .is_some();
+        let reviews_seen: i64 = if has_reviews {
+            tx.query_row("SELECT COALESCE(MAX(changed), 0) FROM reviews", [], |r| {
+                r.get(0)
+            })
+            .map_err(sql)?
+        } else {
+            0
+        };
         tx.commit().map_err(sql)?;
         self.seen = seen;
+        self.has_reviews = has_reviews;
+        self.reviews_seen = reviews_seen;
         Ok(report)
     }
 

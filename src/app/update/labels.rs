@@ -1,6 +1,7 @@
 //! Label changes: what the moderator sets, picks or confirms goes to the label store as one
 //! request with its own id; the store's answers (saved, refused, stopped) come back here.
-//! A change is shown once it is durable, never before.
+//! A change is shown once it is durable, never before. So are reviews: a label kept ("checked,
+//! it is right") and a keep withdrawn.
 
 use super::matches;
 use crate::app::effect::StoreRequest;
@@ -9,7 +10,8 @@ use crate::app::event::{Event, SaveKind};
 use crate::app::state::{AppState, BulkChange};
 use crate::app::workers::store::STOPPED;
 use crate::catalog::Task;
-use crate::labels::{Edit, EditSource};
+use crate::catalog::text::printable;
+use crate::labels::{Edit, EditSource, Keep, Review};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +40,59 @@ pub fn undo(state: &mut AppState, queue: &mut Queue) {
 /// Redoes the author's latest undone batch.
 pub fn redo(state: &mut AppState, queue: &mut Queue) {
     send_change(state, StoreRequest::Redo, queue);
+}
+
+/// Journals that the label of `task` of the product at `position` was checked and is right,
+/// with the product's photos now.
+pub fn keep_label(state: &mut AppState, position: u32, task: Task, queue: &mut Queue) {
+    let Some(session) = &state.session else {
+        state.notice("no catalogue is open");
+        return;
+    };
+    let Some(product) = session.product(position) else {
+        return;
+    };
+    // A durable edit a filter job keeps from the catalogue is the label shown next frame.
+    let waiting = session
+        .unapplied
+        .iter()
+        .rev()
+        .find(|e| *e.product == *product.id && e.task == task);
+    let label = match waiting {
+        Some(edit) => edit.new.clone(),
+        None => session.label(position, task).map(String::from),
+    };
+    let Some(label) = label else {
+        let text = format!("{} has no {task} label to keep", printable(&product.id));
+        state.notice(text);
+        return;
+    };
+    let keep = Keep {
+        product: product.id.to_string(),
+        task,
+        label,
+        photos: product.photo_signature(),
+    };
+    send_change(state, |id| StoreRequest::Keep { id, keep }, queue);
+}
+
+/// Withdraws review `review` (undoes a keep).
+pub fn withdraw_review(state: &mut AppState, review: i64, queue: &mut Queue) {
+    send_change(state, |id| StoreRequest::Withdraw { id, review }, queue);
+}
+
+/// Records what stands for `product` and `task` in the open session's reviews.
+fn set_standing(state: &mut AppState, product: &str, task: Task, review: Option<Review>) {
+    let Some(session) = &mut state.session else {
+        return;
+    };
+    let Some(position) = session.catalog.position(product) else {
+        return;
+    };
+    match review {
+        Some(review) => session.reviews.insert((position as u32, task), review),
+        None => session.reviews.remove(&(position as u32, task)),
+    };
 }
 
 /// Writes the corrected catalogue to `path`.
@@ -208,6 +263,32 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
                 state.store_waiting.remove(&id);
             }
             labels_saved(state, edits, kind, queue);
+        }
+        Event::ReviewSaved { request, review } => {
+            state.store_waiting.remove(&request);
+            state.notice(review.to_string());
+            let (product, task) = (review.product.clone(), review.task);
+            set_standing(state, &product, task, Some(review));
+        }
+        Event::ReviewWithdrawn { request, withdrawn } => {
+            state.store_waiting.remove(&request);
+            let review = withdrawn.review;
+            state.notice(format!(
+                "withdrew review #{} ({} of {} kept as {} by {})",
+                review.id,
+                review.task,
+                printable(&review.product),
+                printable(&review.label),
+                printable(&review.author)
+            ));
+            set_standing(state, &review.product, review.task, withdrawn.standing);
+        }
+        Event::ReviewsChanged(changes) => {
+            let text = format!("{} reviews changed by another window", changes.len());
+            for change in changes {
+                set_standing(state, &change.product, change.task, change.review);
+            }
+            state.notice(text);
         }
         Event::StoreFailed { request, message } => {
             if let Some(id) = request {

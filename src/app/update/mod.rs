@@ -6,7 +6,7 @@
 //! worker running: apply a command or an event, then look at the state and the queue.
 //!
 //! This file only routes; each file beside it applies one part: [`opening`] (catalogues and
-//! predictions), [`labels`] (label changes and the store's answers), [`workspace`] (the grid,
+//! predictions), [`labels`] (label changes, reviews and the store's answers), [`workspace`] (the grid,
 //! the keys, the picker, images), [`matches`] (the filter's results and the focus in them),
 //! [`cockpit`] (training commands) and [`runs`] (training events).
 
@@ -44,6 +44,8 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
         } => labels::set_label(state, task, value, source, &targets, queue),
         Command::PickerChoose(value) => labels::choose(state, value, queue),
         Command::ConfirmBulk => labels::confirm_bulk(state, queue),
+        Command::KeepLabel { product, task } => labels::keep_label(state, product, task, queue),
+        Command::WithdrawReview { review } => labels::withdraw_review(state, review, queue),
         command => workspace::apply(state, command, queue),
     }
 }
@@ -62,6 +64,9 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         | Event::PredictionsLoaded { .. }
         | Event::PredictionsFailed(_) => opening::apply(state, event, queue),
         Event::LabelsSaved { .. }
+        | Event::ReviewSaved { .. }
+        | Event::ReviewWithdrawn { .. }
+        | Event::ReviewsChanged(_)
         | Event::StoreFailed { .. }
         | Event::StoreStopped(_)
         | Event::HistoryLoaded { .. }

@@ -111,6 +111,7 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
         predictions_note: opened.predictions_note,
         edited: Arc::new(opened.edited),
         unapplied: Vec::new(),
+        reviews: opened.reviews,
         folder: opened.folder,
         open_time: opened.elapsed,
     });

@@ -12,7 +12,8 @@ use crate::app::state::AppState;
 use crate::app::workers::open;
 use crate::app::workers::store::STOPPED;
 use crate::catalog::Task;
-use crate::labels::{Edit, EditSource};
+use crate::catalog::import::ImportOptions;
+use crate::labels::{Edit, EditSource, Keep, Review, Standing, Withdrawal, Withdrawn};
 use std::path::{Path, PathBuf};
 
 /// A manifest of `n` products (no images) in `dir`.
@@ -33,7 +34,11 @@ fn manifest(dir: &Path, n: usize) -> PathBuf {
 /// A state with a catalogue of `n` products open (opened on this thread), and the queue the
 /// open left.
 fn opened(dir: &Path, n: usize) -> (AppState, Queue) {
-    let request = OpenRequest::path(manifest(dir, n));
+    opened_from(dir, OpenRequest::path(manifest(dir, n)))
+}
+
+/// A state with `request` open (opened on this thread), and the queue the open left.
+fn opened_from(dir: &Path, request: OpenRequest) -> (AppState, Queue) {
     let mut state = AppState::new("ada".into(), dir.join("data"));
     let mut queue = Queue::default();
     apply_command(
@@ -446,4 +451,277 @@ fn the_catalogue_closed_by_another_open_is_freed_by_the_workers() {
         })
         .collect();
     assert_eq!(freed, vec![3]);
+}
+
+/// The review the store would write for `keep`.
+fn review_of(keep: &Keep, id: i64, author: &str) -> Review {
+    Review {
+        id,
+        product: keep.product.clone(),
+        task: keep.task,
+        label: keep.label.clone(),
+        photos: keep.photos,
+        author: author.into(),
+        time_ms: 0,
+        withdrawn: None,
+    }
+}
+
+/// The one request queued: its effect.
+fn queued_store_request(queue: &Queue) -> StoreRequest {
+    match queue.effects() {
+        [Effect::Store(request)] => request.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_kept_label_waits_on_its_request_and_holds_until_the_label_changes_or_it_is_withdrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut queue) = opened(dir.path(), 3);
+    queue.take_effects();
+    let kept =
+        |state: &AppState, position| state.session.as_ref().unwrap().kept(position, Task::Colour);
+    apply_command(
+        &mut state,
+        Command::KeepLabel {
+            product: 1,
+            task: Task::Colour,
+        },
+        &mut queue,
+    );
+    let StoreRequest::Keep { id, keep } = queued_store_request(&queue) else {
+        panic!("{:?}", queue.effects());
+    };
+    let photos = state
+        .session
+        .as_ref()
+        .unwrap()
+        .product(1)
+        .unwrap()
+        .photo_signature();
+    assert_eq!(
+        keep,
+        Keep {
+            product: "p1".into(),
+            task: Task::Colour,
+            label: "Blue".into(),
+            photos,
+        }
+    );
+    assert!(!state.labels_settled());
+    assert!(!kept(&state, 1), "not before durable");
+    queue.take_effects();
+
+    let review = review_of(&keep, 7, "ada");
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::ReviewSaved {
+            request: id,
+            review: review.clone(),
+        },
+        &mut queue,
+    );
+    assert!(state.labels_settled());
+    assert!(kept(&state, 1));
+    assert!(!kept(&state, 0), "another product");
+    assert!(
+        !state.session.as_ref().unwrap().kept(1, Task::Type),
+        "another task"
+    );
+    assert_eq!(
+        state.message.as_ref().unwrap().text,
+        "review #7: colour of p1 kept as Blue by ada"
+    );
+
+    // The label changed (here by another window): the review stands but holds no more.
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::LabelsSaved {
+            request: None,
+            edits: vec![edit("p1", "Blue", "Navy")],
+            kind: SaveKind::Elsewhere,
+        },
+        &mut queue,
+    );
+    assert!(!kept(&state, 1));
+    assert!(
+        state
+            .session
+            .as_ref()
+            .unwrap()
+            .reviews
+            .contains_key(&(1, Task::Colour))
+    );
+    queue.take_effects();
+
+    // Withdrawn (Ctrl+Z in the queue): gone once durable.
+    apply_command(
+        &mut state,
+        Command::WithdrawReview { review: 7 },
+        &mut queue,
+    );
+    let StoreRequest::Withdraw { id, review: 7 } = queued_store_request(&queue) else {
+        panic!("{:?}", queue.effects());
+    };
+    assert!(!state.labels_settled());
+    assert!(
+        state
+            .session
+            .as_ref()
+            .unwrap()
+            .reviews
+            .contains_key(&(1, Task::Colour))
+    );
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::ReviewWithdrawn {
+            request: id,
+            withdrawn: Withdrawn {
+                review: Review {
+                    withdrawn: Some(Withdrawal {
+                        author: "ada".into(),
+                        time_ms: 1,
+                    }),
+                    ..review.clone()
+                },
+                standing: None,
+            },
+        },
+        &mut queue,
+    );
+    assert!(state.labels_settled());
+    assert!(state.session.as_ref().unwrap().reviews.is_empty());
+    assert_eq!(
+        state.message.as_ref().unwrap().text,
+        "withdrew review #7 (colour of p1 kept as Blue by ada)"
+    );
+
+    // Another window's keep is picked up; a refused keep settles and shows why.
+    let theirs = review_of(
+        &Keep {
+            product: "p2".into(),
+            task: Task::Colour,
+            label: "Green".into(),
+            photos,
+        },
+        8,
+        "bob",
+    );
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::ReviewsChanged(vec![Standing {
+            product: "p2".into(),
+            task: Task::Colour,
+            review: Some(theirs),
+        }]),
+        &mut queue,
+    );
+    assert!(kept(&state, 2));
+    queue.take_effects();
+    apply_command(
+        &mut state,
+        Command::KeepLabel {
+            product: 0,
+            task: Task::Colour,
+        },
+        &mut queue,
+    );
+    let StoreRequest::Keep { id, .. } = queued_store_request(&queue) else {
+        panic!("{:?}", queue.effects());
+    };
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::StoreFailed {
+            request: Some(id),
+            message: "label store s.sqlite: disk full".into(),
+        },
+        &mut queue,
+    );
+    assert!(state.labels_settled());
+    assert!(!kept(&state, 0));
+    assert!(state.message.as_ref().is_some_and(|m| m.error));
+}
+
+#[test]
+fn a_keep_takes_the_label_shown_and_an_unlabelled_product_has_none_to_keep() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, mut queue) = opened(dir.path(), 3);
+    queue.take_effects();
+    // A durable edit a filter job keeps from the catalogue: the label shown next.
+    let session = state.session.as_mut().unwrap();
+    session.unapplied.push(edit("p0", "Red", "Teal"));
+    let mut cleared = edit("p1", "Blue", "Blue");
+    cleared.new = None;
+    session.unapplied.push(cleared);
+    let keep = |state: &mut AppState, product, queue: &mut Queue| {
+        apply_command(
+            state,
+            Command::KeepLabel {
+                product,
+                task: Task::Colour,
+            },
+            queue,
+        )
+    };
+    keep(&mut state, 0, &mut queue);
+    let StoreRequest::Keep { keep: teal, .. } = queued_store_request(&queue) else {
+        panic!("{:?}", queue.effects());
+    };
+    assert_eq!(teal.label, "Teal");
+    queue.take_effects();
+    keep(&mut state, 1, &mut queue);
+    assert!(queue.is_empty(), "{:?}", queue.effects());
+    assert_eq!(
+        state.message.as_ref().unwrap().text,
+        "p1 has no colour label to keep"
+    );
+    assert_eq!(state.store_waiting.len(), 1, "only the first keep waits");
+}
+
+#[test]
+fn a_kept_label_stays_kept_after_a_restart_until_the_photos_change() {
+    let dir = tempfile::tempdir().unwrap();
+    for photo in ["a.jpg", "b.jpg"] {
+        std::fs::write(dir.path().join(photo), b"").unwrap();
+    }
+    let manifest = dir.path().join("manifest.csv");
+    let write = |images: &str| {
+        let text = format!("product_id,name,images,colour\np0,Zero,{images},Red\np1,One,,Blue\n");
+        std::fs::write(&manifest, text).unwrap();
+    };
+    write("a.jpg");
+    // Kept in an earlier session, through the store as its worker writes it.
+    let mut workspace =
+        crate::labels::open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let p0 = workspace.catalog.product("p0").unwrap();
+    assert_eq!(p0.images.len(), 1);
+    let keep = Keep {
+        product: "p0".into(),
+        task: Task::Colour,
+        label: "Red".into(),
+        photos: p0.photo_signature(),
+    };
+    let review = workspace
+        .store
+        .keep(&workspace.catalog, &keep, "ada")
+        .unwrap();
+    drop(workspace);
+
+    let (state, _) = opened_from(dir.path(), OpenRequest::path(&manifest));
+    let session = state.session.as_ref().unwrap();
+    assert_eq!(session.reviews.get(&(0, Task::Colour)), Some(&review));
+    assert!(session.kept(0, Task::Colour));
+    // A photo added since: the product is raised again.
+    write("a.jpg|b.jpg");
+    let (state, _) = opened_from(dir.path(), OpenRequest::path(&manifest));
+    let session = state.session.as_ref().unwrap();
+    assert_eq!(session.product(0).unwrap().images.len(), 2);
+    assert!(session.reviews.contains_key(&(0, Task::Colour)));
+    assert!(!session.kept(0, Task::Colour));
 }

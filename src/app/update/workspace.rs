@@ -98,7 +98,9 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         | Command::Export(_)
         | Command::SetLabel { .. }
         | Command::PickerChoose(_)
-        | Command::ConfirmBulk => {}
+        | Command::ConfirmBulk
+        | Command::KeepLabel { .. }
+        | Command::WithdrawReview { .. } => {}
     }
 }
 

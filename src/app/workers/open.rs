@@ -10,7 +10,7 @@ use crate::app::opening::{
 use crate::catalog::Catalog;
 use crate::catalog::demo::{DemoOptions, generate, read_answers};
 use crate::catalog::import::{ImportOptions, ImportProgress, import};
-use crate::labels::{Edit, Workspace, open_store};
+use crate::labels::{Edit, Review, Workspace, open_store};
 use crate::runs::generated::generate_fake;
 use crate::runs::predictions::{self, Predictions};
 use std::path::{Path, PathBuf};
@@ -124,8 +124,9 @@ pub fn open(request: &OpenRequest) -> Result<Opened, String> {
     open_with(request, Arc::new(|_, _| true))
 }
 
-/// What the open's stages up to the predictions give: their times, the workspace, its journal.
-type Stages = (StageTimes, Workspace, Vec<Edit>);
+/// What the open's stages up to the predictions give: their times, the workspace, its journal
+/// and its standing reviews.
+type Stages = (StageTimes, Workspace, Vec<Edit>, Vec<Review>);
 
 /// What an open got to beside the catalogue: the predictions, with how long they took.
 type PredictionsRead = (Result<Predictions, predictions::PredictionsError>, Duration);
@@ -189,8 +190,9 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
             let workspace =
                 open_store(imported, request.store.as_deref()).map_err(|e| e.to_string())?;
             let journal = workspace.store.journal(0).map_err(|e| e.to_string())?;
+            let reviews = workspace.store.reviews().map_err(|e| e.to_string())?;
             next(&mut times, OpenStage::ReadPredictions)?;
-            Ok((times, workspace, journal))
+            Ok((times, workspace, journal, reviews))
         })();
         if stages.is_err() {
             stop.store(true, Ordering::Relaxed);
@@ -225,7 +227,7 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
             // No thread to spare: read them here.
             Some(Err(_)) => Some(read()),
         };
-        let (mut times, workspace, journal) = stages?;
+        let (mut times, workspace, journal, reviews) = stages?;
         times.start(OpenStage::PrepareGrid);
         if !progress(OpenStage::PrepareGrid, 0.0) {
             return Err(cancelled());
@@ -250,6 +252,11 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
             .filter_map(|e| catalog.position(&e.product).map(|p| p as u32))
             .collect();
         let recent_edits = journal[journal.len().saturating_sub(LOG_START)..].to_vec();
+        // Reviews of products no longer in the catalogue stay in the store, unused.
+        let reviews = reviews
+            .into_iter()
+            .filter_map(|r| Some(((catalog.position(&r.product)? as u32, r.task), r)))
+            .collect();
         let taxonomy = catalog.taxonomy();
         times.finish();
         Ok(Opened {
@@ -259,6 +266,7 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
             taxonomy,
             edited,
             recent_edits,
+            reviews,
             predictions,
             predictions_note,
             folder,

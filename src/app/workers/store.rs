@@ -1,6 +1,7 @@
 //! The label store worker: owns the label store (its SQLite connection) with what it needs of
-//! the catalogue to write over it ([`BaseLabels`]), makes every change durable and reports
-//! each one back; also picks up edits other processes make.
+//! the catalogue to write over it ([`BaseLabels`]), makes every change (label edits, reviews)
+//! durable and reports each one back; also picks up the edits and reviews other processes
+//! make.
 //!
 //! It holds no catalogue: the window's is the only one (at 1,000,000 products a second copy
 //! was 156 MB, and copying it 0.3 s of the open). The window applies the edits the worker
@@ -59,18 +60,30 @@ impl StoreWorker {
                 loop {
                     match inbox.recv_timeout(SYNC_INTERVAL) {
                         Ok(request) => handle(&mut workspace, &author, request, &events),
-                        Err(RecvTimeoutError::Timeout) => match workspace.store.new_edits() {
-                            Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
-                                request: None,
-                                edits,
-                                kind: SaveKind::Elsewhere,
-                            }),
-                            Ok(_) => {}
-                            Err(e) => events.send(Event::StoreFailed {
-                                request: None,
-                                message: e.to_string(),
-                            }),
-                        },
+                        Err(RecvTimeoutError::Timeout) => {
+                            match workspace.store.new_edits() {
+                                Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
+                                    request: None,
+                                    edits,
+                                    kind: SaveKind::Elsewhere,
+                                }),
+                                Ok(_) => {}
+                                Err(e) => events.send(Event::StoreFailed {
+                                    request: None,
+                                    message: e.to_string(),
+                                }),
+                            }
+                            match workspace.store.new_reviews() {
+                                Ok(changes) if !changes.is_empty() => {
+                                    events.send(Event::ReviewsChanged(changes))
+                                }
+                                Ok(_) => {}
+                                Err(e) => events.send(Event::StoreFailed {
+                                    request: None,
+                                    message: e.to_string(),
+                                }),
+                            }
+                        }
                         Err(RecvTimeoutError::Disconnected) => break,
                     }
                 }
@@ -95,12 +108,14 @@ impl StoreWorker {
 pub fn refuse(request: StoreRequest, events: &EventSender) {
     let message = STOPPED.to_string();
     events.send(match request {
-        StoreRequest::Set { id, .. } | StoreRequest::Undo(id) | StoreRequest::Redo(id) => {
-            Event::StoreFailed {
-                request: Some(id),
-                message,
-            }
-        }
+        StoreRequest::Set { id, .. }
+        | StoreRequest::Keep { id, .. }
+        | StoreRequest::Withdraw { id, .. }
+        | StoreRequest::Undo(id)
+        | StoreRequest::Redo(id) => Event::StoreFailed {
+            request: Some(id),
+            message,
+        },
         StoreRequest::History(_) => Event::StoreFailed {
             request: None,
             message,
@@ -161,6 +176,26 @@ fn handle(
                 SaveKind::Change,
             );
         }
+        StoreRequest::Keep { id, keep } => match store.keep(labels, &keep, author) {
+            Ok(review) => events.send(Event::ReviewSaved {
+                request: id,
+                review,
+            }),
+            Err(e) => events.send(Event::StoreFailed {
+                request: Some(id),
+                message: e.to_string(),
+            }),
+        },
+        StoreRequest::Withdraw { id, review } => match store.withdraw_review(review, author) {
+            Ok(withdrawn) => events.send(Event::ReviewWithdrawn {
+                request: id,
+                withdrawn,
+            }),
+            Err(e) => events.send(Event::StoreFailed {
+                request: Some(id),
+                message: e.to_string(),
+            }),
+        },
         StoreRequest::Undo(id) => saved(id, store.undo_edits(author), SaveKind::Undo),
         StoreRequest::Redo(id) => saved(id, store.redo_edits(author), SaveKind::Redo),
         StoreRequest::History(product) => match store.history(&product) {
@@ -183,6 +218,91 @@ fn handle(
                 Ok(summary) => events.send(Event::Exported { path, summary }),
                 Err(e) => events.send(Event::ExportFailed(e)),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Task;
+    use crate::catalog::import::ImportOptions;
+    use crate::labels::{Keep, open_workspace};
+    use std::sync::Arc;
+
+    #[test]
+    fn the_worker_keeps_withdraws_and_picks_up_another_process_reviews() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("manifest.csv");
+        std::fs::write(
+            &manifest,
+            "product_id,name,images,colour\np1,One,,Red\np2,Two,,Blue\n",
+        )
+        .unwrap();
+        let options = ImportOptions::default();
+        let (catalog, detached) = open_workspace(&manifest, &options, None).unwrap().detach();
+        let (tx, rx) = crossbeam_channel::bounded(16);
+        let events = EventSender {
+            tx,
+            wake: Arc::new(|| {}),
+        };
+        let worker = StoreWorker::start(detached, "ada".into(), events).unwrap();
+        let next = || rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let keep = |product: &str, label: &str| Keep {
+            product: product.into(),
+            task: Task::Colour,
+            label: label.into(),
+            photos: catalog.product(product).unwrap().photo_signature(),
+        };
+        worker.send(StoreRequest::Keep {
+            id: RequestId(1),
+            keep: keep("p1", "Red"),
+        });
+        let review = match next() {
+            Event::ReviewSaved {
+                request: RequestId(1),
+                review,
+            } => review,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            (review.author.as_str(), review.label.as_str()),
+            ("ada", "Red")
+        );
+        worker.send(StoreRequest::Withdraw {
+            id: RequestId(2),
+            review: review.id,
+        });
+        match next() {
+            Event::ReviewWithdrawn {
+                request: RequestId(2),
+                withdrawn,
+            } => assert_eq!((withdrawn.review.id, withdrawn.standing), (review.id, None)),
+            other => panic!("{other:?}"),
+        }
+        worker.send(StoreRequest::Withdraw {
+            id: RequestId(3),
+            review: review.id,
+        });
+        match next() {
+            Event::StoreFailed {
+                request: Some(RequestId(3)),
+                message,
+            } => assert!(message.contains("already withdrawn by ada"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        // Another process keeps p2: the worker reports it at its next look.
+        let mut other = open_workspace(&manifest, &options, None).unwrap();
+        let theirs = other
+            .store
+            .keep(&other.catalog, &keep("p2", "Blue"), "bob")
+            .unwrap();
+        match next() {
+            Event::ReviewsChanged(changes) => {
+                assert_eq!(changes.len(), 1);
+                assert_eq!(changes[0].review.as_ref(), Some(&theirs));
+            }
+            other => panic!("{other:?}"),
         }
     }
 }
