@@ -126,6 +126,7 @@ fn enter_and_number_keys_on_a_selection_set_each_product_to_its_own_prediction()
             .write(&ProductPrediction {
                 product_id: format!("p{i}"),
                 split: None,
+                fold: None,
                 tasks: [(
                     Task::Colour,
                     TaskPrediction {

@@ -15,6 +15,8 @@ use vitrine::ml::model::ModelConfig;
 use vitrine::ml::training::{gradients, step};
 use vitrine::ml::{TrainRequest, TrainingEvent, TrainingHandle};
 use vitrine::runs::predictions::Predictions;
+use vitrine::runs::probabilities::Probabilities;
+use vitrine::runs::provenance::FileKind;
 use vitrine::runs::{Backbone, MetricsReader, MetricsRecord, RunConfig, RunFolder};
 
 /// A small demo catalogue (48 px photos) in `dir`; returns its manifest.
@@ -118,6 +120,36 @@ fn the_small_backbone_learns_the_demo_catalogue_and_its_predictions_load() {
     let predictions = Predictions::read(&run.predictions_path()).unwrap();
     assert_eq!(predictions.len(), 300);
     assert!(predictions.has_task(Task::Colour));
+    // Beside them, every class's probability of the same products, in the same splits.
+    let probabilities = Probabilities::read(&run.probabilities_path()).unwrap();
+    assert!(
+        probabilities.warnings.is_empty(),
+        "{:?}",
+        probabilities.warnings
+    );
+    assert_eq!(probabilities.len(), 300);
+    assert_eq!(probabilities.header.classes, predictions.header.classes);
+    assert_eq!(probabilities.header.kind, Some(FileKind::Run));
+    assert_eq!(predictions.header.kind, Some(FileKind::Run));
+    let colour = probabilities.task_rows(Task::Colour);
+    assert_eq!(colour.len(), 300);
+    for row in 0..300 {
+        let id = probabilities.product_id(row).unwrap();
+        let other = predictions.row(id).unwrap();
+        assert_eq!(probabilities.split_at(row), predictions.split_at(other));
+        assert_eq!(probabilities.fold_at(row), None);
+        assert_eq!(
+            probabilities.provenance_at(row),
+            predictions.provenance_at(other)
+        );
+        let p = probabilities.probabilities_at(row, Task::Colour).unwrap();
+        // The first of equal best classes, as the predictions' stable ranking keeps it.
+        let best = (0..p.len()).fold(0, |best, i| if p[i] > p[best] { i } else { best });
+        assert_eq!(
+            Some(probabilities.classes(Task::Colour)[best].as_str()),
+            predictions.predicted_at(other, Task::Colour)
+        );
+    }
     let embeddings = vitrine::runs::embeddings::Embeddings::read(run.root()).unwrap();
     assert_eq!((embeddings.ids.len(), embeddings.dim), (300, 1024));
 

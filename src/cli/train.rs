@@ -371,7 +371,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                     MetricsRecord::Finished { .. } => {
                         bar.finish_and_clear();
                         eprintln!(
-                            "finished: {} (predictions.jsonl and embeddings written)",
+                            "finished: {} (predictions.jsonl, probabilities.jsonl and embeddings written)",
                             args.out.display()
                         );
                         outcome = Ok(());
@@ -430,7 +430,7 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
         return print_json(&summary);
     }
     println!(
-        "{} products predicted: {} (representations beside it)",
+        "{} products predicted: {} (every class's probabilities and the representations beside it)",
         summary.products,
         summary.predictions.display()
     );

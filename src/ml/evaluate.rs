@@ -10,6 +10,10 @@ use crate::runs::embeddings::Embeddings;
 use crate::runs::predictions::{
     Header, MAX_TOP, PredictionsError, PredictionsWriter, ProductPrediction, Split, TaskPrediction,
 };
+use crate::runs::probabilities::{
+    ProbabilitiesError, ProbabilitiesHeader, ProbabilitiesWriter, ProductProbabilities,
+};
+use crate::runs::provenance::FileKind;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use serde::Serialize;
@@ -255,6 +259,9 @@ pub enum PredictError {
     /// The predictions file could not be written.
     #[error(transparent)]
     Predictions(#[from] PredictionsError),
+    /// The probabilities file could not be written.
+    #[error(transparent)]
+    Probabilities(#[from] ProbabilitiesError),
     /// The representations could not be written.
     #[error(transparent)]
     Embeddings(#[from] crate::runs::RunError),
@@ -265,6 +272,8 @@ pub enum PredictError {
 pub struct PredictSummary {
     /// The predictions file.
     pub predictions: std::path::PathBuf,
+    /// The file of every class's probability.
+    pub probabilities: std::path::PathBuf,
     /// Products predicted.
     pub products: usize,
 }
@@ -319,9 +328,10 @@ fn product_sums<B: Backend>(
     Ok(sums)
 }
 
-/// Predicts every product of `dataset` (every split) and writes `predictions.jsonl` and the
-/// representations into `out`. In single-image mode a product's probabilities are the mean
-/// over its photos and its representation the mean of theirs.
+/// Predicts every product of `dataset` (every split) and writes `predictions.jsonl` (the best
+/// classes), `probabilities.jsonl` (every class) and the representations into `out`. In
+/// single-image mode a product's probabilities are the mean over its photos and its
+/// representation the mean of theirs.
 #[allow(clippy::too_many_arguments)]
 pub fn predict<B: Backend>(
     model: &Model<B>,
@@ -339,7 +349,17 @@ pub fn predict<B: Backend>(
     let sums = product_sums(model, dataset, &all, batch, device, workers)?;
     std::fs::create_dir_all(out)?;
     let path = out.join(crate::runs::predictions::FILE_NAME);
-    let mut writer = PredictionsWriter::create(&path, Header::new(run_name, spec.classes.clone()))?;
+    let header = Header {
+        kind: Some(FileKind::Run),
+        ..Header::new(run_name, spec.classes.clone())
+    };
+    let mut writer = PredictionsWriter::create(&path, header)?;
+    let header = ProbabilitiesHeader {
+        kind: Some(FileKind::Run),
+        ..ProbabilitiesHeader::new(run_name, spec.classes.clone())
+    };
+    let mut probabilities_writer =
+        ProbabilitiesWriter::create(&out.join(crate::runs::probabilities::FILE_NAME), header)?;
     let width = sums.values().next().map_or(0, |e| e.representation.len());
     let mut embeddings = Embeddings {
         ids: Vec::with_capacity(sums.len()),
@@ -372,10 +392,18 @@ pub fn predict<B: Backend>(
                 },
             );
         }
+        let split = splits.get(&position).copied();
         writer.write(&ProductPrediction {
             product_id: product.id.to_string(),
-            split: splits.get(&position).copied(),
+            split,
+            fold: None,
             tasks,
+        })?;
+        probabilities_writer.write(&ProductProbabilities {
+            product_id: product.id.to_string(),
+            split,
+            fold: None,
+            tasks: heads.iter().copied().zip(means).collect(),
         })?;
         embeddings.ids.push(product.id.to_string());
         embeddings
@@ -383,9 +411,11 @@ pub fn predict<B: Backend>(
             .extend(sum.representation.iter().map(|r| r / n));
     }
     let predictions = writer.finish()?;
+    let probabilities = probabilities_writer.finish()?;
     embeddings.write(out)?;
     Ok(PredictSummary {
         predictions,
+        probabilities,
         products: sums.len(),
     })
 }

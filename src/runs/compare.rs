@@ -459,6 +459,7 @@ mod tests {
                 } else {
                     Split::Validation
                 }),
+                fold: None,
                 tasks: [(Task::Colour, TaskPrediction { label: None, top })].into(),
             })
             .unwrap();
@@ -491,6 +492,7 @@ mod tests {
                     } else {
                         Split::Validation
                     }),
+                    fold: None,
                     tasks: [(
                         Task::Colour,
                         TaskPrediction {

@@ -14,7 +14,8 @@
 //!                           "spec": {model.json as trained}, "backbone": ..., "image_size": ...,
 //!                           "split": {"seed": ..., "validation_fraction": ..., ...}},
 //!                           written last, replaced atomically
-//!   predictions.jsonl       per-product predictions (see predictions.rs)
+//!   predictions.jsonl       per-product predictions, the best classes (see predictions.rs)
+//!   probabilities.jsonl     per-product probabilities of every class (see probabilities.rs)
 //!   embeddings.json/.f32/.ids   the 1024-d product representations (see embeddings.rs)
 //! ```
 
@@ -385,6 +386,11 @@ impl RunFolder {
     /// `predictions.jsonl`.
     pub fn predictions_path(&self) -> PathBuf {
         self.root.join("predictions.jsonl")
+    }
+
+    /// `probabilities.jsonl`.
+    pub fn probabilities_path(&self) -> PathBuf {
+        self.root.join(super::probabilities::FILE_NAME)
     }
 
     /// The checkpoints folder.

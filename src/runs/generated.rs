@@ -70,6 +70,7 @@ pub fn generate_fake(catalog: &Catalog, seed: u64, accuracy: f64) -> Predictions
         let _ = predictions.insert(ProductPrediction {
             product_id: product.id.to_string(),
             split: None,
+            fold: None,
             tasks,
         });
     }

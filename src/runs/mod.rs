@@ -14,6 +14,8 @@ pub mod generated;
 pub mod history;
 pub mod metrics;
 pub mod predictions;
+pub mod probabilities;
+pub mod provenance;
 pub mod split;
 
 pub use config::{Backbone, RunConfig};

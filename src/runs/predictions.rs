@@ -11,15 +11,21 @@
 //!
 //! `run` names the run that wrote the file (a name or a path; generated predictions,
 //! [`super::generated`], say `synthetic: ...`). `classes` lists, per task, the classes of the
-//! model's head for that task; a task without a head is absent. Every following line is one
-//! product:
+//! model's head for that task; a task without a head is absent. An optional `kind` says what
+//! wrote the file ([`FileKind`]): `"run"` (one model predicting every product) or
+//! `"out-of-fold"` (an audit's fold models merged); files without it are read as before.
+//! Every following line is one product:
 //!
 //! ```json
-//! {"product_id":"MH01-Gray","split":"validation",
+//! {"product_id":"MH01-Gray","split":"validation","fold":3,
 //!  "tasks":{"colour":{"label":"Gray","top":[["Black",0.81],["Gray",0.12],["Navy Blue",0.04]]}}}
 //! ```
 //!
 //! - `split`: `"train"`, `"validation"`, `"test"` or `null` (not used by the run).
+//! - `fold` (optional, absent when none): the audit fold whose model, trained on the other
+//!   folds, predicted the product; at most [`MAX_FOLD`](super::provenance::MAX_FOLD). A
+//!   line's [`Provenance`] follows from its split and fold ([`Provenance::of`]): in-sample,
+//!   held-out or out-of-fold.
 //! - `tasks`: per task with a head, `label` is the product's label when the run read it (or
 //!   `null`), and `top` the model's best classes with their probabilities, most probable first,
 //!   at most [`MAX_TOP`] of them, each class one of the header's `classes` for that task.
@@ -31,6 +37,7 @@
 //! Pure: serde only, no egui, no burn.
 
 use super::classes::HeadClasses;
+use super::provenance::{FileKind, Provenance, pack_fold, unpack_fold};
 use crate::atomic_file::AtomicFile;
 use crate::catalog::key_index::KeyIndex;
 use crate::catalog::{Catalog, Task};
@@ -49,7 +56,7 @@ pub const MAX_TOP: usize = 5;
 /// The file name looked for beside a catalogue and in a run folder.
 pub const FILE_NAME: &str = "predictions.jsonl";
 /// How many malformed lines a read keeps as warnings; the rest are counted.
-const MAX_WARNINGS: usize = 1000;
+pub(super) const MAX_WARNINGS: usize = 1000;
 
 /// The first line of a predictions file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,16 +69,20 @@ pub struct Header {
     pub run: String,
     /// Per task with a head: its classes.
     pub classes: BTreeMap<Task, Vec<String>>,
+    /// What wrote the file, when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<FileKind>,
 }
 
 impl Header {
-    /// A version-1 header for `run` with the given heads.
+    /// A version-1 header for `run` with the given heads (no `kind`).
     pub fn new(run: impl Into<String>, classes: BTreeMap<Task, Vec<String>>) -> Self {
         Header {
             format: FORMAT.into(),
             version: VERSION,
             run: run.into(),
             classes,
+            kind: None,
         }
     }
 }
@@ -104,6 +115,9 @@ pub struct ProductPrediction {
     pub product_id: String,
     /// The product's split in the run.
     pub split: Option<Split>,
+    /// The audit fold whose model predicted the product, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold: Option<u32>,
     /// Per task with a head.
     pub tasks: BTreeMap<Task, TaskPrediction>,
 }
@@ -157,25 +171,41 @@ pub struct LineWarning {
     pub message: String,
 }
 
+/// Counts a skipped line in `total` and keeps it in `warnings` while they hold fewer than
+/// [`MAX_WARNINGS`] (a file of bad lines must not fill memory with messages).
+pub(super) fn keep_warning(
+    warnings: &mut Vec<LineWarning>,
+    total: &mut usize,
+    line: u64,
+    message: String,
+) {
+    *total += 1;
+    if warnings.len() < MAX_WARNINGS {
+        warnings.push(LineWarning { line, message });
+    }
+}
+
 /// A task a line does not predict (the model has no head for it, or skipped the product).
 const ABSENT: u8 = u8::MAX;
 /// A task whose label the run did not read.
 const NO_LABEL: u32 = u32::MAX;
 /// Shortest line length, in bytes, the guess of a file's line count assumes (a realistic line
 /// with one task is longer), so a file cannot make the reader reserve much for nothing.
-const MIN_LINE_GUESS: u64 = 64;
+pub(super) const MIN_LINE_GUESS: u64 = 64;
 /// Lines between two calls of a read's progress callback.
 const PROGRESS_EVERY: u64 = 4096;
 
 /// One product line in memory, in a few words: its best classes lie in [`Predictions`]'s one
 /// `top` buffer from `first` on, task after task (`counts`, [`ABSENT`] for a task the line
-/// lacks); its labels are indices into the per-task label names ([`NO_LABEL`]: none).
+/// lacks); its labels are indices into the per-task label names ([`NO_LABEL`]: none); its fold
+/// packed in 16 bits (the padding the other fields left: 32 bytes a line still).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Line {
     first: u32,
     labels: [u32; 5],
     counts: [u8; 5],
     split: Option<Split>,
+    fold: u16,
 }
 
 /// Strings numbered in order of first appearance (class and label names: a handful each).
@@ -204,30 +234,46 @@ impl Names {
 }
 
 /// The product ids of the lines, in one buffer, found through a [`KeyIndex`]: no allocation
-/// per line.
+/// per line (also the probabilities file's, [`super::probabilities`]).
 #[derive(Debug, Clone, Default)]
-struct Ids {
+pub(super) struct Ids {
     text: String,
     ends: Vec<usize>,
     index: KeyIndex,
 }
 
 impl Ids {
-    fn get(&self, row: u32) -> &str {
+    /// The id of line `row` (which must exist).
+    pub(super) fn get(&self, row: u32) -> &str {
         id_at(&self.text, &self.ends, row)
     }
 
-    fn find(&self, id: &str) -> Option<u32> {
+    /// The line of `id`.
+    pub(super) fn find(&self, id: &str) -> Option<u32> {
         self.index
             .find(id, |row| id_at(&self.text, &self.ends, row))
     }
 
-    fn push(&mut self, id: &str) {
+    /// Adds `id` as the next line's (it must not be there yet: [`Ids::find`] first).
+    pub(super) fn push(&mut self, id: &str) {
         let row = self.ends.len() as u32;
         self.text.push_str(id);
         self.ends.push(self.text.len());
         let (text, ends) = (&self.text, &self.ends);
         self.index.insert(id, row, |r| id_at(text, ends, r));
+    }
+
+    /// Makes room in the index for `lines` more ids at once: growing step by step rehashes
+    /// every id at each step.
+    pub(super) fn reserve(&mut self, lines: usize) {
+        let (text, ends) = (&self.text, &self.ends);
+        self.index.reserve(lines, |r| id_at(text, ends, r));
+    }
+
+    /// Gives back what the buffers reserved while growing.
+    pub(super) fn shrink(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 }
 
@@ -239,7 +285,7 @@ fn id_at<'a>(text: &'a str, ends: &[usize], row: u32) -> &'a str {
 
 /// A string of a line as read: borrowed from the line unless it holds escapes.
 #[derive(Debug, Default)]
-struct Text<'a>(Cow<'a, str>);
+pub(super) struct Text<'a>(pub(super) Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -296,6 +342,7 @@ impl<'a> TaskIn<'a> {
 struct LineIn<'a> {
     product_id: Option<Text<'a>>,
     split: Option<Split>,
+    fold: Option<u32>,
     tasks: [TaskIn<'a>; 5],
 }
 
@@ -326,6 +373,7 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for LineSeed<'_, 'a> {
             match &*key.0 {
                 "product_id" => self.line.product_id = Some(map.next_value()?),
                 "split" => self.line.split = map.next_value()?,
+                "fold" => self.line.fold = map.next_value()?,
                 "tasks" => {
                     has_tasks = true;
                     map.next_value_seed(TasksSeed {
@@ -516,6 +564,7 @@ impl Predictions {
         let mut read = LineIn {
             product_id: Some(Text(Cow::Borrowed(&line.product_id))),
             split: line.split,
+            fold: line.fold,
             ..Default::default()
         };
         for (task, prediction) in &line.tasks {
@@ -539,6 +588,7 @@ impl Predictions {
         if self.ids.find(id).is_some() {
             return Err(format!("duplicate product '{id}' (the first is kept)"));
         }
+        let fold = pack_fold(line.fold)?;
         for task in Task::ALL {
             let prediction = &line.tasks[task.index()];
             if !prediction.present {
@@ -593,6 +643,7 @@ impl Predictions {
             labels,
             counts,
             split: line.split,
+            fold,
         });
         Ok(())
     }
@@ -696,24 +747,18 @@ impl Predictions {
     /// Makes room in the id index for about `lines` lines (guessed from the file's size and
     /// its first line): growing step by step rehashes every id at each step.
     fn reserve_index(&mut self, lines: u64) {
-        let lines = lines.min(u32::MAX as u64) as usize;
-        let (text, ends) = (&self.ids.text, &self.ids.ends);
-        self.ids.index.reserve(lines, |r| id_at(text, ends, r));
+        self.ids.reserve(lines.min(u32::MAX as u64) as usize);
     }
 
     /// Gives back what the buffers reserved while growing.
     fn shrink(&mut self) {
         self.lines.shrink_to_fit();
         self.top.shrink_to_fit();
-        self.ids.text.shrink_to_fit();
-        self.ids.ends.shrink_to_fit();
+        self.ids.shrink();
     }
 
     fn warn(&mut self, line: u64, message: String) {
-        self.warnings_total += 1;
-        if self.warnings.len() < MAX_WARNINGS {
-            self.warnings.push(LineWarning { line, message });
-        }
+        keep_warning(&mut self.warnings, &mut self.warnings_total, line, message);
     }
 
     /// Number of products with predictions.
@@ -823,6 +868,18 @@ impl Predictions {
     /// The product's split in the run.
     pub fn split(&self, product: &str) -> Option<Split> {
         self.split_at(self.row(product)?)
+    }
+
+    /// The audit fold whose model predicted line `row`, if any.
+    pub fn fold_at(&self, row: u32) -> Option<u32> {
+        unpack_fold(self.lines.get(row as usize)?.fold)
+    }
+
+    /// Whether line `row`'s prediction is in-sample, held-out or out-of-fold
+    /// ([`Provenance::of`]); `None` for a product the run did not use, or no such line.
+    pub fn provenance_at(&self, row: u32) -> Option<Provenance> {
+        let line = self.lines.get(row as usize)?;
+        Provenance::of(line.split, unpack_fold(line.fold))
     }
 
     /// The classes of the head for `task` (none without a head), for scoring labels by the
@@ -939,6 +996,7 @@ impl Predictions {
             writer.write(&ProductPrediction {
                 product_id: product.id.to_string(),
                 split: self.split_at(row),
+                fold: self.fold_at(row),
                 tasks,
             })?;
         }
@@ -1034,6 +1092,97 @@ mod tests {
             (6, "task colour: probability 2 of 'Red' is not in 0..1")
         );
         assert_eq!(messages[4], (7, "task gender has no classes in the header"));
+    }
+
+    #[test]
+    fn folds_and_the_header_kind_are_read_written_and_say_the_provenance() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let text = concat!(
+            r#"{"format":"vitrine-predictions","version":1,"run":"r","classes":{"colour":["Red","Blue"]},"kind":"out-of-fold"}"#,
+            "\n",
+            r#"{"product_id":"a","split":"train","fold":3,"tasks":{"colour":{"label":"Red","top":[["Blue",0.7]]}}}"#,
+            "\n",
+            r#"{"product_id":"b","split":"train","tasks":{"colour":{"label":"Red","top":[["Red",0.9]]}}}"#,
+            "\n",
+            r#"{"product_id":"c","split":"validation","fold":null,"tasks":{"colour":{"label":null,"top":[]}}}"#,
+            "\n",
+            r#"{"product_id":"d","split":null,"tasks":{"colour":{"label":null,"top":[]}}}"#,
+            "\n",
+            r#"{"product_id":"e","split":null,"fold":65535,"tasks":{"colour":{"label":null,"top":[]}}}"#,
+            "\n",
+        );
+        std::fs::write(&path, text).unwrap();
+        let p = Predictions::read(&path).unwrap();
+        assert_eq!(p.header.kind, Some(FileKind::OutOfFold));
+        let row = |id| p.row(id).unwrap();
+        assert_eq!(p.fold_at(row("a")), Some(3));
+        assert_eq!(p.fold_at(row("b")), None);
+        assert_eq!(p.provenance_at(row("a")), Some(Provenance::OutOfFold));
+        assert_eq!(p.provenance_at(row("b")), Some(Provenance::InSample));
+        assert_eq!(p.provenance_at(row("c")), Some(Provenance::HeldOut));
+        assert_eq!(p.provenance_at(row("d")), None);
+        assert_eq!(p.provenance_at(99), None);
+        assert_eq!(p.len(), 4);
+        assert_eq!(
+            p.warnings,
+            vec![LineWarning {
+                line: 6,
+                message: "fold 65535 is beyond the largest, 65534".into(),
+            }]
+        );
+
+        // Written back: the fold and the kind stay; a line without a fold writes none.
+        let mut catalog = Catalog::new("/tmp");
+        for id in ["a", "b", "c", "d"] {
+            catalog
+                .push(crate::catalog::ProductDraft {
+                    id: id.into(),
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+        let again = dir.path().join("again.jsonl");
+        p.write(&again, &catalog).unwrap();
+        let written = std::fs::read_to_string(&again).unwrap();
+        assert!(
+            written
+                .lines()
+                .next()
+                .unwrap()
+                .contains(r#""kind":"out-of-fold""#)
+        );
+        assert!(
+            written.contains(r#""split":"train","fold":3,"#),
+            "{written}"
+        );
+        assert_eq!(written.matches("\"fold\"").count(), 1, "{written}");
+        let q = Predictions::read(&again).unwrap();
+        assert_eq!(q.fold_at(q.row("a").unwrap()), Some(3));
+        assert_eq!(q.header, p.header);
+    }
+
+    #[test]
+    fn a_file_without_kind_or_folds_reads_as_before_and_writes_neither() {
+        let header = Header::new("r", [(Task::Colour, vec!["Red".to_string()])].into());
+        let json = serde_json::to_string(&header).unwrap();
+        assert!(!json.contains("kind"), "{json}");
+        let line = ProductPrediction {
+            product_id: "a".into(),
+            split: Some(Split::Test),
+            fold: None,
+            tasks: BTreeMap::new(),
+        };
+        let json = serde_json::to_string(&line).unwrap();
+        assert_eq!(json, r#"{"product_id":"a","split":"test","tasks":{}}"#);
+        let mut p = Predictions::new(header);
+        p.insert(line).unwrap();
+        assert_eq!(
+            (p.fold_at(0), p.provenance_at(0)),
+            (None, Some(Provenance::HeldOut))
+        );
+        // A fold keeps each line in the 32 bytes it took before.
+        assert_eq!(std::mem::size_of::<Line>(), 32);
     }
 
     #[test]
