@@ -127,6 +127,8 @@ fn every_product_is_predicted_once_by_the_fold_that_held_it_out_and_issues_feed_
         "apply",
         "--store",
         store.to_str().unwrap(),
+        catalogue.to_str().unwrap(),
+        "--edits",
         file.to_str().unwrap(),
         "--new-class",
     ]);
@@ -151,7 +153,7 @@ fn a_failed_fold_is_named_and_the_audit_resumes_keeping_finished_folds() {
     let failed = audit(&catalogue, &out, &store, &[]);
     assert!(!failed.status.success());
     let message = text(&failed);
-    assert!(message.contains("refusing") || message.contains("audit"), "{message}");
+    assert!(message.contains("holds files but no run"), "{message}");
     // The audit folder refused to start in a folder of other files: nothing was created.
     assert!(!out.join("audit.json").exists(), "{message}");
     std::fs::remove_dir_all(&out).unwrap();
@@ -172,8 +174,10 @@ fn a_failed_fold_is_named_and_the_audit_resumes_keeping_finished_folds() {
     );
     assert!(message.contains("kept"), "fold 1 was kept: {message}");
     std::fs::write(&config, good).unwrap();
+    // Trained to its end, its log lost: the resumed audit predicts with its checkpoint.
     let resumed = audit(&catalogue, &out, &store, &["--resume"]);
     assert!(resumed.status.success(), "{}", text(&resumed));
+    assert!(text(&resumed).contains("finished"), "{}", text(&resumed));
 }
 
 #[test]
@@ -204,7 +208,11 @@ fn bad_audits_and_bad_probabilities_are_refused_by_name() {
     // A folder that is neither an audit nor a run.
     let neither = run(&["issues", dir.path().to_str().unwrap()]);
     assert!(!neither.status.success());
-    assert!(text(&neither).contains("neither an audit"), "{}", text(&neither));
+    assert!(
+        text(&neither).contains("neither an audit"),
+        "{}",
+        text(&neither)
+    );
 
     // Probabilities of another catalogue, and a NaN (written as null) in one line.
     let audit_dir = dir.path().join("fake");
@@ -240,7 +248,14 @@ fn bad_audits_and_bad_probabilities_are_refused_by_name() {
         .and_then(|p| p.product_id(0).map(str::to_string));
     let id = first.unwrap_or_else(|| {
         let manifest = std::fs::read_to_string(catalogue.join("manifest.csv")).unwrap();
-        manifest.lines().nth(1).unwrap().split(',').next().unwrap().to_string()
+        manifest
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string()
     });
     std::fs::write(
         audit_dir.join("probabilities.jsonl"),

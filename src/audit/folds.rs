@@ -100,7 +100,10 @@ pub fn assign(products: &[FoldMember<'_>], folds: usize, seed: u64) -> Result<Fo
     // Groups, each with its members and its label counts.
     let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, product) in products.iter().enumerate() {
-        let key = product.group.filter(|g| !g.is_empty()).unwrap_or(product.id);
+        let key = product
+            .group
+            .filter(|g| !g.is_empty())
+            .unwrap_or(product.id);
         by_key.entry(key).or_default().push(i);
     }
     if products.len() < folds * MIN_PRODUCTS_PER_FOLD || by_key.len() < folds {
@@ -259,9 +262,13 @@ mod tests {
                 folds: 5
             }
         );
-        assert!(error.to_string().contains("at least 10 products"), "{error}");
+        assert!(
+            error.to_string().contains("at least 10 products"),
+            "{error}"
+        );
         assert_eq!(assign(&products, 1, 1), Err(FoldError::TooFewFolds(1)));
-        let one_group: Vec<FoldMember> = ids.iter().map(|id| member(id, Some("g"), "Red")).collect();
+        let one_group: Vec<FoldMember> =
+            ids.iter().map(|id| member(id, Some("g"), "Red")).collect();
         assert!(matches!(
             assign(&one_group, 2, 1),
             Err(FoldError::TooSmall { groups: 1, .. })

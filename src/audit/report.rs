@@ -282,7 +282,12 @@ pub fn build(
 /// The summary of the audit in `folder` against `catalog`'s current labels (reviews aside).
 pub fn summarise(folder: &AuditFolder, catalog: &Catalog) -> Result<AuditSummary, ReportError> {
     let probabilities = Probabilities::read(&folder.probabilities_path())?;
-    let report = build(&probabilities, catalog, RankBy::NormalizedMargin, &|_, _| false)?;
+    let report = build(
+        &probabilities,
+        catalog,
+        RankBy::NormalizedMargin,
+        &|_, _| false,
+    )?;
     Ok(AuditSummary::of(&folder.name(), &report))
 }
 
@@ -384,9 +389,11 @@ impl AuditSummary {
             reason,
         };
         let text = serde_json::to_vec_pretty(self).map_err(|e| failed(e.to_string()))?;
-        crate::atomic_file::write_atomically(path, |e| failed(e.to_string()), |w| {
-            std::io::Write::write_all(w, &text).map_err(|e| failed(e.to_string()))
-        })
+        crate::atomic_file::write_atomically(
+            path,
+            |e| failed(e.to_string()),
+            |w| std::io::Write::write_all(w, &text).map_err(|e| failed(e.to_string())),
+        )
     }
 
     /// Reads `summary.json`.

@@ -49,8 +49,7 @@ fn print_summary(summary: &AuditSummary) {
             "{:<12} {:>9} {:>9} {:>8} {:>6} {:>6} {:>10}  {}",
             task.task.name(),
             task.labelled,
-            task.accuracy
-                .map_or("-".to_string(), |a| format!("{a:.3}")),
+            task.accuracy.map_or("-".to_string(), |a| format!("{a:.3}")),
             task.flagged,
             task.queue,
             task.both_agree,
@@ -120,10 +119,7 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
                 event: TrainingEvent::Record(record),
             } = &event
             {
-                println!(
-                    "{}",
-                    serde_json::json!({"fold": fold, "record": record})
-                );
+                println!("{}", serde_json::json!({"fold": fold, "record": record}));
             }
         }
         match event {
@@ -179,9 +175,7 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
                     bar.set_message(format!("epoch {}/{epochs} loss {loss:.3}", epoch + 1));
                 }
                 TrainingEvent::Record(MetricsRecord::Epoch {
-                    epoch,
-                    accuracy,
-                    ..
+                    epoch, accuracy, ..
                 }) if epoch + 1 == epochs => {
                     let tasks: Vec<String> = accuracy
                         .iter()
@@ -240,9 +234,11 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
 
 /// Arguments of `vitrine issues`.
 #[derive(Debug, Args)]
-#[command(after_help = "The CSV output (--format csv) has the columns of an edits file \
+#[command(
+    after_help = "The CSV output (--format csv) has the columns of an edits file \
     (product_id,task,value,reason; value is the suggested class) and feeds \
-    `vitrine labels apply` directly; the columns after them say why.")]
+    `vitrine labels apply` directly; the columns after them say why."
+)]
 pub struct IssuesArgs {
     /// An audit folder (out-of-fold probabilities), or a run folder (in-sample for the
     /// products it trained on: that ranking is biased, and says so).
@@ -419,7 +415,11 @@ pub fn issues(args: IssuesArgs) -> anyhow::Result<()> {
             probabilities_path.display()
         );
     }
-    let format = if args.json { "json" } else { args.format.as_str() };
+    let format = if args.json {
+        "json"
+    } else {
+        args.format.as_str()
+    };
     match format {
         "csv" => {
             let mut out = csv::Writer::from_writer(std::io::stdout().lock());

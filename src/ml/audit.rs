@@ -222,12 +222,13 @@ fn create(request: &AuditRequest, tx: &Sender<AuditEvent>) -> Result<AuditFolder
             }),
         })
         .collect();
-    let folds = assign(&members, request.folds as usize, request.config.seed).map_err(|reason| {
-        AuditError::Folds {
-            catalogue: request.config.catalogue.display().to_string(),
-            reason,
-        }
-    })?;
+    let folds =
+        assign(&members, request.folds as usize, request.config.seed).map_err(|reason| {
+            AuditError::Folds {
+                catalogue: request.config.catalogue.display().to_string(),
+                reason,
+            }
+        })?;
     let settings = AuditSettings::new(request.folds, request.config.clone(), now_ms());
     let audit = AuditFolder::create(&request.dir, &settings)?;
     folds.assignment.write(&audit.folds_path())?;
@@ -263,12 +264,25 @@ fn run(request: &AuditRequest, tx: &Sender<AuditEvent>, stop: &AtomicBool) -> Re
             return Ok(());
         }
         let resumed = state != FoldState::NotStarted;
+        if resumed && trained_through(&audit, fold) {
+            // Trained to its last epoch, stopped before its predictions were written.
+            let run = audit.fold(fold);
+            let devices = run.config().map(|c| c.devices).unwrap_or_default();
+            super::saved::predict_run(run.root(), None, None, &devices).map_err(|e| Failure {
+                fold: Some(fold),
+                message: e.to_string(),
+            })?;
+            let _ = tx.send(AuditEvent::FoldKept { fold });
+            continue;
+        }
         let _ = tx.send(AuditEvent::FoldStarted {
             fold,
             of: settings.folds,
             resumed,
         });
-        let config = audit.fold_config(&settings, fold).map_err(AuditError::from)?;
+        let config = audit
+            .fold_config(&settings, fold)
+            .map_err(AuditError::from)?;
         let handle = training::start(TrainRequest {
             run_dir: audit.fold(fold).root().to_path_buf(),
             config,
@@ -327,6 +341,15 @@ fn run(request: &AuditRequest, tx: &Sender<AuditEvent>, stop: &AtomicBool) -> Re
     let summary = finish(&audit, &settings, request.store.as_deref())?;
     let _ = tx.send(AuditEvent::Finished(Box::new(summary)));
     Ok(())
+}
+
+/// Whether fold `fold`'s run has a checkpoint of its last epoch.
+fn trained_through(audit: &AuditFolder, fold: u32) -> bool {
+    let run = audit.fold(fold);
+    match (run.config(), run.latest_checkpoint()) {
+        (Ok(config), Ok(Some(checkpoint))) => checkpoint.resume_epoch() >= config.epochs,
+        _ => false,
+    }
 }
 
 /// Merges the folds' predictions and audits them against the catalogue's current labels.

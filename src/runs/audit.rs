@@ -25,8 +25,8 @@ use super::probabilities::{
 };
 use super::provenance::FileKind;
 use crate::catalog::Task;
-use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The value of `audit.json`'s `format`.

@@ -2,8 +2,8 @@
 //!
 //! Pure data so the app can read and edit it without the model code.
 
-use crate::catalog::Task;
 use super::folds::FoldSplit;
+use crate::catalog::Task;
 use crate::catalog::import::Source;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

@@ -92,7 +92,9 @@ impl FoldAssignment {
             path: path.to_path_buf(),
             reason,
         })?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(file);
         let headers = reader
             .headers()
             .map_err(|e| malformed(1, e.to_string()))?
@@ -134,7 +136,9 @@ impl FoldAssignment {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        writer.write_record(["product_id", "fold"]).map_err(failed)?;
+        writer
+            .write_record(["product_id", "fold"])
+            .map_err(failed)?;
         for (id, fold) in rows {
             writer
                 .write_record([id.as_str(), &fold.to_string()])
@@ -174,7 +178,10 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, "product_id,fold\na,1\nb,zero\n").unwrap();
         let message = FoldAssignment::read(&path).unwrap_err().to_string();
-        assert!(message.contains("folds.csv") && message.contains("line 3"), "{message}");
+        assert!(
+            message.contains("folds.csv") && message.contains("line 3"),
+            "{message}"
+        );
         std::fs::write(&path, "product_id,fold\na,1\na,2\n").unwrap();
         let message = FoldAssignment::read(&path).unwrap_err().to_string();
         assert!(message.contains("listed twice"), "{message}");
