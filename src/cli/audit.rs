@@ -134,12 +134,20 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ));
-                for class in thin {
-                    say(format!(
-                        "note: {} class '{}' has {} products, fewer than the {} folds: some \
-                         folds' models train without it",
-                        class.task, class.class, class.products, folds
-                    ));
+                for task in Task::ALL {
+                    let classes: Vec<String> = thin
+                        .iter()
+                        .filter(|c| c.task == task)
+                        .map(|c| format!("{} ({})", c.class, c.products))
+                        .collect();
+                    if !classes.is_empty() {
+                        say(format!(
+                            "note: {} {task} classes have fewer products than the {folds} \
+                             folds, so some folds' models train without them: {}",
+                            classes.len(),
+                            classes.join(", ")
+                        ));
+                    }
                 }
             }
             AuditEvent::FoldStarted { fold, of, resumed } => {
@@ -176,14 +184,18 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
                     bar.set_message(format!("epoch {}/{epochs} loss {loss:.3}", epoch + 1));
                 }
                 TrainingEvent::Record(MetricsRecord::Epoch {
-                    epoch, accuracy, ..
-                }) if epoch + 1 == epochs => {
+                    epoch,
+                    accuracy,
+                    seconds,
+                    ..
+                }) if plain || epoch + 1 == epochs => {
                     let tasks: Vec<String> = accuracy
                         .iter()
                         .map(|(t, a)| format!("{} {a:.3}", t.name()))
                         .collect();
                     say(format!(
-                        "fold {fold}: held-out accuracy {}",
+                        "fold {fold}: epoch {}/{epochs} ({seconds:.0} s): held-out accuracy {}",
+                        epoch + 1,
                         tasks.join(", ")
                     ));
                 }
