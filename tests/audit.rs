@@ -275,4 +275,7 @@ fn bad_audits_and_bad_probabilities_are_refused_by_name() {
         message.contains("probabilities.jsonl:2") && message.contains("not a number"),
         "{message}"
     );
+    // The products the file lacks are said, not silently left out.
+    assert!(message.contains("8 products of the catalogue"), "{message}");
+    assert!(message.contains("not audited"), "{message}");
 }
