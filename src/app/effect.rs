@@ -95,8 +95,10 @@ pub struct FilterJob {
 pub struct AuditJob {
     /// The job's number; older answers are ignored.
     pub generation: u64,
-    /// The audit (or run) folder; `None`: the catalogue's last audit, if it has one.
-    pub folder: Option<PathBuf>,
+    /// The audit (or run) folder.
+    pub folder: PathBuf,
+    /// It is the catalogue's last audit, reopened with it (not one the user chose now).
+    pub reopening: bool,
     /// The catalogue.
     pub catalog: Arc<Catalog>,
     /// The standing reviews, by position and task (a label kept leaves the queue).
@@ -149,6 +151,15 @@ pub enum Effect {
     WantImages(Vec<ImageRequest>),
     /// Open an audit and build its review queue.
     OpenAudit(AuditJob),
+    /// Look for the audit last opened on the catalogue whose source file is `source`.
+    FindLastAudit {
+        /// The job's number, named in the answer.
+        generation: u64,
+        /// The data folder ([`crate::paths::last_audit`]).
+        data_dir: PathBuf,
+        /// The catalogue's source file.
+        source: PathBuf,
+    },
     /// Compare two runs' predictions on the catalogue.
     Compare {
         /// Run A.

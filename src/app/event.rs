@@ -150,11 +150,18 @@ pub enum Event {
         /// The audit and its report (boxed: it is large).
         audit: Box<super::audit_queue::LoadedAudit>,
     },
+    /// The catalogue's last audit was found (it is opened next).
+    AuditRemembered {
+        /// The job's number; older ones are ignored.
+        generation: u64,
+        /// The audit folder.
+        folder: PathBuf,
+    },
     /// An audit could not be opened.
     AuditFailed {
         /// The job's number; older ones are ignored.
         generation: u64,
-        /// The folder asked for (empty: the catalogue's last audit).
+        /// The folder asked for.
         path: PathBuf,
         /// Why, naming the file.
         message: String,

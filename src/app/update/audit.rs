@@ -23,30 +23,36 @@ use std::path::PathBuf;
 
 /// Starts opening the audit in `folder` on the open catalogue.
 pub fn open(state: &mut AppState, folder: PathBuf, queue: &mut Queue) {
-    if state.session.is_none() {
-        state.notice("open a catalogue first: an audit is read against its labels");
-        return;
-    }
-    state.audit.loading = Some(folder.clone());
-    start(state, Some(folder), queue);
+    start(state, folder, false, queue);
 }
 
-/// The catalogue changed: its previous queue goes, and its last audit, if any, is reopened.
+/// The catalogue changed: its previous queue goes, and its last audit, if any, is looked for
+/// (then reopened).
 pub fn catalogue_opened(state: &mut AppState, queue: &mut Queue) {
     state.audit.queue = None;
     state.audit.loading = None;
     state.audit.confirm = None;
-    start(state, None, queue);
+    state.audit.generation += 1;
+    if let Some(session) = &state.session {
+        queue.effect(Effect::FindLastAudit {
+            generation: state.audit.generation,
+            data_dir: state.data_dir.clone(),
+            source: session.import.source.clone(),
+        });
+    }
 }
 
-fn start(state: &mut AppState, folder: Option<PathBuf>, queue: &mut Queue) {
+fn start(state: &mut AppState, folder: PathBuf, reopening: bool, queue: &mut Queue) {
     let Some(session) = &state.session else {
+        state.notice("open a catalogue first: an audit is read against its labels");
         return;
     };
     state.audit.generation += 1;
+    state.audit.loading = Some(folder.clone());
     queue.effect(Effect::OpenAudit(AuditJob {
         generation: state.audit.generation,
         folder,
+        reopening,
         catalog: session.catalog.clone(),
         reviews: session.reviews.clone(),
         data_dir: state.data_dir.clone(),
@@ -78,6 +84,9 @@ pub fn apply_event(state: &mut AppState, event: Event, queue: &mut Queue) {
             state.audit.queue = Some(queue_state);
             // The grid and the product view show the audit's predictions.
             queue.command(Command::LoadPredictions(predictions));
+        }
+        Event::AuditRemembered { generation, folder } if generation == state.audit.generation => {
+            start(state, folder, true, queue);
         }
         Event::AuditFailed {
             generation,

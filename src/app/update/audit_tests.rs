@@ -70,10 +70,39 @@ fn audit_job(queue: &mut Queue) -> AuditJob {
     jobs.remove(0)
 }
 
+/// The audit job queued, left in the queue.
+fn audit_job_queued(queue: &Queue) -> &AuditJob {
+    queue
+        .effects()
+        .iter()
+        .find_map(|e| match e {
+            Effect::OpenAudit(job) => Some(job),
+            _ => None,
+        })
+        .expect("an audit job")
+}
+
+/// The look for the catalogue's last audit queued (its data folder and catalogue), taken out
+/// of the queue with every other effect.
+fn last_audit_asked(queue: &mut Queue) -> (PathBuf, PathBuf) {
+    let asked: Vec<(PathBuf, PathBuf)> = queue
+        .take_effects()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::FindLastAudit {
+                data_dir, source, ..
+            } => Some((data_dir, source)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), 1, "the last audit is looked for once");
+    asked.into_iter().next().unwrap()
+}
+
 /// Runs the queued audit job here and applies its answer.
 fn run_audit_job(state: &mut AppState, queue: &mut Queue) {
     let job = audit_job(queue);
-    let event = audit::load(job).expect("an answer");
+    let event = audit::load(job);
     apply_event(state, &ctx(), event, queue);
 }
 
@@ -161,16 +190,18 @@ fn opening_an_audit_builds_its_queue_on_the_worker_shows_its_predictions_and_rem
     let dir = tempfile::tempdir().unwrap();
     let (manifest, folder) = catalogue(dir.path());
     let (mut state, mut queue) = opened(dir.path(), &manifest);
-    // The catalogue's last audit is asked for with the catalogue: it has none yet.
-    let restore = audit_job(&mut queue);
-    assert!(restore.folder.is_none());
-    assert!(audit::load(restore).is_none(), "no audit remembered");
+    // The catalogue's last audit is looked for with the catalogue: it has none yet.
+    let (data_dir, source) = last_audit_asked(&mut queue);
+    assert!(
+        audit::last(&data_dir, &source).is_none(),
+        "no audit remembered"
+    );
 
     apply_command(&mut state, Command::OpenAudit(folder.clone()), &mut queue);
     assert_eq!(state.audit.loading.as_deref(), Some(folder.as_path()));
     let job = audit_job(&mut queue);
-    assert_eq!(job.folder.as_deref(), Some(folder.as_path()));
-    let event = audit::load(job).unwrap();
+    assert_eq!(job.folder, folder);
+    let event = audit::load(job);
     apply_event(&mut state, &ctx(), event, &mut queue);
     assert!(state.audit.loading.is_none());
     let audit = state.audit.queue.as_ref().expect("the queue");
@@ -189,6 +220,19 @@ fn opening_an_audit_builds_its_queue_on_the_worker_shows_its_predictions_and_rem
 
     // Remembered: the catalogue's next opening reopens it.
     let (mut state, mut queue) = opened(dir.path(), &manifest);
+    let (data_dir, source) = last_audit_asked(&mut queue);
+    let remembered = audit::last(&data_dir, &source).expect("remembered");
+    let generation = state.audit.generation;
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::AuditRemembered {
+            generation,
+            folder: remembered,
+        },
+        &mut queue,
+    );
+    assert!(audit_job_queued(&queue).reopening);
     run_audit_job(&mut state, &mut queue);
     assert_eq!(
         state.audit.queue.as_ref().unwrap().folder,
@@ -199,7 +243,7 @@ fn opening_an_audit_builds_its_queue_on_the_worker_shows_its_predictions_and_rem
     apply_command(&mut state, Command::OpenAudit(folder.clone()), &mut queue);
     let old = audit_job(&mut queue);
     apply_command(&mut state, Command::OpenAudit(folder.clone()), &mut queue);
-    let event = audit::load(old).unwrap();
+    let event = audit::load(old);
     state.audit.queue = None;
     apply_event(&mut state, &ctx(), event, &mut queue);
     assert!(state.audit.queue.is_none());

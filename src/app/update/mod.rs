@@ -79,7 +79,7 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         | Event::HistoryLoaded { .. }
         | Event::Exported { .. }
         | Event::ExportFailed(_) => labels::apply(state, event, queue),
-        Event::AuditOpened { .. } | Event::AuditFailed { .. } => {
+        Event::AuditOpened { .. } | Event::AuditRemembered { .. } | Event::AuditFailed { .. } => {
             audit::apply_event(state, event, queue)
         }
         event => workspace::apply_event(state, ctx, event, queue),

@@ -22,11 +22,10 @@ struct LastAudit {
     audit: PathBuf,
 }
 
-/// Opens the audit `job` names (or the catalogue's last one) on a worker; reports
-/// [`Event::AuditOpened`] or [`Event::AuditFailed`], nothing when the job asks for the last
-/// audit and the catalogue has none.
+/// Opens the audit of `job` on a worker; reports [`Event::AuditOpened`] or
+/// [`Event::AuditFailed`].
 pub fn open(job: AuditJob, events: &EventSender) {
-    let (generation, what) = (job.generation, job.folder.clone().unwrap_or_default());
+    let (generation, what) = (job.generation, job.folder.clone());
     let failed = move |message| Event::AuditFailed {
         generation,
         path: what.clone(),
@@ -34,31 +33,42 @@ pub fn open(job: AuditJob, events: &EventSender) {
     };
     let reply = events.clone();
     if let Err(message) = spawn("vitrine-audit", events, failed.clone(), move || {
-        if let Some(event) = load(job) {
-            reply.send(event);
-        }
+        reply.send(load(job))
     }) {
         events.send(failed(message));
     }
 }
 
-/// Does the job on the calling thread (the worker, or a test): the event to report, `None`
-/// when the job asks for the catalogue's last audit and there is none.
-pub fn load(job: AuditJob) -> Option<Event> {
+/// Looks for the audit last opened on the catalogue whose source file is `source`, on a
+/// worker; reports [`Event::AuditRemembered`], or nothing when there is none.
+pub fn find_last(generation: u64, data_dir: PathBuf, source: PathBuf, events: &EventSender) {
+    let reply = events.clone();
+    let started = spawn("vitrine-audit", events, Event::WorkerFailed, move || {
+        if let Some(folder) = last(&data_dir, &source) {
+            reply.send(Event::AuditRemembered { generation, folder });
+        }
+    });
+    if let Err(message) = started {
+        events.send(Event::WorkerFailed(message));
+    }
+}
+
+/// The audit last opened on the catalogue whose source file is `source`, if any.
+pub fn last(data_dir: &Path, source: &Path) -> Option<PathBuf> {
+    remembered(&crate::paths::last_audit(data_dir, source))
+}
+
+/// Does the job on the calling thread (the worker, or a test): the event to report.
+pub fn load(job: AuditJob) -> Event {
     let AuditJob {
         generation,
         folder,
+        reopening,
         catalog,
         reviews,
         data_dir,
         source,
     } = job;
-    let memory = crate::paths::last_audit(&data_dir, &source);
-    let reopening = folder.is_none();
-    let folder = match folder {
-        Some(folder) => folder,
-        None => remembered(&memory)?,
-    };
     // A probabilities file named instead of its folder opens the folder.
     let folder = if folder.is_file() {
         folder.parent().map(Path::to_path_buf).unwrap_or(folder)
@@ -73,7 +83,7 @@ pub fn load(job: AuditJob) -> Option<Event> {
     let audit = AuditFolder::at(&folder);
     let path = audit.probabilities_path();
     if !path.is_file() {
-        return Some(failed(format!(
+        return failed(format!(
             "{}: no {} here: open an audit folder (vitrine audit --out) or a run folder that has one{}",
             folder.display(),
             probabilities::FILE_NAME,
@@ -82,11 +92,11 @@ pub fn load(job: AuditJob) -> Option<Event> {
             } else {
                 ""
             }
-        )));
+        ));
     }
     let probabilities = match Probabilities::read(&path) {
         Ok(p) => p,
-        Err(e) => return Some(failed(e.to_string())),
+        Err(e) => return failed(e.to_string()),
     };
     if probabilities.is_empty() {
         let first = probabilities
@@ -94,11 +104,11 @@ pub fn load(job: AuditJob) -> Option<Event> {
             .first()
             .map(|w| format!(": line {}: {}", w.line, w.message))
             .unwrap_or_default();
-        return Some(failed(format!(
+        return failed(format!(
             "{}: no product line to audit ({} skipped){first}",
             path.display(),
             probabilities.warnings_total
-        )));
+        ));
     }
     let kept = |position: usize, task| {
         reviews
@@ -110,11 +120,11 @@ pub fn load(job: AuditJob) -> Option<Event> {
     drop(catalog);
     let report = match report {
         Ok(report) => report,
-        Err(e) => return Some(failed(e.to_string())),
+        Err(e) => return failed(e.to_string()),
     };
     // Not remembering the audit is no reason to fail its opening.
-    let _ = remember(&memory, &folder);
-    Some(Event::AuditOpened {
+    let _ = remember(&crate::paths::last_audit(&data_dir, &source), &folder);
+    Event::AuditOpened {
         generation,
         audit: Box::new(LoadedAudit {
             name: audit.name(),
@@ -122,7 +132,7 @@ pub fn load(job: AuditJob) -> Option<Event> {
             report,
             probabilities: Arc::new(probabilities),
         }),
-    })
+    }
 }
 
 /// The audit folder remembered in `memory`, if any.

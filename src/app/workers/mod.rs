@@ -184,6 +184,11 @@ impl Workers {
             Effect::Filter(job) => self.filter.run(job),
             Effect::WantImages(wanted) => self.thumbnails.want(wanted),
             Effect::OpenAudit(job) => audit::open(job, &events),
+            Effect::FindLastAudit {
+                generation,
+                data_dir,
+                source,
+            } => audit::find_last(generation, data_dir, source, &events),
             Effect::Compare { a, b, catalog } => jobs::compare(a, b, catalog, &events),
             Effect::Predict(run) => jobs::predict(run, &events),
             Effect::ReadKernels(run) => jobs::read_kernels(run, &events),
