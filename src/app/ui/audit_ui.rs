@@ -242,8 +242,8 @@ fn list_ui(ui: &mut egui::Ui, session: &Session, audit: &AuditQueue, commands: &
             let name = |c: usize| report.classes.get(c).map_or("?", String::as_str);
             let done = queue.done(card);
             let mark = match done {
-                Some(Outcome::Changed) => "✔ ",
-                Some(Outcome::Kept) => "= ",
+                Some(Outcome::Changed) => "fixed: ",
+                Some(Outcome::Kept) => "kept: ",
                 None => "",
             };
             let text = format!(
@@ -434,11 +434,11 @@ fn card_ui(
         Some(Outcome::Changed) => {
             ui.colored_label(
                 ui.visuals().hyperlink_color,
-                format!("✔ changed to {}", current.unwrap_or("(none)")),
+                format!("Reviewed: changed to {}", current.unwrap_or("(none)")),
             );
         }
         Some(Outcome::Kept) => {
-            ui.colored_label(ui.visuals().hyperlink_color, "= kept: checked, it is right");
+            ui.colored_label(ui.visuals().hyperlink_color, "Reviewed: kept (checked, it is right)");
         }
         None => {}
     }
