@@ -15,6 +15,7 @@ use crate::audit::report::{AuditReport, TaskReport};
 use crate::catalog::Task;
 use crate::runs::classes::OTHER;
 use crate::runs::probabilities::Probabilities;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -509,6 +510,9 @@ pub struct AuditState {
     pub generation: u64,
     /// A cell's batch waiting for confirmation.
     pub confirm: Option<CellBatch>,
+    /// Review requests sent with a label change (a keep of the new label, or its withdrawal
+    /// with the change's undo): their answers post no notice of their own.
+    pub quiet: HashSet<RequestId>,
 }
 
 #[cfg(test)]

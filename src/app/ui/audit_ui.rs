@@ -18,8 +18,10 @@ use egui::{Align2, Color32, FontId, Rect, RichText, Sense, pos2, vec2};
 
 /// Height of a row of the list.
 const ROW: f32 = 20.0;
-/// Size of a photo on the card.
-const PHOTO: egui::Vec2 = vec2(200.0, 240.0);
+/// Widest a photo of the card is drawn, in points (they share one row).
+const PHOTO_WIDTH: f32 = 220.0;
+/// Height over width of a photo's box (the Luma photos are portrait).
+const PHOTO_ASPECT: f32 = 1.2;
 /// Most photos a card shows.
 const PHOTOS: usize = 6;
 
@@ -332,10 +334,11 @@ fn card_ui(
     if let Some(next) = queue.shown.get(queue.cursor + 1)
         && let Some(p) = audit.position(*next).and_then(|p| session.product(p))
     {
+        let (_, size) = photo_box(ui, p.images.len());
         for image in p.images.iter().take(PHOTOS) {
             wanted.push(ImageKey {
                 path: session.catalog.image_root.join(&*image.path).into(),
-                size: photo_size(ui),
+                size,
             });
         }
     }
@@ -438,7 +441,10 @@ fn card_ui(
             );
         }
         Some(Outcome::Kept) => {
-            ui.colored_label(ui.visuals().hyperlink_color, "Reviewed: kept (checked, it is right)");
+            ui.colored_label(
+                ui.visuals().hyperlink_color,
+                "Reviewed: kept (checked, it is right)",
+            );
         }
         None => {}
     }
@@ -469,9 +475,17 @@ fn report_rank(audit: &AuditQueue) -> &'static str {
     audit.report.rank_by.name()
 }
 
-/// The thumbnail tier of a card's photo on this display.
-fn photo_size(ui: &egui::Ui) -> ImageSize {
-    ImageSize::thumb_for(PHOTO.y * ui.ctx().pixels_per_point())
+/// The box of each photo of a card showing `count` photos, all in one row of the width
+/// available, and its thumbnail tier on this display.
+fn photo_box(ui: &egui::Ui, count: usize) -> (egui::Vec2, ImageSize) {
+    let count = count.clamp(1, PHOTOS) as f32;
+    let spacing = ui.spacing().item_spacing.x;
+    let width = ((ui.available_width() - spacing * (count - 1.0)) / count).clamp(60.0, PHOTO_WIDTH);
+    let size = vec2(width, width * PHOTO_ASPECT);
+    (
+        size,
+        ImageSize::thumb_for(size.y * ui.ctx().pixels_per_point()),
+    )
 }
 
 fn photos_ui(
@@ -488,16 +502,16 @@ fn photos_ui(
         ui.weak("This product has no photo.");
         return;
     }
-    let size = photo_size(ui);
-    ui.horizontal_wrapped(|ui| {
+    let (photo, size) = photo_box(ui, product.images.len());
+    ui.horizontal(|ui| {
         for image in product.images.iter().take(PHOTOS) {
             let key = ImageKey {
                 path: session.catalog.image_root.join(&*image.path).into(),
                 size,
             };
-            let (rect, _) = ui.allocate_exact_size(PHOTO, Sense::hover());
+            let (rect, _) = ui.allocate_exact_size(photo, Sense::hover());
             let painter = ui.painter_at(rect);
-            painter.rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
+            painter.rect_filled(rect, 3.0, ui.visuals().faint_bg_color);
             match thumb_picture(state, &key) {
                 Some(Picture::Ready(texture)) => {
                     painter.image(
@@ -551,9 +565,9 @@ fn highlighted(ui: &egui::Ui, text: &str, span: std::ops::Range<usize>) -> Layou
 }
 
 /// Size of the class column and the header row, in points.
-const HEADER: egui::Vec2 = egui::vec2(110.0, 22.0);
+const HEADER: egui::Vec2 = egui::vec2(100.0, 22.0);
 /// Size of one cell.
-const CELL: egui::Vec2 = egui::vec2(36.0, 22.0);
+const CELL: egui::Vec2 = egui::vec2(34.0, 22.0);
 
 fn matrix_ui(
     ui: &mut egui::Ui,
@@ -624,7 +638,7 @@ fn matrix_ui(
                 painter.text(
                     pos2(origin.x + 4.0, cell(r, 0).center().y),
                     Align2::LEFT_CENTER,
-                    short(name(r), 14),
+                    short(name(r), 13),
                     body.clone(),
                     text,
                 );

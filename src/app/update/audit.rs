@@ -278,6 +278,7 @@ fn change(
         .iter()
         .filter_map(|&(_, position)| labels::keep_as(state, position, task, value.clone(), queue))
         .collect();
+    state.audit.quiet.extend(reviews.iter().copied());
     if let Some(audit) = &mut state.audit.queue {
         let indices = cards.into_iter().map(|(i, _)| i).collect();
         audit.record(indices, Some(Outcome::Changed), Some(request), reviews);
@@ -298,7 +299,10 @@ fn undo(state: &mut AppState, queue: &mut Queue) {
                 labels::undo(state, queue);
             }
             for review in undo.withdraw {
-                labels::withdraw_review(state, review, queue);
+                let request = labels::withdraw_review(state, review, queue);
+                if undo.store_undo {
+                    state.audit.quiet.extend(request);
+                }
             }
         }
     }

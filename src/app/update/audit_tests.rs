@@ -353,6 +353,8 @@ fn accept_keep_skip_and_undo_go_through_the_store_and_the_card_moves_on() {
     let session = state.session.as_ref().unwrap();
     assert_eq!(session.label(3, Task::Colour), Some("Red"));
     assert!(session.kept(3, Task::Colour));
+    let notice = &state.message.as_ref().unwrap().text;
+    assert!(notice.contains("Blue -> Red"), "the change, not its review: {notice}");
 
     // K keeps p5's label.
     apply_command(&mut state, AuditCommand::Keep.into(), &mut queue);
@@ -362,6 +364,8 @@ fn accept_keep_skip_and_undo_go_through_the_store_and_the_card_moves_on() {
         "{requests:?}"
     );
     answer(&mut state, &mut queue, requests, 20);
+    let notice = &state.message.as_ref().unwrap().text;
+    assert!(notice.starts_with("review #20"), "{notice}");
     // S skips p2: nothing asked of the store.
     assert_eq!(card(&state), (2, None));
     apply_command(&mut state, AuditCommand::Skip.into(), &mut queue);

@@ -95,9 +95,9 @@ pub(super) fn keep_as(
     send_change(state, |id| StoreRequest::Keep { id, keep }, queue)
 }
 
-/// Withdraws review `review` (undoes a keep).
-pub fn withdraw_review(state: &mut AppState, review: i64, queue: &mut Queue) {
-    send_change(state, |id| StoreRequest::Withdraw { id, review }, queue);
+/// Withdraws review `review` (undoes a keep); the request's id.
+pub fn withdraw_review(state: &mut AppState, review: i64, queue: &mut Queue) -> Option<RequestId> {
+    send_change(state, |id| StoreRequest::Withdraw { id, review }, queue)
 }
 
 /// Records what stands for `product` and `task` in the open session's reviews.
@@ -297,21 +297,27 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
         Event::ReviewSaved { request, review } => {
             state.store_waiting.remove(&request);
             super::audit::review_saved(state, request, review.id);
-            state.notice(review.to_string());
+            // A review kept with a label change: the change's notice says it.
+            if !state.audit.quiet.remove(&request) {
+                state.notice(review.to_string());
+            }
             let (product, task) = (review.product.clone(), review.task);
             set_standing(state, &product, task, Some(review));
         }
         Event::ReviewWithdrawn { request, withdrawn } => {
             state.store_waiting.remove(&request);
             let review = withdrawn.review;
-            state.notice(format!(
-                "withdrew review #{} ({} of {} kept as {} by {})",
-                review.id,
-                review.task,
-                printable(&review.product),
-                printable(&review.label),
-                printable(&review.author)
-            ));
+            // A review withdrawn with the label change it came with: the change's notice says it.
+            if !state.audit.quiet.remove(&request) {
+                state.notice(format!(
+                    "withdrew review #{} ({} of {} kept as {} by {})",
+                    review.id,
+                    review.task,
+                    printable(&review.product),
+                    printable(&review.label),
+                    printable(&review.author)
+                ));
+            }
             set_standing(state, &review.product, review.task, withdrawn.standing);
         }
         Event::ReviewsChanged(changes) => {
@@ -324,6 +330,7 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
         Event::StoreFailed { request, message } => {
             if let Some(id) = request {
                 state.store_waiting.remove(&id);
+                state.audit.quiet.remove(&id);
                 super::audit::failed(state, id);
             }
             state.error(message);

@@ -52,7 +52,9 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
         }
         Command::OpenAudit(path) => audit::open(state, path, queue),
         Command::Audit(command) => audit::apply(state, command, queue),
-        Command::WithdrawReview { review } => labels::withdraw_review(state, review, queue),
+        Command::WithdrawReview { review } => {
+            labels::withdraw_review(state, review, queue);
+        }
         command => workspace::apply(state, command, queue),
     }
 }
