@@ -354,7 +354,10 @@ fn accept_keep_skip_and_undo_go_through_the_store_and_the_card_moves_on() {
     assert_eq!(session.label(3, Task::Colour), Some("Red"));
     assert!(session.kept(3, Task::Colour));
     let notice = &state.message.as_ref().unwrap().text;
-    assert!(notice.contains("Blue -> Red"), "the change, not its review: {notice}");
+    assert!(
+        notice.contains("Blue -> Red"),
+        "the change, not its review: {notice}"
+    );
 
     // K keeps p5's label.
     apply_command(&mut state, AuditCommand::Keep.into(), &mut queue);
