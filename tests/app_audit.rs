@@ -162,6 +162,8 @@ fn accept_keep_undo_and_restart_the_kept_and_the_accepted_stay_out_of_the_queue(
         Task::Colour
     );
     h.run_steps(2);
+    // Every control of the view can be reached by name.
+    h.check_accessibility();
     assert!(
         h.query_all_by_label_contains("out-of-fold")
             .next()

@@ -449,8 +449,8 @@ impl AuditQueue {
         }))
     }
 
-    /// The estimated wrong labels of the current task's noise matrix not fixed through the
-    /// queue yet.
+    /// The wrong labels the noise matrix of task `task` (index into the report's tasks)
+    /// estimates, less those fixed through the queue since.
     pub fn estimated_left(&self, task: usize) -> i64 {
         let (Some(report), Some(queue)) = (self.report.tasks.get(task), self.queues.get(task))
         else {

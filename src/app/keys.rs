@@ -110,7 +110,7 @@ pub fn audit_action(key: Key, modifiers: Modifiers) -> Option<AuditCommand> {
         Key::E => Some(AuditCommand::Pick),
         Key::K => Some(AuditCommand::Keep),
         Key::S => Some(AuditCommand::Skip),
-        Key::ArrowDown | Key::J => Some(AuditCommand::Step(1)),
+        Key::ArrowDown => Some(AuditCommand::Step(1)),
         Key::ArrowUp => Some(AuditCommand::Step(-1)),
         _ => None,
     }

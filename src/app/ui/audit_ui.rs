@@ -597,6 +597,8 @@ fn matrix_ui(
         .id_salt(("audit_matrix", report.task))
         .show(ui, |ui| {
             let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+            let label = format!("noise matrix of {}", report.task);
+            response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Grid, true, &label));
             // Painted, only the cells in view: a 143-class matrix is 20,000 cells.
             let painter = ui.painter_at(rect);
             let visible = ui.clip_rect();
