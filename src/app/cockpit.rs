@@ -9,12 +9,14 @@ use crate::runs::history::{Curves, RunHistory};
 use crate::runs::{Backbone, RunConfig};
 use std::path::{Path, PathBuf};
 
-/// Which half of the window is shown.
+/// Which view of the window is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
     /// The moderator workspace.
     #[default]
     Workspace,
+    /// The review queue of an audit.
+    Audit,
     /// The training cockpit.
     Training,
 }
@@ -312,7 +314,7 @@ pub struct KernelsView {
 
 /// Everything the cockpit shows.
 pub struct Cockpit {
-    /// Which half of the window is shown.
+    /// Which view of the window is shown.
     pub view: View,
     /// The open tab.
     pub tab: CockpitTab,

@@ -8,8 +8,11 @@
 //! This file only routes; each file beside it applies one part: [`opening`] (catalogues and
 //! predictions), [`labels`] (label changes, reviews and the store's answers), [`workspace`] (the grid,
 //! the keys, the picker, images), [`matches`] (the filter's results and the focus in them),
-//! [`cockpit`] (training commands) and [`runs`] (training events).
+//! [`audit`] (the review queue), [`cockpit`] (training commands) and [`runs`] (training events).
 
+mod audit;
+#[cfg(test)]
+mod audit_tests;
 mod cockpit;
 mod labels;
 mod matches;
@@ -44,8 +47,14 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
         } => labels::set_label(state, task, value, source, &targets, queue),
         Command::PickerChoose(value) => labels::choose(state, value, queue),
         Command::ConfirmBulk => labels::confirm_bulk(state, queue),
-        Command::KeepLabel { product, task } => labels::keep_label(state, product, task, queue),
-        Command::WithdrawReview { review } => labels::withdraw_review(state, review, queue),
+        Command::KeepLabel { product, task } => {
+            labels::keep_label(state, product, task, queue);
+        }
+        Command::OpenAudit(path) => audit::open(state, path, queue),
+        Command::Audit(command) => audit::apply(state, command, queue),
+        Command::WithdrawReview { review } => {
+            labels::withdraw_review(state, review, queue);
+        }
         command => workspace::apply(state, command, queue),
     }
 }
@@ -72,6 +81,9 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         | Event::HistoryLoaded { .. }
         | Event::Exported { .. }
         | Event::ExportFailed(_) => labels::apply(state, event, queue),
+        Event::AuditOpened { .. } | Event::AuditRemembered { .. } | Event::AuditFailed { .. } => {
+            audit::apply_event(state, event, queue)
+        }
         event => workspace::apply_event(state, ctx, event, queue),
     }
     // Edits wait while a worker reads the catalogue (predictions, comparison, filter); such a

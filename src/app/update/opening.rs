@@ -1,7 +1,7 @@
 //! Opening catalogues and loading predictions: the commands that start them and the events
 //! their workers report.
 
-use super::{cockpit, labels, matches};
+use super::{audit, cockpit, labels, matches};
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::Event;
 use crate::app::opening::{LoadedPredictions, OpenRequest};
@@ -132,6 +132,7 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
     matches::refilter(state, queue);
     matches::focus_first(state);
     labels::request_history(state, queue);
+    audit::catalogue_opened(state, queue);
     if warnings > 0 {
         state.notice(format!(
             "opened with {warnings} import warnings (View > Warnings)"

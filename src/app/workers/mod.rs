@@ -2,6 +2,7 @@
 //! waits on them: it sends requests (unbounded, it is the sender) and drains events (bounded,
 //! so a runaway worker blocks itself, not the UI).
 
+pub mod audit;
 pub mod dialog;
 pub mod filter;
 pub mod jobs;
@@ -182,6 +183,12 @@ impl Workers {
             },
             Effect::Filter(job) => self.filter.run(job),
             Effect::WantImages(wanted) => self.thumbnails.want(wanted),
+            Effect::OpenAudit(job) => audit::open(job, &events),
+            Effect::FindLastAudit {
+                generation,
+                data_dir,
+                source,
+            } => audit::find_last(generation, data_dir, source, &events),
             Effect::Compare { a, b, catalog } => jobs::compare(a, b, catalog, &events),
             Effect::Predict(run) => jobs::predict(run, &events),
             Effect::ReadKernels(run) => jobs::read_kernels(run, &events),
