@@ -8,8 +8,12 @@
 //! This file only routes; each file beside it applies one part: [`opening`] (catalogues and
 //! predictions), [`labels`] (label changes, reviews and the store's answers), [`workspace`] (the grid,
 //! the keys, the picker, images), [`matches`] (the filter's results and the focus in them),
-//! [`cockpit`] (training commands) and [`runs`] (training events).
+//! [`cockpit`] (training commands), [`runs`] (training events) and [`audit_runs`] (audits
+//! launched and followed in the cockpit, and the demo's own).
 
+#[cfg(test)]
+mod audit_run_tests;
+mod audit_runs;
 mod cockpit;
 mod labels;
 mod matches;
@@ -35,6 +39,7 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
         Command::OpenDemo => opening::open_demo(state, queue),
         Command::CancelOpen => opening::cancel(state, queue),
         Command::LoadPredictions(path) => opening::load_predictions(state, path, queue),
+        Command::OpenAudit(audit) => opening::open_audit(state, audit, queue),
         Command::Export(path) => labels::export(state, path, queue),
         Command::SetLabel {
             task,
@@ -61,7 +66,7 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         | Event::CatalogueOpened(_)
         | Event::OpenFailed { .. }
         | Event::RecentLoaded(_)
-        | Event::PredictionsLoaded { .. }
+        | Event::PredictionsLoaded(_)
         | Event::PredictionsFailed(_) => opening::apply(state, event, queue),
         Event::LabelsSaved { .. }
         | Event::ReviewSaved { .. }

@@ -95,6 +95,7 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         | Command::OpenDemo
         | Command::CancelOpen
         | Command::LoadPredictions(_)
+        | Command::OpenAudit(_)
         | Command::Export(_)
         | Command::SetLabel { .. }
         | Command::PickerChoose(_)

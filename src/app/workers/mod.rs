@@ -2,6 +2,7 @@
 //! waits on them: it sends requests (unbounded, it is the sender) and drains events (bounded,
 //! so a runaway worker blocks itself, not the UI).
 
+pub mod audits;
 pub mod dialog;
 pub mod filter;
 pub mod jobs;
@@ -80,6 +81,8 @@ pub struct Workers {
     pub filter: filter::FilterWorker,
     /// Training runs: launched here, or followed on disk.
     pub runs: runs::RunsWorker,
+    /// Audits launched here (their folders and folds are followed by `runs`).
+    pub audits: audits::AuditsWorker,
     /// The store worker of the open catalogue.
     pub store: Option<store::StoreWorker>,
     /// The data folder (demo, thumbnail cache, recent list).
@@ -107,6 +110,7 @@ impl Workers {
         })?;
         Ok(Workers {
             runs,
+            audits: audits::AuditsWorker::default(),
             events,
             sender,
             thumbnails,
@@ -197,6 +201,23 @@ impl Workers {
                 }
             }
             Effect::StopRun(run) => self.runs.stop(&run),
+            Effect::LaunchAudit(request) => {
+                let audit = request.dir.clone();
+                // Followed first: the folder, its settings and its folds appear as written.
+                self.runs.follow_audit(audit.clone());
+                if let Err(message) = self.audits.launch(*request, events.clone()) {
+                    events.send(Event::Run(RunEvent::AuditReported {
+                        audit: audit.clone(),
+                        event: crate::ml::audit::AuditEvent::Failed {
+                            fold: None,
+                            message,
+                        },
+                    }));
+                    events.send(Event::Run(RunEvent::AuditThreadEnded { audit }));
+                }
+            }
+            Effect::StopAudit(audit) => self.audits.stop(&audit),
+            Effect::AuditEnded(audit) => self.audits.ended(&audit),
             Effect::OpenRun(run) => self.runs.open(run),
             Effect::ForgetRun(run) => self.runs.forget(run),
             Effect::FollowCatalogueRuns { runs_dir, keep } => {
