@@ -46,7 +46,10 @@ fn the_first_start_opens_the_demo_at_once_and_computes_its_audit_in_the_backgrou
     let runs_dir = h.state().state.cockpit.runs_dir.clone().unwrap();
     let folder = runs_dir.join(DEMO_AUDIT);
     wait(&mut h, "the demo's audit", |a| {
-        a.state.cockpit.audit(&folder).is_some_and(|e| e.training_here)
+        a.state
+            .cockpit
+            .audit(&folder)
+            .is_some_and(|e| e.training_here)
     });
     assert_eq!(h.state().state.cockpit.view, View::Workspace);
     assert!(
@@ -55,7 +58,10 @@ fn the_first_start_opens_the_demo_at_once_and_computes_its_audit_in_the_backgrou
         "its progress is in the status bar"
     );
     // Labelling works meanwhile: the grid shows the demo's products.
-    assert_eq!(h.state().state.matches.len(), DemoOptions::default().products);
+    assert_eq!(
+        h.state().state.matches.len(),
+        DemoOptions::default().products
+    );
     // Closing the window stops the audit (resumable on the next start).
 }
 
@@ -153,7 +159,8 @@ fn an_audit_from_the_cockpit_lists_its_folds_stops_resumes_and_shows_its_predict
             ..ProvenanceMix::default()
         }
     );
-    h.state_mut().apply(CockpitCommand::SetView(View::Workspace));
+    h.state_mut()
+        .apply(CockpitCommand::SetView(View::Workspace));
     h.run_steps(2);
     assert!(
         h.query_by_label("predictions: out-of-fold").is_some(),

@@ -154,12 +154,12 @@ fn audit_card(
             ));
         }
         if let Some(progress) = cockpit.audit_progress(audit) {
+            // One bar over all folds, saying which fold.
+            let percent = (progress.fraction * 100.0).floor();
             ui.add(
                 egui::ProgressBar::new(progress.fraction)
-                    .desired_height(6.0)
-                    .show_percentage(),
+                    .text(format!("{} · {percent:.0}%", progress.text)),
             );
-            ui.label(progress.text);
         }
         if let AuditStatus::Failed { message, .. } = &audit.status {
             ui.colored_label(ui.visuals().error_fg_color, message);
@@ -308,7 +308,9 @@ fn run_card(ui: &mut egui::Ui, state: &AppState, run: &RunEntry, commands: &mut 
                     )));
                 }
             }
+            // A fold is listed as long as its audit is.
             if !run.training_here
+                && run.audit.is_none()
                 && ui
                     .small_button("Forget")
                     .on_hover_text(
