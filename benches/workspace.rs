@@ -1,5 +1,6 @@
 //! Moderator workspace benchmarks: start to first frame, our work per frame while scrolling,
-//! filter time and memory on generated catalogues; thumbnail decoding of the Luma photos.
+//! filter time and memory on generated catalogues; our work per frame in the Audit view's
+//! review queue; thumbnail decoding of the Luma photos.
 //!
 //! Run with `cargo bench --bench workspace` (add `-- CASE` for one case). Each case runs in a
 //! child process of its own so its memory figures are its own. Under `cargo test` (no
@@ -8,20 +9,37 @@
 mod common;
 
 use egui_kittest::Harness;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use vitrine::app::command::Command;
+use vitrine::app::audit_queue::LoadedAudit;
+use vitrine::app::cockpit::View;
+use vitrine::app::command::{AuditCommand, CockpitCommand, Command};
+use vitrine::app::event::Event;
 use vitrine::app::filter::{Filter, FilterInputs, LabelChoice, SortKey, TaskScope, apply};
 use vitrine::app::images::THUMB_TIERS;
 use vitrine::app::opening::OpenRequest;
 use vitrine::app::{Start, WorkspaceApp};
+use vitrine::audit::confident::RankBy;
+use vitrine::audit::report::build;
 use vitrine::catalog::Task;
 use vitrine::catalog::import::{ImportOptions, import};
 use vitrine::imaging::{decode_full_then_resize, decode_reduced, thumbnail};
 use vitrine::runs::generated::generate_fake;
 use vitrine::runs::predictions::FILE_NAME;
+use vitrine::runs::predictions::Split;
+use vitrine::runs::probabilities::{Probabilities, ProbabilitiesHeader, ProductProbabilities};
+use vitrine::runs::provenance::FileKind;
 
-const CASES: [&str; 4] = ["workspace-10k", "workspace-1m", "filter-1m", "thumbs-luma"];
+const CASES: [&str; 5] = [
+    "workspace-10k",
+    "workspace-1m",
+    "filter-1m",
+    "thumbs-luma",
+    "audit-1m",
+];
 
 fn main() {
     common::main(&CASES, None, run_case);
@@ -34,7 +52,7 @@ fn run_case(case: &str) {
     let size = |full, smoke| if common::full() { full } else { smoke };
     let n = match case {
         "workspace-10k" => size(10_000, 1_000),
-        "workspace-1m" | "filter-1m" => size(1_000_000, 2_000),
+        "workspace-1m" | "filter-1m" | "audit-1m" => size(1_000_000, 2_000),
         "thumbs-luma" => size(60, 3),
         _ => unreachable!(),
     };
@@ -45,6 +63,7 @@ fn run_case(case: &str) {
     match case {
         "workspace-10k" | "workspace-1m" => workspace(case, n),
         "filter-1m" => filter(case, n),
+        "audit-1m" => audit_view(case, n),
         _ => thumbs(n),
     }
 }
@@ -190,6 +209,185 @@ fn workspace(case: &str, n: usize) {
             frames_meanwhile
         );
     }
+}
+
+/// Generated out-of-fold probabilities for the colour, category and subcategory of every
+/// product of `catalog`: the model puts 30-99% on one class, the label's 85% of the time.
+fn generated_probabilities(catalog: &vitrine::catalog::Catalog) -> Probabilities {
+    let tasks = [Task::Colour, Task::Category, Task::Subcategory];
+    let classes: BTreeMap<Task, Vec<String>> = tasks
+        .iter()
+        .map(|&task| {
+            let names = catalog.vocabulary(task).by_frequency();
+            (
+                task,
+                names.into_iter().map(|(_, n, _)| n.to_string()).collect(),
+            )
+        })
+        .collect();
+    let mut header = ProbabilitiesHeader::new("generated-audit", classes.clone());
+    header.kind = Some(FileKind::OutOfFold);
+    let mut probabilities = Probabilities::new(header);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for product in catalog.products() {
+        let mut rows = BTreeMap::new();
+        for &task in &tasks {
+            let names = &classes[&task];
+            let label = catalog
+                .label_name(product, task)
+                .and_then(|l| names.iter().position(|n| n == l))
+                .unwrap_or(0);
+            let top = if rng.random::<f32>() < 0.85 {
+                label
+            } else {
+                rng.random_range(0..names.len())
+            };
+            let confidence = rng.random_range(0.3f32..0.99);
+            let mut row: Vec<f32> = (0..names.len()).map(|_| rng.random::<f32>()).collect();
+            let rest: f32 = row
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != top)
+                .map(|(_, p)| p)
+                .sum();
+            for (k, p) in row.iter_mut().enumerate() {
+                *p = if k == top {
+                    confidence
+                } else {
+                    *p * (1.0 - confidence) / rest
+                };
+            }
+            rows.insert(task, row);
+        }
+        probabilities
+            .insert(ProductProbabilities {
+                product_id: product.id.to_string(),
+                split: Some(Split::Validation),
+                fold: Some(1),
+                tasks: rows,
+            })
+            .expect("a generated line");
+    }
+    probabilities
+}
+
+/// Our work per frame in the Audit view at `n` products: the review queue of generated
+/// out-of-fold probabilities (no training), skipping and browsing cards, narrowing the list
+/// to a noise-matrix cell and back, switching tasks.
+fn audit_view(case: &str, n: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_catalogue_apart(case, dir.path());
+    let app = WorkspaceApp::new(
+        &egui::Context::default(),
+        Start::Open(OpenRequest::path(&manifest)),
+        dir.path().join("data"),
+    )
+    .expect("app");
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_ui_state(
+            |ui, (app, times): &mut (WorkspaceApp, Vec<Duration>)| {
+                let frame = Instant::now();
+                app.frame(ui);
+                times.push(frame.elapsed());
+            },
+            (app, Vec::new()),
+        );
+    while harness.state().0.state.session.is_none() {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let catalog = harness
+        .state()
+        .0
+        .state
+        .session
+        .as_ref()
+        .expect("session")
+        .catalog
+        .clone();
+    let started = Instant::now();
+    let probabilities = generated_probabilities(&catalog);
+    let generated = started.elapsed();
+    let started = Instant::now();
+    let report = build(
+        &probabilities,
+        &catalog,
+        RankBy::NormalizedMargin,
+        &|_, _| false,
+    )
+    .expect("the report");
+    let built = started.elapsed();
+    drop(catalog);
+    let suspects: Vec<String> = report
+        .tasks
+        .iter()
+        .map(|t| format!("{} {}", t.task, t.queue.len()))
+        .collect();
+    let generation = harness.state().0.state.audit.generation;
+    let ctx = harness.ctx.clone();
+    harness.state_mut().0.handle(
+        &ctx,
+        Event::AuditOpened {
+            generation,
+            audit: Box::new(LoadedAudit {
+                folder: dir.path().join("audit"),
+                name: "generated".into(),
+                report,
+                probabilities: std::sync::Arc::new(probabilities),
+            }),
+        },
+    );
+    harness
+        .state_mut()
+        .0
+        .apply(CockpitCommand::SetView(View::Audit));
+    harness.run_steps(3);
+    harness.state_mut().1.clear();
+    let frames = if common::full() { 600 } else { 60 };
+    for i in 0..frames {
+        match i % 100 {
+            40 => harness
+                .state_mut()
+                .0
+                .apply(AuditCommand::FilterCell(Some((0, 1)))),
+            70 => harness.state_mut().0.apply(AuditCommand::FilterCell(None)),
+            90 => harness
+                .state_mut()
+                .0
+                .apply(AuditCommand::SetTask(Task::Subcategory)),
+            99 => harness
+                .state_mut()
+                .0
+                .apply(AuditCommand::SetTask(Task::Colour)),
+            _ if i % 2 == 0 => harness.key_press(egui::Key::S),
+            _ => harness.key_press(egui::Key::ArrowDown),
+        }
+        harness.step();
+    }
+    let audit = harness
+        .state()
+        .0
+        .state
+        .audit
+        .queue
+        .as_ref()
+        .expect("the queue");
+    assert!(audit.card().is_some(), "a card shows");
+    let mut times = std::mem::take(&mut harness.state_mut().1);
+    println!(
+        "audit-{n}: probabilities generated in {:.2} s, the report built in {:.2} s ({}); our \
+         work per frame in the Audit view over {} frames (skipping, browsing, a noise cell, \
+         tasks): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {}",
+        generated.as_secs_f64(),
+        built.as_secs_f64(),
+        suspects.join(", "),
+        times.len(),
+        ms(percentile(&mut times, 0.5)),
+        ms(percentile(&mut times, 0.99)),
+        ms(percentile(&mut times, 1.0)),
+        memory(),
+    );
 }
 
 /// Filter time over the catalogue, for typical filters.

@@ -74,3 +74,10 @@ pub fn recent_list(data: &Path) -> PathBuf {
 pub fn opened_runs(data: &Path) -> PathBuf {
     data.join("runs").join("opened.json")
 }
+
+/// The file remembering the audit last opened on the catalogue whose source file is `source`
+/// (reopened with the catalogue), under the data directory `data`.
+pub fn last_audit(data: &Path, source: &Path) -> PathBuf {
+    data.join("audits")
+        .join(format!("{}.json", catalogue_key(source)))
+}

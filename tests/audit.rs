@@ -49,10 +49,11 @@ fn audit(catalogue: &Path, out: &Path, store: &Path, extra: &[&str]) -> Output {
         "--store",
         store.to_str().unwrap(),
     ];
+    if !extra.contains(&"--folds") && !extra.contains(&"--resume") {
+        args.extend(["--folds", "3"]);
+    }
     if !extra.contains(&"--resume") {
         args.extend([
-            "--folds",
-            "3",
             "--epochs",
             "1",
             "--image-size",
@@ -275,4 +276,30 @@ fn bad_audits_and_bad_probabilities_are_refused_by_name() {
         message.contains("probabilities.jsonl:2") && message.contains("not a number"),
         "{message}"
     );
+    // The products the file lacks are said, not silently left out.
+    assert!(message.contains("8 products of the catalogue"), "{message}");
+    assert!(message.contains("not audited"), "{message}");
+}
+
+#[test]
+fn a_single_image_audit_predicts_each_product_once_from_its_photos() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = demo(dir.path(), 24);
+    let store = dir.path().join("labels.sqlite");
+    let out = dir.path().join("audit");
+    let done = audit(
+        &catalogue,
+        &out,
+        &store,
+        &["--single-image", "--folds", "2"],
+    );
+    assert!(done.status.success(), "{}", text(&done));
+    let probabilities = Probabilities::read(&out.join("probabilities.jsonl")).unwrap();
+    assert_eq!(
+        probabilities.len(),
+        24,
+        "one line per product, not per photo"
+    );
+    let folds = FoldAssignment::read(&out.join("folds.csv")).unwrap();
+    assert_eq!(folds.count(), 2);
 }

@@ -9,12 +9,14 @@ use crate::runs::history::{Curves, RunHistory, RunStatus};
 use crate::runs::{Backbone, RunConfig};
 use std::path::{Path, PathBuf};
 
-/// Which half of the window is shown.
+/// Which view of the window is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
     /// The moderator workspace.
     #[default]
     Workspace,
+    /// The review queue of an audit.
+    Audit,
     /// The training cockpit.
     Training,
 }
@@ -281,9 +283,6 @@ pub const DEFAULT_FOLDS: u32 = 5;
 /// The demo's own audit, computed in the background when the demo is opened without a
 /// finished one: its folder in the demo's runs folder.
 pub const DEMO_AUDIT: &str = "demo-audit";
-/// Folds of the demo's audit: the fewest, so that the first start (four trainings of the
-/// default recipe would take twice as long) ends within minutes on a two-core CPU.
-pub const DEMO_AUDIT_FOLDS: u32 = 2;
 
 fn join_drops(drops: &[usize]) -> String {
     drops
@@ -491,7 +490,7 @@ pub struct KernelsView {
 
 /// Everything the cockpit shows.
 pub struct Cockpit {
-    /// Which half of the window is shown.
+    /// Which view of the window is shown.
     pub view: View,
     /// The open tab.
     pub tab: CockpitTab,

@@ -24,6 +24,8 @@ pub enum DialogPurpose {
     Export,
     /// Open a run folder to follow.
     OpenRun,
+    /// Open an audit folder (or a run folder) in the Audit view.
+    OpenAudit,
     /// Choose where to write the comparison table (Markdown, else CSV).
     ExportComparison {
         /// Markdown rather than CSV.
@@ -53,10 +55,14 @@ pub enum Command {
     ShowDialog(DialogPurpose),
     /// Load a predictions file (or the `predictions.jsonl` in a run folder).
     LoadPredictions(PathBuf),
-    /// Open a finished audit: its merged out-of-fold predictions become the session's.
-    OpenAudit(PathBuf),
     /// Write the corrected catalogue.
     Export(PathBuf),
+    /// Open an audit folder (`vitrine audit --out`, or a run folder with probabilities) as the
+    /// review queue of the open catalogue, its predictions shown in the workspace; the view
+    /// stays as it is.
+    OpenAudit(PathBuf),
+    /// A review queue command.
+    Audit(AuditCommand),
     /// Change the filter or sort.
     SetFilter(Filter),
     /// Re-run the filter on the current labels.
@@ -140,6 +146,43 @@ pub enum Command {
     DismissMessage,
     /// A training cockpit command.
     Cockpit(CockpitCommand),
+}
+
+/// What the user asks of the review queue (the Audit view).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuditCommand {
+    /// Show a task's queue.
+    SetTask(Task),
+    /// Make the card of row `n` of the list the current one.
+    Select(usize),
+    /// Move the current card along the list (browsing, no action).
+    Step(i64),
+    /// Set the label to the card's suggestion (Enter).
+    Accept,
+    /// Set the label to the model's class of this rank, from 0 (keys 1 to 5).
+    Choose(usize),
+    /// Open the class picker on the card's product (E).
+    Pick,
+    /// Keep the card's label: checked, it is right (K).
+    Keep,
+    /// Go on to the next card (S).
+    Skip,
+    /// Undo the queue's latest action (Ctrl+Z).
+    Undo,
+    /// Show only the products of a noise-matrix cell (`None`: the whole queue).
+    FilterCell(Option<(usize, usize)>),
+    /// Ask to accept every open product of the cell shown.
+    AskAcceptCell,
+    /// Accept the cell asked for, as one batch.
+    ConfirmAcceptCell,
+    /// Drop the cell's batch waiting for confirmation.
+    CancelAcceptCell,
+}
+
+impl From<AuditCommand> for Command {
+    fn from(command: AuditCommand) -> Self {
+        Command::Audit(command)
+    }
 }
 
 /// What the user asks of the training cockpit.

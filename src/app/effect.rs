@@ -15,11 +15,11 @@ use super::images::ImageRequest;
 use super::opening::OpenRequest;
 use super::state::Session;
 use crate::catalog::{Catalog, Task};
-use crate::labels::{DetachedStore, EditSource, Keep};
+use crate::labels::{DetachedStore, EditSource, Keep, Review};
 use crate::ml::TrainRequest;
 use crate::ml::audit::AuditRequest;
 use crate::runs::predictions::Predictions;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -40,6 +40,8 @@ pub enum StoreRequest {
         changes: Vec<(String, Option<String>)>,
         /// Human, accepted prediction or bulk.
         source: EditSource,
+        /// Why, journalled with each change (the audit a queue's change comes from).
+        reason: Option<String>,
     },
     /// Journal that the author checked a label and kept it.
     Keep {
@@ -88,6 +90,27 @@ pub struct FilterJob {
     pub edited: Arc<HashSet<u32>>,
 }
 
+/// An audit to open: its probabilities read and the report built against a snapshot of the
+/// window's labels and standing reviews.
+#[derive(Debug)]
+pub struct AuditJob {
+    /// The job's number; older answers are ignored.
+    pub generation: u64,
+    /// The audit (or run) folder.
+    pub folder: PathBuf,
+    /// It is the catalogue's last audit, reopened with it (not one the user chose now).
+    pub reopening: bool,
+    /// The catalogue.
+    pub catalog: Arc<Catalog>,
+    /// The standing reviews, by position and task (a label kept leaves the queue).
+    pub reviews: HashMap<(u32, Task), Review>,
+    /// The data folder, where the catalogue's last audit is remembered
+    /// ([`crate::paths::last_audit`]).
+    pub data_dir: PathBuf,
+    /// The catalogue's source file (what it is remembered by).
+    pub source: PathBuf,
+}
+
 /// Something for the workers to do.
 #[derive(Debug)]
 pub enum Effect {
@@ -127,6 +150,17 @@ pub enum Effect {
     Filter(FilterJob),
     /// The images the window shows now, most important first (replaces the decode queue).
     WantImages(Vec<ImageRequest>),
+    /// Open an audit and build its review queue.
+    OpenAudit(AuditJob),
+    /// Look for the audit last opened on the catalogue whose source file is `source`.
+    FindLastAudit {
+        /// The job's number, named in the answer.
+        generation: u64,
+        /// The data folder ([`crate::paths::last_audit`]).
+        data_dir: PathBuf,
+        /// The catalogue's source file.
+        source: PathBuf,
+    },
     /// Compare two runs' predictions on the catalogue.
     Compare {
         /// Run A.

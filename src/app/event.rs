@@ -138,6 +138,29 @@ pub enum Event {
         /// How long it took.
         elapsed: std::time::Duration,
     },
+    /// An audit was read and its review queue built.
+    AuditOpened {
+        /// The job's number; older ones are ignored.
+        generation: u64,
+        /// The audit and its report (boxed: it is large).
+        audit: Box<super::audit_queue::LoadedAudit>,
+    },
+    /// The catalogue's last audit was found (it is opened next).
+    AuditRemembered {
+        /// The job's number; older ones are ignored.
+        generation: u64,
+        /// The audit folder.
+        folder: PathBuf,
+    },
+    /// An audit could not be opened.
+    AuditFailed {
+        /// The job's number; older ones are ignored.
+        generation: u64,
+        /// The folder asked for.
+        path: PathBuf,
+        /// Why, naming the file.
+        message: String,
+    },
     /// A training run or cockpit job reported.
     Run(RunEvent),
     /// A file dialog closed.

@@ -1,6 +1,7 @@
 //! The keyboard map: which key does what, one table used by the key handler and the help
 //! overlay. Pure.
 
+use super::command::AuditCommand;
 use super::selection::Step;
 use egui::{Key, Modifiers};
 
@@ -80,6 +81,40 @@ pub const HELP: &[(&str, &str)] = &[
     ("Ctrl+F or /", "search text"),
     ("? or F1", "this help"),
 ];
+
+/// The review queue's keys as the Audit view lists them: (keys, what they do).
+pub const AUDIT_HELP: &[(&str, &str)] = &[
+    ("Enter", "accept the suggestion"),
+    ("1 .. 5", "set the model's 1st .. 5th class"),
+    ("E", "pick any class"),
+    ("K", "keep the label: checked, it is right"),
+    ("S", "skip (it comes back after the others)"),
+    ("Ctrl+Z", "undo the queue's last action"),
+    ("Up / Down", "browse the list"),
+];
+
+/// What pressing `key` with `modifiers` asks of the review queue (the Audit view has the
+/// keyboard and no text field is edited).
+pub fn audit_action(key: Key, modifiers: Modifiers) -> Option<AuditCommand> {
+    if modifiers.command || modifiers.ctrl {
+        return (key == Key::Z && !modifiers.shift).then_some(AuditCommand::Undo);
+    }
+    let rank = |r| Some(AuditCommand::Choose(r));
+    match key {
+        Key::Enter => Some(AuditCommand::Accept),
+        Key::Num1 => rank(0),
+        Key::Num2 => rank(1),
+        Key::Num3 => rank(2),
+        Key::Num4 => rank(3),
+        Key::Num5 => rank(4),
+        Key::E => Some(AuditCommand::Pick),
+        Key::K => Some(AuditCommand::Keep),
+        Key::S => Some(AuditCommand::Skip),
+        Key::ArrowDown => Some(AuditCommand::Step(1)),
+        Key::ArrowUp => Some(AuditCommand::Step(-1)),
+        _ => None,
+    }
+}
 
 /// The action of pressing `key` with `modifiers`, when no text field has the keyboard.
 pub fn action(key: Key, modifiers: Modifiers) -> Option<KeyAction> {
@@ -161,5 +196,24 @@ mod tests {
         );
         assert_eq!(action(Key::Enter, none), Some(KeyAction::AcceptPrediction));
         assert_eq!(action(Key::Q, none), None);
+    }
+
+    #[test]
+    fn the_audit_keys_act_on_the_card() {
+        let none = Modifiers::NONE;
+        assert_eq!(audit_action(Key::Enter, none), Some(AuditCommand::Accept));
+        assert_eq!(audit_action(Key::Num2, none), Some(AuditCommand::Choose(1)));
+        assert_eq!(audit_action(Key::K, none), Some(AuditCommand::Keep));
+        assert_eq!(audit_action(Key::S, none), Some(AuditCommand::Skip));
+        assert_eq!(audit_action(Key::E, none), Some(AuditCommand::Pick));
+        assert_eq!(
+            audit_action(Key::Z, Modifiers::COMMAND),
+            Some(AuditCommand::Undo)
+        );
+        assert_eq!(
+            audit_action(Key::Z, Modifiers::COMMAND | Modifiers::SHIFT),
+            None
+        );
+        assert_eq!(audit_action(Key::K, Modifiers::CTRL), None);
     }
 }

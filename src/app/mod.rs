@@ -8,6 +8,7 @@
 // `app/app.rs` is the eframe::App, as the architecture lays the module out.
 #[allow(clippy::module_inception)]
 pub mod app;
+pub mod audit_queue;
 pub mod cockpit;
 pub mod command;
 pub mod effect;

@@ -15,6 +15,8 @@ pub struct Picker {
     pub highlighted: usize,
     /// Catalogue positions to relabel (more than one: a bulk relabel, confirmed first).
     pub targets: Vec<u32>,
+    /// The pick answers the review queue's card (its one target) rather than the workspace.
+    pub audit: bool,
 }
 
 /// One class the picker offers.

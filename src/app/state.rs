@@ -66,16 +66,9 @@ impl Session {
     /// Whether the label of `task` at `position` was checked and kept, and neither it nor the
     /// product's photos changed since: a review queue leaves such a product out.
     pub fn kept(&self, position: u32, task: Task) -> bool {
-        let (Some(review), Some(product)) =
-            (self.reviews.get(&(position, task)), self.product(position))
-        else {
-            return false;
-        };
-        holds(
-            review,
-            self.label(position, task),
-            product.photo_signature(),
-        )
+        self.reviews
+            .get(&(position, task))
+            .is_some_and(|review| review_holds(review, &self.catalog, position, task))
     }
 
     /// The model's best classes for `task` at `position`.
@@ -124,6 +117,19 @@ impl Session {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| self.request.source.catalogue.display().to_string())
     }
+}
+
+/// Whether `review` still holds for the product at `position` of `catalog` ([`holds`] on its
+/// current label and photos).
+pub fn review_holds(review: &Review, catalog: &Catalog, position: u32, task: Task) -> bool {
+    let Some(product) = catalog.products().get(position as usize) else {
+        return false;
+    };
+    holds(
+        review,
+        catalog.label_name(product, task),
+        product.photo_signature(),
+    )
 }
 
 /// A catalogue being opened.
@@ -352,6 +358,8 @@ pub struct AppState {
     pub focus_search: bool,
     /// The training cockpit.
     pub cockpit: super::cockpit::Cockpit,
+    /// The Audit view: the open audit's review queue.
+    pub audit: super::audit_queue::AuditState,
     /// The data folder (demo, runs, thumbnail cache, recent list).
     pub data_dir: PathBuf,
 }
@@ -397,6 +405,7 @@ impl AppState {
             textures: TextureCache::new(TEXTURE_BUDGET),
             focus_search: false,
             cockpit: Default::default(),
+            audit: Default::default(),
             data_dir,
         }
     }

@@ -10,5 +10,6 @@
 pub mod combine;
 pub mod confident;
 pub mod folds;
+pub mod quality;
 pub mod report;
 pub mod text;

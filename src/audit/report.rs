@@ -406,3 +406,115 @@ impl AuditSummary {
         serde_json::from_str(&text).map_err(|e| failed(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::ProductDraft;
+    use crate::runs::predictions::Split;
+    use crate::runs::probabilities::{ProbabilitiesHeader, ProductProbabilities};
+    use std::collections::BTreeMap;
+
+    /// Eight products, colour Black or White; p5 is labelled Black, looks White and is named
+    /// "White Shirt"; p6 has no label; p7 is labelled White, looks White and is named
+    /// "Red Tape Shoes".
+    fn fixture() -> (Catalog, Probabilities) {
+        let mut catalog = Catalog::new("/photos");
+        let classes = vec!["Black".to_string(), "White".to_string(), "Red".to_string()];
+        let header =
+            ProbabilitiesHeader::new("test", BTreeMap::from([(Task::Colour, classes.clone())]));
+        let mut probabilities = Probabilities::new(header);
+        let rows: [(&str, Option<&str>, [f32; 3]); 8] = [
+            ("Black Tee", Some("Black"), [0.9, 0.05, 0.05]),
+            ("Black Tee", Some("Black"), [0.85, 0.1, 0.05]),
+            ("White Tee", Some("White"), [0.05, 0.9, 0.05]),
+            ("White Tee", Some("White"), [0.1, 0.85, 0.05]),
+            ("Red Tee", Some("Red"), [0.05, 0.05, 0.9]),
+            ("White Shirt", Some("Black"), [0.05, 0.9, 0.05]),
+            ("Tee", None, [0.5, 0.4, 0.1]),
+            ("Red Tape Shoes", Some("White"), [0.1, 0.8, 0.1]),
+        ];
+        for (i, (name, colour, p)) in rows.into_iter().enumerate() {
+            let mut labels: [Option<String>; 5] = Default::default();
+            labels[Task::Colour.index()] = colour.map(String::from);
+            catalog
+                .push(ProductDraft {
+                    id: format!("p{i}"),
+                    name: name.into(),
+                    labels,
+                    ..Default::default()
+                })
+                .unwrap();
+            probabilities
+                .insert(ProductProbabilities {
+                    product_id: format!("p{i}"),
+                    split: Some(Split::Validation),
+                    fold: Some(1 + i as u32 % 2),
+                    tasks: BTreeMap::from([(Task::Colour, p.to_vec())]),
+                })
+                .unwrap();
+        }
+        probabilities
+            .insert(ProductProbabilities {
+                product_id: "elsewhere".into(),
+                split: Some(Split::Validation),
+                fold: Some(1),
+                tasks: BTreeMap::from([(Task::Colour, vec![1.0, 0.0, 0.0])]),
+            })
+            .unwrap();
+        (catalog, probabilities)
+    }
+
+    #[test]
+    fn both_witnesses_rank_the_current_labels_and_a_kept_label_leaves_the_queue() {
+        let (catalog, probabilities) = fixture();
+        let report = build(
+            &probabilities,
+            &catalog,
+            RankBy::NormalizedMargin,
+            &|_, _| false,
+        )
+        .unwrap();
+        assert_eq!(report.provenance, Some(Provenance::OutOfFold));
+        assert_eq!((report.unknown, report.unpredicted), (1, 0));
+        let colour = report.task(Task::Colour).unwrap();
+        assert_eq!(colour.positions.len(), 8, "the stranger is left out");
+        assert_eq!(colour.labelled(), 7);
+        let queue: Vec<(usize, usize)> = colour
+            .queue
+            .iter()
+            .map(|s| (colour.positions[s.row], s.suggestion()))
+            .collect();
+        // p5 (the model and its name say White), then p7 (its name says Red: a brand).
+        assert_eq!(queue, vec![(5, 1), (7, 2)]);
+        assert_eq!(colour.queue[0].tier, super::super::combine::Tier::BothAgree);
+        assert!((colour.accuracy.unwrap() - 6.0 / 7.0).abs() < 1e-9);
+        assert_eq!(colour.noise_cells()[0], (0, 1, 1));
+
+        // A review keeping p5's label takes it out of the queue, and says so.
+        let kept = build(
+            &probabilities,
+            &catalog,
+            RankBy::NormalizedMargin,
+            &|p, _| p == 5,
+        )
+        .unwrap();
+        let colour = kept.task(Task::Colour).unwrap();
+        assert_eq!(colour.kept, 1);
+        assert_eq!(colour.queue.len(), 1);
+        let summary = AuditSummary::of("a", &kept);
+        assert_eq!(summary.tasks[0].kept, 1);
+        assert_eq!(summary.tasks[0].text_only, 1);
+    }
+
+    #[test]
+    fn probabilities_of_another_catalogue_are_refused() {
+        let (_, probabilities) = fixture();
+        let other = Catalog::new("/elsewhere");
+        let error = build(&probabilities, &other, RankBy::NormalizedMargin, &|_, _| {
+            false
+        })
+        .unwrap_err();
+        assert!(error.to_string().contains("another catalogue"), "{error}");
+    }
+}

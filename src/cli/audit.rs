@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use vitrine::audit::combine::Tier;
 use vitrine::audit::confident::RankBy;
+use vitrine::audit::quality::{TaskQuality, score};
 use vitrine::audit::report::{AuditReport, AuditSummary, TaskReport, build};
+use vitrine::catalog::demo::read_answers;
 use vitrine::catalog::{Catalog, Task};
 use vitrine::labels::open_workspace_read_only;
 use vitrine::ml::TrainingEvent;
@@ -113,14 +115,13 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
     let mut outcome: anyhow::Result<()> =
         Err(anyhow::anyhow!("the audit thread ended without a result"));
     for event in handle.events().iter() {
-        if json {
-            if let AuditEvent::Fold {
+        if json
+            && let AuditEvent::Fold {
                 fold,
                 event: TrainingEvent::Record(record),
             } = &event
-            {
-                println!("{}", serde_json::json!({"fold": fold, "record": record}));
-            }
+        {
+            println!("{}", serde_json::json!({"fold": fold, "record": record}));
         }
         match event {
             AuditEvent::Assigned { sizes, thin } => {
@@ -133,12 +134,20 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ));
-                for class in thin {
-                    say(format!(
-                        "note: {} class '{}' has {} products, fewer than the {} folds: some \
-                         folds' models train without it",
-                        class.task, class.class, class.products, folds
-                    ));
+                for task in Task::ALL {
+                    let classes: Vec<String> = thin
+                        .iter()
+                        .filter(|c| c.task == task)
+                        .map(|c| format!("{} ({})", c.class, c.products))
+                        .collect();
+                    if !classes.is_empty() {
+                        say(format!(
+                            "note: {} {task} classes have fewer products than the {folds} \
+                             folds, so some folds' models train without them: {}",
+                            classes.len(),
+                            classes.join(", ")
+                        ));
+                    }
                 }
             }
             AuditEvent::FoldStarted { fold, of, resumed } => {
@@ -175,14 +184,18 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<()> {
                     bar.set_message(format!("epoch {}/{epochs} loss {loss:.3}", epoch + 1));
                 }
                 TrainingEvent::Record(MetricsRecord::Epoch {
-                    epoch, accuracy, ..
-                }) if epoch + 1 == epochs => {
+                    epoch,
+                    accuracy,
+                    seconds,
+                    ..
+                }) if plain || epoch + 1 == epochs => {
                     let tasks: Vec<String> = accuracy
                         .iter()
                         .map(|(t, a)| format!("{} {a:.3}", t.name()))
                         .collect();
                     say(format!(
-                        "fold {fold}: held-out accuracy {}",
+                        "fold {fold}: epoch {}/{epochs} ({seconds:.0} s): held-out accuracy {}",
+                        epoch + 1,
                         tasks.join(", ")
                     ));
                 }
@@ -262,6 +275,54 @@ pub struct IssuesArgs {
     /// Shorthand for --format json.
     #[arg(long)]
     json: bool,
+    /// Score the queue against a demo catalogue's `answers.csv` (its planted wrong labels):
+    /// per task, precision and recall of the products raised, precision of the first 10, 20
+    /// and 50, and how often the suggestion is the truth.
+    #[arg(long, value_name = "CSV")]
+    answers: Option<PathBuf>,
+}
+
+/// Prints the queue's scores against planted wrong labels.
+fn print_quality(quality: &[TaskQuality], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&quality);
+    }
+    let share = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+    println!(
+        "{:<12} {:>7} {:>6} {:>5} {:>9} {:>6} {:>5} {:>5} {:>5} {:>6}",
+        "task",
+        "planted",
+        "raised",
+        "found",
+        "precision",
+        "recall",
+        "p@10",
+        "p@20",
+        "p@50",
+        "truth"
+    );
+    for task in quality {
+        let at = |k: usize| {
+            task.precision_at
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map_or("-".to_string(), |(_, p)| format!("{p:.2}"))
+        };
+        println!(
+            "{:<12} {:>7} {:>6} {:>5} {:>9} {:>6} {:>5} {:>5} {:>5} {:>6}",
+            task.task.name(),
+            task.planted,
+            task.raised,
+            task.found,
+            share(task.precision),
+            share(task.recall),
+            at(10),
+            at(20),
+            at(50),
+            task.suggested_truth
+        );
+    }
+    Ok(())
 }
 
 /// One issue as printed.
@@ -400,6 +461,15 @@ pub fn issues(args: IssuesArgs) -> anyhow::Result<()> {
             "note: {} products of the catalogue with a photo have no probabilities (not audited)",
             report.unpredicted
         );
+    }
+    if let Some(path) = &args.answers {
+        let answers = read_answers(path)?;
+        let quality = score(&report, catalog, &answers, &[10, 20, 50]);
+        let quality: Vec<TaskQuality> = quality
+            .into_iter()
+            .filter(|q| args.task.is_none_or(|only| only == q.task))
+            .collect();
+        return print_quality(&quality, args.json || args.format == "json");
     }
     let limit = args.limit.unwrap_or(usize::MAX);
     let tasks: Vec<&TaskReport> = report

@@ -33,6 +33,13 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
                 commands.push(Command::ShowDialog(DialogPurpose::LoadPredictions));
             }
             if ui
+                .add_enabled(open, egui::Button::new("Open audit…"))
+                .on_hover_text("an audit folder (vitrine audit --out): its review queue")
+                .clicked()
+            {
+                commands.push(Command::ShowDialog(DialogPurpose::OpenAudit));
+            }
+            if ui
                 .add_enabled(open, egui::Button::new("Export corrected catalogue…"))
                 .clicked()
             {
@@ -87,7 +94,12 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
         });
         ui.separator();
         let view = state.cockpit.view;
-        for (label, target) in [("Workspace", View::Workspace), ("Training", View::Training)] {
+        let views = [
+            ("Workspace", View::Workspace),
+            ("Audit", View::Audit),
+            ("Training", View::Training),
+        ];
+        for (label, target) in views {
             if ui.selectable_label(view == target, label).clicked() && view != target {
                 commands.push(Command::Cockpit(CockpitCommand::SetView(target)));
             }

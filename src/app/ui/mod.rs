@@ -1,6 +1,7 @@
 //! The panels, one file each: `*_ui(ui, &AppState, &mut Vec<Command>)`. They read the state
 //! and describe what the user asked for; they never change the state or touch a file.
 
+mod audit_ui;
 mod cockpit_ui;
 mod compare_ui;
 mod confusion_ui;
@@ -35,6 +36,11 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
         egui::CentralPanel::default().show(ui, |ui| start_ui::start_ui(ui, state, commands));
         return;
     };
+    if state.cockpit.view == View::Audit {
+        audit_ui::audit_ui(ui, state, session, commands);
+        overlays_ui::overlays_ui(ui.ctx(), state, session, commands);
+        return;
+    }
     if state.panels.edit_log {
         egui::Panel::bottom("edit_log")
             .resizable(true)
@@ -65,11 +71,13 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
 fn keyboard(ui: &egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
     if state.picker.is_some()
         || state.bulk.is_some()
+        || state.audit.confirm.is_some()
         || state.cockpit.view == View::Training
         || ui.ctx().egui_wants_keyboard_input()
     {
         return;
     }
+    let audit = state.cockpit.view == View::Audit;
     let pressed: Vec<(egui::Key, egui::Modifiers)> = ui.input(|i| {
         i.events
             .iter()
@@ -85,7 +93,11 @@ fn keyboard(ui: &egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
             .collect()
     });
     for (key, modifiers) in pressed {
-        if let Some(action) = keys::action(key, modifiers) {
+        if audit {
+            if let Some(command) = keys::audit_action(key, modifiers) {
+                commands.push(command.into());
+            }
+        } else if let Some(action) = keys::action(key, modifiers) {
             commands.push(Command::Key(action));
         }
     }

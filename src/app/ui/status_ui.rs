@@ -87,6 +87,10 @@ fn jobs_ui(ui: &mut egui::Ui, state: &AppState) {
     if let Some(path) = &state.exporting {
         job(ui, format!("exporting {}", path.display()), None);
     }
+    if let Some(folder) = &state.audit.loading {
+        let name = crate::app::cockpit::run_name(folder);
+        job(ui, format!("opening the audit {name}"), None);
+    }
     if state.loading_predictions {
         job(ui, "loading predictions".into(), None);
     }

@@ -3,7 +3,7 @@
 //! finishing (which queues `OpenAudit`), and the demo's own audit on first start.
 
 use super::{apply_command, apply_event};
-use crate::app::cockpit::{AuditStatus, DEMO_AUDIT, DEMO_AUDIT_FOLDS, View};
+use crate::app::cockpit::{AuditStatus, DEMO_AUDIT, View};
 use crate::app::command::{CockpitCommand, Command};
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::{Event, RunEvent};
@@ -12,7 +12,7 @@ use crate::app::state::AppState;
 use crate::app::workers::open;
 use crate::audit::report::AuditSummary;
 use crate::catalog::Task;
-use crate::ml::audit::{AuditEvent, AuditRequest};
+use crate::ml::audit::{AuditEvent, AuditRequest, DEMO_FOLDS};
 use crate::runs::audit::AuditSettings;
 use crate::runs::{Backbone, MetricsRecord, RunConfig};
 use std::collections::BTreeMap;
@@ -405,7 +405,7 @@ fn an_audit_thread_that_ends_without_a_result_is_failed_not_training_forever() {
 }
 
 #[test]
-fn a_finished_audit_queues_open_audit_which_loads_its_merged_predictions() {
+fn a_finished_audit_queues_open_audit() {
     let dir = tempfile::tempdir().unwrap();
     let mut state = opened(dir.path());
     let audit = launch(&mut state, "audit-1", 2).dir;
@@ -430,12 +430,13 @@ fn a_finished_audit_queues_open_audit_which_loads_its_merged_predictions() {
     assert_eq!(entry.status, AuditStatus::Finished);
     assert_eq!(state.cockpit.audit_progress(entry).unwrap().fraction, 1.0);
 
+    // The review queue opens it (its predictions then shown in the workspace).
     let queue = command(&mut state, Command::OpenAudit(audit.clone()));
     assert!(matches!(
         queue.effects(),
-        [Effect::LoadPredictions { path, .. }] if *path == audit.join("predictions.jsonl")
+        [Effect::OpenAudit(job)] if job.folder == audit
     ));
-    assert!(state.loading_predictions);
+    assert_eq!(state.audit.loading.as_deref(), Some(audit.as_path()));
 }
 
 #[test]
@@ -561,7 +562,7 @@ fn the_first_start_opens_the_demo_at_once_and_starts_its_audit_in_the_background
     );
     let request = launched(&queue);
     assert_eq!(request.dir, runs_dir.join(DEMO_AUDIT));
-    assert_eq!((request.folds, request.resume), (DEMO_AUDIT_FOLDS, false));
+    assert_eq!((request.folds, request.resume), (DEMO_FOLDS, false));
     let mut expected = RunConfig::default();
     expected.set_source(state.session.as_ref().unwrap().request.source.clone());
     assert_eq!(request.config, expected, "the default recipe on the demo");
@@ -583,7 +584,7 @@ fn the_demo_with_a_finished_audit_shows_it_and_an_unfinished_one_is_resumed() {
     let (mut state, _) = demo_opened(&data);
     let runs_dir = state.cockpit.runs_dir.clone().unwrap();
     let audit = runs_dir.join(DEMO_AUDIT);
-    let settings = AuditSettings::new(DEMO_AUDIT_FOLDS, RunConfig::default(), 0);
+    let settings = AuditSettings::new(DEMO_FOLDS, RunConfig::default(), 0);
     let found = |finished| RunEvent::AuditFound {
         audit: audit.clone(),
         settings: Box::new(Ok(settings.clone())),

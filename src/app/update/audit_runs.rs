@@ -6,11 +6,11 @@
 //! (see [`super::runs`]); here only the audit's own events are applied.
 
 use super::cockpit::store_for;
-use crate::app::cockpit::{AuditStatus, CockpitTab, DEMO_AUDIT, DEMO_AUDIT_FOLDS, View, run_name};
+use crate::app::cockpit::{AuditStatus, CockpitTab, DEMO_AUDIT, View, run_name};
 use crate::app::command::Command;
 use crate::app::effect::{Effect, Queue};
 use crate::app::state::AppState;
-use crate::ml::audit::{AuditEvent, AuditRequest};
+use crate::ml::audit::{AuditEvent, AuditRequest, DEMO_FOLDS};
 use crate::runs::RunConfig;
 use crate::runs::audit::AuditSettings;
 use std::path::{Path, PathBuf};
@@ -248,7 +248,10 @@ pub fn scanned(state: &mut AppState, runs_dir: &Path, queue: &mut Queue) {
         .map(|a| a.folder.clone())
         .max()
     {
-        queue.command(Command::OpenAudit(finished));
+        // The catalogue's last audit may be reopening already.
+        if state.audit.loading.is_none() && state.audit.queue.is_none() {
+            queue.command(Command::OpenAudit(finished));
+        }
         return;
     }
     let dir = runs_dir.join(DEMO_AUDIT);
@@ -263,9 +266,9 @@ pub fn scanned(state: &mut AppState, runs_dir: &Path, queue: &mut Queue) {
     };
     let mut config = RunConfig::default();
     config.set_source(session.request.source.clone());
-    launch(state, dir, config, DEMO_AUDIT_FOLDS, queue);
+    launch(state, dir, config, DEMO_FOLDS, queue);
     state.notice(format!(
-        "computing the demo's out-of-fold predictions in the background ({DEMO_AUDIT_FOLDS} \
+        "computing the demo's out-of-fold predictions in the background ({DEMO_FOLDS} \
          folds on the CPU); labelling works meanwhile"
     ));
 }

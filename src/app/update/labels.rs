@@ -6,7 +6,7 @@
 use super::matches;
 use crate::app::effect::StoreRequest;
 use crate::app::effect::{Effect, Queue};
-use crate::app::event::{Event, SaveKind};
+use crate::app::event::{Event, RequestId, SaveKind};
 use crate::app::state::{AppState, BulkChange};
 use crate::app::workers::store::STOPPED;
 use crate::catalog::Task;
@@ -16,19 +16,22 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Sends a request that changes labels, unless there is no store to send it to.
-fn send_change(
+/// Sends a request that changes labels, unless there is no store to send it to; its id.
+pub(super) fn send_change(
     state: &mut AppState,
-    request: impl FnOnce(crate::app::event::RequestId) -> StoreRequest,
+    request: impl FnOnce(RequestId) -> StoreRequest,
     queue: &mut Queue,
-) {
+) -> Option<RequestId> {
     if state.session.is_none() {
         state.notice("no catalogue is open");
+        None
     } else if state.store_stopped {
         state.error(STOPPED);
+        None
     } else {
         let id = state.new_store_request();
         queue.effect(Effect::Store(request(id)));
+        Some(id)
     }
 }
 
@@ -43,15 +46,18 @@ pub fn redo(state: &mut AppState, queue: &mut Queue) {
 }
 
 /// Journals that the label of `task` of the product at `position` was checked and is right,
-/// with the product's photos now.
-pub fn keep_label(state: &mut AppState, position: u32, task: Task, queue: &mut Queue) {
+/// with the product's photos now; the request's id.
+pub fn keep_label(
+    state: &mut AppState,
+    position: u32,
+    task: Task,
+    queue: &mut Queue,
+) -> Option<RequestId> {
     let Some(session) = &state.session else {
         state.notice("no catalogue is open");
-        return;
+        return None;
     };
-    let Some(product) = session.product(position) else {
-        return;
-    };
+    let product = session.product(position)?;
     // A durable edit a filter job keeps from the catalogue is the label shown next frame.
     let waiting = session
         .unapplied
@@ -65,20 +71,33 @@ pub fn keep_label(state: &mut AppState, position: u32, task: Task, queue: &mut Q
     let Some(label) = label else {
         let text = format!("{} has no {task} label to keep", printable(&product.id));
         state.notice(text);
-        return;
+        return None;
     };
+    keep_as(state, position, task, label, queue)
+}
+
+/// Journals that the label of `task` of the product at `position` is `label` (checked: a
+/// label about to be set, or the one shown); the request's id.
+pub(super) fn keep_as(
+    state: &mut AppState,
+    position: u32,
+    task: Task,
+    label: String,
+    queue: &mut Queue,
+) -> Option<RequestId> {
+    let product = state.session.as_ref()?.product(position)?;
     let keep = Keep {
         product: product.id.to_string(),
         task,
         label,
         photos: product.photo_signature(),
     };
-    send_change(state, |id| StoreRequest::Keep { id, keep }, queue);
+    send_change(state, |id| StoreRequest::Keep { id, keep }, queue)
 }
 
-/// Withdraws review `review` (undoes a keep).
-pub fn withdraw_review(state: &mut AppState, review: i64, queue: &mut Queue) {
-    send_change(state, |id| StoreRequest::Withdraw { id, review }, queue);
+/// Withdraws review `review` (undoes a keep); the request's id.
+pub fn withdraw_review(state: &mut AppState, review: i64, queue: &mut Queue) -> Option<RequestId> {
+    send_change(state, |id| StoreRequest::Withdraw { id, review }, queue)
 }
 
 /// Records what stands for `product` and `task` in the open session's reviews.
@@ -132,7 +151,7 @@ pub fn set_label(
     queue: &mut Queue,
 ) {
     let changes: Vec<(u32, Option<String>)> = targets.iter().map(|&p| (p, value.clone())).collect();
-    set_labels(state, task, source, &changes, queue);
+    set_labels(state, task, source, &changes, None, queue);
 }
 
 /// The picker's class was chosen: set at once on one product, or ask to confirm on several.
@@ -140,7 +159,9 @@ pub fn choose(state: &mut AppState, value: String, queue: &mut Queue) {
     let Some(picker) = state.picker.take() else {
         return;
     };
-    if picker.targets.len() > 1 {
+    if picker.audit {
+        super::audit::picked(state, &picker, value, queue);
+    } else if picker.targets.len() > 1 {
         state.bulk = Some(BulkChange {
             task: picker.task,
             description: format!("\"{value}\""),
@@ -169,21 +190,21 @@ pub fn confirm_bulk(state: &mut AppState, queue: &mut Queue) {
             .into_iter()
             .zip(bulk.values.into_iter().map(Some))
             .collect();
-        set_labels(state, bulk.task, bulk.source, &changes, queue);
+        set_labels(state, bulk.task, bulk.source, &changes, None, queue);
     }
 }
 
-/// Sends one batch of changes of `task` (catalogue position, new label) to the store.
-fn set_labels(
+/// Sends one batch of changes of `task` (catalogue position, new label), each journalled with
+/// `reason`, to the store; the request's id.
+pub(super) fn set_labels(
     state: &mut AppState,
     task: Task,
     source: EditSource,
     changes: &[(u32, Option<String>)],
+    reason: Option<String>,
     queue: &mut Queue,
-) {
-    let Some(session) = &state.session else {
-        return;
-    };
+) -> Option<RequestId> {
+    let session = state.session.as_ref()?;
     let changes: Vec<(String, Option<String>)> = changes
         .iter()
         .filter_map(|(p, value)| {
@@ -193,7 +214,7 @@ fn set_labels(
         })
         .collect();
     if changes.is_empty() {
-        return;
+        return None;
     }
     send_change(
         state,
@@ -202,9 +223,10 @@ fn set_labels(
             task,
             changes,
             source,
+            reason,
         },
         queue,
-    );
+    )
 }
 
 /// Sets the focused task to the model's class of `rank` (0 = its prediction): on the focused
@@ -233,7 +255,14 @@ pub fn pick_prediction(state: &mut AppState, rank: usize, queue: &mut Queue) {
     if targets.len() == 1 {
         let changes: Vec<(u32, Option<String>)> =
             chosen.into_iter().map(|(p, c)| (p, Some(c))).collect();
-        set_labels(state, task, EditSource::AcceptedPrediction, &changes, queue);
+        set_labels(
+            state,
+            task,
+            EditSource::AcceptedPrediction,
+            &changes,
+            None,
+            queue,
+        );
         return;
     }
     let description = if rank == 0 {
@@ -261,26 +290,34 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
         } => {
             if let Some(id) = request {
                 state.store_waiting.remove(&id);
+                super::audit::change_saved(state, id, !edits.is_empty());
             }
             labels_saved(state, edits, kind, queue);
         }
         Event::ReviewSaved { request, review } => {
             state.store_waiting.remove(&request);
-            state.notice(review.to_string());
+            super::audit::review_saved(state, request, review.id);
+            // A review kept with a label change: the change's notice says it.
+            if !state.audit.quiet.remove(&request) {
+                state.notice(review.to_string());
+            }
             let (product, task) = (review.product.clone(), review.task);
             set_standing(state, &product, task, Some(review));
         }
         Event::ReviewWithdrawn { request, withdrawn } => {
             state.store_waiting.remove(&request);
             let review = withdrawn.review;
-            state.notice(format!(
-                "withdrew review #{} ({} of {} kept as {} by {})",
-                review.id,
-                review.task,
-                printable(&review.product),
-                printable(&review.label),
-                printable(&review.author)
-            ));
+            // A review withdrawn with the label change it came with: the change's notice says it.
+            if !state.audit.quiet.remove(&request) {
+                state.notice(format!(
+                    "withdrew review #{} ({} of {} kept as {} by {})",
+                    review.id,
+                    review.task,
+                    printable(&review.product),
+                    printable(&review.label),
+                    printable(&review.author)
+                ));
+            }
             set_standing(state, &review.product, review.task, withdrawn.standing);
         }
         Event::ReviewsChanged(changes) => {
@@ -293,6 +330,8 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
         Event::StoreFailed { request, message } => {
             if let Some(id) = request {
                 state.store_waiting.remove(&id);
+                state.audit.quiet.remove(&id);
+                super::audit::failed(state, id);
             }
             state.error(message);
         }

@@ -8,12 +8,15 @@
 //! This file only routes; each file beside it applies one part: [`opening`] (catalogues and
 //! predictions), [`labels`] (label changes, reviews and the store's answers), [`workspace`] (the grid,
 //! the keys, the picker, images), [`matches`] (the filter's results and the focus in them),
-//! [`cockpit`] (training commands), [`runs`] (training events) and [`audit_runs`] (audits
-//! launched and followed in the cockpit, and the demo's own).
+//! [`audit`] (the review queue), [`cockpit`] (training commands), [`runs`] (training events)
+//! and [`audit_runs`] (audits launched and followed in the cockpit, and the demo's own).
 
+mod audit;
 #[cfg(test)]
 mod audit_run_tests;
 mod audit_runs;
+#[cfg(test)]
+mod audit_tests;
 mod cockpit;
 mod labels;
 mod matches;
@@ -39,7 +42,6 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
         Command::OpenDemo => opening::open_demo(state, queue),
         Command::CancelOpen => opening::cancel(state, queue),
         Command::LoadPredictions(path) => opening::load_predictions(state, path, queue),
-        Command::OpenAudit(audit) => opening::open_audit(state, audit, queue),
         Command::Export(path) => labels::export(state, path, queue),
         Command::SetLabel {
             task,
@@ -49,8 +51,14 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
         } => labels::set_label(state, task, value, source, &targets, queue),
         Command::PickerChoose(value) => labels::choose(state, value, queue),
         Command::ConfirmBulk => labels::confirm_bulk(state, queue),
-        Command::KeepLabel { product, task } => labels::keep_label(state, product, task, queue),
-        Command::WithdrawReview { review } => labels::withdraw_review(state, review, queue),
+        Command::KeepLabel { product, task } => {
+            labels::keep_label(state, product, task, queue);
+        }
+        Command::OpenAudit(path) => audit::open(state, path, queue),
+        Command::Audit(command) => audit::apply(state, command, queue),
+        Command::WithdrawReview { review } => {
+            labels::withdraw_review(state, review, queue);
+        }
         command => workspace::apply(state, command, queue),
     }
 }
@@ -77,6 +85,9 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         | Event::HistoryLoaded { .. }
         | Event::Exported { .. }
         | Event::ExportFailed(_) => labels::apply(state, event, queue),
+        Event::AuditOpened { .. } | Event::AuditRemembered { .. } | Event::AuditFailed { .. } => {
+            audit::apply_event(state, event, queue)
+        }
         event => workspace::apply_event(state, ctx, event, queue),
     }
     // Edits wait while a worker reads the catalogue (predictions, comparison, filter); such a

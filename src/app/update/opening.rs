@@ -1,7 +1,7 @@
 //! Opening catalogues and loading predictions: the commands that start them and the events
 //! their workers report.
 
-use super::{audit_runs, cockpit, labels, matches};
+use super::{audit, audit_runs, cockpit, labels, matches};
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::Event;
 use crate::app::opening::OpenRequest;
@@ -34,12 +34,6 @@ pub fn cancel(state: &mut AppState, queue: &mut Queue) {
     if state.opening.is_some() {
         queue.effect(Effect::CancelOpen);
     }
-}
-
-/// Shows a finished audit: its merged out-of-fold predictions become the session's.
-pub fn open_audit(state: &mut AppState, audit: PathBuf, queue: &mut Queue) {
-    let file = crate::runs::audit::AuditFolder::at(&audit).predictions_path();
-    load_predictions(state, file, queue);
 }
 
 /// Starts loading a predictions file (or a run folder's) onto the open catalogue.
@@ -140,6 +134,7 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
     matches::refilter(state, queue);
     matches::focus_first(state);
     labels::request_history(state, queue);
+    audit::catalogue_opened(state, queue);
     if warnings > 0 {
         state.notice(format!(
             "opened with {warnings} import warnings (View > Warnings)"

@@ -2,6 +2,7 @@
 //! panels and images) and the events of the filter, thumbnail and dialog workers.
 
 use super::{labels, matches};
+use crate::app::cockpit::View;
 use crate::app::command::{CockpitCommand, Command, DialogPurpose, Panel};
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::Event;
@@ -95,13 +96,14 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         | Command::OpenDemo
         | Command::CancelOpen
         | Command::LoadPredictions(_)
-        | Command::OpenAudit(_)
         | Command::Export(_)
         | Command::SetLabel { .. }
         | Command::PickerChoose(_)
         | Command::ConfirmBulk
         | Command::KeepLabel { .. }
-        | Command::WithdrawReview { .. } => {}
+        | Command::WithdrawReview { .. }
+        | Command::OpenAudit(_)
+        | Command::Audit(_) => {}
     }
 }
 
@@ -138,6 +140,10 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         Event::WorkerFailed(text) => state.error(text),
         Event::DialogClosed { purpose, path } => {
             let Some(path) = path else { return };
+            if purpose == DialogPurpose::OpenAudit {
+                // Opened by hand: show it.
+                queue.command(CockpitCommand::SetView(View::Audit));
+            }
             queue.command(match purpose {
                 DialogPurpose::OpenFile | DialogPurpose::OpenFolder => {
                     Command::OpenCatalogue(OpenRequest::path(path))
@@ -145,6 +151,7 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
                 DialogPurpose::LoadPredictions => Command::LoadPredictions(path),
                 DialogPurpose::Export => Command::Export(path),
                 DialogPurpose::OpenRun => CockpitCommand::FollowRun(path).into(),
+                DialogPurpose::OpenAudit => Command::OpenAudit(path),
                 DialogPurpose::ExportComparison { markdown } => {
                     CockpitCommand::WriteComparison { path, markdown }.into()
                 }
@@ -159,9 +166,14 @@ pub fn picker_choices(state: &AppState) -> Vec<Choice> {
     let (Some(picker), Some(session)) = (&state.picker, &state.session) else {
         return Vec::new();
     };
-    let parent = state
-        .selection
-        .focus
+    // The taxonomy restricts the classes under the parent of the product relabelled: the
+    // focused one, or the review queue's card.
+    let anchor = if picker.audit {
+        picker.targets.first().copied()
+    } else {
+        state.selection.focus
+    };
+    let parent = anchor
         .and_then(|p| session.product(p))
         .and_then(|p| parent_of(p, picker.task));
     choices(
@@ -256,5 +268,6 @@ fn open_picker(state: &mut AppState, task: Task) {
         ignore_taxonomy: false,
         highlighted: 0,
         targets,
+        audit: false,
     });
 }

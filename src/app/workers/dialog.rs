@@ -43,6 +43,9 @@ pub fn show(
                 DialogPurpose::OpenRun => dialog
                     .set_title("Open a run folder (one with config.json)")
                     .pick_folder(),
+                DialogPurpose::OpenAudit => dialog
+                    .set_title("Open an audit folder (vitrine audit --out)")
+                    .pick_folder(),
                 DialogPurpose::ExportComparison { markdown } => {
                     let (name, extension) = if markdown {
                         ("comparison.md", "md")

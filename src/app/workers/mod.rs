@@ -2,7 +2,8 @@
 //! waits on them: it sends requests (unbounded, it is the sender) and drains events (bounded,
 //! so a runaway worker blocks itself, not the UI).
 
-pub mod audits;
+pub mod audit;
+pub mod audit_runs;
 pub mod dialog;
 pub mod filter;
 pub mod jobs;
@@ -82,7 +83,7 @@ pub struct Workers {
     /// Training runs: launched here, or followed on disk.
     pub runs: runs::RunsWorker,
     /// Audits launched here (their folders and folds are followed by `runs`).
-    pub audits: audits::AuditsWorker,
+    pub audits: audit_runs::AuditsWorker,
     /// The store worker of the open catalogue.
     pub store: Option<store::StoreWorker>,
     /// The data folder (demo, thumbnail cache, recent list).
@@ -110,7 +111,7 @@ impl Workers {
         })?;
         Ok(Workers {
             runs,
-            audits: audits::AuditsWorker::default(),
+            audits: audit_runs::AuditsWorker::default(),
             events,
             sender,
             thumbnails,
@@ -186,6 +187,12 @@ impl Workers {
             },
             Effect::Filter(job) => self.filter.run(job),
             Effect::WantImages(wanted) => self.thumbnails.want(wanted),
+            Effect::OpenAudit(job) => audit::open(job, &events),
+            Effect::FindLastAudit {
+                generation,
+                data_dir,
+                source,
+            } => audit::find_last(generation, data_dir, source, &events),
             Effect::Compare { a, b, catalog } => jobs::compare(a, b, catalog, &events),
             Effect::Predict(run) => jobs::predict(run, &events),
             Effect::ReadKernels(run) => jobs::read_kernels(run, &events),

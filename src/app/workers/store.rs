@@ -161,6 +161,7 @@ fn handle(
             task,
             changes,
             source,
+            reason,
         } => {
             let changes: Vec<Change> = changes
                 .into_iter()
@@ -170,9 +171,13 @@ fn handle(
                     value,
                 })
                 .collect();
+            let by = Attribution {
+                reason,
+                ..by(source)
+            };
             saved(
                 id,
-                store.set_many_over(labels, &changes, &by(source)),
+                store.set_many_over(labels, &changes, &by),
                 SaveKind::Change,
             );
         }
