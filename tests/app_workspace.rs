@@ -203,18 +203,29 @@ fn luma_filter_fix_undo_bulk_and_reopen() {
 }
 
 #[test]
-fn demo_with_generated_predictions_accepts_with_enter_and_number_keys() {
+fn demo_with_predictions_accepts_with_enter_and_number_keys() {
     let data = tempfile::tempdir().unwrap();
-    let mut h = harness(Start::Demo, data.path());
+    // A demo catalogue outside the data folder (the window's own demo computes its audit),
+    // with generated predictions beside it as the fixture.
+    let folder = data.path().join("catalogue");
+    let options = vitrine::catalog::demo::DemoOptions::default();
+    vitrine::catalog::demo::generate(&folder, &options, &|_, _| {}).unwrap();
+    let catalog = vitrine::catalog::import::import(&folder, &ImportOptions::default())
+        .unwrap()
+        .catalog;
+    vitrine::runs::generated::generate_fake(&catalog, 7, 0.9)
+        .write(&folder.join("predictions.jsonl"), &catalog)
+        .unwrap();
+    let mut h = harness(Start::Open(OpenRequest::path(&folder)), data.path());
     wait(&mut h, "the demo catalogue", |a| a.state.session.is_some());
     // Every control can be reached by name (the filter panel's combo boxes had none).
     h.check_accessibility();
-    let manifest = data.path().join("demo/manifest.csv");
+    let manifest = folder.join("manifest.csv");
     let session = h.state().state.session.as_ref().unwrap();
     let predictions = session
         .predictions
         .as_ref()
-        .expect("generated predictions beside the demo");
+        .expect("the predictions beside the catalogue");
     assert!(predictions.predictions.header.run.starts_with("synthetic"));
 
     // Show only products whose colour prediction disagrees, and accept the model's class.

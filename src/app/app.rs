@@ -154,9 +154,12 @@ impl eframe::App for WorkspaceApp {
         WorkspaceApp::ui(self, ui);
     }
 
-    /// Closing the window stops its runs, each after a checkpoint to resume from.
+    /// Closing the window stops its runs and audits, each after a checkpoint to resume from.
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // Both are asked to stop at once, then waited for.
+        self.workers.audits.stop_all();
         self.workers.runs.shutdown(SHUTDOWN_WAIT);
+        self.workers.audits.shutdown(SHUTDOWN_WAIT);
     }
 }
 

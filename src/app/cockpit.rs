@@ -1,11 +1,11 @@
-//! The training cockpit's state: the runs of the open catalogue (and any run folder opened
-//! from disk), what is selected, the new-run form, the comparison and the kernels view. Plain
-//! data: [`super::update`] changes it, the `ui` panels draw it.
+//! The training cockpit's state: the runs and audits of the open catalogue (and any run folder
+//! opened from disk), what is selected, the new-run form, the comparison and the kernels view.
+//! Plain data: [`super::update`] changes it, the `ui` panels draw it.
 
 use crate::catalog::Task;
 use crate::ml::saved::KernelTiles;
 use crate::runs::compare::Comparison;
-use crate::runs::history::{Curves, RunHistory};
+use crate::runs::history::{Curves, RunHistory, RunStatus};
 use crate::runs::{Backbone, RunConfig};
 use std::path::{Path, PathBuf};
 
@@ -58,6 +58,8 @@ pub struct RunEntry {
     pub predicting: bool,
     /// The log could not be read: why.
     pub log_error: Option<String>,
+    /// The name of the audit this run is a fold of (the folder holding it), if it is one.
+    pub audit: Option<String>,
 }
 
 impl RunEntry {
@@ -74,47 +76,57 @@ impl RunEntry {
             overlay: false,
             predicting: false,
             log_error: None,
+            audit: None,
         }
     }
 
-    /// The folder's name.
+    /// The folder's name; a fold's is its audit's and its own (`audit-.../fold-2`).
     pub fn name(&self) -> String {
-        run_name(&self.folder)
+        match &self.audit {
+            Some(audit) => format!("{audit}/{}", run_name(&self.folder)),
+            None => run_name(&self.folder),
+        }
     }
 
     /// "multi-image" or "single-image", and the backbone, for lists.
     pub fn kind(&self) -> String {
         match &self.config {
-            Some(Ok(c)) => format!(
-                "{} {} {}px, {}",
-                if c.single_image { "single" } else { "multi" },
-                c.backbone.name(),
-                c.image_size,
-                if c.tasks.len() == Task::ALL.len() {
-                    "5 tasks".to_string()
-                } else {
-                    c.tasks
-                        .iter()
-                        .map(|t| t.name())
-                        .collect::<Vec<_>>()
-                        .join("+")
-                }
-            ),
+            Some(Ok(c)) => config_kind(c),
             Some(Err(_)) => "unknown configuration".into(),
             None => String::new(),
         }
     }
 
-    /// Whether the run can be resumed: it ended without finishing and is not training here.
+    /// Whether the run can be resumed: it ended without finishing, is not training here and
+    /// is no audit's fold (the audit is resumed instead, and goes on with its other folds).
     pub fn resumable(&self) -> bool {
-        use crate::runs::history::RunStatus;
         !self.training_here
+            && self.audit.is_none()
             && matches!(
                 self.history.status,
                 RunStatus::Stopped | RunStatus::Failed(_)
             )
             && self.history.checkpoint.is_some()
     }
+}
+
+/// A run configuration in a few words, for lists: `multi small 64px, 5 tasks`.
+pub fn config_kind(c: &RunConfig) -> String {
+    format!(
+        "{} {} {}px, {}",
+        if c.single_image { "single" } else { "multi" },
+        c.backbone.name(),
+        c.image_size,
+        if c.tasks.len() == Task::ALL.len() {
+            "5 tasks".to_string()
+        } else {
+            c.tasks
+                .iter()
+                .map(|t| t.name())
+                .collect::<Vec<_>>()
+                .join("+")
+        }
+    )
 }
 
 /// The folder name of a run.
@@ -125,11 +137,13 @@ pub fn run_name(folder: &Path) -> String {
         .unwrap_or_else(|| folder.display().to_string())
 }
 
-/// The "New run" dialog's fields.
+/// The "New run" dialog's fields (also the "New audit" dialog's: the same recipe, with folds).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRunForm {
-    /// Folder name of the run.
+    /// Folder name of the run (or the audit).
     pub name: String,
+    /// `Some(k)`: an audit of `k` folds, each fold a run of this recipe; `None`: one run.
+    pub folds: Option<u32>,
     /// CNN per photo.
     pub backbone: Backbone,
     /// Crop side in pixels.
@@ -173,6 +187,7 @@ impl NewRunForm {
         let scheduled = base.clone().with_epochs(epochs);
         NewRunForm {
             name,
+            folds: None,
             backbone,
             image_size: backbone.default_image_size(),
             batch,
@@ -185,6 +200,14 @@ impl NewRunForm {
             tasks: [true; 5],
             group_by: String::new(),
             error: None,
+        }
+    }
+
+    /// The same form for an audit of `folds` folds.
+    pub fn audit(self, folds: u32) -> Self {
+        NewRunForm {
+            folds: Some(folds),
+            ..self
         }
     }
 
@@ -201,7 +224,17 @@ impl NewRunForm {
             || self.name.contains(['/', '\\'])
             || self.name.starts_with('.')
         {
-            return Err("the run name must be a plain folder name".into());
+            return Err(match self.folds {
+                Some(_) => "the audit name must be a plain folder name".into(),
+                None => "the run name must be a plain folder name".into(),
+            });
+        }
+        if let Some(folds) = self.folds
+            && !(MIN_FOLDS..=MAX_FOLDS).contains(&folds)
+        {
+            return Err(format!(
+                "an audit has {MIN_FOLDS} to {MAX_FOLDS} folds, not {folds}"
+            ));
         }
         let lr_drops = self
             .lr_drops
@@ -241,12 +274,155 @@ impl NewRunForm {
     }
 }
 
+/// The fewest folds an audit has (each product is predicted by a model trained on the others).
+pub const MIN_FOLDS: u32 = 2;
+/// The most folds the dialog offers (as `vitrine audit --folds`).
+pub const MAX_FOLDS: u32 = 50;
+/// Folds of a new audit in the dialog.
+pub const DEFAULT_FOLDS: u32 = 5;
+/// The demo's own audit, computed in the background when the demo is opened without a
+/// finished one: its folder in the demo's runs folder.
+pub const DEMO_AUDIT: &str = "demo-audit";
+
 fn join_drops(drops: &[usize]) -> String {
     drops
         .iter()
         .map(usize::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// How far an audit got, as the cockpit knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuditStatus {
+    /// Launched here; its folds are being chosen (or its first fold prepares).
+    Starting,
+    /// Fold `fold` trains.
+    Training {
+        /// The fold, from 1.
+        fold: u32,
+    },
+    /// Every fold trained: their predictions are merged and audited.
+    Merging,
+    /// Its merged out-of-fold predictions and summary are written.
+    Finished,
+    /// Stopped by the user during fold `fold` (resumable).
+    Stopped {
+        /// The fold.
+        fold: u32,
+    },
+    /// Failed, during fold `fold` if a fold's run failed (resumable once fixed).
+    Failed {
+        /// The fold, if the failure is a fold's.
+        fold: Option<u32>,
+        /// Why.
+        message: String,
+    },
+    /// Found on disk without its summary: interrupted, or trained by another process.
+    Unfinished,
+}
+
+impl AuditStatus {
+    /// A short word for lists.
+    pub fn word(&self) -> &'static str {
+        match self {
+            AuditStatus::Starting => "starting",
+            AuditStatus::Training { .. } => "training",
+            AuditStatus::Merging => "merging",
+            AuditStatus::Finished => "finished",
+            AuditStatus::Stopped { .. } => "stopped",
+            AuditStatus::Failed { .. } => "failed",
+            AuditStatus::Unfinished => "unfinished",
+        }
+    }
+
+    /// Whether the audit still works (its thread runs).
+    pub fn working(&self) -> bool {
+        matches!(
+            self,
+            AuditStatus::Starting | AuditStatus::Training { .. } | AuditStatus::Merging
+        )
+    }
+}
+
+/// One audit in the runs panel: its folds are listed among the runs.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    /// The audit folder.
+    pub folder: PathBuf,
+    /// Its folds (`None` until its settings were read).
+    pub folds: Option<u32>,
+    /// The configuration its folds train with, once known.
+    pub config: Option<RunConfig>,
+    /// How far it got.
+    pub status: AuditStatus,
+    /// It trains in this window (it can be stopped here).
+    pub training_here: bool,
+    /// Why its settings cannot be read, if they cannot.
+    pub error: Option<String>,
+}
+
+impl AuditEntry {
+    /// An audit just found or launched, with nothing known yet.
+    pub fn new(folder: PathBuf) -> Self {
+        AuditEntry {
+            folder,
+            folds: None,
+            config: None,
+            status: AuditStatus::Unfinished,
+            training_here: false,
+            error: None,
+        }
+    }
+
+    /// The folder's name.
+    pub fn name(&self) -> String {
+        run_name(&self.folder)
+    }
+
+    /// The run folder of fold `fold` (as [`crate::runs::audit::AuditFolder::fold`] names it).
+    pub fn fold_folder(&self, fold: u32) -> PathBuf {
+        crate::runs::audit::AuditFolder::at(&self.folder)
+            .fold(fold)
+            .root()
+            .to_path_buf()
+    }
+
+    /// Whether the audit can be resumed here: it ended early (or was found unfinished with
+    /// no fold training) and does not train here.
+    pub fn resumable(&self, cockpit: &Cockpit) -> bool {
+        if self.training_here || self.config.is_none() {
+            return false;
+        }
+        match self.status {
+            AuditStatus::Stopped { .. } | AuditStatus::Failed { .. } => true,
+            AuditStatus::Unfinished => !self.fold_runs(cockpit).any(|r| {
+                matches!(
+                    r.history.status,
+                    RunStatus::Running | RunStatus::Preparing(_)
+                )
+            }),
+            _ => false,
+        }
+    }
+
+    /// The entries of its folds listed so far.
+    fn fold_runs<'a>(&self, cockpit: &'a Cockpit) -> impl Iterator<Item = &'a RunEntry> {
+        let folder = self.folder.clone();
+        cockpit
+            .runs
+            .iter()
+            .filter(move |r| r.folder.parent() == Some(folder.as_path()))
+    }
+}
+
+/// An audit's progress over all its folds, for its one bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditProgress {
+    /// Done, 0 to 1: every fold counts alike (each trains the same recipe on as many products).
+    pub fraction: f32,
+    /// What it does: `fold 2/5, epoch 3/20`, `merging the folds' predictions`, ...
+    pub text: String,
 }
 
 /// Products waiting for a run's predictions before the grid can show them.
@@ -318,8 +494,13 @@ pub struct Cockpit {
     pub view: View,
     /// The open tab.
     pub tab: CockpitTab,
-    /// Known runs, in the order found.
+    /// Known runs, in the order found (an audit's folds among them).
     pub runs: Vec<RunEntry>,
+    /// Known audits, in the order found.
+    pub audits: Vec<AuditEntry>,
+    /// The runs folder whose scan decides the demo's audit (the demo was just opened): once
+    /// scanned, its finished audit is shown, else its audit is started or resumed.
+    pub demo_audit_scan: Option<PathBuf>,
     /// The selected run's folder.
     pub selected: Option<PathBuf>,
     /// Curve smoothing weight (0 = raw).
@@ -356,6 +537,8 @@ impl Default for Cockpit {
             view: View::Workspace,
             tab: CockpitTab::Curves,
             runs: Vec::new(),
+            audits: Vec::new(),
+            demo_audit_scan: None,
             selected: None,
             smoothing: 0.6,
             epoch: None,
@@ -380,22 +563,113 @@ impl Cockpit {
         self.runs.iter().find(|r| r.folder == folder)
     }
 
-    /// The entry of the run in `folder`, added if new.
+    /// The entry of the run in `folder`, added if new (named as its audit's fold when it is
+    /// one).
     pub fn run_mut(&mut self, folder: &Path) -> &mut RunEntry {
         let index = match self.runs.iter().position(|r| r.folder == folder) {
             Some(i) => i,
             None => {
-                self.runs.push(RunEntry::new(folder.to_path_buf()));
+                let mut entry = RunEntry::new(folder.to_path_buf());
+                entry.audit = folder
+                    .parent()
+                    .and_then(|parent| self.audit(parent))
+                    .map(AuditEntry::name);
+                self.runs.push(entry);
                 self.runs.len() - 1
             }
         };
         &mut self.runs[index]
     }
 
-    /// Drops the run in `folder` and every reference to it (selection, comparison slots,
-    /// products waiting for its predictions, its kernels); a comparison already made stays.
+    /// The entry of the audit in `folder`.
+    pub fn audit(&self, folder: &Path) -> Option<&AuditEntry> {
+        self.audits.iter().find(|a| a.folder == folder)
+    }
+
+    /// The entry of the audit in `folder`, added if new; the runs in it become its folds.
+    pub fn audit_mut(&mut self, folder: &Path) -> &mut AuditEntry {
+        let index = match self.audits.iter().position(|a| a.folder == folder) {
+            Some(i) => i,
+            None => {
+                let entry = AuditEntry::new(folder.to_path_buf());
+                let name = entry.name();
+                for run in &mut self.runs {
+                    if run.folder.parent() == Some(folder) {
+                        run.audit = Some(name.clone());
+                    }
+                }
+                self.audits.push(entry);
+                self.audits.len() - 1
+            }
+        };
+        &mut self.audits[index]
+    }
+
+    /// The progress of `audit` over all its folds: finished folds count whole, the fold
+    /// training by its epochs; `None` before its folds are known.
+    pub fn audit_progress(&self, audit: &AuditEntry) -> Option<AuditProgress> {
+        let folds = audit.folds?;
+        let fraction_of = |fold: u32| {
+            self.run(&audit.fold_folder(fold)).map_or(0.0, |run| {
+                let h = &run.history;
+                if h.status == RunStatus::Finished {
+                    1.0
+                } else if h.epochs_planned > 0 {
+                    (h.progress() / h.epochs_planned as f64).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
+        };
+        let done: f64 = (1..=folds).map(fraction_of).sum();
+        let fraction = match audit.status {
+            AuditStatus::Finished => 1.0,
+            _ => (done / folds as f64) as f32,
+        };
+        let fold_text = |fold: u32| {
+            let epoch = self
+                .run(&audit.fold_folder(fold))
+                .map(|run| &run.history)
+                .filter(|h| h.epochs_planned > 0)
+                .map(|h| {
+                    format!(
+                        ", epoch {}/{}",
+                        (h.progress().floor() as usize + 1).min(h.epochs_planned),
+                        h.epochs_planned
+                    )
+                });
+            format!("fold {fold}/{folds}{}", epoch.unwrap_or_default())
+        };
+        let text = match &audit.status {
+            AuditStatus::Starting => "choosing the folds".to_string(),
+            AuditStatus::Training { fold } => fold_text(*fold),
+            AuditStatus::Merging => "merging the folds' predictions".to_string(),
+            AuditStatus::Finished => format!("{folds} folds, out-of-fold predictions written"),
+            AuditStatus::Stopped { fold } => format!("stopped during fold {fold}/{folds}"),
+            AuditStatus::Failed {
+                fold: Some(fold), ..
+            } => format!("fold {fold}/{folds} failed"),
+            AuditStatus::Failed { fold: None, .. } => "failed".to_string(),
+            AuditStatus::Unfinished => {
+                let training = (1..=folds).find(|&fold| {
+                    self.run(&audit.fold_folder(fold))
+                        .is_some_and(|r| r.history.status == RunStatus::Running)
+                });
+                match training {
+                    Some(fold) => fold_text(fold),
+                    None => format!("unfinished, {done:.1} of {folds} folds trained"),
+                }
+            }
+        };
+        Some(AuditProgress { fraction, text })
+    }
+
+    /// Drops the run (or audit) in `folder` and every reference to it (selection, comparison
+    /// slots, products waiting for its predictions, its kernels); a comparison already made
+    /// stays. An audit's folds stay listed until they are gone too.
     pub fn forget(&mut self, folder: &Path) {
         self.runs.retain(|r| r.folder != folder);
+        self.audits.retain(|a| a.folder != folder);
         if self.selected.as_deref() == Some(folder) {
             self.selected = self.runs.first().map(|r| r.folder.clone());
         }

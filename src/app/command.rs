@@ -194,12 +194,18 @@ pub enum CockpitCommand {
     SetCockpitTab(CockpitTab),
     /// Open the "New run" dialog.
     ShowNewRun,
-    /// The "New run" dialog's fields changed.
+    /// Open the "New audit" dialog: the "New run" dialog with folds.
+    ShowNewAudit,
+    /// The "New run" (or "New audit") dialog's fields changed.
     EditNewRun(NewRunForm),
-    /// Close the "New run" dialog.
+    /// Close the "New run" (or "New audit") dialog.
     CloseNewRun,
-    /// Start the run the dialog describes.
+    /// Start the run (or the audit) the dialog describes.
     StartRun,
+    /// Stop an audit training in this window (its fold stops after a checkpoint).
+    StopAudit(PathBuf),
+    /// Resume a stopped, failed or interrupted audit in this window: finished folds are kept.
+    ResumeAudit(PathBuf),
     /// Stop a run training in this window.
     StopRun(PathBuf),
     /// Resume a stopped or failed run from its latest checkpoint, in this window.

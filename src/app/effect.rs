@@ -17,6 +17,7 @@ use super::state::Session;
 use crate::catalog::{Catalog, Task};
 use crate::labels::{DetachedStore, EditSource, Keep, Review};
 use crate::ml::TrainRequest;
+use crate::ml::audit::AuditRequest;
 use crate::runs::predictions::Predictions;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
@@ -184,6 +185,12 @@ pub enum Effect {
     LaunchRun(Box<TrainRequest>),
     /// Ask a run training here to stop after its iteration.
     StopRun(PathBuf),
+    /// Launch (or resume) an audit here, and follow its folder.
+    LaunchAudit(Box<AuditRequest>),
+    /// Ask an audit training here to stop (its fold stops after its iteration).
+    StopAudit(PathBuf),
+    /// An audit's engine thread ended: its stopper can go.
+    AuditEnded(PathBuf),
     /// Follow a run folder the user opened, now and in later sessions.
     OpenRun(PathBuf),
     /// Stop following a run folder and forget it.

@@ -3,13 +3,13 @@
 use super::cockpit::ComparisonView;
 use super::command::DialogPurpose;
 use super::images::ImageKey;
-use super::opening::Opened;
+use super::opening::{LoadedPredictions, Opened};
 use crate::labels::{Edit, ExportSummary, Review, Standing, Withdrawn};
+use crate::ml::audit::AuditEvent;
 use crate::ml::saved::KernelTiles;
-use crate::runs::predictions::Predictions;
+use crate::runs::audit::AuditSettings;
 use crate::runs::{MetricsRecord, RunConfig};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// The id of a request to the label store, named again in its answer: the window knows which
 /// of its changes are still waiting (and shows "saving" until none is).
@@ -63,12 +63,7 @@ pub enum Event {
     /// The list of recent catalogues was read.
     RecentLoaded(Vec<super::opening::Recent>),
     /// A predictions file was read and lined up with the catalogue.
-    PredictionsLoaded {
-        /// The predictions.
-        predictions: Arc<Predictions>,
-        /// Per catalogue position, the product's line.
-        rows: Arc<Vec<Option<u32>>>,
-    },
+    PredictionsLoaded(LoadedPredictions),
     /// A predictions file could not be read.
     PredictionsFailed(String),
     /// Edits are durable in the store.
@@ -237,6 +232,35 @@ pub enum RunEvent {
     RunThreadEnded {
         /// The run folder.
         run: PathBuf,
+    },
+    /// An audit folder is followed: its settings (or why they cannot be read), and whether
+    /// it finished (its summary is written); again when it finishes.
+    AuditFound {
+        /// The audit folder.
+        audit: PathBuf,
+        /// Its settings (boxed: they are large).
+        settings: Box<Result<AuditSettings, String>>,
+        /// Whether its summary exists.
+        finished: bool,
+    },
+    /// Every run and audit of a runs folder was reported (the `RunFound` and `AuditFound`
+    /// events of its scan came before).
+    RunsScanned {
+        /// The runs folder.
+        runs_dir: PathBuf,
+    },
+    /// An audit launched here reported (its folds' own records are read from their logs;
+    /// a fold's preparation and failure come as the fold run's `RunPreparing`, `RunFailed`).
+    AuditReported {
+        /// The audit folder.
+        audit: PathBuf,
+        /// What it said.
+        event: AuditEvent,
+    },
+    /// The engine's thread of an audit launched here ended.
+    AuditThreadEnded {
+        /// The audit folder.
+        audit: PathBuf,
     },
     /// The GPUs of this machine were counted.
     DevicesFound(usize),

@@ -6,6 +6,7 @@ use crate::catalog::import::Source;
 use crate::catalog::{Catalog, Task, Taxonomy};
 use crate::labels::{DetachedStore, Edit, Review};
 use crate::runs::predictions::Predictions;
+use crate::runs::provenance::Provenance;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -43,6 +44,71 @@ pub struct LoadedPredictions {
     pub predictions: Arc<Predictions>,
     /// Per catalogue position, the product's line.
     pub rows: Arc<Vec<Option<u32>>>,
+    /// Where the predictions come from, line by line, counted.
+    pub provenance: ProvenanceMix,
+}
+
+/// How many predictions are of each provenance: whether the model saw the labels it is
+/// compared with wherever predictions are ranked or filtered by disagreement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProvenanceMix {
+    /// Predictions of products the model trained on.
+    pub in_sample: usize,
+    /// Predictions of a run's validation and test products.
+    pub held_out: usize,
+    /// Predictions by the fold model that did not train on the product.
+    pub out_of_fold: usize,
+}
+
+impl ProvenanceMix {
+    /// The lines of `predictions`, counted by provenance.
+    pub fn of(predictions: &Predictions) -> Self {
+        let mut mix = ProvenanceMix::default();
+        for row in 0..predictions.len() as u32 {
+            mix.add(predictions.provenance_at(row));
+        }
+        mix
+    }
+
+    /// One prediction's (none: a product the run did not use).
+    pub fn one(provenance: Option<Provenance>) -> Self {
+        let mut mix = ProvenanceMix::default();
+        mix.add(provenance);
+        mix
+    }
+
+    fn add(&mut self, provenance: Option<Provenance>) {
+        match provenance {
+            Some(Provenance::InSample) => self.in_sample += 1,
+            Some(Provenance::HeldOut) => self.held_out += 1,
+            Some(Provenance::OutOfFold) => self.out_of_fold += 1,
+            None => {}
+        }
+    }
+
+    /// The words that say which predictions are shown (`out-of-fold`, `held-out`,
+    /// `in-sample (biased)`, or each with its count when mixed, the biased first), and whether
+    /// any is biased (then shown as a warning); `None` when no line says.
+    pub fn words(&self) -> Option<(String, bool)> {
+        let parts: Vec<(Provenance, usize)> = [
+            (Provenance::InSample, self.in_sample),
+            (Provenance::HeldOut, self.held_out),
+            (Provenance::OutOfFold, self.out_of_fold),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+        let text = match parts.as_slice() {
+            [] => return None,
+            [(only, _)] => only.label().to_string(),
+            mixed => mixed
+                .iter()
+                .map(|(p, n)| format!("{} {n}", p.label()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        Some((text, self.in_sample > 0))
+    }
 }
 
 /// Everything an open produced.
@@ -178,6 +244,33 @@ impl std::fmt::Display for StageTimes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_provenance_words_say_which_predictions_and_mark_in_sample_ones_biased() {
+        assert_eq!(ProvenanceMix::default().words(), None);
+        assert_eq!(ProvenanceMix::one(None).words(), None);
+        assert_eq!(
+            ProvenanceMix::one(Some(Provenance::OutOfFold)).words(),
+            Some(("out-of-fold".to_string(), false))
+        );
+        assert_eq!(
+            ProvenanceMix::one(Some(Provenance::HeldOut)).words(),
+            Some(("held-out".to_string(), false))
+        );
+        let run = ProvenanceMix {
+            in_sample: 240,
+            held_out: 60,
+            out_of_fold: 0,
+        };
+        assert_eq!(
+            run.words(),
+            Some(("in-sample (biased) 240, held-out 60".to_string(), true))
+        );
+        assert_eq!(
+            ProvenanceMix::one(Some(Provenance::InSample)).words(),
+            Some(("in-sample (biased)".to_string(), true))
+        );
+    }
 
     #[test]
     fn stages_are_numbered_in_order() {

@@ -89,6 +89,16 @@ impl Session {
             .is_some_and(|agrees| !agrees)
     }
 
+    /// Where the prediction of the product at `position` comes from (in-sample, held-out,
+    /// out-of-fold), with its audit fold if any.
+    pub fn provenance(
+        &self,
+        position: u32,
+    ) -> Option<(crate::runs::provenance::Provenance, Option<u32>)> {
+        let (p, row) = self.prediction_row(position)?;
+        Some((p.provenance_at(row)?, p.fold_at(row)))
+    }
+
     fn prediction_row(
         &self,
         position: u32,

@@ -1,14 +1,23 @@
-//! Generated predictions, for the demo catalogue and for tests and benchmarks that need a
-//! predictions file without training a model. Pure: no egui, no burn.
+//! Generated predictions, for tests and benchmarks that need a predictions file without
+//! training a model (never shown to users: the demo's predictions come from a real audit).
+//! Pure: no egui, no burn.
 
 use super::predictions::{Header, Predictions, ProductPrediction, TaskPrediction};
 use crate::catalog::{Catalog, ClassId, Task};
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 
-/// Generated predictions for tests and the demo until a model exists: per product and task,
-/// the current label is the top class with probability `accuracy`, else another class is.
-/// The header's `run` says `synthetic`.
+/// How the header's `run` of generated predictions starts.
+pub const SYNTHETIC: &str = "synthetic:";
+
+/// Whether predictions were generated (by [`generate_fake`]) rather than made by a model.
+pub fn is_generated(predictions: &Predictions) -> bool {
+    predictions.header.run.starts_with(SYNTHETIC)
+}
+
+/// Generated predictions for tests and benchmarks: per product and task, the current label is
+/// the top class with probability `accuracy`, else another class is. The header's `run` starts
+/// with [`SYNTHETIC`].
 pub fn generate_fake(catalog: &Catalog, seed: u64, accuracy: f64) -> Predictions {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut classes = BTreeMap::new();
@@ -23,7 +32,7 @@ pub fn generate_fake(catalog: &Catalog, seed: u64, accuracy: f64) -> Predictions
         classes.insert(task, names);
     }
     let header = Header::new(
-        format!("synthetic: generated, seed {seed}, accuracy {accuracy}"),
+        format!("{SYNTHETIC} generated, seed {seed}, accuracy {accuracy}"),
         classes,
     );
     let mut predictions = Predictions::new(header);

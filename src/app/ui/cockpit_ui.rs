@@ -1,9 +1,10 @@
-//! The training cockpit: the runs panel (every run of the catalogue and any run folder opened
-//! from disk, with stop, resume and "use its predictions"), and the tabs: curves, confusion
+//! The training cockpit: the runs panel (every audit and run of the catalogue and any run
+//! folder opened from disk, with stop, resume and "use its predictions"; an audit with one
+//! progress bar over its folds, each fold listed as a run), and the tabs: curves, confusion
 //! matrix, comparison, first-layer kernels.
 
 use super::{compare_ui, confusion_ui, curves_ui, new_run_ui};
-use crate::app::cockpit::{Cockpit, CockpitTab, RunEntry, View};
+use crate::app::cockpit::{AuditEntry, AuditStatus, Cockpit, CockpitTab, RunEntry, View};
 use crate::app::command::DialogPurpose;
 use crate::app::command::{CockpitCommand, Command};
 use crate::app::state::AppState;
@@ -56,6 +57,17 @@ fn runs_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
             commands.push(Command::Cockpit(CockpitCommand::ShowNewRun));
         }
         if ui
+            .add_enabled(state.session.is_some(), egui::Button::new("New audit…"))
+            .on_hover_text(
+                "train one model per fold, each predicting the products it did not train on: \
+                 out-of-fold predictions for every product, to find wrong labels",
+            )
+            .on_disabled_hover_text("open a catalogue first")
+            .clicked()
+        {
+            commands.push(Command::Cockpit(CockpitCommand::ShowNewAudit));
+        }
+        if ui
             .button("Open run folder…")
             .on_hover_text("follow a run another process writes, e.g. a CLI run on a GPU server")
             .clicked()
@@ -64,20 +76,34 @@ fn runs_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
         }
     });
     if let Some(session) = &state.session {
-        let shown = session
-            .predictions
-            .as_ref()
-            .map_or("none".to_string(), |p| p.predictions.header.run.clone());
-        ui.weak(format!("Predictions in the workspace: {shown}"));
+        ui.horizontal(|ui| {
+            match &session.predictions {
+                Some(p) => {
+                    ui.weak(format!(
+                        "Predictions in the workspace: {}",
+                        p.predictions.header.run
+                    ));
+                    if let Some(text) = super::provenance_text(ui, "", &p.provenance) {
+                        ui.label(text);
+                    }
+                }
+                None => {
+                    ui.weak("Predictions in the workspace: none");
+                }
+            };
+        });
     }
     if let Some(dir) = &cockpit.runs_dir {
         ui.weak(format!("Runs folder: {}", dir.display()));
     }
     ui.separator();
-    if cockpit.runs.is_empty() {
+    if cockpit.runs.is_empty() && cockpit.audits.is_empty() {
         ui.label("No runs yet for this catalogue.");
     }
     egui::ScrollArea::vertical().show(ui, |ui| {
+        for audit in cockpit.audits.iter().rev() {
+            audit_card(ui, state, audit, commands);
+        }
         for run in cockpit.runs.iter().rev() {
             run_card(ui, state, run, commands);
         }
@@ -92,6 +118,96 @@ fn status_colour(ui: &egui::Ui, status: &RunStatus) -> egui::Color32 {
         RunStatus::Failed(_) => ui.visuals().error_fg_color,
         RunStatus::Waiting => ui.visuals().weak_text_color(),
     }
+}
+
+fn audit_colour(ui: &egui::Ui, status: &AuditStatus) -> egui::Color32 {
+    match status {
+        AuditStatus::Starting | AuditStatus::Training { .. } | AuditStatus::Merging => {
+            egui::Color32::from_rgb(70, 140, 220)
+        }
+        AuditStatus::Finished => egui::Color32::from_rgb(60, 160, 80),
+        AuditStatus::Stopped { .. } | AuditStatus::Unfinished => ui.visuals().warn_fg_color,
+        AuditStatus::Failed { .. } => ui.visuals().error_fg_color,
+    }
+}
+
+fn audit_card(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    audit: &AuditEntry,
+    commands: &mut Vec<Command>,
+) {
+    let cockpit = &state.cockpit;
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.strong(format!("audit {}", audit.name()));
+            ui.colored_label(audit_colour(ui, &audit.status), audit.status.word());
+        });
+        if let Some(config) = &audit.config {
+            let folds = audit
+                .folds
+                .map_or(String::new(), |k| format!("{k} folds of "));
+            ui.weak(format!(
+                "{folds}{}",
+                crate::app::cockpit::config_kind(config)
+            ));
+        }
+        if let Some(progress) = cockpit.audit_progress(audit) {
+            // One bar over all folds, saying which fold.
+            let percent = (progress.fraction * 100.0).floor();
+            ui.add(
+                egui::ProgressBar::new(progress.fraction)
+                    .text(format!("{} · {percent:.0}%", progress.text)),
+            );
+        }
+        if let AuditStatus::Failed { message, .. } = &audit.status {
+            ui.colored_label(ui.visuals().error_fg_color, message);
+        }
+        if let Some(why) = &audit.error {
+            ui.colored_label(ui.visuals().warn_fg_color, why);
+        }
+        ui.horizontal(|ui| {
+            if audit.training_here
+                && audit.status.working()
+                && ui
+                    .button("Stop audit")
+                    .on_hover_text("stop after the fold's iteration; Resume goes on from there")
+                    .clicked()
+            {
+                commands.push(Command::Cockpit(CockpitCommand::StopAudit(
+                    audit.folder.clone(),
+                )));
+            }
+            if audit.resumable(cockpit)
+                && ui
+                    .button("Resume audit")
+                    .on_hover_text("finished folds are kept, the unfinished one goes on")
+                    .clicked()
+            {
+                commands.push(Command::Cockpit(CockpitCommand::ResumeAudit(
+                    audit.folder.clone(),
+                )));
+            }
+            if audit.status == AuditStatus::Finished {
+                let file = crate::runs::audit::AuditFolder::at(&audit.folder).predictions_path();
+                let loaded = state
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.predictions.as_ref())
+                    .and_then(|p| p.predictions.path.as_deref())
+                    == Some(file.as_path());
+                if ui
+                    .add_enabled(!loaded, egui::Button::new("Open audit"))
+                    .on_hover_text("show its out-of-fold predictions in the workspace")
+                    .on_disabled_hover_text("its predictions are shown in the workspace")
+                    .clicked()
+                {
+                    commands.push(Command::OpenAudit(audit.folder.clone()));
+                }
+            }
+        });
+    });
 }
 
 fn run_card(ui: &mut egui::Ui, state: &AppState, run: &RunEntry, commands: &mut Vec<Command>) {
@@ -192,7 +308,9 @@ fn run_card(ui: &mut egui::Ui, state: &AppState, run: &RunEntry, commands: &mut 
                     )));
                 }
             }
+            // A fold is listed as long as its audit is.
             if !run.training_here
+                && run.audit.is_none()
                 && ui
                     .small_button("Forget")
                     .on_hover_text(

@@ -73,6 +73,16 @@ pub fn filter_ui(
             });
         ui.separator();
         let has_predictions = session.predictions.is_some();
+        if let Some(text) = session
+            .predictions
+            .as_ref()
+            .and_then(|p| super::provenance_text(ui, "predictions: ", &p.provenance))
+        {
+            ui.label(text).on_hover_text(
+                "what the disagreement filter and sort rank: in-sample predictions were made \
+                 by a model that trained on those labels, and favour the labels it fit",
+            );
+        }
         ui.add_enabled_ui(has_predictions, |ui| {
             scope_combo(
                 ui,

@@ -124,6 +124,23 @@ fn name_widget(response: &egui::Response, name: &str) {
         .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, response.enabled(), name));
 }
 
+/// The words saying which predictions are shown (`out-of-fold`, `held-out`, `in-sample
+/// (biased)`: [`ProvenanceMix::words`]) after `lead`, in the warning colour when biased; `None`
+/// when no prediction says.
+fn provenance_text(
+    ui: &egui::Ui,
+    lead: &str,
+    mix: &crate::app::opening::ProvenanceMix,
+) -> Option<egui::RichText> {
+    let (words, biased) = mix.words()?;
+    let text = egui::RichText::new(format!("{lead}{words}"));
+    Some(if biased {
+        text.color(ui.visuals().warn_fg_color)
+    } else {
+        text
+    })
+}
+
 /// Percent text of a probability.
 fn percent(p: f32) -> String {
     format!("{:.0}%", p * 100.0)

@@ -1,7 +1,8 @@
 //! The "New run" dialog: the training settings over the open catalogue, with defaults that
-//! suit the machine (small backbone on the CPU, ZFNet on every GPU).
+//! suit the machine (small backbone on the CPU, ZFNet on every GPU). With folds it is the
+//! "New audit" dialog: the same recipe for every fold's run.
 
-use crate::app::cockpit::NewRunForm;
+use crate::app::cockpit::{MAX_FOLDS, MIN_FOLDS, NewRunForm};
 use crate::app::command::{CockpitCommand, Command};
 use crate::catalog::Task;
 use crate::runs::Backbone;
@@ -11,15 +12,32 @@ pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Com
     let mut edited = form.clone();
     let mut open = true;
     let mut start = false;
-    egui::Window::new("New run")
+    let (title, start_label) = match form.folds {
+        Some(_) => ("New audit", "Start audit"),
+        None => ("New run", "Start training"),
+    };
+    egui::Window::new(title)
         .collapsible(false)
         .resizable(false)
         .open(&mut open)
         .show(ctx, |ui| {
+            if form.folds.is_some() {
+                ui.label(
+                    "Each fold's model trains on the other folds and predicts its own: every \
+                     product gets an out-of-fold prediction, from a model that never saw its \
+                     label.",
+                );
+            }
             egui::Grid::new("new-run").num_columns(2).show(ui, |ui| {
                 ui.label("name");
                 ui.add(egui::TextEdit::singleline(&mut edited.name).desired_width(300.0));
                 ui.end_row();
+                if let Some(folds) = &mut edited.folds {
+                    ui.label("folds");
+                    ui.add(egui::DragValue::new(folds).range(MIN_FOLDS..=MAX_FOLDS))
+                        .on_hover_text("one run per fold, each the recipe below");
+                    ui.end_row();
+                }
                 ui.label("images");
                 ui.horizontal(|ui| {
                     ui.radio_value(&mut edited.single_image, false, "multi-image (max-pooled)");
@@ -104,7 +122,7 @@ pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Com
                 ui.colored_label(ui.visuals().error_fg_color, error);
             }
             ui.horizontal(|ui| {
-                start = ui.button("Start training").clicked();
+                start = ui.button(start_label).clicked();
                 if ui.button("Cancel").clicked() {
                     commands.push(Command::Cockpit(CockpitCommand::CloseNewRun));
                 }

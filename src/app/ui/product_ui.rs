@@ -195,6 +195,17 @@ fn tasks_ui(
     if session.predictions.is_none() {
         ui.weak("No predictions loaded: labelling only (File > Load predictions…).");
     }
+    if let Some((provenance, fold)) = session.provenance(position) {
+        let mix = crate::app::opening::ProvenanceMix::one(Some(provenance));
+        if let Some(text) = super::provenance_text(ui, "prediction: ", &mix) {
+            ui.horizontal(|ui| {
+                ui.label(text);
+                if let Some(fold) = fold {
+                    ui.weak(format!("by the model of fold {fold}"));
+                }
+            });
+        }
+    }
     egui::Grid::new("tasks")
         .num_columns(4)
         .striped(true)

@@ -17,9 +17,19 @@ pub fn status_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
             ui.label(format!("{} edits this session", state.session_edits));
             ui.separator();
             match &session.predictions {
-                Some(p) => ui
-                    .label(format!("predictions: {}", p.predictions.header.run))
-                    .on_hover_text(&session.predictions_note),
+                Some(p) => {
+                    ui.label(format!("predictions: {}", p.predictions.header.run))
+                        .on_hover_text(&session.predictions_note);
+                    match super::provenance_text(ui, "", &p.provenance) {
+                        Some(text) => ui.label(text).on_hover_text(
+                            "where the predictions come from: out-of-fold and held-out ones \
+                             were made without the product's label; in-sample ones by a model \
+                             that trained on it (a ranking by disagreement favours the labels \
+                             it fit, wrong ones included)",
+                        ),
+                        None => ui.weak("provenance unknown"),
+                    }
+                }
                 None => ui
                     .label("no predictions: labelling only")
                     .on_hover_text(&session.predictions_note),
@@ -83,6 +93,17 @@ fn jobs_ui(ui: &mut egui::Ui, state: &AppState) {
     }
     if state.loading_predictions {
         job(ui, "loading predictions".into(), None);
+    }
+    for audit in state.cockpit.audits.iter().filter(|a| a.training_here) {
+        let progress = state.cockpit.audit_progress(audit);
+        let text = progress
+            .as_ref()
+            .map_or("starting".to_string(), |p| p.text.clone());
+        job(
+            ui,
+            format!("auditing {}: {text}", audit.name()),
+            progress.map(|p| p.fraction),
+        );
     }
     for run in state.cockpit.runs.iter().filter(|r| r.training_here) {
         let h = &run.history;

@@ -1,9 +1,12 @@
-//! The training cockpit's commands: launching, stopping and following runs, the curves'
-//! settings, the confusion matrix's cells, the comparison and the kernels view. The work they
-//! start (training, reading logs, comparing, predicting) is queued as effects.
+//! The training cockpit's commands: launching, stopping and following runs (and audits, see
+//! [`super::audit_runs`]), the curves' settings, the confusion matrix's cells, the comparison
+//! and the kernels view. The work they start (training, reading logs, comparing, predicting)
+//! is queued as effects.
 
-use super::matches;
-use crate::app::cockpit::{CockpitTab, NewRunForm, PendingProducts, RunEntry, View, run_name};
+use super::{audit_runs, matches};
+use crate::app::cockpit::{
+    CockpitTab, DEFAULT_FOLDS, NewRunForm, PendingProducts, RunEntry, View, run_name,
+};
 use crate::app::command::{CockpitCommand, Command};
 use crate::app::effect::{Effect, Queue};
 use crate::app::filter::{Filter, ProductSet};
@@ -15,7 +18,8 @@ use crate::runs::history::Curves;
 use crate::runs::predictions::FILE_NAME;
 use std::path::{Path, PathBuf};
 
-/// A folder name for a new run: the time, the mode and the backbone.
+/// A folder name for a new run: the time, the mode and the backbone; for an audit,
+/// `audit-` and the time.
 fn default_run_name(form: &NewRunForm) -> String {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let stamp: String = now
@@ -23,6 +27,9 @@ fn default_run_name(form: &NewRunForm) -> String {
         .chars()
         .map(|c| if c == ':' || c == 'T' { '-' } else { c })
         .collect();
+    if form.folds.is_some() {
+        return format!("audit-{stamp}");
+    }
     let mode = if form.single_image { "single" } else { "multi" };
     format!("{stamp}-{mode}-{}", form.backbone.name())
 }
@@ -53,12 +60,15 @@ pub fn apply(state: &mut AppState, command: CockpitCommand, queue: &mut Queue) {
                 _ => {}
             }
         }
-        CockpitCommand::ShowNewRun => {
+        CockpitCommand::ShowNewRun | CockpitCommand::ShowNewAudit => {
             if state.session.is_none() {
                 state.notice("open a catalogue to train on first");
                 return;
             }
             let mut form = NewRunForm::defaults(cockpit.gpus, String::new());
+            if matches!(command, CockpitCommand::ShowNewAudit) {
+                form = form.audit(DEFAULT_FOLDS);
+            }
             form.name = default_run_name(&form);
             cockpit.new_run = Some(form);
         }
@@ -72,6 +82,8 @@ pub fn apply(state: &mut AppState, command: CockpitCommand, queue: &mut Queue) {
             }
         }
         CockpitCommand::ResumeRun(run) => resume_run(state, run, queue),
+        CockpitCommand::StopAudit(audit) => audit_runs::stop(state, audit, queue),
+        CockpitCommand::ResumeAudit(audit) => audit_runs::resume(state, audit, queue),
         CockpitCommand::FollowRun(run) => {
             queue.effect(Effect::OpenRun(run.clone()));
             cockpit.run_mut(&run);
@@ -213,10 +225,14 @@ fn start_run(state: &mut AppState, queue: &mut Queue) {
         }
     };
     let run_dir = runs_dir.join(form.name.trim());
-    if state.cockpit.run(&run_dir).is_some() {
+    if state.cockpit.run(&run_dir).is_some() || state.cockpit.audit(&run_dir).is_some() {
         if let Some(form) = &mut state.cockpit.new_run {
             form.error = Some(format!("a run named '{}' exists", form.name.trim()));
         }
+        return;
+    }
+    if let Some(folds) = form.folds {
+        audit_runs::start_from_dialog(state, run_dir, config, folds, queue);
         return;
     }
     let store = state.session.as_ref().map(|s| s.store_report.path.clone());
@@ -257,12 +273,7 @@ fn resume_run(state: &mut AppState, run: PathBuf, queue: &mut Queue) {
         }
         None => return,
     };
-    // The run reads labels from this window's store when it trains on this catalogue.
-    let store = state
-        .session
-        .as_ref()
-        .filter(|s| s.request.source.catalogue == config.catalogue)
-        .map(|s| s.store_report.path.clone());
+    let store = store_for(state, &config);
     queue.effect(Effect::LaunchRun(Box::new(TrainRequest {
         run_dir: run.clone(),
         config,
@@ -274,6 +285,16 @@ fn resume_run(state: &mut AppState, run: PathBuf, queue: &mut Queue) {
     entry.training_here = true;
     entry.preparing = Some("resuming".into());
     state.notice(format!("resuming {}", run_name(&run)));
+}
+
+/// The label store a run (or audit) of `config` reads labels from: this window's when it
+/// trains on the open catalogue, else its catalogue's own.
+pub fn store_for(state: &AppState, config: &RunConfig) -> Option<PathBuf> {
+    state
+        .session
+        .as_ref()
+        .filter(|s| s.request.source.catalogue == config.catalogue)
+        .map(|s| s.store_report.path.clone())
 }
 
 /// Shows the products waiting for a run's predictions: at once when they are the ones loaded,
@@ -395,10 +416,18 @@ fn read_kernels(state: &mut AppState, run: PathBuf, queue: &mut Queue) {
     queue.effect(Effect::ReadKernels(run));
 }
 
-/// The catalogue changed: follow its runs (runs training here go on and stay listed).
+/// The catalogue changed: follow its runs and audits (those training here go on and stay
+/// listed, an audit with its folds).
 pub fn catalogue_changed(state: &mut AppState, source: &Path, queue: &mut Queue) {
     let cockpit = &mut state.cockpit;
-    cockpit.runs.retain(|r| r.training_here);
+    cockpit.audits.retain(|a| a.training_here);
+    let audits: Vec<PathBuf> = cockpit.audits.iter().map(|a| a.folder.clone()).collect();
+    cockpit.runs.retain(|r| {
+        r.training_here
+            || r.folder
+                .parent()
+                .is_some_and(|p| audits.iter().any(|a| a == p))
+    });
     if cockpit
         .selected
         .as_ref()
@@ -412,7 +441,9 @@ pub fn catalogue_changed(state: &mut AppState, source: &Path, queue: &mut Queue)
     let runs_dir = crate::paths::runs_dir(&state.data_dir, source);
     queue.effect(Effect::FollowCatalogueRuns {
         runs_dir: runs_dir.clone(),
-        keep: cockpit.runs.iter().map(|r| r.folder.clone()).collect(),
+        keep: (cockpit.runs.iter().map(|r| r.folder.clone()))
+            .chain(audits)
+            .collect(),
     });
     cockpit.runs_dir = Some(runs_dir);
 }

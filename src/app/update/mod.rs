@@ -8,9 +8,13 @@
 //! This file only routes; each file beside it applies one part: [`opening`] (catalogues and
 //! predictions), [`labels`] (label changes, reviews and the store's answers), [`workspace`] (the grid,
 //! the keys, the picker, images), [`matches`] (the filter's results and the focus in them),
-//! [`audit`] (the review queue), [`cockpit`] (training commands) and [`runs`] (training events).
+//! [`audit`] (the review queue), [`cockpit`] (training commands), [`runs`] (training events)
+//! and [`audit_runs`] (audits launched and followed in the cockpit, and the demo's own).
 
 mod audit;
+#[cfg(test)]
+mod audit_run_tests;
+mod audit_runs;
 #[cfg(test)]
 mod audit_tests;
 mod cockpit;
@@ -70,7 +74,7 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         | Event::CatalogueOpened(_)
         | Event::OpenFailed { .. }
         | Event::RecentLoaded(_)
-        | Event::PredictionsLoaded { .. }
+        | Event::PredictionsLoaded(_)
         | Event::PredictionsFailed(_) => opening::apply(state, event, queue),
         Event::LabelsSaved { .. }
         | Event::ReviewSaved { .. }

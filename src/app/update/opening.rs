@@ -1,10 +1,10 @@
 //! Opening catalogues and loading predictions: the commands that start them and the events
 //! their workers report.
 
-use super::{audit, cockpit, labels, matches};
+use super::{audit, audit_runs, cockpit, labels, matches};
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::Event;
-use crate::app::opening::{LoadedPredictions, OpenRequest};
+use crate::app::opening::OpenRequest;
 use crate::app::state::{AppState, Opening, Session};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -72,12 +72,13 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
             state.error(format!("cannot open {}: {message}", path.display()));
         }
         Event::RecentLoaded(recent) => state.recent = recent,
-        Event::PredictionsLoaded { predictions, rows } => {
+        Event::PredictionsLoaded(loaded) => {
             state.loading_predictions = false;
             if let Some(session) = &mut state.session {
-                let path = predictions.path.clone().unwrap_or_default();
-                session.predictions_note = crate::app::opening::read_note(&predictions, &path);
-                session.predictions = Some(LoadedPredictions { predictions, rows });
+                let path = loaded.predictions.path.clone().unwrap_or_default();
+                session.predictions_note =
+                    crate::app::opening::read_note(&loaded.predictions, &path);
+                session.predictions = Some(loaded);
                 matches::refilter(state, queue);
                 cockpit::resolve_pending(state, queue);
             }
@@ -115,6 +116,7 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
         folder: opened.folder,
         open_time: opened.elapsed,
     });
+    audit_runs::catalogue_opened(state);
     if let Some(previous) = previous {
         // Freeing a large catalogue's millions of allocations takes a long frame.
         queue.effect(Effect::Discard(Box::new(previous)));

@@ -2,6 +2,7 @@
 //! threads ending, and the answers of the cockpit's jobs (comparison, kernels, predictions,
 //! files written).
 
+use super::audit_runs;
 use super::cockpit::refresh_curves;
 use crate::app::cockpit::View;
 use crate::app::cockpit::{KernelsView, run_name};
@@ -71,6 +72,16 @@ pub fn apply(state: &mut AppState, ctx: &egui::Context, event: RunEvent, queue: 
             entry.training_here = false;
             entry.preparing = None;
         }
+        RunEvent::AuditFound {
+            audit,
+            settings,
+            finished,
+        } => audit_runs::found(state, audit, *settings, finished),
+        RunEvent::RunsScanned { runs_dir } => audit_runs::scanned(state, &runs_dir, queue),
+        RunEvent::AuditReported { audit, event } => {
+            audit_runs::reported(state, audit, event, queue)
+        }
+        RunEvent::AuditThreadEnded { audit } => audit_runs::thread_ended(state, audit, queue),
         RunEvent::DevicesFound(gpus) => cockpit.gpus = gpus,
         RunEvent::Compared(view) => {
             cockpit.comparing = false;

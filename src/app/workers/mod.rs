@@ -3,6 +3,7 @@
 //! so a runaway worker blocks itself, not the UI).
 
 pub mod audit;
+pub mod audit_runs;
 pub mod dialog;
 pub mod filter;
 pub mod jobs;
@@ -81,6 +82,8 @@ pub struct Workers {
     pub filter: filter::FilterWorker,
     /// Training runs: launched here, or followed on disk.
     pub runs: runs::RunsWorker,
+    /// Audits launched here (their folders and folds are followed by `runs`).
+    pub audits: audit_runs::AuditsWorker,
     /// The store worker of the open catalogue.
     pub store: Option<store::StoreWorker>,
     /// The data folder (demo, thumbnail cache, recent list).
@@ -108,6 +111,7 @@ impl Workers {
         })?;
         Ok(Workers {
             runs,
+            audits: audit_runs::AuditsWorker::default(),
             events,
             sender,
             thumbnails,
@@ -204,6 +208,23 @@ impl Workers {
                 }
             }
             Effect::StopRun(run) => self.runs.stop(&run),
+            Effect::LaunchAudit(request) => {
+                let audit = request.dir.clone();
+                // Followed first: the folder, its settings and its folds appear as written.
+                self.runs.follow_audit(audit.clone());
+                if let Err(message) = self.audits.launch(*request, events.clone()) {
+                    events.send(Event::Run(RunEvent::AuditReported {
+                        audit: audit.clone(),
+                        event: crate::ml::audit::AuditEvent::Failed {
+                            fold: None,
+                            message,
+                        },
+                    }));
+                    events.send(Event::Run(RunEvent::AuditThreadEnded { audit }));
+                }
+            }
+            Effect::StopAudit(audit) => self.audits.stop(&audit),
+            Effect::AuditEnded(audit) => self.audits.ended(&audit),
             Effect::OpenRun(run) => self.runs.open(run),
             Effect::ForgetRun(run) => self.runs.forget(run),
             Effect::FollowCatalogueRuns { runs_dir, keep } => {

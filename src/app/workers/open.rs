@@ -5,13 +5,13 @@
 use super::{EventSender, spawn};
 use crate::app::event::Event;
 use crate::app::opening::{
-    LoadedPredictions, OpenRequest, OpenStage, Opened, Recent, StageTimes, read_note,
+    LoadedPredictions, OpenRequest, OpenStage, Opened, ProvenanceMix, Recent, StageTimes, read_note,
 };
 use crate::catalog::Catalog;
-use crate::catalog::demo::{DemoOptions, generate, read_answers};
-use crate::catalog::import::{ImportOptions, ImportProgress, import};
+use crate::catalog::demo::{DemoOptions, generate};
+use crate::catalog::import::{ImportProgress, import};
 use crate::labels::{Edit, Review, Workspace, open_store};
-use crate::runs::generated::generate_fake;
+use crate::runs::generated::is_generated;
 use crate::runs::predictions::{self, Predictions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,9 +22,6 @@ use std::time::{Duration, Instant};
 const RECENT_MAX: usize = 10;
 /// How many journal entries the edit log starts with.
 const LOG_START: usize = 200;
-/// Share of the demo's generated predictions that agree with the true label: high enough that
-/// disagreements mostly point at the deliberately wrong labels.
-const DEMO_ACCURACY: f64 = 0.95;
 
 /// The folder a catalogue lives in: the folder itself, or the file's folder.
 pub fn catalogue_folder(source: &Path) -> PathBuf {
@@ -53,6 +50,7 @@ pub fn align(catalog: &Catalog, predictions: Predictions) -> LoadedPredictions {
         })
         .collect();
     LoadedPredictions {
+        provenance: ProvenanceMix::of(&predictions),
         predictions: Arc::new(predictions),
         rows: Arc::new(rows),
     }
@@ -299,18 +297,15 @@ pub fn load_predictions(
             // apply label edits to it in place as soon as it reads the event.
             drop(catalog);
             match aligned {
-                Ok(loaded) => events.send(Event::PredictionsLoaded {
-                    predictions: loaded.predictions,
-                    rows: loaded.rows,
-                }),
+                Ok(loaded) => events.send(Event::PredictionsLoaded(loaded)),
                 Err(e) => events.send(Event::PredictionsFailed(e.to_string())),
             }
         },
     )
 }
 
-/// Generates the demo catalogue into `data_dir/demo` on first use (reporting progress), with
-/// generated predictions beside it, then opens it.
+/// Generates the demo catalogue into `data_dir/demo` on first use (reporting progress), then
+/// opens it. Its predictions come from its audit, which the window computes once it is open.
 pub fn start_demo(
     data_dir: PathBuf,
     events: EventSender,
@@ -331,30 +326,18 @@ pub fn start_demo(
     })
 }
 
-/// Makes sure `folder` holds the demo catalogue and its generated predictions.
+/// Makes sure `folder` holds the demo catalogue, and no generated predictions beside it (an
+/// earlier version wrote them there; generated predictions are not shown to users).
 pub fn prepare_demo(folder: &Path, events: &EventSender) -> Result<(), String> {
     if !folder.join("manifest.csv").is_file() {
         let progress = |done, total| events.offer(Event::DemoProgressed { done, total });
         generate(folder, &DemoOptions::default(), &progress).map_err(|e| e.to_string())?;
     }
-    let path = folder.join(predictions::FILE_NAME);
-    if path.is_file() {
-        return Ok(());
+    let beside = folder.join(predictions::FILE_NAME);
+    if Predictions::read(&beside).is_ok_and(|p| is_generated(&p)) {
+        std::fs::remove_file(&beside)
+            .map_err(|e| format!("cannot remove {}: {e}", beside.display()))?;
     }
-    // The generated predictions lean towards the true labels (answers.csv), so the
-    // "disagrees" marks find the deliberately wrong ones, as a trained model would.
-    let imported = crate::catalog::import::import(folder, &ImportOptions::default())
-        .map_err(|e| e.to_string())?;
-    let mut truth = imported.catalog;
-    let answers = read_answers(&folder.join("answers.csv")).map_err(|e| e.to_string())?;
-    for wrong in answers {
-        if let Some(position) = truth.position(&wrong.product_id) {
-            truth.set_label(position, wrong.task, Some(&wrong.truth));
-        }
-    }
-    generate_fake(&truth, DemoOptions::default().seed, DEMO_ACCURACY)
-        .write(&path, &truth)
-        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -403,6 +386,8 @@ fn remember(data_dir: &Path, request: &OpenRequest, events: &EventSender) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::import::ImportOptions;
+    use crate::runs::generated::generate_fake;
     use std::sync::Mutex;
 
     /// A small manifest with predictions beside it (in another order than the catalogue's, and
@@ -499,5 +484,39 @@ mod tests {
         assert!(error.ends_with("cancelled"), "{error}");
         let seen = seen.lock().unwrap();
         assert_eq!(seen.last(), Some(&OpenStage::OpenStore), "{seen:?}");
+    }
+
+    #[test]
+    fn the_demo_shows_no_generated_predictions_and_keeps_a_model_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("demo");
+        let options = DemoOptions {
+            products: 12,
+            image_size: 32,
+            ..DemoOptions::default()
+        };
+        generate(&folder, &options, &|_, _| {}).unwrap();
+        let catalog = import(&folder, &ImportOptions::default()).unwrap().catalog;
+        let beside = folder.join(predictions::FILE_NAME);
+        // What an earlier version generated beside the demo.
+        generate_fake(&catalog, 1, 0.95)
+            .write(&beside, &catalog)
+            .unwrap();
+        let (tx, _rx) = crossbeam_channel::bounded(16);
+        let events = EventSender {
+            tx,
+            wake: Arc::new(|| {}),
+        };
+        prepare_demo(&folder, &events).unwrap();
+        assert!(!beside.exists(), "generated predictions are not shown");
+        let opened = open(&OpenRequest::path(&folder)).unwrap();
+        assert!(opened.predictions.is_none());
+
+        // A model's predictions put there stay.
+        let mut model = generate_fake(&catalog, 1, 0.95);
+        model.header.run = "my-run".into();
+        model.write(&beside, &catalog).unwrap();
+        prepare_demo(&folder, &events).unwrap();
+        assert!(beside.is_file());
     }
 }

@@ -3,10 +3,14 @@
 //! run on a GPU server writing into a shared folder), is followed by tailing its metrics log on
 //! the `vitrine-runs` thread. One path for both: the curves of a run look the same wherever it
 //! trains, and a run resumed here after being followed is never read twice.
+//!
+//! An audit folder is followed too: its settings and whether it finished are reported, and
+//! each of its folds is followed as an ordinary run as soon as its run folder exists.
 
 use super::{EventSender, spawn};
 use crate::app::event::{Event, RunEvent};
 use crate::ml::{Stopper, TrainRequest, TrainingEvent};
+use crate::runs::audit::AuditFolder;
 use crate::runs::{MetricsReader, MetricsRecord, RunFolder};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use std::collections::HashMap;
@@ -20,11 +24,13 @@ const POLL: Duration = Duration::from_millis(250);
 const ENDED_EVERY: u32 = 20;
 
 enum Request {
-    /// Follow the run in this folder (a no-op when already followed).
+    /// Follow the run (or audit) in this folder (a no-op when already followed).
     Follow(PathBuf),
+    /// Follow the audit in this folder (it may not exist yet: an audit just launched).
+    FollowAudit(PathBuf),
     /// Follow a run folder the user opened, and remember it for the next sessions.
     Open(PathBuf),
-    /// Follow every run in this folder.
+    /// Follow every run and audit in this folder, then say it was scanned.
     Scan(PathBuf),
     /// Stop following this run folder, and forget it if it was opened by hand.
     Forget(PathBuf),
@@ -40,6 +46,18 @@ struct Followed {
     /// The configuration was read (a run launched here writes it a moment after).
     config_read: bool,
     /// The folder has existed (a run launched here creates it a moment after it is followed).
+    existed: bool,
+}
+
+struct FollowedAudit {
+    folder: AuditFolder,
+    /// Its folds, once its settings were read.
+    folds: Option<u32>,
+    /// Its settings could not be read (reported once).
+    broken: bool,
+    /// Its summary exists.
+    finished: bool,
+    /// The folder has existed.
     existed: bool,
 }
 
@@ -79,9 +97,14 @@ impl RunsWorker {
         })
     }
 
-    /// Follows the run in `folder`.
+    /// Follows the run (or audit) in `folder`.
     pub fn follow(&self, folder: PathBuf) {
         let _ = self.tx.send(Request::Follow(folder));
+    }
+
+    /// Follows the audit in `folder`, and each of its folds once it exists.
+    pub fn follow_audit(&self, folder: PathBuf) {
+        let _ = self.tx.send(Request::FollowAudit(folder));
     }
 
     /// Follows a run folder the user opened (e.g. one a CLI run on a GPU server writes into a
@@ -90,7 +113,8 @@ impl RunsWorker {
         let _ = self.tx.send(Request::Open(folder));
     }
 
-    /// Follows every run found in `folder`, and every run folder opened before.
+    /// Follows every run and audit found in `folder`, and every run folder opened before;
+    /// then reports [`RunEvent::RunsScanned`].
     pub fn scan(&self, folder: PathBuf) {
         let _ = self.tx.send(Request::Scan(folder));
     }
@@ -101,7 +125,8 @@ impl RunsWorker {
         let _ = self.tx.send(Request::Forget(folder));
     }
 
-    /// Forgets every followed run (another catalogue was opened); runs launched here go on.
+    /// Forgets every followed run and audit (another catalogue was opened); runs and audits
+    /// launched here go on.
     pub fn forget_all(&self) {
         let _ = self.tx.send(Request::ForgetAll);
     }
@@ -254,19 +279,54 @@ fn remember(file: &Path, root: &Path, keep: bool, events: &EventSender) {
     }
 }
 
+/// What the follower follows: runs, and audits (whose folds are among the runs).
+#[derive(Default)]
+struct Following {
+    runs: Vec<Followed>,
+    audits: Vec<FollowedAudit>,
+}
+
+impl Following {
+    /// Follows the run or audit in `root` (an audit is told by its `audit.json`).
+    fn add(&mut self, root: PathBuf, events: &EventSender) {
+        if AuditFolder::is_audit(&root) {
+            self.add_audit(root, events);
+        } else {
+            add(&mut self.runs, root, events);
+        }
+    }
+
+    fn add_audit(&mut self, root: PathBuf, events: &EventSender) {
+        if self.audits.iter().any(|a| a.folder.root() == root) {
+            return;
+        }
+        let mut audit = FollowedAudit {
+            existed: root.is_dir(),
+            folder: AuditFolder::at(root),
+            folds: None,
+            broken: false,
+            finished: false,
+        };
+        poll_audit(&mut audit, &mut self.runs, events);
+        self.audits.push(audit);
+    }
+}
+
 fn follow_loop(rx: &Receiver<Request>, events: &EventSender, remembered: &Path) {
-    let mut followed: Vec<Followed> = Vec::new();
+    let mut following = Following::default();
     let mut tick: u32 = 0;
     loop {
         match rx.recv_timeout(POLL) {
-            Ok(Request::Follow(root)) => add(&mut followed, root, events),
+            Ok(Request::Follow(root)) => following.add(root, events),
+            Ok(Request::FollowAudit(root)) => following.add_audit(root, events),
             Ok(Request::Open(root)) => {
                 remember(remembered, &root, true, events);
-                add(&mut followed, root, events);
+                following.add(root, events);
             }
             Ok(Request::Forget(root)) => {
                 remember(remembered, &root, false, events);
-                followed.retain(|f| f.folder.root() != root);
+                following.runs.retain(|f| f.folder.root() != root);
+                following.audits.retain(|a| a.folder.root() != root);
                 events.send(Event::Run(RunEvent::RunGone {
                     run: root,
                     deleted: false,
@@ -274,19 +334,41 @@ fn follow_loop(rx: &Receiver<Request>, events: &EventSender, remembered: &Path) 
             }
             Ok(Request::Scan(folder)) => {
                 for run in RunFolder::list(&folder) {
-                    add(&mut followed, run.root().to_path_buf(), events);
+                    following.add(run.root().to_path_buf(), events);
+                }
+                for audit in audits_in(&folder) {
+                    following.add_audit(audit, events);
                 }
                 for root in read_remembered(remembered) {
                     if root.is_dir() {
-                        add(&mut followed, root, events);
+                        following.add(root, events);
                     }
                 }
+                events.send(Event::Run(RunEvent::RunsScanned { runs_dir: folder }));
             }
-            Ok(Request::ForgetAll) => followed.clear(),
+            Ok(Request::ForgetAll) => following = Following::default(),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
         tick = tick.wrapping_add(1);
+        let Following { runs, audits } = &mut following;
+        audits.retain_mut(|audit| {
+            let root = audit.folder.root();
+            let there = root.is_dir();
+            if audit.existed && !there {
+                events.send(Event::Run(RunEvent::RunGone {
+                    run: root.to_path_buf(),
+                    deleted: true,
+                }));
+                return false;
+            }
+            audit.existed |= there;
+            if !audit.finished || tick.is_multiple_of(ENDED_EVERY) {
+                poll_audit(audit, runs, events);
+            }
+            true
+        });
+        let followed = runs;
         // A run folder deleted meanwhile leaves the list.
         followed.retain_mut(|run| {
             let root = run.folder.root();
@@ -301,10 +383,56 @@ fn follow_loop(rx: &Receiver<Request>, events: &EventSender, remembered: &Path) 
             run.existed |= there;
             true
         });
-        for run in &mut followed {
+        for run in followed.iter_mut() {
             if !run.ended || tick.is_multiple_of(ENDED_EVERY) {
                 poll(run, events);
             }
+        }
+    }
+}
+
+/// The audit folders directly in `folder`, in name order.
+fn audits_in(folder: &Path) -> Vec<PathBuf> {
+    let mut audits: Vec<PathBuf> = std::fs::read_dir(folder)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| AuditFolder::is_audit(p))
+        .collect();
+    audits.sort();
+    audits
+}
+
+/// Reports an audit's settings once they can be read (or why they cannot, once), and again
+/// when it finishes; follows each of its folds once its run folder exists.
+fn poll_audit(audit: &mut FollowedAudit, runs: &mut Vec<Followed>, events: &EventSender) {
+    let finished = audit.folder.summary_path().is_file();
+    if audit.folds.is_none() && !audit.broken && AuditFolder::is_audit(audit.folder.root()) {
+        let settings = audit.folder.settings().map_err(|e| e.to_string());
+        audit.folds = settings.as_ref().ok().map(|s| s.folds);
+        audit.broken = settings.is_err();
+        audit.finished = finished;
+        events.send(Event::Run(RunEvent::AuditFound {
+            audit: audit.folder.root().to_path_buf(),
+            settings: Box::new(settings),
+            finished,
+        }));
+    } else if audit.folds.is_some() && finished != audit.finished {
+        audit.finished = finished;
+        if let Ok(settings) = audit.folder.settings() {
+            events.send(Event::Run(RunEvent::AuditFound {
+                audit: audit.folder.root().to_path_buf(),
+                settings: Box::new(Ok(settings)),
+                finished,
+            }));
+        }
+    }
+    for fold in 1..=audit.folds.unwrap_or(0) {
+        let run = audit.folder.fold(fold);
+        let root = run.root();
+        if run.config_path().is_file() && !runs.iter().any(|f| f.folder.root() == root) {
+            add(runs, root.to_path_buf(), events);
         }
     }
 }
