@@ -5,6 +5,7 @@
 use crate::catalog::Task;
 use crate::ml::saved::KernelTiles;
 use crate::runs::compare::Comparison;
+use crate::runs::config::Recipe;
 use crate::runs::history::{Curves, RunHistory, RunStatus};
 use crate::runs::{Backbone, RunConfig};
 use std::path::{Path, PathBuf};
@@ -144,6 +145,9 @@ pub struct NewRunForm {
     pub name: String,
     /// `Some(k)`: an audit of `k` folds, each fold a run of this recipe; `None`: one run.
     pub folds: Option<u32>,
+    /// The recipe the fields started from (its settings the dialog does not show, such as
+    /// dropout, come with it).
+    pub recipe: Recipe,
     /// CNN per photo.
     pub backbone: Backbone,
     /// Crop side in pixels.
@@ -152,8 +156,12 @@ pub struct NewRunForm {
     pub batch: usize,
     /// Epochs.
     pub epochs: usize,
+    /// Iterations trained at least (more epochs on a small catalogue); 0: exactly `epochs`.
+    pub min_iterations: usize,
     /// Starting learning rate.
     pub learning_rate: f64,
+    /// Iterations of the linear warm-up to `learning_rate`.
+    pub warmup_iterations: usize,
     /// Epochs at which the rate is divided by 10, comma separated.
     pub lr_drops: String,
     /// L2 weight decay.
@@ -172,35 +180,55 @@ pub struct NewRunForm {
 }
 
 impl NewRunForm {
-    /// Sensible defaults for a machine with `gpus` GPUs: on the CPU the small backbone at
-    /// 64 px for ten epochs; with GPUs the published setting (ZFNet at 224 px, 20 epochs) on
-    /// every GPU.
+    /// Sensible defaults for a machine with `gpus` GPUs: on the CPU the configuration of
+    /// `vitrine train` without options (small backbone at 64 px, the default recipe); with
+    /// GPUs the published setting (ZFNet at 224 px, the published recipe) on every GPU.
     pub fn defaults(gpus: usize, name: String) -> Self {
-        let base = RunConfig::default();
         let mut devices = vec![("cpu".to_string(), gpus == 0)];
         devices.extend((0..gpus).map(|i| (format!("cuda:{i}"), true)));
-        let (backbone, epochs, batch) = if gpus == 0 {
-            (Backbone::Small, 10, 32)
+        let (recipe, backbone) = if gpus == 0 {
+            (Recipe::Default, Backbone::Small)
         } else {
-            (Backbone::Zfnet, 20, 64 * gpus)
+            (Recipe::Published, Backbone::Zfnet)
         };
-        let scheduled = base.clone().with_epochs(epochs);
-        NewRunForm {
+        let mut form = NewRunForm {
             name,
             folds: None,
+            recipe,
             backbone,
             image_size: backbone.default_image_size(),
-            batch,
-            epochs,
-            learning_rate: base.learning_rate,
-            lr_drops: join_drops(&scheduled.lr_drops),
-            weight_decay: base.weight_decay,
+            batch: 0,
+            epochs: 0,
+            min_iterations: 0,
+            learning_rate: 0.0,
+            warmup_iterations: 0,
+            lr_drops: String::new(),
+            weight_decay: 0.0,
             devices,
             single_image: false,
             tasks: [true; 5],
             group_by: String::new(),
             error: None,
+        };
+        form.set_recipe(recipe);
+        if gpus > 0 {
+            form.batch = 64 * gpus;
         }
+        form
+    }
+
+    /// Starts from `recipe`: its batch, epochs, learning rate, warm-up, drops and weight
+    /// decay.
+    pub fn set_recipe(&mut self, recipe: Recipe) {
+        let config = RunConfig::default().with_recipe(recipe);
+        self.recipe = recipe;
+        self.batch = config.batch;
+        self.epochs = config.epochs;
+        self.min_iterations = config.min_iterations;
+        self.learning_rate = config.learning_rate;
+        self.warmup_iterations = config.warmup_iterations;
+        self.lr_drops = join_drops(&config.lr_drops);
+        self.weight_decay = config.weight_decay;
     }
 
     /// The same form for an audit of `folds` folds.
@@ -211,10 +239,13 @@ impl NewRunForm {
         }
     }
 
-    /// Sets the epochs and moves the drops to half and three quarters of them.
+    /// Sets exactly `epochs` epochs (no minimum of iterations) and moves the drops to half
+    /// and three quarters of them.
     pub fn set_epochs(&mut self, epochs: usize) {
-        self.epochs = epochs;
-        self.lr_drops = join_drops(&RunConfig::default().with_epochs(epochs).lr_drops);
+        let config = RunConfig::default().with_epochs(epochs);
+        self.epochs = config.epochs;
+        self.min_iterations = config.min_iterations;
+        self.lr_drops = join_drops(&config.lr_drops);
     }
 
     /// The run configuration for the catalogue described by `base` (its path, columns and
@@ -251,7 +282,9 @@ impl NewRunForm {
             image_size: self.image_size,
             batch: self.batch,
             epochs: self.epochs,
+            min_iterations: self.min_iterations,
             learning_rate: self.learning_rate,
+            warmup_iterations: self.warmup_iterations,
             lr_drops,
             weight_decay: self.weight_decay,
             devices: self
@@ -267,7 +300,7 @@ impl NewRunForm {
                 .filter(|t| self.tasks[t.index()])
                 .collect(),
             group_by: Some(self.group_by.trim().to_string()).filter(|g| !g.is_empty()),
-            ..base
+            ..base.with_recipe(self.recipe)
         };
         config.validate().map_err(|e| e.message)?;
         Ok(config)
@@ -744,6 +777,23 @@ mod tests {
             catalogue: "/data/styles.csv".into(),
             ..RunConfig::default()
         };
+        // On the CPU the dialog starts a run exactly as `vitrine train` without options; on
+        // GPUs the published recipe, until another one is chosen.
+        assert_eq!(cpu.config(base.clone()).unwrap(), base);
+        assert_eq!(gpu.recipe, Recipe::Published);
+        let published = gpu.config(base.clone()).unwrap();
+        assert_eq!((published.dropout, published.learning_rate), (0.5, 0.01));
+        let mut chosen = gpu.clone();
+        chosen.set_recipe(Recipe::Default);
+        let default = chosen.config(base.clone()).unwrap();
+        assert_eq!(
+            (
+                default.dropout,
+                default.warmup_iterations,
+                default.min_iterations
+            ),
+            (base.dropout, base.warmup_iterations, base.min_iterations)
+        );
         let mut form = cpu.clone();
         form.tasks = [false, true, false, false, false];
         form.single_image = true;
@@ -752,6 +802,7 @@ mod tests {
         assert_eq!(config.catalogue, PathBuf::from("/data/styles.csv"));
         assert_eq!(config.tasks, vec![Task::Colour]);
         assert_eq!((config.epochs, config.lr_drops.clone()), (4, vec![2, 3]));
+        assert_eq!(config.min_iterations, 0, "epochs set by hand are exact");
         assert!(config.single_image);
         assert_eq!(config.group_by, None);
         form.group_by = " style_sku ".into();

@@ -13,11 +13,12 @@ use vitrine::catalog::import::same_catalogue;
 use vitrine::ml::backend::default_devices;
 use vitrine::ml::saved::{EvalSplit, RunEvaluation, evaluate_run, predict_run};
 use vitrine::ml::{TrainRequest, TrainingEvent};
-use vitrine::runs::config::{MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, ResumeChanges};
+use vitrine::runs::config::{MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, Recipe, ResumeChanges};
 use vitrine::runs::{Backbone, MetricsRecord, RunConfig, RunFolder};
 
 /// Arguments of `vitrine train`.
 #[derive(Debug, Args)]
+#[command(after_help = recipes_help())]
 pub struct TrainArgs {
     #[command(flatten)]
     catalog: CatalogArgs,
@@ -31,11 +32,23 @@ pub struct TrainArgs {
     /// Per-image CNN: small (CPU, 64-96 px) or zfnet (224 px).
     #[arg(long, value_parser = ["small", "zfnet"])]
     backbone: Option<String>,
-    /// Epochs (the learning rate drops at half and three quarters of them). With --resume, a
+    /// The optimiser, batch and schedule to start from (see below); the flags that follow
+    /// override them.
+    #[arg(long, value_name = "default|published")]
+    recipe: Option<Recipe>,
+    /// Epochs, exactly (the learning rate drops at half and three quarters of them). Without
+    /// it, the recipe's, more on a small catalogue to reach --min-iterations. With --resume, a
     /// new total: training continues from the last checkpoint with the schedule of a run of
     /// this many epochs.
     #[arg(long)]
     epochs: Option<usize>,
+    /// Iterations to train at least: a catalogue whose epochs are too short to reach them
+    /// trains more epochs (the drops move in proportion); 0 for exactly --epochs.
+    #[arg(long, value_name = "N")]
+    min_iterations: Option<usize>,
+    /// Iterations over which the learning rate rises linearly to --learning-rate (0: none).
+    #[arg(long, value_name = "N")]
+    warmup_iterations: Option<usize>,
     /// Side of the square crop fed to the network, in pixels (32 to 1024).
     #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32)
         .range(MIN_IMAGE_SIZE as i64..=MAX_IMAGE_SIZE as i64))]
@@ -125,6 +138,9 @@ impl TrainArgs {
         };
         config.set_source(self.catalog.source());
         config.catalogue = std::path::absolute(&config.catalogue)?;
+        if let Some(recipe) = self.recipe {
+            config = config.with_recipe(recipe);
+        }
         if let Some(backbone) = &self.backbone {
             config.backbone = if backbone == "zfnet" {
                 Backbone::Zfnet
@@ -137,6 +153,12 @@ impl TrainArgs {
         }
         if let Some(epochs) = self.epochs {
             config = config.with_epochs(epochs);
+        }
+        if let Some(iterations) = self.min_iterations {
+            config = config.with_min_iterations(iterations);
+        }
+        if let Some(iterations) = self.warmup_iterations {
+            config.warmup_iterations = iterations;
         }
         if let Some(size) = self.image_size {
             config.image_size = size;
@@ -183,6 +205,9 @@ impl TrainArgs {
     fn resume_changes(&self) -> anyhow::Result<ResumeChanges> {
         let refused: Vec<&str> = [
             ("--config", self.config.is_some()),
+            ("--recipe", self.recipe.is_some()),
+            ("--min-iterations", self.min_iterations.is_some()),
+            ("--warmup-iterations", self.warmup_iterations.is_some()),
             ("--backbone", self.backbone.is_some()),
             ("--image-size", self.image_size.is_some()),
             ("--tasks", !self.tasks.is_empty()),
@@ -229,6 +254,24 @@ impl TrainArgs {
                 .map(|d| d.split(',').map(|d| d.trim().to_string()).collect()),
         })
     }
+}
+
+/// The recipes with their figures, after the options of `vitrine train --help`.
+fn recipes_help() -> String {
+    let mut text = String::from("Recipes (--recipe):");
+    for recipe in Recipe::ALL {
+        let default = if recipe == Recipe::default() {
+            " (used without --recipe)"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "\n  {}{default}: {}.",
+            recipe.name(),
+            recipe.describe()
+        ));
+    }
+    text
 }
 
 pub fn train(args: TrainArgs) -> anyhow::Result<()> {

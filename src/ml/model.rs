@@ -7,7 +7,7 @@ use crate::catalog::Task;
 use crate::runs::Backbone;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
@@ -91,10 +91,10 @@ impl ModelConfig {
         Model {
             blocks,
             pool,
-            pre_pool: LinearConfig::new(features, pre).init(device),
+            pre_pool: relu_layer(features, pre, device),
             post_pool: vec![
-                LinearConfig::new(pre, width).init(device),
-                LinearConfig::new(width, width).init(device),
+                relu_layer(pre, width, device),
+                relu_layer(width, width, device),
             ],
             heads: self
                 .heads
@@ -105,6 +105,20 @@ impl ModelConfig {
             relu: Relu::new(),
         }
     }
+}
+
+/// A dense layer followed by a ReLU, initialised for it (He et al. 2015: normal, variance
+/// 2 / inputs). burn's default (uniform, variance 1 / (3 inputs)) shrinks the variance of the
+/// signal sixfold in each such layer, forward and back: through the three of them the
+/// convolutions got gradients about 15 times weaker, and 80 iterations on the demo catalogue
+/// ended at chance colour accuracy.
+fn relu_layer<B: Backend>(inputs: usize, outputs: usize, device: &B::Device) -> Linear<B> {
+    LinearConfig::new(inputs, outputs)
+        .with_initializer(Initializer::KaimingNormal {
+            gain: std::f64::consts::SQRT_2,
+            fan_out_only: false,
+        })
+        .init(device)
 }
 
 /// Convolution, optional batch norm, ReLU, optional max-pool.

@@ -1,11 +1,13 @@
 //! The "New run" dialog: the training settings over the open catalogue, with defaults that
-//! suit the machine (small backbone on the CPU, ZFNet on every GPU). With folds it is the
-//! "New audit" dialog: the same recipe for every fold's run.
+//! suit the machine (small backbone and the default recipe on the CPU, ZFNet and the
+//! published recipe on every GPU). With folds it is the "New audit" dialog: the same recipe
+//! for every fold's run.
 
 use crate::app::cockpit::{MAX_FOLDS, MIN_FOLDS, NewRunForm};
 use crate::app::command::{CockpitCommand, Command};
 use crate::catalog::Task;
 use crate::runs::Backbone;
+use crate::runs::config::Recipe;
 
 /// Draws the dialog.
 pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Command>) {
@@ -58,6 +60,19 @@ pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Com
                     }
                 });
                 ui.end_row();
+                ui.label("recipe");
+                ui.horizontal(|ui| {
+                    for recipe in Recipe::ALL {
+                        if ui
+                            .radio(edited.recipe == recipe, recipe.name())
+                            .on_hover_text(recipe.describe())
+                            .clicked()
+                        {
+                            edited.set_recipe(recipe);
+                        }
+                    }
+                });
+                ui.end_row();
                 ui.label("image size");
                 ui.add(
                     egui::DragValue::new(&mut edited.image_size)
@@ -77,6 +92,17 @@ pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Com
                     edited.set_epochs(epochs);
                 }
                 ui.end_row();
+                ui.label("at least");
+                ui.add(
+                    egui::DragValue::new(&mut edited.min_iterations)
+                        .range(0..=1_000_000)
+                        .suffix(" iterations"),
+                )
+                .on_hover_text(
+                    "a small catalogue trains more epochs to reach them (the drops move in \
+                     proportion); 0: exactly the epochs above",
+                );
+                ui.end_row();
                 ui.label("learning rate");
                 ui.add(
                     egui::DragValue::new(&mut edited.learning_rate)
@@ -84,6 +110,14 @@ pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Com
                         .speed(0.001)
                         .max_decimals(6),
                 );
+                ui.end_row();
+                ui.label("warm-up");
+                ui.add(
+                    egui::DragValue::new(&mut edited.warmup_iterations)
+                        .range(0..=100_000)
+                        .suffix(" iterations"),
+                )
+                .on_hover_text("the learning rate rises linearly to its value over these");
                 ui.end_row();
                 ui.label("divide by 10 at epochs");
                 ui.add(egui::TextEdit::singleline(&mut edited.lr_drops).desired_width(120.0));

@@ -3,7 +3,9 @@
 
 use super::checkpoint::{load_weights, unreadable};
 use super::parallel::step;
-use super::{Job, Reporter, TrainError, model_config, now_ms, optimizer_config};
+use super::{
+    Job, Reporter, TrainError, iterations_per_epoch, model_config, now_ms, optimizer_config,
+};
 use crate::catalog::Task;
 use crate::ml::data::{Loader, epoch_order};
 use crate::ml::evaluate::{Evaluation, Scoring, evaluate, predict};
@@ -62,7 +64,7 @@ impl Job<'_> {
         }
         let train = dataset.indices(Split::Train);
         let validation = dataset.indices(Split::Validation);
-        let per_epoch = train.len().div_ceil(config.batch);
+        let per_epoch = iterations_per_epoch(self.prepared, config);
         let workers = self.workers;
         reporter.record(MetricsRecord::Started {
             time_ms: now_ms(),
@@ -79,7 +81,6 @@ impl Job<'_> {
         let mut last_complete = start_epoch.checked_sub(1);
         let mut reported_failures = 0;
         for epoch in start_epoch..config.epochs {
-            let learning_rate = config.learning_rate_at(epoch);
             let started = Instant::now();
             let loader = Loader::start(
                 dataset.clone(),
@@ -101,6 +102,7 @@ impl Job<'_> {
                 }
                 let step_started = Instant::now();
                 let iteration = epoch * per_epoch + i;
+                let learning_rate = config.learning_rate_at(epoch, iteration);
                 let (next, loss) = step(model, &mut optimizer, &batch, &devices, learning_rate)?;
                 model = next;
                 if !loss.total.is_finite() {

@@ -2,9 +2,11 @@
 //! folder (config, metrics log, checkpoints, predictions, representations) and can be stopped
 //! and resumed.
 //!
-//! SGD with momentum (no dampening) and weight decay, a step learning-rate schedule by epoch,
-//! a checkpoint after every epoch, and data parallelism over several devices: each device
-//! runs its share of the batch on its own replica, and the gradients are summed on the first.
+//! SGD with momentum (no dampening) and weight decay, a step learning-rate schedule by epoch
+//! after a linear warm-up (see [`RunConfig::learning_rate_at`]), at least a minimum number of
+//! iterations (see [`RunConfig::scheduled_for`]), a checkpoint after every epoch, and data
+//! parallelism over several devices: each device runs its share of the batch on its own
+//! replica, and the gradients are summed on the first.
 //!
 //! This file holds the request, the handle with its events and errors, the model and optimiser
 //! a configuration asks for, and the run's thread; the rest is one file per job:
@@ -338,6 +340,15 @@ pub fn optimizer_config(config: &RunConfig) -> SgdConfig {
         )
 }
 
+/// Optimiser steps in an epoch of `config` over the training split of `prepared`.
+fn iterations_per_epoch(prepared: &Prepared, config: &RunConfig) -> usize {
+    prepared
+        .dataset
+        .indices(crate::runs::predictions::Split::Train)
+        .len()
+        .div_ceil(config.batch)
+}
+
 /// The model shape of a run.
 pub fn model_config(config: &RunConfig, spec: &ModelSpec) -> ModelConfig {
     ModelConfig {
@@ -390,6 +401,19 @@ fn run(
         events.preparing(s, d, t)
     })?;
     folder.write_spec(&prepared.spec)?;
+    // A new run's epochs follow the size of its training split (a resumed run keeps those of
+    // its config.json): saved, so the folder says what it trains.
+    let config = if request.resume {
+        config
+    } else {
+        let scheduled = config
+            .clone()
+            .scheduled_for(iterations_per_epoch(&prepared, &config));
+        if scheduled != config {
+            folder.write_config(&scheduled)?;
+        }
+        scheduled
+    };
     let mut reporter = Reporter {
         log: MetricsWriter::append(&folder.metrics_path())?,
         events,
