@@ -13,17 +13,23 @@ use vitrine::runs::RunConfig;
 use vitrine::runs::audit::AuditFolder;
 use vitrine::runs::probabilities::Probabilities;
 
-/// Colour: the share of the planted wrong colours the queue raises, and the share of its first
-/// ten products whose colour label is a planted wrong one. The bounds sit well under the
-/// figures measured (README, "Label audit"), so a seed or thread-order change does not trip
-/// them, but an audit that stopped learning does.
+/// Colour: the share of the planted wrong colours the queue raises (measured 1.0: 4 of 4), and
+/// the share of the queue's products whose colour label is a planted wrong one (measured 0.29:
+/// 4 of 14; an untrained model raises nearly every product, under 0.05). The bounds sit well
+/// under the figures measured (README, "Label audit"), so a seed or thread-order change does not
+/// trip them, but an audit that stopped learning does.
 const COLOUR_RECALL: f64 = 0.5;
-const COLOUR_PRECISION_AT_10: f64 = 0.3;
+const COLOUR_PRECISION: f64 = 0.15;
 
 #[test]
 fn the_demo_audit_finds_most_planted_wrong_colours_near_the_top_of_its_queue() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = generate(&dir.path().join("demo"), &DemoOptions::default(), &|_, _| {}).unwrap();
+    let demo = generate(
+        &dir.path().join("demo"),
+        &DemoOptions::default(),
+        &|_, _| {},
+    )
+    .unwrap();
     let config = RunConfig {
         catalogue: demo.manifest.clone(),
         ..RunConfig::default()
@@ -47,8 +53,7 @@ fn the_demo_audit_finds_most_planted_wrong_colours_near_the_top_of_its_queue() {
         Some(&store),
     )
     .unwrap();
-    let probabilities =
-        Probabilities::read(&AuditFolder::at(&out).probabilities_path()).unwrap();
+    let probabilities = Probabilities::read(&AuditFolder::at(&out).probabilities_path()).unwrap();
     let report = build(
         &probabilities,
         &workspace.catalog,
@@ -64,13 +69,21 @@ fn the_demo_audit_finds_most_planted_wrong_colours_near_the_top_of_its_queue() {
         .iter()
         .find(|t| t.task == Task::Colour)
         .and_then(|t| t.accuracy);
-    assert!(colour.planted > 0, "the demo plants wrong colours: {colour:?}");
+    assert!(
+        colour.planted > 0,
+        "the demo plants wrong colours: {colour:?}"
+    );
     assert!(
         colour.recall.unwrap_or(0.0) >= COLOUR_RECALL,
         "out-of-fold colour accuracy {accuracy:?}: {colour:?}"
     );
     assert!(
-        colour.precision_at[0].1 >= COLOUR_PRECISION_AT_10,
+        colour.precision.unwrap_or(0.0) >= COLOUR_PRECISION,
+        "out-of-fold colour accuracy {accuracy:?}: {colour:?}"
+    );
+    // The suggestion of a raised planted label is mostly the truth.
+    assert!(
+        2 * colour.suggested_truth >= colour.found,
         "out-of-fold colour accuracy {accuracy:?}: {colour:?}"
     );
 }
