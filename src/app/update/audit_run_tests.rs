@@ -2,6 +2,7 @@
 //! the "New audit" dialog, its one progress bar over the folds, stopping, failing, resuming,
 //! finishing (which queues `OpenAudit`), and the demo's own audit on first start.
 
+use super::tests::{ctx, opened_from};
 use super::{apply_command, apply_event};
 use crate::app::cockpit::{AuditStatus, DEMO_AUDIT, View};
 use crate::app::command::{CockpitCommand, Command};
@@ -16,11 +17,7 @@ use crate::ml::audit::{AuditEvent, AuditRequest, DEMO_FOLDS};
 use crate::runs::audit::AuditSettings;
 use crate::runs::{Backbone, MetricsRecord, RunConfig};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn ctx() -> egui::Context {
-    egui::Context::default()
-}
+use std::path::Path;
 
 /// A state with a catalogue of 8 products (no images) in `dir` open, as the open worker would
 /// have opened it, and the effects of the open taken.
@@ -31,26 +28,7 @@ fn opened(dir: &Path) -> AppState {
     }
     let manifest = dir.join("manifest.csv");
     std::fs::write(&manifest, text).unwrap();
-    open_request(dir.join("data"), OpenRequest::path(manifest))
-}
-
-/// A state with data folder `data` that opened `request` (on this thread).
-fn open_request(data: PathBuf, request: OpenRequest) -> AppState {
-    let mut state = AppState::new("ada".into(), data);
-    let mut queue = Queue::default();
-    apply_command(
-        &mut state,
-        Command::OpenCatalogue(request.clone()),
-        &mut queue,
-    );
-    let opened = open::open(&request).unwrap();
-    apply_event(
-        &mut state,
-        &ctx(),
-        Event::CatalogueOpened(Box::new(opened)),
-        &mut queue,
-    );
-    state
+    opened_from(dir, OpenRequest::path(manifest)).0
 }
 
 fn event(state: &mut AppState, event: RunEvent) -> Queue {

@@ -2,6 +2,7 @@
 //! is built on the test's thread as the audit worker would, the store's answers are applied
 //! by hand, and each test checks the state and the requests queued.
 
+use super::tests::{ctx, opened_from};
 use super::{apply_command, apply_event};
 use crate::app::audit_queue::{Outcome, tests::example};
 use crate::app::command::{AuditCommand, Command};
@@ -9,7 +10,7 @@ use crate::app::effect::{AuditJob, Effect, Queue, StoreRequest};
 use crate::app::event::{Event, SaveKind};
 use crate::app::opening::OpenRequest;
 use crate::app::state::AppState;
-use crate::app::workers::{audit, open};
+use crate::app::workers::audit;
 use crate::catalog::Task;
 use crate::labels::{Edit, EditSource, Keep, Review};
 use std::path::{Path, PathBuf};
@@ -32,28 +33,9 @@ fn catalogue(dir: &Path) -> (PathBuf, PathBuf) {
     (manifest, folder)
 }
 
-fn ctx() -> egui::Context {
-    egui::Context::default()
-}
-
 /// A state with the catalogue of `manifest` open, and the queue the open left.
 fn opened(dir: &Path, manifest: &Path) -> (AppState, Queue) {
-    let request = OpenRequest::path(manifest);
-    let mut state = AppState::new("ada".into(), dir.join("data"));
-    let mut queue = Queue::default();
-    apply_command(
-        &mut state,
-        Command::OpenCatalogue(request.clone()),
-        &mut queue,
-    );
-    let opened = open::open(&request).unwrap();
-    apply_event(
-        &mut state,
-        &ctx(),
-        Event::CatalogueOpened(Box::new(opened)),
-        &mut queue,
-    );
-    (state, queue)
+    opened_from(dir, OpenRequest::path(manifest))
 }
 
 /// The audit job queued, taken out of the queue.

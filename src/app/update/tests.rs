@@ -38,7 +38,7 @@ fn opened(dir: &Path, n: usize) -> (AppState, Queue) {
 }
 
 /// A state with `request` open (opened on this thread), and the queue the open left.
-fn opened_from(dir: &Path, request: OpenRequest) -> (AppState, Queue) {
+pub(super) fn opened_from(dir: &Path, request: OpenRequest) -> (AppState, Queue) {
     let mut state = AppState::new("ada".into(), dir.join("data"));
     let mut queue = Queue::default();
     apply_command(
@@ -56,7 +56,7 @@ fn opened_from(dir: &Path, request: OpenRequest) -> (AppState, Queue) {
     (state, queue)
 }
 
-fn ctx() -> egui::Context {
+pub(super) fn ctx() -> egui::Context {
     egui::Context::default()
 }
 
