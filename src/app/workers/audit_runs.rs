@@ -113,19 +113,7 @@ impl AuditsWorker {
     /// time.
     pub fn shutdown(&mut self, timeout: Duration) -> usize {
         self.stop_all();
-        let deadline = std::time::Instant::now() + timeout;
-        while !self.stoppers.is_empty() {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.done_rx.recv_timeout(left) {
-                Ok((audit, launch)) => {
-                    if self.stoppers.get(&audit).is_some_and(|(_, l)| *l == launch) {
-                        self.stoppers.remove(&audit);
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        self.stoppers.len()
+        super::runs::wait_for_ends(&mut self.stoppers, &self.done_rx, timeout)
     }
 }
 

@@ -193,20 +193,31 @@ impl RunsWorker {
         for (stopper, _) in self.stoppers.values() {
             stopper.stop();
         }
-        let deadline = std::time::Instant::now() + timeout;
-        while !self.stoppers.is_empty() {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.done_rx.recv_timeout(left) {
-                Ok((run, launch)) => {
-                    if self.stoppers.get(&run).is_some_and(|(_, l)| *l == launch) {
-                        self.stoppers.remove(&run);
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        self.stoppers.len()
+        wait_for_ends(&mut self.stoppers, &self.done_rx, timeout)
     }
+}
+
+/// Waits, at most `timeout`, for the jobs in `running` (by folder: a stopper and the launch
+/// number) to report their end on `done`, each end removing its job (an end of an earlier
+/// launch of the same folder removes nothing). Returns how many did not end in time.
+pub(super) fn wait_for_ends<S>(
+    running: &mut HashMap<PathBuf, (S, u64)>,
+    done: &Receiver<(PathBuf, u64)>,
+    timeout: Duration,
+) -> usize {
+    let deadline = std::time::Instant::now() + timeout;
+    while !running.is_empty() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match done.recv_timeout(left) {
+            Ok((folder, launch)) => {
+                if running.get(&folder).is_some_and(|(_, l)| *l == launch) {
+                    running.remove(&folder);
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    running.len()
 }
 
 impl Drop for RunsWorker {
