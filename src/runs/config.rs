@@ -17,7 +17,7 @@ pub const MAX_IMAGE_SIZE: u32 = 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backbone {
-    /// CPU-friendly: four 3x3 conv blocks (32-64-128-256), 64-96 px inputs.
+    /// CPU-friendly: four 3x3 conv blocks (16-32-64-128 channels), 64-96 px inputs.
     Small,
     /// The ZFNet layout (7x7/2 conv, 5x5/2 conv, three 3x3 convs), 224 px inputs.
     Zfnet,
