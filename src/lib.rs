@@ -15,4 +15,5 @@ pub mod labels;
 pub mod ml;
 pub mod paths;
 pub mod runs;
+pub mod similarity;
 pub mod threads;

@@ -146,6 +146,15 @@ pub enum Command {
     DismissMessage,
     /// A training cockpit command.
     Cockpit(CockpitCommand),
+    /// The product view shows the product at this catalogue position: find its similar
+    /// products unless they are found or asked for already.
+    WantSimilar(u32),
+    /// Focus the product at this catalogue position (a click in the Similar strip), whether
+    /// or not the grid shows it.
+    FocusProduct(u32),
+    /// Show the similar products of the product at this catalogue position in the grid, most
+    /// similar first.
+    ShowSimilar(u32),
 }
 
 /// What the user asks of the review queue (the Audit view).

@@ -172,6 +172,25 @@ pub enum Effect {
     },
     /// Write predictions from a run's latest checkpoint.
     Predict(PathBuf),
+    /// Read the representations of the run or audit that `path` (a predictions file) comes
+    /// from, for the Similar strip.
+    OpenSimilar {
+        /// The open's number, named in the answers.
+        generation: u64,
+        /// The predictions file shown.
+        path: PathBuf,
+    },
+    /// Find the similar products of one product.
+    FindSimilar {
+        /// The open whose representations to search.
+        generation: u64,
+        /// The product's catalogue position (named in the answer).
+        product: u32,
+        /// Its id.
+        id: String,
+        /// How many.
+        k: usize,
+    },
     /// Read the first-layer kernels of a run's latest checkpoint.
     ReadKernels(PathBuf),
     /// Write a text file in the background.

@@ -182,6 +182,8 @@ pub enum Event {
     StoreStopped(String),
     /// A worker thread with no state of its own in the window failed (a panic, caught).
     WorkerFailed(String),
+    /// The similar worker answered.
+    Similar(SimilarEvent),
 }
 
 /// What the training runs and the cockpit's jobs report.
@@ -283,5 +285,40 @@ pub enum RunEvent {
         run: PathBuf,
         /// The predictions file, or why not.
         result: Result<PathBuf, String>,
+    },
+}
+
+/// What the similar worker reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimilarEvent {
+    /// The representations of a run or audit are ready to search.
+    Opened {
+        /// The open's number ([`super::similar::SimilarState::generation`]).
+        generation: u64,
+        /// Which model they come from.
+        note: String,
+        /// Exact search or the index.
+        method: String,
+        /// How many products have one.
+        products: usize,
+        /// What happened on the way (an index rebuilt because it was stale or damaged).
+        notes: Vec<String>,
+    },
+    /// They cannot be used: why.
+    Unavailable {
+        /// The open's number.
+        generation: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The neighbours of a product: product ids and similarities, most similar first, or why
+    /// there are none.
+    Found {
+        /// The open's number.
+        generation: u64,
+        /// The product's catalogue position.
+        product: u32,
+        /// The neighbours.
+        neighbours: Result<Vec<(String, f32)>, String>,
     },
 }

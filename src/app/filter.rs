@@ -21,6 +21,8 @@ pub struct ProductSet {
     pub title: String,
     /// Catalogue positions, sorted.
     pub positions: Arc<Vec<u32>>,
+    /// The set's own order, when it has one (most similar first), for [`SortKey::Set`].
+    pub order: Option<Arc<Vec<u32>>>,
 }
 
 impl ProductSet {
@@ -31,6 +33,15 @@ impl ProductSet {
         ProductSet {
             title: title.into(),
             positions: Arc::new(positions),
+            order: None,
+        }
+    }
+
+    /// A set of `order` (positions in their own order, most relevant first) under `title`.
+    pub fn ranked(title: impl Into<String>, order: Vec<u32>) -> Self {
+        ProductSet {
+            order: Some(Arc::new(order.clone())),
+            ..ProductSet::new(title, order)
         }
     }
 
@@ -94,6 +105,9 @@ pub enum SortKey {
     Confidence(TaskScope),
     /// Most tasks where prediction and label disagree first.
     Disagreement,
+    /// The order of the [`Filter::only`] set (most similar first); catalogue order when the
+    /// set has none.
+    Set,
 }
 
 /// Everything that decides which products are shown, and in which order.
@@ -315,6 +329,12 @@ fn sort(matches: &mut Vec<u32>, filter: &Filter, scores: &Scores<'_>, parallel: 
     let products = catalog.products();
     match filter.sort {
         SortKey::Source => {}
+        SortKey::Set => {
+            if let Some(order) = filter.only.as_ref().and_then(|set| set.order.as_ref()) {
+                let kept: HashSet<u32> = matches.iter().copied().collect();
+                *matches = order.iter().copied().filter(|p| kept.contains(p)).collect();
+            }
+        }
         SortKey::Id => in_order(matches, &catalog.text_orders().by_id, catalog.len()),
         SortKey::Name => in_order(matches, &catalog.text_orders().by_name, catalog.len()),
         SortKey::Confidence(scope) => {

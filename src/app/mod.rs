@@ -19,6 +19,7 @@ pub mod keys;
 pub mod opening;
 pub mod picker;
 pub mod selection;
+pub mod similar;
 pub mod state;
 pub mod ui;
 pub mod update;

@@ -360,6 +360,8 @@ pub struct AppState {
     pub cockpit: super::cockpit::Cockpit,
     /// The Audit view: the open audit's review queue.
     pub audit: super::audit_queue::AuditState,
+    /// The product view's Similar strip.
+    pub similar: super::similar::SimilarState,
     /// The data folder (demo, runs, thumbnail cache, recent list).
     pub data_dir: PathBuf,
 }
@@ -406,6 +408,7 @@ impl AppState {
             focus_search: false,
             cockpit: Default::default(),
             audit: Default::default(),
+            similar: Default::default(),
             data_dir,
         }
     }

@@ -6,6 +6,7 @@ mod demo;
 mod import;
 mod labels;
 mod open;
+mod similar;
 mod train;
 
 use clap::{Args, Parser, Subcommand};
@@ -45,6 +46,8 @@ enum Command {
     /// Two runs side by side, task by task, from their predictions (e.g. single- vs
     /// multi-image).
     Compare(compare::CompareArgs),
+    /// The products most similar to one product by a run's representation.
+    Similar(similar::SimilarArgs),
 }
 
 /// How to read a catalogue: shared by every command that opens one.
@@ -90,6 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Compare(args)) => compare::run(args),
         Some(Command::Audit(args)) => audit::audit(args),
         Some(Command::Issues(args)) => audit::issues(args),
+        Some(Command::Similar(args)) => similar::run(args),
     }
 }
 

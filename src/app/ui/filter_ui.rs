@@ -121,6 +121,9 @@ pub fn filter_ui(
                 .selected_text(format!("sort: {}", sort_name(filter.sort)))
                 .show_ui(ui, |ui| {
                     let mut keys = vec![SortKey::Source, SortKey::Id, SortKey::Name];
+                    if filter.only.as_ref().is_some_and(|set| set.order.is_some()) {
+                        keys.push(SortKey::Set);
+                    }
                     if has_predictions {
                         keys.push(SortKey::Confidence(TaskScope::Any));
                         keys.extend(Task::ALL.map(|t| SortKey::Confidence(TaskScope::Only(t))));
@@ -147,6 +150,7 @@ fn sort_name(key: SortKey) -> String {
         SortKey::Confidence(TaskScope::Any) => "confidence (lowest, any task)".into(),
         SortKey::Confidence(TaskScope::Only(t)) => format!("confidence ({t})"),
         SortKey::Disagreement => "disagreements".into(),
+        SortKey::Set => "most similar first".into(),
     }
 }
 

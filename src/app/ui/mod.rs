@@ -13,6 +13,7 @@ mod menu_ui;
 mod new_run_ui;
 mod overlays_ui;
 mod product_ui;
+mod similar_ui;
 mod start_ui;
 mod status_ui;
 

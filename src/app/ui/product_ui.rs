@@ -1,5 +1,6 @@
 //! The product view: the focused product's images large (zoom, previous/next), its five tasks
-//! with label, the model's top classes and a disagreement mark, and the label history.
+//! with label, the model's top classes and a disagreement mark, its most similar products,
+//! and the label history.
 
 use super::percent;
 use crate::app::command::Command;
@@ -40,6 +41,8 @@ pub fn product_ui(
             images_ui(ui, state, session, position, large, &mut wanted, commands);
             ui.separator();
             tasks_ui(ui, state, session, position, commands);
+            ui.separator();
+            super::similar_ui::similar_ui(ui, state, session, position, &mut wanted, commands);
             ui.separator();
             history_ui(ui, state, &product.id);
         });
@@ -144,45 +147,58 @@ fn images_ui(
                 path: session.catalog.image_root.join(&*image.path).into(),
                 size: ImageSize::thumb_for(58.0 * ui.ctx().pixels_per_point()),
             };
-            let (rect, response) = ui.allocate_exact_size(vec2(48.0, 58.0), Sense::click());
-            let painter = ui.painter_at(rect);
-            match super::grid_ui::thumb_picture(state, &key) {
-                Some(Picture::Ready(texture)) => {
-                    let fitted = super::grid_ui::fit(texture.size_vec2(), rect);
-                    painter.image(
-                        texture.id(),
-                        fitted,
-                        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
-                        Color32::WHITE,
-                    );
-                }
-                Some(Picture::Failed(_)) => {
-                    painter.text(
-                        rect.center(),
-                        egui::Align2::CENTER_CENTER,
-                        "!",
-                        egui::FontId::proportional(16.0),
-                        ui.visuals().warn_fg_color,
-                    );
-                }
-                None => {
-                    painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-                }
-            }
-            if i == index {
-                painter.rect_stroke(
-                    rect,
-                    2.0,
-                    ui.visuals().selection.stroke,
-                    egui::StrokeKind::Inside,
-                );
-            }
+            let response = thumb_ui(ui, state, &key, vec2(48.0, 58.0), i == index);
             if response.clicked() {
                 commands.push(Command::ShowImage(i));
             }
             wanted.push(key);
         }
     });
+}
+
+/// One clickable thumbnail of `size` points (a spinner box until decoded, "!" when it cannot
+/// be), outlined when `selected`.
+pub fn thumb_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    key: &ImageKey,
+    size: egui::Vec2,
+    selected: bool,
+) -> egui::Response {
+    let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+    let painter = ui.painter_at(rect);
+    match super::grid_ui::thumb_picture(state, key) {
+        Some(Picture::Ready(texture)) => {
+            let fitted = super::grid_ui::fit(texture.size_vec2(), rect);
+            painter.image(
+                texture.id(),
+                fitted,
+                Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                Color32::WHITE,
+            );
+        }
+        Some(Picture::Failed(_)) => {
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                "!",
+                egui::FontId::proportional(16.0),
+                ui.visuals().warn_fg_color,
+            );
+        }
+        None => {
+            painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+        }
+    }
+    if selected {
+        painter.rect_stroke(
+            rect,
+            2.0,
+            ui.visuals().selection.stroke,
+            egui::StrokeKind::Inside,
+        );
+    }
+    response
 }
 
 fn tasks_ui(

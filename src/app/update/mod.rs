@@ -8,8 +8,9 @@
 //! This file only routes; each file beside it applies one part: [`opening`] (catalogues and
 //! predictions), [`labels`] (label changes, reviews and the store's answers), [`workspace`] (the grid,
 //! the keys, the picker, images), [`matches`] (the filter's results and the focus in them),
-//! [`audit`] (the review queue), [`cockpit`] (training commands), [`runs`] (training events)
-//! and [`audit_runs`] (audits launched and followed in the cockpit, and the demo's own).
+//! [`audit`] (the review queue), [`cockpit`] (training commands), [`runs`] (training events),
+//! [`audit_runs`] (audits launched and followed in the cockpit, and the demo's own) and
+//! [`similar`] (the product view's Similar strip).
 
 mod audit;
 #[cfg(test)]
@@ -22,6 +23,7 @@ mod labels;
 mod matches;
 mod opening;
 mod runs;
+mod similar;
 #[cfg(test)]
 mod tests;
 mod workspace;
@@ -59,6 +61,9 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
         Command::WithdrawReview { review } => {
             labels::withdraw_review(state, review, queue);
         }
+        Command::WantSimilar(_) | Command::FocusProduct(_) | Command::ShowSimilar(_) => {
+            similar::apply(state, command, queue)
+        }
         command => workspace::apply(state, command, queue),
     }
 }
@@ -88,6 +93,7 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         Event::AuditOpened { .. } | Event::AuditRemembered { .. } | Event::AuditFailed { .. } => {
             audit::apply_event(state, event, queue)
         }
+        Event::Similar(event) => similar::apply_event(state, event),
         event => workspace::apply_event(state, ctx, event, queue),
     }
     // Edits wait while a worker reads the catalogue (predictions, comparison, filter); such a

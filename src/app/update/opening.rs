@@ -1,7 +1,7 @@
 //! Opening catalogues and loading predictions: the commands that start them and the events
 //! their workers report.
 
-use super::{audit, audit_runs, cockpit, labels, matches};
+use super::{audit, audit_runs, cockpit, labels, matches, similar};
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::Event;
 use crate::app::opening::OpenRequest;
@@ -79,6 +79,7 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
                 session.predictions_note =
                     crate::app::opening::read_note(&loaded.predictions, &path);
                 session.predictions = Some(loaded);
+                similar::predictions_changed(state, queue);
                 matches::refilter(state, queue);
                 cockpit::resolve_pending(state, queue);
             }
@@ -135,6 +136,7 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
     matches::focus_first(state);
     labels::request_history(state, queue);
     audit::catalogue_opened(state, queue);
+    similar::predictions_changed(state, queue);
     if warnings > 0 {
         state.notice(format!(
             "opened with {warnings} import warnings (View > Warnings)"

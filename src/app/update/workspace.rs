@@ -103,7 +103,10 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         | Command::KeepLabel { .. }
         | Command::WithdrawReview { .. }
         | Command::OpenAudit(_)
-        | Command::Audit(_) => {}
+        | Command::Audit(_)
+        | Command::WantSimilar(_)
+        | Command::FocusProduct(_)
+        | Command::ShowSimilar(_) => {}
     }
 }
 
@@ -249,7 +252,8 @@ fn focused_image_count(state: &AppState) -> usize {
     session.product(focus).map_or(0, |p| p.images.len())
 }
 
-fn focus_changed(state: &mut AppState, before: Option<u32>, queue: &mut Queue) {
+/// After the focus moved from `before`: the first image, and the new product's history.
+pub(super) fn focus_changed(state: &mut AppState, before: Option<u32>, queue: &mut Queue) {
     if state.selection.focus != before {
         state.image_index = 0;
         labels::request_history(state, queue);

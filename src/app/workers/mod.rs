@@ -9,6 +9,7 @@ pub mod filter;
 pub mod jobs;
 pub mod open;
 pub mod runs;
+pub mod similar;
 pub mod store;
 pub mod thumbnails;
 
@@ -86,6 +87,8 @@ pub struct Workers {
     pub audits: audit_runs::AuditsWorker,
     /// The store worker of the open catalogue.
     pub store: Option<store::StoreWorker>,
+    /// The Similar strip's searches.
+    pub similar: similar::SimilarWorker,
     /// The data folder (demo, thumbnail cache, recent list).
     pub data_dir: PathBuf,
     /// Set to cancel the catalogue being opened.
@@ -102,6 +105,7 @@ impl Workers {
             Some(crate::paths::thumbnail_cache(&data_dir)),
         )?;
         let filter = filter::FilterWorker::start(sender.clone())?;
+        let similar = similar::SimilarWorker::start(sender.clone())?;
         let runs = runs::RunsWorker::start(sender.clone(), crate::paths::opened_runs(&data_dir))?;
         let devices = sender.clone();
         spawn("vitrine-devices", &sender, Event::WorkerFailed, move || {
@@ -116,6 +120,7 @@ impl Workers {
             sender,
             thumbnails,
             filter,
+            similar,
             store: None,
             data_dir,
             open_cancel: None,
@@ -195,6 +200,13 @@ impl Workers {
             } => audit::find_last(generation, data_dir, source, &events),
             Effect::Compare { a, b, catalog } => jobs::compare(a, b, catalog, &events),
             Effect::Predict(run) => jobs::predict(run, &events),
+            Effect::OpenSimilar { generation, path } => self.similar.open(generation, path),
+            Effect::FindSimilar {
+                generation,
+                product,
+                id,
+                k,
+            } => self.similar.find(generation, product, id, k),
             Effect::ReadKernels(run) => jobs::read_kernels(run, &events),
             Effect::WriteFile { path, text } => jobs::write_file(path, text, &events),
             Effect::LaunchRun(request) => {
