@@ -20,6 +20,8 @@ pub enum View {
     Audit,
     /// The training cockpit.
     Training,
+    /// Duplicate and near-duplicate clusters.
+    Duplicates,
 }
 
 /// The cockpit's tabs.

@@ -155,6 +155,8 @@ pub enum Command {
     /// Show the similar products of the product at this catalogue position in the grid, most
     /// similar first.
     ShowSimilar(u32),
+    /// A Duplicates view command.
+    Duplicates(DuplicatesCommand),
 }
 
 /// What the user asks of the review queue (the Audit view).
@@ -294,4 +296,17 @@ impl From<CockpitCommand> for Command {
     fn from(command: CockpitCommand) -> Self {
         Command::Cockpit(command)
     }
+}
+
+/// What the Duplicates view asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DuplicatesCommand {
+    /// Set the near-duplicate fraction.
+    SetFraction(f32),
+    /// Only exact copies, or near duplicates too.
+    SetExactOnly(bool),
+    /// Search the open catalogue.
+    Find,
+    /// Mark the cluster at this index of the report as not duplicates (each of its links).
+    MarkApart(usize),
 }

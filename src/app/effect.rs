@@ -63,6 +63,9 @@ pub enum StoreRequest {
     Redo(RequestId),
     /// Read a product's journal entries.
     History(String),
+    /// Mark pairs of product ids as not duplicates (none: only read the marks); answered
+    /// with every mark.
+    NotDuplicates(Vec<(String, String)>),
     /// Write the corrected catalogue to `path`.
     Export {
         /// The file.
@@ -180,6 +183,8 @@ pub enum Effect {
         /// The predictions file shown.
         path: PathBuf,
     },
+    /// Search the catalogue for duplicate clusters.
+    FindDuplicates(DuplicatesJob),
     /// Find the similar products of one product.
     FindSimilar {
         /// The open whose representations to search.
@@ -270,4 +275,20 @@ impl Queue {
     pub fn is_empty(&self) -> bool {
         self.commands.is_empty() && self.effects.is_empty()
     }
+}
+
+/// A duplicate search of the open catalogue.
+#[derive(Debug)]
+pub struct DuplicatesJob {
+    /// The search's number, named in its answers.
+    pub generation: u64,
+    /// The catalogue (let go of before the answer).
+    pub catalog: Arc<Catalog>,
+    /// The predictions file shown, whose run's representation finds near duplicates; `None`:
+    /// exact copies only.
+    pub predictions: Option<PathBuf>,
+    /// The near-duplicate fraction.
+    pub fraction: f32,
+    /// Pairs marked not duplicates.
+    pub apart: Vec<(String, String)>,
 }

@@ -184,6 +184,8 @@ pub enum Event {
     WorkerFailed(String),
     /// The similar worker answered.
     Similar(SimilarEvent),
+    /// The duplicate search or the store's marks answered.
+    Duplicates(DuplicatesEvent),
 }
 
 /// What the training runs and the cockpit's jobs report.
@@ -321,4 +323,27 @@ pub enum SimilarEvent {
         /// The neighbours.
         neighbours: Result<Vec<(String, f32)>, String>,
     },
+}
+
+/// What the duplicate search and the store report for the Duplicates view.
+#[derive(Debug)]
+pub enum DuplicatesEvent {
+    /// Photos compared so far, of all.
+    Progressed {
+        /// The search's number.
+        generation: u64,
+        /// Photos compared.
+        done: usize,
+        /// Photos in all.
+        total: usize,
+    },
+    /// The search finished: the clusters and what was searched, or why it failed.
+    Found {
+        /// The search's number.
+        generation: u64,
+        /// The report.
+        result: Result<(crate::similarity::duplicates::DuplicateReport, String), String>,
+    },
+    /// The store's pairs marked not duplicates, after marking any asked for, or why not.
+    Marks(Result<Vec<(String, String)>, String>),
 }

@@ -362,6 +362,8 @@ pub struct AppState {
     pub audit: super::audit_queue::AuditState,
     /// The product view's Similar strip.
     pub similar: super::similar::SimilarState,
+    /// The Duplicates view.
+    pub duplicates: super::duplicates::DuplicatesState,
     /// The data folder (demo, runs, thumbnail cache, recent list).
     pub data_dir: PathBuf,
 }
@@ -409,6 +411,7 @@ impl AppState {
             cockpit: Default::default(),
             audit: Default::default(),
             similar: Default::default(),
+            duplicates: Default::default(),
             data_dir,
         }
     }

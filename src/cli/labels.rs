@@ -108,7 +108,8 @@ pub struct AuthorArgs {
 }
 
 impl AuthorArgs {
-    fn name(&self) -> String {
+    /// The author's name.
+    pub fn name(&self) -> String {
         self.author
             .clone()
             .or_else(|| std::env::var("USER").ok())

@@ -3,6 +3,7 @@
 mod audit;
 mod compare;
 mod demo;
+mod duplicates;
 mod import;
 mod labels;
 mod open;
@@ -48,6 +49,9 @@ enum Command {
     Compare(compare::CompareArgs),
     /// The products most similar to one product by a run's representation.
     Similar(similar::SimilarArgs),
+    /// Duplicate clusters: exact copies among the photos, near duplicates by a run's
+    /// representation; conflicting labels first.
+    Duplicates(duplicates::DuplicatesArgs),
 }
 
 /// How to read a catalogue: shared by every command that opens one.
@@ -94,6 +98,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Audit(args)) => audit::audit(args),
         Some(Command::Issues(args)) => audit::issues(args),
         Some(Command::Similar(args)) => similar::run(args),
+        Some(Command::Duplicates(args)) => duplicates::run(args),
     }
 }
 

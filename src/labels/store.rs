@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod not_duplicates;
 mod reviews;
 
 /// Schema version this build writes and reads.
@@ -77,6 +78,15 @@ CREATE TABLE IF NOT EXISTS reviews(
 );
 CREATE INDEX IF NOT EXISTS reviews_product ON reviews(product, task, id);
 CREATE INDEX IF NOT EXISTS reviews_changed ON reviews(changed);
+-- Added within schema version 1, as reviews: pairs of products a moderator marked as not
+-- duplicates (lower id first), never raised as duplicates again; journalled by who and when.
+CREATE TABLE IF NOT EXISTS not_duplicates(
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    author TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    PRIMARY KEY(a, b)
+) WITHOUT ROWID;
 ";
 
 const EDIT_COLUMNS: &str =

@@ -5,6 +5,8 @@
 //! (`embeddings.{json,f32,ids}`, see [`crate::runs::embeddings`]) or from an audit's first
 //! finished fold ([`vectors::locate`]).
 
+pub mod copies;
+pub mod duplicates;
 pub mod exact;
 pub mod index;
 pub mod search;

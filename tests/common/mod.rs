@@ -51,6 +51,27 @@ pub fn small_catalogue(dir: &std::path::Path, n: usize) -> PathBuf {
     path
 }
 
+/// A catalogue of 12 products with a photo each: p0 and p1 show the same file (p0 Red, p1
+/// Blue), the others distinct photos; all Red but p1.
+pub fn copies_catalogue(dir: &std::path::Path) -> PathBuf {
+    std::fs::create_dir_all(dir.join("img")).unwrap();
+    let mut text = String::from("product_id,name,images,gender,colour,type,category,subcategory\n");
+    for i in 0..12u8 {
+        let file = format!("img/{i}.png");
+        let shade = if i == 1 { 0 } else { i * 20 };
+        image::RgbImage::from_pixel(6, 6, image::Rgb([shade, 100, 50]))
+            .save(dir.join(&file))
+            .unwrap();
+        let colour = if i == 1 { "Blue" } else { "Red" };
+        text.push_str(&format!(
+            "p{i},Product {i},{file},Women,{colour},Apparel,Topwear,Tshirts\n"
+        ));
+    }
+    let path = dir.join("manifest.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// A human edit by `author`, without a reason.
 pub fn human(author: &str) -> vitrine::labels::Attribution {
     vitrine::labels::Attribution {

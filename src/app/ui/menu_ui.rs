@@ -98,6 +98,7 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
             ("Workspace", View::Workspace),
             ("Audit", View::Audit),
             ("Training", View::Training),
+            ("Duplicates", View::Duplicates),
         ];
         for (label, target) in views {
             if ui.selectable_label(view == target, label).clicked() && view != target {

@@ -6,6 +6,7 @@ mod cockpit_ui;
 mod compare_ui;
 mod confusion_ui;
 mod curves_ui;
+mod duplicates_ui;
 mod filter_ui;
 mod grid_ui;
 mod log_ui;
@@ -42,6 +43,11 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
         overlays_ui::overlays_ui(ui.ctx(), state, session, commands);
         return;
     }
+    if state.cockpit.view == View::Duplicates {
+        duplicates_ui::duplicates_ui(ui, state, session, commands);
+        overlays_ui::overlays_ui(ui.ctx(), state, session, commands);
+        return;
+    }
     if state.panels.edit_log {
         egui::Panel::bottom("edit_log")
             .resizable(true)
@@ -74,6 +80,7 @@ fn keyboard(ui: &egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
         || state.bulk.is_some()
         || state.audit.confirm.is_some()
         || state.cockpit.view == View::Training
+        || state.cockpit.view == View::Duplicates
         || ui.ctx().egui_wants_keyboard_input()
     {
         return;

@@ -19,6 +19,7 @@ mod audit_runs;
 #[cfg(test)]
 mod audit_tests;
 mod cockpit;
+mod duplicates;
 mod labels;
 mod matches;
 mod opening;
@@ -61,6 +62,7 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
         Command::WithdrawReview { review } => {
             labels::withdraw_review(state, review, queue);
         }
+        Command::Duplicates(command) => duplicates::apply(state, command, queue),
         Command::WantSimilar(_) | Command::FocusProduct(_) | Command::ShowSimilar(_) => {
             similar::apply(state, command, queue)
         }
@@ -94,6 +96,7 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
             audit::apply_event(state, event, queue)
         }
         Event::Similar(event) => similar::apply_event(state, event),
+        Event::Duplicates(event) => duplicates::apply_event(state, event, queue),
         event => workspace::apply_event(state, ctx, event, queue),
     }
     // Edits wait while a worker reads the catalogue (predictions, comparison, filter); such a

@@ -137,6 +137,11 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
     labels::request_history(state, queue);
     audit::catalogue_opened(state, queue);
     similar::predictions_changed(state, queue);
+    // A report names catalogue positions: the new catalogue's need a new search.
+    state.duplicates = crate::app::duplicates::DuplicatesState {
+        generation: state.duplicates.generation + 1,
+        ..Default::default()
+    };
     if warnings > 0 {
         state.notice(format!(
             "opened with {warnings} import warnings (View > Warnings)"

@@ -106,7 +106,8 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         | Command::Audit(_)
         | Command::WantSimilar(_)
         | Command::FocusProduct(_)
-        | Command::ShowSimilar(_) => {}
+        | Command::ShowSimilar(_)
+        | Command::Duplicates(_) => {}
     }
 }
 

@@ -126,3 +126,55 @@ pub fn tile_image(tiles: &crate::ml::saved::KernelTiles) -> egui::ColorImage {
     }
     image
 }
+
+/// Searches `job.catalog` for duplicate clusters (near duplicates by the representation behind
+/// `job.predictions`, when given); reports [`DuplicatesEvent`]s.
+pub fn find_duplicates(job: crate::app::effect::DuplicatesJob, events: &EventSender) {
+    use crate::app::event::DuplicatesEvent;
+    use crate::similarity::{Searcher, locate};
+    let generation = job.generation;
+    let failed = move |message| {
+        Event::Duplicates(DuplicatesEvent::Found {
+            generation,
+            result: Err(message),
+        })
+    };
+    let reply = events.clone();
+    start("vitrine-duplicates", events, failed, move || {
+        let representation = job.predictions.as_deref().map(|path| {
+            let source = locate(path)?;
+            let searcher = Searcher::open(&source, &mut |_| {})?;
+            Ok::<_, crate::similarity::SimilarityError>((source.note, searcher))
+        });
+        let (what, searcher) = match representation {
+            None => ("exact copies only (no run shown)".to_string(), None),
+            Some(Ok((note, searcher))) => (
+                format!("exact copies, and near duplicates by {note}"),
+                Some(searcher),
+            ),
+            Some(Err(e)) => (format!("exact copies only: {e}"), None),
+        };
+        let progress = reply.clone();
+        let report = crate::similarity::duplicates::find_duplicates(
+            &job.catalog,
+            searcher.as_ref(),
+            job.fraction,
+            &job.apart,
+            &move |done, total| {
+                if done % 64 == 0 || done == total {
+                    progress.offer(Event::Duplicates(DuplicatesEvent::Progressed {
+                        generation,
+                        done,
+                        total,
+                    }));
+                }
+            },
+        );
+        // Let go of the catalogue before reporting, so the UI can edit it in place again.
+        drop(job);
+        reply.send(Event::Duplicates(DuplicatesEvent::Found {
+            generation,
+            result: Ok((report, what)),
+        }));
+    });
+}

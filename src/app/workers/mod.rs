@@ -201,6 +201,7 @@ impl Workers {
             Effect::Compare { a, b, catalog } => jobs::compare(a, b, catalog, &events),
             Effect::Predict(run) => jobs::predict(run, &events),
             Effect::OpenSimilar { generation, path } => self.similar.open(generation, path),
+            Effect::FindDuplicates(job) => jobs::find_duplicates(job, &events),
             Effect::FindSimilar {
                 generation,
                 product,

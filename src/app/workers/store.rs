@@ -121,6 +121,9 @@ pub fn refuse(request: StoreRequest, events: &EventSender) {
             message,
         },
         StoreRequest::Export { .. } => Event::ExportFailed(message),
+        StoreRequest::NotDuplicates(_) => {
+            Event::Duplicates(crate::app::event::DuplicatesEvent::Marks(Err(message)))
+        }
     });
 }
 
@@ -210,6 +213,18 @@ fn handle(
                 message: e.to_string(),
             }),
         },
+        StoreRequest::NotDuplicates(pairs) => {
+            let marks = if pairs.is_empty() {
+                Ok(0)
+            } else {
+                store.mark_not_duplicates(labels, &pairs, author)
+            }
+            .and_then(|_| store.not_duplicates())
+            .map_err(|e| e.to_string());
+            events.send(Event::Duplicates(
+                crate::app::event::DuplicatesEvent::Marks(marks),
+            ));
+        }
         StoreRequest::Export { path, catalog } => {
             let exported = store
                 .current_labels()
