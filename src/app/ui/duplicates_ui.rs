@@ -275,7 +275,8 @@ fn describe(cluster: &Cluster) -> String {
         })
         .reduce(f32::min);
     if let Some(d) = closest {
-        parts.push(format!("near duplicates (distance {d:.4})"));
+        // Copies re-encoded or resized sit at distances like 1e-6: four decimals would say 0.
+        parts.push(format!("near duplicates (distance {d:.2e})"));
     }
     parts.join(", ")
 }
