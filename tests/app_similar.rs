@@ -13,7 +13,6 @@ use vitrine::app::opening::OpenRequest;
 use vitrine::app::similar::SimilarStatus;
 use vitrine::app::{Start, WorkspaceApp};
 use vitrine::runs::embeddings::Embeddings;
-use vitrine::runs::{RunConfig, RunFolder};
 
 fn wait(
     h: &mut egui_kittest::Harness<'_, WorkspaceApp>,
@@ -26,15 +25,6 @@ fn wait(
 /// A run over `catalogue` (products p0..p{n-1}) whose predictions agree with every colour and
 /// whose representations put p0, p5, p10, ... on one line (p5 nearest to p0, then p10, ...).
 fn run(dir: &Path, catalogue: &Path, n: usize) -> std::path::PathBuf {
-    let run = dir.join("run");
-    RunFolder::create(
-        &run,
-        &RunConfig {
-            catalogue: catalogue.to_path_buf(),
-            ..RunConfig::default()
-        },
-    )
-    .unwrap();
     let colours = ["Red", "Blue", "Green", "Black"];
     let mut lines = vec![r#"{"format":"vitrine-predictions","version":1,"run":"run","classes":{"colour":["Red","Blue","Green","Black"]}}"#.to_string()];
     for i in 0..n {
@@ -43,7 +33,6 @@ fn run(dir: &Path, catalogue: &Path, n: usize) -> std::path::PathBuf {
             c = colours[i % 4]
         ));
     }
-    std::fs::write(run.join("predictions.jsonl"), lines.join("\n") + "\n").unwrap();
     let dim = 8;
     let mut values = Vec::new();
     for i in 0..n {
@@ -53,13 +42,13 @@ fn run(dir: &Path, catalogue: &Path, n: usize) -> std::path::PathBuf {
         row[5 + i % 3] = (i / 5) as f32 * 0.05;
         values.extend(row);
     }
-    Embeddings {
+    let embeddings = Embeddings {
         ids: (0..n).map(|i| format!("p{i}")).collect(),
         dim,
         values,
-    }
-    .write(&run)
-    .unwrap();
+    };
+    let run = common::run_with_embeddings(dir, catalogue, &embeddings);
+    std::fs::write(run.join("predictions.jsonl"), lines.join("\n") + "\n").unwrap();
     run
 }
 

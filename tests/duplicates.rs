@@ -6,19 +6,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use vitrine::runs::embeddings::Embeddings;
-use vitrine::runs::{RunConfig, RunFolder};
 
 /// A run whose representations put p4 and p5 almost on top of each other, the others apart.
 fn run(dir: &Path, catalogue: &Path) -> PathBuf {
-    let run = dir.join("run");
-    RunFolder::create(
-        &run,
-        &RunConfig {
-            catalogue: catalogue.to_path_buf(),
-            ..RunConfig::default()
-        },
-    )
-    .unwrap();
     let dim = 12;
     let mut values = Vec::new();
     for i in 0..12 {
@@ -29,14 +19,12 @@ fn run(dir: &Path, catalogue: &Path) -> PathBuf {
         }
         values.extend(row);
     }
-    Embeddings {
+    let embeddings = Embeddings {
         ids: (0..12).map(|i| format!("p{i}")).collect(),
         dim,
         values,
-    }
-    .write(&run)
-    .unwrap();
-    run
+    };
+    common::run_with_embeddings(dir, catalogue, &embeddings)
 }
 
 fn duplicates(args: &[&str]) -> serde_json::Value {
@@ -71,7 +59,7 @@ fn exact_copies_and_near_duplicates_are_clustered_conflicts_first_and_marks_hold
     assert_eq!(clusters.len(), 1);
     assert_eq!(members(&clusters[0]), ["p0", "p1"]);
     assert_eq!(clusters[0]["conflicts"], serde_json::json!(["colour"]));
-    assert_eq!(clusters[0]["exact"], true);
+    assert_eq!(clusters[0]["shares_photo"], true);
 
     // With a run: p4 and p5 too, after the conflicting cluster.
     let run = run(dir.path(), &catalogue);
@@ -81,7 +69,7 @@ fn exact_copies_and_near_duplicates_are_clustered_conflicts_first_and_marks_hold
     assert_eq!(clusters.len(), 2, "{out}");
     assert_eq!(members(&clusters[0]), ["p0", "p1"]);
     assert_eq!(members(&clusters[1]), ["p4", "p5"]);
-    assert_eq!(clusters[1]["exact"], false);
+    assert_eq!(clusters[1]["shares_photo"], false);
     assert!(clusters[1]["conflicts"].as_array().unwrap().is_empty());
     assert!(out["near"]["radius"].as_f64().unwrap() > 0.0);
     assert_eq!(out["near"]["pairs"], 1);

@@ -10,19 +10,8 @@ use vitrine::runs::{RunConfig, RunFolder};
 use vitrine::similarity::index::Index;
 use vitrine::similarity::{EXACT_UP_TO, Searcher, Vectors, locate, nearest};
 
-/// A finished run folder over `catalogue` holding `embeddings`.
 fn run_with(dir: &Path, catalogue: &Path, embeddings: &Embeddings) -> PathBuf {
-    let run = dir.join("run");
-    RunFolder::create(
-        &run,
-        &RunConfig {
-            catalogue: catalogue.to_path_buf(),
-            ..RunConfig::default()
-        },
-    )
-    .unwrap();
-    embeddings.write(&run).unwrap();
-    run
+    common::run_with_embeddings(dir, catalogue, embeddings)
 }
 
 /// `n` products in `groups` clusters: product i sits near centre `i % groups`, product 0

@@ -176,7 +176,7 @@ pub fn run(args: DuplicatesArgs) -> anyhow::Result<()> {
                 serde_json::json!({
                     "members": members,
                     "links": links,
-                    "exact": c.exact(),
+                    "shares_photo": c.shares_photo(),
                     "conflicts": c.conflicts.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
                 })
             })
@@ -223,8 +223,8 @@ pub fn run(args: DuplicatesArgs) -> anyhow::Result<()> {
         );
     }
     for (i, c) in report.clusters.iter().take(args.limit).enumerate() {
-        let how = if c.exact() {
-            "exact copies"
+        let how = if c.shares_photo() {
+            "sharing a photo"
         } else {
             "near duplicates"
         };

@@ -106,11 +106,12 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Whether it is made of exact copies only.
-    pub fn exact(&self) -> bool {
+    /// Whether some of its products share a photo (an identical photo also makes their
+    /// representations identical, so such a cluster usually has near-duplicate links too).
+    pub fn shares_photo(&self) -> bool {
         self.links
             .iter()
-            .all(|l| matches!(l.evidence, Evidence::Copy(_)))
+            .any(|l| matches!(l.evidence, Evidence::Copy(_)))
     }
 }
 

@@ -72,6 +72,25 @@ pub fn copies_catalogue(dir: &std::path::Path) -> PathBuf {
     path
 }
 
+/// A finished run folder `dir/run` over `catalogue` holding `embeddings` (its representations).
+pub fn run_with_embeddings(
+    dir: &std::path::Path,
+    catalogue: &std::path::Path,
+    embeddings: &vitrine::runs::embeddings::Embeddings,
+) -> PathBuf {
+    let run = dir.join("run");
+    vitrine::runs::RunFolder::create(
+        &run,
+        &vitrine::runs::RunConfig {
+            catalogue: catalogue.to_path_buf(),
+            ..vitrine::runs::RunConfig::default()
+        },
+    )
+    .unwrap();
+    embeddings.write(&run).unwrap();
+    run
+}
+
 /// A human edit by `author`, without a reason.
 pub fn human(author: &str) -> vitrine::labels::Attribution {
     vitrine::labels::Attribution {

@@ -53,12 +53,7 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         }
         Command::ShowSimilar(position) => {
             let positions = state.similar.positions(position);
-            let Some(id) = state
-                .session
-                .as_ref()
-                .and_then(|s| s.product(position))
-                .map(|p| p.id.to_string())
-            else {
+            let Some(id) = product_id(state, position) else {
                 return;
             };
             let mut order = vec![position];
@@ -85,18 +80,18 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
     }
 }
 
+/// The id of the product at catalogue `position` of the open catalogue.
+fn product_id(state: &AppState, position: u32) -> Option<String> {
+    Some(state.session.as_ref()?.product(position)?.id.to_string())
+}
+
 fn want(state: &mut AppState, position: u32, queue: &mut Queue) {
     let similar = &state.similar;
     if !matches!(similar.status, SimilarStatus::Ready { .. }) || similar.requested == Some(position)
     {
         return;
     }
-    let Some(id) = state
-        .session
-        .as_ref()
-        .and_then(|s| s.product(position))
-        .map(|p| p.id.to_string())
-    else {
+    let Some(id) = product_id(state, position) else {
         return;
     };
     state.similar.requested = Some(position);
