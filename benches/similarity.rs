@@ -7,7 +7,7 @@
 //!
 //! The vectors are clustered as a trained model's representations are: 1,000 centres (the
 //! catalogue's kinds of product), each product a centre plus noise, normalised. For each case:
-//! the index's build time, its memory beside the vectors, and, over 500 queries (products of
+//! the index's build time, its memory beside the vectors, and, over 200 queries (products of
 //! the catalogue, as the product view asks), query time p50/p99 of exact search and of the
 //! index, and the index's recall@10 against exact search (at the default number of cells
 //! scored per query, and at half and twice that).
@@ -23,7 +23,7 @@ use vitrine::similarity::{Vectors, nearest};
 const CASES: [&str; 2] = ["similar-10k", "similar-1m"];
 const DIM: usize = 1024;
 const CENTRES: usize = 1000;
-const QUERIES: usize = 500;
+const QUERIES: usize = 200;
 
 fn main() {
     common::main(&CASES, None, run_case);
