@@ -307,6 +307,8 @@ pub enum DuplicatesCommand {
     SetExactOnly(bool),
     /// Search the open catalogue.
     Find,
+    /// Stop the search running.
+    Cancel,
     /// Mark the cluster at this index of the report as not duplicates (each of its links).
     MarkApart(usize),
 }

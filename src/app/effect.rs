@@ -185,6 +185,8 @@ pub enum Effect {
     },
     /// Search the catalogue for duplicate clusters.
     FindDuplicates(DuplicatesJob),
+    /// Stop the duplicate search running.
+    CancelDuplicates,
     /// Find the similar products of one product.
     FindSimilar {
         /// The open whose representations to search.

@@ -344,6 +344,11 @@ pub enum DuplicatesEvent {
         /// The report.
         result: Result<(crate::similarity::duplicates::DuplicateReport, String), String>,
     },
+    /// The search was cancelled before it finished.
+    Cancelled {
+        /// The search's number.
+        generation: u64,
+    },
     /// The store's pairs marked not duplicates, after marking any asked for, or why not.
     Marks(Result<Vec<(String, String)>, String>),
 }

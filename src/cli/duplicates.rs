@@ -116,7 +116,9 @@ pub fn run(args: DuplicatesArgs) -> anyhow::Result<()> {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         },
-    );
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .context("the duplicate search was cancelled")?;
     bar.finish_and_clear();
     for (path, reason) in report.unreadable.iter().take(10) {
         eprintln!(

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// A photo's file digest and pixel digest (SHA-256 of its bytes; of its size and RGBA pixels).
 type Digests = ([u8; 32], [u8; 32]);
@@ -54,14 +54,22 @@ pub struct Copies {
 }
 
 /// Finds the products of `photos` that share a photo. `progress` is called with the photos
-/// done and their total (from several threads).
-pub fn find_copies(photos: &[Photo], progress: &(dyn Fn(usize, usize) + Sync)) -> Copies {
+/// done and their total (from several threads). Setting `cancel` stops the search: the
+/// photos not yet read are skipped and `None` comes back.
+pub fn find_copies(
+    photos: &[Photo],
+    progress: &(dyn Fn(usize, usize) + Sync),
+    cancel: &AtomicBool,
+) -> Option<Copies> {
     let done = AtomicUsize::new(0);
     let total = photos.len();
     // Each photo's file digest and pixel digest (dimensions and RGBA bytes).
     let digests: Vec<Result<Digests, String>> = photos
         .par_iter()
         .map(|photo| {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(String::new());
+            }
             let result = read_image_file(&photo.path)
                 .map_err(|e| e.to_string())
                 .and_then(|bytes| {
@@ -77,6 +85,9 @@ pub fn find_copies(photos: &[Photo], progress: &(dyn Fn(usize, usize) + Sync)) -
             result
         })
         .collect();
+    if cancel.load(Ordering::Relaxed) {
+        return None;
+    }
     let mut copies = Copies::default();
     let mut by_file: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
     let mut by_pixels: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
@@ -108,7 +119,7 @@ pub fn find_copies(photos: &[Photo], progress: &(dyn Fn(usize, usize) + Sync)) -
             }
         }
     }
-    copies
+    Some(copies)
 }
 
 #[cfg(test)]
@@ -178,7 +189,7 @@ mod tests {
             photo(4, "c.png"),
             photo(5, "broken.png"),
         ];
-        let copies = find_copies(&photos, &|_, _| {});
+        let copies = find_copies(&photos, &|_, _| {}, &AtomicBool::new(false)).unwrap();
         assert_eq!(
             copies.pairs,
             vec![
@@ -196,5 +207,7 @@ mod tests {
         );
         assert_eq!(copies.unreadable.len(), 1);
         assert!(copies.unreadable[0].0.ends_with("broken.png"));
+        // Cancelled: nothing comes back.
+        assert!(find_copies(&photos, &|_, _| {}, &AtomicBool::new(true)).is_none());
     }
 }

@@ -197,14 +197,16 @@ pub struct DuplicateReport {
 /// duplicates too when `searcher` holds a run's representations (rows of products the
 /// catalogue no longer has are skipped), with `fraction` of the median nearest-neighbour
 /// distance as the radius. Pairs of product ids in `apart` (marked not duplicates) are left
-/// out. `progress` hears the photos compared so far and their total.
+/// out. `progress` hears the photos compared so far and their total; setting `cancel` stops
+/// the search (`None`).
 pub fn find_duplicates(
     catalog: &Catalog,
     searcher: Option<&Searcher>,
     fraction: f32,
     apart: &[(String, String)],
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> DuplicateReport {
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Option<DuplicateReport> {
     let photos: Vec<Photo> = catalog
         .products()
         .iter()
@@ -216,7 +218,7 @@ pub fn find_duplicates(
             })
         })
         .collect();
-    let copies = find_copies(&photos, progress);
+    let copies = find_copies(&photos, progress, cancel)?;
     let mut links: Vec<Link> = copies
         .pairs
         .iter()
@@ -255,14 +257,14 @@ pub fn find_duplicates(
     let clusters = clusters(&links, &apart, |p, task| {
         catalog.label_name(&products[p as usize], task)
     });
-    DuplicateReport {
+    Some(DuplicateReport {
         clusters,
         photos: photos.len(),
         copy_pairs: copies.pairs.len(),
         near,
         unreadable: copies.unreadable,
         marked_apart,
-    }
+    })
 }
 
 #[cfg(test)]

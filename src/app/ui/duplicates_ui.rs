@@ -66,6 +66,9 @@ pub fn duplicates_ui(
                         .text(format!("comparing photos: {done} of {total}"))
                         .desired_width(320.0),
                 );
+                if ui.button("Cancel").clicked() {
+                    commands.push(Command::Duplicates(DuplicatesCommand::Cancel));
+                }
             });
         }
         let Some(report) = &duplicates.report else {

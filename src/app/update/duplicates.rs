@@ -21,6 +21,13 @@ pub fn apply(state: &mut AppState, command: DuplicatesCommand, queue: &mut Queue
             duplicates.running = Some((0, 0));
             queue.effect(Effect::Store(StoreRequest::NotDuplicates(Vec::new())));
         }
+        DuplicatesCommand::Cancel => {
+            queue.effect(Effect::CancelDuplicates);
+            if duplicates.waiting_for_marks {
+                duplicates.waiting_for_marks = false;
+                duplicates.running = None;
+            }
+        }
         DuplicatesCommand::MarkApart(index) => {
             let Some(Ok((report, _))) = &mut duplicates.report else {
                 return;
@@ -75,6 +82,10 @@ pub fn apply_event(state: &mut AppState, event: DuplicatesEvent, queue: &mut Que
         DuplicatesEvent::Found { generation, result } if generation == duplicates.generation => {
             duplicates.running = None;
             duplicates.report = Some(result);
+        }
+        DuplicatesEvent::Cancelled { generation } if generation == duplicates.generation => {
+            duplicates.running = None;
+            state.notice("duplicate search cancelled");
         }
         _ => {}
     }

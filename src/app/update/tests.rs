@@ -725,3 +725,58 @@ fn a_kept_label_stays_kept_after_a_restart_until_the_photos_change() {
     assert!(session.reviews.contains_key(&(0, Task::Colour)));
     assert!(!session.kept(0, Task::Colour));
 }
+
+#[test]
+fn a_duplicate_search_waits_for_the_marks_runs_and_can_be_cancelled() {
+    use crate::app::command::DuplicatesCommand;
+    use crate::app::event::DuplicatesEvent;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, _) = opened(dir.path(), 3);
+    let mut queue = Queue::default();
+    apply_command(
+        &mut state,
+        Command::Duplicates(DuplicatesCommand::Find),
+        &mut queue,
+    );
+    // The store's marks first, then the search with them.
+    assert!(matches!(
+        queue.effects(),
+        [Effect::Store(StoreRequest::NotDuplicates(pairs))] if pairs.is_empty()
+    ));
+    let mut queue = Queue::default();
+    let marks = vec![("p0".to_string(), "p1".to_string())];
+    let ctx = egui::Context::default();
+    apply_event(
+        &mut state,
+        &ctx,
+        Event::Duplicates(DuplicatesEvent::Marks(Ok(marks.clone()))),
+        &mut queue,
+    );
+    let generation = match queue.effects() {
+        [Effect::FindDuplicates(job)] => {
+            assert_eq!(job.apart, marks);
+            job.generation
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(state.duplicates.running.is_some());
+    let mut queue = Queue::default();
+    apply_command(
+        &mut state,
+        Command::Duplicates(DuplicatesCommand::Cancel),
+        &mut queue,
+    );
+    assert!(matches!(queue.effects(), [Effect::CancelDuplicates]));
+    apply_event(
+        &mut state,
+        &ctx,
+        Event::Duplicates(DuplicatesEvent::Cancelled { generation }),
+        &mut queue,
+    );
+    assert!(state.duplicates.running.is_none());
+    assert!(state.duplicates.report.is_none());
+    assert_eq!(
+        state.message.as_ref().map(|m| m.text.as_str()),
+        Some("duplicate search cancelled")
+    );
+}

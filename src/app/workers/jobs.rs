@@ -129,7 +129,12 @@ pub fn tile_image(tiles: &crate::ml::saved::KernelTiles) -> egui::ColorImage {
 
 /// Searches `job.catalog` for duplicate clusters (near duplicates by the representation behind
 /// `job.predictions`, when given); reports [`DuplicatesEvent`]s.
-pub fn find_duplicates(job: crate::app::effect::DuplicatesJob, events: &EventSender) {
+/// Setting `cancel` stops it ([`DuplicatesEvent::Cancelled`]).
+pub fn find_duplicates(
+    job: crate::app::effect::DuplicatesJob,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+    events: &EventSender,
+) {
     use crate::app::event::DuplicatesEvent;
     use crate::similarity::{Searcher, locate};
     let generation = job.generation;
@@ -169,12 +174,16 @@ pub fn find_duplicates(job: crate::app::effect::DuplicatesJob, events: &EventSen
                     }));
                 }
             },
+            &cancel,
         );
         // Let go of the catalogue before reporting, so the UI can edit it in place again.
         drop(job);
-        reply.send(Event::Duplicates(DuplicatesEvent::Found {
-            generation,
-            result: Ok((report, what)),
+        reply.send(Event::Duplicates(match report {
+            Some(report) => DuplicatesEvent::Found {
+                generation,
+                result: Ok((report, what)),
+            },
+            None => DuplicatesEvent::Cancelled { generation },
         }));
     });
 }

@@ -93,6 +93,8 @@ pub struct Workers {
     pub data_dir: PathBuf,
     /// Set to cancel the catalogue being opened.
     pub open_cancel: Option<Arc<AtomicBool>>,
+    /// Set to cancel the duplicate search running.
+    pub duplicates_cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Workers {
@@ -124,6 +126,7 @@ impl Workers {
             store: None,
             data_dir,
             open_cancel: None,
+            duplicates_cancel: None,
         })
     }
 
@@ -201,7 +204,16 @@ impl Workers {
             Effect::Compare { a, b, catalog } => jobs::compare(a, b, catalog, &events),
             Effect::Predict(run) => jobs::predict(run, &events),
             Effect::OpenSimilar { generation, path } => self.similar.open(generation, path),
-            Effect::FindDuplicates(job) => jobs::find_duplicates(job, &events),
+            Effect::FindDuplicates(job) => {
+                let cancel = Arc::new(AtomicBool::new(false));
+                self.duplicates_cancel = Some(cancel.clone());
+                jobs::find_duplicates(job, cancel, &events);
+            }
+            Effect::CancelDuplicates => {
+                if let Some(cancel) = &self.duplicates_cancel {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
             Effect::FindSimilar {
                 generation,
                 product,
