@@ -2,6 +2,7 @@
 
 mod audit;
 mod compare;
+mod decided;
 mod demo;
 mod duplicates;
 mod import;
@@ -52,6 +53,8 @@ enum Command {
     /// Duplicate clusters: exact copies among the photos, near duplicates by a run's
     /// representation; conflicting labels first.
     Duplicates(duplicates::DuplicatesArgs),
+    /// Which of a product's photos decided each task of a multi-image run's prediction.
+    Decided(decided::DecidedArgs),
 }
 
 /// How to read a catalogue: shared by every command that opens one.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Issues(args)) => audit::issues(args),
         Some(Command::Similar(args)) => similar::run(args),
         Some(Command::Duplicates(args)) => duplicates::run(args),
+        Some(Command::Decided(args)) => decided::run(args),
     }
 }
 

@@ -223,6 +223,11 @@ impl Dataset {
         &self.samples
     }
 
+    /// The file of image `i` of the image table ([`Sample::images`] index it).
+    pub fn image_path(&self, i: usize) -> Option<&std::path::Path> {
+        self.paths.get(i).map(PathBuf::as_path)
+    }
+
     /// The tasks of the heads, in head order.
     pub fn heads(&self) -> &[Task] {
         &self.heads

@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod backend;
+pub mod contributions;
 pub mod data;
 pub mod evaluate;
 pub mod model;

@@ -313,6 +313,64 @@ fn predict_on<B: Backend>(
     )?)
 }
 
+/// Which photo decided each task of one product: see [`super::contributions`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductDecision {
+    /// The product.
+    pub product_id: String,
+    /// Its photos as the model saw them, in order.
+    pub photos: Vec<PathBuf>,
+    /// Per task with a head.
+    pub tasks: BTreeMap<Task, super::contributions::TaskDecision>,
+}
+
+/// Which photo decided each task of product `product_id`, by the latest checkpoint of the
+/// multi-image run in `run_dir` (on the CPU).
+pub fn decided_run(run_dir: &Path, product_id: &str) -> Result<ProductDecision, TrainError> {
+    let loaded = load(run_dir, None)?;
+    if loaded.config.single_image {
+        return Err(TrainError::NoData(format!(
+            "{}: a single-image run predicts each photo alone, so no photo decides for another",
+            run_dir.display()
+        )));
+    }
+    let p = &loaded.prepared;
+    let position = p.catalog.position(product_id).ok_or_else(|| {
+        TrainError::NoData(format!(
+            "product {product_id} is not in {}",
+            loaded.config.catalogue.display()
+        ))
+    })?;
+    let index = p
+        .dataset
+        .samples()
+        .iter()
+        .position(|s| s.product == position)
+        .ok_or_else(|| {
+            TrainError::NoData(format!(
+                "product {product_id} has no photo the run could use"
+            ))
+        })?;
+    let model = weights::<Cpu>(&loaded, &FlexDevice)?;
+    let batch = p.dataset.batch(&[index], None);
+    let heads = p.dataset.heads();
+    let classes: Vec<&[String]> = heads
+        .iter()
+        .map(|t| p.spec.classes.get(t).map_or(&[][..], Vec::as_slice))
+        .collect();
+    let tasks = super::contributions::decide(&model, &batch, heads, &classes, &FlexDevice);
+    let photos = p.dataset.samples()[index]
+        .images
+        .iter()
+        .filter_map(|&i| p.dataset.image_path(i).map(Path::to_path_buf))
+        .collect();
+    Ok(ProductDecision {
+        product_id: product_id.to_string(),
+        photos,
+        tasks,
+    })
+}
+
 /// Inference runs on one device: the first of the list.
 fn first_device(devices: &[String]) -> Result<Device, TrainError> {
     Ok(parse_devices(devices)?[0])

@@ -1,0 +1,133 @@
+//! Which photo decided: `vitrine decided` on a multi-image run leaves each photo out of the
+//! max-pool in turn, and what it reports is what the model predicts for the product without
+//! that photo (checked against `vitrine predict` on a catalogue where the product lacks it).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+/// 16 products of 3 photos each (a red or blue body, and two plainer views), colour Red or
+/// Blue; `without` leaves photo `without.1` out of product `without.0`.
+fn catalogue(dir: &Path, name: &str, without: Option<(usize, usize)>) -> PathBuf {
+    let img = dir.join("img");
+    std::fs::create_dir_all(&img).unwrap();
+    let mut text = String::from("product_id,name,images,gender,colour,type,category,subcategory\n");
+    for i in 0..16usize {
+        let colour = if i % 2 == 0 { "Red" } else { "Blue" };
+        let mut files = Vec::new();
+        for view in 0..3usize {
+            let file = format!("img/{i}-{view}.png");
+            let base = if i % 2 == 0 {
+                [200u8, 30, 30]
+            } else {
+                [30u8, 30, 200]
+            };
+            let shade = |c: u8| c.saturating_sub((view * 40 + i * 3) as u8);
+            let pixel = image::Rgb([shade(base[0]), shade(base[1]), shade(base[2])]);
+            image::RgbImage::from_fn(40, 40, |x, y| {
+                if (x + y) % 7 == view as u32 {
+                    image::Rgb([240, 240, 240])
+                } else {
+                    pixel
+                }
+            })
+            .save(dir.join(&file))
+            .unwrap();
+            if without != Some((i, view)) {
+                files.push(file);
+            }
+        }
+        text.push_str(&format!(
+            "p{i},Product {i},{},Women,{colour},Apparel,Topwear,Tshirts\n",
+            files.join("|")
+        ));
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn json(args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let mut command = common::vitrine();
+    command.args(args);
+    serde_json::from_slice(&common::stdout_of(command)).unwrap()
+}
+
+#[test]
+fn each_photo_left_out_is_what_the_model_predicts_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), "manifest.csv", None);
+    let run = dir.path().join("run");
+    let mut train = common::vitrine();
+    train
+        .arg("train")
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&run)
+        .args(["--backbone", "small", "--epochs", "1", "--image-size", "32"])
+        .args(["--batch", "8", "--devices", "cpu"]);
+    common::stdout_of(train);
+
+    let decided = json(&[
+        "decided".as_ref(),
+        run.as_os_str(),
+        "p0".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(decided["photos"].as_array().unwrap().len(), 3);
+    let colour = &decided["tasks"]["colour"];
+    let class = colour["class"].as_str().unwrap().to_string();
+    let probability = colour["probability"].as_f64().unwrap();
+    let without: Vec<f64> = colour["without"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(without.len(), 3);
+    for (w, d) in without.iter().zip(colour["drop"].as_array().unwrap()) {
+        assert!((probability - w - d.as_f64().unwrap()).abs() < 1e-6);
+    }
+
+    // The same run on the catalogue where p0 lacks its second photo: its probability of the
+    // class predicted with all photos is what `decided` reported without that photo.
+    let fewer = catalogue(dir.path(), "fewer.csv", Some((0, 1)));
+    let out = dir.path().join("fewer-predictions");
+    let mut predict = common::vitrine();
+    predict
+        .arg("predict")
+        .arg(&run)
+        .arg(&fewer)
+        .arg("--out")
+        .arg(&out);
+    common::stdout_of(predict);
+    let text = std::fs::read_to_string(out.join("probabilities.jsonl")).unwrap();
+    let header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let classes = header["classes"]["colour"].as_array().unwrap();
+    let at = classes.iter().position(|c| c == class.as_str()).unwrap();
+    let line = text
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["product_id"] == "p0")
+        .unwrap();
+    let p = line["tasks"]["colour"][at].as_f64().unwrap();
+    assert!(
+        (p - without[1]).abs() < 1e-4,
+        "predict without photo 2: {p}, decided: {}",
+        without[1]
+    );
+    // Whole, the product's prediction is the one `decided` started from.
+    assert!(probability > 0.0 && probability <= 1.0);
+
+    // Bad input: an unknown product is named.
+    let output = common::vitrine()
+        .arg("decided")
+        .arg(&run)
+        .arg("nope")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("product nope is not in"), "{err}");
+}
