@@ -53,11 +53,10 @@ fn json(args: &[&std::ffi::OsStr]) -> serde_json::Value {
     serde_json::from_slice(&common::stdout_of(command)).unwrap()
 }
 
-#[test]
-fn each_photo_left_out_is_what_the_model_predicts_without_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = catalogue(dir.path(), "manifest.csv", None);
-    let run = dir.path().join("run");
+/// The catalogue and a 1-epoch run trained on it in `dir`.
+fn trained(dir: &Path) -> (PathBuf, PathBuf) {
+    let manifest = catalogue(dir, "manifest.csv", None);
+    let run = dir.join("run");
     let mut train = common::vitrine();
     train
         .arg("train")
@@ -67,6 +66,13 @@ fn each_photo_left_out_is_what_the_model_predicts_without_it() {
         .args(["--backbone", "small", "--epochs", "1", "--image-size", "32"])
         .args(["--batch", "8", "--devices", "cpu"]);
     common::stdout_of(train);
+    (manifest, run)
+}
+
+#[test]
+fn each_photo_left_out_is_what_the_model_predicts_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, run) = trained(dir.path());
 
     let decided = json(&[
         "decided".as_ref(),
@@ -130,4 +136,62 @@ fn each_photo_left_out_is_what_the_model_predicts_without_it() {
     assert!(!output.status.success());
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("product nope is not in"), "{err}");
+}
+
+#[test]
+fn the_product_view_shows_which_photo_decided_as_the_command_line_does() {
+    use egui_kittest::kittest::Queryable;
+    use vitrine::app::command::Command;
+    use vitrine::app::opening::OpenRequest;
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, run) = trained(dir.path());
+    let decided = json(&[
+        "decided".as_ref(),
+        run.as_os_str(),
+        "p1".as_ref(),
+        "--json".as_ref(),
+    ]);
+    let mut h = common::window::harness(
+        vitrine::app::Start::Open(OpenRequest::path(&manifest)),
+        &dir.path().join("data"),
+    );
+    let wait = |h: &mut egui_kittest::Harness<'_, vitrine::app::WorkspaceApp>,
+                what: &str,
+                done: &dyn Fn(&vitrine::app::WorkspaceApp) -> bool| {
+        common::window::wait(h, what, std::time::Duration::from_secs(60), done)
+    };
+    wait(&mut h, "the catalogue", &|a| a.state.session.is_some());
+    h.state_mut()
+        .apply(Command::LoadPredictions(run.join("predictions.jsonl")));
+    wait(&mut h, "the predictions", &|a| {
+        a.state
+            .session
+            .as_ref()
+            .is_some_and(|s| s.predictions.is_some())
+    });
+    h.state_mut().apply(Command::FocusProduct(1));
+    h.run_steps(2);
+    // The button sits below the large photo, out of the harness's view: its command instead.
+    assert!(h.query_by_label("Find out").is_some());
+    h.state_mut().apply(Command::Decide(1));
+    wait(&mut h, "which photo decided", &|a| {
+        a.state.decided.of(1).is_some()
+    });
+    let answer = h.state().state.decided.of(1).unwrap().clone().unwrap();
+    let colour = &answer.tasks[&vitrine::catalog::Task::Colour];
+    let expected: Vec<f64> = decided["tasks"]["colour"]["without"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for (a, b) in colour.without.iter().zip(&expected) {
+        assert!((*a as f64 - b).abs() < 1e-5);
+    }
+    h.run_steps(2);
+    let said = match colour.decided_by {
+        Some(j) => format!("decided by photo {}", j + 1),
+        None => "no photo holds it up alone".to_string(),
+    };
+    assert!(h.query_by_label(&said).is_some(), "{said}");
 }

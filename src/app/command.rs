@@ -157,6 +157,9 @@ pub enum Command {
     ShowSimilar(u32),
     /// A Duplicates view command.
     Duplicates(DuplicatesCommand),
+    /// Find which photo decided each task of the product at this catalogue position, by the
+    /// run whose predictions are shown.
+    Decide(u32),
 }
 
 /// What the user asks of the review queue (the Audit view).

@@ -187,6 +187,15 @@ pub enum Effect {
     FindDuplicates(DuplicatesJob),
     /// Stop the duplicate search running.
     CancelDuplicates,
+    /// Find which photo decided each task of one product.
+    Decide {
+        /// The predictions file shown (its run's latest checkpoint decides).
+        predictions: PathBuf,
+        /// The product's catalogue position (named in the answer).
+        product: u32,
+        /// Its id.
+        id: String,
+    },
     /// Find the similar products of one product.
     FindSimilar {
         /// The open whose representations to search.

@@ -186,6 +186,13 @@ pub enum Event {
     Similar(SimilarEvent),
     /// The duplicate search or the store's marks answered.
     Duplicates(DuplicatesEvent),
+    /// Which photo decided each task of a product, or why that is not known.
+    Decided {
+        /// The product's catalogue position.
+        product: u32,
+        /// The answer.
+        result: Result<crate::ml::saved::ProductDecision, String>,
+    },
 }
 
 /// What the training runs and the cockpit's jobs report.

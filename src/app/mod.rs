@@ -11,6 +11,7 @@ pub mod app;
 pub mod audit_queue;
 pub mod cockpit;
 pub mod command;
+pub mod decided;
 pub mod duplicates;
 pub mod effect;
 pub mod event;

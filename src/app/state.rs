@@ -364,6 +364,8 @@ pub struct AppState {
     pub similar: super::similar::SimilarState,
     /// The Duplicates view.
     pub duplicates: super::duplicates::DuplicatesState,
+    /// The product view's "which photo decided".
+    pub decided: super::decided::DecidedState,
     /// The data folder (demo, runs, thumbnail cache, recent list).
     pub data_dir: PathBuf,
 }
@@ -412,6 +414,7 @@ impl AppState {
             audit: Default::default(),
             similar: Default::default(),
             duplicates: Default::default(),
+            decided: Default::default(),
             data_dir,
         }
     }

@@ -6,6 +6,7 @@ mod cockpit_ui;
 mod compare_ui;
 mod confusion_ui;
 mod curves_ui;
+mod decided_ui;
 mod duplicates_ui;
 mod filter_ui;
 mod grid_ui;

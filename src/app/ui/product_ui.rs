@@ -41,6 +41,7 @@ pub fn product_ui(
             images_ui(ui, state, session, position, large, &mut wanted, commands);
             ui.separator();
             tasks_ui(ui, state, session, position, commands);
+            super::decided_ui::decided_ui(ui, state, session, position, commands);
             ui.separator();
             super::similar_ui::similar_ui(ui, state, session, position, &mut wanted, commands);
             ui.separator();

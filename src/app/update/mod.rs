@@ -63,9 +63,10 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
             labels::withdraw_review(state, review, queue);
         }
         Command::Duplicates(command) => duplicates::apply(state, command, queue),
-        Command::WantSimilar(_) | Command::FocusProduct(_) | Command::ShowSimilar(_) => {
-            similar::apply(state, command, queue)
-        }
+        Command::WantSimilar(_)
+        | Command::FocusProduct(_)
+        | Command::ShowSimilar(_)
+        | Command::Decide(_) => similar::apply(state, command, queue),
         command => workspace::apply(state, command, queue),
     }
 }
@@ -96,6 +97,12 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
             audit::apply_event(state, event, queue)
         }
         Event::Similar(event) => similar::apply_event(state, event),
+        Event::Decided { product, result } => {
+            if state.decided.asking == Some(product) {
+                state.decided.asking = None;
+            }
+            state.decided.answer = Some((product, result));
+        }
         Event::Duplicates(event) => duplicates::apply_event(state, event, queue),
         event => workspace::apply_event(state, ctx, event, queue),
     }

@@ -19,6 +19,8 @@ pub fn predictions_changed(state: &mut AppState, queue: &mut Queue) {
         .as_ref()
         .and_then(|s| s.predictions.as_ref())
         .and_then(|p| p.predictions.path.clone());
+    // The photos' parts belong to the run shown.
+    state.decided = Default::default();
     state.similar = SimilarState {
         generation,
         status: if path.is_some() {
@@ -50,6 +52,22 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
                 state.scroll_to_focus = true;
                 workspace::focus_changed(state, before, queue);
             }
+        }
+        Command::Decide(position) => {
+            let predictions = state
+                .session
+                .as_ref()
+                .and_then(|s| s.predictions.as_ref())
+                .and_then(|p| p.predictions.path.clone());
+            let (Some(predictions), Some(id)) = (predictions, product_id(state, position)) else {
+                return;
+            };
+            state.decided.asking = Some(position);
+            queue.effect(Effect::Decide {
+                predictions,
+                product: position,
+                id,
+            });
         }
         Command::ShowSimilar(position) => {
             let positions = state.similar.positions(position);

@@ -107,7 +107,8 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         | Command::WantSimilar(_)
         | Command::FocusProduct(_)
         | Command::ShowSimilar(_)
-        | Command::Duplicates(_) => {}
+        | Command::Duplicates(_)
+        | Command::Decide(_) => {}
     }
 }
 

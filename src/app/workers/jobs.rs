@@ -187,3 +187,26 @@ pub fn find_duplicates(
         }));
     });
 }
+
+/// Finds which photo decided each task of product `id` by the run behind the predictions file
+/// `predictions`; reports [`Event::Decided`].
+pub fn decide(predictions: PathBuf, product: u32, id: String, events: &EventSender) {
+    let failed = move |message| Event::Decided {
+        product,
+        result: Err(message),
+    };
+    let reply = events.clone();
+    start("vitrine-decided", events, failed, move || {
+        let folder = predictions.parent().unwrap_or(std::path::Path::new("."));
+        let result = if crate::runs::audit::AuditFolder::is_audit(folder) {
+            Err(
+                "an audit's predictions come from several fold models: load one fold's run \
+                 (a fold-N folder) to see which photo decided"
+                    .to_string(),
+            )
+        } else {
+            crate::ml::saved::decided_run(folder, &id).map_err(|e| e.to_string())
+        };
+        reply.send(Event::Decided { product, result });
+    });
+}

@@ -209,6 +209,11 @@ impl Workers {
                 self.duplicates_cancel = Some(cancel.clone());
                 jobs::find_duplicates(job, cancel, &events);
             }
+            Effect::Decide {
+                predictions,
+                product,
+                id,
+            } => jobs::decide(predictions, product, id, &events),
             Effect::CancelDuplicates => {
                 if let Some(cancel) = &self.duplicates_cancel {
                     cancel.store(true, Ordering::Relaxed);
