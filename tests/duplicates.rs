@@ -130,16 +130,9 @@ fn duplicates_refuses_bad_input_naming_it() {
     assert!(err.contains("3.png") && err.contains("left out"), "{err}");
 
     let fails = |args: &[&str]| {
-        let output = common::vitrine()
-            .arg("duplicates")
-            .arg(&catalogue)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(!output.status.success());
-        let err = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(!err.contains("panicked"), "{err}");
-        err
+        let mut command = common::vitrine();
+        command.arg("duplicates").arg(&catalogue).args(args);
+        common::stderr_of_failure(command)
     };
     assert!(fails(&["--threshold", "2"]).contains("a fraction between 0 and 1"));
     assert!(fails(&["--not-duplicates", "p0"]).contains("expected two product ids"));

@@ -91,16 +91,9 @@ fn similar_refuses_bad_input_with_the_file_or_product_named() {
     let mut embeddings = clustered(8, 2, 4, 2);
     let run = run_with(dir.path(), &catalogue, &embeddings);
     let fails = |args: &[&str], run: &Path| {
-        let output = common::vitrine()
-            .arg("similar")
-            .arg(run)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(!output.status.success());
-        let err = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(!err.contains("panicked"), "{err}");
-        err
+        let mut command = common::vitrine();
+        command.arg("similar").arg(run).args(args);
+        common::stderr_of_failure(command)
     };
     let err = fails(&["nope"], &run);
     assert!(err.contains("product nope has no representation"), "{err}");

@@ -36,6 +36,16 @@ pub fn stdout_of(mut command: std::process::Command) -> Vec<u8> {
     output.stdout
 }
 
+/// Runs `command`, fails the test unless it fails cleanly (an error, no panic), and returns
+/// its standard error.
+pub fn stderr_of_failure(mut command: std::process::Command) -> String {
+    let output = command.output().unwrap();
+    assert!(!output.status.success(), "{command:?} succeeded");
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
 /// Writes a small manifest catalogue (no images) with `n` products into `dir`; returns its path.
 pub fn small_catalogue(dir: &std::path::Path, n: usize) -> PathBuf {
     let colours = ["Red", "Blue", "Green", "Black"];
