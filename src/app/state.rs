@@ -108,6 +108,12 @@ impl Session {
         Some((&loaded.predictions, row))
     }
 
+    /// The file of the predictions shown, if any (the run or audit they come from holds the
+    /// representations and the model).
+    pub fn predictions_path(&self) -> Option<PathBuf> {
+        self.predictions.as_ref()?.predictions.path.clone()
+    }
+
     /// A short name for the status bar.
     pub fn name(&self) -> String {
         self.request

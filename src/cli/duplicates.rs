@@ -79,13 +79,12 @@ pub fn run(args: DuplicatesArgs) -> anyhow::Result<()> {
             _ => bail!("--not-duplicates {pair}: expected two product ids, ID,ID"),
         })
         .collect::<anyhow::Result<_>>()?;
-    let workspace = if pairs.is_empty() {
+    let mut workspace = if pairs.is_empty() {
         open_workspace_read_only(&source.catalogue, &options, args.store.as_deref())
     } else {
         open_workspace(&source.catalogue, &options, args.store.as_deref())
     }
     .with_context(|| format!("opening {}", source.catalogue.display()))?;
-    let mut workspace = workspace;
     if !pairs.is_empty() {
         let added =
             workspace

@@ -6,6 +6,7 @@
 //! other photo matches moves the prediction; a photo the others repeat moves nothing.
 
 use super::data::Batch;
+use super::evaluate::{argmax, floats};
 use super::model::Model;
 use super::tensors::batch_inputs;
 use crate::catalog::Task;
@@ -60,11 +61,7 @@ pub fn decide<B: Backend>(
         .enumerate()
         .map(|(h, &task)| {
             let row = &full[h];
-            let best = row
-                .iter()
-                .enumerate()
-                .fold((0, f32::MIN), |b, (i, &p)| if p > b.1 { (i, p) } else { b })
-                .0;
+            let best = argmax(row);
             let width = row.len();
             let without: Vec<f32> = (0..if n > 1 { n } else { 0 })
                 .map(|j| without[h][j * width + best])
@@ -95,12 +92,6 @@ pub fn decide<B: Backend>(
 fn probabilities<B: Backend>(logits: Vec<Tensor<B, 2>>) -> Vec<Vec<f32>> {
     logits
         .into_iter()
-        .map(|l| {
-            softmax(l, 1)
-                .into_data()
-                .convert::<f32>()
-                .to_vec::<f32>()
-                .unwrap_or_default()
-        })
+        .map(|l| floats(softmax(l, 1).into_data()))
         .collect()
 }

@@ -85,11 +85,13 @@ pub fn infer<B: Backend>(
     Ok(())
 }
 
-fn floats(data: TensorData) -> Vec<f32> {
+/// A tensor's values as `f32`, row-major.
+pub(crate) fn floats(data: TensorData) -> Vec<f32> {
     data.convert::<f32>().to_vec::<f32>().unwrap_or_default()
 }
 
-fn argmax(row: &[f32]) -> usize {
+/// The index of the largest value of `row`.
+pub(crate) fn argmax(row: &[f32]) -> usize {
     row.iter()
         .enumerate()
         .fold(

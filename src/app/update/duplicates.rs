@@ -101,10 +101,7 @@ fn start(state: &mut AppState, queue: &mut Queue) {
     let predictions = if duplicates.exact_only {
         None
     } else {
-        session
-            .predictions
-            .as_ref()
-            .and_then(|p| p.predictions.path.clone())
+        session.predictions_path()
     };
     queue.effect(Effect::FindDuplicates(DuplicatesJob {
         generation: duplicates.generation,

@@ -14,11 +14,7 @@ use crate::app::state::AppState;
 /// the representations of the run or audit they come from.
 pub fn predictions_changed(state: &mut AppState, queue: &mut Queue) {
     let generation = state.similar.generation + 1;
-    let path = state
-        .session
-        .as_ref()
-        .and_then(|s| s.predictions.as_ref())
-        .and_then(|p| p.predictions.path.clone());
+    let path = predictions_path(state);
     // The photos' parts belong to the run shown.
     state.decided = Default::default();
     state.similar = SimilarState {
@@ -54,11 +50,7 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
             }
         }
         Command::Decide(position) => {
-            let predictions = state
-                .session
-                .as_ref()
-                .and_then(|s| s.predictions.as_ref())
-                .and_then(|p| p.predictions.path.clone());
+            let predictions = predictions_path(state);
             let (Some(predictions), Some(id)) = (predictions, product_id(state, position)) else {
                 return;
             };
@@ -96,6 +88,11 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         }
         _ => {}
     }
+}
+
+/// The file of the predictions shown, if any.
+fn predictions_path(state: &AppState) -> Option<std::path::PathBuf> {
+    state.session.as_ref()?.predictions_path()
 }
 
 /// The id of the product at catalogue `position` of the open catalogue.
