@@ -7,6 +7,7 @@ mod demo;
 mod duplicates;
 mod import;
 mod labels;
+mod map;
 mod open;
 mod similar;
 mod train;
@@ -55,6 +56,8 @@ enum Command {
     Duplicates(duplicates::DuplicatesArgs),
     /// Which of a product's photos decided each task of a multi-image run's prediction.
     Decided(decided::DecidedArgs),
+    /// A 2-D map (t-SNE) of a run's representation, one point per product.
+    Map(map::MapArgs),
 }
 
 /// How to read a catalogue: shared by every command that opens one.
@@ -103,6 +106,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Similar(args)) => similar::run(args),
         Some(Command::Duplicates(args)) => duplicates::run(args),
         Some(Command::Decided(args)) => decided::run(args),
+        Some(Command::Map(args)) => map::run(args),
     }
 }
 

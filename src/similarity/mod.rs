@@ -1,5 +1,5 @@
 //! The product representation at work: the nearest products of a product by cosine similarity
-//! (exact, and an approximate index for large catalogues), and duplicate clusters.
+//! (exact, and an approximate index for large catalogues), duplicate clusters, and the map.
 //!
 //! Pure: no egui, no burn. The representations come from a run folder
 //! (`embeddings.{json,f32,ids}`, see [`crate::runs::embeddings`]) or from an audit's first
@@ -9,6 +9,7 @@ pub mod copies;
 pub mod duplicates;
 pub mod exact;
 pub mod index;
+pub mod map;
 pub mod search;
 pub mod vectors;
 
@@ -42,6 +43,14 @@ pub enum SimilarityError {
         row: usize,
         /// Its product id.
         id: String,
+    },
+    /// The map cannot be laid out for this many products.
+    #[error("{products} products: {reason}")]
+    MapSize {
+        /// Products with a representation.
+        products: usize,
+        /// The limit.
+        reason: String,
     },
     /// The product is not among the representations.
     #[error("product {id} has no representation in {}", folder.display())]

@@ -1,0 +1,104 @@
+//! `vitrine map RUN`: the 2-D t-SNE layout of a run's (or audit's) representation, printed as
+//! a summary or, with `--json`, one point per product; `--out` also writes that JSON to a file.
+
+use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+use vitrine::atomic_file::write_atomically;
+use vitrine::similarity::map::{MapProgress, MapSettings, MapStage, compute_map};
+use vitrine::similarity::{Searcher, locate};
+
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// A run folder, or an audit folder (its first finished fold's model).
+    run: PathBuf,
+    /// t-SNE's perplexity (lowered to a third of the products on a small catalogue).
+    #[arg(long, default_value_t = 30.0)]
+    perplexity: f32,
+    /// Optimisation epochs.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    epochs: u32,
+    /// Seed of the initial layout.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also write the map's JSON to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the map as JSON (one point per product).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: MapArgs) -> anyhow::Result<()> {
+    if !(args.perplexity.is_finite() && args.perplexity >= 1.0) {
+        anyhow::bail!(
+            "--perplexity {}: give a number of at least 1",
+            args.perplexity
+        );
+    }
+    let source = locate(&args.run)?;
+    let searcher = Searcher::open(&source, &mut |note| eprintln!("{note}"))?;
+    let settings = MapSettings {
+        perplexity: args.perplexity,
+        epochs: args.epochs as usize,
+        seed: args.seed,
+        ..MapSettings::default()
+    };
+    let started = Instant::now();
+    let mut last_stage = None;
+    let mut report = |p: MapProgress| {
+        if last_stage != Some(p.stage) || p.done == p.total {
+            let what = match p.stage {
+                MapStage::Neighbours => "neighbours",
+                MapStage::Layout => "layout (epochs)",
+            };
+            eprintln!(
+                "{what}: {} of {} ({:.1} s)",
+                p.done,
+                p.total,
+                started.elapsed().as_secs_f32()
+            );
+            last_stage = Some(p.stage);
+        }
+    };
+    let map = compute_map(&searcher, &settings, &mut report, &AtomicBool::new(false))?
+        .context("the map was cancelled")?;
+    let value = serde_json::json!({
+        "method": "t-SNE, Barnes-Hut (bhtsne), theta 0.5",
+        "representation": source.note,
+        "neighbours": map.neighbours,
+        "perplexity": map.perplexity,
+        "epochs": map.epochs,
+        "seed": settings.seed,
+        "products": map.ids.len(),
+        "points": map.ids.iter().zip(&map.points).map(|(id, p)| serde_json::json!({
+            "product_id": id, "x": p[0], "y": p[1],
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(out) = &args.out {
+        write_atomically(
+            out,
+            |e| anyhow::anyhow!("{}: {e}", out.display()),
+            |w| serde_json::to_writer(w, &value).with_context(|| out.display().to_string()),
+        )?;
+    }
+    if args.json {
+        return super::print_json(&value);
+    }
+    println!(
+        "Map of {} products ({}; {}), perplexity {}, {} epochs, {:.1} s{}",
+        map.ids.len(),
+        source.note,
+        map.neighbours,
+        map.perplexity,
+        map.epochs,
+        started.elapsed().as_secs_f32(),
+        args.out
+            .as_ref()
+            .map(|o| format!(", written to {}", o.display()))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
