@@ -3,28 +3,11 @@
 
 mod common;
 
-use rand::{Rng, SeedableRng};
 use vitrine::runs::embeddings::Embeddings;
 
 /// `n` products in `groups` tight clusters (product i in cluster `i % groups`).
 fn clustered(n: usize, groups: usize, dim: usize) -> Embeddings {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-    let centres: Vec<Vec<f32>> = (0..groups)
-        .map(|_| (0..dim).map(|_| rng.random_range(-1.0..1.0)).collect())
-        .collect();
-    let values = (0..n)
-        .flat_map(|i| {
-            centres[i % groups]
-                .iter()
-                .map(|c| c + rng.random_range(-0.1..0.1))
-                .collect::<Vec<f32>>()
-        })
-        .collect();
-    Embeddings {
-        ids: (0..n).map(|i| format!("p{i}")).collect(),
-        dim,
-        values,
-    }
+    common::clustered_embeddings(n, groups, dim, 5, |_| 0.1)
 }
 
 #[test]

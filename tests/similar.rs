@@ -3,7 +3,6 @@
 
 mod common;
 
-use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 use vitrine::runs::embeddings::Embeddings;
 use vitrine::runs::{RunConfig, RunFolder};
@@ -17,24 +16,9 @@ fn run_with(dir: &Path, catalogue: &Path, embeddings: &Embeddings) -> PathBuf {
 /// `n` products in `groups` clusters: product i sits near centre `i % groups`, product 0
 /// nearest of all to product `groups` (the same centre, almost no noise).
 fn clustered(n: usize, groups: usize, dim: usize, seed: u64) -> Embeddings {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let centres: Vec<Vec<f32>> = (0..groups)
-        .map(|_| (0..dim).map(|_| rng.random_range(-1.0..1.0)).collect())
-        .collect();
-    let mut values = Vec::with_capacity(n * dim);
-    for i in 0..n {
-        let noise = if i == 0 || i == groups { 0.01 } else { 0.5 };
-        values.extend(
-            centres[i % groups]
-                .iter()
-                .map(|c| c + rng.random_range(-noise..noise)),
-        );
-    }
-    Embeddings {
-        ids: (0..n).map(|i| format!("p{i}")).collect(),
-        dim,
-        values,
-    }
+    common::clustered_embeddings(n, groups, dim, seed, |i| {
+        if i == 0 || i == groups { 0.01 } else { 0.5 }
+    })
 }
 
 #[test]

@@ -3,11 +3,10 @@
 //! exact copies ([`super::copies`]), joined into clusters; the clusters whose members carry
 //! different labels for a task come first, since one of those labels is wrong.
 
+use super::Searcher;
 use super::copies::{Copy, Photo, find_copies};
-use super::{EXACT_UP_TO, Searcher, Vectors, all_nearest};
 use crate::catalog::{Catalog, Task};
 use petgraph::unionfind::UnionFind;
-use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
@@ -31,18 +30,10 @@ pub struct NearPairs {
 }
 
 /// The near duplicates among `searcher`'s representations, with `fraction` of the median
-/// nearest-neighbour distance as the radius (exact neighbours up to [`EXACT_UP_TO`] rows,
-/// the index's above).
+/// nearest-neighbour distance as the radius (the searcher's neighbours: exact up to
+/// [`super::EXACT_UP_TO`] rows, the index's above).
 pub fn near_pairs(searcher: &Searcher, fraction: f32) -> NearPairs {
-    let vectors: &Vectors = searcher.vectors();
-    let neighbours = if vectors.len() <= EXACT_UP_TO {
-        all_nearest(vectors, NEIGHBOURS)
-    } else {
-        (0..vectors.len())
-            .into_par_iter()
-            .map(|row| searcher.neighbours(row, NEIGHBOURS))
-            .collect()
-    };
+    let neighbours = searcher.neighbours_of_rows(0..searcher.vectors().len(), NEIGHBOURS);
     let mut nearest: Vec<f32> = neighbours
         .iter()
         .filter_map(|n| n.first().map(|n| 1.0 - n.similarity))
@@ -270,6 +261,7 @@ pub fn find_duplicates(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::similarity::Vectors;
 
     fn link(a: u32, b: u32) -> Link {
         Link {

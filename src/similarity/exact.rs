@@ -5,6 +5,7 @@
 
 use super::Vectors;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// One neighbour: its row and its cosine similarity to the query.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -139,16 +140,23 @@ pub fn nearest(
 /// Every row's `k` most similar other rows, most similar first (the k-nearest-neighbour graph
 /// duplicate detection and the map start from).
 pub fn all_nearest(vectors: &Vectors, k: usize) -> Vec<Vec<Neighbour>> {
+    nearest_of_rows(vectors, 0..vectors.len(), k)
+}
+
+/// The `k` most similar other rows of each row in `rows` (a range within `vectors`), most
+/// similar first: [`all_nearest`] for a part of the rows, so a long search can report progress
+/// and stop between parts.
+pub fn nearest_of_rows(vectors: &Vectors, rows: Range<usize>, k: usize) -> Vec<Vec<Neighbour>> {
     let dim = vectors.dim();
     if dim == 0 {
-        return vec![Vec::new(); vectors.len()];
+        return vec![Vec::new(); rows.len()];
     }
     let values = vectors.values();
-    values
+    values[rows.start * dim..rows.end * dim]
         .par_chunks(QUERIES_PER_BLOCK * dim)
         .enumerate()
         .flat_map_iter(|(block, queries)| {
-            let first_query = block * QUERIES_PER_BLOCK;
+            let first_query = rows.start + block * QUERIES_PER_BLOCK;
             let m = queries.len() / dim;
             let mut best = vec![Best::new(k); m];
             let mut scores = vec![0.0; m * CANDIDATES_PER_BLOCK];
@@ -225,5 +233,7 @@ mod tests {
                 .collect();
             assert_eq!(one, want, "nearest, query {q}");
         }
+        let part = nearest_of_rows(&v, QUERIES_PER_BLOCK + 3..n - 5, 5);
+        assert_eq!(part[..], all[QUERIES_PER_BLOCK + 3..n - 5]);
     }
 }

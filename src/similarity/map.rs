@@ -111,8 +111,7 @@ pub fn compute_map(
         done: 0,
         total: n,
     });
-    let neighbours = neighbour_table(searcher, k, progress, cancel);
-    let Some(neighbours) = neighbours else {
+    let Some(neighbours) = neighbour_table(searcher, k, progress, cancel) else {
         return Ok(None);
     };
 
@@ -146,10 +145,12 @@ fn neighbour_table(
         if cancel.load(Ordering::Relaxed) {
             return None;
         }
-        let rows: Vec<Vec<bhtsne::Neighbor<f32>>> = (first..(first + block).min(n))
+        let rows = first..(first + block).min(n);
+        let found = searcher.neighbours_of_rows(rows.clone(), k);
+        let rows: Vec<Vec<bhtsne::Neighbor<f32>>> = rows
             .into_par_iter()
-            .map(|row| {
-                let mut found = searcher.neighbours(row, k);
+            .zip(found)
+            .map(|(row, mut found)| {
                 if found.len() < k {
                     found = nearest(vectors, vectors.row(row), k, Some(row));
                 }

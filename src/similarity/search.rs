@@ -2,8 +2,11 @@
 //! [`EXACT_UP_TO`] products, the approximate index (built, saved beside the representations
 //! and reused) above.
 
+use super::exact::nearest_of_rows;
 use super::index::Index;
 use super::{Neighbour, SimilarityError, Source, Vectors, nearest};
+use rayon::prelude::*;
+use std::ops::Range;
 use std::path::PathBuf;
 
 /// Up to this many products a query is answered by exact search: 20,000 rows of 1,024 floats
@@ -77,6 +80,19 @@ impl Searcher {
                 .into_iter()
                 .filter(|n| n.row != row)
                 .take(k)
+                .collect(),
+        }
+    }
+
+    /// The `k` products most similar to each row in `rows`, most similar first, without
+    /// itself: blocked exact search over all queries at once without an index, the index's
+    /// answer per row with one.
+    pub fn neighbours_of_rows(&self, rows: Range<usize>, k: usize) -> Vec<Vec<Neighbour>> {
+        match &self.index {
+            None => nearest_of_rows(&self.vectors, rows, k),
+            Some(_) => rows
+                .into_par_iter()
+                .map(|row| self.neighbours(row, k))
                 .collect(),
         }
     }

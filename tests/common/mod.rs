@@ -101,6 +101,36 @@ pub fn run_with_embeddings(
     run
 }
 
+/// `n` products' representations around `groups` random centres in `dim` dimensions (seeded):
+/// product i near centre `i % groups`, each value off by at most `noise(i)`.
+pub fn clustered_embeddings(
+    n: usize,
+    groups: usize,
+    dim: usize,
+    seed: u64,
+    noise: impl Fn(usize) -> f32,
+) -> vitrine::runs::embeddings::Embeddings {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let centres: Vec<Vec<f32>> = (0..groups)
+        .map(|_| (0..dim).map(|_| rng.random_range(-1.0..1.0)).collect())
+        .collect();
+    let mut values = Vec::with_capacity(n * dim);
+    for i in 0..n {
+        let noise = noise(i);
+        values.extend(
+            centres[i % groups]
+                .iter()
+                .map(|c| c + rng.random_range(-noise..noise)),
+        );
+    }
+    vitrine::runs::embeddings::Embeddings {
+        ids: (0..n).map(|i| format!("p{i}")).collect(),
+        dim,
+        values,
+    }
+}
+
 /// A human edit by `author`, without a reason.
 pub fn human(author: &str) -> vitrine::labels::Attribution {
     vitrine::labels::Attribution {
