@@ -22,6 +22,8 @@ pub enum View {
     Training,
     /// Duplicate and near-duplicate clusters.
     Duplicates,
+    /// The representation laid out in 2-D.
+    Map,
 }
 
 /// The cockpit's tabs.

@@ -31,6 +31,8 @@ pub enum DialogPurpose {
         /// Markdown rather than CSV.
         markdown: bool,
     },
+    /// Choose where to write the map as a PNG picture.
+    ExportMap,
 }
 
 /// A panel that can be shown or hidden.
@@ -157,6 +159,8 @@ pub enum Command {
     ShowSimilar(u32),
     /// A Duplicates view command.
     Duplicates(DuplicatesCommand),
+    /// A Map view command.
+    Map(MapCommand),
     /// Find which photo decided each task of the product at this catalogue position, by the
     /// run whose predictions are shown.
     Decide(u32),
@@ -314,4 +318,18 @@ pub enum DuplicatesCommand {
     Cancel,
     /// Mark the cluster at this index of the report as not duplicates (each of its links).
     MarkApart(usize),
+}
+
+/// What the Map view asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapCommand {
+    /// Lay out the representation of the run whose predictions are shown (or read the map
+    /// saved in its folder).
+    Compute,
+    /// Stop the computation running.
+    Cancel,
+    /// Colour the points by this.
+    SetColourBy(super::map::ColourBy),
+    /// Write the map shown, as drawn, to this PNG file.
+    WritePng(PathBuf),
 }

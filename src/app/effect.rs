@@ -187,6 +187,26 @@ pub enum Effect {
     FindDuplicates(DuplicatesJob),
     /// Stop the duplicate search running.
     CancelDuplicates,
+    /// Lay out (or read the saved layout of) a run's representation.
+    ComputeMap {
+        /// The computation's number, named in its answers.
+        generation: u64,
+        /// The predictions file shown: its run (or audit) holds the representation.
+        predictions: PathBuf,
+    },
+    /// Stop the map's computation.
+    CancelMap,
+    /// Draw the map as a picture and write it as a PNG.
+    WriteMapPicture {
+        /// The file.
+        path: PathBuf,
+        /// Each point's place.
+        points: Vec<[f32; 2]>,
+        /// Each point's colour.
+        colours: Vec<[u8; 3]>,
+        /// The point ringed (the focused product), if any.
+        highlight: Option<usize>,
+    },
     /// Find which photo decided each task of one product.
     Decide {
         /// The predictions file shown (its run's latest checkpoint decides).

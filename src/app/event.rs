@@ -186,6 +186,8 @@ pub enum Event {
     Similar(SimilarEvent),
     /// The duplicate search or the store's marks answered.
     Duplicates(DuplicatesEvent),
+    /// The map's computation reported.
+    Map(MapEvent),
     /// Which photo decided each task of a product, or why that is not known.
     Decided {
         /// The product's catalogue position.
@@ -358,4 +360,39 @@ pub enum DuplicatesEvent {
     },
     /// The store's pairs marked not duplicates, after marking any asked for, or why not.
     Marks(Result<Vec<(String, String)>, String>),
+}
+
+/// A map laid out (or read from the run folder) on the map worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComputedMap {
+    /// The predictions file whose run's representation was laid out.
+    pub predictions: std::path::PathBuf,
+    /// What was laid out and how ("run X, 2,000 products, ... in 12.0 s").
+    pub note: String,
+    /// The map.
+    pub map: crate::similarity::map::Map,
+}
+
+/// What the map's computation reports.
+#[derive(Debug)]
+pub enum MapEvent {
+    /// Where it stands.
+    Progressed {
+        /// The computation's number.
+        generation: u64,
+        /// The stage and how far it is.
+        progress: crate::similarity::map::MapProgress,
+    },
+    /// It finished: the map, or why there is none.
+    Computed {
+        /// The computation's number.
+        generation: u64,
+        /// The map.
+        result: Result<Box<ComputedMap>, String>,
+    },
+    /// It was cancelled before it finished.
+    Cancelled {
+        /// The computation's number.
+        generation: u64,
+    },
 }

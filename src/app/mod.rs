@@ -18,6 +18,7 @@ pub mod event;
 pub mod filter;
 pub mod images;
 pub mod keys;
+pub mod map;
 pub mod opening;
 pub mod picker;
 pub mod selection;

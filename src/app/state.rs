@@ -370,6 +370,8 @@ pub struct AppState {
     pub similar: super::similar::SimilarState,
     /// The Duplicates view.
     pub duplicates: super::duplicates::DuplicatesState,
+    /// The Map view.
+    pub map: super::map::MapState,
     /// The product view's "which photo decided".
     pub decided: super::decided::DecidedState,
     /// The data folder (demo, runs, thumbnail cache, recent list).
@@ -420,6 +422,7 @@ impl AppState {
             audit: Default::default(),
             similar: Default::default(),
             duplicates: Default::default(),
+            map: Default::default(),
             decided: Default::default(),
             data_dir,
         }

@@ -35,7 +35,7 @@ const TRAIN_PER_CELL: usize = 48;
 
 /// What the index was built from: a different representation file means a stale index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Fingerprint {
+pub(crate) struct Fingerprint {
     /// `embeddings.f32`'s size in bytes.
     bytes: u64,
     /// Its modification time, nanoseconds since the Unix epoch.
@@ -47,7 +47,9 @@ struct Fingerprint {
 }
 
 impl Fingerprint {
-    fn of(folder: &Path, vectors: &Vectors) -> Option<Fingerprint> {
+    /// The fingerprint of `folder`'s `embeddings.f32` as read into `vectors`; `None` when the
+    /// file has no modification time.
+    pub(crate) fn of(folder: &Path, vectors: &Vectors) -> Option<Fingerprint> {
         let meta = std::fs::metadata(folder.join("embeddings.f32")).ok()?;
         let modified = meta
             .modified()

@@ -22,7 +22,7 @@ pub const CHUNK_EPOCHS: usize = 250;
 pub const MAP_UP_TO: usize = 200_000;
 
 /// How the map is computed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MapSettings {
     /// t-SNE's perplexity (the effective number of neighbours); lowered to a third of the
     /// products on a small catalogue, as t-SNE requires.
@@ -79,6 +79,20 @@ pub struct Map {
     pub epochs: usize,
     /// How the neighbours were found.
     pub neighbours: String,
+}
+
+/// The smallest box holding every finite point: `[min, max]`; `None` without one.
+pub fn bounds(points: &[[f32; 2]]) -> Option<[[f32; 2]; 2]> {
+    let mut finite = points
+        .iter()
+        .filter(|p| p[0].is_finite() && p[1].is_finite());
+    let first = *finite.next()?;
+    Some(finite.fold([first, first], |[lo, hi], p| {
+        [
+            [lo[0].min(p[0]), lo[1].min(p[1])],
+            [hi[0].max(p[0]), hi[1].max(p[1])],
+        ]
+    }))
 }
 
 /// Lays out every product of `searcher` in 2-D. `None` when `cancel` was set.

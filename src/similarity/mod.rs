@@ -10,6 +10,9 @@ pub mod duplicates;
 pub mod exact;
 pub mod index;
 pub mod map;
+pub mod map_colours;
+pub mod map_file;
+pub mod map_picture;
 pub mod search;
 pub mod vectors;
 

@@ -99,6 +99,7 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
             ("Audit", View::Audit),
             ("Training", View::Training),
             ("Duplicates", View::Duplicates),
+            ("Map", View::Map),
         ];
         for (label, target) in views {
             if ui.selectable_label(view == target, label).clicked() && view != target {

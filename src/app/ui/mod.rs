@@ -11,6 +11,7 @@ mod duplicates_ui;
 mod filter_ui;
 mod grid_ui;
 mod log_ui;
+mod map_ui;
 mod menu_ui;
 mod new_run_ui;
 mod overlays_ui;
@@ -18,6 +19,8 @@ mod product_ui;
 mod similar_ui;
 mod start_ui;
 mod status_ui;
+
+pub use map_ui::{MapTransform, MapViewport, points_mesh};
 
 use super::cockpit::View;
 use super::command::Command;
@@ -46,6 +49,11 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
     }
     if state.cockpit.view == View::Duplicates {
         duplicates_ui::duplicates_ui(ui, state, session, commands);
+        overlays_ui::overlays_ui(ui.ctx(), state, session, commands);
+        return;
+    }
+    if state.cockpit.view == View::Map {
+        map_ui::map_ui(ui, state, session, commands);
         overlays_ui::overlays_ui(ui.ctx(), state, session, commands);
         return;
     }

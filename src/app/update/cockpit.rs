@@ -46,7 +46,12 @@ pub fn refresh_curves(entry: &mut RunEntry, smoothing: f32) {
 pub fn apply(state: &mut AppState, command: CockpitCommand, queue: &mut Queue) {
     let cockpit = &mut state.cockpit;
     match command {
-        CockpitCommand::SetView(view) => cockpit.view = view,
+        CockpitCommand::SetView(view) => {
+            cockpit.view = view;
+            if view == View::Map {
+                super::map::entered(state, queue);
+            }
+        }
         CockpitCommand::SetCockpitTab(tab) => {
             cockpit.tab = tab;
             match tab {

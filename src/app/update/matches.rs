@@ -83,4 +83,6 @@ pub fn apply_unapplied(state: &mut AppState) {
     if catalog.len() <= SYNC_FILTER_LIMIT {
         session.taxonomy = catalog.taxonomy();
     }
+    // A label coloured on the map may have changed.
+    super::map::recolour(state);
 }

@@ -10,7 +10,7 @@
 //! the keys, the picker, images), [`matches`] (the filter's results and the focus in them),
 //! [`audit`] (the review queue), [`cockpit`] (training commands), [`runs`] (training events),
 //! [`audit_runs`] (audits launched and followed in the cockpit, and the demo's own) and
-//! [`similar`] (the product view's Similar strip).
+//! [`similar`] (the product view's Similar strip), [`duplicates`] and [`map`] (their views).
 
 mod audit;
 #[cfg(test)]
@@ -21,6 +21,7 @@ mod audit_tests;
 mod cockpit;
 mod duplicates;
 mod labels;
+mod map;
 mod matches;
 mod opening;
 mod runs;
@@ -63,6 +64,7 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
             labels::withdraw_review(state, review, queue);
         }
         Command::Duplicates(command) => duplicates::apply(state, command, queue),
+        Command::Map(command) => map::apply(state, command, queue),
         Command::WantSimilar(_)
         | Command::FocusProduct(_)
         | Command::ShowSimilar(_)
@@ -104,6 +106,7 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
             state.decided.answer = Some((product, result));
         }
         Event::Duplicates(event) => duplicates::apply_event(state, event, queue),
+        Event::Map(event) => map::apply_event(state, event),
         event => workspace::apply_event(state, ctx, event, queue),
     }
     // Edits wait while a worker reads the catalogue (predictions, comparison, filter); such a

@@ -3,7 +3,7 @@
 
 use super::{labels, matches};
 use crate::app::cockpit::View;
-use crate::app::command::{CockpitCommand, Command, DialogPurpose, Panel};
+use crate::app::command::{CockpitCommand, Command, DialogPurpose, MapCommand, Panel};
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::Event;
 use crate::app::keys::KeyAction;
@@ -108,6 +108,7 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         | Command::FocusProduct(_)
         | Command::ShowSimilar(_)
         | Command::Duplicates(_)
+        | Command::Map(_)
         | Command::Decide(_) => {}
     }
 }
@@ -160,6 +161,7 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
                 DialogPurpose::ExportComparison { markdown } => {
                     CockpitCommand::WriteComparison { path, markdown }.into()
                 }
+                DialogPurpose::ExportMap => Command::Map(MapCommand::WritePng(path)),
             });
         }
         _ => {}

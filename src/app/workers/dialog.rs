@@ -58,6 +58,11 @@ pub fn show(
                         .set_file_name(name)
                         .save_file()
                 }
+                DialogPurpose::ExportMap => dialog
+                    .set_title("Export the map as a picture")
+                    .add_filter("PNG picture", &["png"])
+                    .set_file_name("map.png")
+                    .save_file(),
             };
             events.send(Event::DialogClosed { purpose, path });
         },

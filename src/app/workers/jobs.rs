@@ -210,3 +210,110 @@ pub fn decide(predictions: PathBuf, product: u32, id: String, events: &EventSend
         reply.send(Event::Decided { product, result });
     });
 }
+
+/// Lays out the representation behind the predictions file `predictions` (or reads the map
+/// saved beside it for the same representation and settings, and saves one it computes);
+/// reports [`MapEvent`]s. Setting `cancel` stops it ([`MapEvent::Cancelled`]).
+pub fn compute_map(
+    generation: u64,
+    predictions: PathBuf,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+    events: &EventSender,
+) {
+    use crate::app::event::{ComputedMap, MapEvent};
+    use crate::similarity::map::{MapSettings, compute_map};
+    use crate::similarity::{Searcher, locate, map_file};
+    let failed = move |message| {
+        Event::Map(MapEvent::Computed {
+            generation,
+            result: Err(message),
+        })
+    };
+    let reply = events.clone();
+    start("vitrine-map", events, failed, move || {
+        let started = std::time::Instant::now();
+        let settings = MapSettings::default();
+        let outcome = (|| {
+            let source = locate(&predictions)?;
+            let searcher = Searcher::open(&source, &mut |_| {})?;
+            let products = searcher.vectors().len();
+            let saved = map_file::load(&source.folder, searcher.vectors(), &settings);
+            if let Ok(map) = saved {
+                let note = format!(
+                    "{}, {products} products, read from {}",
+                    source.note,
+                    source.folder.join(map_file::FILE).display()
+                );
+                return Ok(Some((map, note)));
+            }
+            let progress = reply.clone();
+            let Some(map) = compute_map(
+                &searcher,
+                &settings,
+                &mut |p| {
+                    progress.offer(Event::Map(MapEvent::Progressed {
+                        generation,
+                        progress: p,
+                    }))
+                },
+                &cancel,
+            )?
+            else {
+                return Ok(None);
+            };
+            let saved = match map_file::save(
+                &source.folder,
+                searcher.vectors(),
+                &map,
+                &settings,
+                &source.note,
+            ) {
+                Ok(()) => "saved in the run folder".to_string(),
+                Err(e) => format!("not saved: {e}"),
+            };
+            let note = format!(
+                "{}, {products} products, {} in {:.1} s ({saved})",
+                source.note,
+                map_file::method(&settings),
+                started.elapsed().as_secs_f32()
+            );
+            Ok::<_, crate::similarity::SimilarityError>(Some((map, note)))
+        })();
+        reply.send(Event::Map(match outcome {
+            Ok(Some((map, note))) => MapEvent::Computed {
+                generation,
+                result: Ok(Box::new(ComputedMap {
+                    predictions,
+                    note,
+                    map,
+                })),
+            },
+            Ok(None) => MapEvent::Cancelled { generation },
+            Err(e) => MapEvent::Computed {
+                generation,
+                result: Err(e.to_string()),
+            },
+        }));
+    });
+}
+
+/// Draws the map's points as a picture of 1,600 pixels square and writes it as a PNG to
+/// `path`; reports [`RunEvent::FileWritten`] or [`RunEvent::WriteFailed`].
+pub fn write_map_picture(
+    path: PathBuf,
+    points: Vec<[f32; 2]>,
+    colours: Vec<[u8; 3]>,
+    highlight: Option<usize>,
+    events: &EventSender,
+) {
+    let failed = |message| Event::Run(RunEvent::WriteFailed(message));
+    let reply = events.clone();
+    start("vitrine-map-picture", events, failed, move || {
+        use crate::similarity::map_picture::{draw, write_png};
+        let picture = draw(&points, &colours, 1600, 1600, highlight);
+        reply.send(match write_png(&path, &picture) {
+            Ok(()) => Event::Run(RunEvent::FileWritten(path)),
+            Err(e) => Event::Run(RunEvent::WriteFailed(e.to_string())),
+        });
+    });
+}

@@ -95,6 +95,8 @@ pub struct Workers {
     pub open_cancel: Option<Arc<AtomicBool>>,
     /// Set to cancel the duplicate search running.
     pub duplicates_cancel: Option<Arc<AtomicBool>>,
+    /// Stops the map's computation running.
+    pub map_cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Workers {
@@ -127,6 +129,7 @@ impl Workers {
             data_dir,
             open_cancel: None,
             duplicates_cancel: None,
+            map_cancel: None,
         })
     }
 
@@ -214,6 +217,28 @@ impl Workers {
                 product,
                 id,
             } => jobs::decide(predictions, product, id, &events),
+            Effect::ComputeMap {
+                generation,
+                predictions,
+            } => {
+                let cancel = Arc::new(AtomicBool::new(false));
+                // One map at a time: a new one stops the last.
+                if let Some(old) = self.map_cancel.replace(cancel.clone()) {
+                    old.store(true, Ordering::Relaxed);
+                }
+                jobs::compute_map(generation, predictions, cancel, &events);
+            }
+            Effect::CancelMap => {
+                if let Some(cancel) = &self.map_cancel {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+            Effect::WriteMapPicture {
+                path,
+                points,
+                colours,
+                highlight,
+            } => jobs::write_map_picture(path, points, colours, highlight, &events),
             Effect::CancelDuplicates => {
                 if let Some(cancel) = &self.duplicates_cancel {
                     cancel.store(true, Ordering::Relaxed);

@@ -1,0 +1,453 @@
+//! The Map view: the representation of the run shown, laid out in 2-D, as one scatter drawn
+//! as a single mesh (a quad per point, so 100,000 points cost one draw call). Colour by any
+//! task's label, prediction or disagreement; hover a point for its photo and labels; click it
+//! to focus it (ringed, and shown in the product panel); drag a box to open the products
+//! inside it in the grid; scroll to zoom, drag with the right or middle button to pan,
+//! double-click to fit.
+
+use super::product_ui::{product_ui, thumb_ui};
+use crate::app::command::{CockpitCommand, Command, DialogPurpose, MapCommand};
+use crate::app::images::{ImageKey, ImageSize};
+use crate::app::map::{ColourBy, ShownMap};
+use crate::app::state::{AppState, Session};
+use crate::catalog::Task;
+use crate::similarity::map::{MapStage, bounds};
+use crate::similarity::map_colours::BACKGROUND;
+use egui::{Color32, Pos2, Rect, RichText, Sense, Vec2, pos2, vec2};
+
+/// How close, in points, the pointer must be to a point to hover or click it.
+const PICK: f32 = 8.0;
+/// Legend entries shown before "and N more".
+const LEGEND: usize = 14;
+/// The hover card's photo.
+const THUMB: Vec2 = vec2(120.0, 144.0);
+
+/// Where the map's units land on the screen: fitted to a rectangle, then zoomed and panned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapTransform {
+    /// The screen point of the map's centre (before panning).
+    pub origin: Pos2,
+    /// Screen points per map unit.
+    pub scale: f32,
+    /// The map point drawn at `origin`.
+    pub centre: [f32; 2],
+}
+
+impl MapTransform {
+    /// Fits `points` into `rect` with a margin, then applies `view`.
+    pub fn fit(points: &[[f32; 2]], rect: Rect, view: MapViewport) -> MapTransform {
+        let [lo, hi] = bounds(points).unwrap_or([[0.0, 0.0], [1.0, 1.0]]);
+        let extent = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(f32::MIN_POSITIVE);
+        let side = (rect.width().min(rect.height()) - 24.0).max(10.0);
+        MapTransform {
+            origin: rect.center() + view.pan,
+            scale: side / extent * view.zoom,
+            centre: [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0],
+        }
+    }
+
+    /// The screen position of map point `p` (up is up).
+    pub fn to_screen(&self, p: [f32; 2]) -> Pos2 {
+        pos2(
+            self.origin.x + (p[0] - self.centre[0]) * self.scale,
+            self.origin.y - (p[1] - self.centre[1]) * self.scale,
+        )
+    }
+}
+
+/// The zoom and pan the user chose; kept in egui's memory, as a scroll offset is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapViewport {
+    /// 1: the whole map fits.
+    pub zoom: f32,
+    /// Screen points the map moved by.
+    pub pan: Vec2,
+}
+
+impl Default for MapViewport {
+    fn default() -> Self {
+        MapViewport {
+            zoom: 1.0,
+            pan: Vec2::ZERO,
+        }
+    }
+}
+
+/// The points inside `clip` as one mesh: a square of `radius` about each.
+pub fn points_mesh(
+    points: &[[f32; 2]],
+    colours: &[[u8; 3]],
+    transform: &MapTransform,
+    clip: Rect,
+    radius: f32,
+) -> egui::Mesh {
+    let mut mesh = egui::Mesh::default();
+    let area = clip.expand(radius);
+    mesh.reserve_triangles(points.len() * 2);
+    mesh.reserve_vertices(points.len() * 4);
+    for (p, c) in points.iter().zip(colours) {
+        let at = transform.to_screen(*p);
+        if area.contains(at) {
+            mesh.add_colored_rect(
+                Rect::from_center_size(at, Vec2::splat(2.0 * radius)),
+                Color32::from_rgb(c[0], c[1], c[2]),
+            );
+        }
+    }
+    mesh
+}
+
+/// The dot's radius in points: smaller for more points, growing a little with the zoom.
+fn radius(points: usize, zoom: f32) -> f32 {
+    let base = if points > 20_000 {
+        1.2
+    } else if points > 2_000 {
+        2.0
+    } else {
+        3.0
+    };
+    (base * zoom.sqrt()).min(6.0)
+}
+
+/// Draws the view.
+pub fn map_ui(ui: &mut egui::Ui, state: &AppState, session: &Session, commands: &mut Vec<Command>) {
+    egui::Panel::right("product")
+        .resizable(true)
+        .default_size(360.0)
+        .show(ui, |ui| product_ui(ui, state, session, false, commands));
+    egui::CentralPanel::default().show(ui, |ui| {
+        tools_ui(ui, state, session, commands);
+        let Some(shown) = &state.map.shown else {
+            if state.map.running.is_none() {
+                ui.weak(
+                    "No map yet: load a run's predictions (its run folder holds the representation), then Compute map.",
+                );
+            }
+            return;
+        };
+        let map = match shown {
+            Ok(map) => map,
+            Err(message) => {
+                ui.colored_label(ui.visuals().error_fg_color, message);
+                return;
+            }
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.weak(&map.note);
+            if session.predictions_path().as_ref() != Some(&map.predictions) {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    "this map is of other predictions than those shown: Compute map lays out the run shown",
+                );
+            }
+        });
+        legend_ui(ui, map);
+        scatter_ui(ui, state, session, map, commands);
+    });
+}
+
+fn tools_ui(ui: &mut egui::Ui, state: &AppState, session: &Session, commands: &mut Vec<Command>) {
+    let map = &state.map;
+    ui.horizontal(|ui| {
+        let can = map.running.is_none() && session.predictions_path().is_some();
+        if ui
+            .add_enabled(can, egui::Button::new("Compute map"))
+            .on_hover_text("t-SNE of the representation of the run whose predictions are shown; saved in its folder and read back next time")
+            .clicked()
+        {
+            commands.push(Command::Map(MapCommand::Compute));
+        }
+        ui.separator();
+        ui.label("colour by");
+        let colour_by = map.colour_by;
+        let mut task = colour_by.task();
+        let response = egui::ComboBox::from_id_salt("map_task")
+            .selected_text(task.to_string())
+            .show_ui(ui, |ui| {
+                for t in Task::ALL {
+                    ui.selectable_value(&mut task, t, t.to_string());
+                }
+            })
+            .response;
+        super::name_widget(&response, "map task");
+        if task != colour_by.task() {
+            commands.push(Command::Map(MapCommand::SetColourBy(colour_by.with_task(task))));
+        }
+        let modes = [
+            (ColourBy::Label(task), "label"),
+            (ColourBy::Prediction(task), "prediction"),
+            (ColourBy::Disagrees(task), "disagrees"),
+        ];
+        for (mode, name) in modes {
+            if ui.selectable_label(colour_by == mode, name).clicked() && colour_by != mode {
+                commands.push(Command::Map(MapCommand::SetColourBy(mode)));
+            }
+        }
+        ui.separator();
+        if ui
+            .add_enabled(map.map().is_some(), egui::Button::new("Export PNG…"))
+            .clicked()
+        {
+            commands.push(Command::ShowDialog(DialogPurpose::ExportMap));
+        }
+    });
+    if let Some(progress) = map.running {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            let (fraction, text) = match progress {
+                None => (0.0, "reading the representation…".to_string()),
+                Some(p) => {
+                    let what = match p.stage {
+                        MapStage::Neighbours => "finding neighbours",
+                        MapStage::Layout => "laying out (epochs)",
+                    };
+                    (
+                        p.done as f32 / p.total.max(1) as f32,
+                        format!("{what}: {} of {}", p.done, p.total),
+                    )
+                }
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .text(text)
+                    .desired_width(320.0),
+            );
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::Map(MapCommand::Cancel));
+            }
+        });
+    }
+}
+
+fn legend_ui(ui: &mut egui::Ui, map: &ShownMap) {
+    ui.horizontal_wrapped(|ui| {
+        for entry in map.legend.iter().take(LEGEND) {
+            let (rect, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
+            let [r, g, b] = entry.colour;
+            ui.painter()
+                .rect_filled(rect, 2.0, Color32::from_rgb(r, g, b));
+            ui.label(RichText::new(format!("{} {}", entry.name, entry.count)).small());
+        }
+        if map.legend.len() > LEGEND {
+            ui.weak(format!("and {} more", map.legend.len() - LEGEND));
+        }
+    });
+}
+
+fn scatter_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    session: &Session,
+    map: &ShownMap,
+    commands: &mut Vec<Command>,
+) {
+    let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
+    let rect = response.rect;
+    let id = response.id;
+    let mut view: MapViewport = ui.data(|d| d.get_temp(id)).unwrap_or_default();
+
+    // Zoom about the pointer, pan with the right or middle button, fit on double-click.
+    if let Some(pointer) = response.hover_pos() {
+        let scroll = ui.input(|i| i.smooth_scroll_delta.y);
+        if scroll != 0.0 {
+            let factor = (scroll * 0.003).exp();
+            let zoom = (view.zoom * factor).clamp(0.5, 200.0);
+            let applied = zoom / view.zoom;
+            let anchor = rect.center() + view.pan;
+            view.pan = (pointer - (pointer - anchor) * applied) - rect.center();
+            view.zoom = zoom;
+        }
+    }
+    if response.dragged_by(egui::PointerButton::Secondary)
+        || response.dragged_by(egui::PointerButton::Middle)
+    {
+        view.pan += response.drag_delta();
+    }
+    if response.double_clicked() {
+        view = MapViewport::default();
+    }
+    ui.data_mut(|d| d.insert_temp(id, view));
+
+    let transform = MapTransform::fit(&map.points, rect, view);
+    let painter = painter.with_clip_rect(rect);
+    let [r, g, b] = BACKGROUND;
+    painter.rect_filled(rect, 0.0, Color32::from_rgb(r, g, b));
+    let radius = radius(map.points.len(), view.zoom);
+    painter.add(egui::Shape::mesh(points_mesh(
+        &map.points,
+        &map.colours,
+        &transform,
+        rect,
+        radius,
+    )));
+
+    // The focused product, ringed.
+    if let Some(i) = state.selection.focus.and_then(|p| map.point_of(p)) {
+        let at = transform.to_screen(map.points[i]);
+        painter.circle_stroke(at, radius + 5.0, egui::Stroke::new(3.0, Color32::BLACK));
+        painter.circle_stroke(at, radius + 5.0, egui::Stroke::new(1.5, Color32::WHITE));
+    }
+
+    // Box selection with the primary button.
+    let start_key = id.with("box");
+    if response.drag_started_by(egui::PointerButton::Primary)
+        && let Some(at) = response.interact_pointer_pos()
+    {
+        ui.data_mut(|d| d.insert_temp(start_key, at));
+    }
+    let start: Option<Pos2> = ui.data(|d| d.get_temp(start_key));
+    if let (Some(start), Some(now)) = (start, response.interact_pointer_pos())
+        && response.dragged_by(egui::PointerButton::Primary)
+    {
+        let chosen = Rect::from_two_pos(start, now);
+        painter.rect_filled(chosen, 0.0, Color32::from_white_alpha(24));
+        painter.rect_stroke(
+            chosen,
+            0.0,
+            egui::Stroke::new(1.0, Color32::WHITE),
+            egui::StrokeKind::Inside,
+        );
+    }
+    if response.drag_stopped_by(egui::PointerButton::Primary) {
+        ui.data_mut(|d| d.remove::<Pos2>(start_key));
+        if let (Some(start), Some(end)) = (start, response.interact_pointer_pos()) {
+            let chosen = Rect::from_two_pos(start, end);
+            let positions: Vec<u32> = map
+                .points
+                .iter()
+                .zip(&map.positions)
+                .filter(|(p, _)| chosen.contains(transform.to_screen(**p)))
+                .map(|(_, &position)| position)
+                .collect();
+            if !positions.is_empty() {
+                commands.push(
+                    CockpitCommand::ShowProducts {
+                        title: format!("{} products chosen on the map", positions.len()),
+                        positions,
+                    }
+                    .into(),
+                );
+            }
+        }
+    }
+
+    // Hover and click: the nearest point under the pointer.
+    let Some(pointer) = response.hover_pos() else {
+        return;
+    };
+    let Some(i) = nearest_point(&map.points, &transform, pointer) else {
+        return;
+    };
+    let position = map.positions[i];
+    if response.clicked() {
+        commands.push(Command::FocusProduct(position));
+    }
+    let at = transform.to_screen(map.points[i]);
+    painter.circle_stroke(at, radius + 3.0, egui::Stroke::new(1.5, Color32::WHITE));
+    let mut wanted = Vec::new();
+    egui::Tooltip::always_open(
+        ui.ctx().clone(),
+        ui.layer_id(),
+        id.with("hover"),
+        egui::PopupAnchor::Pointer,
+    )
+    .show(|ui| hover_card_ui(ui, state, session, position, &mut wanted));
+    commands.push(Command::WantImages(wanted));
+}
+
+/// The point nearest `pointer`, if one lies within [`PICK`] points of it.
+fn nearest_point(points: &[[f32; 2]], transform: &MapTransform, pointer: Pos2) -> Option<usize> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, transform.to_screen(*p).distance_sq(pointer)))
+        .filter(|&(_, d)| d <= PICK * PICK)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+fn hover_card_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    session: &Session,
+    position: u32,
+    wanted: &mut Vec<ImageKey>,
+) {
+    let Some(product) = session.product(position) else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        if let Some(image) = product.images.first() {
+            let key = ImageKey {
+                path: session.catalog.image_root.join(&*image.path).into(),
+                size: ImageSize::thumb_for(THUMB.y * ui.ctx().pixels_per_point()),
+            };
+            thumb_ui(ui, state, &key, THUMB, false);
+            wanted.push(key);
+        }
+        ui.vertical(|ui| {
+            ui.strong(product.id.to_string());
+            egui::Grid::new("map_hover").num_columns(3).show(ui, |ui| {
+                for task in Task::ALL {
+                    ui.weak(task.to_string());
+                    ui.label(session.label(position, task).unwrap_or("—"));
+                    match session.top(position, task).first() {
+                        Some(&(name, p)) => {
+                            let text = format!("{name} {}", super::percent(p));
+                            if session.disagrees(position, task) {
+                                ui.colored_label(ui.visuals().warn_fg_color, text);
+                            } else {
+                                ui.weak(text);
+                            }
+                        }
+                        None => {
+                            ui.weak("");
+                        }
+                    }
+                    ui.end_row();
+                }
+            });
+        });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_map_fits_its_rectangle_up_is_up() {
+        let points = [[0.0, 0.0], [10.0, 10.0]];
+        let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(224.0, 124.0));
+        let t = MapTransform::fit(&points, rect, MapViewport::default());
+        let (a, b) = (t.to_screen(points[0]), t.to_screen(points[1]));
+        assert!(rect.contains(a) && rect.contains(b));
+        assert!(a.y > b.y && a.x < b.x, "{a:?} {b:?}");
+        assert!(((b.x - a.x) - 100.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_mesh_holds_the_points_inside_only() {
+        let points = [[0.0, 0.0], [10.0, 10.0], [5.0, 5.0]];
+        let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(224.0, 224.0));
+        let zoomed = MapViewport {
+            zoom: 4.0,
+            pan: Vec2::ZERO,
+        };
+        let t = MapTransform::fit(&points, rect, zoomed);
+        let mesh = points_mesh(&points, &[[1, 2, 3]; 3], &t, rect, 2.0);
+        // Zoomed 4 times about the centre: only the middle point is on screen.
+        assert_eq!(mesh.vertices.len(), 4);
+        assert_eq!(mesh.indices.len(), 6);
+    }
+
+    #[test]
+    fn a_point_is_picked_only_near_the_pointer() {
+        let points = [[0.0, 0.0], [10.0, 10.0]];
+        let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(224.0, 224.0));
+        let t = MapTransform::fit(&points, rect, MapViewport::default());
+        let at = t.to_screen(points[1]);
+        assert_eq!(nearest_point(&points, &t, at + vec2(3.0, 3.0)), Some(1));
+        assert_eq!(nearest_point(&points, &t, rect.center()), None);
+    }
+}
