@@ -82,3 +82,36 @@ fn map_refuses_too_few_products_and_a_bad_perplexity_clearly() {
     let err = common::stderr_of_failure(command);
     assert!(err.contains("nowhere"), "{err}");
 }
+
+#[test]
+fn a_map_is_saved_in_the_run_folder_and_read_back_until_asked_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = common::small_catalogue(dir.path(), 40);
+    let run = common::run_with_embeddings(dir.path(), &catalogue, &clustered(40, 2, 8));
+    let summary = |extra: &[&str]| {
+        let mut command = common::vitrine();
+        command
+            .arg("map")
+            .arg(&run)
+            .args(["--epochs", "250"])
+            .args(extra);
+        String::from_utf8(common::stdout_of(command)).unwrap()
+    };
+    let first = summary(&[]);
+    assert!(first.contains("saved as"), "{first}");
+    assert!(run.join("map.json").is_file());
+    let again = summary(&[]);
+    assert!(again.contains("read from"), "{again}");
+    // Other settings, or --fresh, lay it out again.
+    assert!(summary(&["--seed", "4"]).contains("saved as"));
+    assert!(summary(&["--seed", "4", "--fresh"]).contains("saved as"));
+    // The picture is coloured by the labels the run read: without its predictions, a message.
+    let mut command = common::vitrine();
+    command
+        .arg("map")
+        .arg(&run)
+        .arg("--png")
+        .arg(dir.path().join("map.png"));
+    let err = common::stderr_of_failure(command);
+    assert!(err.contains("predictions.jsonl"), "{err}");
+}

@@ -7,8 +7,11 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use vitrine::atomic_file::write_atomically;
+use vitrine::catalog::Task;
+use vitrine::runs::predictions::Predictions;
 use vitrine::similarity::map::{MapProgress, MapSettings, MapStage, compute_map};
-use vitrine::similarity::{Searcher, locate};
+use vitrine::similarity::map_colours::colour_classes;
+use vitrine::similarity::{Searcher, locate, map_file, map_picture};
 
 #[derive(Debug, Args)]
 pub struct MapArgs {
@@ -29,6 +32,16 @@ pub struct MapArgs {
     /// Print the map as JSON (one point per product).
     #[arg(long)]
     json: bool,
+    /// Lay out again even when the run folder holds a map for the same representation and
+    /// settings.
+    #[arg(long)]
+    fresh: bool,
+    /// Also draw the map as a PNG picture (1,600 pixels square) to this file.
+    #[arg(long)]
+    png: Option<PathBuf>,
+    /// The task whose labels (as the run read them) colour the picture.
+    #[arg(long, default_value = "colour")]
+    colour_by: Task,
 }
 
 pub fn run(args: MapArgs) -> anyhow::Result<()> {
@@ -63,20 +76,57 @@ pub fn run(args: MapArgs) -> anyhow::Result<()> {
             last_stage = Some(p.stage);
         }
     };
-    let map = compute_map(&searcher, &settings, &mut report, &AtomicBool::new(false))?
-        .context("the map was cancelled")?;
-    let value = serde_json::json!({
-        "method": "t-SNE, Barnes-Hut (bhtsne), theta 0.5",
-        "representation": source.note,
-        "neighbours": map.neighbours,
-        "perplexity": map.perplexity,
-        "epochs": map.epochs,
-        "seed": settings.seed,
-        "products": map.ids.len(),
-        "points": map.ids.iter().zip(&map.points).map(|(id, p)| serde_json::json!({
-            "product_id": id, "x": p[0], "y": p[1],
-        })).collect::<Vec<_>>(),
-    });
+    let saved = if args.fresh {
+        Err("--fresh".to_string())
+    } else {
+        map_file::load(&source.folder, searcher.vectors(), &settings)
+    };
+    let (map, how) = match saved {
+        Ok(map) => (
+            map,
+            format!("read from {}", source.folder.join(map_file::FILE).display()),
+        ),
+        Err(why) => {
+            eprintln!("laying out ({why})");
+            let map = compute_map(&searcher, &settings, &mut report, &AtomicBool::new(false))?
+                .context("the map was cancelled")?;
+            let saved = match map_file::save(
+                &source.folder,
+                searcher.vectors(),
+                &map,
+                &settings,
+                &source.note,
+            ) {
+                Ok(()) => format!("saved as {}", source.folder.join(map_file::FILE).display()),
+                Err(e) => format!("not saved: {e}"),
+            };
+            (map, saved)
+        }
+    };
+    let value = map_file::to_json(
+        &map,
+        &settings,
+        &source.note,
+        &source.folder,
+        searcher.vectors(),
+    );
+    if let Some(png) = &args.png {
+        let path = source.folder.join("predictions.jsonl");
+        let predictions = Predictions::read(&path).with_context(|| {
+            format!(
+                "{}: the picture is coloured by the labels the run read",
+                path.display()
+            )
+        })?;
+        let names: Vec<Option<&str>> = map
+            .ids
+            .iter()
+            .map(|id| predictions.label_at_prediction(id, args.colour_by))
+            .collect();
+        let (colours, _) = colour_classes(&names, args.colour_by == Task::Colour);
+        let picture = map_picture::draw(&map.points, &colours, 1600, 1600, None);
+        map_picture::write_png(png, &picture)?;
+    }
     if let Some(out) = &args.out {
         write_atomically(
             out,
@@ -88,13 +138,17 @@ pub fn run(args: MapArgs) -> anyhow::Result<()> {
         return super::print_json(&value);
     }
     println!(
-        "Map of {} products ({}; {}), perplexity {}, {} epochs, {:.1} s{}",
+        "Map of {} products ({}; {}), perplexity {}, {} epochs, {:.1} s, {how}{}{}",
         map.ids.len(),
         source.note,
         map.neighbours,
         map.perplexity,
         map.epochs,
         started.elapsed().as_secs_f32(),
+        args.png
+            .as_ref()
+            .map(|o| format!(", drawn to {}", o.display()))
+            .unwrap_or_default(),
         args.out
             .as_ref()
             .map(|o| format!(", written to {}", o.display()))

@@ -780,3 +780,63 @@ fn a_duplicate_search_waits_for_the_marks_runs_and_can_be_cancelled() {
         Some("duplicate search cancelled")
     );
 }
+
+#[test]
+fn a_computed_map_is_placed_on_the_catalogue_and_coloured_by_the_choice() {
+    use crate::app::command::MapCommand;
+    use crate::app::event::{ComputedMap, MapEvent};
+    use crate::app::map::ColourBy;
+    use crate::similarity::map::Map;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, _) = opened(dir.path(), 4);
+    let mut queue = Queue::default();
+    // No predictions shown: nothing to lay out.
+    apply_command(&mut state, Command::Map(MapCommand::Compute), &mut queue);
+    assert!(queue.effects().is_empty());
+    assert!(state.map.running.is_none());
+    let computed = |generation| {
+        Event::Map(MapEvent::Computed {
+            generation,
+            result: Ok(Box::new(ComputedMap {
+                predictions: dir.path().join("run/predictions.jsonl"),
+                note: "run r".into(),
+                map: Map {
+                    ids: vec!["p0".into(), "elsewhere".into(), "p1".into(), "p2".into()],
+                    points: vec![[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]],
+                    perplexity: 1.0,
+                    epochs: 10,
+                    neighbours: "exact".into(),
+                },
+            })),
+        })
+    };
+    // An answer of an older computation is dropped.
+    apply_event(&mut state, &ctx(), computed(7), &mut queue);
+    assert!(state.map.shown.is_none());
+    apply_event(&mut state, &ctx(), computed(0), &mut queue);
+    let map = state.map.map().unwrap();
+    assert_eq!(map.positions, vec![0, 1, 2]);
+    assert!(
+        map.note
+            .contains("1 of its products are not in this catalogue")
+    );
+    // Coloured by colour label: Red, Blue, Green, in their own colours.
+    let named = crate::similarity::map_colours::named;
+    assert_eq!(
+        map.colours,
+        vec![
+            named("Red").unwrap(),
+            named("Blue").unwrap(),
+            named("Green").unwrap()
+        ]
+    );
+    // No predictions: every point is "no label or prediction".
+    apply_command(
+        &mut state,
+        Command::Map(MapCommand::SetColourBy(ColourBy::Disagrees(Task::Colour))),
+        &mut queue,
+    );
+    let map = state.map.map().unwrap();
+    assert_eq!(map.legend.len(), 1);
+    assert_eq!(map.legend[0].count, 3);
+}
