@@ -9,7 +9,7 @@ use std::time::Instant;
 use vitrine::atomic_file::write_atomically;
 use vitrine::catalog::Task;
 use vitrine::runs::predictions::Predictions;
-use vitrine::similarity::map::{MapProgress, MapSettings, MapStage, compute_map};
+use vitrine::similarity::map::{MapProgress, MapSettings, MapStage};
 use vitrine::similarity::map_colours::colour_classes;
 use vitrine::similarity::{Searcher, locate, map_file, map_picture};
 
@@ -76,32 +76,23 @@ pub fn run(args: MapArgs) -> anyhow::Result<()> {
             last_stage = Some(p.stage);
         }
     };
-    let saved = if args.fresh {
-        Err("--fresh".to_string())
-    } else {
-        map_file::load(&source.folder, searcher.vectors(), &settings)
-    };
-    let (map, how) = match saved {
-        Ok(map) => (
-            map,
-            format!("read from {}", source.folder.join(map_file::FILE).display()),
-        ),
-        Err(why) => {
-            eprintln!("laying out ({why})");
-            let map = compute_map(&searcher, &settings, &mut report, &AtomicBool::new(false))?
-                .context("the map was cancelled")?;
-            let saved = match map_file::save(
-                &source.folder,
-                searcher.vectors(),
-                &map,
-                &settings,
-                &source.note,
-            ) {
-                Ok(()) => format!("saved as {}", source.folder.join(map_file::FILE).display()),
-                Err(e) => format!("not saved: {e}"),
-            };
-            (map, saved)
-        }
+    let (map, origin) = map_file::load_or_compute(
+        &source.folder,
+        &searcher,
+        &settings,
+        &source.note,
+        args.fresh,
+        &mut report,
+        &AtomicBool::new(false),
+    )?
+    .context("the map was cancelled")?;
+    let file = source.folder.join(map_file::FILE);
+    let how = match origin {
+        map_file::Origin::Read => format!("read from {}", file.display()),
+        map_file::Origin::Computed { why, saved } => match saved {
+            Ok(()) => format!("laid out ({why}), saved as {}", file.display()),
+            Err(e) => format!("laid out ({why}), not saved: {e}"),
+        },
     };
     let value = map_file::to_json(
         &map,

@@ -171,6 +171,51 @@ pub fn load(folder: &Path, vectors: &Vectors, settings: &MapSettings) -> Result<
     })
 }
 
+/// Where [`load_or_compute`]'s map came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// Read from the saved `map.json`.
+    Read,
+    /// Laid out afresh because the saved one could not be shown (`why`); `saved` says
+    /// whether the new one was saved in its place, or why not.
+    Computed {
+        /// Why the saved map was not used.
+        why: String,
+        /// Saved, or the reason it was not.
+        saved: Result<(), String>,
+    },
+}
+
+/// The map of `searcher`'s representations (read from `folder`'s `embeddings.f32`) for
+/// `settings`: the one saved in `folder` when it is for the same representations and
+/// settings (unless `fresh`), otherwise laid out (reporting `progress`, stopped by `cancel`:
+/// `None`) and saved for next time. A map that cannot be saved is still returned.
+pub fn load_or_compute(
+    folder: &Path,
+    searcher: &super::Searcher,
+    settings: &MapSettings,
+    representation: &str,
+    fresh: bool,
+    progress: &mut dyn FnMut(super::map::MapProgress),
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<Option<(Map, Origin)>, SimilarityError> {
+    let saved = if fresh {
+        Err("a fresh layout was asked for".to_string())
+    } else {
+        load(folder, searcher.vectors(), settings)
+    };
+    let why = match saved {
+        Ok(map) => return Ok(Some((map, Origin::Read))),
+        Err(why) => why,
+    };
+    let Some(map) = super::map::compute_map(searcher, settings, progress, cancel)? else {
+        return Ok(None);
+    };
+    let saved =
+        save(folder, searcher.vectors(), &map, settings, representation).map_err(|e| e.to_string());
+    Ok(Some((map, Origin::Computed { why, saved })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

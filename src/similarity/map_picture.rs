@@ -34,14 +34,7 @@ pub fn draw(
             h / 2.0 - (p[1] - centre[1]) * scale,
         )
     };
-    // Smaller discs for more points, so that dense regions keep their shape.
-    let radius = if points.len() > 20_000 {
-        1.2
-    } else if points.len() > 2_000 {
-        2.0
-    } else {
-        3.5
-    } * (w.min(h) / 1000.0).max(0.5);
+    let radius = dot_radius(points.len()) * (w.min(h) / 1000.0).max(0.5);
     for (p, colour) in points.iter().zip(colours) {
         if p[0].is_finite() && p[1].is_finite() {
             disc(&mut picture, place(*p), radius, *colour);
@@ -71,6 +64,19 @@ pub fn write_png(path: &Path, picture: &RgbImage) -> Result<(), RunError> {
             message: e.to_string(),
         })?;
     crate::runs::folder::write_atomically(path, &bytes)
+}
+
+/// A map's dot radius (in pixels of a 1,000-pixel picture, or in the window's points at zoom
+/// 1): smaller for more points, so that dense regions keep their shape. The window and the
+/// PNG draw with this one rule.
+pub fn dot_radius(points: usize) -> f32 {
+    if points > 20_000 {
+        1.2
+    } else if points > 2_000 {
+        2.0
+    } else {
+        3.0
+    }
 }
 
 /// A filled disc of `radius` pixels at `(x, y)`.

@@ -221,7 +221,7 @@ pub fn compute_map(
     events: &EventSender,
 ) {
     use crate::app::event::{ComputedMap, MapEvent};
-    use crate::similarity::map::{MapSettings, compute_map};
+    use crate::similarity::map::MapSettings;
     use crate::similarity::{Searcher, locate, map_file};
     let failed = move |message| {
         Event::Map(MapEvent::Computed {
@@ -237,19 +237,13 @@ pub fn compute_map(
             let source = locate(&predictions)?;
             let searcher = Searcher::open(&source, &mut |_| {})?;
             let products = searcher.vectors().len();
-            let saved = map_file::load(&source.folder, searcher.vectors(), &settings);
-            if let Ok(map) = saved {
-                let note = format!(
-                    "{}, {products} products, read from {}",
-                    source.note,
-                    source.folder.join(map_file::FILE).display()
-                );
-                return Ok(Some((map, note)));
-            }
             let progress = reply.clone();
-            let Some(map) = compute_map(
+            let Some((map, origin)) = map_file::load_or_compute(
+                &source.folder,
                 &searcher,
                 &settings,
+                &source.note,
+                false,
                 &mut |p| {
                     progress.offer(Event::Map(MapEvent::Progressed {
                         generation,
@@ -261,22 +255,23 @@ pub fn compute_map(
             else {
                 return Ok(None);
             };
-            let saved = match map_file::save(
-                &source.folder,
-                searcher.vectors(),
-                &map,
-                &settings,
-                &source.note,
-            ) {
-                Ok(()) => "saved in the run folder".to_string(),
-                Err(e) => format!("not saved: {e}"),
+            let note = match origin {
+                map_file::Origin::Read => format!(
+                    "{}, {products} products, read from {}",
+                    source.note,
+                    source.folder.join(map_file::FILE).display()
+                ),
+                map_file::Origin::Computed { saved, .. } => format!(
+                    "{}, {products} products, {} in {:.1} s ({})",
+                    source.note,
+                    map_file::method(&settings),
+                    started.elapsed().as_secs_f32(),
+                    match saved {
+                        Ok(()) => "saved in the run folder".to_string(),
+                        Err(e) => format!("not saved: {e}"),
+                    }
+                ),
             };
-            let note = format!(
-                "{}, {products} products, {} in {:.1} s ({saved})",
-                source.note,
-                map_file::method(&settings),
-                started.elapsed().as_secs_f32()
-            );
             Ok::<_, crate::similarity::SimilarityError>(Some((map, note)))
         })();
         reply.send(Event::Map(match outcome {
