@@ -71,6 +71,8 @@ pub enum Command {
     RefreshFilter,
     /// Change the card width, in points.
     SetCardSize(f32),
+    /// The cards show the photo that decided this task (`None`: the first photo).
+    SetCardPhoto(Option<Task>),
     /// The grid's layout changed: columns per row and rows on screen.
     SetGridShape {
         /// Cards per row.
@@ -294,6 +296,8 @@ pub enum CockpitCommand {
     },
     /// Read the first-layer kernels of a run's latest checkpoint.
     ReadKernels(PathBuf),
+    /// Show this run's first-layer kernels beside the selected run's (`None`: none beside).
+    SetKernelsBeside(Option<PathBuf>),
     /// Write predictions from a run's latest checkpoint (a stopped or running run), then show
     /// them in the workspace.
     PredictRun(PathBuf),
@@ -330,6 +334,8 @@ pub enum MapCommand {
     Cancel,
     /// Colour the points by this.
     SetColourBy(super::map::ColourBy),
+    /// Choose products with a box or a lasso.
+    SetSelectTool(super::map::SelectTool),
     /// Write the map shown, as drawn, to this PNG file.
     WritePng(PathBuf),
 }

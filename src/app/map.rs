@@ -39,6 +39,15 @@ impl ColourBy {
     }
 }
 
+/// How a primary-button drag on the map chooses products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectTool {
+    /// The rectangle between where the drag began and where it is.
+    Box,
+    /// The free-hand outline the pointer draws (closed by a straight line).
+    Lasso,
+}
+
 /// A map shown: the products found in the open catalogue, with their places and colours.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShownMap {
@@ -122,6 +131,8 @@ pub struct MapState {
     pub generation: u64,
     /// What the colours show.
     pub colour_by: ColourBy,
+    /// How a drag chooses products.
+    pub select: SelectTool,
     /// The computation running, and where it stands once it says.
     pub running: Option<Option<MapProgress>>,
     /// The map shown, or why the last one failed.
@@ -133,6 +144,7 @@ impl Default for MapState {
         MapState {
             generation: 0,
             colour_by: ColourBy::Label(Task::Colour),
+            select: SelectTool::Box,
             running: None,
             shown: None,
         }

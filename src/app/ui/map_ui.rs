@@ -1,14 +1,14 @@
 //! The Map view: the representation of the run shown, laid out in 2-D, as one scatter drawn
 //! as a single mesh (a quad per point, so 100,000 points cost one draw call). Colour by any
 //! task's label, prediction or disagreement; hover a point for its photo and labels; click it
-//! to focus it (ringed, and shown in the product panel); drag a box to open the products
-//! inside it in the grid; scroll to zoom, drag with the right or middle button to pan,
+//! to focus it (ringed, and shown in the product panel); drag a box or draw a lasso round
+//! products to open them in the grid; scroll to zoom, drag with the right or middle button to pan,
 //! double-click to fit.
 
 use super::product_ui::{product_ui, thumb_ui};
 use crate::app::command::{CockpitCommand, Command, DialogPurpose, MapCommand};
 use crate::app::images::{ImageKey, ImageSize};
-use crate::app::map::{ColourBy, ShownMap};
+use crate::app::map::{ColourBy, SelectTool, ShownMap};
 use crate::app::state::{AppState, Session};
 use crate::catalog::Task;
 use crate::similarity::map::{MapStage, bounds};
@@ -99,14 +99,7 @@ pub fn points_mesh(
 
 /// The dot's radius in points: smaller for more points, growing a little with the zoom.
 fn radius(points: usize, zoom: f32) -> f32 {
-    let base = if points > 20_000 {
-        1.2
-    } else if points > 2_000 {
-        2.0
-    } else {
-        3.0
-    };
-    (base * zoom.sqrt()).min(6.0)
+    (crate::similarity::map_picture::dot_radius(points) * zoom.sqrt()).min(6.0)
 }
 
 /// Draws the view.
@@ -184,6 +177,22 @@ fn tools_ui(ui: &mut egui::Ui, state: &AppState, session: &Session, commands: &m
             }
         }
         ui.separator();
+        ui.label("select");
+        let tools = [
+            (SelectTool::Box, "box", "drag a rectangle: its products open in the grid"),
+            (SelectTool::Lasso, "lasso", "draw round the products to open in the grid"),
+        ];
+        for (tool, name, hint) in tools {
+            if ui
+                .selectable_label(map.select == tool, name)
+                .on_hover_text(hint)
+                .clicked()
+                && map.select != tool
+            {
+                commands.push(Command::Map(MapCommand::SetSelectTool(tool)));
+            }
+        }
+        ui.separator();
         if ui
             .add_enabled(map.map().is_some(), egui::Button::new("Export PNG…"))
             .clicked()
@@ -242,6 +251,7 @@ fn scatter_ui(
     commands: &mut Vec<Command>,
 ) {
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "map"));
     let rect = response.rect;
     let id = response.id;
     let mut view: MapViewport = ui.data(|d| d.get_temp(id)).unwrap_or_default();
@@ -288,46 +298,54 @@ fn scatter_ui(
         painter.circle_stroke(at, radius + 5.0, egui::Stroke::new(1.5, Color32::WHITE));
     }
 
-    // Box selection with the primary button.
-    let start_key = id.with("box");
+    // Box or lasso selection with the primary button: the outline is kept in egui's memory
+    // while the drag lasts (screen points), and the products inside it open in the grid.
+    let outline_key = id.with("outline");
+    // A drag starts once the pointer has moved some way: the outline starts where the
+    // button was pressed.
     if response.drag_started_by(egui::PointerButton::Primary)
-        && let Some(at) = response.interact_pointer_pos()
+        && let Some(at) = ui
+            .input(|i| i.pointer.press_origin())
+            .or(response.interact_pointer_pos())
     {
-        ui.data_mut(|d| d.insert_temp(start_key, at));
+        ui.data_mut(|d| d.insert_temp(outline_key, vec![at]));
     }
-    let start: Option<Pos2> = ui.data(|d| d.get_temp(start_key));
-    if let (Some(start), Some(now)) = (start, response.interact_pointer_pos())
+    let mut outline: Vec<Pos2> = ui.data(|d| d.get_temp(outline_key)).unwrap_or_default();
+    if let Some(now) = response.interact_pointer_pos()
         && response.dragged_by(egui::PointerButton::Primary)
+        && !outline.is_empty()
     {
-        let chosen = Rect::from_two_pos(start, now);
-        painter.rect_filled(chosen, 0.0, Color32::from_white_alpha(24));
-        painter.rect_stroke(
-            chosen,
-            0.0,
-            egui::Stroke::new(1.0, Color32::WHITE),
-            egui::StrokeKind::Inside,
-        );
+        match state.map.select {
+            SelectTool::Box => outline.truncate(1),
+            SelectTool::Lasso => {}
+        }
+        if outline.last().is_none_or(|last| last.distance(now) >= 2.0) {
+            outline.push(now);
+        }
+        ui.data_mut(|d| d.insert_temp(outline_key, outline.clone()));
+        draw_outline(&painter, state.map.select, &outline);
     }
     if response.drag_stopped_by(egui::PointerButton::Primary) {
-        ui.data_mut(|d| d.remove::<Pos2>(start_key));
-        if let (Some(start), Some(end)) = (start, response.interact_pointer_pos()) {
-            let chosen = Rect::from_two_pos(start, end);
-            let positions: Vec<u32> = map
-                .points
-                .iter()
-                .zip(&map.positions)
-                .filter(|(p, _)| chosen.contains(transform.to_screen(**p)))
-                .map(|(_, &position)| position)
-                .collect();
-            if !positions.is_empty() {
-                commands.push(
-                    CockpitCommand::ShowProducts {
-                        title: format!("{} products chosen on the map", positions.len()),
-                        positions,
-                    }
-                    .into(),
-                );
-            }
+        ui.data_mut(|d| d.remove::<Vec<Pos2>>(outline_key));
+        if let Some(end) = response.interact_pointer_pos() {
+            outline.push(end);
+        }
+        let chosen = Chosen::new(state.map.select, &outline);
+        let positions: Vec<u32> = map
+            .points
+            .iter()
+            .zip(&map.positions)
+            .filter(|(p, _)| chosen.contains(transform.to_screen(**p)))
+            .map(|(_, &position)| position)
+            .collect();
+        if !positions.is_empty() {
+            commands.push(
+                CockpitCommand::ShowProducts {
+                    title: format!("{} products chosen on the map", positions.len()),
+                    positions,
+                }
+                .into(),
+            );
         }
     }
 
@@ -353,6 +371,71 @@ fn scatter_ui(
     )
     .show(|ui| hover_card_ui(ui, state, session, position, &mut wanted));
     commands.push(Command::WantImages(wanted));
+}
+
+/// Draws the box or the lasso being dragged.
+fn draw_outline(painter: &egui::Painter, tool: SelectTool, outline: &[Pos2]) {
+    let stroke = egui::Stroke::new(1.0, Color32::WHITE);
+    match (tool, outline) {
+        (SelectTool::Box, [start, .., now]) => {
+            let chosen = Rect::from_two_pos(*start, *now);
+            painter.rect_filled(chosen, 0.0, Color32::from_white_alpha(24));
+            painter.rect_stroke(chosen, 0.0, stroke, egui::StrokeKind::Inside);
+        }
+        (SelectTool::Lasso, [_, _, ..]) => {
+            painter.add(egui::Shape::closed_line(outline.to_vec(), stroke));
+        }
+        _ => {}
+    }
+}
+
+/// The part of the screen a drag chose: a box, or a lasso's polygon.
+#[derive(Debug, Clone, PartialEq)]
+enum Chosen {
+    /// Nothing (a drag too short to outline anything).
+    Nothing,
+    /// The box between the drag's ends.
+    Box(Rect),
+    /// The lasso's outline, closed by a straight line, with its bounding box.
+    Lasso(Vec<Pos2>, Rect),
+}
+
+impl Chosen {
+    fn new(tool: SelectTool, outline: &[Pos2]) -> Chosen {
+        match (tool, outline) {
+            (SelectTool::Box, [start, .., end]) => Chosen::Box(Rect::from_two_pos(*start, *end)),
+            (SelectTool::Lasso, [_, _, _, ..]) => {
+                Chosen::Lasso(outline.to_vec(), Rect::from_points(outline))
+            }
+            _ => Chosen::Nothing,
+        }
+    }
+
+    /// Whether `p` lies inside (even-odd rule, so a lasso that crosses itself leaves out
+    /// what it wound round twice).
+    fn contains(&self, p: Pos2) -> bool {
+        match self {
+            Chosen::Nothing => false,
+            Chosen::Box(rect) => rect.contains(p),
+            Chosen::Lasso(polygon, bounds) => {
+                if !bounds.contains(p) {
+                    return false;
+                }
+                let mut inside = false;
+                let mut j = polygon.len() - 1;
+                for (i, a) in polygon.iter().enumerate() {
+                    let b = polygon[j];
+                    if (a.y > p.y) != (b.y > p.y)
+                        && p.x < a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y)
+                    {
+                        inside = !inside;
+                    }
+                    j = i;
+                }
+                inside
+            }
+        }
+    }
 }
 
 /// The point nearest `pointer`, if one lies within [`PICK`] points of it.
@@ -414,6 +497,36 @@ fn hover_card_ui(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_box_holds_what_lies_between_the_drags_ends_a_lasso_what_it_encloses() {
+        let b = Chosen::new(
+            SelectTool::Box,
+            &[pos2(10.0, 10.0), pos2(5.0, 5.0), pos2(0.0, 20.0)],
+        );
+        assert!(b.contains(pos2(5.0, 15.0)));
+        assert!(!b.contains(pos2(11.0, 15.0)));
+        // An L-shaped lasso: its notch is outside, though inside its bounding box.
+        let outline = [
+            pos2(0.0, 0.0),
+            pos2(10.0, 0.0),
+            pos2(10.0, 4.0),
+            pos2(4.0, 4.0),
+            pos2(4.0, 10.0),
+            pos2(0.0, 10.0),
+        ];
+        let lasso = Chosen::new(SelectTool::Lasso, &outline);
+        assert!(lasso.contains(pos2(2.0, 8.0)));
+        assert!(lasso.contains(pos2(8.0, 2.0)));
+        assert!(!lasso.contains(pos2(8.0, 8.0)), "the notch");
+        assert!(!lasso.contains(pos2(-1.0, 2.0)));
+        // A drag too short to outline anything chooses nothing.
+        assert_eq!(
+            Chosen::new(SelectTool::Lasso, &outline[..2]),
+            Chosen::Nothing
+        );
+        assert!(!Chosen::new(SelectTool::Box, &outline[..1]).contains(pos2(0.0, 0.0)));
+    }
 
     #[test]
     fn the_map_fits_its_rectangle_up_is_up() {

@@ -25,6 +25,7 @@ pub fn apply(state: &mut AppState, command: MapCommand, queue: &mut Queue) {
             state.map.colour_by = colour_by;
             recolour(state);
         }
+        MapCommand::SetSelectTool(tool) => state.map.select = tool,
         MapCommand::WritePng(path) => {
             let Some(map) = state.map.map() else {
                 state.notice("compute the map first");
