@@ -339,12 +339,30 @@ fn launch_watch_stop_resume_open_a_cell_and_compare_single_with_multi_image() {
         .apply(CockpitCommand::SelectRun(multi.clone()));
     click(&mut harness, "Kernels");
     wait(&mut harness, "the kernels", |app| {
-        app.state.cockpit.kernels.is_some() && !app.state.cockpit.reading_kernels
+        app.state.cockpit.kernels_of(&multi).is_some()
+            && app.state.cockpit.reading_kernels.is_empty()
     });
-    let kernels = harness.state().state.cockpit.kernels.as_ref().unwrap();
+    let kernels = harness.state().state.cockpit.kernels_of(&multi).unwrap();
     let (tiles, _) = kernels.result.as_ref().expect("kernels");
     assert_eq!((tiles.count, tiles.size), (16, 3));
     assert_eq!(tiles.epoch, 2);
+    // The single-image run's kernels beside them, on one screen.
+    harness
+        .state_mut()
+        .apply(CockpitCommand::SetKernelsBeside(Some(single.clone())));
+    wait(&mut harness, "the kernels beside", |app| {
+        app.state.cockpit.kernels_of(&single).is_some()
+            && app.state.cockpit.reading_kernels.is_empty()
+    });
+    harness.run_steps(2);
+    assert!(harness.state().state.cockpit.kernels_of(&multi).is_some());
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("kernels of 3x3 px")
+            .count(),
+        2,
+        "both runs' kernels are shown"
+    );
 
     // A run folder opened from disk is followed like one trained here.
     let copy = dir.path().join("elsewhere");

@@ -556,10 +556,13 @@ pub struct Cockpit {
     pub comparing: bool,
     /// The latest comparison.
     pub comparison: Option<ComparisonView>,
-    /// The kernels view.
-    pub kernels: Option<KernelsView>,
-    /// Kernels are being read.
-    pub reading_kernels: bool,
+    /// The first-layer kernels read: of the selected run, and of the run shown beside it.
+    pub kernels: Vec<KernelsView>,
+    /// The runs whose kernels are being read.
+    pub reading_kernels: Vec<PathBuf>,
+    /// The run whose kernels the Kernels tab shows beside the selected run's (the published
+    /// comparison: a colour-only model's first layer beside the multi-task model's).
+    pub kernels_beside: Option<PathBuf>,
     /// Products to show once a run's predictions are loaded.
     pub pending: Option<PendingProducts>,
     /// Where this catalogue's runs live.
@@ -585,8 +588,9 @@ impl Default for Cockpit {
             compare: [None, None],
             comparing: false,
             comparison: None,
-            kernels: None,
-            reading_kernels: false,
+            kernels: Vec::new(),
+            reading_kernels: Vec::new(),
+            kernels_beside: None,
             pending: None,
             runs_dir: None,
             clock: std::time::Instant::now(),
@@ -718,9 +722,15 @@ impl Cockpit {
         if self.pending.as_ref().is_some_and(|p| p.run() == folder) {
             self.pending = None;
         }
-        if self.kernels.as_ref().is_some_and(|f| f.run == folder) {
-            self.kernels = None;
+        self.kernels.retain(|f| f.run != folder);
+        if self.kernels_beside.as_deref() == Some(folder) {
+            self.kernels_beside = None;
         }
+    }
+
+    /// The kernels read of `run`, if any.
+    pub fn kernels_of(&self, run: &Path) -> Option<&KernelsView> {
+        self.kernels.iter().find(|k| k.run == run)
     }
 
     /// The selected run.

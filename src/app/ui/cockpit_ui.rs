@@ -4,7 +4,9 @@
 //! matrix, comparison, first-layer kernels.
 
 use super::{compare_ui, confusion_ui, curves_ui, new_run_ui};
-use crate::app::cockpit::{AuditEntry, AuditStatus, Cockpit, CockpitTab, RunEntry, View};
+use crate::app::cockpit::{
+    AuditEntry, AuditStatus, Cockpit, CockpitTab, KernelsView, RunEntry, View,
+};
 use crate::app::command::DialogPurpose;
 use crate::app::command::{CockpitCommand, Command};
 use crate::app::state::AppState;
@@ -334,18 +336,81 @@ fn kernels_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Command>)
         return;
     };
     ui.horizontal(|ui| {
-        ui.strong(run.name());
         ui.label("first convolution layer, each kernel stretched to the full colour range");
         if ui.button("Reload").clicked() {
             commands.push(Command::Cockpit(CockpitCommand::ReadKernels(
                 run.folder.clone(),
             )));
+            if let Some(beside) = &cockpit.kernels_beside {
+                commands.push(Command::Cockpit(CockpitCommand::ReadKernels(
+                    beside.clone(),
+                )));
+            }
         }
-        if cockpit.reading_kernels {
+        if !cockpit.reading_kernels.is_empty() {
             ui.spinner();
         }
+        ui.separator();
+        ui.label("beside");
+        let beside = cockpit.kernels_beside.as_deref();
+        let name = |folder: &std::path::Path| {
+            cockpit
+                .run(folder)
+                .map_or_else(|| folder.display().to_string(), run_with_tasks)
+        };
+        let response = egui::ComboBox::from_id_salt("kernels_beside")
+            .selected_text(beside.map_or_else(|| "nothing".to_string(), name))
+            .width(260.0)
+            .show_ui(ui, |ui| {
+                if ui.selectable_label(beside.is_none(), "nothing").clicked() {
+                    commands.push(Command::Cockpit(CockpitCommand::SetKernelsBeside(None)));
+                }
+                for other in cockpit.runs.iter().filter(|r| r.folder != run.folder) {
+                    let chosen = beside == Some(other.folder.as_path());
+                    if ui.selectable_label(chosen, run_with_tasks(other)).clicked() && !chosen {
+                        commands.push(Command::Cockpit(CockpitCommand::SetKernelsBeside(Some(
+                            other.folder.clone(),
+                        ))));
+                    }
+                }
+            })
+            .response;
+        super::name_widget(&response, "kernels beside");
     });
-    let Some(view) = cockpit.kernels.as_ref().filter(|f| f.run == run.folder) else {
+    let shown: Vec<&std::path::Path> = std::iter::once(run.folder.as_path())
+        .chain(cockpit.kernels_beside.as_deref())
+        .collect();
+    let width = (ui.available_width() - 12.0 * (shown.len() - 1) as f32) / shown.len() as f32;
+    ui.horizontal_top(|ui| {
+        for folder in shown {
+            ui.allocate_ui(egui::vec2(width, ui.available_height()), |ui| {
+                ui.vertical(|ui| {
+                    ui.strong(
+                        cockpit
+                            .run(folder)
+                            .map_or_else(|| folder.display().to_string(), run_with_tasks),
+                    );
+                    kernels_of_ui(ui, cockpit.kernels_of(folder), width);
+                });
+            });
+        }
+    });
+}
+
+/// A run's name with the tasks it learns ("myntra-colour (colour only)").
+fn run_with_tasks(run: &RunEntry) -> String {
+    match &run.config {
+        Some(Ok(config)) if config.tasks.len() == 1 => {
+            format!("{} ({} only)", run.name(), config.tasks[0])
+        }
+        Some(Ok(config)) => format!("{} ({} tasks)", run.name(), config.tasks.len()),
+        _ => run.name(),
+    }
+}
+
+/// One run's kernel tiles, scaled to `width`.
+fn kernels_of_ui(ui: &mut egui::Ui, view: Option<&KernelsView>, width: f32) {
+    let Some(view) = view else {
         return;
     };
     match &view.result {
@@ -358,7 +423,7 @@ fn kernels_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Command>)
                 tiles.epoch + 1
             ));
             let size = texture.size_vec2();
-            let scale = (ui.available_width() / size.x)
+            let scale = (width / size.x)
                 .min(ui.available_height() / size.y)
                 .max(1.0);
             ui.image(egui::load::SizedTexture::new(texture.id(), size * scale));

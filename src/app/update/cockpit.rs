@@ -200,6 +200,10 @@ pub fn apply(state: &mut AppState, command: CockpitCommand, queue: &mut Queue) {
             queue.effect(Effect::WriteFile { path, text });
         }
         CockpitCommand::ReadKernels(run) => read_kernels(state, run, queue),
+        CockpitCommand::SetKernelsBeside(run) => {
+            state.cockpit.kernels_beside = run;
+            read_kernels_of_selected(state, queue);
+        }
         CockpitCommand::PredictRun(run) => predict(state, run, queue),
     }
 }
@@ -406,18 +410,24 @@ fn predict(state: &mut AppState, run: PathBuf, queue: &mut Queue) {
     queue.effect(Effect::Predict(run));
 }
 
+/// Reads the kernels of the selected run and of the run beside it, where they are not read
+/// yet (or being read).
 fn read_kernels_of_selected(state: &mut AppState, queue: &mut Queue) {
-    let Some(run) = state.cockpit.selected.clone() else {
-        return;
-    };
-    let current = state.cockpit.kernels.as_ref().is_some_and(|f| f.run == run);
-    if !current && !state.cockpit.reading_kernels {
+    let cockpit = &state.cockpit;
+    let wanted: Vec<PathBuf> = [cockpit.selected.clone(), cockpit.kernels_beside.clone()]
+        .into_iter()
+        .flatten()
+        .filter(|run| cockpit.kernels_of(run).is_none() && !cockpit.reading_kernels.contains(run))
+        .collect();
+    for run in wanted {
         read_kernels(state, run, queue);
     }
 }
 
 fn read_kernels(state: &mut AppState, run: PathBuf, queue: &mut Queue) {
-    state.cockpit.reading_kernels = true;
+    if !state.cockpit.reading_kernels.contains(&run) {
+        state.cockpit.reading_kernels.push(run.clone());
+    }
     queue.effect(Effect::ReadKernels(run));
 }
 

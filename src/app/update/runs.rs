@@ -94,13 +94,20 @@ pub fn apply(state: &mut AppState, ctx: &egui::Context, event: RunEvent, queue: 
             }
         }
         RunEvent::KernelsRead { run, result } => {
-            cockpit.reading_kernels = false;
+            cockpit.reading_kernels.retain(|r| *r != run);
             let result = result.map(|(tiles, image)| {
-                let texture =
-                    ctx.load_texture("first-layer-kernels", image, egui::TextureOptions::NEAREST);
+                let name = format!("first-layer-kernels {}", run.display());
+                let texture = ctx.load_texture(name, image, egui::TextureOptions::NEAREST);
                 (tiles, texture)
             });
-            cockpit.kernels = Some(KernelsView { run, result });
+            // Kept: the kernels of the selected run and of the run beside it (a reload
+            // replaces them).
+            let (selected, beside) = (cockpit.selected.clone(), cockpit.kernels_beside.clone());
+            cockpit.kernels.retain(|k| {
+                k.run != run
+                    && (Some(&k.run) == selected.as_ref() || Some(&k.run) == beside.as_ref())
+            });
+            cockpit.kernels.push(KernelsView { run, result });
         }
         RunEvent::Predicted { run, result } => {
             let entry = cockpit.run_mut(&run);
