@@ -33,12 +33,13 @@ use vitrine::runs::predictions::Split;
 use vitrine::runs::probabilities::{Probabilities, ProbabilitiesHeader, ProductProbabilities};
 use vitrine::runs::provenance::FileKind;
 
-const CASES: [&str; 5] = [
+const CASES: [&str; 6] = [
     "workspace-10k",
     "workspace-1m",
     "filter-1m",
     "thumbs-luma",
     "audit-1m",
+    "map-100k",
 ];
 
 fn main() {
@@ -54,6 +55,7 @@ fn run_case(case: &str) {
         "workspace-10k" => size(10_000, 1_000),
         "workspace-1m" | "filter-1m" | "audit-1m" => size(1_000_000, 2_000),
         "thumbs-luma" => size(60, 3),
+        "map-100k" => size(100_000, 2_000),
         _ => unreachable!(),
     };
     if let Some(dir) = std::env::var_os(WRITE_ONLY) {
@@ -64,6 +66,7 @@ fn run_case(case: &str) {
         "workspace-10k" | "workspace-1m" => workspace(case, n),
         "filter-1m" => filter(case, n),
         "audit-1m" => audit_view(case, n),
+        "map-100k" => map_view(case, n),
         _ => thumbs(n),
     }
 }
@@ -386,6 +389,171 @@ fn audit_view(case: &str, n: usize) {
         ms(percentile(&mut times, 0.5)),
         ms(percentile(&mut times, 0.99)),
         ms(percentile(&mut times, 1.0)),
+        memory(),
+    );
+}
+
+/// A map of every product of `catalog`: 40 clusters of t-SNE-like blobs.
+fn generated_map(catalog: &vitrine::catalog::Catalog) -> vitrine::similarity::map::Map {
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let centres: Vec<[f32; 2]> = (0..40)
+        .map(|_| [rng.random_range(-60.0..60.0), rng.random_range(-60.0..60.0)])
+        .collect();
+    let (ids, points) = catalog
+        .products()
+        .iter()
+        .enumerate()
+        .map(|(i, product)| {
+            let c = centres[i % centres.len()];
+            let (r, a): (f32, f32) = (
+                rng.random_range(0.0f32..1.0).sqrt() * 8.0,
+                rng.random_range(0.0..std::f32::consts::TAU),
+            );
+            (
+                product.id.to_string(),
+                [c[0] + r * a.cos(), c[1] + r * a.sin()],
+            )
+        })
+        .unzip();
+    vitrine::similarity::map::Map {
+        ids,
+        points,
+        perplexity: 30.0,
+        epochs: 1000,
+        neighbours: "generated".into(),
+    }
+}
+
+/// Frame time in the Map view at `n` points: our work per frame (the whole window's) and
+/// egui's tessellation of what it drew (the mesh of every point), while the pointer moves
+/// over the points (hover card), the map zooms in and out about it and the colouring changes.
+fn map_view(case: &str, n: usize) {
+    use vitrine::app::command::MapCommand;
+    use vitrine::app::event::{ComputedMap, MapEvent};
+    use vitrine::app::map::ColourBy;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_catalogue_apart(case, dir.path());
+    let app = WorkspaceApp::new(
+        &egui::Context::default(),
+        Start::Open(OpenRequest::path(&manifest)),
+        dir.path().join("data"),
+    )
+    .expect("app");
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_ui_state(
+            |ui, (app, times): &mut (WorkspaceApp, Vec<Duration>)| {
+                let frame = Instant::now();
+                app.frame(ui);
+                times.push(frame.elapsed());
+            },
+            (app, Vec::new()),
+        );
+    let predictions = loop {
+        let session = harness.state().0.state.session.as_ref();
+        if let Some(path) = session.and_then(|s| s.predictions_path()) {
+            break path;
+        }
+        harness.step();
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let map = {
+        let session = harness.state().0.state.session.as_ref().expect("session");
+        generated_map(&session.catalog)
+    };
+    let generation = harness.state().0.state.map.generation;
+    let ctx = harness.ctx.clone();
+    harness.state_mut().0.handle(
+        &ctx,
+        Event::Map(MapEvent::Computed {
+            generation,
+            result: Ok(Box::new(ComputedMap {
+                predictions,
+                note: format!("{n} generated points"),
+                map,
+            })),
+        }),
+    );
+    harness
+        .state_mut()
+        .0
+        .apply(CockpitCommand::SetView(View::Map));
+    harness.run_steps(3);
+    let shown = harness.state().0.state.map.map().map(|m| m.points.len());
+    assert_eq!(shown, Some(n), "the map shows every point");
+    harness.state_mut().1.clear();
+    let frames = if common::full() { 600 } else { 60 };
+    let mut tessellation = Vec::with_capacity(frames);
+    let mut vertices = 0;
+    let mut mode = 0;
+    for i in 0..frames {
+        // The pointer circles over the map's middle; every 50 frames the map zooms in (then
+        // out) about it, and every 150 the colouring changes.
+        let a = i as f32 * 0.05;
+        let pointer = egui::pos2(520.0 + 180.0 * a.cos(), 480.0 + 180.0 * a.sin());
+        harness.hover_at(pointer);
+        if i % 50 == 25 {
+            let delta = if (i / 50) % 2 == 0 { 240.0 } else { -240.0 };
+            harness.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(0.0, delta),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Wheel,
+                modifiers: egui::Modifiers::NONE,
+            });
+        }
+        if i % 150 == 149 {
+            mode += 1;
+            let task = [Task::Colour, Task::Category, Task::Gender][mode % 3];
+            let colour_by = [
+                ColourBy::Label(task),
+                ColourBy::Prediction(task),
+                ColourBy::Disagrees(task),
+            ][mode % 3];
+            harness
+                .state_mut()
+                .0
+                .apply(Command::Map(MapCommand::SetColourBy(colour_by)));
+        }
+        harness.step();
+        let shapes = harness.output().shapes.clone();
+        let started = Instant::now();
+        let primitives = ctx.tessellate(shapes, ctx.pixels_per_point());
+        tessellation.push(started.elapsed());
+        vertices = vertices.max(
+            primitives
+                .iter()
+                .map(|p| match &p.primitive {
+                    egui::epaint::Primitive::Mesh(mesh) => mesh.vertices.len(),
+                    egui::epaint::Primitive::Callback(_) => 0,
+                })
+                .sum::<usize>(),
+        );
+    }
+    let mut ours = std::mem::take(&mut harness.state_mut().1);
+    let mut both: Vec<Duration> = ours
+        .iter()
+        .zip(&tessellation)
+        .map(|(a, b)| *a + *b)
+        .collect();
+    assert!(
+        vertices >= 4 * n / 2,
+        "the points were drawn ({vertices} vertices)"
+    );
+    println!(
+        "map-{n}: over {} frames (pointer over the points with its hover card, zooming, \
+         recolouring): our work per frame p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; \
+         tessellation p50 {:.2} ms, p99 {:.2} ms; both p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms \
+         (up to {vertices} vertices); {}",
+        ours.len(),
+        ms(percentile(&mut ours, 0.5)),
+        ms(percentile(&mut ours, 0.99)),
+        ms(percentile(&mut ours, 1.0)),
+        ms(percentile(&mut tessellation, 0.5)),
+        ms(percentile(&mut tessellation, 0.99)),
+        ms(percentile(&mut both, 0.5)),
+        ms(percentile(&mut both, 0.99)),
+        ms(percentile(&mut both, 1.0)),
         memory(),
     );
 }
