@@ -63,6 +63,15 @@ pub struct ShownMap {
     pub colours: Vec<[u8; 3]>,
     /// What the colours mean.
     pub legend: Vec<LegendEntry>,
+    /// Changes whenever the colours do (unique in the process): what a cache of the drawn
+    /// points is keyed by.
+    pub revision: u64,
+}
+
+/// The next [`ShownMap::revision`].
+fn next_revision() -> u64 {
+    static REVISIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    REVISIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl ShownMap {
@@ -73,6 +82,7 @@ impl ShownMap {
 
     /// Works the colours out again from the session's labels and predictions.
     pub fn recolour(&mut self, session: &Session, colour_by: ColourBy) {
+        self.revision = next_revision();
         let task = colour_by.task();
         match colour_by {
             ColourBy::Label(_) | ColourBy::Prediction(_) => {

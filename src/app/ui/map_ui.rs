@@ -55,6 +55,15 @@ impl MapTransform {
     }
 }
 
+/// What the points' mesh depends on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct MeshKey {
+    revision: u64,
+    transform: MapTransform,
+    clip: Rect,
+    radius: f32,
+}
+
 /// The zoom and pan the user chose; kept in egui's memory, as a scroll offset is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MapViewport {
@@ -283,13 +292,31 @@ fn scatter_ui(
     let [r, g, b] = BACKGROUND;
     painter.rect_filled(rect, 0.0, Color32::from_rgb(r, g, b));
     let radius = radius(map.points.len(), view.zoom);
-    painter.add(egui::Shape::mesh(points_mesh(
-        &map.points,
-        &map.colours,
-        &transform,
-        rect,
+    // The mesh is kept while nothing it depends on changes (most frames only move the
+    // pointer): adding it again then costs nothing.
+    let key = MeshKey {
+        revision: map.revision,
+        transform,
+        clip: rect,
         radius,
-    )));
+    };
+    let cache_id = id.with("mesh");
+    let cached: Option<(MeshKey, std::sync::Arc<egui::Mesh>)> = ui.data(|d| d.get_temp(cache_id));
+    let mesh = match cached {
+        Some((cached_key, mesh)) if cached_key == key => mesh,
+        _ => {
+            let mesh = std::sync::Arc::new(points_mesh(
+                &map.points,
+                &map.colours,
+                &transform,
+                rect,
+                radius,
+            ));
+            ui.data_mut(|d| d.insert_temp(cache_id, (key, mesh.clone())));
+            mesh
+        }
+    };
+    painter.add(egui::Shape::Mesh(mesh));
 
     // The focused product, ringed.
     if let Some(i) = state.selection.focus.and_then(|p| map.point_of(p)) {

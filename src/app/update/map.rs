@@ -125,6 +125,7 @@ pub fn apply_event(state: &mut AppState, event: MapEvent) {
                     positions,
                     colours: Vec::new(),
                     legend: Vec::new(),
+                    revision: 0,
                 })
             }));
             recolour(state);
