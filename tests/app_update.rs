@@ -135,6 +135,7 @@ fn enter_and_number_keys_on_a_selection_set_each_product_to_its_own_prediction()
                     },
                 )]
                 .into(),
+                photos: None,
             })
             .unwrap();
     }

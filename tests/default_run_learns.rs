@@ -69,10 +69,96 @@ fn the_default_run_learns_the_demo_catalogue_within_three_minutes() {
     let form = NewRunForm::defaults(0, "run".into());
     let cockpit = form
         .config(RunConfig {
-            catalogue: manifest,
+            catalogue: manifest.clone(),
             ..RunConfig::default()
         })
         .unwrap()
         .scheduled_for(per_epoch);
     assert_eq!(run.config().unwrap(), cockpit);
+
+    which_photo_decided_is_the_one_that_shows_the_colour(dir.path(), &manifest, run.root());
+}
+
+/// Which photo decided, on the demo catalogue: the products of a chromatic colour with two
+/// views or more, their photos turned grey but for the last, predicted by the run trained on
+/// the demo. The run's predictions must name that last photo as the one that decided colour
+/// wherever the colour is still predicted right.
+fn which_photo_decided_is_the_one_that_shows_the_colour(
+    dir: &std::path::Path,
+    manifest: &std::path::Path,
+    run: &std::path::Path,
+) {
+    use vitrine::catalog::import::{ImportOptions, import};
+    use vitrine::runs::predictions::Predictions;
+    let catalog = import(manifest, &ImportOptions::default()).unwrap().catalog;
+    let grey = dir.join("grey");
+    std::fs::create_dir_all(grey.join("img")).unwrap();
+    let mut text = String::from("product_id,name,images,gender,colour,type,category,subcategory\n");
+    let neutral = ["Black", "White", "Grey", "Beige"];
+    let mut changed = Vec::new();
+    for product in catalog.products() {
+        let colour = catalog.label_name(product, Task::Colour).unwrap_or("");
+        let n = product.images.len();
+        if n < 2 || neutral.contains(&colour) || colour.is_empty() {
+            continue;
+        }
+        let mut files = Vec::new();
+        for (i, image) in product.images.iter().enumerate() {
+            let picture = image::open(catalog.image_root.join(&*image.path)).unwrap();
+            let picture = if i + 1 < n {
+                image::DynamicImage::ImageLuma8(picture.to_luma8()).to_rgb8()
+            } else {
+                picture.to_rgb8()
+            };
+            let file = format!("img/{}-{i}.png", product.id);
+            picture.save(grey.join(&file)).unwrap();
+            files.push(file);
+        }
+        let label = |task| catalog.label_name(product, task).unwrap_or("");
+        text.push_str(&format!(
+            "{},,{},{},{colour},{},{},{}\n",
+            product.id,
+            files.join("|"),
+            label(Task::Gender),
+            label(Task::Type),
+            label(Task::Category),
+            label(Task::Subcategory),
+        ));
+        changed.push((product.id.to_string(), n));
+    }
+    let greyed = grey.join("manifest.csv");
+    std::fs::write(&greyed, text).unwrap();
+    let out = dir.join("grey-predictions");
+    let mut predict = common::vitrine();
+    predict
+        .arg("predict")
+        .arg(run)
+        .arg(&greyed)
+        .arg("--out")
+        .arg(&out);
+    common::stdout_of(predict);
+    let predictions = Predictions::read(&out.join("predictions.jsonl")).unwrap();
+    let (mut right, mut decided_by_colour) = (0, 0);
+    for (id, n) in &changed {
+        let row = predictions.row(id).unwrap();
+        let label = predictions.label_at_prediction(id, Task::Colour);
+        if predictions.predicted_at(row, Task::Colour) != label {
+            continue;
+        }
+        right += 1;
+        let photos = predictions
+            .photos_at(row)
+            .expect("a multi-photo product says");
+        decided_by_colour += usize::from(photos.decided_by(Task::Colour) == Some(n - 1));
+    }
+    eprintln!(
+        "which photo decided: of {} products with the colour in their last photo only, {right} \
+         predicted right, {decided_by_colour} of them decided by that photo",
+        changed.len()
+    );
+    assert!(right >= 20, "{right} of {} predicted right", changed.len());
+    assert!(
+        decided_by_colour as f32 >= 0.9 * right as f32,
+        "{decided_by_colour} of {right} decided by the photo that shows the colour"
+    );
 }

@@ -99,6 +99,33 @@ impl Session {
         Some((p.provenance_at(row)?, p.fold_at(row)))
     }
 
+    /// Which photo decided the prediction of the product at `position`, when its predictions
+    /// say (a multi-image run's, version 2).
+    pub fn photos(&self, position: u32) -> Option<crate::runs::predictions::PhotoShares> {
+        let (p, row) = self.prediction_row(position)?;
+        p.photos_at(row)
+    }
+
+    /// The photo a card of the product at `position` shows: the one that decided `task`
+    /// (when asked and the predictions say), else the first.
+    pub fn card_photo(&self, position: u32, task: Option<Task>) -> usize {
+        task.and_then(|task| self.photos(position)?.decided_by(task))
+            .filter(|&i| self.product(position).is_some_and(|p| i < p.images.len()))
+            .unwrap_or(0)
+    }
+
+    /// Photo `i` of the product at `position` named for people: "2 (back)", or "2".
+    pub fn photo_name(&self, position: u32, i: usize) -> String {
+        match self
+            .product(position)
+            .and_then(|p| p.images.get(i))
+            .and_then(|image| image.view.as_deref())
+        {
+            Some(view) => format!("{} ({view})", i + 1),
+            None => format!("{}", i + 1),
+        }
+    }
+
     fn prediction_row(
         &self,
         position: u32,
@@ -327,6 +354,8 @@ pub struct AppState {
     pub product_view: bool,
     /// Card width in points.
     pub card_size: f32,
+    /// The cards show the photo that decided this task's prediction (`None`: the first).
+    pub card_photo: Option<Task>,
     /// Grid columns, as last laid out.
     pub columns: usize,
     /// Grid rows on screen, as last laid out.
@@ -401,6 +430,7 @@ impl AppState {
             panels: Panels::default(),
             product_view: false,
             card_size: DEFAULT_CARD_SIZE,
+            card_photo: None,
             columns: 1,
             visible_rows: 1,
             scroll_to_focus: false,

@@ -6,10 +6,11 @@
 //! other photo matches moves the prediction; a photo the others repeat moves nothing.
 
 use super::data::Batch;
-use super::evaluate::{argmax, floats};
+use super::evaluate::{BatchOutputs, argmax, floats};
 use super::model::Model;
 use super::tensors::batch_inputs;
 use crate::catalog::Task;
+use crate::runs::predictions::{MAX_PHOTOS, PhotoParts, PhotoTask};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use serde::Serialize;
@@ -41,50 +42,166 @@ pub fn decide<B: Backend>(
     classes: &[&[String]],
     device: &B::Device,
 ) -> BTreeMap<Task, TaskDecision> {
-    let n = batch.image_count();
     let (images, slots) = batch_inputs::<B>(batch, device);
-    let full = probabilities(model.forward(images.clone(), slots, 1).logits);
-    // Product j of the second pass pools every photo but j (a single photo: nothing to leave
-    // out, so that pass is skipped).
-    let without = if n > 1 {
-        let slots: Vec<i32> = (0..n)
-            .flat_map(|j| (0..n).filter(move |&k| k != j).map(|k| k as i32))
-            .collect();
-        let count = slots.len();
-        let slots = Tensor::from_data(TensorData::new(slots, [count]), device);
-        probabilities(model.forward(images, slots, n).logits)
-    } else {
-        vec![Vec::new(); heads.len()]
-    };
+    let features = model.photo_features(images);
+    let full = probabilities(model.pooled(features.clone(), slots, 1).logits);
+    let parts = part_of_photos(model, features, batch, heads, &full, device)
+        .into_iter()
+        .next()
+        .flatten();
     heads
         .iter()
         .enumerate()
         .map(|(h, &task)| {
             let row = &full[h];
             let best = argmax(row);
-            let width = row.len();
-            let without: Vec<f32> = (0..if n > 1 { n } else { 0 })
-                .map(|j| without[h][j * width + best])
-                .collect();
-            let drop: Vec<f32> = without.iter().map(|w| row[best] - w).collect();
-            let decided_by = drop
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| **d > 0.0)
-                .fold(None, |b: Option<(usize, f32)>, (j, &d)| match b {
-                    Some((_, bd)) if bd >= d => b,
-                    _ => Some((j, d)),
-                })
-                .map(|(j, _)| j);
+            let part = parts.as_ref().and_then(|p| p.tasks.get(&task));
+            let without = part.map(|p| p.without.clone()).unwrap_or_default();
             let decision = TaskDecision {
                 class: classes[h].get(best).cloned().unwrap_or_default(),
                 probability: row[best],
+                drop: without.iter().map(|w| row[best] - w).collect(),
                 without,
-                drop,
-                decided_by,
+                decided_by: part.and_then(|p| p.decided_by),
             };
             (task, decision)
         })
+        .collect()
+}
+
+/// [`decide`] for every sample of a batch at once, from the photos' features `[images, pre]`
+/// the prediction already computed and its outputs: per sample, each photo's part
+/// ([`PhotoParts`]) where it has two photos or more (and at most [`MAX_PHOTOS`]). The CNN does
+/// not run again: only the max-pool and the dense layers, once per photo left out.
+pub fn decide_batch<B: Backend>(
+    model: &Model<B>,
+    features: Tensor<B, 2>,
+    batch: &Batch,
+    outputs: &BatchOutputs,
+    heads: &[Task],
+    device: &B::Device,
+) -> Vec<Option<PhotoParts>> {
+    part_of_photos(
+        model,
+        features,
+        batch,
+        heads,
+        &outputs.probabilities,
+        device,
+    )
+}
+
+/// The rule behind [`decide`] and [`decide_batch`]: `full[h]` holds head `h`'s probabilities
+/// of every sample with all its photos, `[samples x classes]` row-major.
+fn part_of_photos<B: Backend>(
+    model: &Model<B>,
+    features: Tensor<B, 2>,
+    batch: &Batch,
+    heads: &[Task],
+    full: &[Vec<f32>],
+    device: &B::Device,
+) -> Vec<Option<PhotoParts>> {
+    let described = |r: &std::ops::Range<usize>| (2..=MAX_PHOTOS).contains(&r.len());
+    let Some(most) = batch
+        .ranges
+        .iter()
+        .filter(|r| described(r))
+        .map(|r| r.len())
+        .max()
+    else {
+        return vec![None; batch.len()];
+    };
+    // One pooled row per photo left out: the sample's other photos, padded to `most - 1`
+    // slots with the first of them (padding repeats a photo, so the max is unchanged).
+    let mut slots: Vec<i32> = Vec::new();
+    let mut rows = 0;
+    for range in batch.ranges.iter().filter(|r| described(r)) {
+        for left_out in range.clone() {
+            let kept: Vec<i32> = range
+                .clone()
+                .filter(|&k| k != left_out)
+                .map(|k| k as i32)
+                .collect();
+            slots.extend((0..most - 1).map(|s| kept[s % kept.len()]));
+            rows += 1;
+        }
+    }
+    let count = slots.len();
+    let slots = Tensor::from_data(TensorData::new(slots, [count]), device);
+    let without = probabilities(model.pooled(features.clone(), slots, rows).logits);
+    let values = floats(features.into_data());
+    let width = values.len() / batch.image_count().max(1);
+    let mut row = 0;
+    batch
+        .ranges
+        .iter()
+        .enumerate()
+        .map(|(i, range)| {
+            if !described(range) {
+                return None;
+            }
+            let n = range.len();
+            let tasks = heads
+                .iter()
+                .enumerate()
+                .map(|(h, &task)| {
+                    let classes = full[h].len() / batch.len().max(1);
+                    let own = &full[h][i * classes..(i + 1) * classes];
+                    let best = argmax(own);
+                    let without: Vec<f32> = (0..n)
+                        .map(|j| without[h][(row + j) * classes + best])
+                        .collect();
+                    let decided_by = without
+                        .iter()
+                        .enumerate()
+                        .map(|(j, w)| (j, own[best] - w))
+                        .filter(|(_, drop)| *drop > 0.0)
+                        .fold(None, |b: Option<(usize, f32)>, (j, d)| match b {
+                            Some((_, bd)) if bd >= d => b,
+                            _ => Some((j, d)),
+                        })
+                        .map(|(j, _)| j);
+                    (
+                        task,
+                        PhotoTask {
+                            without,
+                            decided_by,
+                        },
+                    )
+                })
+                .collect();
+            row += n;
+            Some(PhotoParts {
+                won: won(&values[range.start * width..range.end * width], n, width),
+                tasks,
+            })
+        })
+        .collect()
+}
+
+/// Each photo's share of the pooled features: of the features whose maximum over the photos
+/// is positive (the others reach the dense layers as zero, whichever photo gave them), the
+/// fraction whose maximum comes from that photo (a tie goes to the first photo holding it).
+/// `features` holds `n` rows of `width`.
+fn won(features: &[f32], n: usize, width: usize) -> Vec<f32> {
+    let mut counts = vec![0usize; n];
+    let mut live = 0usize;
+    for d in 0..width {
+        let (mut best, mut at) = (0.0f32, None);
+        for j in 0..n {
+            let v = features[j * width + d];
+            if v > best {
+                (best, at) = (v, Some(j));
+            }
+        }
+        if let Some(j) = at {
+            counts[j] += 1;
+            live += 1;
+        }
+    }
+    counts
+        .iter()
+        .map(|&c| c as f32 / live.max(1) as f32)
         .collect()
 }
 
@@ -94,4 +211,24 @@ fn probabilities<B: Backend>(logits: Vec<Tensor<B, 2>>) -> Vec<Vec<f32>> {
         .into_iter()
         .map(|l| floats(softmax(l, 1).into_data()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_photo_wins_the_features_whose_maximum_it_holds() {
+        // Three photos, four features: photo 0 holds one maximum, photo 2 two, photo 1 none
+        // (a tie with photo 0 goes to photo 0), and the last feature is zero everywhere (it
+        // counts for no photo).
+        let features = [
+            0.9, 0.1, 0.0, 0.0, //
+            0.2, 0.1, 0.3, 0.0, //
+            0.1, 0.8, 0.5, 0.0,
+        ];
+        let shares = won(&features, 3, 4);
+        assert_eq!(shares, vec![1.0 / 3.0, 0.0, 2.0 / 3.0]);
+        assert_eq!(won(&[0.0; 4], 2, 2), vec![0.0, 0.0]);
+    }
 }

@@ -8,7 +8,8 @@ use crate::catalog::{Catalog, Task};
 use crate::runs::ModelSpec;
 use crate::runs::embeddings::Embeddings;
 use crate::runs::predictions::{
-    Header, MAX_TOP, PredictionsError, PredictionsWriter, ProductPrediction, Split, TaskPrediction,
+    Header, MAX_TOP, PhotoParts, PredictionsError, PredictionsWriter, ProductPrediction, Split,
+    TaskPrediction,
 };
 use crate::runs::probabilities::{
     ProbabilitiesError, ProbabilitiesHeader, ProbabilitiesWriter, ProductProbabilities,
@@ -33,6 +34,9 @@ pub struct BatchOutputs {
     pub representation: Vec<f32>,
     /// Width of a representation.
     pub width: usize,
+    /// Per sample, each photo's part in its prediction (samples of two photos or more), when
+    /// [`infer`] was asked for them; empty otherwise.
+    pub photos: Vec<Option<PhotoParts>>,
 }
 
 impl BatchOutputs {
@@ -44,7 +48,9 @@ impl BatchOutputs {
 }
 
 /// Runs `model` (in inference mode) over `indices` of `dataset` with centre crops, calling
-/// `each` with every batch and its outputs, in order.
+/// `each` with every batch and its outputs, in order; with `photos`, also each photo's part
+/// in the prediction ([`super::contributions::decide_batch`]).
+#[allow(clippy::too_many_arguments)]
 pub fn infer<B: Backend>(
     model: &Model<B>,
     dataset: &Arc<Dataset>,
@@ -52,6 +58,7 @@ pub fn infer<B: Backend>(
     batch: usize,
     device: &B::Device,
     workers: usize,
+    photos: bool,
     mut each: impl FnMut(&Batch, &BatchOutputs),
 ) -> std::io::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -66,7 +73,8 @@ pub fn infer<B: Backend>(
     for batch in loader {
         let batch = batch?;
         let (images, slots) = batch_inputs::<B>(&batch, device);
-        let output = model.forward(images, slots, batch.len());
+        let features = model.photo_features(images); // [I, pre]
+        let output = model.pooled(features.clone(), slots, batch.len());
         let width = output.representation.dims()[1];
         let mut classes = Vec::with_capacity(output.logits.len());
         let mut probabilities = Vec::with_capacity(output.logits.len());
@@ -74,12 +82,23 @@ pub fn infer<B: Backend>(
             classes.push(logits.dims()[1]);
             probabilities.push(floats(softmax(logits, 1).into_data()));
         }
-        let outputs = BatchOutputs {
+        let mut outputs = BatchOutputs {
             probabilities,
             classes,
             representation: floats(output.representation.into_data()),
             width,
+            photos: Vec::new(),
         };
+        if photos {
+            outputs.photos = super::contributions::decide_batch(
+                model,
+                features,
+                &batch,
+                &outputs,
+                dataset.heads(),
+                device,
+            );
+        }
         each(&batch, &outputs);
     }
     Ok(())
@@ -234,12 +253,19 @@ pub fn evaluate<B: Backend>(
     let classes = head_classes(dataset, spec);
     let mut evaluation = Evaluation::new(dataset.heads().to_vec(), &classes);
     if scoring == Scoring::Samples {
-        infer(model, dataset, indices, batch, device, workers, |b, o| {
-            evaluation.add(b, o)
-        })?;
+        infer(
+            model,
+            dataset,
+            indices,
+            batch,
+            device,
+            workers,
+            false,
+            |b, o| evaluation.add(b, o),
+        )?;
         return Ok(evaluation.finish());
     }
-    let sums = product_sums(model, dataset, indices, batch, device, workers)?;
+    let sums = product_sums(model, dataset, indices, batch, device, workers, false)?;
     let targets: BTreeMap<usize, &[Option<u32>]> = indices
         .iter()
         .map(|&i| &dataset.samples()[i])
@@ -285,6 +311,8 @@ struct ProductSums {
     probabilities: Vec<Vec<f32>>,
     representation: Vec<f32>,
     count: usize,
+    /// Each photo's part (a multi-image model's sample of two photos or more).
+    photos: Option<PhotoParts>,
 }
 
 impl ProductSums {
@@ -297,7 +325,9 @@ impl ProductSums {
     }
 }
 
-/// Runs `model` over `indices` and sums the outputs of each product's samples.
+/// Runs `model` over `indices` and sums the outputs of each product's samples (with
+/// `photos`, keeping each photo's part where a sample has several).
+#[allow(clippy::too_many_arguments)]
 fn product_sums<B: Backend>(
     model: &Model<B>,
     dataset: &Arc<Dataset>,
@@ -305,28 +335,42 @@ fn product_sums<B: Backend>(
     batch: usize,
     device: &B::Device,
     workers: usize,
+    photos: bool,
 ) -> std::io::Result<BTreeMap<usize, ProductSums>> {
     let mut sums: BTreeMap<usize, ProductSums> = BTreeMap::new();
-    infer(model, dataset, indices, batch, device, workers, |b, o| {
-        for (i, &s) in b.samples.iter().enumerate() {
-            let product = dataset.samples()[s].product;
-            let entry = sums.entry(product).or_insert_with(|| ProductSums {
-                probabilities: o.classes.iter().map(|&c| vec![0.0; c]).collect(),
-                representation: vec![0.0; o.width],
-                count: 0,
-            });
-            for (h, acc) in entry.probabilities.iter_mut().enumerate() {
-                for (a, p) in acc.iter_mut().zip(o.row(h, i)) {
-                    *a += p;
+    infer(
+        model,
+        dataset,
+        indices,
+        batch,
+        device,
+        workers,
+        photos,
+        |b, o| {
+            for (i, &s) in b.samples.iter().enumerate() {
+                let product = dataset.samples()[s].product;
+                let entry = sums.entry(product).or_insert_with(|| ProductSums {
+                    probabilities: o.classes.iter().map(|&c| vec![0.0; c]).collect(),
+                    representation: vec![0.0; o.width],
+                    count: 0,
+                    photos: None,
+                });
+                if let Some(Some(parts)) = o.photos.get(i) {
+                    entry.photos = Some(parts.clone());
                 }
+                for (h, acc) in entry.probabilities.iter_mut().enumerate() {
+                    for (a, p) in acc.iter_mut().zip(o.row(h, i)) {
+                        *a += p;
+                    }
+                }
+                let repr = &o.representation[i * o.width..(i + 1) * o.width];
+                for (a, r) in entry.representation.iter_mut().zip(repr) {
+                    *a += r;
+                }
+                entry.count += 1;
             }
-            let repr = &o.representation[i * o.width..(i + 1) * o.width];
-            for (a, r) in entry.representation.iter_mut().zip(repr) {
-                *a += r;
-            }
-            entry.count += 1;
-        }
-    })?;
+        },
+    )?;
     Ok(sums)
 }
 
@@ -348,7 +392,9 @@ pub fn predict<B: Backend>(
 ) -> Result<PredictSummary, PredictError> {
     let heads = dataset.heads().to_vec();
     let all: Vec<usize> = (0..dataset.samples().len()).collect();
-    let sums = product_sums(model, dataset, &all, batch, device, workers)?;
+    // A multi-image model says which photo decided (a single-image model sees one photo a
+    // sample, so none decides for another).
+    let sums = product_sums(model, dataset, &all, batch, device, workers, true)?;
     std::fs::create_dir_all(out)?;
     let path = out.join(crate::runs::predictions::FILE_NAME);
     let header = Header {
@@ -400,6 +446,7 @@ pub fn predict<B: Backend>(
             split,
             fold: None,
             tasks,
+            photos: sum.photos.clone(),
         })?;
         probabilities_writer.write(&ProductProbabilities {
             product_id: product.id.to_string(),
@@ -441,6 +488,7 @@ mod tests {
             classes: vec![2, 1],
             representation: vec![0.0; 3],
             width: 1,
+            photos: Vec::new(),
         };
         let mut evaluation = Evaluation::new(vec![Task::Colour, Task::Type], &[2, 1]);
         evaluation.add(&batch, &outputs);

@@ -217,14 +217,29 @@ impl<B: Backend> Model<B> {
         slots: Tensor<B, 1, Int>,
         products: usize,
     ) -> ModelOutput<B> {
+        self.pooled(self.photo_features(images), slots, products)
+    }
+
+    /// The CNN and the pre-pooling layer for each photo: `[images, 3, H, W]` to
+    /// `[images, pre]`, the features the max-pool chooses among.
+    pub fn photo_features(&self, images: Tensor<B, 4>) -> Tensor<B, 2> {
         let mut x = images; // [I, 3, H, W]
         for block in &self.blocks {
             x = block.forward(x);
         }
         let x: Tensor<B, 2> = self.pool.forward(x).flatten(1, 3); // [I, C*k*k]
-        let x = self
-            .dropout
-            .forward(self.relu.forward(self.pre_pool.forward(x))); // [I, pre]
+        self.dropout
+            .forward(self.relu.forward(self.pre_pool.forward(x))) // [I, pre]
+    }
+
+    /// The rest of [`Model::forward`] from the photos' features `[images, pre]`: the
+    /// element-wise max over each product's `slots`, the dense layers and the heads.
+    pub fn pooled(
+        &self,
+        x: Tensor<B, 2>,
+        slots: Tensor<B, 1, Int>,
+        products: usize,
+    ) -> ModelOutput<B> {
         let width = x.dims()[1];
         let slot_count = slots.dims()[0];
         let per_product = slot_count / products.max(1);

@@ -353,6 +353,7 @@ pub fn merge(audit: &AuditFolder, settings: &AuditSettings) -> Result<Merged, Ru
                 split: Some(Split::Validation),
                 fold: Some(*fold),
                 tasks: tops,
+                photos: None,
             })
             .map_err(|e| bad(&audit.predictions_path(), e.to_string()))?;
             count += 1;

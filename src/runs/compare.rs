@@ -461,6 +461,7 @@ mod tests {
                 }),
                 fold: None,
                 tasks: [(Task::Colour, TaskPrediction { label: None, top })].into(),
+                photos: None,
             })
             .unwrap();
         }
@@ -501,6 +502,7 @@ mod tests {
                         },
                     )]
                     .into(),
+                    photos: None,
                 })
                 .unwrap();
         }

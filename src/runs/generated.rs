@@ -81,6 +81,7 @@ pub fn generate_fake(catalog: &Catalog, seed: u64, accuracy: f64) -> Predictions
             split: None,
             fold: None,
             tasks,
+            photos: None,
         });
     }
     predictions

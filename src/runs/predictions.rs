@@ -1,6 +1,6 @@
 //! The predictions file a model run writes and the workspace reads: `predictions.jsonl`.
 //!
-//! # Format, version 1
+//! # Format, version 2
 //!
 //! JSON Lines, UTF-8. The first line is a header:
 //!
@@ -30,6 +30,15 @@
 //!   `null`), and `top` the model's best classes with their probabilities, most probable first,
 //!   at most [`MAX_TOP`] of them, each class one of the header's `classes` for that task.
 //!
+//! - `photos` (version 2, optional; written by multi-image runs for products with two photos or
+//!   more): which photo decided, measured by what the model does.
+//!   `{"won":[0.61,0.39],"tasks":{"colour":{"without":[0.41,0.88],"decided_by":0}}}`:
+//!   `won`, per photo in the product's order, the share of the pooled features whose maximum
+//!   it holds (the element-wise max-pool picks each feature from one photo); per task,
+//!   `without` the predicted class's probability with that photo left out of the max-pool,
+//!   and `decided_by` the photo whose absence lowers it most (absent when none lowers it).
+//!   At most [`MAX_PHOTOS`] photos. Version-1 files (without it) read as before.
+//!
 //! Readers skip lines they cannot understand and report each with its line number; a newer
 //! `version` is refused. Writers write to a temporary file and rename it into place, so a
 //! reader never sees half a file.
@@ -49,8 +58,10 @@ use std::path::{Path, PathBuf};
 
 /// The value of the header's `format` field.
 pub const FORMAT: &str = "vitrine-predictions";
-/// The version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The version this build writes; it reads every version up to it (1 lacks `photos`).
+pub const VERSION: u32 = 2;
+/// Most photos a line's `photos` may describe.
+pub const MAX_PHOTOS: usize = 8;
 /// Most classes a product's `top` list may hold.
 pub const MAX_TOP: usize = 5;
 /// The file name looked for beside a catalogue and in a run folder.
@@ -75,7 +86,7 @@ pub struct Header {
 }
 
 impl Header {
-    /// A version-1 header for `run` with the given heads (no `kind`).
+    /// A header of this build's version for `run` with the given heads (no `kind`).
     pub fn new(run: impl Into<String>, classes: BTreeMap<Task, Vec<String>>) -> Self {
         Header {
             format: FORMAT.into(),
@@ -108,6 +119,107 @@ pub struct TaskPrediction {
     pub top: Vec<(String, f32)>,
 }
 
+/// Which photo decided one task of a product (see the module's `photos`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoTask {
+    /// Per photo: the predicted class's probability with that photo left out of the max-pool.
+    pub without: Vec<f32>,
+    /// The photo whose absence lowers the prediction most, when one lowers it at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<usize>,
+}
+
+/// Each photo's part in a product's prediction (multi-image runs, version 2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoParts {
+    /// Per photo: the share of the pooled features whose maximum it holds.
+    pub won: Vec<f32>,
+    /// Per task with a head.
+    pub tasks: BTreeMap<Task, PhotoTask>,
+}
+
+/// What a read file keeps of a line's [`PhotoParts`] (a few bytes, as the grid and the product
+/// view need them): the photos' shares of the pooled features in 255ths and each task's
+/// deciding photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoShares {
+    photos: u8,
+    won: [u8; MAX_PHOTOS],
+    decided: [u8; 5],
+}
+
+/// A task no photo decided (or a line without `photos`).
+const UNDECIDED: u8 = u8::MAX;
+
+impl PhotoShares {
+    fn of(parts: &PhotoParts) -> PhotoShares {
+        let mut shares = PhotoShares {
+            photos: parts.won.len() as u8,
+            won: [0; MAX_PHOTOS],
+            decided: [UNDECIDED; 5],
+        };
+        for (slot, share) in shares.won.iter_mut().zip(&parts.won) {
+            *slot = (share.clamp(0.0, 1.0) * 255.0).round() as u8;
+        }
+        for (task, part) in &parts.tasks {
+            if let Some(photo) = part.decided_by {
+                shares.decided[task.index()] = photo as u8;
+            }
+        }
+        shares
+    }
+
+    /// How many photos the line describes.
+    pub fn photos(&self) -> usize {
+        self.photos as usize
+    }
+
+    /// Photo `photo`'s share of the pooled features (0 for a photo the line lacks).
+    pub fn won(&self, photo: usize) -> f32 {
+        if photo < self.photos() {
+            f32::from(self.won[photo]) / 255.0
+        } else {
+            0.0
+        }
+    }
+
+    /// The photo that decided `task`, if one did.
+    pub fn decided_by(&self, task: Task) -> Option<usize> {
+        let photo = self.decided[task.index()];
+        (photo != UNDECIDED).then_some(photo as usize)
+    }
+}
+
+/// Checks a line's `photos`: at most [`MAX_PHOTOS`], shares and probabilities in 0..1, each
+/// task's list as long as `won` and its deciding photo among them.
+fn check_photos(parts: &PhotoParts) -> Result<(), String> {
+    let n = parts.won.len();
+    if n > MAX_PHOTOS {
+        return Err(format!("photos: {n} photos, at most {MAX_PHOTOS}"));
+    }
+    let unit = |v: &f32| (0.0..=1.0).contains(v);
+    if !parts.won.iter().all(unit) {
+        return Err("photos: a share in won is not in 0..1".into());
+    }
+    for (task, part) in &parts.tasks {
+        if part.without.len() != n {
+            return Err(format!(
+                "photos: task {task} lists {} photos, won {n}",
+                part.without.len()
+            ));
+        }
+        if !part.without.iter().all(unit) {
+            return Err(format!("photos: task {task}: a probability is not in 0..1"));
+        }
+        if part.decided_by.is_some_and(|photo| photo >= n) {
+            return Err(format!(
+                "photos: task {task}: decided_by is not one of its {n} photos"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One product line of the file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductPrediction {
@@ -120,6 +232,9 @@ pub struct ProductPrediction {
     pub fold: Option<u32>,
     /// Per task with a head.
     pub tasks: BTreeMap<Task, TaskPrediction>,
+    /// Which photo decided (multi-image runs; version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photos: Option<PhotoParts>,
 }
 
 /// Reading or writing a predictions file failed.
@@ -344,6 +459,7 @@ struct LineIn<'a> {
     split: Option<Split>,
     fold: Option<u32>,
     tasks: [TaskIn<'a>; 5],
+    photos: Option<Cow<'a, PhotoParts>>,
 }
 
 /// Reads a line's object into a [`LineIn`], class names resolved through the header's.
@@ -374,6 +490,9 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for LineSeed<'_, 'a> {
                 "product_id" => self.line.product_id = Some(map.next_value()?),
                 "split" => self.line.split = map.next_value()?,
                 "fold" => self.line.fold = map.next_value()?,
+                "photos" => {
+                    self.line.photos = map.next_value::<Option<PhotoParts>>()?.map(Cow::Owned)
+                }
                 "tasks" => {
                     has_tasks = true;
                     map.next_value_seed(TasksSeed {
@@ -524,6 +643,9 @@ pub struct Predictions {
     lines: Vec<Line>,
     top: Vec<(u32, f32)>,
     labels: [Names; 5],
+    /// Per line, what decided it; empty until a line has `photos` (then as long as the lines
+    /// before it, `None` for each line without).
+    photos: Vec<Option<PhotoShares>>,
     ids: Ids,
     /// Lines skipped while reading, at most 1,000 kept.
     pub warnings: Vec<LineWarning>,
@@ -553,6 +675,7 @@ impl Predictions {
             lines: Vec::new(),
             top: Vec::new(),
             labels: Default::default(),
+            photos: Vec::new(),
             ids: Ids::default(),
             warnings: Vec::new(),
             warnings_total: 0,
@@ -565,6 +688,7 @@ impl Predictions {
             product_id: Some(Text(Cow::Borrowed(&line.product_id))),
             split: line.split,
             fold: line.fold,
+            photos: line.photos.as_ref().map(Cow::Borrowed),
             ..Default::default()
         };
         for (task, prediction) in &line.tasks {
@@ -589,6 +713,9 @@ impl Predictions {
             return Err(format!("duplicate product '{id}' (the first is kept)"));
         }
         let fold = pack_fold(line.fold)?;
+        if let Some(parts) = &line.photos {
+            check_photos(parts)?;
+        }
         for task in Task::ALL {
             let prediction = &line.tasks[task.index()];
             if !prediction.present {
@@ -638,6 +765,7 @@ impl Predictions {
             }
         }
         self.ids.push(id);
+        let row = self.lines.len();
         self.lines.push(Line {
             first,
             labels,
@@ -645,6 +773,12 @@ impl Predictions {
             split: line.split,
             fold,
         });
+        if let Some(parts) = &line.photos {
+            self.photos.resize(row, None);
+            self.photos.push(Some(PhotoShares::of(parts)));
+        } else if !self.photos.is_empty() {
+            self.photos.push(None);
+        }
         Ok(())
     }
 
@@ -754,6 +888,7 @@ impl Predictions {
     fn shrink(&mut self) {
         self.lines.shrink_to_fit();
         self.top.shrink_to_fit();
+        self.photos.shrink_to_fit();
         self.ids.shrink();
     }
 
@@ -801,6 +936,17 @@ impl Predictions {
             .sum();
         let start = line.first as usize + before;
         Some(&self.top[start..start + count as usize])
+    }
+
+    /// Which photo decided line `row`'s prediction, when the file says (multi-image runs).
+    pub fn photos_at(&self, row: u32) -> Option<PhotoShares> {
+        self.photos.get(row as usize).copied().flatten()
+    }
+
+    /// Whether any line says which photo decided.
+    pub fn has_photos(&self) -> bool {
+        // Filled only from the first line that says.
+        !self.photos.is_empty()
     }
 
     /// [`Predictions::top`] by line.
@@ -998,6 +1144,7 @@ impl Predictions {
                 split: self.split_at(row),
                 fold: self.fold_at(row),
                 tasks,
+                photos: None,
             })?;
         }
         writer.finish()
@@ -1007,6 +1154,91 @@ impl Predictions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn which_photo_decided_is_read_from_version_2_lines_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let header = r#"{"format":"vitrine-predictions","version":2,"run":"r","classes":{"colour":["Red","Blue"],"gender":["Men","Women"]}}"#;
+        let task = r#""tasks":{"colour":{"label":"Red","top":[["Red",0.9]]}}"#;
+        let lines = [
+            // Before any line with photos, and after: none.
+            format!(r#"{{"product_id":"a",{task}}}"#),
+            format!(
+                r#"{{"product_id":"b",{task},"photos":{{"won":[0.25,0.75],"tasks":{{"colour":{{"without":[0.8,0.3],"decided_by":1}},"gender":{{"without":[0.5,0.5]}}}}}}}}"#
+            ),
+            format!(r#"{{"product_id":"c",{task}}}"#),
+            // Damaged: a task's list is not as long as won; decided_by out of range; too many.
+            format!(
+                r#"{{"product_id":"d",{task},"photos":{{"won":[0.5,0.5],"tasks":{{"colour":{{"without":[0.8]}}}}}}}}"#
+            ),
+            format!(
+                r#"{{"product_id":"e",{task},"photos":{{"won":[0.5,0.5],"tasks":{{"colour":{{"without":[0.8,0.1],"decided_by":2}}}}}}}}"#
+            ),
+            format!(
+                r#"{{"product_id":"f",{task},"photos":{{"won":[0,0,0,0,0,0,0,0,1],"tasks":{{}}}}}}"#
+            ),
+        ];
+        std::fs::write(&path, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
+        let p = Predictions::read(&path).unwrap();
+        assert!(p.has_photos());
+        assert_eq!(p.len(), 3);
+        let b = p.photos_at(p.row("b").unwrap()).unwrap();
+        assert_eq!(b.photos(), 2);
+        assert_eq!(b.decided_by(Task::Colour), Some(1));
+        assert_eq!(b.decided_by(Task::Gender), None, "no photo lowers it");
+        assert!((b.won(1) - 0.75).abs() < 1.0 / 255.0);
+        assert_eq!(b.won(5), 0.0);
+        assert_eq!(p.photos_at(p.row("a").unwrap()), None);
+        assert_eq!(p.photos_at(p.row("c").unwrap()), None);
+        let warned: Vec<u64> = p.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(warned, vec![5, 6, 7]);
+        assert!(
+            p.warnings[2].message.contains("at most 8"),
+            "{}",
+            p.warnings[2].message
+        );
+
+        // Written and read back; a version-1 file (without photos) still reads.
+        let mut written = Predictions::new(Header::new("r", p.header.classes.clone()));
+        let line = ProductPrediction {
+            product_id: "x".into(),
+            split: None,
+            fold: None,
+            tasks: BTreeMap::new(),
+            photos: Some(PhotoParts {
+                won: vec![1.0, 0.0],
+                tasks: [(
+                    Task::Colour,
+                    PhotoTask {
+                        without: vec![0.2, 0.9],
+                        decided_by: Some(0),
+                    },
+                )]
+                .into(),
+            }),
+        };
+        let text = serde_json::to_string(&line).unwrap();
+        assert!(text.contains(r#""photos":{"won":[1.0,0.0]"#), "{text}");
+        written.insert(line).unwrap();
+        assert_eq!(
+            written.photos_at(0).unwrap().decided_by(Task::Colour),
+            Some(0)
+        );
+        assert_eq!(Header::new("r", BTreeMap::new()).version, 2);
+        let old = dir.path().join("old.jsonl");
+        std::fs::write(
+            &old,
+            format!(
+                "{}\n{}\n",
+                header.replace(r#""version":2"#, r#""version":1"#),
+                lines[0]
+            ),
+        )
+        .unwrap();
+        let p = Predictions::read(&old).unwrap();
+        assert_eq!((p.len(), p.has_photos()), (1, false));
+    }
 
     #[test]
     fn malformed_lines_are_warnings_with_line_numbers() {
@@ -1172,6 +1404,7 @@ mod tests {
             split: Some(Split::Test),
             fold: None,
             tasks: BTreeMap::new(),
+            photos: None,
         };
         let json = serde_json::to_string(&line).unwrap();
         assert_eq!(json, r#"{"product_id":"a","split":"test","tasks":{}}"#);

@@ -46,19 +46,7 @@ pub fn decided_ui(
         ui.weak("one photo: it alone decides");
         return;
     }
-    let views: Vec<String> = session
-        .product(position)
-        .map(|p| {
-            (0..n)
-                .map(
-                    |i| match p.images.get(i).and_then(|im| im.view.as_deref()) {
-                        Some(view) => format!("{} ({view})", i + 1),
-                        None => format!("{}", i + 1),
-                    },
-                )
-                .collect()
-        })
-        .unwrap_or_default();
+    let views: Vec<String> = (0..n).map(|i| session.photo_name(position, i)).collect();
     egui::Grid::new("decided").num_columns(3).show(ui, |ui| {
         for (task, d) in &decision.tasks {
             ui.label(task.name());

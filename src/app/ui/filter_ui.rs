@@ -115,6 +115,7 @@ pub fn filter_ui(
             ui.radio_value(&mut filter.edited, EditedChoice::Edited, "yes");
             ui.radio_value(&mut filter.edited, EditedChoice::Unedited, "no");
         });
+        card_photo_ui(ui, state, session, commands);
         ui.separator();
         ui.horizontal(|ui| {
             let sort = egui::ComboBox::from_id_salt("sort")
@@ -140,6 +141,46 @@ pub fn filter_ui(
     if filter != state.filter {
         commands.push(Command::SetFilter(filter));
     }
+}
+
+/// Which photo the cards show: the first, or the one that decided a task's prediction (the
+/// predictions of a multi-image run say which).
+fn card_photo_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    session: &Session,
+    commands: &mut Vec<Command>,
+) {
+    let known = session
+        .predictions
+        .as_ref()
+        .is_some_and(|p| p.predictions.has_photos());
+    if !known && state.card_photo.is_none() {
+        return;
+    }
+    ui.separator();
+    let name = |task: Option<Task>| match task {
+        None => "the first photo".to_string(),
+        Some(task) => format!("the photo that decided {task}"),
+    };
+    ui.horizontal(|ui| {
+        ui.label("cards show");
+        let response = egui::ComboBox::from_id_salt("card_photo")
+            .selected_text(name(state.card_photo))
+            .show_ui(ui, |ui| {
+                for choice in std::iter::once(None).chain(Task::ALL.map(Some)) {
+                    if ui
+                        .selectable_label(state.card_photo == choice, name(choice))
+                        .clicked()
+                        && state.card_photo != choice
+                    {
+                        commands.push(Command::SetCardPhoto(choice));
+                    }
+                }
+            })
+            .response;
+        super::name_widget(&response, "cards show");
+    });
 }
 
 fn sort_name(key: SortKey) -> String {

@@ -118,7 +118,8 @@ fn first_image(
     position: u32,
     size: ImageSize,
 ) -> Option<ImageKey> {
-    let image = session.product(position)?.images.first()?;
+    let photo = session.card_photo(position, state.card_photo);
+    let image = session.product(position)?.images.get(photo)?;
     Some(ImageKey {
         path: state.image_path(&image.path)?.into(),
         size,
@@ -186,7 +187,10 @@ fn card_ui(
     );
     let text_color = visuals.text_color();
     let weak = visuals.weak_text_color();
-    match product.images.first() {
+    match product
+        .images
+        .get(session.card_photo(position, state.card_photo))
+    {
         None => placeholder(&painter, image_rect, "no image", weak),
         Some(image) => {
             let key = ImageKey {

@@ -141,20 +141,54 @@ fn images_ui(
             }
         });
     wanted.push(key);
-    // The strip: every image of the product, click to show it large.
+    // The strip: every image of the product, click to show it large. Under each, when the
+    // predictions say, a bar: its share of the pooled features (filled in the selection
+    // colour for the photo that decided the focused task).
+    let photos = session.photos(position);
+    let decided = photos.and_then(|p| p.decided_by(state.focused_task));
     ui.horizontal_wrapped(|ui| {
         for (i, image) in product.images.iter().enumerate() {
             let key = ImageKey {
                 path: session.catalog.image_root.join(&*image.path).into(),
                 size: ImageSize::thumb_for(58.0 * ui.ctx().pixels_per_point()),
             };
-            let response = thumb_ui(ui, state, &key, vec2(48.0, 58.0), i == index);
-            if response.clicked() {
-                commands.push(Command::ShowImage(i));
-            }
+            ui.vertical(|ui| {
+                let response = thumb_ui(ui, state, &key, vec2(48.0, 58.0), i == index);
+                if response.clicked() {
+                    commands.push(Command::ShowImage(i));
+                }
+                if let Some(photos) = photos.filter(|p| i < p.photos()) {
+                    share_bar(ui, photos.won(i), decided == Some(i)).on_hover_text(format!(
+                        "photo {} holds {:.0}% of the pooled features{}",
+                        session.photo_name(position, i),
+                        photos.won(i) * 100.0,
+                        if decided == Some(i) {
+                            format!("; it decided {}", state.focused_task)
+                        } else {
+                            String::new()
+                        }
+                    ));
+                }
+            });
             wanted.push(key);
         }
     });
+}
+
+/// A bar 48 points wide, filled to `share`.
+fn share_bar(ui: &mut egui::Ui, share: f32, decided: bool) -> egui::Response {
+    let (rect, response) = ui.allocate_exact_size(vec2(48.0, 5.0), Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 1.0, ui.visuals().extreme_bg_color);
+    let mut bar = rect;
+    bar.set_width(rect.width() * share.clamp(0.0, 1.0));
+    let colour = if decided {
+        ui.visuals().selection.bg_fill
+    } else {
+        Color32::GRAY
+    };
+    painter.rect_filled(bar, 1.0, colour);
+    response
 }
 
 /// One clickable thumbnail of `size` points (a spinner box until decoded, "!" when it cannot
@@ -269,6 +303,10 @@ fn tasks_ui(
                                 targets: vec![position],
                             });
                         }
+                    }
+                    if let Some(photo) = session.photos(position).and_then(|p| p.decided_by(task)) {
+                        ui.weak(format!("decided by photo {}", session.photo_name(position, photo)))
+                            .on_hover_text("the photo without which the predicted class's probability falls most (the run's predictions say)");
                     }
                 });
                 if ui

@@ -31,6 +31,7 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         }
         Command::RefreshFilter => matches::refilter(state, queue),
         Command::SetCardSize(size) => state.card_size = size.clamp(100.0, 400.0),
+        Command::SetCardPhoto(task) => state.card_photo = task,
         Command::SetGridShape {
             columns,
             visible_rows,
