@@ -117,23 +117,20 @@ fn a_box_and_a_lasso_on_the_map_open_their_products_in_the_grid() {
     let catalogue = common::small_catalogue(dir.path(), n);
     let run = run(dir.path(), &catalogue, n);
     let data = dir.path().join("data");
-    let mut h = harness(Start::Open(OpenRequest::path(&catalogue)), &data);
-    common::window::wait(&mut h, "the catalogue", Duration::from_secs(60), |a| {
-        a.state.session.is_some()
-    });
-    h.state_mut()
-        .apply(Command::LoadPredictions(run.join("predictions.jsonl")));
-    common::window::wait(&mut h, "the predictions", Duration::from_secs(60), |a| {
-        a.state
-            .session
-            .as_ref()
-            .is_some_and(|s| s.predictions_path().is_some())
-    });
-    // Entering the view lays the representation out.
-    h.state_mut().apply(CockpitCommand::SetView(View::Map));
+    // As `vitrine open CATALOGUE --predictions RUN --view map` starts: the map is laid out
+    // once the predictions are shown.
+    let start = Start::OpenThen(
+        OpenRequest::path(&catalogue),
+        vec![
+            Command::Cockpit(CockpitCommand::SetView(View::Map)),
+            Command::LoadPredictions(run.join("predictions.jsonl")),
+        ],
+    );
+    let mut h = harness(start, &data);
     common::window::wait(&mut h, "the map", Duration::from_secs(120), |a| {
         a.state.map.map().is_some()
     });
+    assert_eq!(h.state().state.cockpit.view, View::Map);
     h.run_steps(2);
     assert_eq!(h.state().state.map.map().unwrap().points.len(), n);
     let cluster = |c: u32| -> BTreeSet<u32> { (0..n as u32).filter(|p| p % 4 == c).collect() };

@@ -46,6 +46,19 @@ fn missing_and_empty_files_are_errors_naming_the_file() {
     let (code, _, stderr) = cli(&["import".as_ref(), missing.as_os_str()]);
     assert_eq!(code, 1);
     assert!(stderr.contains("nope.csv"), "{stderr}");
+    // The window is not opened on predictions that are not there.
+    let absent = dir.path().join("no-run");
+    let (code, _, stderr) = cli(&[
+        "open".as_ref(),
+        missing.as_os_str(),
+        "--predictions".as_ref(),
+        absent.as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no-run") && stderr.contains("no such file"),
+        "{stderr}"
+    );
 
     let empty = write(dir.path(), "empty.csv", "");
     let err = import(&empty, &ImportOptions::default()).unwrap_err();

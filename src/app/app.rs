@@ -25,6 +25,9 @@ pub enum Start {
     Demo,
     /// A catalogue.
     Open(OpenRequest),
+    /// A catalogue, then these commands once it is open (`vitrine open --predictions FILE
+    /// --view map`: load the predictions, show the view).
+    OpenThen(OpenRequest, Vec<Command>),
     /// Nothing: the start view.
     Nothing,
 }
@@ -62,6 +65,10 @@ impl WorkspaceApp {
         match start {
             Start::Demo => app.apply(Command::OpenDemo),
             Start::Open(request) => app.apply(Command::OpenCatalogue(request)),
+            Start::OpenThen(request, then) => {
+                app.state.after_open = then;
+                app.apply(Command::OpenCatalogue(request));
+            }
             Start::Nothing => app.drain(),
         }
         Ok(app)

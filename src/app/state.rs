@@ -383,6 +383,8 @@ pub struct AppState {
     pub exporting: Option<PathBuf>,
     /// Predictions are being loaded.
     pub loading_predictions: bool,
+    /// Commands to apply once the catalogue being opened is open (given at start).
+    pub after_open: Vec<super::command::Command>,
     /// Images waiting for or in decoding.
     pub images_pending: usize,
     /// The latest notice or error.
@@ -444,6 +446,7 @@ impl AppState {
             store_stopped: false,
             exporting: None,
             loading_predictions: false,
+            after_open: Vec::new(),
             images_pending: 0,
             message: None,
             textures: TextureCache::new(TEXTURE_BUDGET),

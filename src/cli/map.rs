@@ -114,9 +114,15 @@ pub fn run(args: MapArgs) -> anyhow::Result<()> {
             .iter()
             .map(|id| predictions.label_at_prediction(id, args.colour_by))
             .collect();
-        let (colours, _) = colour_classes(&names, args.colour_by == Task::Colour);
+        let (colours, legend) = colour_classes(&names, args.colour_by == Task::Colour);
         let picture = map_picture::draw(&map.points, &colours, 1600, 1600, None);
         map_picture::write_png(png, &picture)?;
+        // The picture has no words: its legend, largest classes first.
+        eprintln!("{} by {}:", png.display(), args.colour_by);
+        for entry in &legend {
+            let [r, g, b] = entry.colour;
+            eprintln!("  #{r:02x}{g:02x}{b:02x} {} {}", entry.name, entry.count);
+        }
     }
     if let Some(out) = &args.out {
         write_atomically(

@@ -3,6 +3,8 @@
 use super::CatalogArgs;
 use clap::Args;
 use std::path::PathBuf;
+use vitrine::app::cockpit::View;
+use vitrine::app::command::{CockpitCommand, Command};
 use vitrine::app::opening::OpenRequest;
 use vitrine::app::{Start, run_native};
 use vitrine::paths::data_dir;
@@ -15,6 +17,23 @@ pub struct OpenArgs {
     /// The label store, when not the default location.
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
+    /// Show these predictions (a `predictions.jsonl`, or a run or audit folder) instead of
+    /// the ones beside the catalogue.
+    #[arg(long, value_name = "FILE")]
+    predictions: Option<PathBuf>,
+    /// The view shown first.
+    #[arg(long, value_enum, default_value = "workspace")]
+    view: ViewArg,
+}
+
+/// The window's views, as `--view` names them.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ViewArg {
+    Workspace,
+    Audit,
+    Training,
+    Duplicates,
+    Map,
 }
 
 /// Opens the window on the catalogue.
@@ -25,7 +44,24 @@ pub fn run(args: OpenArgs) -> anyhow::Result<()> {
         source: args.catalog.source(),
         store: args.store,
     };
-    window(Start::Open(request))
+    let mut then = Vec::new();
+    if let Some(path) = args.predictions {
+        if !path.exists() {
+            anyhow::bail!("--predictions {}: no such file or folder", path.display());
+        }
+        then.push(Command::LoadPredictions(path));
+    }
+    let view = match args.view {
+        ViewArg::Workspace => View::Workspace,
+        ViewArg::Audit => View::Audit,
+        ViewArg::Training => View::Training,
+        ViewArg::Duplicates => View::Duplicates,
+        ViewArg::Map => View::Map,
+    };
+    if view != View::Workspace {
+        then.push(Command::Cockpit(CockpitCommand::SetView(view)));
+    }
+    window(Start::OpenThen(request, then))
 }
 
 /// Opens the window on `start`.

@@ -82,6 +82,10 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
                 similar::predictions_changed(state, queue);
                 matches::refilter(state, queue);
                 cockpit::resolve_pending(state, queue);
+                // The Map view shows the map of the predictions shown.
+                if state.cockpit.view == crate::app::cockpit::View::Map {
+                    super::map::entered(state, queue);
+                }
             }
         }
         Event::PredictionsFailed(text) => {
@@ -146,5 +150,8 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
         state.notice(format!(
             "opened with {warnings} import warnings (View > Warnings)"
         ));
+    }
+    for command in std::mem::take(&mut state.after_open) {
+        queue.command(command);
     }
 }
