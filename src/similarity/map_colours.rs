@@ -110,20 +110,23 @@ pub struct LegendEntry {
 }
 
 /// The colours of points named `names` (a class name each, `None`: the value is missing):
-/// classes are numbered in name order, and the legend lists them most frequent first, the
-/// missing last.
+/// classes are numbered most frequent first (ties by name), so the palette's colours go to the
+/// largest classes and only classes beyond its length share one; the legend lists them in that
+/// order, the missing last.
 pub fn colour_classes(
     names: &[Option<&str>],
     colour_task: bool,
 ) -> (Vec<[u8; 3]>, Vec<LegendEntry>) {
-    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut counts: std::collections::HashMap<&str, usize> = Default::default();
     for name in names.iter().flatten() {
         *counts.entry(name).or_default() += 1;
     }
-    let colours_of: std::collections::HashMap<&str, [u8; 3]> = counts
-        .keys()
+    let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let colours_of: std::collections::HashMap<&str, [u8; 3]> = ranked
+        .iter()
         .enumerate()
-        .map(|(index, &name)| (name, class_colour(name, index, colour_task)))
+        .map(|(index, &(name, _))| (name, class_colour(name, index, colour_task)))
         .collect();
     let colours = names
         .iter()
@@ -132,15 +135,14 @@ pub fn colour_classes(
                 .unwrap_or(MISSING)
         })
         .collect();
-    let mut legend: Vec<LegendEntry> = counts
+    let mut legend: Vec<LegendEntry> = ranked
         .iter()
-        .map(|(&name, &count)| LegendEntry {
+        .map(|&(name, count)| LegendEntry {
             name: name.to_string(),
             colour: colours_of[name],
             count,
         })
         .collect();
-    legend.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
     let missing = names.iter().filter(|n| n.is_none()).count();
     if missing > 0 {
         legend.push(LegendEntry {
@@ -175,13 +177,31 @@ mod tests {
     }
 
     #[test]
-    fn classes_are_numbered_by_name_and_listed_by_count() {
-        let names = [Some("b"), Some("a"), None, Some("b")];
+    fn classes_are_numbered_and_listed_by_count() {
+        let names = [Some("b"), Some("a"), None, Some("b"), Some("c")];
         let (colours, legend) = colour_classes(&names, false);
-        assert_eq!(colours, vec![PALETTE[1], PALETTE[0], MISSING, PALETTE[1]]);
+        assert_eq!(
+            colours,
+            vec![PALETTE[0], PALETTE[1], MISSING, PALETTE[0], PALETTE[2]]
+        );
+        // The palette's colours go to the largest classes: 19 classes of 45 all differ.
+        let many: Vec<String> = (0..45).map(|i| format!("class {i:02}")).collect();
+        let names: Vec<Option<&str>> = many
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| std::iter::repeat_n(Some(n.as_str()), 100 - i))
+            .collect();
+        let (_, legend_of_many) = colour_classes(&names, false);
+        let mut largest: Vec<[u8; 3]> = legend_of_many[..PALETTE.len()]
+            .iter()
+            .map(|e| e.colour)
+            .collect();
+        largest.sort();
+        largest.dedup();
+        assert_eq!(largest.len(), PALETTE.len());
         let listed: Vec<(&str, usize)> =
             legend.iter().map(|e| (e.name.as_str(), e.count)).collect();
-        assert_eq!(listed, vec![("b", 2), ("a", 1), ("none", 1)]);
+        assert_eq!(listed, vec![("b", 2), ("a", 1), ("c", 1), ("none", 1)]);
     }
 
     #[test]
