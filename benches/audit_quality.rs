@@ -75,6 +75,7 @@ fn audit_quality_demo() {
         &workspace.catalog,
         RankBy::NormalizedMargin,
         &|_, _| false,
+        &[],
     )
     .expect("the report");
     let answers = read_answers(&demo.manifest.with_file_name("answers.csv")).expect("answers");

@@ -318,6 +318,7 @@ fn audit_view(case: &str, n: usize) {
         &catalog,
         RankBy::NormalizedMargin,
         &|_, _| false,
+        &[],
     )
     .expect("the report");
     let built = started.elapsed();

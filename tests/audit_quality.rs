@@ -59,6 +59,7 @@ fn the_demo_audit_finds_most_planted_wrong_colours_near_the_top_of_its_queue() {
         &workspace.catalog,
         RankBy::NormalizedMargin,
         &|_, _| false,
+        &[],
     )
     .unwrap();
     let answers = read_answers(&demo.manifest.with_file_name("answers.csv")).unwrap();

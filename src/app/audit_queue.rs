@@ -571,6 +571,7 @@ pub mod tests {
             &catalog,
             RankBy::NormalizedMargin,
             &|_, _| false,
+            &[],
         )
         .unwrap();
         AuditQueue::new(LoadedAudit {

@@ -112,6 +112,8 @@ pub struct AuditJob {
     pub data_dir: PathBuf,
     /// The catalogue's source file (what it is remembered by).
     pub source: PathBuf,
+    /// The duplicate clusters found, for the queue's third witness (empty: none searched).
+    pub duplicates: Vec<crate::audit::duplicate::DuplicateGroup>,
 }
 
 /// Something for the workers to do.

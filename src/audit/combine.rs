@@ -1,16 +1,19 @@
-//! One review queue from both witnesses, each kept visible.
+//! One review queue from the witnesses, each kept visible.
 //!
 //! # The rule
 //!
 //! A labelled product enters the queue when confident learning flags its label
-//! ([`TaskAudit::issues`]) or its text names another class ([`TextWitness`]). Its place is
+//! ([`TaskAudit::issues`]), its text names another class ([`TextWitness`]), or its duplicates
+//! carry another class ([`DuplicateWitness`], where duplicates were searched). Its place is
 //! decided first by which witnesses speak against the label, in this order of [`Tier`]s:
 //!
-//! 1. [`Tier::BothAgree`]: flagged, and the text names the class the model finds most
-//!    probable (two independent witnesses for the same correction);
-//! 2. [`Tier::Both`]: flagged, and the text names yet another class;
-//! 3. [`Tier::ImageOnly`]: flagged, the text silent (or naming the label);
-//! 4. [`Tier::TextOnly`]: not flagged, but the text names another class (a hint the model
+//! 1. [`Tier::BothAgree`]: flagged, and the text or the duplicates name the class the model
+//!    finds most probable (two independent witnesses for the same correction);
+//! 2. [`Tier::Both`]: flagged, and the text or the duplicates name yet another class;
+//! 3. [`Tier::ImageOnly`]: flagged, the other witnesses silent (or naming the label);
+//! 4. [`Tier::DuplicateOnly`]: not flagged, but its duplicates carry another class (one of the
+//!    labels of the cluster is wrong, and the model backs this one);
+//! 5. [`Tier::TextOnly`]: not flagged, but the text names another class (a hint the model
 //!    does not back: brand names such as "Red Tape" land here);
 //!
 //! then, within a tier, by the image's label quality score ([`RankBy`], between 0 and 1,
@@ -19,6 +22,7 @@
 //! the next. Products without a label are never in the queue (nothing to correct).
 
 use super::confident::{AuditInput, Probability, RankBy, TaskAudit, label_quality};
+use super::duplicate::DuplicateWitness;
 use super::text::TextWitness;
 use std::cmp::Ordering;
 
@@ -29,8 +33,10 @@ pub enum Tier {
     BothAgree,
     /// Confident learning flags it and the text names another class.
     Both,
-    /// Confident learning flags it; the text does not speak against it.
+    /// Confident learning flags it; the other witnesses do not speak against it.
     ImageOnly,
+    /// Only its duplicates carry another class.
+    DuplicateOnly,
     /// Only the text names another class.
     TextOnly,
 }
@@ -66,6 +72,8 @@ pub struct Suspect {
     pub image: ImageEvidence,
     /// The text witness, if the text names another class.
     pub text: Option<TextWitness>,
+    /// The duplicate witness, if its duplicates carry another class.
+    pub duplicate: Option<DuplicateWitness>,
     /// Which witnesses speak against the label.
     pub tier: Tier,
     /// `tier + score`: the queue's sort key, lower first.
@@ -73,24 +81,32 @@ pub struct Suspect {
 }
 
 impl Suspect {
-    /// The class the queue suggests: the model's most probable class, or the text's class
-    /// when only the text speaks (the model then backs the label).
+    /// The class the queue suggests: the model's most probable class, or the duplicates' or
+    /// the text's class when only they speak (the model then backs the label).
     pub fn suggestion(&self) -> usize {
-        match (&self.text, self.tier) {
-            (Some(text), Tier::TextOnly) => text.class,
+        match (self.tier, &self.duplicate, &self.text) {
+            (Tier::DuplicateOnly, Some(duplicate), _) => duplicate.class,
+            (Tier::TextOnly, _, Some(text)) => text.class,
             _ => self.image.suggested,
         }
     }
 }
 
 /// The tier of a product, or `None` when no witness speaks against its label.
-pub fn tier(image: &ImageEvidence, text: Option<&TextWitness>) -> Option<Tier> {
-    match (image.flagged, text) {
-        (true, Some(text)) if text.class == image.suggested => Some(Tier::BothAgree),
-        (true, Some(_)) => Some(Tier::Both),
-        (true, None) => Some(Tier::ImageOnly),
-        (false, Some(_)) => Some(Tier::TextOnly),
-        (false, None) => None,
+pub fn tier(
+    image: &ImageEvidence,
+    text: Option<&TextWitness>,
+    duplicate: Option<&DuplicateWitness>,
+) -> Option<Tier> {
+    let named = [text.map(|t| t.class), duplicate.map(|d| d.class)];
+    let another = named.iter().any(Option::is_some);
+    match image.flagged {
+        true if named.contains(&Some(image.suggested)) => Some(Tier::BothAgree),
+        true if another => Some(Tier::Both),
+        true => Some(Tier::ImageOnly),
+        false if duplicate.is_some() => Some(Tier::DuplicateOnly),
+        false if text.is_some() => Some(Tier::TextOnly),
+        false => None,
     }
 }
 
@@ -101,14 +117,16 @@ pub fn combined_score(tier: Tier, score: f64) -> f64 {
     f64::from(tier.rank()) + score.clamp(0.0, 1.0)
 }
 
-/// The review queue of one task: every labelled product that confident learning flags or
-/// whose text witness (`texts[row]`, one per row, from
-/// [`TextMatcher::witness`](super::text::TextMatcher::witness)) names another class, in
-/// queue order.
+/// The review queue of one task: every labelled product that confident learning flags, whose
+/// text witness (`texts[row]`, one per row, from
+/// [`TextMatcher::witness`](super::text::TextMatcher::witness)) names another class, or whose
+/// duplicates (`duplicates[row]`, from [`super::duplicate::witnesses`]; empty when none were
+/// searched) carry another class, in queue order.
 pub fn review_queue<P: Probability>(
     input: &AuditInput<'_, P>,
     audit: &TaskAudit,
     texts: &[Option<TextWitness>],
+    duplicates: &[Option<DuplicateWitness>],
     rank_by: RankBy,
 ) -> Vec<Suspect> {
     let mut flagged = vec![false; input.rows()];
@@ -120,7 +138,8 @@ pub fn review_queue<P: Probability>(
         .filter_map(|row| {
             let given = labels[row]?;
             let text = texts.get(row).cloned().flatten();
-            if !flagged[row] && text.is_none() {
+            let duplicate = duplicates.get(row).cloned().flatten();
+            if !flagged[row] && text.is_none() && duplicate.is_none() {
                 return None;
             }
             let suggested = input.most_probable(row);
@@ -130,13 +149,14 @@ pub fn review_queue<P: Probability>(
                 suggested,
                 suggested_probability: input.row(row)[suggested].widen(),
             };
-            let tier = tier(&image, text.as_ref())?;
+            let tier = tier(&image, text.as_ref(), duplicate.as_ref())?;
             Some(Suspect {
                 row,
                 given,
                 combined: combined_score(tier, image.score),
                 image,
                 text,
+                duplicate,
                 tier,
             })
         })
@@ -183,7 +203,7 @@ mod tests {
             .iter()
             .map(|r| matcher.witness(&[r.2], Some(r.1)))
             .collect();
-        let queue = review_queue(&input, &audit, &texts, RankBy::NormalizedMargin);
+        let queue = review_queue(&input, &audit, &texts, &[], RankBy::NormalizedMargin);
         let order: Vec<(usize, Tier)> = queue.iter().map(|s| (s.row, s.tier)).collect();
         assert_eq!(
             order,
@@ -202,7 +222,45 @@ mod tests {
         assert_eq!(queue[3].suggestion(), 1);
         assert_eq!(queue[1].suggestion(), 2);
         assert!(queue.windows(2).all(|w| w[0].combined <= w[1].combined));
-        assert!(queue[3].combined >= 3.0);
+        assert!(queue[3].combined >= 4.0);
+
+        // Row 7 (Black, sure) and row 8 (Navy Blue, sure) share a photo: each is doubted by
+        // the other, below what the model flags and above the text alone.
+        let mut duplicates = vec![None; rows.len()];
+        duplicates[7] = Some(DuplicateWitness {
+            class: 1,
+            agreeing: 1,
+            others: 1,
+            copy: true,
+        });
+        duplicates[8] = Some(DuplicateWitness {
+            class: 0,
+            agreeing: 1,
+            others: 1,
+            copy: true,
+        });
+        let queue = review_queue(
+            &input,
+            &audit,
+            &texts,
+            &duplicates,
+            RankBy::NormalizedMargin,
+        );
+        let order: Vec<(usize, Tier, usize)> = queue
+            .iter()
+            .map(|s| (s.row, s.tier, s.suggestion()))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (4, Tier::BothAgree, 1),
+                (5, Tier::Both, 2),
+                (6, Tier::ImageOnly, 0),
+                (7, Tier::DuplicateOnly, 1),
+                (8, Tier::DuplicateOnly, 0),
+                (3, Tier::TextOnly, 1),
+            ]
+        );
     }
 
     #[test]
@@ -218,11 +276,38 @@ mod tests {
             text: 0,
             span: 0..4,
         };
-        assert_eq!(tier(&image(true, 1), Some(&text)), Some(Tier::BothAgree));
-        assert_eq!(tier(&image(true, 2), Some(&text)), Some(Tier::Both));
-        assert_eq!(tier(&image(true, 2), None), Some(Tier::ImageOnly));
-        assert_eq!(tier(&image(false, 2), Some(&text)), Some(Tier::TextOnly));
-        assert_eq!(tier(&image(false, 2), None), None);
+        let copies = |class| DuplicateWitness {
+            class,
+            agreeing: 1,
+            others: 1,
+            copy: true,
+        };
+        assert_eq!(
+            tier(&image(true, 1), Some(&text), None),
+            Some(Tier::BothAgree)
+        );
+        assert_eq!(tier(&image(true, 2), Some(&text), None), Some(Tier::Both));
+        assert_eq!(tier(&image(true, 2), None, None), Some(Tier::ImageOnly));
+        assert_eq!(
+            tier(&image(false, 2), Some(&text), None),
+            Some(Tier::TextOnly)
+        );
+        assert_eq!(tier(&image(false, 2), None, None), None);
+        // The duplicates are a witness as the text is, and outrank the text alone.
+        assert_eq!(
+            tier(&image(true, 2), Some(&text), Some(&copies(2))),
+            Some(Tier::BothAgree)
+        );
+        assert_eq!(
+            tier(&image(true, 2), None, Some(&copies(0))),
+            Some(Tier::Both)
+        );
+        assert_eq!(
+            tier(&image(false, 2), Some(&text), Some(&copies(0))),
+            Some(Tier::DuplicateOnly)
+        );
+        assert!(combined_score(Tier::ImageOnly, 1.0) <= combined_score(Tier::DuplicateOnly, 0.0));
+        assert!(combined_score(Tier::DuplicateOnly, 1.0) <= combined_score(Tier::TextOnly, 0.0));
         assert!(combined_score(Tier::Both, 1.0) <= combined_score(Tier::ImageOnly, 0.0));
         assert_eq!(combined_score(Tier::ImageOnly, 1.000001), 3.0);
     }

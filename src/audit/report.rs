@@ -1,5 +1,5 @@
 //! The audit of a catalogue's current labels against a model's probabilities: per task, the
-//! confident-learning result, both witnesses and the review queue, with the figures a
+//! confident-learning result, the witnesses and the review queue, with the figures a
 //! moderator needs to trust it (how the probabilities were made, the model's accuracy on
 //! them, how many issues and why).
 //!
@@ -14,6 +14,7 @@
 
 use super::combine::{Suspect, review_queue};
 use super::confident::{AuditError, AuditInput, RankBy, TaskAudit, audit};
+use super::duplicate::{DuplicateGroup, witnesses};
 use super::text::{TextMatcher, TextWitness};
 use crate::catalog::{Catalog, Task};
 use crate::runs::audit::AuditFolder;
@@ -153,6 +154,7 @@ pub fn build(
     catalog: &Catalog,
     rank_by: RankBy,
     kept: &dyn Fn(usize, Task) -> bool,
+    duplicates: &[DuplicateGroup],
 ) -> Result<AuditReport, ReportError> {
     let path = probabilities.path.clone().unwrap_or_default();
     let positions: Vec<Option<usize>> = (0..probabilities.len() as u32)
@@ -251,7 +253,21 @@ pub fn build(
                 })
             })
             .collect();
-        let mut queue = review_queue(&input, &result, &texts, rank_by);
+        let row_of: std::collections::HashMap<usize, usize> =
+            at.iter().enumerate().map(|(row, &p)| (p, row)).collect();
+        let groups: Vec<(Vec<Option<usize>>, bool)> = duplicates
+            .iter()
+            .map(|g| {
+                let rows = g
+                    .members
+                    .iter()
+                    .map(|&p| row_of.get(&(p as usize)).copied())
+                    .collect();
+                (rows, g.copy)
+            })
+            .collect();
+        let copies = witnesses(&groups, &labels);
+        let mut queue = review_queue(&input, &result, &texts, &copies, rank_by);
         let before = queue.len();
         queue.retain(|s| !kept(at[s.row], task));
         let labelled = input.labelled();
@@ -287,6 +303,7 @@ pub fn summarise(folder: &AuditFolder, catalog: &Catalog) -> Result<AuditSummary
         catalog,
         RankBy::NormalizedMargin,
         &|_, _| false,
+        &[],
     )?;
     Ok(AuditSummary::of(&folder.name(), &report))
 }
@@ -321,6 +338,9 @@ pub struct TaskSummary {
     pub both_agree: usize,
     /// Of which only the text speaks.
     pub text_only: usize,
+    /// Of which the duplicates speak (where they were searched).
+    #[serde(default)]
+    pub with_duplicates: usize,
     /// Left out by a review.
     pub kept: usize,
     /// Estimated wrong labels (noise matrix).
@@ -365,6 +385,7 @@ impl AuditSummary {
                     queue: t.queue.len(),
                     both_agree: t.queue.iter().filter(|s| s.tier == Tier::BothAgree).count(),
                     text_only: t.queue.iter().filter(|s| s.tier == Tier::TextOnly).count(),
+                    with_duplicates: t.queue.iter().filter(|s| s.duplicate.is_some()).count(),
                     kept: t.kept,
                     estimated_errors: t.estimated_errors(),
                     noise: t
@@ -473,6 +494,7 @@ mod tests {
             &catalog,
             RankBy::NormalizedMargin,
             &|_, _| false,
+            &[],
         )
         .unwrap();
         assert_eq!(report.provenance, Some(Provenance::OutOfFold));
@@ -497,6 +519,7 @@ mod tests {
             &catalog,
             RankBy::NormalizedMargin,
             &|p, _| p == 5,
+            &[],
         )
         .unwrap();
         let colour = kept.task(Task::Colour).unwrap();
@@ -505,15 +528,59 @@ mod tests {
         let summary = AuditSummary::of("a", &kept);
         assert_eq!(summary.tasks[0].kept, 1);
         assert_eq!(summary.tasks[0].text_only, 1);
+
+        // A third witness: p2 (White) shares a photo with p4 (Red), and p0, p1 (Black) look
+        // alike with p6 (no label). p2 and p4 are each doubted by the other, after what the
+        // model flags and before the text alone; the Black pair agrees, so it is silent.
+        let groups = [
+            DuplicateGroup {
+                members: vec![2, 4],
+                copy: true,
+            },
+            DuplicateGroup {
+                members: vec![0, 1, 6],
+                copy: false,
+            },
+        ];
+        let report = build(
+            &probabilities,
+            &catalog,
+            RankBy::NormalizedMargin,
+            &|_, _| false,
+            &groups,
+        )
+        .unwrap();
+        let colour = report.task(Task::Colour).unwrap();
+        let queue: Vec<(usize, super::super::combine::Tier, usize)> = colour
+            .queue
+            .iter()
+            .map(|s| (colour.positions[s.row], s.tier, s.suggestion()))
+            .collect();
+        use super::super::combine::Tier;
+        assert_eq!(
+            queue,
+            vec![
+                (5, Tier::BothAgree, 1),
+                (2, Tier::DuplicateOnly, 2),
+                (4, Tier::DuplicateOnly, 1),
+                (7, Tier::TextOnly, 2),
+            ]
+        );
+        assert!(colour.queue[1].duplicate.as_ref().unwrap().copy);
+        assert_eq!(AuditSummary::of("a", &report).tasks[0].with_duplicates, 2);
     }
 
     #[test]
     fn probabilities_of_another_catalogue_are_refused() {
         let (_, probabilities) = fixture();
         let other = Catalog::new("/elsewhere");
-        let error = build(&probabilities, &other, RankBy::NormalizedMargin, &|_, _| {
-            false
-        })
+        let error = build(
+            &probabilities,
+            &other,
+            RankBy::NormalizedMargin,
+            &|_, _| false,
+            &[],
+        )
         .unwrap_err();
         assert!(error.to_string().contains("another catalogue"), "{error}");
     }

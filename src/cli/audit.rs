@@ -275,6 +275,11 @@ pub struct IssuesArgs {
     /// Shorthand for --format json.
     #[arg(long)]
     json: bool,
+    /// Also hear a third witness: the catalogue's duplicate clusters (products sharing a
+    /// photo, and near duplicates by the audit's representation) whose members carry
+    /// different labels. Reads every photo once (the exact-copy search).
+    #[arg(long)]
+    duplicates: bool,
     /// Score the queue against a demo catalogue's `answers.csv` (its planted wrong labels):
     /// per task, precision and recall of the products raised, precision of the first 10, 20
     /// and 50, and how often the suggestion is the truth.
@@ -339,6 +344,7 @@ struct IssueRow<'a> {
     tier: &'static str,
     image_flags: bool,
     text: Option<String>,
+    duplicates: Option<String>,
 }
 
 fn tier_name(tier: Tier) -> &'static str {
@@ -346,6 +352,7 @@ fn tier_name(tier: Tier) -> &'static str {
         Tier::BothAgree => "both-agree",
         Tier::Both => "both",
         Tier::ImageOnly => "image",
+        Tier::DuplicateOnly => "duplicates",
         Tier::TextOnly => "text",
     }
 }
@@ -369,13 +376,26 @@ fn rows<'a>(
                 let quoted = source.get(t.span.clone()).unwrap_or("");
                 format!("'{quoted}' in \"{source}\"")
             });
+            let duplicates = s.duplicate.as_ref().map(|d| {
+                format!(
+                    "{} of {} {} {}",
+                    d.agreeing,
+                    d.others,
+                    if d.copy {
+                        "sharing a photo say"
+                    } else {
+                        "look-alikes say"
+                    },
+                    task.classes[d.class]
+                )
+            });
             let value = &task.classes[s.suggestion()];
             IssueRow {
                 product_id: &product.id,
                 task: task.task.name(),
                 value,
                 reason: format!(
-                    "audit {name} ({provenance}): {}{}",
+                    "audit {name} ({provenance}): {}{}{}",
                     if s.image.flagged {
                         format!(
                             "model {} {:.2}",
@@ -386,6 +406,10 @@ fn rows<'a>(
                     },
                     text.as_ref()
                         .map(|t| format!("; text {t}"))
+                        .unwrap_or_default(),
+                    duplicates
+                        .as_ref()
+                        .map(|d| format!("; duplicates: {d}"))
                         .unwrap_or_default()
                 ),
                 given: &task.classes[s.given],
@@ -394,9 +418,51 @@ fn rows<'a>(
                 tier: tier_name(s.tier),
                 image_flags: s.image.flagged,
                 text,
+                duplicates,
             }
         })
         .collect()
+}
+
+/// The duplicate clusters of the open catalogue for the third witness: exact copies, and near
+/// duplicates by the representation of the run or audit in `dir` where it has one; pairs
+/// marked "not duplicates" left out.
+fn duplicate_groups(
+    dir: &std::path::Path,
+    workspace: &vitrine::labels::Workspace,
+) -> anyhow::Result<Vec<vitrine::audit::duplicate::DuplicateGroup>> {
+    use vitrine::similarity::duplicates::{DEFAULT_FRACTION, find_duplicates};
+    use vitrine::similarity::{Searcher, locate};
+    let searcher = match locate(dir) {
+        Ok(source) => Some(Searcher::open(&source, &mut |note| eprintln!("{note}"))?),
+        Err(e) => {
+            eprintln!("duplicates: exact copies only ({e})");
+            None
+        }
+    };
+    let apart = workspace.store.not_duplicates()?;
+    let started = std::time::Instant::now();
+    let report = find_duplicates(
+        &workspace.catalog,
+        searcher.as_ref(),
+        DEFAULT_FRACTION,
+        &apart,
+        &|_, _| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .context("the duplicate search was cancelled")?;
+    let conflicting = report
+        .clusters
+        .iter()
+        .filter(|c| !c.conflicts.is_empty())
+        .count();
+    eprintln!(
+        "duplicates: {} clusters ({conflicting} with conflicting labels) over {} photos in {:.1} s",
+        report.clusters.len(),
+        report.photos,
+        started.elapsed().as_secs_f32()
+    );
+    Ok(report.clusters.iter().map(|c| c.group()).collect())
 }
 
 pub fn issues(args: IssuesArgs) -> anyhow::Result<()> {
@@ -448,7 +514,12 @@ pub fn issues(args: IssuesArgs) -> anyhow::Result<()> {
             probabilities.warnings_total - probabilities.warnings.len()
         );
     }
-    let report = build(&probabilities, catalog, rank_by, &|_, _| false)?;
+    let groups = if args.duplicates {
+        duplicate_groups(&args.dir, &workspace)?
+    } else {
+        Vec::new()
+    };
+    let report = build(&probabilities, catalog, rank_by, &|_, _| false, &groups)?;
     if report.unknown > 0 {
         eprintln!(
             "note: {} products of {} are not in the catalogue (left out)",
@@ -542,7 +613,7 @@ pub fn issues(args: IssuesArgs) -> anyhow::Result<()> {
                     task.estimated_errors()
                 );
                 println!(
-                    "{:>5}  {:<20} {:<16} {:<16} {:>5} {:>6} {:<10} text",
+                    "{:>5}  {:<20} {:<16} {:<16} {:>5} {:>6} {:<10} text / duplicates",
                     "rank", "product", "given", "suggested", "p", "score", "witnesses"
                 );
                 for (i, row) in rows(&report, task, catalog, &name, limit)
@@ -558,7 +629,11 @@ pub fn issues(args: IssuesArgs) -> anyhow::Result<()> {
                         row.suggested_probability,
                         row.score,
                         row.tier,
-                        row.text.as_deref().unwrap_or("")
+                        [row.text.as_deref(), row.duplicates.as_deref()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     );
                 }
                 println!();

@@ -104,6 +104,14 @@ impl Cluster {
             .iter()
             .any(|l| matches!(l.evidence, Evidence::Copy(_)))
     }
+
+    /// The cluster as the label audit's third witness hears it.
+    pub fn group(&self) -> crate::audit::duplicate::DuplicateGroup {
+        crate::audit::duplicate::DuplicateGroup {
+            members: self.members.clone(),
+            copy: self.shares_photo(),
+        }
+    }
 }
 
 /// Joins `links` into clusters, leaving out pairs marked "not duplicates" (`apart`, each pair

@@ -286,9 +286,16 @@ fn list_ui(ui: &mut egui::Ui, session: &Session, audit: &AuditQueue, commands: &
 /// Where the class names of a suspect's witnesses stand, in words.
 fn tier_words(tier: Tier) -> &'static str {
     match tier {
-        Tier::BothAgree => "both witnesses: image and text name the same class",
-        Tier::Both => "both witnesses: the image and the text each name another class",
-        Tier::ImageOnly => "image only: the model doubts the label, the text is silent",
+        Tier::BothAgree => {
+            "two witnesses: the image and the text or the duplicates name the same class"
+        }
+        Tier::Both => {
+            "two witnesses: the image and the text or the duplicates each name another class"
+        }
+        Tier::ImageOnly => "image only: the model doubts the label, the other witnesses are silent",
+        Tier::DuplicateOnly => {
+            "duplicates only: its duplicates carry another class, the model backs this label"
+        }
         Tier::TextOnly => "text only: the text names another class, the model backs the label",
     }
 }
@@ -419,6 +426,29 @@ fn card_ui(
                 }
                 None => {
                     ui.weak("silent (the text names no other class)");
+                }
+            }
+            ui.end_row();
+            ui.strong("Duplicates");
+            match &suspect.duplicate {
+                Some(witness) => {
+                    ui.label(format!(
+                        "{} of its {} labelled {} carry {}",
+                        witness.agreeing,
+                        witness.others,
+                        if witness.copy {
+                            "duplicates (sharing a photo)"
+                        } else {
+                            "look-alikes (near-duplicate representations)"
+                        },
+                        name(witness.class)
+                    ));
+                }
+                None if state.duplicates.report.is_some() => {
+                    ui.weak("silent (no duplicate carries another class)");
+                }
+                None => {
+                    ui.weak("not searched (the Duplicates view finds them, then they speak here)");
                 }
             }
             ui.end_row();

@@ -42,6 +42,25 @@ pub fn catalogue_opened(state: &mut AppState, queue: &mut Queue) {
     }
 }
 
+/// The clusters of the Duplicates view's last search, for the queue's third witness (none
+/// when no search was made).
+fn duplicate_groups(state: &AppState) -> Vec<crate::audit::duplicate::DuplicateGroup> {
+    match &state.duplicates.report {
+        Some(Ok((report, _))) => report.clusters.iter().map(|c| c.group()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The Duplicates view found its clusters: the audit shown is read again, so that they
+/// speak in its queue as the third witness.
+pub fn duplicates_found(state: &mut AppState, queue: &mut Queue) {
+    if let Some(folder) = state.audit.queue.as_ref().map(|q| q.folder.clone())
+        && state.audit.loading.is_none()
+    {
+        start(state, folder, false, queue);
+    }
+}
+
 fn start(state: &mut AppState, folder: PathBuf, reopening: bool, queue: &mut Queue) {
     let Some(session) = &state.session else {
         state.notice("open a catalogue first: an audit is read against its labels");
@@ -57,6 +76,7 @@ fn start(state: &mut AppState, folder: PathBuf, reopening: bool, queue: &mut Que
         reviews: session.reviews.clone(),
         data_dir: state.data_dir.clone(),
         source: session.import.source.clone(),
+        duplicates: duplicate_groups(state),
     }));
 }
 
@@ -167,6 +187,7 @@ fn accept(state: &mut AppState, rank: Option<usize>, queue: &mut Queue) {
                 Tier::BothAgree => (EditSource::AcceptedPrediction, "image and text agree"),
                 Tier::Both => (EditSource::AcceptedPrediction, "the image's"),
                 Tier::ImageOnly => (EditSource::AcceptedPrediction, "the image's"),
+                Tier::DuplicateOnly => (EditSource::Human, "its duplicates'"),
                 Tier::TextOnly => (EditSource::Human, "the text's"),
             };
             report

@@ -546,3 +546,77 @@ fn a_queue_rebuilt_from_the_labels_and_reviews_leaves_accepted_and_kept_products
     assert_eq!(positions.len(), 2);
     assert_eq!(report.kept, 1, "p5, still flagged, left out by its review");
 }
+
+#[test]
+fn duplicates_found_while_an_audit_is_shown_speak_in_its_queue() {
+    use crate::app::event::DuplicatesEvent;
+    use crate::audit::combine::Tier;
+    use crate::similarity::copies::Copy;
+    use crate::similarity::duplicates::{Cluster, DuplicateReport, Evidence, Link};
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, folder) = catalogue(dir.path());
+    let (mut state, mut queue) = opened(dir.path(), &manifest);
+    apply_command(&mut state, Command::OpenAudit(folder), &mut queue);
+    let job = audit_job(&mut queue);
+    assert!(job.duplicates.is_empty(), "none searched yet");
+    let event = audit::load(job);
+    apply_event(&mut state, &ctx(), event, &mut queue);
+    // Two products the model is sure of, with different colours, share a photo.
+    let report = &state.audit.queue.as_ref().unwrap().report;
+    let colour = report.task(Task::Colour).unwrap();
+    let queued: Vec<usize> = colour
+        .queue
+        .iter()
+        .map(|s| colour.positions[s.row])
+        .collect();
+    let session = state.session.as_ref().unwrap();
+    let label = |p: u32| session.label(p, Task::Colour).map(String::from);
+    let outside: Vec<u32> = (0..session.catalog.len() as u32)
+        .filter(|p| !queued.contains(&(*p as usize)) && label(*p).is_some())
+        .collect();
+    let (a, b) = outside
+        .iter()
+        .flat_map(|&a| outside.iter().map(move |&b| (a, b)))
+        .find(|&(a, b)| a < b && label(a) != label(b))
+        .expect("two unsuspected products of different colours");
+    let found = DuplicateReport {
+        clusters: vec![Cluster {
+            members: vec![a, b],
+            links: vec![Link {
+                a,
+                b,
+                evidence: Evidence::Copy(Copy::SameFile),
+            }],
+            conflicts: vec![Task::Colour],
+        }],
+        photos: 2,
+        copy_pairs: 1,
+        near: None,
+        unreadable: Vec::new(),
+        marked_apart: 0,
+    };
+    let generation = state.duplicates.generation;
+    apply_event(
+        &mut state,
+        &ctx(),
+        Event::Duplicates(DuplicatesEvent::Found {
+            generation,
+            result: Ok((found, "exact copies".into())),
+        }),
+        &mut queue,
+    );
+    let job = audit_job_queued(&queue);
+    assert_eq!(job.duplicates.len(), 1, "the audit is read again with them");
+    run_audit_job(&mut state, &mut queue);
+    let report = &state.audit.queue.as_ref().unwrap().report;
+    let colour = report.task(Task::Colour).unwrap();
+    for p in [a, b] {
+        let suspect = colour
+            .queue
+            .iter()
+            .find(|s| colour.positions[s.row] == p as usize)
+            .expect("each member of the conflicting pair is in the queue");
+        assert_eq!(suspect.tier, Tier::DuplicateOnly);
+        assert!(suspect.duplicate.as_ref().unwrap().copy);
+    }
+}

@@ -81,7 +81,11 @@ pub fn apply_event(state: &mut AppState, event: DuplicatesEvent, queue: &mut Que
         }
         DuplicatesEvent::Found { generation, result } if generation == duplicates.generation => {
             duplicates.running = None;
+            let found = result.is_ok();
             duplicates.report = Some(result);
+            if found {
+                super::audit::duplicates_found(state, queue);
+            }
         }
         DuplicatesEvent::Cancelled { generation } if generation == duplicates.generation => {
             duplicates.running = None;

@@ -68,6 +68,7 @@ pub fn load(job: AuditJob) -> Event {
         reviews,
         data_dir,
         source,
+        duplicates,
     } = job;
     // A probabilities file named instead of its folder opens the folder.
     let folder = if folder.is_file() {
@@ -115,7 +116,13 @@ pub fn load(job: AuditJob) -> Event {
             .get(&(position as u32, task))
             .is_some_and(|review| review_holds(review, &catalog, position as u32, task))
     };
-    let report = build(&probabilities, &catalog, RankBy::NormalizedMargin, &kept);
+    let report = build(
+        &probabilities,
+        &catalog,
+        RankBy::NormalizedMargin,
+        &kept,
+        &duplicates,
+    );
     // Let go of the catalogue before reporting, so the UI can apply label edits in place.
     drop(catalog);
     let report = match report {
