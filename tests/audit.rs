@@ -138,6 +138,23 @@ fn every_product_is_predicted_once_by_the_fold_that_held_it_out_and_issues_feed_
     let table = run(&["issues", out.to_str().unwrap(), "--task", "colour"]);
     assert!(table.status.success(), "{}", text(&table));
     assert!(text(&table).contains("out-of-fold"), "{}", text(&table));
+    // With the duplicates as a third witness: searched over the catalogue's photos and the
+    // first fold's representation first.
+    let with = run(&[
+        "issues",
+        out.to_str().unwrap(),
+        "--task",
+        "colour",
+        "--duplicates",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(with.status.success(), "{}", text(&with));
+    assert!(
+        text(&with).contains("clusters (") && text(&with).contains("photos in"),
+        "{}",
+        text(&with)
+    );
     let json = run(&["issues", out.to_str().unwrap(), "--json", "--limit", "1"]);
     let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(parsed.as_array().unwrap().len(), 2, "colour and type");
