@@ -61,7 +61,7 @@ pub struct ImageEvidence {
     pub suggested_probability: f64,
 }
 
-/// One product in the review queue, with both witnesses and the combined score.
+/// One product in the review queue, with its witnesses and the combined score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Suspect {
     /// The row (product).

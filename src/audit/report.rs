@@ -334,7 +334,7 @@ pub struct TaskSummary {
     pub flagged: usize,
     /// Products in the review queue (flagged, or named otherwise by their text).
     pub queue: usize,
-    /// Of which both witnesses agree on the suggestion.
+    /// Of which the model and another witness agree on the suggestion.
     pub both_agree: usize,
     /// Of which only the text speaks.
     pub text_only: usize,
