@@ -116,19 +116,16 @@ fn write_catalogue(dir: &Path, n: usize) -> PathBuf {
     manifest
 }
 
-/// Start to first frame, our work per frame while scrolling, memory at rest.
-fn workspace(case: &str, n: usize) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let manifest = write_catalogue_apart(case, dir.path());
-    let data = dir.path().join("data");
-    let started = Instant::now();
+/// The window opening the catalogue `manifest` (data folder `data`), headless, timing our
+/// work in each frame (`WorkspaceApp::frame`) into the state's list.
+fn timed_window(manifest: &Path, data: PathBuf) -> Harness<'static, (WorkspaceApp, Vec<Duration>)> {
     let app = WorkspaceApp::new(
         &egui::Context::default(),
-        Start::Open(OpenRequest::path(&manifest)),
+        Start::Open(OpenRequest::path(manifest)),
         data,
     )
     .expect("app");
-    let mut harness = Harness::builder()
+    Harness::builder()
         .with_size([1400.0, 900.0])
         .build_ui_state(
             |ui, (app, times): &mut (WorkspaceApp, Vec<Duration>)| {
@@ -137,7 +134,16 @@ fn workspace(case: &str, n: usize) {
                 times.push(frame.elapsed());
             },
             (app, Vec::new()),
-        );
+        )
+}
+
+/// Start to first frame, our work per frame while scrolling, memory at rest.
+fn workspace(case: &str, n: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_catalogue_apart(case, dir.path());
+    let data = dir.path().join("data");
+    let started = Instant::now();
+    let mut harness = timed_window(&manifest, data);
     while harness.state().0.state.session.is_none() {
         harness.step();
         assert!(
@@ -280,22 +286,7 @@ fn generated_probabilities(catalog: &vitrine::catalog::Catalog) -> Probabilities
 fn audit_view(case: &str, n: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
     let manifest = write_catalogue_apart(case, dir.path());
-    let app = WorkspaceApp::new(
-        &egui::Context::default(),
-        Start::Open(OpenRequest::path(&manifest)),
-        dir.path().join("data"),
-    )
-    .expect("app");
-    let mut harness = Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_ui_state(
-            |ui, (app, times): &mut (WorkspaceApp, Vec<Duration>)| {
-                let frame = Instant::now();
-                app.frame(ui);
-                times.push(frame.elapsed());
-            },
-            (app, Vec::new()),
-        );
+    let mut harness = timed_window(&manifest, dir.path().join("data"));
     while harness.state().0.state.session.is_none() {
         harness.step();
         std::thread::sleep(Duration::from_millis(2));
@@ -434,22 +425,7 @@ fn map_view(case: &str, n: usize) {
     use vitrine::app::map::ColourBy;
     let dir = tempfile::tempdir().expect("tempdir");
     let manifest = write_catalogue_apart(case, dir.path());
-    let app = WorkspaceApp::new(
-        &egui::Context::default(),
-        Start::Open(OpenRequest::path(&manifest)),
-        dir.path().join("data"),
-    )
-    .expect("app");
-    let mut harness = Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_ui_state(
-            |ui, (app, times): &mut (WorkspaceApp, Vec<Duration>)| {
-                let frame = Instant::now();
-                app.frame(ui);
-                times.push(frame.elapsed());
-            },
-            (app, Vec::new()),
-        );
+    let mut harness = timed_window(&manifest, dir.path().join("data"));
     let predictions = loop {
         let session = harness.state().0.state.session.as_ref();
         if let Some(path) = session.and_then(|s| s.predictions_path()) {

@@ -16,37 +16,18 @@ use vitrine::app::map::SelectTool;
 use vitrine::app::opening::OpenRequest;
 use vitrine::app::ui::{MapTransform, MapViewport};
 use vitrine::app::{Start, WorkspaceApp};
-use vitrine::runs::embeddings::Embeddings;
 
 type Harness<'a> = egui_kittest::Harness<'a, WorkspaceApp>;
 
 /// A run over `catalogue` (products p0..p{n-1}) whose representations fall in four tight
 /// clusters: product i in cluster i % 4.
 fn run(dir: &Path, catalogue: &Path, n: usize) -> std::path::PathBuf {
-    let colours = ["Red", "Blue", "Green", "Black"];
-    let mut lines = vec![r#"{"format":"vitrine-predictions","version":1,"run":"run","classes":{"colour":["Red","Blue","Green","Black"]}}"#.to_string()];
-    for i in 0..n {
-        lines.push(format!(
-            r#"{{"product_id":"p{i}","split":"validation","tasks":{{"colour":{{"label":"{c}","top":[["{c}",0.9]]}}}}}}"#,
-            c = colours[i % 4]
-        ));
-    }
-    let dim = 8;
-    let mut values = Vec::new();
-    for i in 0..n {
-        let mut row = vec![0.0f32; dim];
+    common::run_agreeing_on_colour(dir, catalogue, n, |i| {
+        let mut row = vec![0.0f32; 8];
         row[i % 4] = 1.0;
         row[4 + i % 4] = (i / 4) as f32 * 0.01;
-        values.extend(row);
-    }
-    let embeddings = Embeddings {
-        ids: (0..n).map(|i| format!("p{i}")).collect(),
-        dim,
-        values,
-    };
-    let run = common::run_with_embeddings(dir, catalogue, &embeddings);
-    std::fs::write(run.join("predictions.jsonl"), lines.join("\n") + "\n").unwrap();
-    run
+        row
+    })
 }
 
 /// Each point's screen position, with its catalogue position.

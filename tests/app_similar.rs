@@ -12,7 +12,6 @@ use vitrine::app::command::Command;
 use vitrine::app::opening::OpenRequest;
 use vitrine::app::similar::SimilarStatus;
 use vitrine::app::{Start, WorkspaceApp};
-use vitrine::runs::embeddings::Embeddings;
 
 fn wait(
     h: &mut egui_kittest::Harness<'_, WorkspaceApp>,
@@ -25,31 +24,13 @@ fn wait(
 /// A run over `catalogue` (products p0..p{n-1}) whose predictions agree with every colour and
 /// whose representations put p0, p5, p10, ... on one line (p5 nearest to p0, then p10, ...).
 fn run(dir: &Path, catalogue: &Path, n: usize) -> std::path::PathBuf {
-    let colours = ["Red", "Blue", "Green", "Black"];
-    let mut lines = vec![r#"{"format":"vitrine-predictions","version":1,"run":"run","classes":{"colour":["Red","Blue","Green","Black"]}}"#.to_string()];
-    for i in 0..n {
-        lines.push(format!(
-            r#"{{"product_id":"p{i}","split":"validation","tasks":{{"colour":{{"label":"{c}","top":[["{c}",0.9]]}}}}}}"#,
-            c = colours[i % 4]
-        ));
-    }
-    let dim = 8;
-    let mut values = Vec::new();
-    for i in 0..n {
-        let mut row = vec![0.0f32; dim];
+    common::run_agreeing_on_colour(dir, catalogue, n, |i| {
+        let mut row = vec![0.0f32; 8];
         row[i % 5] = 1.0;
         // Within a cluster, later products lean further away from the first.
         row[5 + i % 3] = (i / 5) as f32 * 0.05;
-        values.extend(row);
-    }
-    let embeddings = Embeddings {
-        ids: (0..n).map(|i| format!("p{i}")).collect(),
-        dim,
-        values,
-    };
-    let run = common::run_with_embeddings(dir, catalogue, &embeddings);
-    std::fs::write(run.join("predictions.jsonl"), lines.join("\n") + "\n").unwrap();
-    run
+        row
+    })
 }
 
 #[test]

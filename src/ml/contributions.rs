@@ -6,7 +6,7 @@
 //! other photo matches moves the prediction; a photo the others repeat moves nothing.
 
 use super::data::Batch;
-use super::evaluate::{BatchOutputs, argmax, floats};
+use super::evaluate::{argmax, floats};
 use super::model::Model;
 use super::tensors::batch_inputs;
 use crate::catalog::Task;
@@ -45,7 +45,7 @@ pub fn decide<B: Backend>(
     let (images, slots) = batch_inputs::<B>(batch, device);
     let features = model.photo_features(images);
     let full = probabilities(model.pooled(features.clone(), slots, 1).logits);
-    let parts = part_of_photos(model, features, batch, heads, &full, device)
+    let parts = decide_batch(model, features, batch, heads, &full, device)
         .into_iter()
         .next()
         .flatten();
@@ -70,30 +70,11 @@ pub fn decide<B: Backend>(
 }
 
 /// [`decide`] for every sample of a batch at once, from the photos' features `[images, pre]`
-/// the prediction already computed and its outputs: per sample, each photo's part
-/// ([`PhotoParts`]) where it has two photos or more (and at most [`MAX_PHOTOS`]). The CNN does
-/// not run again: only the max-pool and the dense layers, once per photo left out.
+/// the prediction already computed and its probabilities (`full[h]`: head `h`'s, `[samples x
+/// classes]` row-major): per sample, each photo's part ([`PhotoParts`]) where it has two
+/// photos or more (and at most [`MAX_PHOTOS`]). The CNN does not run again: only the max-pool
+/// and the dense layers, once per photo left out.
 pub fn decide_batch<B: Backend>(
-    model: &Model<B>,
-    features: Tensor<B, 2>,
-    batch: &Batch,
-    outputs: &BatchOutputs,
-    heads: &[Task],
-    device: &B::Device,
-) -> Vec<Option<PhotoParts>> {
-    part_of_photos(
-        model,
-        features,
-        batch,
-        heads,
-        &outputs.probabilities,
-        device,
-    )
-}
-
-/// The rule behind [`decide`] and [`decide_batch`]: `full[h]` holds head `h`'s probabilities
-/// of every sample with all its photos, `[samples x classes]` row-major.
-fn part_of_photos<B: Backend>(
     model: &Model<B>,
     features: Tensor<B, 2>,
     batch: &Batch,

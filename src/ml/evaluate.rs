@@ -94,8 +94,8 @@ pub fn infer<B: Backend>(
                 model,
                 features,
                 &batch,
-                &outputs,
                 dataset.heads(),
+                &outputs.probabilities,
                 device,
             );
         }

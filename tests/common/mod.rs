@@ -101,6 +101,34 @@ pub fn run_with_embeddings(
     run
 }
 
+/// A finished run folder `dir/run` over [`small_catalogue`]'s products p0..p{n-1} whose
+/// predictions agree with every colour (validation split) and whose representation of
+/// product i is `row(i)`.
+pub fn run_agreeing_on_colour(
+    dir: &std::path::Path,
+    catalogue: &std::path::Path,
+    n: usize,
+    row: impl Fn(usize) -> Vec<f32>,
+) -> PathBuf {
+    let colours = ["Red", "Blue", "Green", "Black"];
+    let mut lines = vec![r#"{"format":"vitrine-predictions","version":1,"run":"run","classes":{"colour":["Red","Blue","Green","Black"]}}"#.to_string()];
+    for i in 0..n {
+        lines.push(format!(
+            r#"{{"product_id":"p{i}","split":"validation","tasks":{{"colour":{{"label":"{c}","top":[["{c}",0.9]]}}}}}}"#,
+            c = colours[i % 4]
+        ));
+    }
+    let rows: Vec<Vec<f32>> = (0..n).map(row).collect();
+    let embeddings = vitrine::runs::embeddings::Embeddings {
+        ids: (0..n).map(|i| format!("p{i}")).collect(),
+        dim: rows.first().map_or(0, Vec::len),
+        values: rows.concat(),
+    };
+    let run = run_with_embeddings(dir, catalogue, &embeddings);
+    std::fs::write(run.join("predictions.jsonl"), lines.join("\n") + "\n").unwrap();
+    run
+}
+
 /// `n` products' representations around `groups` random centres in `dim` dimensions (seeded):
 /// product i near centre `i % groups`, each value off by at most `noise(i)`.
 pub fn clustered_embeddings(
