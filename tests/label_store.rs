@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::postgres::Engine;
 use common::{change, colour, human};
 
 use vitrine::catalog::Task;
@@ -10,11 +11,20 @@ use vitrine::labels::{Attribution, Change, EditSource, StoreError, export, open_
 
 #[test]
 fn set_undo_redo_and_history() {
+    for engine in Engine::all() {
+        set_undo_redo_and_history_on(&engine);
+    }
+}
+
+fn set_undo_redo_and_history_on(engine: &Engine) {
     let dir = tempfile::tempdir().unwrap();
     let manifest = common::small_catalogue(dir.path(), 10);
-    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
-    assert!(ws.store_report.created);
-    assert_eq!(ws.store.path(), dir.path().join("manifest.labels.sqlite"));
+    let store = engine.store("ann");
+    let mut ws = open_workspace(&manifest, &ImportOptions::default(), store.as_deref()).unwrap();
+    assert!(ws.store_report.created, "{}", engine.name());
+    if store.is_none() {
+        assert_eq!(ws.store.path(), dir.path().join("manifest.labels.sqlite"));
+    }
     let edit = ws
         .store
         .set(
@@ -76,7 +86,7 @@ fn set_undo_redo_and_history() {
 
     // Reopening applies the edits onto the freshly imported labels.
     drop(ws);
-    let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let ws = open_workspace(&manifest, &ImportOptions::default(), store.as_deref()).unwrap();
     assert!(!ws.store_report.created);
     assert_eq!(colour(&ws, "p0").as_deref(), Some("Purple"));
     assert_eq!(colour(&ws, "p1").as_deref(), Some("Red"));
@@ -85,9 +95,20 @@ fn set_undo_redo_and_history() {
 
 #[test]
 fn a_batch_is_undone_whole_and_clearing_is_an_edit() {
+    for engine in Engine::all() {
+        a_batch_is_undone_whole_and_clearing_is_an_edit_on(&engine);
+    }
+}
+
+fn a_batch_is_undone_whole_and_clearing_is_an_edit_on(engine: &Engine) {
     let dir = tempfile::tempdir().unwrap();
     let manifest = common::small_catalogue(dir.path(), 20);
-    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let mut ws = open_workspace(
+        &manifest,
+        &ImportOptions::default(),
+        engine.store("bo").as_deref(),
+    )
+    .unwrap();
     let changes: Vec<Change> = (0..10)
         .map(|i| change(&format!("p{i}"), Task::Colour, "White"))
         .collect();
@@ -133,9 +154,20 @@ fn a_batch_is_undone_whole_and_clearing_is_an_edit() {
 
 #[test]
 fn unknown_products_are_refused_and_nothing_is_written() {
+    for engine in Engine::all() {
+        unknown_products_are_refused_and_nothing_is_written_on(&engine);
+    }
+}
+
+fn unknown_products_are_refused_and_nothing_is_written_on(engine: &Engine) {
     let dir = tempfile::tempdir().unwrap();
     let manifest = common::small_catalogue(dir.path(), 3);
-    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let mut ws = open_workspace(
+        &manifest,
+        &ImportOptions::default(),
+        engine.store("a").as_deref(),
+    )
+    .unwrap();
     let err = ws
         .store
         .set_many(
@@ -154,10 +186,26 @@ fn unknown_products_are_refused_and_nothing_is_written() {
 
 #[test]
 fn two_writers_share_one_store_and_undo_detects_conflicts() {
+    for engine in Engine::all() {
+        two_writers_share_one_store_and_undo_detects_conflicts_on(&engine);
+    }
+}
+
+fn two_writers_share_one_store_and_undo_detects_conflicts_on(engine: &Engine) {
     let dir = tempfile::tempdir().unwrap();
     let manifest = common::small_catalogue(dir.path(), 5);
-    let mut a = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
-    let mut b = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let mut a = open_workspace(
+        &manifest,
+        &ImportOptions::default(),
+        engine.store("ann").as_deref(),
+    )
+    .unwrap();
+    let mut b = open_workspace(
+        &manifest,
+        &ImportOptions::default(),
+        engine.store("bob").as_deref(),
+    )
+    .unwrap();
     a.store
         .set(
             &mut a.catalog,
@@ -214,7 +262,7 @@ fn a_changed_catalogue_opens_with_a_report_and_keeps_orphaned_edits() {
     lines.push("p5,Five,,Men,Red,Apparel,Topwear,Tshirts");
     lines.push("p6,Six,,Men,Red,Apparel,Topwear,Tshirts");
     std::fs::write(&manifest, lines.join("\n")).unwrap();
-    let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
     let r = &ws.store_report;
     assert_eq!((r.added, r.removed, r.orphaned), (2, 1, 1));
     assert_eq!(r.removed_sample, ["p4"]);

@@ -429,7 +429,7 @@ fn rows<'a>(
 /// marked "not duplicates" left out.
 fn duplicate_groups(
     dir: &std::path::Path,
-    workspace: &vitrine::labels::Workspace,
+    workspace: &mut vitrine::labels::Workspace,
 ) -> anyhow::Result<Vec<vitrine::audit::duplicate::DuplicateGroup>> {
     use vitrine::similarity::duplicates::{DEFAULT_FRACTION, find_duplicates};
     use vitrine::similarity::{Searcher, locate};
@@ -495,8 +495,14 @@ pub fn issues(args: IssuesArgs) -> anyhow::Result<()> {
         _ => RankBy::NormalizedMargin,
     };
     let options = config.source().options()?;
-    let workspace = open_workspace_read_only(&config.catalogue, &options, args.store.as_deref())
-        .with_context(|| format!("the catalogue of {}", args.dir.display()))?;
+    let mut workspace =
+        open_workspace_read_only(&config.catalogue, &options, args.store.as_deref())
+            .with_context(|| format!("the catalogue of {}", args.dir.display()))?;
+    let groups = if args.duplicates {
+        duplicate_groups(&args.dir, &mut workspace)?
+    } else {
+        Vec::new()
+    };
     let catalog = &workspace.catalog;
     let probabilities = Probabilities::read(&probabilities_path)?;
     for warning in &probabilities.warnings {
@@ -514,11 +520,6 @@ pub fn issues(args: IssuesArgs) -> anyhow::Result<()> {
             probabilities.warnings_total - probabilities.warnings.len()
         );
     }
-    let groups = if args.duplicates {
-        duplicate_groups(&args.dir, &workspace)?
-    } else {
-        Vec::new()
-    };
     let report = build(&probabilities, catalog, rank_by, &|_, _| false, &groups)?;
     if report.unknown > 0 {
         eprintln!(

@@ -318,7 +318,7 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             print_edits(&edits, store.json, "nothing to redo")
         }
         LabelsCommand::History { store, product } => {
-            let ws = store.open_read_only()?;
+            let mut ws = store.open_read_only()?;
             let Some(p) = ws.catalog.product(&product) else {
                 bail!(
                     "no product '{}' in {}",
@@ -349,7 +349,7 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
             print_edits(&history, false, "no edits")
         }
         LabelsCommand::Log { store, limit } => {
-            let ws = store.open_read_only()?;
+            let mut ws = store.open_read_only()?;
             let total = ws.store.journal_len()?;
             let keep = i64::try_from(limit).unwrap_or(i64::MAX);
             let mut edits = ws.store.journal(total.saturating_sub(keep).max(0))?;

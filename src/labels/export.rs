@@ -1,7 +1,7 @@
 //! Export of the corrected catalogue as a generic manifest (CSV or JSON Lines) that the
 //! manifest importer reads back to the same products, images and labels.
 
-use super::store::side_files;
+use super::sqlite::side_files;
 use crate::atomic_file::{create_folder, folder_of, write_atomically};
 use crate::catalog::file_index::is_inside;
 use crate::catalog::import::{Field, sidecar_path};

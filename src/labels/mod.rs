@@ -6,7 +6,9 @@ mod edit;
 mod export;
 pub mod location;
 pub mod review;
+mod sqlite;
 mod store;
+pub mod team;
 
 pub use crate::catalog::text::printable;
 pub use edit::{Edit, EditSource};
@@ -137,7 +139,9 @@ impl LabelBase for BaseLabels {
     }
 }
 
-/// Imports the catalogue at `path` and opens its label store (see [`location::locate`]).
+/// Imports the catalogue at `path` and opens its label store: `store` (a file, or a team
+/// store's `postgres://` address), else [`STORE_VARIABLE`], else the file
+/// [`location::locate`] chooses.
 pub fn open_workspace(
     path: &Path,
     options: &ImportOptions,
@@ -196,6 +200,25 @@ fn with_store(
 ) -> Result<Workspace, StoreError> {
     let mut catalog = imported.catalog;
     let source = imported.report.source.clone();
+    let from_env = std::env::var_os(STORE_VARIABLE).filter(|v| !v.is_empty());
+    let store = store.or(from_env.as_deref().map(Path::new));
+    if let Some(given) = store.and_then(Path::to_str).filter(|s| team::is_team(s)) {
+        let address = team::TeamAddress::parse(given, &team::Environment::process())?;
+        let identity = team::identity(&source, &address);
+        let recording = match access {
+            Access::ReadOnly => store::Recording::Never,
+            Access::Write => store::Recording::Now,
+            Access::WriteRecordingLater => store::Recording::Later,
+        };
+        let (store, store_report) =
+            team::TeamStore::open(&address, &identity, &mut catalog, recording)?;
+        return Ok(Workspace {
+            catalog,
+            import: imported.report,
+            store: LabelStore::Team(store),
+            store_report,
+        });
+    }
     let canonical = std::fs::canonicalize(&source).unwrap_or(source.clone());
     let name = canonical.to_string_lossy();
     let (store, store_report) = match access {
@@ -219,6 +242,10 @@ fn with_store(
         store_report,
     })
 }
+
+/// The environment variable naming the store when no `--store` does: a file, or a team
+/// store's `postgres://` address.
+pub const STORE_VARIABLE: &str = "VITRINE_STORE";
 
 #[cfg(test)]
 mod tests {

@@ -1,96 +1,21 @@
-//! The label store: an SQLite database (WAL, `synchronous=FULL`) holding the edit journal and
-//! the current value of every edited label. Imported labels stay in the catalogue source; the
-//! current labels are the imported ones with the store's overrides applied.
-//!
-//! Every write runs in an `IMMEDIATE` transaction and is durable when the call returns, so a
-//! crash or `kill -9` loses nothing that was acknowledged, and several processes can edit one
-//! store (SQLite serialises the writers; each reads the latest value inside its transaction).
+//! The label store: current labels = imported labels + an edit journal (who, when, old -> new,
+//! why), behind one interface with two engines: an SQLite file ([`super::sqlite`], the
+//! default, for one machine) and a team store on PostgreSQL ([`super::team`], shared live by
+//! several moderators). The rules of writing (an edit's old value, which batch an undo takes,
+//! when undo is refused) live here once, over each engine's write transaction
+//! ([`JournalTx`]); every write is durable when the call returns.
 
 use super::edit::{Edit, EditSource};
-use crate::atomic_file::{create_folder, folder_of};
+use super::review::{Keep, Review, Standing, Withdrawn};
+use super::sqlite::SqliteStore;
+use super::team::TeamStore;
 use crate::catalog::text::excerpt;
 use crate::catalog::{Catalog, Task};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-
-mod not_duplicates;
-mod reviews;
-
-/// Schema version this build writes and reads.
-const SCHEMA_VERSION: i64 = 1;
-/// How long a writer waits for another process's transaction.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-/// How many added or removed product ids an open report lists.
-const SAMPLE: usize = 10;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS edits(
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    batch INTEGER NOT NULL,
-    product TEXT NOT NULL,
-    task TEXT NOT NULL,
-    old TEXT,
-    new TEXT,
-    author TEXT NOT NULL,
-    time_ms INTEGER NOT NULL,
-    source TEXT NOT NULL,
-    reason TEXT,
-    reverts INTEGER,
-    -- for human, accepted-prediction and bulk entries: done, undone, or dead (undone and
-    -- then superseded by a new edit, so it can no longer be redone)
-    state TEXT NOT NULL,
-    -- journal id of the entry that last changed `state` (orders the undo and redo stacks)
-    state_changed INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS edits_product ON edits(product, id);
-CREATE INDEX IF NOT EXISTS edits_stack ON edits(author, state, state_changed);
-CREATE INDEX IF NOT EXISTS edits_batch ON edits(batch);
-CREATE TABLE IF NOT EXISTS current(
-    product TEXT NOT NULL,
-    task TEXT NOT NULL,
-    value TEXT,
-    edit INTEGER NOT NULL,
-    PRIMARY KEY(product, task)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS products(id TEXT PRIMARY KEY) WITHOUT ROWID;
--- Added within schema version 1: builds before it ignore the table, and a writing open of a
--- store made by them creates it (a reading open reads such a store as having no reviews).
-CREATE TABLE IF NOT EXISTS reviews(
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    product TEXT NOT NULL,
-    task TEXT NOT NULL,
-    label TEXT NOT NULL,
-    -- the product's photo signature when it was checked, 16 hexadecimal digits
-    photos TEXT NOT NULL,
-    author TEXT NOT NULL,
-    time_ms INTEGER NOT NULL,
-    -- who withdrew it and when; NULL while it stands (a review is never deleted)
-    withdrawn_by TEXT,
-    withdrawn_ms INTEGER,
-    -- increasing over the table, set by the keep and again by the withdrawal: other
-    -- processes pick up what changed since they last looked
-    changed INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS reviews_product ON reviews(product, task, id);
-CREATE INDEX IF NOT EXISTS reviews_changed ON reviews(changed);
--- Added within schema version 1, as reviews: pairs of products a moderator marked as not
--- duplicates (lower id first), never raised as duplicates again; journalled by who and when.
-CREATE TABLE IF NOT EXISTS not_duplicates(
-    a TEXT NOT NULL,
-    b TEXT NOT NULL,
-    author TEXT NOT NULL,
-    time_ms INTEGER NOT NULL,
-    PRIMARY KEY(a, b)
-) WITHOUT ROWID;
-";
-
-const EDIT_COLUMNS: &str =
-    "id, batch, product, task, old, new, author, time_ms, source, reason, reverts";
 
 /// A failure of the label store.
 #[derive(Debug, thiserror::Error)]
@@ -112,12 +37,14 @@ pub enum StoreError {
         reason: std::io::Error,
     },
     /// The store was written by a newer build.
-    #[error("label store {}: schema version {found} is newer than this build reads ({SCHEMA_VERSION}); nothing was changed", path.display())]
+    #[error("label store {}: schema version {found} is newer than this build reads ({reads}); nothing was changed", path.display())]
     Schema {
         /// The store file.
         path: PathBuf,
         /// The version found.
         found: i64,
+        /// The newest version this build reads.
+        reads: i64,
     },
     /// A journal entry cannot be read back.
     #[error("label store {}: journal entry #{id} is unreadable: {detail}", path.display())]
@@ -204,6 +131,45 @@ pub enum StoreError {
         /// The task.
         task: Task,
     },
+    /// The team store's server failed or refused a statement.
+    #[error("team store {address}: {reason}")]
+    Team {
+        /// The store's address (no password).
+        address: String,
+        /// What the server or the connection said.
+        reason: String,
+    },
+    /// The team store's server cannot be reached (down, restarting, or the network is away).
+    #[error("team store {address}: cannot reach the server: {reason}")]
+    Unreachable {
+        /// The store's address (no password).
+        address: String,
+        /// What the connection said.
+        reason: String,
+    },
+    /// The database role lacks a privilege the operation needs.
+    #[error(
+        "team store {address}: role '{}' may not {what} ({reason}); ask the store's administrator for the moderator role (docs: README, team store)",
+        excerpt(role)
+    )]
+    Denied {
+        /// The store's address (no password).
+        address: String,
+        /// The database role.
+        role: String,
+        /// What was refused: `edit labels`, `create the schema`.
+        what: String,
+        /// The server's message.
+        reason: String,
+    },
+    /// A team store's address cannot be used.
+    #[error("store address '{}': {reason}", excerpt(given))]
+    Address {
+        /// The address as given (a password in it is not repeated).
+        given: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A review cannot be read back.
     #[error("label store {}: review #{id} is unreadable: {detail}", path.display())]
     CorruptReview {
@@ -259,253 +225,41 @@ pub struct OpenReport {
     pub removed_sample: Vec<String>,
     /// The catalogue the store was made for, when it is not the one opened now.
     pub other_catalogue: Option<String>,
+    /// In a team store: the database role the journal names as the author of this window's
+    /// edits (the server's `session_user`, whatever `--author` says).
+    pub role: Option<String>,
 }
 
-/// An open label store.
+/// An open label store: an SQLite file or a team store.
 #[derive(Debug)]
-pub struct LabelStore {
-    conn: Connection,
-    path: PathBuf,
-    /// Highest journal id already reflected in the caller's catalogue.
-    seen: i64,
-    /// The catalogue's products differ from those the store recorded, and recording them was
-    /// left for later ([`LabelStore::record_products`]).
-    products_unrecorded: bool,
-    /// The store has the reviews table (a store of an older build opened for reading may not).
-    has_reviews: bool,
-    /// Highest review change already reported to the caller ([`LabelStore::new_reviews`]).
-    reviews_seen: i64,
+pub enum LabelStore {
+    /// The embedded SQLite engine (one file, several processes on one machine).
+    File(SqliteStore),
+    /// The PostgreSQL engine (one server, a team).
+    Team(TeamStore),
 }
 
-/// When opening a store records the catalogue's products (for the next open's report of
-/// products added and removed), if they changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Recording {
-    /// Read only: never.
-    Never,
-    /// In the open's transaction.
-    Now,
-    /// Through [`LabelStore::record_products`]: a new catalogue of 1,000,000 products is a
-    /// second of inserts and a sync of their log, which a window need not wait for.
-    Later,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// Order-independent fingerprint of the product ids. Only compared with itself: a mismatch
-/// (for example after a toolchain change alters the hasher) just triggers the full comparison.
-fn fingerprint<'a>(ids: impl Iterator<Item = &'a str>) -> String {
-    let (mut sum, mut count) = (0u64, 0u64);
-    for id in ids {
-        let mut h = std::hash::DefaultHasher::new();
-        id.hash(&mut h);
-        sum = sum.wrapping_add(h.finish());
-        count += 1;
-    }
-    format!("{count}:{sum:016x}")
-}
-
-/// Replaces the recorded products by `ids`, whose fingerprint is `print`.
-fn record<'a>(
-    tx: &rusqlite::Transaction<'_>,
-    ids: impl Iterator<Item = &'a str>,
-    print: &str,
-) -> Result<(), rusqlite::Error> {
-    tx.execute("DELETE FROM products", [])?;
-    let mut insert = tx.prepare("INSERT OR IGNORE INTO products(id) VALUES (?1)")?;
-    for id in ids {
-        insert.execute([id])?;
-    }
-    tx.execute(
-        "INSERT OR REPLACE INTO meta(key, value) VALUES ('products', ?1)",
-        [print],
-    )?;
-    Ok(())
-}
-
-/// The tables every store has.
-const TABLES: [&str; 4] = ["meta", "edits", "current", "products"];
-
-/// What a database file holds.
-enum Contents {
-    /// No schema at all: a new or empty file, fine to initialise.
-    Empty,
-    /// A vitrine store with all its tables.
-    Store,
-}
-
-/// Tells a vitrine store from an empty file and from any other database, reading only.
-fn contents(conn: &Connection, path: &Path) -> Result<Contents, StoreError> {
-    let sql = |reason| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let tables: Vec<String> = {
-        let mut stmt = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .map_err(sql)?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(sql)?;
-        rows.collect::<Result<_, _>>().map_err(sql)?
-    };
-    let objects: i64 = conn
-        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
-        .map_err(sql)?;
-    if objects == 0 {
-        return Ok(Contents::Empty);
-    }
-    let has = |table: &str| tables.iter().any(|t| t == table);
-    // Recognised by its schema version, or by its journal's columns when `meta` is gone.
-    let versioned = has("meta")
-        && conn
-            .query_row("SELECT 1 FROM meta WHERE key = 'schema'", [], |_| Ok(()))
-            .optional()
-            .ok()
-            .flatten()
-            .is_some();
-    let journal = has("edits")
-        && conn
-            .prepare("SELECT batch, reverts, state, state_changed FROM edits LIMIT 0")
-            .is_ok();
-    if !versioned && !journal {
-        let mut listed: Vec<&str> = tables.iter().take(SAMPLE).map(String::as_str).collect();
-        if tables.len() > SAMPLE {
-            listed.push("...");
+/// Runs `$body` on the engine behind `$store`, bound as `$engine`.
+macro_rules! engine {
+    ($store:expr, $engine:ident => $body:expr) => {
+        match $store {
+            LabelStore::File($engine) => $body,
+            LabelStore::Team($engine) => $body,
         }
-        return Err(StoreError::Foreign {
-            path: path.to_path_buf(),
-            tables: if listed.is_empty() {
-                "none".into()
-            } else {
-                listed.join(", ")
-            },
-        });
-    }
-    let missing: Vec<&str> = TABLES.into_iter().filter(|t| !has(t)).collect();
-    if !missing.is_empty() {
-        let names: Vec<String> = missing.iter().map(|t| format!("'{t}'")).collect();
-        return Err(StoreError::MissingTable {
-            path: path.to_path_buf(),
-            missing: match names.as_slice() {
-                [one] => format!("table {one} is"),
-                many => format!("tables {} are", many.join(", ")),
-            },
-        });
-    }
-    Ok(Contents::Store)
-}
-
-/// `path` as an SQLite URI (`file:` and the percent-encoded absolute path), so that options
-/// such as `mode=ro` can follow it whatever characters the path holds.
-fn uri(path: &Path) -> String {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut uri = String::from("file:");
-    for &byte in absolute.as_os_str().as_encoded_bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'-' | b'_' | b'~' => {
-                uri.push(byte as char)
-            }
-            _ => uri.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    uri
-}
-
-/// How a store is opened for reading.
-enum Reading {
-    /// As an ordinary SQLite connection that refuses writes (`query_only`): it shares the WAL
-    /// with writers and, the last to close, removes the `-wal` and `-shm` files as a writer
-    /// would.
-    Shared,
-    /// `mode=ro`: the store or its folder has no write permission, but a writer's `-wal` file
-    /// is beside it, to be read too.
-    ReadOnly,
-    /// `mode=ro&immutable=1`: the store or its folder has no write permission and no writer's
-    /// `-wal` file is beside it, so SQLite creates and locks nothing (also as root, which
-    /// write permission bits do not stop).
-    Immutable,
-}
-
-/// How to read the store at `path`: shared where it and its folder have write permission
-/// bits, else without writing anything (see [`Reading`]).
-fn reading(path: &Path) -> Reading {
-    let read_only = |p: &Path| std::fs::metadata(p).map_or(true, |m| m.permissions().readonly());
-    if !read_only(path) && !read_only(folder_of(path)) {
-        Reading::Shared
-    } else {
-        unshared(path)
-    }
-}
-
-/// The files SQLite keeps beside the store at `path` in WAL mode: its log (`-wal`) and the
-/// log's index (`-shm`).
-pub(crate) fn side_files(path: &Path) -> [PathBuf; 2] {
-    ["-wal", "-shm"].map(|suffix| {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        PathBuf::from(name)
-    })
-}
-
-/// How to read the store at `path` without writing (nor creating) any file.
-fn unshared(path: &Path) -> Reading {
-    let [wal, _] = side_files(path);
-    if wal.exists() {
-        Reading::ReadOnly
-    } else {
-        Reading::Immutable
-    }
-}
-
-/// Whether SQLite failed for want of write access (to the store, or to its folder for the
-/// `-wal` and `-shm` files).
-fn denied(error: &rusqlite::Error) -> bool {
-    matches!(
-        error.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
-    )
-}
-
-/// Opens the existing store at `path` for reading as `reading` says; `None` when the file
-/// holds no schema yet.
-fn connect(path: &Path, reading: Reading) -> Result<Option<Connection>, StoreError> {
-    use rusqlite::OpenFlags;
-    let sql = |reason| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        reason,
     };
-    let (mode, access) = match reading {
-        Reading::Shared => ("rw", OpenFlags::SQLITE_OPEN_READ_WRITE),
-        Reading::ReadOnly => ("ro", OpenFlags::SQLITE_OPEN_READ_ONLY),
-        Reading::Immutable => ("ro&immutable=1", OpenFlags::SQLITE_OPEN_READ_ONLY),
-    };
-    // Without SQLITE_OPEN_CREATE: a store removed meanwhile is not created again.
-    let flags = access | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn =
-        Connection::open_with_flags(format!("{}?mode={mode}", uri(path)), flags).map_err(sql)?;
-    conn.pragma_update(None, "query_only", true).map_err(sql)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
-    Ok(match contents(&conn, path)? {
-        Contents::Store => Some(conn),
-        Contents::Empty => None,
-    })
 }
 
 impl LabelStore {
-    /// Opens (creating if needed) the store at `path` for `catalog`, whose source is named
-    /// `catalogue` (recorded to recognise a store opened with another catalogue), and applies
-    /// the edited labels onto `catalog`. A database that is not a vitrine store, or a store
-    /// missing a table, is refused and left untouched.
+    /// Opens (creating if needed) the SQLite store at `path` for `catalog`, whose source is
+    /// named `catalogue`, and applies the edited labels onto `catalog` (see
+    /// [`SqliteStore::open`]).
     pub fn open(
         path: &Path,
         catalogue: &str,
         catalog: &mut Catalog,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
-        Self::open_writing(path, catalogue, catalog, Recording::Now)
+        let (store, report) = SqliteStore::open(path, catalogue, catalog)?;
+        Ok((LabelStore::File(store), report))
     }
 
     /// [`LabelStore::open`], leaving the recording of the catalogue's products, where they
@@ -515,255 +269,61 @@ impl LabelStore {
         catalogue: &str,
         catalog: &mut Catalog,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
-        Self::open_writing(path, catalogue, catalog, Recording::Later)
+        let (store, report) = SqliteStore::open_recording_later(path, catalogue, catalog)?;
+        Ok((LabelStore::File(store), report))
     }
 
-    fn open_writing(
-        path: &Path,
-        catalogue: &str,
-        catalog: &mut Catalog,
-        recording: Recording,
-    ) -> Result<(LabelStore, OpenReport), StoreError> {
-        regular_or_absent(path)?;
-        create_folder(folder_of(path)).map_err(|reason| StoreError::Io {
-            path: path.to_path_buf(),
-            reason,
-        })?;
-        let sql = |reason| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let conn = Connection::open(path).map_err(sql)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
-        // Looked at before anything is written: the WAL switch below already rewrites the header.
-        let created = matches!(contents(&conn, path)?, Contents::Empty);
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql)?;
-        // FULL: in WAL mode NORMAL may lose the last commits on power loss.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(sql)?;
-        let mut store = LabelStore {
-            conn,
-            path: path.to_path_buf(),
-            seen: 0,
-            products_unrecorded: false,
-            has_reviews: false,
-            reviews_seen: 0,
-        };
-        let report = store.prepare(catalogue, catalog, created, recording)?;
-        Ok((store, report))
-    }
-
-    /// Opens the store at `path` for reading only and applies its edited labels onto `catalog`:
-    /// nothing is created or written, a store without write permission (or in a read-only
-    /// folder) can be read, and where no store exists the labels stay the catalogue's own (the
-    /// store is then empty, and refuses writes).
+    /// Opens the SQLite store at `path` for reading only (see [`SqliteStore::open_read_only`]).
     pub fn open_read_only(
         path: &Path,
         catalogue: &str,
         catalog: &mut Catalog,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
-        regular_or_absent(path)?;
-        let sql = |reason| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let conn = if path.exists() {
-            match connect(path, reading(path)) {
-                // Write permission bits do not say whether this user may write (a file of
-                // someone else's): without it, read without writing anything.
-                Err(StoreError::Sqlite { reason, .. }) if denied(&reason) => {
-                    connect(path, unshared(path))?
-                }
-                other => other?,
-            }
-        } else {
-            None
-        };
-        let conn = match conn {
-            Some(conn) => conn,
-            None => {
-                // An empty store in memory: the same reads, no file.
-                let conn = Connection::open_in_memory().map_err(sql)?;
-                conn.execute_batch(SCHEMA).map_err(sql)?;
-                conn.pragma_update(None, "query_only", true).map_err(sql)?;
-                conn
-            }
-        };
-        let mut store = LabelStore {
-            conn,
-            path: path.to_path_buf(),
-            seen: 0,
-            products_unrecorded: false,
-            has_reviews: false,
-            reviews_seen: 0,
-        };
-        let report = store.prepare(catalogue, catalog, false, Recording::Never)?;
-        Ok((store, report))
+        let (store, report) = SqliteStore::open_read_only(path, catalogue, catalog)?;
+        Ok((LabelStore::File(store), report))
     }
 
-    fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        |reason| StoreError::Sqlite {
-            path: self.path.clone(),
-            reason,
-        }
-    }
-
-    /// Checks the schema version, reports how the catalogue changed and applies the edited
-    /// labels onto `catalog`; unless [`Recording::Never`], also creates the schema and records
-    /// the catalogue (its products as `recording` says).
-    fn prepare(
-        &mut self,
-        catalogue: &str,
+    /// Opens the team store at `address` for the catalogue `identity` (see
+    /// [`super::team::identity`]), migrating its schema, and applies the edited labels onto
+    /// `catalog`.
+    pub fn open_team(
+        address: &super::team::TeamAddress,
+        identity: &str,
         catalog: &mut Catalog,
-        created: bool,
-        recording: Recording,
-    ) -> Result<OpenReport, StoreError> {
-        let write = recording != Recording::Never;
-        let path = self.path.clone();
-        let sql = |reason| StoreError::Sqlite {
-            path: path.clone(),
-            reason,
-        };
-        let behavior = if write {
-            TransactionBehavior::Immediate
-        } else {
-            TransactionBehavior::Deferred
-        };
-        let tx = self.conn.transaction_with_behavior(behavior).map_err(sql)?;
-        if write {
-            tx.execute_batch(SCHEMA).map_err(sql)?;
-        }
-        let meta = |key: &str| -> Result<Option<String>, StoreError> {
-            tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-                .optional()
-                .map_err(sql)
-        };
-        let version = meta("schema")?.and_then(|v| v.parse::<i64>().ok());
-        if let Some(found) = version.filter(|v| *v > SCHEMA_VERSION) {
-            return Err(StoreError::Schema { path, found });
-        }
-        let mut report = OpenReport {
-            path: path.clone(),
-            created,
-            other_catalogue: meta("catalogue")?.filter(|c| c != catalogue),
-            ..Default::default()
-        };
-        let print = fingerprint(catalog.products().iter().map(|p| &*p.id));
-        let known = meta("products")?;
-        if known.as_deref() != Some(print.as_str()) {
-            let previous: HashSet<String> = {
-                let mut stmt = tx.prepare("SELECT id FROM products").map_err(sql)?;
-                let rows = stmt.query_map([], |r| r.get(0)).map_err(sql)?;
-                rows.collect::<Result<_, _>>().map_err(sql)?
-            };
-            if known.is_some() {
-                for p in catalog.products() {
-                    if !previous.contains(&*p.id) {
-                        report.added += 1;
-                        if report.added_sample.len() < SAMPLE {
-                            report.added_sample.push(p.id.to_string());
-                        }
-                    }
-                }
-                let mut removed: Vec<&String> = previous
-                    .iter()
-                    .filter(|id| catalog.position(id).is_none())
-                    .collect();
-                removed.sort();
-                report.removed = removed.len();
-                report.removed_sample = removed.into_iter().take(SAMPLE).cloned().collect();
-            }
-        }
-        if known.as_deref() != Some(print.as_str()) {
-            match recording {
-                Recording::Never => {}
-                Recording::Now => {
-                    record(&tx, catalog.products().iter().map(|p| &*p.id), &print).map_err(sql)?
-                }
-                Recording::Later => self.products_unrecorded = true,
-            }
-        }
-        if write {
-            tx.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?1), ('catalogue', ?2)",
-                params![SCHEMA_VERSION.to_string(), catalogue],
-            )
-            .map_err(sql)?;
-        }
-        {
-            let mut stmt = tx
-                .prepare("SELECT product, task, value FROM current")
-                .map_err(sql)?;
-            let mut rows = stmt.query([]).map_err(sql)?;
-            while let Some(row) = rows.next().map_err(sql)? {
-                let product: String = row.get(0).map_err(sql)?;
-                let task: String = row.get(1).map_err(sql)?;
-                let value: Option<String> = row.get(2).map_err(sql)?;
-                let Ok(task) = task.parse::<Task>() else {
-                    continue;
-                };
-                match catalog.position(&product) {
-                    Some(position) => {
-                        catalog.set_label(position, task, value.as_deref());
-                        report.overrides += 1;
-                    }
-                    None => report.orphaned += 1,
-                }
-            }
-        }
-        let seen: i64 = tx
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM edits", [], |r| r.get(0))
-            .map_err(sql)?;
-        let has_reviews = tx
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reviews'",
-                [],
-                |_| Ok(()),
-            )
-            .optional()
-            .map_err(sql)?
-            .is_some();
-        let reviews_seen: i64 = if has_reviews {
-            tx.query_row("SELECT COALESCE(MAX(changed), 0) FROM reviews", [], |r| {
-                r.get(0)
-            })
-            .map_err(sql)?
-        } else {
-            0
-        };
-        tx.commit().map_err(sql)?;
-        self.seen = seen;
-        self.has_reviews = has_reviews;
-        self.reviews_seen = reviews_seen;
-        Ok(report)
+    ) -> Result<(LabelStore, OpenReport), StoreError> {
+        let (store, report) = TeamStore::open(address, identity, catalog, Recording::Now)?;
+        Ok((LabelStore::Team(store), report))
     }
 
     /// Records the catalogue's products (`ids`, those it was opened with) if opening left it
     /// for later ([`LabelStore::open_recording_later`]); else does nothing.
     pub fn record_products(&mut self, ids: &[Arc<str>]) -> Result<(), StoreError> {
-        if !self.products_unrecorded {
-            return Ok(());
-        }
-        let path = self.path.clone();
-        let sql = |reason| StoreError::Sqlite {
-            path: path.clone(),
-            reason,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let print = fingerprint(ids.iter().map(|id| &**id));
-        record(&tx, ids.iter().map(|id| &**id), &print).map_err(sql)?;
-        tx.commit().map_err(sql)?;
-        self.products_unrecorded = false;
-        Ok(())
+        engine!(self, s => s.record_products(ids))
     }
 
-    /// The store file.
+    /// The store: its file, or a team store's address (no password) as a path, which every
+    /// `--store` takes back.
     pub fn path(&self) -> &Path {
-        &self.path
+        engine!(self, s => s.path())
+    }
+
+    /// In a team store, the database role every edit of this store is journalled under (it
+    /// replaces the author callers give); `None` for a file.
+    pub fn role(&self) -> Option<&str> {
+        match self {
+            LabelStore::File(_) => None,
+            LabelStore::Team(s) => Some(s.role()),
+        }
+    }
+
+    /// How often a holder should call [`LabelStore::new_edits`] to see others' edits: a file
+    /// is read again each time; a team store only looks at the notifications its server has
+    /// already sent, so it is asked often and answers at once.
+    pub fn sync_interval(&self) -> Duration {
+        match self {
+            LabelStore::File(_) => Duration::from_secs(2),
+            LabelStore::Team(_) => Duration::from_millis(100),
+        }
     }
 
     /// Sets one label. Returns `None` when the label already has that value.
@@ -784,7 +344,7 @@ impl LabelStore {
         changes: &[Change],
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
-        let edits = self.write_batch(&*catalog, changes, |c| (c, None), by)?;
+        let edits = engine!(self, s => s.write(&*catalog, changes, |c| (c, None), by))?;
         apply(catalog, &edits);
         Ok(edits)
     }
@@ -796,7 +356,8 @@ impl LabelStore {
         changes: &[(Change, Option<String>)],
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
-        let edits = self.write_batch(&*catalog, changes, |(c, r)| (c, r.as_deref()), by)?;
+        let edits =
+            engine!(self, s => s.write(&*catalog, changes, |(c, r)| (c, r.as_deref()), by))?;
         apply(catalog, &edits);
         Ok(edits)
     }
@@ -810,97 +371,7 @@ impl LabelStore {
         changes: &[Change],
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
-        self.write_batch(base, changes, |c| (c, None), by)
-    }
-
-    fn write_batch<T>(
-        &mut self,
-        base: &impl LabelBase,
-        changes: &[T],
-        parts: impl Fn(&T) -> (&Change, Option<&str>),
-        by: &Attribution,
-    ) -> Result<Vec<Edit>, StoreError> {
-        if let Some(unknown) = changes
-            .iter()
-            .map(|c| parts(c).0)
-            .find(|c| base.position(&c.product).is_none())
-        {
-            return Err(StoreError::UnknownProduct(unknown.product.clone()));
-        }
-        let path = self.path.clone();
-        let sql = |reason| StoreError::Sqlite {
-            path: path.clone(),
-            reason,
-        };
-        let time_ms = now_ms();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let mut edits = Vec::new();
-        for item in changes {
-            let (change, reason) = parts(item);
-            let stored: Option<Option<String>> = tx
-                .query_row(
-                    "SELECT value FROM current WHERE product = ?1 AND task = ?2",
-                    params![change.product, change.task.name()],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(sql)?;
-            // No row: nobody ever edited this label, so it is the imported one.
-            let old = match stored {
-                Some(value) => value,
-                None => base
-                    .position(&change.product)
-                    .and_then(|p| base.base_label(p, change.task))
-                    .map(String::from),
-            };
-            let new = change
-                .value
-                .as_deref()
-                .and_then(crate::catalog::normalise_label)
-                .map(String::from);
-            if old == new {
-                continue;
-            }
-            let batch = edits.first().map(|e: &Edit| e.batch);
-            let explained;
-            let by = match reason {
-                Some(reason) => {
-                    explained = Attribution {
-                        reason: Some(reason.to_string()),
-                        ..by.clone()
-                    };
-                    &explained
-                }
-                None => by,
-            };
-            let edit = insert_edit(
-                &tx,
-                &change.product,
-                change.task,
-                old,
-                new,
-                by,
-                time_ms,
-                batch,
-                None,
-            )
-            .map_err(sql)?;
-            edits.push(edit);
-        }
-        if !edits.is_empty() {
-            // A new edit ends the redo history of its author, as in any editor.
-            tx.execute(
-                "UPDATE edits SET state = 'dead' WHERE author = ?1 AND state = 'undone'",
-                [&by.author],
-            )
-            .map_err(sql)?;
-        }
-        tx.commit().map_err(sql)?;
-        self.saw(&edits);
-        Ok(edits)
+        engine!(self, s => s.write(base, changes, |c| (c, None), by))
     }
 
     /// Undoes the latest batch of `author` still in effect. Returns the undo entries written
@@ -922,151 +393,27 @@ impl LabelStore {
     /// [`LabelStore::undo`], applying the entries to no catalogue (see
     /// [`LabelStore::set_many_over`]).
     pub fn undo_edits(&mut self, author: &str) -> Result<Vec<Edit>, StoreError> {
-        self.revert(author, Direction::Undo)
+        engine!(self, s => s.revert(author, Direction::Undo))
     }
 
     /// [`LabelStore::redo`], applying the entries to no catalogue.
     pub fn redo_edits(&mut self, author: &str) -> Result<Vec<Edit>, StoreError> {
-        self.revert(author, Direction::Redo)
-    }
-
-    fn revert(&mut self, author: &str, direction: Direction) -> Result<Vec<Edit>, StoreError> {
-        let path = self.path.clone();
-        let sql = |reason| StoreError::Sqlite {
-            path: path.clone(),
-            reason,
-        };
-        let (from_state, to_state, source) = match direction {
-            Direction::Undo => ("done", "undone", EditSource::Undo),
-            Direction::Redo => ("undone", "done", EditSource::Redo),
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let batch: Option<i64> = tx
-            .query_row(
-                "SELECT batch FROM edits WHERE author = ?1 AND state = ?2 \
-                 ORDER BY state_changed DESC LIMIT 1",
-                params![author, from_state],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql)?;
-        let Some(batch) = batch else {
-            return Ok(Vec::new());
-        };
-        let mut targets = select_edits(
-            &tx,
-            &path,
-            "WHERE batch = ?1 AND state = ?2 ORDER BY id DESC",
-            params![batch, from_state],
-        )?;
-        // Undo walks the batch newest first and redo oldest first, so a label the batch changed
-        // twice ends at its value before the batch (undo) or after it (redo).
-        if let Direction::Redo = direction {
-            targets.reverse();
-        }
-        // All or nothing: if any label of the batch was changed since, the batch leaves the
-        // history and every label keeps its newer value. Only the first entry of each label in
-        // walking order can be compared with the label as it is now.
-        let mut checked = HashSet::new();
-        for target in &targets {
-            if !checked.insert((target.product.as_str(), target.task)) {
-                continue;
-            }
-            let expected = match direction {
-                Direction::Undo => &target.new,
-                Direction::Redo => &target.old,
-            };
-            let current: Option<(Option<String>, i64)> = tx
-                .query_row(
-                    "SELECT value, edit FROM current WHERE product = ?1 AND task = ?2",
-                    params![target.product, target.task.name()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(sql)?;
-            if let Some((found, edit)) = current.filter(|(value, _)| value != expected) {
-                let by: String = tx
-                    .query_row("SELECT author FROM edits WHERE id = ?1", [edit], |r| {
-                        r.get(0)
-                    })
-                    .map_err(sql)?;
-                tx.execute("UPDATE edits SET state = 'dead' WHERE batch = ?1", [batch])
-                    .map_err(sql)?;
-                tx.commit().map_err(sql)?;
-                return Err(StoreError::Conflict {
-                    action: direction.name(),
-                    id: target.id,
-                    product: target.product.clone(),
-                    task: target.task,
-                    found: found.map_or("unlabelled".into(), |v| format!("'{v}'")),
-                    by,
-                });
-            }
-        }
-        let by = Attribution {
-            author: author.to_string(),
-            source,
-            reason: None,
-        };
-        let time_ms = now_ms();
-        let mut written: Vec<Edit> = Vec::new();
-        for target in &targets {
-            let (old, new) = match direction {
-                Direction::Undo => (target.new.clone(), target.old.clone()),
-                Direction::Redo => (target.old.clone(), target.new.clone()),
-            };
-            let edit = insert_edit(
-                &tx,
-                &target.product,
-                target.task,
-                old,
-                new,
-                &by,
-                time_ms,
-                written.first().map(|e| e.batch),
-                Some(target.id),
-            )
-            .map_err(sql)?;
-            tx.execute(
-                "UPDATE edits SET state = ?1, state_changed = ?2 WHERE id = ?3",
-                params![to_state, edit.id, target.id],
-            )
-            .map_err(sql)?;
-            written.push(edit);
-        }
-        tx.commit().map_err(sql)?;
-        self.saw(&written);
-        Ok(written)
+        engine!(self, s => s.revert(author, Direction::Redo))
     }
 
     /// Every journal entry of `product`, oldest first.
-    pub fn history(&self, product: &str) -> Result<Vec<Edit>, StoreError> {
-        select_edits(
-            &self.conn,
-            &self.path,
-            "WHERE product = ?1 ORDER BY id",
-            params![product],
-        )
+    pub fn history(&mut self, product: &str) -> Result<Vec<Edit>, StoreError> {
+        engine!(self, s => s.history(product))
     }
 
     /// Journal entries after `after`, oldest first.
-    pub fn journal(&self, after: i64) -> Result<Vec<Edit>, StoreError> {
-        select_edits(
-            &self.conn,
-            &self.path,
-            "WHERE id > ?1 ORDER BY id",
-            params![after],
-        )
+    pub fn journal(&mut self, after: i64) -> Result<Vec<Edit>, StoreError> {
+        engine!(self, s => s.journal(after))
     }
 
     /// Number of journal entries.
-    pub fn journal_len(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("SELECT COUNT(*) FROM edits", [], |r| r.get(0))
-            .map_err(self.sql())
+    pub fn journal_len(&mut self) -> Result<i64, StoreError> {
+        engine!(self, s => s.journal_len())
     }
 
     /// Applies the entries other processes wrote since this store last looked, and returns
@@ -1080,35 +427,64 @@ impl LabelStore {
     /// The entries other processes wrote since this store last looked (see
     /// [`LabelStore::sync`]), applied to no catalogue.
     pub fn new_edits(&mut self) -> Result<Vec<Edit>, StoreError> {
-        let edits = self.journal(self.seen)?;
-        self.saw(&edits);
-        Ok(edits)
+        engine!(self, s => s.new_edits())
     }
 
     /// The current value of every edited label: (product id, task, value).
-    pub fn current_labels(&self) -> Result<Vec<(String, Task, Option<String>)>, StoreError> {
-        let sql = self.sql();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT product, task, value FROM current")
-            .map_err(&sql)?;
-        let mut rows = stmt.query([]).map_err(&sql)?;
-        let mut labels = Vec::new();
-        while let Some(row) = rows.next().map_err(&sql)? {
-            let task: String = row.get(1).map_err(&sql)?;
-            // A task this build does not know is left out, as when the store is opened.
-            if let Ok(task) = task.parse::<Task>() {
-                labels.push((row.get(0).map_err(&sql)?, task, row.get(2).map_err(&sql)?));
-            }
-        }
-        Ok(labels)
+    pub fn current_labels(&mut self) -> Result<Vec<(String, Task, Option<String>)>, StoreError> {
+        engine!(self, s => s.current_labels())
     }
 
-    /// Notes that `edits` are reflected by whoever holds the labels.
-    fn saw(&mut self, edits: &[Edit]) {
-        for edit in edits {
-            self.seen = self.seen.max(edit.id);
+    /// Journals that `author` checked the label `keep.label` of `keep.product` (a product of
+    /// `base`) for `keep.task` and kept it, with the product's photos then. Returns the review.
+    pub fn keep(
+        &mut self,
+        base: &impl LabelBase,
+        keep: &Keep,
+        author: &str,
+    ) -> Result<Review, StoreError> {
+        engine!(self, s => s.keep(base, keep, author))
+    }
+
+    /// Withdraws review `id` as `author` (the row stays, marked withdrawn). Returns it with
+    /// what stands for its product and task since.
+    pub fn withdraw_review(&mut self, id: i64, author: &str) -> Result<Withdrawn, StoreError> {
+        engine!(self, s => s.withdraw_review(id, author))
+    }
+
+    /// The standing reviews: per product and task, the latest one not withdrawn; oldest first.
+    pub fn reviews(&mut self) -> Result<Vec<Review>, StoreError> {
+        engine!(self, s => s.reviews())
+    }
+
+    /// What stands now for each product and task whose reviews changed since this store last
+    /// looked (kept or withdrawn by another process, or by this one while another wrote),
+    /// oldest change first.
+    pub fn new_reviews(&mut self) -> Result<Vec<Standing>, StoreError> {
+        engine!(self, s => s.new_reviews())
+    }
+
+    /// Marks each pair of product ids (products of `base`) as not duplicates, as `author`.
+    /// Returns how many pairs were new (a pair marked before keeps its first mark).
+    pub fn mark_not_duplicates(
+        &mut self,
+        base: &impl LabelBase,
+        pairs: &[(String, String)],
+        author: &str,
+    ) -> Result<usize, StoreError> {
+        for (a, b) in pairs {
+            for id in [a, b] {
+                if base.position(id).is_none() {
+                    return Err(StoreError::UnknownProduct(id.clone()));
+                }
+            }
         }
+        engine!(self, s => s.mark_not_duplicates(pairs, author))
+    }
+
+    /// Every pair marked not duplicates, lower id first.
+    pub fn not_duplicates(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        engine!(self, s => s.not_duplicates())
     }
 }
 
@@ -1132,7 +508,7 @@ impl LabelBase for Catalog {
 }
 
 /// Applies journal entries to `catalog`.
-fn apply(catalog: &mut Catalog, edits: &[Edit]) {
+pub(crate) fn apply(catalog: &mut Catalog, edits: &[Edit]) {
     for edit in edits {
         if let Some(position) = catalog.position(&edit.product) {
             catalog.set_label(position, edit.task, edit.new.as_deref());
@@ -1140,8 +516,115 @@ fn apply(catalog: &mut Catalog, edits: &[Edit]) {
     }
 }
 
+/// Order-independent fingerprint of the product ids. Only compared with itself: a mismatch
+/// (for example after a toolchain change alters the hasher) just triggers the full comparison.
+pub(crate) fn fingerprint<'a>(ids: impl Iterator<Item = &'a str>) -> String {
+    let (mut sum, mut count) = (0u64, 0u64);
+    for id in ids {
+        let mut h = std::hash::DefaultHasher::new();
+        id.hash(&mut h);
+        sum = sum.wrapping_add(h.finish());
+        count += 1;
+    }
+    format!("{count}:{sum:016x}")
+}
+
+/// How many product ids an open report lists.
+const SAMPLE: usize = 10;
+
+/// Fills `report`'s products added and removed: `catalog`'s against `previous`, those the
+/// store recorded when it was last opened.
+pub(crate) fn compare_products(
+    catalog: &Catalog,
+    previous: &HashSet<String>,
+    report: &mut OpenReport,
+) {
+    for p in catalog.products() {
+        if !previous.contains(&*p.id) {
+            report.added += 1;
+            if report.added_sample.len() < SAMPLE {
+                report.added_sample.push(p.id.to_string());
+            }
+        }
+    }
+    let mut removed: Vec<&String> = previous
+        .iter()
+        .filter(|id| catalog.position(id).is_none())
+        .collect();
+    removed.sort();
+    report.removed = removed.len();
+    report.removed_sample = removed.into_iter().take(SAMPLE).cloned().collect();
+}
+
+/// Milliseconds since the Unix epoch, as journalled.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// When opening a store records the catalogue's products (for the next open's report of
+/// products added and removed), if they changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recording {
+    /// Read only: never.
+    Never,
+    /// In the open's transaction.
+    Now,
+    /// Through [`LabelStore::record_products`]: a new catalogue of 1,000,000 products is a
+    /// second of inserts, which a window need not wait for.
+    Later,
+}
+
+/// How much of the journal the holder of a store's labels has been given: every entry up to
+/// `upto`, and the store's own writes beyond it. Another writer's entry can come between
+/// this store's last look and its own next write, so an own write does not move `upto`: the
+/// next look returns what others wrote, without what this store wrote itself.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    upto: i64,
+    own: std::collections::BTreeSet<i64>,
+}
+
+impl Seen {
+    /// Everything up to entry `upto` is reflected.
+    pub(crate) fn up_to(upto: i64) -> Self {
+        Seen {
+            upto,
+            own: Default::default(),
+        }
+    }
+
+    /// The entry after which to look.
+    pub(crate) fn upto(&self) -> i64 {
+        self.upto
+    }
+
+    /// Notes the store's own entries, reflected by the caller who wrote them.
+    pub(crate) fn wrote(&mut self, edits: &[Edit]) {
+        self.own
+            .extend(edits.iter().map(|e| e.id).filter(|id| *id > self.upto));
+    }
+
+    /// The entries of `journal` (those after [`Seen::upto`], oldest first) the holder has not
+    /// been given; all of them count as given from now on.
+    pub(crate) fn others(&mut self, journal: Vec<Edit>) -> Vec<Edit> {
+        if let Some(last) = journal.last() {
+            self.upto = self.upto.max(last.id);
+        }
+        let own = std::mem::take(&mut self.own);
+        self.own = own.iter().copied().filter(|id| *id > self.upto).collect();
+        journal
+            .into_iter()
+            .filter(|e| !own.contains(&e.id))
+            .collect()
+    }
+}
+
+/// Undo or redo.
 #[derive(Debug, Clone, Copy)]
-enum Direction {
+pub(crate) enum Direction {
     Undo,
     Redo,
 }
@@ -1155,111 +638,221 @@ impl Direction {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn insert_edit(
-    tx: &rusqlite::Transaction<'_>,
-    product: &str,
-    task: Task,
-    old: Option<String>,
-    new: Option<String>,
+/// Where a journal entry stands in its author's undo and redo history (the engines also
+/// write `dead`: undone and then superseded by a new edit, or refused by a conflict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntryState {
+    /// In effect (human, accepted-prediction and bulk entries).
+    Done,
+    /// Undone, and can be redone.
+    Undone,
+    /// An undo or redo entry, itself never undone.
+    Journal,
+}
+
+impl EntryState {
+    /// The name as stored.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            EntryState::Done => "done",
+            EntryState::Undone => "undone",
+            EntryState::Journal => "journal",
+        }
+    }
+}
+
+/// A journal entry to write.
+pub(crate) struct NewEntry<'a> {
+    pub product: &'a str,
+    pub task: Task,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub by: &'a Attribution,
+    pub time_ms: i64,
+    /// The batch it joins; `None` starts one, numbered by the entry's own id.
+    pub batch: Option<i64>,
+    /// The entry an undo or redo reverts.
+    pub reverts: Option<i64>,
+}
+
+impl NewEntry<'_> {
+    /// The state it is written with: undo and redo entries are not themselves undoable.
+    pub(crate) fn state(&self) -> EntryState {
+        if self.reverts.is_some() {
+            EntryState::Journal
+        } else {
+            EntryState::Done
+        }
+    }
+}
+
+/// One engine's write transaction, serialised with every other writer of the same
+/// catalogue's journal: what the rules of writing ([`write_batch`], [`revert`]) need. Dropping
+/// it without [`JournalTx::commit`] rolls it back.
+pub(crate) trait JournalTx {
+    /// The stored value of a label and the entry that wrote it; `None`: nobody ever edited it.
+    fn current(
+        &mut self,
+        product: &str,
+        task: Task,
+    ) -> Result<Option<(Option<String>, i64)>, StoreError>;
+    /// Writes an entry and makes its value the label's current one.
+    fn insert(&mut self, entry: &NewEntry<'_>) -> Result<Edit, StoreError>;
+    /// Marks every entry `author` undid as dead: a new edit ends the author's redo history.
+    fn end_redo(&mut self, author: &str) -> Result<(), StoreError>;
+    /// The batch of `author`'s entry in `state` that changed state last.
+    fn latest_batch(&mut self, author: &str, state: EntryState) -> Result<Option<i64>, StoreError>;
+    /// The entries of `batch` in `state`, newest first.
+    fn batch_entries(&mut self, batch: i64, state: EntryState) -> Result<Vec<Edit>, StoreError>;
+    /// The author of entry `id`.
+    fn author_of(&mut self, id: i64) -> Result<String, StoreError>;
+    /// Marks every entry of `batch` dead.
+    fn retire_batch(&mut self, batch: i64) -> Result<(), StoreError>;
+    /// Sets the state of entry `id`, changed by entry `by`.
+    fn set_state(&mut self, id: i64, state: EntryState, by: i64) -> Result<(), StoreError>;
+    /// Commits.
+    fn commit(self) -> Result<(), StoreError>;
+}
+
+/// Writes `changes` (products of `base`) as one batch by `by` in `tx`, leaving out those that
+/// change nothing, and commits. The old value of a label nobody edited is `base`'s.
+pub(crate) fn write_batch<T>(
+    mut tx: impl JournalTx,
+    base: &impl LabelBase,
+    changes: &[T],
+    parts: impl Fn(&T) -> (&Change, Option<&str>),
     by: &Attribution,
-    time_ms: i64,
-    batch: Option<i64>,
-    reverts: Option<i64>,
-) -> Result<Edit, rusqlite::Error> {
-    // Undo and redo entries are not themselves undoable: their state stays 'journal'.
-    let state = if reverts.is_some() { "journal" } else { "done" };
-    tx.execute(
-        "INSERT INTO edits(batch, product, task, old, new, author, time_ms, source, reason, \
-         reverts, state, state_changed) VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)",
-        params![
-            product,
-            task.name(),
+) -> Result<Vec<Edit>, StoreError> {
+    if let Some(unknown) = changes
+        .iter()
+        .map(|c| parts(c).0)
+        .find(|c| base.position(&c.product).is_none())
+    {
+        return Err(StoreError::UnknownProduct(unknown.product.clone()));
+    }
+    let time_ms = now_ms();
+    let mut edits: Vec<Edit> = Vec::new();
+    for item in changes {
+        let (change, reason) = parts(item);
+        // No row: nobody ever edited this label, so it is the imported one.
+        let old = match tx.current(&change.product, change.task)? {
+            Some((value, _)) => value,
+            None => base
+                .position(&change.product)
+                .and_then(|p| base.base_label(p, change.task))
+                .map(String::from),
+        };
+        let new = change
+            .value
+            .as_deref()
+            .and_then(crate::catalog::normalise_label)
+            .map(String::from);
+        if old == new {
+            continue;
+        }
+        let explained;
+        let by = match reason {
+            Some(reason) => {
+                explained = Attribution {
+                    reason: Some(reason.to_string()),
+                    ..by.clone()
+                };
+                &explained
+            }
+            None => by,
+        };
+        let edit = tx.insert(&NewEntry {
+            product: &change.product,
+            task: change.task,
             old,
             new,
-            by.author,
+            by,
             time_ms,
-            by.source.name(),
-            by.reason,
-            reverts,
-            state
-        ],
-    )?;
-    let id = tx.last_insert_rowid();
-    let batch = batch.unwrap_or(id);
-    tx.execute(
-        "UPDATE edits SET batch = ?1, state_changed = ?2 WHERE id = ?2",
-        params![batch, id],
-    )?;
-    tx.execute(
-        "INSERT OR REPLACE INTO current(product, task, value, edit) VALUES (?1, ?2, ?3, ?4)",
-        params![product, task.name(), new, id],
-    )?;
-    Ok(Edit {
-        id,
-        batch,
-        product: product.to_string(),
-        task,
-        old,
-        new,
-        author: by.author.clone(),
-        time_ms,
-        source: by.source,
-        reason: by.reason.clone(),
-        reverts,
-    })
-}
-
-/// Refuses a store path that names something other than a file (SQLite would fail on a
-/// folder with an unhelpful message, and could block on a FIFO).
-fn regular_or_absent(path: &Path) -> Result<(), StoreError> {
-    match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => Err(StoreError::NotAFile {
-            path: path.to_path_buf(),
-        }),
-        _ => Ok(()),
+            batch: edits.first().map(|e| e.batch),
+            reverts: None,
+        })?;
+        edits.push(edit);
     }
-}
-
-fn select_edits(
-    conn: &Connection,
-    path: &Path,
-    clause: &str,
-    params: impl rusqlite::Params,
-) -> Result<Vec<Edit>, StoreError> {
-    let sql = |reason| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let mut stmt = conn
-        .prepare(&format!("SELECT {EDIT_COLUMNS} FROM edits {clause}"))
-        .map_err(sql)?;
-    let mut rows = stmt.query(params).map_err(sql)?;
-    let mut edits = Vec::new();
-    while let Some(row) = rows.next().map_err(sql)? {
-        let id: i64 = row.get(0).map_err(sql)?;
-        let corrupt = |detail: String| StoreError::Corrupt {
-            path: path.to_path_buf(),
-            id,
-            detail,
-        };
-        let task: String = row.get(3).map_err(sql)?;
-        let source: String = row.get(8).map_err(sql)?;
-        edits.push(Edit {
-            id,
-            batch: row.get(1).map_err(sql)?,
-            product: row.get(2).map_err(sql)?,
-            task: task
-                .parse()
-                .map_err(|e: crate::catalog::UnknownTask| corrupt(e.to_string()))?,
-            old: row.get(4).map_err(sql)?,
-            new: row.get(5).map_err(sql)?,
-            author: row.get(6).map_err(sql)?,
-            time_ms: row.get(7).map_err(sql)?,
-            source: source.parse().map_err(corrupt)?,
-            reason: row.get(9).map_err(sql)?,
-            reverts: row.get(10).map_err(sql)?,
-        });
+    if !edits.is_empty() {
+        // A new edit ends the redo history of its author, as in any editor.
+        tx.end_redo(&by.author)?;
     }
+    tx.commit()?;
     Ok(edits)
+}
+
+/// Undoes (or redoes) the latest batch of `author` in `tx` and commits; refuses the whole
+/// batch, and drops it from the history, where any of its labels was changed since.
+pub(crate) fn revert(
+    mut tx: impl JournalTx,
+    author: &str,
+    direction: Direction,
+) -> Result<Vec<Edit>, StoreError> {
+    let (from_state, to_state, source) = match direction {
+        Direction::Undo => (EntryState::Done, EntryState::Undone, EditSource::Undo),
+        Direction::Redo => (EntryState::Undone, EntryState::Done, EditSource::Redo),
+    };
+    let Some(batch) = tx.latest_batch(author, from_state)? else {
+        return Ok(Vec::new());
+    };
+    let mut targets = tx.batch_entries(batch, from_state)?;
+    // Undo walks the batch newest first and redo oldest first, so a label the batch changed
+    // twice ends at its value before the batch (undo) or after it (redo).
+    if let Direction::Redo = direction {
+        targets.reverse();
+    }
+    // All or nothing: if any label of the batch was changed since, the batch leaves the
+    // history and every label keeps its newer value. Only the first entry of each label in
+    // walking order can be compared with the label as it is now.
+    let mut checked = HashSet::new();
+    for target in &targets {
+        if !checked.insert((target.product.as_str(), target.task)) {
+            continue;
+        }
+        let expected = match direction {
+            Direction::Undo => &target.new,
+            Direction::Redo => &target.old,
+        };
+        let current = tx.current(&target.product, target.task)?;
+        if let Some((found, edit)) = current.filter(|(value, _)| value != expected) {
+            let by = tx.author_of(edit)?;
+            tx.retire_batch(batch)?;
+            tx.commit()?;
+            return Err(StoreError::Conflict {
+                action: direction.name(),
+                id: target.id,
+                product: target.product.clone(),
+                task: target.task,
+                found: found.map_or("unlabelled".into(), |v| format!("'{v}'")),
+                by,
+            });
+        }
+    }
+    let by = Attribution {
+        author: author.to_string(),
+        source,
+        reason: None,
+    };
+    let time_ms = now_ms();
+    let mut written: Vec<Edit> = Vec::new();
+    for target in &targets {
+        let (old, new) = match direction {
+            Direction::Undo => (target.new.clone(), target.old.clone()),
+            Direction::Redo => (target.old.clone(), target.new.clone()),
+        };
+        let edit = tx.insert(&NewEntry {
+            product: &target.product,
+            task: target.task,
+            old,
+            new,
+            by: &by,
+            time_ms,
+            batch: written.first().map(|e| e.batch),
+            reverts: Some(target.id),
+        })?;
+        tx.set_state(target.id, to_state, edit.id)?;
+        written.push(edit);
+    }
+    tx.commit()?;
+    Ok(written)
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod postgres;
 pub mod real_data;
 pub mod window;
 

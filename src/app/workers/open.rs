@@ -185,7 +185,7 @@ pub fn open_with(request: &OpenRequest, progress: OpenProgress) -> Result<Opened
                 .name("vitrine-orders".into())
                 .spawn(move || crate::threads::catch(job));
             next(&mut times, OpenStage::OpenStore)?;
-            let workspace =
+            let mut workspace =
                 open_store(imported, request.store.as_deref()).map_err(|e| e.to_string())?;
             let journal = workspace.store.journal(0).map_err(|e| e.to_string())?;
             let reviews = workspace.store.reviews().map_err(|e| e.to_string())?;

@@ -2,16 +2,17 @@
 //! deleted; a withdrawal fills in who withdrew it and when. Each write runs in an `IMMEDIATE`
 //! transaction and is durable when the call returns.
 
-use super::{LabelBase, LabelStore, StoreError, now_ms};
+use super::SqliteStore;
 use crate::catalog::{Task, normalise_label};
 use crate::labels::review::{Keep, Review, Standing, Withdrawal, Withdrawn};
+use crate::labels::store::{LabelBase, StoreError, now_ms};
 use rusqlite::{Connection, TransactionBehavior, params};
 use std::path::Path;
 
 const REVIEW_COLUMNS: &str =
     "id, product, task, label, photos, author, time_ms, withdrawn_by, withdrawn_ms";
 
-impl LabelStore {
+impl SqliteStore {
     /// Journals that `author` checked the label `keep.label` of `keep.product` (a product of
     /// `base`) for `keep.task` and kept it, with the product's photos then. Returns the review.
     pub fn keep(
@@ -110,7 +111,7 @@ impl LabelStore {
     }
 
     /// The standing reviews: per product and task, the latest one not withdrawn; oldest first.
-    pub fn reviews(&self) -> Result<Vec<Review>, StoreError> {
+    pub fn reviews(&mut self) -> Result<Vec<Review>, StoreError> {
         if !self.has_reviews {
             return Ok(Vec::new());
         }
@@ -261,6 +262,7 @@ fn select_reviews(
 mod tests {
     use super::*;
     use crate::catalog::{Catalog, ProductDraft, ProductImage};
+    use crate::labels::LabelStore;
     use crate::labels::review::holds;
 
     /// A catalogue of p1 (Red Apparel, one photo) and p2 (Blue Apparel, no photo).

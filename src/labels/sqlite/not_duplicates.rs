@@ -3,25 +3,18 @@
 //! a row with its author and time, written durably when the call returns; a mark is not
 //! withdrawn.
 
-use super::{LabelBase, LabelStore, StoreError, now_ms};
+use super::SqliteStore;
+use crate::labels::store::{StoreError, now_ms};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-impl LabelStore {
-    /// Marks each pair of product ids (products of `base`) as not duplicates, as `author`.
+impl SqliteStore {
+    /// Marks each pair of product ids (known products) as not duplicates, as `author`.
     /// Returns how many pairs were new (a pair marked before keeps its first mark).
     pub fn mark_not_duplicates(
         &mut self,
-        base: &impl LabelBase,
         pairs: &[(String, String)],
         author: &str,
     ) -> Result<usize, StoreError> {
-        for (a, b) in pairs {
-            for id in [a, b] {
-                if base.position(id).is_none() {
-                    return Err(StoreError::UnknownProduct(id.clone()));
-                }
-            }
-        }
         let path = self.path.clone();
         let sql = |reason| StoreError::Sqlite {
             path: path.clone(),
@@ -52,7 +45,7 @@ impl LabelStore {
 
     /// Every pair marked not duplicates, lower id first (none in a store written before the
     /// table existed).
-    pub fn not_duplicates(&self) -> Result<Vec<(String, String)>, StoreError> {
+    pub fn not_duplicates(&mut self) -> Result<Vec<(String, String)>, StoreError> {
         let sql = |reason| StoreError::Sqlite {
             path: self.path.clone(),
             reason,
