@@ -269,7 +269,9 @@ pub struct IssuesArgs {
     /// table, csv (an edits file for `vitrine labels apply`) or json.
     #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
     format: String,
-    /// Label store with the current labels (default: the catalogue's).
+    /// The label store: a file, or a team store's postgres://[user@]host[:port]/database
+    /// address (password from PGPASSWORD or ~/.pgpass). Default: $VITRINE_STORE, else the
+    /// catalogue's file (beside it when its folder is writable, else in the data folder).
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
     /// Shorthand for --format json.

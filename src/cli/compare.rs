@@ -19,7 +19,9 @@ pub struct CompareArgs {
     /// The catalogue whose current labels score both runs (default: run A's).
     #[arg(long)]
     catalog: Option<PathBuf>,
-    /// The label store (default: the catalogue's).
+    /// The label store: a file, or a team store's postgres://[user@]host[:port]/database
+    /// address (password from PGPASSWORD or ~/.pgpass). Default: $VITRINE_STORE, else the
+    /// catalogue's file (beside it when its folder is writable, else in the data folder).
     #[arg(long)]
     store: Option<PathBuf>,
     /// `markdown` (the published layout) or `csv`.

@@ -28,7 +28,9 @@ pub struct DuplicatesArgs {
     /// Only exact copies (same file bytes or pixels), even given a run.
     #[arg(long)]
     exact_only: bool,
-    /// The label store (default: the catalogue's).
+    /// The label store: a file, or a team store's postgres://[user@]host[:port]/database
+    /// address (password from PGPASSWORD or ~/.pgpass). Default: $VITRINE_STORE, else the
+    /// catalogue's file (beside it when its folder is writable, else in the data folder).
     #[arg(long)]
     store: Option<PathBuf>,
     /// Mark two products as not duplicates (journalled; never raised again), then list.

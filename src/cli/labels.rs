@@ -18,7 +18,9 @@ use vitrine::labels::{
 pub struct StoreArgs {
     #[command(flatten)]
     catalog: CatalogArgs,
-    /// Label store file (default: beside the catalogue when writable, else in the data folder).
+    /// The label store: a file, or a team store's postgres://[user@]host[:port]/database
+    /// address (password from PGPASSWORD or ~/.pgpass). Default: $VITRINE_STORE, else the
+    /// catalogue's file (beside it when its folder is writable, else in the data folder).
     #[arg(long, value_name = "PATH")]
     store: Option<PathBuf>,
     /// Print JSON.
@@ -36,7 +38,14 @@ impl StoreArgs {
     /// one: opening it will say what is wrong).
     fn store_exists(&self) -> bool {
         match vitrine::catalog::import::detect(&self.catalog.catalog) {
-            Ok((_, source)) => location::locate(&source, self.store.as_deref()).exists(),
+            Ok((_, source)) => {
+                let explicit = self.store.as_deref();
+                // A team store is never created by a refused change: nothing to check first.
+                explicit
+                    .and_then(Path::to_str)
+                    .is_some_and(vitrine::labels::team::is_team)
+                    || location::locate(&source, explicit).exists()
+            }
             Err(_) => true,
         }
     }
@@ -350,13 +359,7 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
         }
         LabelsCommand::Log { store, limit } => {
             let mut ws = store.open_read_only()?;
-            let total = ws.store.journal_len()?;
-            let keep = i64::try_from(limit).unwrap_or(i64::MAX);
-            let mut edits = ws.store.journal(total.saturating_sub(keep).max(0))?;
-            let skip = edits
-                .len()
-                .saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
-            edits.drain(..skip);
+            let edits = ws.store.latest(limit)?;
             print_edits(&edits, store.json, "no edits")
         }
         LabelsCommand::Export { store, out } => {

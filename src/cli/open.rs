@@ -14,7 +14,9 @@ use vitrine::paths::data_dir;
 pub struct OpenArgs {
     #[command(flatten)]
     catalog: CatalogArgs,
-    /// The label store, when not the default location.
+    /// The label store: a file, or a team store's postgres://[user@]host[:port]/database
+    /// address (password from PGPASSWORD or ~/.pgpass). Default: $VITRINE_STORE, else the
+    /// catalogue's file (beside it when its folder is writable, else in the data folder).
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
     /// Show these predictions (a `predictions.jsonl`, or a run or audit folder) instead of

@@ -19,7 +19,9 @@ pub struct SimilarArgs {
     /// How many similar products.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     k: u32,
-    /// The label store (default: the catalogue's).
+    /// The label store: a file, or a team store's postgres://[user@]host[:port]/database
+    /// address (password from PGPASSWORD or ~/.pgpass). Default: $VITRINE_STORE, else the
+    /// catalogue's file (beside it when its folder is writable, else in the data folder).
     #[arg(long)]
     store: Option<PathBuf>,
     /// Print JSON.

@@ -85,7 +85,9 @@ pub struct TrainArgs {
     /// --epochs (a new total), --learning-rate, --batch and --devices may change it.
     #[arg(long)]
     resume: bool,
-    /// Label store to read the current labels from (default: the catalogue's).
+    /// The label store: a file, or a team store's postgres://[user@]host[:port]/database
+    /// address (password from PGPASSWORD or ~/.pgpass). Default: $VITRINE_STORE, else the
+    /// catalogue's file (beside it when its folder is writable, else in the data folder).
     #[arg(long, value_name = "FILE")]
     store: Option<PathBuf>,
     /// Print each metrics record as a JSON line instead of a progress bar.

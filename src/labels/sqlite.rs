@@ -617,6 +617,18 @@ impl SqliteStore {
         )
     }
 
+    /// The latest `limit` journal entries, oldest first.
+    pub(crate) fn latest(&mut self, limit: i64) -> Result<Vec<Edit>, StoreError> {
+        let mut edits = select_edits(
+            &self.conn,
+            &self.path,
+            "ORDER BY id DESC LIMIT ?1",
+            params![limit],
+        )?;
+        edits.reverse();
+        Ok(edits)
+    }
+
     /// Number of journal entries.
     pub fn journal_len(&mut self) -> Result<i64, StoreError> {
         self.conn

@@ -411,6 +411,12 @@ impl LabelStore {
         engine!(self, s => s.journal(after))
     }
 
+    /// The latest `limit` journal entries, oldest first.
+    pub fn latest(&mut self, limit: u64) -> Result<Vec<Edit>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        engine!(self, s => s.latest(limit))
+    }
+
     /// Number of journal entries.
     pub fn journal_len(&mut self) -> Result<i64, StoreError> {
         engine!(self, s => s.journal_len())

@@ -7,7 +7,7 @@
 //! - Writers of one catalogue are serialised by an advisory lock held for the transaction, so
 //!   each reads the latest label inside it (as SQLite's single writer does for a file).
 //! - Another window's edit is announced by `NOTIFY` at its commit; a holder looks at the
-//!   notifications already received (no round trip) and reads the journal only when told.
+//!   notifications received (no query) and reads the journal only when told.
 
 mod address;
 pub mod schema;
@@ -36,6 +36,8 @@ const MIGRATION_LOCK: i32 = 0;
 /// How often a holder reads the journal even without a notification (a notification can be
 /// lost with a connection).
 const LOOK_ANYWAY: Duration = Duration::from_secs(10);
+/// How long a look for notifications waits for one to arrive.
+const NOTIFICATION_WAIT: Duration = Duration::from_millis(2);
 /// How long after a lost connection the next reconnect is tried.
 const RECONNECT_AFTER: Duration = Duration::from_secs(2);
 
@@ -442,6 +444,22 @@ impl TeamStore {
         )
     }
 
+    /// The latest `limit` journal entries, oldest first.
+    pub(crate) fn latest(&mut self, limit: i64) -> Result<Vec<Edit>, StoreError> {
+        let Some(catalogue) = self.catalogue else {
+            return Ok(Vec::new());
+        };
+        let fail = self.fail.clone();
+        let mut edits = select_edits(
+            &mut self.client,
+            &fail,
+            "WHERE catalogue = $1 ORDER BY id DESC LIMIT $2",
+            &[&catalogue, &limit],
+        )?;
+        edits.reverse();
+        Ok(edits)
+    }
+
     /// Number of journal entries of the catalogue.
     pub(crate) fn journal_len(&mut self) -> Result<i64, StoreError> {
         let Some(catalogue) = self.catalogue else {
@@ -464,7 +482,9 @@ impl TeamStore {
         };
         let mine = catalogue.to_string();
         let mut notifications = self.client.notifications();
-        let mut iter = notifications.iter();
+        // A short wait rather than none: the connection reads its socket only when its
+        // runtime turns, which a wait lets it do.
+        let mut iter = notifications.timeout_iter(NOTIFICATION_WAIT);
         // An error here is the connection's, and the next statement reports it.
         while let Ok(Some(told)) = iter.next() {
             if told.payload() == mine {
