@@ -46,6 +46,21 @@ pub enum Panel {
     Help,
 }
 
+/// What the "Connect to team store" dialog asks for.
+#[derive(Debug, Clone)]
+pub enum ConnectCommand {
+    /// Show it, with the current team store's address (or a template).
+    Show,
+    /// The address as typed.
+    Edit(String),
+    /// Reopen the open catalogue with the team store at the typed address.
+    Connect,
+    /// Reopen the open catalogue with its own file store.
+    UseFile,
+    /// Close the dialog.
+    Cancel,
+}
+
 /// Something the user asked for.
 #[derive(Debug, Clone)]
 pub enum Command {
@@ -53,6 +68,8 @@ pub enum Command {
     OpenCatalogue(OpenRequest),
     /// Open (generating on first use) the demo catalogue.
     OpenDemo,
+    /// The "Connect to team store" dialog.
+    Connect(ConnectCommand),
     /// Show a file dialog.
     ShowDialog(DialogPurpose),
     /// Load a predictions file (or the `predictions.jsonl` in a run folder).

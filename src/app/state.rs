@@ -389,6 +389,8 @@ pub struct AppState {
     pub images_pending: usize,
     /// The latest notice or error.
     pub message: Option<Message>,
+    /// The "Connect to team store" dialog, when shown: the address being typed.
+    pub connect: Option<String>,
     /// Decoded images.
     pub textures: TextureCache,
     /// Put the keyboard into the search field on the next frame.
@@ -418,6 +420,7 @@ impl AppState {
             opening: None,
             recent: Vec::new(),
             author,
+            connect: None,
             filter: Filter::default(),
             matches: Vec::new(),
             filter_generation: 0,

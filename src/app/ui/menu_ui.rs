@@ -17,14 +17,18 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
                     ui.label("(none yet)");
                 }
                 for recent in &state.recent {
-                    if ui
-                        .button(recent.source.catalogue.display().to_string())
-                        .clicked()
-                    {
+                    if ui.button(super::recent_name(recent)).clicked() {
                         commands.push(Command::OpenCatalogue(recent.clone()));
                     }
                 }
             });
+            if ui
+                .add_enabled(open, egui::Button::new("Connect to team store…"))
+                .on_hover_text("share the labels with a team: a PostgreSQL store")
+                .clicked()
+            {
+                commands.push(Command::Connect(crate::app::command::ConnectCommand::Show));
+            }
             ui.separator();
             if ui
                 .add_enabled(open, egui::Button::new("Load predictions…"))

@@ -5,6 +5,7 @@ mod audit_ui;
 mod cockpit_ui;
 mod compare_ui;
 mod confusion_ui;
+mod connect_ui;
 mod curves_ui;
 mod decided_ui;
 mod duplicates_ui;
@@ -28,12 +29,22 @@ use super::keys;
 use super::opening::OpenRequest;
 use super::state::AppState;
 
+/// How the recent list names a remembered open: the catalogue, and its team store if any.
+fn recent_name(recent: &OpenRequest) -> String {
+    let catalogue = recent.source.catalogue.display();
+    match recent.store.as_deref().and_then(|p| p.to_str()) {
+        Some(store) if crate::labels::team::is_team(store) => format!("{catalogue}  ({store})"),
+        _ => catalogue.to_string(),
+    }
+}
+
 /// Draws the whole window.
 pub fn root_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
     keyboard(ui, state, commands);
     dropped_files(ui, commands);
     egui::Panel::top("menu").show(ui, |ui| menu_ui::menu_ui(ui, state, commands));
     egui::Panel::bottom("status").show(ui, |ui| status_ui::status_ui(ui, state, commands));
+    connect_ui::connect_ui(ui.ctx(), state, commands);
     if state.cockpit.view == View::Training {
         cockpit_ui::cockpit_ui(ui, state, commands);
         return;

@@ -32,7 +32,7 @@ pub fn start_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>
             ui.add_space(12.0);
             ui.label("Recent:");
             for recent in &state.recent {
-                if ui.link(recent.source.catalogue.display().to_string()).clicked() {
+                if ui.link(super::recent_name(recent)).clicked() {
                     commands.push(Command::OpenCatalogue(recent.clone()));
                 }
             }

@@ -10,6 +10,26 @@ pub fn status_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
             ui.strong(session.name())
                 .on_hover_text(session.request.source.catalogue.display().to_string());
             ui.separator();
+            let store = &session.store_report;
+            match &store.role {
+                Some(role) => ui
+                    .label(format!("team store {} as {role}", store.path.display()))
+                    .on_hover_text(
+                        "edits go to this PostgreSQL store, journalled under the database                          role; others' edits appear here as they make them",
+                    ),
+                None => ui
+                    .label(format!(
+                        "store {}",
+                        store
+                            .path
+                            .file_name()
+                            .map_or_else(|| store.path.display().to_string(), |n| n
+                                .to_string_lossy()
+                                .into_owned())
+                    ))
+                    .on_hover_text(format!("edits go to {}", store.path.display())),
+            };
+            ui.separator();
             ui.label(format!("{} products", session.catalog.len()));
             ui.separator();
             ui.label(format!("{} matches", state.matches.len()));

@@ -393,7 +393,16 @@ fn labels_saved(state: &mut AppState, edits: Vec<Edit>, kind: SaveKind, queue: &
     let text = match (kind, edits.len()) {
         (SaveKind::Undo, n) => format!("undone ({n} labels)"),
         (SaveKind::Redo, n) => format!("redone ({n} labels)"),
-        (SaveKind::Elsewhere, n) => format!("{n} labels changed by another window"),
+        (SaveKind::Elsewhere, 1) => format!("by another window: {}", edits[0]),
+        (SaveKind::Elsewhere, n) => {
+            let mut authors: Vec<&str> = edits.iter().map(|e| e.author.as_str()).collect();
+            authors.sort_unstable();
+            authors.dedup();
+            format!(
+                "{n} labels changed by another window ({})",
+                crate::catalog::text::excerpt_list(&authors)
+            )
+        }
         (SaveKind::Change, 1) => edits[0].to_string(),
         (SaveKind::Change, n) => format!("{n} labels changed"),
     };

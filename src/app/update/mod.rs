@@ -44,6 +44,7 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
         Command::Cockpit(command) => cockpit::apply(state, command, queue),
         Command::OpenCatalogue(request) => opening::open(state, request, queue),
         Command::OpenDemo => opening::open_demo(state, queue),
+        Command::Connect(command) => opening::connect(state, command, queue),
         Command::CancelOpen => opening::cancel(state, queue),
         Command::LoadPredictions(path) => opening::load_predictions(state, path, queue),
         Command::Export(path) => labels::export(state, path, queue),

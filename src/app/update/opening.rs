@@ -2,10 +2,12 @@
 //! their workers report.
 
 use super::{audit, audit_runs, cockpit, labels, matches, similar};
+use crate::app::command::ConnectCommand;
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::Event;
 use crate::app::opening::OpenRequest;
 use crate::app::state::{AppState, Opening, Session};
+use crate::labels::team::is_team;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,6 +19,52 @@ pub fn open(state: &mut AppState, request: OpenRequest, queue: &mut Queue) {
         stage: None,
     });
     queue.effect(Effect::OpenCatalogue(request));
+}
+
+/// Applies a command of the "Connect to team store" dialog: connecting reopens the open
+/// catalogue with the team store at the typed address (its labels, and its edits from then
+/// on); "use the file" reopens it with its own file store.
+pub fn connect(state: &mut AppState, command: ConnectCommand, queue: &mut Queue) {
+    match command {
+        ConnectCommand::Show => {
+            let current = state
+                .session
+                .as_ref()
+                .and_then(|s| s.request.store.as_ref())
+                .and_then(|p| p.to_str())
+                .filter(|p| is_team(p))
+                .map(String::from);
+            state.connect = Some(current.unwrap_or_else(|| "postgres://user@host/database".into()));
+        }
+        ConnectCommand::Edit(text) => state.connect = Some(text),
+        ConnectCommand::Cancel => state.connect = None,
+        ConnectCommand::Connect | ConnectCommand::UseFile => {
+            let Some(session) = &state.session else {
+                state.connect = None;
+                return;
+            };
+            let store = match command {
+                ConnectCommand::Connect => {
+                    let address = state.connect.clone().unwrap_or_default();
+                    let address = address.trim();
+                    if !is_team(address) {
+                        state.error(format!(
+                            "'{address}' is not a team store address: postgres://[user@]host[:port]/database"
+                        ));
+                        return;
+                    }
+                    Some(PathBuf::from(address))
+                }
+                _ => None,
+            };
+            let request = OpenRequest {
+                source: session.request.source.clone(),
+                store,
+            };
+            state.connect = None;
+            open(state, request, queue);
+        }
+    }
 }
 
 /// Starts opening the demo catalogue (generating it on first use).

@@ -95,6 +95,7 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         Command::Cockpit(_)
         | Command::OpenCatalogue(_)
         | Command::OpenDemo
+        | Command::Connect(_)
         | Command::CancelOpen
         | Command::LoadPredictions(_)
         | Command::Export(_)

@@ -16,14 +16,10 @@ use crate::app::effect::StoreRequest;
 use crate::app::event::{Event, RequestId, SaveKind};
 use crate::labels::{Attribution, BaseLabels, Change, DetachedStore, export_over};
 use crossbeam_channel::{RecvTimeoutError, Sender};
-use std::time::Duration;
 
 /// What a request to a stopped worker gets.
 pub const STOPPED: &str =
     "the label store stopped after a failure; reopen the catalogue to edit (saved edits are kept)";
-
-/// How often the worker looks for edits written by other processes.
-const SYNC_INTERVAL: Duration = Duration::from_secs(2);
 
 /// The handle of a running store worker; dropping it ends the worker.
 pub struct StoreWorker {
@@ -57,31 +53,25 @@ impl StoreWorker {
                         message: e.to_string(),
                     });
                 }
+                // A failure to look (a team store's server away) is said once, not at every
+                // look, and again only when it changes.
+                let mut last_failure: Option<String> = None;
                 loop {
-                    match inbox.recv_timeout(SYNC_INTERVAL) {
+                    let interval = workspace.store.sync_interval();
+                    match inbox.recv_timeout(interval) {
                         Ok(request) => handle(&mut workspace, &author, request, &events),
                         Err(RecvTimeoutError::Timeout) => {
-                            match workspace.store.new_edits() {
-                                Ok(edits) if !edits.is_empty() => events.send(Event::LabelsSaved {
-                                    request: None,
-                                    edits,
-                                    kind: SaveKind::Elsewhere,
-                                }),
-                                Ok(_) => {}
-                                Err(e) => events.send(Event::StoreFailed {
-                                    request: None,
-                                    message: e.to_string(),
-                                }),
-                            }
-                            match workspace.store.new_reviews() {
-                                Ok(changes) if !changes.is_empty() => {
-                                    events.send(Event::ReviewsChanged(changes))
+                            let looked = look(&mut workspace, &events);
+                            match looked {
+                                Ok(()) => last_failure = None,
+                                Err(message) if last_failure.as_ref() != Some(&message) => {
+                                    last_failure = Some(message.clone());
+                                    events.send(Event::StoreFailed {
+                                        request: None,
+                                        message,
+                                    });
                                 }
-                                Ok(_) => {}
-                                Err(e) => events.send(Event::StoreFailed {
-                                    request: None,
-                                    message: e.to_string(),
-                                }),
+                                Err(_) => {}
                             }
                         }
                         Err(RecvTimeoutError::Disconnected) => break,
@@ -102,6 +92,23 @@ impl StoreWorker {
             refuse(refused.into_inner(), &self.events);
         }
     }
+}
+
+/// Picks up the edits and reviews others made since the last look.
+fn look(workspace: &mut DetachedStore, events: &EventSender) -> Result<(), String> {
+    let edits = workspace.store.new_edits().map_err(|e| e.to_string())?;
+    if !edits.is_empty() {
+        events.send(Event::LabelsSaved {
+            request: None,
+            edits,
+            kind: SaveKind::Elsewhere,
+        });
+    }
+    let changes = workspace.store.new_reviews().map_err(|e| e.to_string())?;
+    if !changes.is_empty() {
+        events.send(Event::ReviewsChanged(changes));
+    }
+    Ok(())
 }
 
 /// Answers a request no worker can take, as the worker answers a failed one.
@@ -249,6 +256,7 @@ mod tests {
     use crate::catalog::import::ImportOptions;
     use crate::labels::{Keep, open_workspace};
     use std::sync::Arc;
+    use std::time::Duration;
 
     #[test]
     fn the_worker_keeps_withdraws_and_picks_up_another_process_reviews() {
