@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 #[path = "../../tests/common/real_data.rs"]
 mod real_data;
 
+#[path = "../../tests/common/postgres.rs"]
+pub mod postgres;
+
 /// The real catalogues, or `None` when they are absent and `case` is skipped (it says so;
 /// under CI their absence fails it).
 pub fn real_data(case: &str) -> Option<PathBuf> {

@@ -26,6 +26,16 @@ pub struct Cluster {
 }
 
 static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
+/// Whether the cluster syncs its writes to disk (benchmarks of durable writes); tests run
+/// without, which is faster and tests the same statements.
+static DURABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// [`cluster`], syncing every commit to disk as a real server does (`fsync=on`), when it is
+/// the first to start it.
+pub fn durable_cluster() -> Option<&'static Cluster> {
+    DURABLE.store(true, std::sync::atomic::Ordering::SeqCst);
+    cluster()
+}
 
 /// The cluster shared by the tests of this process, started on first use; `None` (after one
 /// line saying so) where the machine has no PostgreSQL server.
@@ -138,8 +148,13 @@ impl Cluster {
     }
 
     fn pg_ctl_start(&self) {
+        let fsync = if DURABLE.load(std::sync::atomic::Ordering::SeqCst) {
+            "on"
+        } else {
+            "off"
+        };
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync={fsync}",
             self.port,
             self.socket.display()
         );
@@ -245,7 +260,8 @@ impl Cluster {
 /// Opens a store as the administrator once, which creates the schema and the group roles.
 fn migrate(cluster: &Cluster) {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = super::small_catalogue(dir.path(), 1);
+    let manifest = dir.path().join("manifest.csv");
+    std::fs::write(&manifest, "product_id,name,images,colour\np0,One,,Red\n").unwrap();
     let store = PathBuf::from(cluster.admin_url());
     vitrine::labels::open_workspace(
         &manifest,
