@@ -105,7 +105,7 @@ fn two_processes_writing_one_store_lose_nothing() {
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
-    let ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
+    let mut ws = open_workspace(&manifest, &ImportOptions::default(), None).unwrap();
     let journal = ws.store.journal(0).unwrap();
     // Products already labelled with the target colour are unchanged, not journalled.
     let expected =

@@ -130,9 +130,46 @@ impl Failure {
     }
 }
 
+/// The statements of a write, prepared once per connection: each then costs one round trip,
+/// not two (parse and run).
+struct Statements {
+    lock: postgres::Statement,
+    current: postgres::Statement,
+    insert: postgres::Statement,
+    end_redo: postgres::Statement,
+    latest_batch: postgres::Statement,
+}
+
+const LOCK_SQL: &str = "SELECT pg_advisory_xact_lock($1, $2::int)";
+const CURRENT_SQL: &str = "SELECT value, edit FROM vitrine.current \
+     WHERE catalogue = $1 AND product = $2 AND task = $3";
+const INSERT_SQL: &str = "INSERT INTO vitrine.edits(id, batch, state_changed, catalogue, \
+     product, task, old, new, author, time_ms, source, reason, reverts, state) \
+     SELECT n, COALESCE($1, n), n, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+     FROM (SELECT nextval('vitrine.edit_ids') AS n) AS next RETURNING id, batch";
+const END_REDO_SQL: &str = "UPDATE vitrine.edits SET state = 'dead' \
+     WHERE catalogue = $1 AND author = $2 AND state = 'undone'";
+const LATEST_BATCH_SQL: &str = "SELECT batch FROM vitrine.edits \
+     WHERE catalogue = $1 AND author = $2 AND state = $3 ORDER BY state_changed DESC LIMIT 1";
+
+impl Statements {
+    fn prepare(client: &mut postgres::Client, fail: &Failure) -> Result<Statements, StoreError> {
+        let mut prepare = |sql: &str| client.prepare(sql).map_err(fail.of("prepare"));
+        Ok(Statements {
+            lock: prepare(LOCK_SQL)?,
+            current: prepare(CURRENT_SQL)?,
+            insert: prepare(INSERT_SQL)?,
+            end_redo: prepare(END_REDO_SQL)?,
+            latest_batch: prepare(LATEST_BATCH_SQL)?,
+        })
+    }
+}
+
 /// An open team store, for one catalogue.
 pub struct TeamStore {
     client: postgres::Client,
+    /// Prepared on first write (a reader never writes), again after a reconnect.
+    statements: Option<Statements>,
     address: TeamAddress,
     /// The address as a path, as [`super::LabelStore::path`] gives it.
     path: PathBuf,
@@ -189,6 +226,7 @@ impl TeamStore {
         let version = migrate(&mut client, &fail, write)?;
         let mut store = TeamStore {
             client,
+            statements: None,
             address: address.clone(),
             path: PathBuf::from(address.shown()),
             fail,
@@ -366,14 +404,16 @@ impl TeamStore {
         self.reconnect_if_lost()?;
         let catalogue = self.writable_catalogue()?;
         let fail = self.fail.clone();
+        let sql = match &mut self.statements {
+            Some(sql) => sql,
+            none => none.insert(Statements::prepare(&mut self.client, &fail)?),
+        };
         let mut tx = self.client.transaction().map_err(fail.of("edit labels"))?;
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1, $2::int)",
-            &[&LOCK_SPACE, &(catalogue as i32)],
-        )
-        .map_err(fail.of("edit labels"))?;
+        tx.execute(&sql.lock, &[&LOCK_SPACE, &(catalogue as i32)])
+            .map_err(fail.of("edit labels"))?;
         Ok(TeamWriting {
             tx,
+            sql,
             catalogue,
             fail,
         })
@@ -519,6 +559,7 @@ impl TeamStore {
             .batch_execute("LISTEN vitrine_edits; LISTEN vitrine_reviews")
             .map_err(self.fail.of("listen"))?;
         self.client = client;
+        self.statements = None;
         self.lost_at = None;
         self.edits_told = true;
         self.reviews_told = true;
@@ -881,6 +922,7 @@ fn record(
 /// A team store's write transaction, holding its catalogue's write lock.
 struct TeamWriting<'a> {
     tx: postgres::Transaction<'a>,
+    sql: &'a Statements,
     catalogue: i64,
     fail: Failure,
 }
@@ -908,8 +950,7 @@ impl JournalTx for TeamWriting<'_> {
         Ok(self
             .tx
             .query_opt(
-                "SELECT value, edit FROM vitrine.current \
-                 WHERE catalogue = $1 AND product = $2 AND task = $3",
+                &self.sql.current,
                 &[&self.catalogue, &product, &task.name()],
             )
             .map_err(self.fail.of("edit labels"))?
@@ -921,10 +962,7 @@ impl JournalTx for TeamWriting<'_> {
         let row = self
             .tx
             .query_one(
-                "INSERT INTO vitrine.edits(id, batch, state_changed, catalogue, product, task, \
-                 old, new, author, time_ms, source, reason, reverts, state) \
-                 SELECT n, COALESCE($1, n), n, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
-                 FROM (SELECT nextval('vitrine.edit_ids') AS n) AS next RETURNING id, batch",
+                &self.sql.insert,
                 &[
                     &entry.batch,
                     &self.catalogue,
@@ -958,11 +996,7 @@ impl JournalTx for TeamWriting<'_> {
 
     fn end_redo(&mut self, author: &str) -> Result<(), StoreError> {
         self.tx
-            .execute(
-                "UPDATE vitrine.edits SET state = 'dead' \
-                 WHERE catalogue = $1 AND author = $2 AND state = 'undone'",
-                &[&self.catalogue, &author],
-            )
+            .execute(&self.sql.end_redo, &[&self.catalogue, &author])
             .map(drop)
             .map_err(self.fail.of("edit labels"))
     }
@@ -971,9 +1005,7 @@ impl JournalTx for TeamWriting<'_> {
         Ok(self
             .tx
             .query_opt(
-                "SELECT batch FROM vitrine.edits \
-                 WHERE catalogue = $1 AND author = $2 AND state = $3 \
-                 ORDER BY state_changed DESC LIMIT 1",
+                &self.sql.latest_batch,
                 &[&self.catalogue, &author, &state.name()],
             )
             .map_err(self.fail.of("undo"))?

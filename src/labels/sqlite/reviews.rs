@@ -325,7 +325,7 @@ mod tests {
         );
         assert!(review.time_ms > 0);
         drop(store);
-        let (store, catalog) = open(&path);
+        let (mut store, catalog) = open(&path);
         let standing = store.reviews().unwrap();
         assert_eq!(standing, vec![review]);
         let p1 = catalog.product("p1").unwrap();
@@ -365,7 +365,10 @@ mod tests {
         let (mut store, _) = open(&path);
         assert_eq!(ids(&store.reviews().unwrap()), [other.id]);
         // Journalled, not deleted: the row and who withdrew it are read back.
-        let rows = select_reviews(&store.conn, &path, "ORDER BY id", []).unwrap();
+        let LabelStore::File(file) = &store else {
+            panic!("a file store")
+        };
+        let rows = select_reviews(&file.conn, &path, "ORDER BY id", []).unwrap();
         assert_eq!(ids(&rows), [first.id, second.id, other.id]);
         assert_eq!(rows[1].withdrawn.as_ref().unwrap().author, "bob");
         // Twice, or a review that never was: refused, naming the file.
@@ -502,7 +505,7 @@ mod tests {
         assert_eq!(review.label, "Navy");
         drop(store);
         let mut read = two_products();
-        let (reading, _) = LabelStore::open_read_only(&path, "catalogue.csv", &mut read).unwrap();
+        let (mut reading, _) = LabelStore::open_read_only(&path, "catalogue.csv", &mut read).unwrap();
         assert_eq!(reading.reviews().unwrap(), vec![review]);
     }
 
