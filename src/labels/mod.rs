@@ -215,7 +215,7 @@ fn with_store(
         return Ok(Workspace {
             catalog,
             import: imported.report,
-            store: LabelStore::Team(store),
+            store: LabelStore::Team(Box::new(store)),
             store_report,
         });
     }

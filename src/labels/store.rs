@@ -235,8 +235,8 @@ pub struct OpenReport {
 pub enum LabelStore {
     /// The embedded SQLite engine (one file, several processes on one machine).
     File(SqliteStore),
-    /// The PostgreSQL engine (one server, a team).
-    Team(TeamStore),
+    /// The PostgreSQL engine (one server, a team); boxed, being five times the file's size.
+    Team(Box<TeamStore>),
 }
 
 /// Runs `$body` on the engine behind `$store`, bound as `$engine`.
@@ -292,7 +292,7 @@ impl LabelStore {
         catalog: &mut Catalog,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
         let (store, report) = TeamStore::open(address, identity, catalog, Recording::Now)?;
-        Ok((LabelStore::Team(store), report))
+        Ok((LabelStore::Team(Box::new(store)), report))
     }
 
     /// Records the catalogue's products (`ids`, those it was opened with) if opening left it
@@ -586,11 +586,13 @@ pub(crate) enum Recording {
 /// How much of the journal the holder of a store's labels has been given: every entry up to
 /// `upto`, and the store's own writes beyond it. Another writer's entry can come between
 /// this store's last look and its own next write, so an own write does not move `upto`: the
-/// next look returns what others wrote, without what this store wrote itself.
+/// next look returns what others wrote, without what this store wrote itself, and without an
+/// entry of theirs that an own later entry of the same label superseded (the holder has the
+/// newer value; applying the older one after it would undo it in the holder's eyes).
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
     upto: i64,
-    own: std::collections::BTreeSet<i64>,
+    own: std::collections::BTreeMap<i64, (String, Task)>,
 }
 
 impl Seen {
@@ -609,22 +611,69 @@ impl Seen {
 
     /// Notes the store's own entries, reflected by the caller who wrote them.
     pub(crate) fn wrote(&mut self, edits: &[Edit]) {
-        self.own
-            .extend(edits.iter().map(|e| e.id).filter(|id| *id > self.upto));
+        for edit in edits.iter().filter(|e| e.id > self.upto) {
+            self.own.insert(edit.id, (edit.product.clone(), edit.task));
+        }
     }
 
     /// The entries of `journal` (those after [`Seen::upto`], oldest first) the holder has not
-    /// been given; all of them count as given from now on.
+    /// been given and still needs; all of them count as given from now on.
     pub(crate) fn others(&mut self, journal: Vec<Edit>) -> Vec<Edit> {
         if let Some(last) = journal.last() {
             self.upto = self.upto.max(last.id);
         }
         let own = std::mem::take(&mut self.own);
-        self.own = own.iter().copied().filter(|id| *id > self.upto).collect();
-        journal
+        let superseded = |edit: &Edit| {
+            own.range(edit.id + 1..)
+                .any(|(_, (product, task))| *product == edit.product && *task == edit.task)
+        };
+        let needed = journal
             .into_iter()
-            .filter(|e| !own.contains(&e.id))
-            .collect()
+            .filter(|e| !own.contains_key(&e.id) && !superseded(e))
+            .collect();
+        self.own = own.into_iter().filter(|(id, _)| *id > self.upto).collect();
+        needed
+    }
+}
+
+#[cfg(test)]
+mod seen_tests {
+    use super::*;
+
+    fn entry(id: i64, product: &str) -> Edit {
+        Edit {
+            id,
+            batch: id,
+            product: product.into(),
+            task: Task::Colour,
+            old: None,
+            new: Some(format!("v{id}")),
+            author: "x".into(),
+            time_ms: 0,
+            source: EditSource::Human,
+            reason: None,
+            reverts: None,
+        }
+    }
+
+    #[test]
+    fn own_entries_and_the_older_ones_they_supersede_are_not_handed_back() {
+        let mut seen = Seen::up_to(1);
+        // Another writer's #2 (p1) and #3 (p2) came before this store's own #4 (p1).
+        seen.wrote(&[entry(4, "p1")]);
+        let journal = vec![entry(2, "p1"), entry(3, "p2"), entry(4, "p1")];
+        let ids: Vec<i64> = seen.others(journal).iter().map(|e| e.id).collect();
+        assert_eq!(ids, [3], "#2 is older than the own #4 of the same label");
+        assert_eq!(seen.upto(), 4);
+        assert!(seen.others(Vec::new()).is_empty());
+        // A later foreign entry of the same label is handed on.
+        seen.wrote(&[entry(6, "p2")]);
+        let ids: Vec<i64> = seen
+            .others(vec![entry(5, "p1"), entry(6, "p2"), entry(7, "p2")])
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids, [5, 7]);
     }
 }
 

@@ -393,7 +393,23 @@ fn labels_saved(state: &mut AppState, edits: Vec<Edit>, kind: SaveKind, queue: &
     let text = match (kind, edits.len()) {
         (SaveKind::Undo, n) => format!("undone ({n} labels)"),
         (SaveKind::Redo, n) => format!("redone ({n} labels)"),
-        (SaveKind::Elsewhere, 1) => format!("by another window: {}", edits[0]),
+        (SaveKind::Elsewhere, 1) => {
+            let e = &edits[0];
+            let value = |v: &Option<String>| {
+                v.as_deref().map_or_else(
+                    || "(none)".into(),
+                    |v| crate::catalog::text::excerpt(v).into_owned(),
+                )
+            };
+            format!(
+                "{} changed the {} of {}: {} -> {}",
+                crate::catalog::text::excerpt(&e.author),
+                e.task,
+                crate::catalog::text::excerpt(&e.product),
+                value(&e.old),
+                value(&e.new)
+            )
+        }
         (SaveKind::Elsewhere, n) => {
             let mut authors: Vec<&str> = edits.iter().map(|e| e.author.as_str()).collect();
             authors.sort_unstable();

@@ -505,7 +505,8 @@ mod tests {
         assert_eq!(review.label, "Navy");
         drop(store);
         let mut read = two_products();
-        let (mut reading, _) = LabelStore::open_read_only(&path, "catalogue.csv", &mut read).unwrap();
+        let (mut reading, _) =
+            LabelStore::open_read_only(&path, "catalogue.csv", &mut read).unwrap();
         assert_eq!(reading.reviews().unwrap(), vec![review]);
     }
 

@@ -359,19 +359,39 @@ impl rustls::client::danger::ServerCertVerifier for Unchecked {
     }
 }
 
-/// `given` with any `user:password@` reduced to `user@`.
+/// `given` with any `user:password@` reduced to `user@` and any `password=` option left out.
 fn without_password(given: &str) -> String {
-    let Some((scheme, rest)) = given.split_once("://") else {
-        return given.to_string();
+    let (base, query) = match given.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (given, None),
     };
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}@{host}{tail}")
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find('/').unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(end);
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) if userinfo.contains(':') => {
+                    let user = userinfo.split(':').next().unwrap_or("");
+                    format!("{scheme}://{user}@{host}{tail}")
+                }
+                _ => base.to_string(),
+            }
         }
-        _ => given.to_string(),
+        None => base.to_string(),
+    };
+    match query {
+        Some(query) => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|pair| !pair.starts_with("password="))
+                .collect();
+            if kept.is_empty() {
+                base
+            } else {
+                format!("{base}?{}", kept.join("&"))
+            }
+        }
+        None => base,
     }
 }
 
