@@ -125,7 +125,7 @@ fn open_1m(cluster: &Cluster) -> String {
                 .expect("address");
                 let identity = vitrine::labels::team::identity(&imported.report.source, &address);
                 let (_store, report) =
-                    LabelStore::open_team(&address, &identity, &mut imported.catalog)
+                    LabelStore::open_team(&address, &identity, &mut imported.catalog, None)
                         .expect("open team");
                 report.overrides
             }

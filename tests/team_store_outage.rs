@@ -1,7 +1,7 @@
-//! The team store's server stops (as a crash would) in the middle of a burst of edits and
-//! starts again: every edit the store acknowledged is in the server's journal exactly once,
-//! nothing it refused is, and the store reconnects by itself. Its own cluster: stopping the
-//! server must not disturb the other tests.
+//! The team store's server goes away (a crash, a cut connection) in the middle of a burst of
+//! edits: the store keeps acknowledging edits into its outbox, sends them in order when the
+//! server is back, each exactly once, and never overwrites a label someone changed meanwhile.
+//! Its own cluster: stopping the server must not disturb the other tests.
 
 mod common;
 
@@ -11,7 +11,36 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use vitrine::catalog::Task;
 use vitrine::catalog::import::ImportOptions;
-use vitrine::labels::{StoreError, open_workspace};
+use vitrine::labels::{Edit, Workspace, open_workspace};
+
+/// Looks (applying what it gets) until the outbox is empty, the server back, for at most a
+/// minute. Returns the entries the looks handed on.
+fn until_sent(ws: &mut Workspace) -> Vec<Edit> {
+    let started = Instant::now();
+    let mut handed = Vec::new();
+    while ws.store.server_state().is_some_and(|s| s.waiting > 0) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the outbox was never sent: {:?}",
+            ws.store.server_state()
+        );
+        if let Ok(edits) = ws.store.sync(&mut ws.catalog) {
+            handed.extend(edits);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    handed.extend(ws.store.sync(&mut ws.catalog).unwrap());
+    handed
+}
+
+fn open(manifest: &std::path::Path, store: &str) -> Workspace {
+    open_workspace(
+        manifest,
+        &ImportOptions::default(),
+        Some(&PathBuf::from(store)),
+    )
+    .unwrap()
+}
 
 #[test]
 fn acknowledged_edits_survive_a_server_restart_exactly_once() {
@@ -19,18 +48,12 @@ fn acknowledged_edits_survive_a_server_restart_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = common::small_catalogue(dir.path(), 5);
     cluster.role("olga", "vitrine_moderator", "pw");
-    let store = PathBuf::from(cluster.url("olga"));
-    let mut ws = open_workspace(&manifest, &ImportOptions::default(), Some(&store)).unwrap();
-    let (mut acknowledged, mut refused) = (Vec::new(), Vec::new());
-    let started = Instant::now();
+    let mut ws = open(&manifest, &cluster.url("olga"));
+    let mut acknowledged = Vec::new();
+    let mut offline_seen = 0;
     let mut stopped_at = None;
     let mut restarted = false;
-    let mut i = 0;
-    while acknowledged.len() < 300 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "never came back"
-        );
+    for i in 0..300 {
         if i == 100 {
             cluster.stop();
             stopped_at = Some(Instant::now());
@@ -40,22 +63,30 @@ fn acknowledged_edits_survive_a_server_restart_exactly_once() {
             restarted = true;
         }
         let value = format!("Shade {i}");
-        match ws.store.set(
-            &mut ws.catalog,
-            change(&format!("p{}", i % 5), Task::Colour, &value),
-            &human("olga"),
-        ) {
-            Ok(Some(_)) => acknowledged.push(value),
-            Ok(None) => panic!("every value is new"),
-            Err(StoreError::Unreachable { .. }) => {
-                refused.push(value);
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(other) => panic!("{other}"),
+        let written = ws
+            .store
+            .set(
+                &mut ws.catalog,
+                change(&format!("p{}", i % 5), Task::Colour, &value),
+                &human("olga"),
+            )
+            .unwrap_or_else(|e| panic!("edit {i} refused: {e}"));
+        assert!(written.is_some(), "every value is new");
+        acknowledged.push(value);
+        let state = ws.store.server_state().unwrap();
+        if state.offline {
+            offline_seen += 1;
+            assert!(state.waiting > 0, "offline edits wait: {state:?}");
         }
-        i += 1;
+        std::thread::sleep(Duration::from_millis(5));
     }
-    assert!(!refused.is_empty(), "the outage was seen");
+    assert!(offline_seen > 0, "the outage was seen");
+    if !restarted {
+        cluster.start_again();
+    }
+    until_sent(&mut ws);
+    assert!(!ws.store.server_state().unwrap().offline);
+    assert!(ws.store.take_lost().is_empty(), "nobody else wrote");
     let journal = ws.store.journal(0).unwrap();
     let written: Vec<&str> = journal.iter().filter_map(|e| e.new.as_deref()).collect();
     for value in &acknowledged {
@@ -65,11 +96,111 @@ fn acknowledged_edits_survive_a_server_restart_exactly_once() {
             "{value} acknowledged, in the journal {times} times"
         );
     }
-    for value in &refused {
-        assert!(
-            !written.contains(&value.as_str()),
-            "{value} refused, yet written"
+    assert_eq!(journal.len(), acknowledged.len());
+    // In the order they were made, each label's chain unbroken.
+    for product in 0..5 {
+        let chain: Vec<_> = journal
+            .iter()
+            .filter(|e| e.product == format!("p{product}"))
+            .collect();
+        for pair in chain.windows(2) {
+            assert_eq!(pair[1].old, pair[0].new, "{product}: {pair:?}");
+        }
+    }
+    // Another window sees the last value of each label.
+    let other = open(&manifest, &cluster.url("olga"));
+    for product in 0..5 {
+        let id = format!("p{product}");
+        assert_eq!(
+            common::colour(&other, &id),
+            common::colour(&ws, &id),
+            "{id}"
         );
     }
-    assert_eq!(journal.len(), acknowledged.len());
+
+    // Edits waiting when the window closes are sent by the next open.
+    cluster.stop();
+    ws.store
+        .set(
+            &mut ws.catalog,
+            change("p0", Task::Colour, "Left waiting"),
+            &human("olga"),
+        )
+        .unwrap();
+    assert_eq!(ws.store.server_state().unwrap().waiting, 1);
+    drop(ws);
+    cluster.start_again();
+    let reopened = open(&manifest, &cluster.url("olga"));
+    assert_eq!(reopened.store.server_state().unwrap().waiting, 0);
+    assert_eq!(
+        common::colour(&reopened, "p0").as_deref(),
+        Some("Left waiting")
+    );
+}
+
+#[test]
+fn an_edit_made_offline_never_overwrites_a_label_changed_meanwhile() {
+    let Some(cluster) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 3);
+    cluster.role("pia", "vitrine_moderator", "pw");
+    cluster.role("quinn", "vitrine_moderator", "pw");
+    let mut pia = open(&manifest, &cluster.url("pia"));
+    let mut quinn = open(&manifest, &cluster.url("quinn"));
+    // Pia's connection is cut: her edit waits.
+    cluster.cut("pia");
+    pia.store
+        .set(
+            &mut pia.catalog,
+            change("p0", Task::Colour, "Pia's"),
+            &human("pia"),
+        )
+        .unwrap();
+    let state = pia.store.server_state().unwrap();
+    assert!(state.offline && state.waiting == 1, "{state:?}");
+    // Meanwhile Quinn changes p0.
+    quinn
+        .store
+        .set(
+            &mut quinn.catalog,
+            change("p0", Task::Colour, "Quinn's"),
+            &human("quinn"),
+        )
+        .unwrap();
+    // Pia's next edit reconnects, sends what waits first, then goes through itself.
+    pia.store
+        .set(
+            &mut pia.catalog,
+            change("p1", Task::Colour, "Pia's too"),
+            &human("pia"),
+        )
+        .unwrap();
+    let handed = until_sent(&mut pia);
+    let lost = pia.store.take_lost();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(
+        (lost[0].product.as_str(), lost[0].wanted.as_deref()),
+        ("p0", Some("Pia's"))
+    );
+    assert_eq!(
+        (lost[0].found.as_deref(), lost[0].by.as_str()),
+        (Some("Quinn's"), "quinn")
+    );
+    assert!(
+        lost[0]
+            .to_string()
+            .contains("quinn had set it to 'Quinn's'")
+    );
+    // Pia's window is told Quinn's label; p1 went through.
+    assert!(handed.iter().any(|e| e.new.as_deref() == Some("Quinn's")));
+    assert_eq!(common::colour(&pia, "p0").as_deref(), Some("Quinn's"));
+    quinn.store.sync(&mut quinn.catalog).unwrap();
+    assert_eq!(common::colour(&quinn, "p0").as_deref(), Some("Quinn's"));
+    assert_eq!(common::colour(&quinn, "p1").as_deref(), Some("Pia's too"));
+    let history = quinn.store.history("p0").unwrap();
+    assert_eq!(history.len(), 1, "Pia's p0 was not journalled: {history:?}");
+    // Pia's sent edit is hers, and she can undo it.
+    let undone = pia.store.undo(&mut pia.catalog, "ignored").unwrap();
+    assert_eq!(undone.len(), 1);
+    assert_eq!(undone[0].product, "p1");
 }

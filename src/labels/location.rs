@@ -20,6 +20,32 @@ pub fn in_data_dir(source: &Path) -> PathBuf {
         .join(format!("{}.labels.sqlite", catalogue_key(source)))
 }
 
+/// The outbox of a team store (`store`: its address and the catalogue's identity) for the
+/// catalogue whose source file is `source`: where its edits wait while the server is away.
+/// Beside the catalogue when its folder is writable, else in the data directory, as a store.
+pub fn outbox(source: &Path, store: &str) -> PathBuf {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(store.as_bytes());
+    let key: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let beside = source.with_file_name(format!("{}.outbox-{key}.sqlite", catalogue_stem(source)));
+    let folder = folder_or_here(source);
+    if beside.exists() || writable(folder) {
+        beside
+    } else {
+        data_dir()
+            .join("outboxes")
+            .join(format!("{}-{key}.sqlite", catalogue_key(source)))
+    }
+}
+
+/// The folder of `source` (`.` for a bare file name).
+fn folder_or_here(source: &Path) -> &Path {
+    match source.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    }
+}
+
 /// Whether a file can be created in `folder`. A folder without write permission bits counts as
 /// read-only even where the process could write anyway (as root): shared data stays untouched.
 fn writable(folder: &Path) -> bool {
@@ -64,17 +90,10 @@ pub fn locate(source: &Path, explicit: Option<&Path>) -> PathBuf {
     }
     let beside = beside(source);
     let fallback = in_data_dir(source);
-    match source.parent() {
-        Some(folder)
-            if writable(if folder.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                folder
-            }) =>
-        {
-            beside
-        }
-        _ => fallback,
+    if source.parent().is_some() && writable(folder_or_here(source)) {
+        beside
+    } else {
+        fallback
     }
 }
 

@@ -14,7 +14,9 @@ pub use crate::catalog::text::printable;
 pub use edit::{Edit, EditSource};
 pub use export::{ExportError, ExportSummary, export, export_over};
 pub use review::{Keep, Review, Standing, Withdrawal, Withdrawn};
-pub use store::{Attribution, Change, LabelBase, LabelStore, OpenReport, StoreError};
+pub use store::{
+    Attribution, Change, LabelBase, LabelStore, Lost, OpenReport, ServerState, StoreError,
+};
 
 use crate::catalog::import::{ImportError, ImportOptions, ImportReport, Imported, import};
 use crate::catalog::key_index::KeyIndex;
@@ -210,8 +212,9 @@ fn with_store(
             Access::Write => store::Recording::Now,
             Access::WriteRecordingLater => store::Recording::Later,
         };
+        let outbox = location::outbox(&source, &format!("{}|{identity}", address.shown()));
         let (store, store_report) =
-            team::TeamStore::open(&address, &identity, &mut catalog, recording)?;
+            team::TeamStore::open(&address, &identity, &mut catalog, recording, Some(&outbox))?;
         return Ok(Workspace {
             catalog,
             import: imported.report,

@@ -230,6 +230,51 @@ pub struct OpenReport {
     pub role: Option<String>,
 }
 
+/// An edit made while a team store's server was away that the server refused when it was
+/// sent: someone had changed the label since this window last saw it. Their label is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lost {
+    /// The product id.
+    pub product: String,
+    /// The task.
+    pub task: Task,
+    /// The label this window had set.
+    pub wanted: Option<String>,
+    /// The label the server has, which stays.
+    pub found: Option<String>,
+    /// Who set the label the server has.
+    pub by: String,
+}
+
+impl std::fmt::Display for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = |v: &Option<String>| {
+            v.as_deref()
+                .map_or_else(|| "(none)".into(), |v| format!("'{}'", excerpt(v)))
+        };
+        write!(
+            f,
+            "not sent: your {} of '{}' ({}) made offline; {} had set it to {} meanwhile, which is kept",
+            self.task,
+            excerpt(&self.product),
+            value(&self.wanted),
+            excerpt(&self.by),
+            value(&self.found)
+        )
+    }
+}
+
+/// Where a team store's edits stand with its server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerState {
+    /// The last look or write could not reach the server.
+    pub offline: bool,
+    /// Edits in the outbox, waiting to be sent.
+    pub waiting: usize,
+    /// The outbox file (`None`: opened for reading, with no outbox).
+    pub outbox: Option<PathBuf>,
+}
+
 /// An open label store: an SQLite file or a team store.
 #[derive(Debug)]
 pub enum LabelStore {
@@ -285,13 +330,15 @@ impl LabelStore {
 
     /// Opens the team store at `address` for the catalogue `identity` (see
     /// [`super::team::identity`]), migrating its schema, and applies the edited labels onto
-    /// `catalog`.
+    /// `catalog`. Edits made while the server is away wait in the outbox file `outbox`
+    /// (without one, they are refused).
     pub fn open_team(
         address: &super::team::TeamAddress,
         identity: &str,
         catalog: &mut Catalog,
+        outbox: Option<&Path>,
     ) -> Result<(LabelStore, OpenReport), StoreError> {
-        let (store, report) = TeamStore::open(address, identity, catalog, Recording::Now)?;
+        let (store, report) = TeamStore::open(address, identity, catalog, Recording::Now, outbox)?;
         Ok((LabelStore::Team(Box::new(store)), report))
     }
 
@@ -313,6 +360,24 @@ impl LabelStore {
         match self {
             LabelStore::File(_) => None,
             LabelStore::Team(s) => Some(s.role()),
+        }
+    }
+
+    /// In a team store, whether its server is reachable and how many edits wait in the outbox
+    /// for it; `None` for a file.
+    pub fn server_state(&self) -> Option<ServerState> {
+        match self {
+            LabelStore::File(_) => None,
+            LabelStore::Team(s) => Some(s.server_state()),
+        }
+    }
+
+    /// The edits made offline that the server refused since the last call (the label had
+    /// changed meanwhile); always empty for a file.
+    pub fn take_lost(&mut self) -> Vec<Lost> {
+        match self {
+            LabelStore::File(_) => Vec::new(),
+            LabelStore::Team(s) => s.take_lost(),
         }
     }
 
@@ -728,6 +793,8 @@ pub(crate) struct NewEntry<'a> {
     pub batch: Option<i64>,
     /// The entry an undo or redo reverts.
     pub reverts: Option<i64>,
+    /// Its place among the entries of its write (a team store's origin key names it).
+    pub position: usize,
 }
 
 impl NewEntry<'_> {
@@ -787,7 +854,7 @@ pub(crate) fn write_batch<T>(
     }
     let time_ms = now_ms();
     let mut edits: Vec<Edit> = Vec::new();
-    for item in changes {
+    for (position, item) in changes.iter().enumerate() {
         let (change, reason) = parts(item);
         // No row: nobody ever edited this label, so it is the imported one.
         let old = match tx.current(&change.product, change.task)? {
@@ -825,6 +892,7 @@ pub(crate) fn write_batch<T>(
             time_ms,
             batch: edits.first().map(|e| e.batch),
             reverts: None,
+            position,
         })?;
         edits.push(edit);
     }
@@ -890,7 +958,7 @@ pub(crate) fn revert(
     };
     let time_ms = now_ms();
     let mut written: Vec<Edit> = Vec::new();
-    for target in &targets {
+    for (position, target) in targets.iter().enumerate() {
         let (old, new) = match direction {
             Direction::Undo => (target.new.clone(), target.old.clone()),
             Direction::Redo => (target.old.clone(), target.new.clone()),
@@ -904,6 +972,7 @@ pub(crate) fn revert(
             time_ms,
             batch: written.first().map(|e| e.batch),
             reverts: Some(target.id),
+            position,
         })?;
         tx.set_state(target.id, to_state, edit.id)?;
         written.push(edit);

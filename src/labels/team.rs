@@ -8,8 +8,13 @@
 //!   each reads the latest label inside it (as SQLite's single writer does for a file).
 //! - Another window's edit is announced by `NOTIFY` at its commit; a holder looks at the
 //!   notifications received (no query) and reads the journal only when told.
+//! - While the server cannot be reached, edits go to a durable outbox on this machine
+//!   ([`outbox`]) and are sent, in order, when it is back: each only where the server still
+//!   has the label this window saw (else it is [`Lost`], and the other's label stays), and
+//!   each once, by its origin key.
 
 mod address;
+mod outbox;
 pub mod schema;
 
 pub use address::{Environment, TeamAddress, Tls, is_team};
@@ -17,14 +22,16 @@ pub use address::{Environment, TeamAddress, Tls, is_team};
 use super::edit::Edit;
 use super::review::{Keep, Review, Standing, Withdrawal, Withdrawn};
 use super::store::{
-    Attribution, Change, Direction, EntryState, JournalTx, LabelBase, NewEntry, OpenReport,
-    Recording, Seen, StoreError, compare_products, fingerprint, now_ms, revert, write_batch,
+    Attribution, Change, Direction, EntryState, JournalTx, LabelBase, Lost, NewEntry, OpenReport,
+    Recording, Seen, ServerState, StoreError, apply, compare_products, fingerprint, now_ms, revert,
+    write_batch,
 };
 use crate::catalog::{Catalog, Task, normalise_label};
+use outbox::{Outbox, Outgoing, Pending};
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{GenericClient, Row};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -144,8 +151,8 @@ const LOCK_SQL: &str = "SELECT pg_advisory_xact_lock($1, $2::int)";
 const CURRENT_SQL: &str = "SELECT value, edit FROM vitrine.current \
      WHERE catalogue = $1 AND product = $2 AND task = $3";
 const INSERT_SQL: &str = "INSERT INTO vitrine.edits(id, batch, state_changed, catalogue, \
-     product, task, old, new, author, time_ms, source, reason, reverts, state) \
-     SELECT n, COALESCE($1, n), n, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+     product, task, old, new, author, time_ms, source, reason, reverts, state, origin) \
+     SELECT n, COALESCE($1, n), n, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
      FROM (SELECT nextval('vitrine.edit_ids') AS n) AS next RETURNING id, batch";
 const END_REDO_SQL: &str = "UPDATE vitrine.edits SET state = 'dead' \
      WHERE catalogue = $1 AND author = $2 AND state = 'undone'";
@@ -186,6 +193,21 @@ pub struct TeamStore {
     last_look: Instant,
     /// When the connection was found lost (reconnects wait [`RECONNECT_AFTER`]).
     lost_at: Option<Instant>,
+    /// This open's part of every origin key (random), and the writes it made.
+    session: String,
+    writes: u64,
+    /// Where edits wait while the server is away; `None` when opened for reading.
+    outbox: Option<Outbox>,
+    /// The current value of every edited label as this store last knew it (the server's,
+    /// with this window's waiting edits over it): the old value of an edit made offline.
+    known: HashMap<(String, Task), Option<String>>,
+    /// Edits the server refused when the outbox sent them, not yet taken by the holder.
+    lost: Vec<Lost>,
+    /// The server's entries of labels whose waiting edits were lost, not yet handed on: the
+    /// holder shows the lost value until told.
+    corrections: Vec<Edit>,
+    /// The last look or write could not reach the server.
+    offline: bool,
 }
 
 impl std::fmt::Debug for TeamStore {
@@ -201,12 +223,14 @@ impl std::fmt::Debug for TeamStore {
 impl TeamStore {
     /// Connects to the team store at `address`, migrates its schema (unless reading only),
     /// finds or registers the catalogue `identity`, and applies its edited labels onto
-    /// `catalog`.
+    /// `catalog`. A writing open keeps its outbox at `outbox` and sends what waits there
+    /// from an earlier session.
     pub(crate) fn open(
         address: &TeamAddress,
         identity: &str,
         catalog: &mut Catalog,
         recording: Recording,
+        outbox: Option<&Path>,
     ) -> Result<(TeamStore, OpenReport), StoreError> {
         let mut client = address.connect()?;
         let mut fail = Failure {
@@ -238,6 +262,13 @@ impl TeamStore {
             reviews_told: false,
             last_look: Instant::now(),
             lost_at: None,
+            session: format!("{:016x}", rand::random::<u64>()),
+            writes: 0,
+            outbox: None,
+            known: HashMap::new(),
+            lost: Vec::new(),
+            corrections: Vec::new(),
+            offline: false,
         };
         let mut report = OpenReport {
             path: store.path.clone(),
@@ -249,6 +280,19 @@ impl TeamStore {
             return Ok((store, report));
         }
         store.prepare(identity, catalog, recording, &mut report)?;
+        if let Some(path) = outbox.filter(|_| write) {
+            let key = format!("{}|{}|{identity}", address.shown(), store.fail.role);
+            store.outbox = Some(Outbox::open(path, &key)?);
+            // What an earlier session left waiting goes first; a server gone again since the
+            // open leaves it waiting.
+            match store.flush() {
+                Ok(sent) => apply(catalog, &sent),
+                Err(StoreError::Unreachable { .. }) => store.offline = true,
+                Err(other) => return Err(other),
+            }
+            let corrections = std::mem::take(&mut store.corrections);
+            apply(catalog, &corrections);
+        }
         Ok((store, report))
     }
 
@@ -338,6 +382,8 @@ impl TeamStore {
                 }
                 None => report.orphaned += 1,
             }
+            self.known
+                .insert((product.to_string(), task), value.map(String::from));
         }
         let seen: i64 = tx
             .query_one(
@@ -399,8 +445,9 @@ impl TeamStore {
         })
     }
 
-    /// A write transaction holding the catalogue's write lock.
-    fn begin(&mut self) -> Result<TeamWriting<'_>, StoreError> {
+    /// A write transaction holding the catalogue's write lock; its entries' origin keys start
+    /// with `origin`.
+    fn begin(&mut self, origin: Option<String>) -> Result<TeamWriting<'_>, StoreError> {
         self.reconnect_if_lost()?;
         let catalogue = self.writable_catalogue()?;
         let fail = self.fail.clone();
@@ -416,7 +463,169 @@ impl TeamStore {
             sql,
             catalogue,
             fail,
+            origin,
         })
+    }
+
+    /// The origin key prefix of the next write: this open's, and the write's number.
+    fn next_origin(&mut self) -> String {
+        self.writes += 1;
+        format!("{}:{}", self.session, self.writes)
+    }
+
+    /// Where this store stands with its server.
+    pub(crate) fn server_state(&self) -> ServerState {
+        ServerState {
+            offline: self.offline || self.client.is_closed(),
+            waiting: self.outbox.as_ref().map_or(0, Outbox::waiting),
+            outbox: self.outbox.as_ref().map(|o| o.path().to_path_buf()),
+        }
+    }
+
+    /// The waiting edits the server refused since the last call.
+    pub(crate) fn take_lost(&mut self) -> Vec<Lost> {
+        std::mem::take(&mut self.lost)
+    }
+
+    /// Notes `edits` (written, sent, or read) as the labels' current values.
+    fn learn(&mut self, edits: &[Edit]) {
+        for edit in edits {
+            self.known
+                .insert((edit.product.clone(), edit.task), edit.new.clone());
+        }
+    }
+
+    /// Records the outcome of a statement that needed the server.
+    fn reached<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        match &result {
+            Ok(_) => self.offline = false,
+            Err(StoreError::Unreachable { .. }) => self.offline = true,
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// Sends the outbox's waiting edits, oldest write first, each write in one transaction,
+    /// and removes each write once it committed. An edit whose origin the journal already
+    /// has (sent before, the answer lost) is not sent again; one whose label the server no
+    /// longer has at the value this window saw is [`Lost`]. Returns the entries sent, which
+    /// the holder already shows.
+    fn flush(&mut self) -> Result<Vec<Edit>, StoreError> {
+        if self.outbox.as_ref().is_none_or(|o| o.waiting() == 0) {
+            return Ok(Vec::new());
+        }
+        let Some(mut outbox) = self.outbox.take() else {
+            return Ok(Vec::new());
+        };
+        let result = self.send(&mut outbox);
+        self.outbox = Some(outbox);
+        self.reached(result)
+    }
+
+    fn send(&mut self, outbox: &mut Outbox) -> Result<Vec<Edit>, StoreError> {
+        self.reconnect_if_lost()?;
+        let pending = outbox.pending()?;
+        let role = self.fail.role.clone();
+        let mut all_sent = Vec::new();
+        for write in pending.chunk_by(|a, b| a.batch == b.batch) {
+            let mut tx = self.begin(None)?;
+            let mut sent: Vec<Edit> = Vec::new();
+            let mut lost = Vec::new();
+            let mut corrections = Vec::new();
+            let mut batch = None;
+            for (position, p) in write.iter().enumerate() {
+                if let Some(earlier) = tx.by_origin(&p.origin)? {
+                    sent.push(earlier);
+                    continue;
+                }
+                if let Some((found, edit)) = tx.current(&p.product, p.task)?
+                    && found != p.old
+                {
+                    let theirs = tx.entry(edit)?;
+                    lost.push(Lost {
+                        product: p.product.clone(),
+                        task: p.task,
+                        wanted: p.new.clone(),
+                        found,
+                        by: theirs.author.clone(),
+                    });
+                    corrections.push(theirs);
+                    continue;
+                }
+                let by = Attribution {
+                    author: role.clone(),
+                    source: p.source,
+                    reason: p.reason.clone(),
+                };
+                let entry = NewEntry {
+                    product: &p.product,
+                    task: p.task,
+                    old: p.old.clone(),
+                    new: p.new.clone(),
+                    by: &by,
+                    time_ms: p.time_ms,
+                    batch,
+                    reverts: None,
+                    position,
+                };
+                let edit = tx.insert_as(&entry, Some(&p.origin))?;
+                batch = Some(edit.batch);
+                sent.push(edit);
+            }
+            if batch.is_some() {
+                tx.end_redo(&role)?;
+            }
+            tx.commit()?;
+            outbox.remove_batch(write[0].batch)?;
+            self.seen.wrote(&sent);
+            self.learn(&sent);
+            self.learn(&corrections);
+            self.lost.extend(lost);
+            self.corrections.extend(corrections);
+            all_sent.extend(sent);
+        }
+        Ok(all_sent)
+    }
+
+    /// Writes `changes` as one batch to the outbox (see [`write_batch`]), over the labels
+    /// this store knows; `origin` prefixes their origin keys.
+    fn write_offline<T>(
+        &mut self,
+        base: &impl LabelBase,
+        changes: &[T],
+        parts: impl Fn(&T) -> (&Change, Option<&str>),
+        by: &Attribution,
+        origin: &str,
+    ) -> Result<Vec<Edit>, StoreError> {
+        let Some(outbox) = self.outbox.as_mut() else {
+            return Err(StoreError::Unreachable {
+                address: self.fail.address.clone(),
+                reason: "opened for reading, so there is no outbox to keep edits in".into(),
+            });
+        };
+        let mut added = Vec::new();
+        let mut origins = Vec::new();
+        let tx = OfflineWriting {
+            address: &self.fail.address,
+            outbox,
+            known: &self.known,
+            overlay: HashMap::new(),
+            origin,
+            entries: Vec::new(),
+            added: &mut added,
+            origins: &mut origins,
+        };
+        let mut edits = write_batch(tx, base, changes, parts, by)?;
+        // The outbox numbers its entries: an edit made offline shows as #-N until it is sent.
+        let seqs: HashMap<&str, &Pending> = added.iter().map(|p| (p.origin.as_str(), p)).collect();
+        for (edit, origin) in edits.iter_mut().zip(&origins) {
+            if let Some(p) = seqs.get(origin.as_str()) {
+                edit.id = -p.seq;
+                edit.batch = -p.batch;
+            }
+        }
+        self.learn(&edits);
+        Ok(edits)
     }
 
     /// The caller's attribution with the store's role as the author.
@@ -436,10 +645,27 @@ impl TeamStore {
         by: &Attribution,
     ) -> Result<Vec<Edit>, StoreError> {
         let by = self.as_role(by);
-        let tx = self.begin()?;
-        let edits = write_batch(tx, base, changes, parts, &by)?;
-        self.seen.wrote(&edits);
-        Ok(edits)
+        let origin = self.next_origin();
+        // Edits keep their order: while some wait, a new one waits behind them.
+        if self.outbox.as_ref().is_some_and(|o| o.waiting() > 0) && self.flush().is_err() {
+            return self.write_offline(base, changes, &parts, &by, &origin);
+        }
+        let attempt = self
+            .begin(Some(origin.clone()))
+            .and_then(|tx| write_batch(tx, base, changes, &parts, &by));
+        match self.reached(attempt) {
+            Ok(edits) => {
+                self.seen.wrote(&edits);
+                self.learn(&edits);
+                Ok(edits)
+            }
+            // The write may have committed before the connection went: sent again from the
+            // outbox, the same origin keys make it count once.
+            Err(StoreError::Unreachable { .. }) if self.outbox.is_some() => {
+                self.write_offline(base, changes, &parts, &by, &origin)
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// Undoes or redoes the store role's latest batch (see [`revert`]); `author` is ignored:
@@ -450,9 +676,16 @@ impl TeamStore {
         direction: Direction,
     ) -> Result<Vec<Edit>, StoreError> {
         let role = self.fail.role.clone();
-        let tx = self.begin()?;
-        let edits = revert(tx, &role, direction)?;
+        if self.outbox.as_ref().is_some_and(|o| o.waiting() > 0) {
+            self.flush()?;
+        }
+        let origin = self.next_origin();
+        let attempt = self
+            .begin(Some(origin))
+            .and_then(|tx| revert(tx, &role, direction));
+        let edits = self.reached(attempt)?;
         self.seen.wrote(&edits);
+        self.learn(&edits);
         Ok(edits)
     }
 
@@ -569,7 +802,17 @@ impl TeamStore {
     /// The entries others wrote since this store last looked: read only when a notification
     /// said so, or every [`LOOK_ANYWAY`].
     pub(crate) fn new_edits(&mut self) -> Result<Vec<Edit>, StoreError> {
+        let looked = self.look();
+        let mut edits = std::mem::take(&mut self.corrections);
+        edits.extend(self.reached(looked)?);
+        self.learn(&edits);
+        Ok(edits)
+    }
+
+    /// Sends what waits, then reads what others wrote if told to.
+    fn look(&mut self) -> Result<Vec<Edit>, StoreError> {
         self.reconnect_if_lost()?;
+        self.flush()?;
         self.take_notifications();
         if !self.edits_told && self.last_look.elapsed() < LOOK_ANYWAY {
             return Ok(Vec::new());
@@ -621,7 +864,7 @@ impl TeamStore {
             });
         };
         let role = self.fail.role.clone();
-        let mut tx = self.begin()?;
+        let mut tx = self.begin(None)?;
         let changed = tx.next_review_change()?;
         let time_ms = now_ms();
         let id: i64 = tx
@@ -664,7 +907,7 @@ impl TeamStore {
     ) -> Result<Withdrawn, StoreError> {
         let role = self.fail.role.clone();
         let path = self.path.clone();
-        let mut tx = self.begin()?;
+        let mut tx = self.begin(None)?;
         let catalogue = tx.catalogue;
         let fail = tx.fail.clone();
         let Some(mut review) = select_reviews(
@@ -784,7 +1027,7 @@ impl TeamStore {
         _author: &str,
     ) -> Result<usize, StoreError> {
         let role = self.fail.role.clone();
-        let mut tx = self.begin()?;
+        let mut tx = self.begin(None)?;
         let time_ms = now_ms();
         let mut added = 0;
         for (a, b) in pairs {
@@ -925,9 +1168,78 @@ struct TeamWriting<'a> {
     sql: &'a Statements,
     catalogue: i64,
     fail: Failure,
+    /// The origin key prefix of the entries written (`PREFIX:POSITION`).
+    origin: Option<String>,
 }
 
 impl TeamWriting<'_> {
+    /// The journal's entry with origin key `origin`.
+    fn by_origin(&mut self, origin: &str) -> Result<Option<Edit>, StoreError> {
+        let fail = self.fail.clone();
+        Ok(select_edits(
+            &mut self.tx,
+            &fail,
+            "WHERE catalogue = $1 AND origin = $2",
+            &[&self.catalogue, &origin],
+        )?
+        .pop())
+    }
+
+    /// The journal entry `id`.
+    fn entry(&mut self, id: i64) -> Result<Edit, StoreError> {
+        let fail = self.fail.clone();
+        select_edits(&mut self.tx, &fail, "WHERE id = $1", &[&id])?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt {
+                path: PathBuf::from(&self.fail.address),
+                id,
+                detail: "the current label names an entry the journal lacks".into(),
+            })
+    }
+
+    /// Writes `entry` with origin key `origin`.
+    fn insert_as(
+        &mut self,
+        entry: &NewEntry<'_>,
+        origin: Option<&str>,
+    ) -> Result<Edit, StoreError> {
+        let by = entry.by;
+        let row = self
+            .tx
+            .query_one(
+                &self.sql.insert,
+                &[
+                    &entry.batch,
+                    &self.catalogue,
+                    &entry.product,
+                    &entry.task.name(),
+                    &entry.old,
+                    &entry.new,
+                    &by.author,
+                    &entry.time_ms,
+                    &by.source.name(),
+                    &by.reason,
+                    &entry.reverts,
+                    &entry.state().name(),
+                    &origin,
+                ],
+            )
+            .map_err(self.fail.of("edit labels"))?;
+        Ok(Edit {
+            id: row.get(0),
+            batch: row.get(1),
+            product: entry.product.to_string(),
+            task: entry.task,
+            old: entry.old.clone(),
+            new: entry.new.clone(),
+            author: by.author.clone(),
+            time_ms: entry.time_ms,
+            source: by.source,
+            reason: by.reason.clone(),
+            reverts: entry.reverts,
+        })
+    }
+
     /// The next value of the reviews' `changed` counter (under the write lock).
     fn next_review_change(&mut self) -> Result<i64, StoreError> {
         Ok(self
@@ -958,40 +1270,11 @@ impl JournalTx for TeamWriting<'_> {
     }
 
     fn insert(&mut self, entry: &NewEntry<'_>) -> Result<Edit, StoreError> {
-        let by = entry.by;
-        let row = self
-            .tx
-            .query_one(
-                &self.sql.insert,
-                &[
-                    &entry.batch,
-                    &self.catalogue,
-                    &entry.product,
-                    &entry.task.name(),
-                    &entry.old,
-                    &entry.new,
-                    &by.author,
-                    &entry.time_ms,
-                    &by.source.name(),
-                    &by.reason,
-                    &entry.reverts,
-                    &entry.state().name(),
-                ],
-            )
-            .map_err(self.fail.of("edit labels"))?;
-        Ok(Edit {
-            id: row.get(0),
-            batch: row.get(1),
-            product: entry.product.to_string(),
-            task: entry.task,
-            old: entry.old.clone(),
-            new: entry.new.clone(),
-            author: by.author.clone(),
-            time_ms: entry.time_ms,
-            source: by.source,
-            reason: by.reason.clone(),
-            reverts: entry.reverts,
-        })
+        let origin = self
+            .origin
+            .as_ref()
+            .map(|prefix| format!("{prefix}:{}", entry.position));
+        self.insert_as(entry, origin.as_deref())
     }
 
     fn end_redo(&mut self, author: &str) -> Result<(), StoreError> {
@@ -1053,6 +1336,131 @@ impl JournalTx for TeamWriting<'_> {
     fn commit(self) -> Result<(), StoreError> {
         let fail = self.fail;
         self.tx.commit().map_err(fail.of("edit labels"))
+    }
+}
+
+/// A write made while the server is away: over the labels the store knows, into its outbox
+/// (durably, at [`JournalTx::commit`]). Undo and redo need the server.
+struct OfflineWriting<'a> {
+    /// The store's address (no password), for messages.
+    address: &'a str,
+    outbox: &'a mut Outbox,
+    known: &'a HashMap<(String, Task), Option<String>>,
+    /// The labels this write changed so far.
+    overlay: HashMap<(String, Task), Option<String>>,
+    origin: &'a str,
+    entries: Vec<OwnedEntry>,
+    /// Filled by the commit: the outbox entries added.
+    added: &'a mut Vec<Pending>,
+    /// The origin key of each entry written, in order.
+    origins: &'a mut Vec<String>,
+}
+
+/// An entry of an offline write, until its commit.
+struct OwnedEntry {
+    origin: String,
+    product: String,
+    task: Task,
+    old: Option<String>,
+    new: Option<String>,
+    by: Attribution,
+    time_ms: i64,
+}
+
+impl OfflineWriting<'_> {
+    fn needs_server(&self) -> StoreError {
+        StoreError::Unreachable {
+            address: self.address.to_string(),
+            reason: "undo and redo wait until the server is back".into(),
+        }
+    }
+}
+
+impl JournalTx for OfflineWriting<'_> {
+    fn current(
+        &mut self,
+        product: &str,
+        task: Task,
+    ) -> Result<Option<(Option<String>, i64)>, StoreError> {
+        let key = (product.to_string(), task);
+        Ok(self
+            .overlay
+            .get(&key)
+            .or_else(|| self.known.get(&key))
+            .map(|value| (value.clone(), 0)))
+    }
+
+    fn insert(&mut self, entry: &NewEntry<'_>) -> Result<Edit, StoreError> {
+        let origin = format!("{}:{}", self.origin, entry.position);
+        self.overlay
+            .insert((entry.product.to_string(), entry.task), entry.new.clone());
+        self.origins.push(origin.clone());
+        self.entries.push(OwnedEntry {
+            origin,
+            product: entry.product.to_string(),
+            task: entry.task,
+            old: entry.old.clone(),
+            new: entry.new.clone(),
+            by: entry.by.clone(),
+            time_ms: entry.time_ms,
+        });
+        Ok(Edit {
+            id: 0,
+            batch: 0,
+            product: entry.product.to_string(),
+            task: entry.task,
+            old: entry.old.clone(),
+            new: entry.new.clone(),
+            author: entry.by.author.clone(),
+            time_ms: entry.time_ms,
+            source: entry.by.source,
+            reason: entry.by.reason.clone(),
+            reverts: None,
+        })
+    }
+
+    fn end_redo(&mut self, _author: &str) -> Result<(), StoreError> {
+        // Done when the outbox sends the write.
+        Ok(())
+    }
+
+    fn latest_batch(&mut self, _: &str, _: EntryState) -> Result<Option<i64>, StoreError> {
+        Err(self.needs_server())
+    }
+
+    fn batch_entries(&mut self, _: i64, _: EntryState) -> Result<Vec<Edit>, StoreError> {
+        Err(self.needs_server())
+    }
+
+    fn author_of(&mut self, _: i64) -> Result<String, StoreError> {
+        Err(self.needs_server())
+    }
+
+    fn retire_batch(&mut self, _: i64) -> Result<(), StoreError> {
+        Err(self.needs_server())
+    }
+
+    fn set_state(&mut self, _: i64, _: EntryState, _: i64) -> Result<(), StoreError> {
+        Err(self.needs_server())
+    }
+
+    fn commit(self) -> Result<(), StoreError> {
+        let outgoing: Vec<Outgoing<'_>> = self
+            .entries
+            .iter()
+            .map(|e| Outgoing {
+                origin: e.origin.clone(),
+                product: &e.product,
+                task: e.task,
+                old: e.old.clone(),
+                new: e.new.clone(),
+                source: e.by.source,
+                reason: e.by.reason.clone(),
+                time_ms: e.time_ms,
+            })
+            .collect();
+        *self.added = self.outbox.add(&outgoing)?;
+        Ok(())
     }
 }
 

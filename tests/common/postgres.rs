@@ -185,6 +185,16 @@ impl Cluster {
             .output();
     }
 
+    /// Ends every connection of `role` (as a network cut would, the server staying up).
+    pub fn cut(&self, role: &str) {
+        self.client(ADMIN)
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+                &[&role],
+            )
+            .unwrap();
+    }
+
     /// Starts the server again after [`Cluster::stop`].
     pub fn start_again(&self) {
         self.pg_ctl_start();

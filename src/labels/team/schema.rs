@@ -12,7 +12,7 @@
 pub const ROLES: [&str; 3] = ["vitrine_reader", "vitrine_moderator", "vitrine_reviewer"];
 
 /// The migrations, oldest first: migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The newest schema version this build writes and reads.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -168,3 +168,11 @@ GRANT INSERT, UPDATE (withdrawn_by, withdrawn_ms, changed) ON vitrine.reviews
     TO vitrine_moderator;
 GRANT INSERT ON vitrine.not_duplicates TO vitrine_moderator;
 "#;
+
+/// Origin keys: every entry a window writes carries one, unique over every window and
+/// session, so an entry sent again from the outbox (its first sending committed, but the
+/// acknowledgement was lost with the connection) is recognised and journalled once.
+const V2: &str = "
+ALTER TABLE vitrine.edits ADD COLUMN origin text;
+CREATE UNIQUE INDEX edits_origin ON vitrine.edits(catalogue, origin);
+";
