@@ -100,6 +100,17 @@ fn two_windows_share_one_team_store_live() {
         "bob's later change in ann's window",
         |app| colour(app, 1).as_deref() == Some("Maroon"),
     );
+    // Ann lost: told at once, and her product view marks the label.
+    let told = a.state().state.message.as_ref().unwrap();
+    assert!(
+        told.error && told.text.contains("over your edit"),
+        "{}",
+        told.text
+    );
+    a.state_mut().apply(Command::FocusProduct(1));
+    a.step();
+    a.step();
+    a.get_by_label("changed by bob");
     // Ann's undo would overwrite bob's newer label: refused, his label kept.
     let _ = a.state_mut().state.message.take();
     a.state_mut().apply(Command::Key(KeyAction::Undo));

@@ -1,17 +1,32 @@
 //! The team store's server goes away (a crash, a cut connection) in the middle of a burst of
 //! edits: the store keeps acknowledging edits into its outbox, sends them in order when the
 //! server is back, each exactly once, and never overwrites a label someone changed meanwhile.
-//! Its own cluster: stopping the server must not disturb the other tests.
+//! Its own cluster: stopping the server must not disturb the other tests, and the tests here
+//! take turns.
 
 mod common;
 
 use common::postgres::cluster;
 use common::{change, human};
+use egui_kittest::kittest::Queryable;
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use vitrine::app::command::Command;
+use vitrine::app::opening::OpenRequest;
+use vitrine::app::{Start, WorkspaceApp};
 use vitrine::catalog::Task;
 use vitrine::catalog::import::ImportOptions;
+use vitrine::labels::EditSource;
 use vitrine::labels::{Edit, Workspace, open_workspace};
+
+/// One test at a time: one stops the server the others use.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Looks (applying what it gets) until the outbox is empty, the server back, for at most a
 /// minute. Returns the entries the looks handed on.
@@ -44,6 +59,7 @@ fn open(manifest: &std::path::Path, store: &str) -> Workspace {
 
 #[test]
 fn acknowledged_edits_survive_a_server_restart_exactly_once() {
+    let _turn = serial();
     let Some(cluster) = cluster() else { return };
     let dir = tempfile::tempdir().unwrap();
     let manifest = common::small_catalogue(dir.path(), 5);
@@ -140,6 +156,7 @@ fn acknowledged_edits_survive_a_server_restart_exactly_once() {
 
 #[test]
 fn an_edit_made_offline_never_overwrites_a_label_changed_meanwhile() {
+    let _turn = serial();
     let Some(cluster) = cluster() else { return };
     let dir = tempfile::tempdir().unwrap();
     let manifest = common::small_catalogue(dir.path(), 3);
@@ -203,4 +220,61 @@ fn an_edit_made_offline_never_overwrites_a_label_changed_meanwhile() {
     let undone = pia.store.undo(&mut pia.catalog, "ignored").unwrap();
     assert_eq!(undone.len(), 1);
     assert_eq!(undone[0].product, "p1");
+}
+
+#[test]
+fn a_window_stays_usable_while_the_server_is_away() {
+    let _turn = serial();
+    let Some(cluster) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 4);
+    cluster.role("rui", "vitrine_moderator", "pw");
+    let request = OpenRequest {
+        store: Some(PathBuf::from(cluster.url("rui"))),
+        ..OpenRequest::path(&manifest)
+    };
+    let mut h = common::window::harness(Start::Open(request), &dir.path().join("data"));
+    common::window::wait(&mut h, "the catalogue", Duration::from_secs(60), |a| {
+        a.state.session.is_some()
+    });
+    let step_until =
+        |h: &mut egui_kittest::Harness<'_, WorkspaceApp>,
+         what: &str,
+         done: &dyn Fn(&egui_kittest::Harness<'_, WorkspaceApp>) -> bool| {
+            let started = Instant::now();
+            while !done(h) {
+                assert!(started.elapsed() < Duration::from_secs(30), "{what}");
+                h.step();
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+    cluster.stop();
+    h.state_mut().apply(Command::SetLabel {
+        task: Task::Colour,
+        value: Some("Offline teal".into()),
+        source: EditSource::Human,
+        targets: vec![0],
+    });
+    step_until(&mut h, "the edit kept offline", &|h| {
+        h.query_by_label_contains("offline, 1 edit waiting")
+            .is_some()
+    });
+    let app = h.state();
+    assert!(app.state.labels_settled(), "the edit was acknowledged");
+    let session = app.state.session.as_ref().unwrap();
+    assert_eq!(session.label(0, Task::Colour), Some("Offline teal"));
+    cluster.start_again();
+    step_until(&mut h, "the outbox sent", &|h| {
+        let server = h.state().state.session.as_ref().unwrap().server.clone();
+        server.is_some_and(|s| !s.offline && s.waiting == 0)
+    });
+    h.step();
+    assert!(h.query_by_label_contains("edit waiting").is_none());
+    let notice = &h.state().state.message.as_ref().unwrap().text;
+    assert!(notice.contains("server is back"), "{notice}");
+    let mut check = open(&manifest, &cluster.url("rui"));
+    let history = check.store.history("p0").unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].new.as_deref(), Some("Offline teal"));
+    assert_eq!(history[0].author, "rui");
 }

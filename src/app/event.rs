@@ -4,7 +4,7 @@ use super::cockpit::ComparisonView;
 use super::command::DialogPurpose;
 use super::images::ImageKey;
 use super::opening::{LoadedPredictions, Opened};
-use crate::labels::{Edit, ExportSummary, Review, Standing, Withdrawn};
+use crate::labels::{Edit, ExportSummary, Lost, Review, ServerState, Standing, Withdrawn};
 use crate::ml::audit::AuditEvent;
 use crate::ml::saved::KernelTiles;
 use crate::runs::audit::AuditSettings;
@@ -92,6 +92,11 @@ pub enum Event {
     /// Reviews another process kept or withdrew, picked up by the store worker: what stands
     /// now for each product and task they changed.
     ReviewsChanged(Vec<Standing>),
+    /// A team store's link to its server changed: reachable or not, edits waiting.
+    ServerChanged(ServerState),
+    /// Edits made offline that the server refused when they were sent (the label had changed
+    /// meanwhile; the other's label stands).
+    EditsLost(Vec<Lost>),
     /// The store refused or failed a request.
     StoreFailed {
         /// The request answered (`None`: a history read, or looking for others' edits).

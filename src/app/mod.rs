@@ -20,6 +20,7 @@ pub mod images;
 pub mod keys;
 pub mod map;
 pub mod opening;
+pub mod overridden;
 pub mod picker;
 pub mod selection;
 pub mod similar;

@@ -49,6 +49,11 @@ pub struct Session {
     pub folder: PathBuf,
     /// How long the open took.
     pub open_time: Duration,
+    /// A team store's link to its server, as the store worker last said (`None`: a file, or
+    /// nothing said yet).
+    pub server: Option<crate::labels::ServerState>,
+    /// Labels this window set that another changed after, or that the server refused.
+    pub overrides: super::overridden::Overrides,
 }
 
 impl Session {

@@ -803,8 +803,9 @@ impl TeamStore {
     /// said so, or every [`LOOK_ANYWAY`].
     pub(crate) fn new_edits(&mut self) -> Result<Vec<Edit>, StoreError> {
         let looked = self.look();
+        let found = self.reached(looked)?;
         let mut edits = std::mem::take(&mut self.corrections);
-        edits.extend(self.reached(looked)?);
+        edits.extend(found);
         self.learn(&edits);
         Ok(edits)
     }

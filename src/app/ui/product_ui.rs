@@ -257,6 +257,9 @@ fn tasks_ui(
             });
         }
     }
+    let product_id = session
+        .product(position)
+        .map_or_else(String::new, |p| p.id.to_string());
     egui::Grid::new("tasks")
         .num_columns(4)
         .striped(true)
@@ -280,6 +283,15 @@ fn tasks_ui(
                     text
                 });
                 ui.horizontal(|ui| {
+                    if let Some(mark) = session.overrides.get(&product_id, task) {
+                        let text = if mark.journalled {
+                            format!("changed by {}", crate::catalog::text::excerpt(&mark.by))
+                        } else {
+                            "not sent".to_string()
+                        };
+                        ui.colored_label(ui.visuals().error_fg_color, text)
+                            .on_hover_text(mark.describe());
+                    }
                     if disagrees {
                         ui.colored_label(ui.visuals().warn_fg_color, "!=")
                             .on_hover_text("the model's best class is not the label");

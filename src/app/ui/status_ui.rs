@@ -3,6 +3,35 @@
 use crate::app::command::Command;
 use crate::app::state::AppState;
 
+/// A team store's link to its server: offline with the edits waiting, or sending them.
+fn server_ui(ui: &mut egui::Ui, server: &crate::labels::ServerState) {
+    let outbox = server
+        .outbox
+        .as_ref()
+        .map_or_else(String::new, |p| format!(" in {}", p.display()));
+    if server.offline {
+        ui.separator();
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!("offline, {}", waiting(server.waiting)),
+        )
+        .on_hover_text(format!(
+            "the server cannot be reached; edits keep going to the outbox{outbox} and are \
+             sent, in order, when it is back (one whose label someone changed meanwhile is \
+             not sent, and is marked)"
+        ));
+    } else if server.waiting > 0 {
+        ui.separator();
+        ui.label(format!("sending: {}", waiting(server.waiting)))
+            .on_hover_text(format!("edits made offline, waiting{outbox}"));
+    }
+}
+
+/// "1 edit waiting", "3 edits waiting".
+fn waiting(n: usize) -> String {
+    format!("{n} edit{} waiting", if n == 1 { "" } else { "s" })
+}
+
 /// Draws the status bar.
 pub fn status_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
     ui.horizontal(|ui| {
@@ -29,6 +58,9 @@ pub fn status_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
                     ))
                     .on_hover_text(format!("edits go to {}", store.path.display())),
             };
+            if let Some(server) = &session.server {
+                server_ui(ui, server);
+            }
             ui.separator();
             ui.label(format!("{} products", session.catalog.len()));
             ui.separator();

@@ -327,6 +327,31 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
             }
             state.notice(text);
         }
+        Event::ServerChanged(server) => {
+            if let Some(session) = &mut state.session {
+                let was_offline = session.server.as_ref().is_some_and(|s| s.offline);
+                let back = was_offline && !server.offline;
+                session.server = Some(server);
+                if back {
+                    state.notice("the team store's server is back; waiting edits are sent");
+                }
+            }
+        }
+        Event::EditsLost(lost) => {
+            let Some(session) = &mut state.session else {
+                return;
+            };
+            session.overrides.lost(&lost);
+            let text = match lost.as_slice() {
+                [one] => one.to_string(),
+                many => format!(
+                    "{} edits made offline were not sent: their labels had changed meanwhile \
+                     (marked in the product view; the others' labels stand)",
+                    many.len()
+                ),
+            };
+            state.error(text);
+        }
         Event::StoreFailed { request, message } => {
             if let Some(id) = request {
                 state.store_waiting.remove(&id);
@@ -373,9 +398,13 @@ fn labels_saved(state: &mut AppState, edits: Vec<Edit>, kind: SaveKind, queue: &
     let Some(session) = &mut state.session else {
         return;
     };
-    if kind != SaveKind::Elsewhere {
+    let overrode = if kind == SaveKind::Elsewhere {
+        session.overrides.elsewhere(&edits)
+    } else {
         state.session_edits += edits.len();
-    }
+        session.overrides.saved(&edits);
+        0
+    };
     let focused_product = state
         .selection
         .focus
@@ -425,7 +454,15 @@ fn labels_saved(state: &mut AppState, edits: Vec<Edit>, kind: SaveKind, queue: &
     state.edit_log.extend(edits);
     matches::apply_unapplied(state);
     state.matches_stale = true;
-    state.notice(text);
+    match overrode {
+        0 => state.notice(text),
+        1 => state.error(format!(
+            "{text}, over your edit (marked in the product view)"
+        )),
+        n => state.error(format!(
+            "{text}, {n} of them over your edits (marked in the product view)"
+        )),
+    }
     if touches_focus {
         request_history(state, queue);
     }

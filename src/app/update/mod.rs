@@ -91,6 +91,8 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         | Event::ReviewSaved { .. }
         | Event::ReviewWithdrawn { .. }
         | Event::ReviewsChanged(_)
+        | Event::ServerChanged(_)
+        | Event::EditsLost(_)
         | Event::StoreFailed { .. }
         | Event::StoreStopped(_)
         | Event::HistoryLoaded { .. }

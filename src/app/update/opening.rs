@@ -168,6 +168,8 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
         reviews: opened.reviews,
         folder: opened.folder,
         open_time: opened.elapsed,
+        server: None,
+        overrides: Default::default(),
     });
     audit_runs::catalogue_opened(state);
     if let Some(previous) = previous {

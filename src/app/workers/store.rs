@@ -14,7 +14,10 @@
 use super::{EventSender, spawn};
 use crate::app::effect::StoreRequest;
 use crate::app::event::{Event, RequestId, SaveKind};
-use crate::labels::{Attribution, BaseLabels, Change, DetachedStore, export_over};
+use crate::labels::{
+    Attribution, BaseLabels, Change, DetachedStore, LabelStore, ServerState, StoreError,
+    export_over,
+};
 use crossbeam_channel::{RecvTimeoutError, Sender};
 
 /// What a request to a stopped worker gets.
@@ -53,29 +56,30 @@ impl StoreWorker {
                         message: e.to_string(),
                     });
                 }
-                // A failure to look (a team store's server away) is said once, not at every
-                // look, and again only when it changes.
+                // A failure to look is said once, not at every look, and again only when it
+                // changes; a team store's server away is not one (the window says offline).
                 let mut last_failure: Option<String> = None;
+                let mut server = None;
                 loop {
                     let interval = workspace.store.sync_interval();
                     match inbox.recv_timeout(interval) {
                         Ok(request) => handle(&mut workspace, &author, request, &events),
-                        Err(RecvTimeoutError::Timeout) => {
-                            let looked = look(&mut workspace, &events);
-                            match looked {
-                                Ok(()) => last_failure = None,
-                                Err(message) if last_failure.as_ref() != Some(&message) => {
+                        Err(RecvTimeoutError::Timeout) => match look(&mut workspace, &events) {
+                            Ok(()) | Err(StoreError::Unreachable { .. }) => last_failure = None,
+                            Err(e) => {
+                                let message = e.to_string();
+                                if last_failure.as_ref() != Some(&message) {
                                     last_failure = Some(message.clone());
                                     events.send(Event::StoreFailed {
                                         request: None,
                                         message,
                                     });
                                 }
-                                Err(_) => {}
                             }
-                        }
+                        },
                         Err(RecvTimeoutError::Disconnected) => break,
                     }
+                    tell_server(&mut workspace.store, &mut server, &events);
                 }
             },
         )?;
@@ -94,9 +98,25 @@ impl StoreWorker {
     }
 }
 
+/// Tells the window how a team store's link to its server changed since `last`, and of the
+/// edits its server refused.
+fn tell_server(store: &mut LabelStore, last: &mut Option<ServerState>, events: &EventSender) {
+    let lost = store.take_lost();
+    if !lost.is_empty() {
+        events.send(Event::EditsLost(lost));
+    }
+    let now = store.server_state();
+    if now != *last {
+        if let Some(state) = &now {
+            events.send(Event::ServerChanged(state.clone()));
+        }
+        *last = now;
+    }
+}
+
 /// Picks up the edits and reviews others made since the last look.
-fn look(workspace: &mut DetachedStore, events: &EventSender) -> Result<(), String> {
-    let edits = workspace.store.new_edits().map_err(|e| e.to_string())?;
+fn look(workspace: &mut DetachedStore, events: &EventSender) -> Result<(), StoreError> {
+    let edits = workspace.store.new_edits()?;
     if !edits.is_empty() {
         events.send(Event::LabelsSaved {
             request: None,
@@ -104,7 +124,7 @@ fn look(workspace: &mut DetachedStore, events: &EventSender) -> Result<(), Strin
             kind: SaveKind::Elsewhere,
         });
     }
-    let changes = workspace.store.new_reviews().map_err(|e| e.to_string())?;
+    let changes = workspace.store.new_reviews()?;
     if !changes.is_empty() {
         events.send(Event::ReviewsChanged(changes));
     }
