@@ -363,3 +363,163 @@ fn store_of_a_read_only_catalogue_goes_to_the_data_directory() {
     let path = vitrine::labels::location::locate(&source, None);
     assert!(!path.starts_with(data), "{}", path.display());
 }
+
+#[test]
+fn a_reviewer_approves_and_reverts_others_changes() {
+    for engine in Engine::all() {
+        a_reviewer_approves_and_reverts_others_changes_on(&engine);
+    }
+}
+
+fn a_reviewer_approves_and_reverts_others_changes_on(engine: &Engine) {
+    use vitrine::labels::change_review::{QueueFilter, Verdict};
+    let name = engine.name();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 4);
+    let options = ImportOptions::default();
+    let mut ann = open_workspace(&manifest, &options, engine.store("rq_ann").as_deref()).unwrap();
+    let mut lee =
+        open_workspace(&manifest, &options, engine.reviewer("rq_lee").as_deref()).unwrap();
+    let single = ann
+        .store
+        .set(
+            &mut ann.catalog,
+            change("p0", Task::Colour, "Teal"),
+            &human("rq_ann"),
+        )
+        .unwrap()
+        .unwrap();
+    let bulk = ann
+        .store
+        .set_many(
+            &mut ann.catalog,
+            &[
+                change("p1", Task::Colour, "Olive"),
+                change("p2", Task::Gender, "Boys"),
+            ],
+            &Attribution {
+                author: "rq_ann".into(),
+                source: EditSource::Bulk,
+                reason: None,
+            },
+        )
+        .unwrap();
+    let queue = lee
+        .store
+        .change_queue(&QueueFilter::default(), "rq_lee")
+        .unwrap();
+    let ids: Vec<i64> = queue.changes.iter().map(|e| e.id).collect();
+    assert_eq!(
+        ids,
+        [bulk[1].id, bulk[0].id, single.id],
+        "{name}: newest first"
+    );
+    assert_eq!(
+        (queue.total, queue.authors.as_slice()),
+        (3, &["rq_ann".to_string()][..])
+    );
+    let only = |filter: QueueFilter, lee: &mut vitrine::labels::Workspace| {
+        lee.store.change_queue(&filter, "rq_lee").unwrap().total
+    };
+    let bulk_only = QueueFilter {
+        source: Some(EditSource::Bulk),
+        ..Default::default()
+    };
+    assert_eq!(only(bulk_only, &mut lee), 2, "{name}");
+    let gender = QueueFilter {
+        task: Some(Task::Gender),
+        ..Default::default()
+    };
+    assert_eq!(only(gender, &mut lee), 1, "{name}");
+    let nobody = QueueFilter {
+        author: Some("someone else".into()),
+        ..Default::default()
+    };
+    assert_eq!(only(nobody, &mut lee), 0, "{name}");
+    // The reviewer reverts the whole bulk batch through one entry: journalled, seen by ann.
+    lee.store.sync(&mut lee.catalog).unwrap();
+    let judged = lee
+        .store
+        .judge(
+            &mut lee.catalog,
+            &[bulk[0].id],
+            true,
+            "rq_lee",
+            Verdict::Reverted,
+        )
+        .unwrap();
+    assert!(judged.refused.is_empty(), "{name}: {:?}", judged.refused);
+    assert_eq!(judged.reverts.len(), 2, "{name}");
+    assert!(
+        judged
+            .reverts
+            .iter()
+            .all(|e| e.author == "rq_lee" && e.source == EditSource::Revert)
+    );
+    assert_eq!(colour(&lee, "p1"), bulk[0].old, "{name}");
+    ann.store.sync(&mut ann.catalog).unwrap();
+    assert_eq!(colour(&ann, "p1"), bulk[0].old, "{name}");
+    // Approving the single change empties the queue; the history shows each verdict.
+    let approved = lee
+        .store
+        .judge(
+            &mut lee.catalog,
+            &[single.id],
+            false,
+            "rq_lee",
+            Verdict::Approved,
+        )
+        .unwrap();
+    assert_eq!(approved.judgements.len(), 1);
+    assert_eq!(
+        lee.store
+            .change_queue(&QueueFilter::default(), "rq_lee")
+            .unwrap()
+            .total,
+        0
+    );
+    let verdicts = ann.store.judgements("p0").unwrap();
+    assert_eq!(verdicts.len(), 1, "{name}");
+    assert_eq!(
+        (
+            verdicts[0].edit,
+            verdicts[0].verdict,
+            verdicts[0].reviewer.as_str()
+        ),
+        (single.id, Verdict::Approved, "rq_lee")
+    );
+    let p1 = ann.store.judgements("p1").unwrap();
+    assert_eq!(p1[0].verdict, Verdict::Reverted);
+    assert!(p1[0].revert.is_some());
+    // Judged once only; and never one's own change.
+    let again = lee
+        .store
+        .judge(
+            &mut lee.catalog,
+            &[single.id],
+            false,
+            "rq_lee",
+            Verdict::Reverted,
+        )
+        .unwrap();
+    assert!(
+        again.refused[0]
+            .reason
+            .contains("already approved by rq_lee"),
+        "{name}"
+    );
+    let own = lee
+        .store
+        .judge(
+            &mut lee.catalog,
+            &[judged.reverts[0].id],
+            false,
+            "rq_lee",
+            Verdict::Approved,
+        )
+        .unwrap();
+    assert!(
+        own.refused[0].reason.contains("not a change to review"),
+        "{name}"
+    );
+}

@@ -460,3 +460,86 @@ fn a_password_on_the_command_line_is_refused_and_one_from_the_environment_is_use
     let out = String::from_utf8(common::stdout_of(log)).unwrap();
     assert!(out.contains("pat") && out.contains("Blue"), "{out}");
 }
+
+#[test]
+fn only_a_reviewer_judges_changes_even_with_its_own_sql_client() {
+    use vitrine::labels::change_review::{QueueFilter, Verdict};
+    let Some(cluster) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 3);
+    let mut nina = open_as(cluster, &manifest, "nina");
+    let edit = nina
+        .store
+        .set(
+            &mut nina.catalog,
+            change("p0", Task::Colour, "Coral"),
+            &human("nina"),
+        )
+        .unwrap()
+        .unwrap();
+    // Another moderator sees the queue but may not judge it.
+    let mut omar = open_as(cluster, &manifest, "omar");
+    let queue = omar
+        .store
+        .change_queue(&QueueFilter::default(), "omar")
+        .unwrap();
+    assert_eq!(queue.changes.len(), 1);
+    let refused = omar
+        .store
+        .judge(
+            &mut omar.catalog,
+            &[edit.id],
+            false,
+            "omar",
+            Verdict::Approved,
+        )
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("for the reviewer role"),
+        "{refused}"
+    );
+    let mut sql = cluster.client("omar");
+    for statement in [
+        format!(
+            "INSERT INTO vitrine.verdicts(edit, catalogue, verdict, time_ms) \
+             SELECT id, catalogue, 'approved', 0 FROM vitrine.edits WHERE id = {}",
+            edit.id
+        ),
+        "INSERT INTO vitrine.edits(id, catalogue, batch, product, task, new, time_ms, source, \
+         state, state_changed) SELECT nextval('vitrine.edit_ids'), id, 1, 'p0', 'colour', \
+         'Red', 0, 'revert', 'journal', 1 FROM vitrine.catalogues LIMIT 1"
+            .to_string(),
+    ] {
+        let error = sql.batch_execute(&statement).unwrap_err();
+        assert_eq!(
+            error.code(),
+            Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{statement}: {error}"
+        );
+    }
+    // A reviewer may, and only in its own name.
+    cluster.role("pam", "vitrine_reviewer", "pw");
+    let store = PathBuf::from(cluster.url("pam"));
+    let mut pam = open_workspace(&manifest, &ImportOptions::default(), Some(&store)).unwrap();
+    let judged = pam
+        .store
+        .judge(
+            &mut pam.catalog,
+            &[edit.id],
+            false,
+            "forged",
+            Verdict::Reverted,
+        )
+        .unwrap();
+    assert_eq!(judged.judgements[0].reviewer, "pam");
+    assert_eq!(judged.reverts[0].author, "pam");
+    let mut sql = cluster.client("pam");
+    let forged = sql.batch_execute(&format!(
+        "INSERT INTO vitrine.verdicts(edit, catalogue, verdict, reviewer, time_ms) \
+         SELECT id, catalogue, 'approved', 'omar', 0 FROM vitrine.edits WHERE id = {}",
+        judged.reverts[0].id
+    ));
+    assert!(forged.is_err(), "a verdict under another name is refused");
+    nina.store.sync(&mut nina.catalog).unwrap();
+    assert_eq!(colour(&nina, "p0"), edit.old);
+}

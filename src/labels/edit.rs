@@ -20,6 +20,8 @@ pub enum EditSource {
     Undo,
     /// Re-applied an undone change.
     Redo,
+    /// A reviewer reverted someone's change.
+    Revert,
 }
 
 impl EditSource {
@@ -31,6 +33,7 @@ impl EditSource {
             EditSource::Bulk => "bulk",
             EditSource::Undo => "undo",
             EditSource::Redo => "redo",
+            EditSource::Revert => "revert",
         }
     }
 }
@@ -51,6 +54,7 @@ impl FromStr for EditSource {
             "bulk" => Ok(EditSource::Bulk),
             "undo" => Ok(EditSource::Undo),
             "redo" => Ok(EditSource::Redo),
+            "revert" => Ok(EditSource::Revert),
             other => Err(format!("unknown edit source '{other}'")),
         }
     }

@@ -2,6 +2,7 @@
 //! old -> new, why), with undo/redo, per-product history and export, and the reviews that keep
 //! a label ([`review`]). Pure: no egui, no burn.
 
+pub mod change_review;
 mod edit;
 mod export;
 pub mod location;

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 mod not_duplicates;
 mod reviews;
+mod verdicts;
 
 /// Schema version this build writes and reads.
 const SCHEMA_VERSION: i64 = 1;
@@ -82,6 +83,15 @@ CREATE INDEX IF NOT EXISTS reviews_product ON reviews(product, task, id);
 CREATE INDEX IF NOT EXISTS reviews_changed ON reviews(changed);
 -- Added within schema version 1, as reviews: pairs of products a moderator marked as not
 -- duplicates (lower id first), never raised as duplicates again; journalled by who and when.
+-- Added within schema version 1, as reviews: a reviewer's verdict on a change (approved, or
+-- reverted by the journal entry `revert`), one per change.
+CREATE TABLE IF NOT EXISTS verdicts(
+    edit INTEGER PRIMARY KEY,
+    verdict TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    revert INTEGER
+);
 CREATE TABLE IF NOT EXISTS not_duplicates(
     a TEXT NOT NULL,
     b TEXT NOT NULL,

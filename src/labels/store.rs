@@ -5,6 +5,7 @@
 //! when undo is refused) live here once, over each engine's write transaction
 //! ([`JournalTx`]); every write is durable when the call returns.
 
+use super::change_review::{ChangeQueue, Judged, Judgement, QueueFilter, Verdict};
 use super::edit::{Edit, EditSource};
 use super::review::{Keep, Review, Standing, Withdrawn};
 use super::sqlite::SqliteStore;
@@ -149,7 +150,7 @@ pub enum StoreError {
     },
     /// The database role lacks a privilege the operation needs.
     #[error(
-        "team store {address}: role '{}' may not {what} ({reason}); ask the store's administrator for the moderator role (docs: README, team store)",
+        "team store {address}: role '{}' may not {what} ({reason}); ask the store's administrator for the {needs} role (docs: README, team store)",
         excerpt(role)
     )]
     Denied {
@@ -159,6 +160,8 @@ pub enum StoreError {
         role: String,
         /// What was refused: `edit labels`, `create the schema`.
         what: String,
+        /// The group role that may: `moderator`, `reviewer`.
+        needs: &'static str,
         /// The server's message.
         reason: String,
     },
@@ -551,6 +554,48 @@ impl LabelStore {
             }
         }
         engine!(self, s => s.mark_not_duplicates(pairs, author))
+    }
+
+    /// The changes waiting for `reviewer`'s verdict that `filter` lets through, newest
+    /// first (in a team store the reviewer is the store's role).
+    pub fn change_queue(
+        &mut self,
+        filter: &QueueFilter,
+        reviewer: &str,
+    ) -> Result<ChangeQueue, StoreError> {
+        engine!(self, s => s.change_queue(filter, reviewer))
+    }
+
+    /// Gives `verdict` as `reviewer` on the entries `ids` (with `whole_batches`, on every
+    /// entry of their batches) and applies the reverts written onto `catalog` (see
+    /// [`super::change_review`]).
+    pub fn judge(
+        &mut self,
+        catalog: &mut Catalog,
+        ids: &[i64],
+        whole_batches: bool,
+        reviewer: &str,
+        verdict: Verdict,
+    ) -> Result<Judged, StoreError> {
+        let judged = self.judge_over(ids, whole_batches, reviewer, verdict)?;
+        apply(catalog, &judged.reverts);
+        Ok(judged)
+    }
+
+    /// [`LabelStore::judge`], applying the reverts to no catalogue.
+    pub fn judge_over(
+        &mut self,
+        ids: &[i64],
+        whole_batches: bool,
+        reviewer: &str,
+        verdict: Verdict,
+    ) -> Result<Judged, StoreError> {
+        engine!(self, s => s.judge(ids, whole_batches, reviewer, verdict))
+    }
+
+    /// The verdicts on the journal entries of `product`.
+    pub fn judgements(&mut self, product: &str) -> Result<Vec<Judgement>, StoreError> {
+        engine!(self, s => s.judgements(product))
     }
 
     /// Every pair marked not duplicates, lower id first.

@@ -16,6 +16,7 @@
 mod address;
 mod outbox;
 pub mod schema;
+mod verdicts;
 
 pub use address::{Environment, TeamAddress, Tls, is_team};
 
@@ -100,6 +101,15 @@ struct Failure {
 
 impl Failure {
     fn of(&self, what: &'static str) -> impl Fn(postgres::Error) -> StoreError + '_ {
+        self.needing(what, "moderator")
+    }
+
+    /// [`Failure::of`] for what only the group role `needs` may do.
+    fn needing(
+        &self,
+        what: &'static str,
+        needs: &'static str,
+    ) -> impl Fn(postgres::Error) -> StoreError + '_ {
         move |error| {
             let reason = describe(&error);
             let code = error.code();
@@ -108,6 +118,7 @@ impl Failure {
                     address: self.address.clone(),
                     role: self.role.clone(),
                     what: what.to_string(),
+                    needs,
                     reason,
                 };
             }

@@ -310,6 +310,17 @@ impl Engine {
         }
     }
 
+    /// [`Engine::store`] for a reviewer (in the team store, a member of the reviewer role).
+    pub fn reviewer(&self, author: &str) -> Option<PathBuf> {
+        match self {
+            Engine::File => None,
+            Engine::Team(cluster) => {
+                cluster.role(author, "vitrine_reviewer", "pw");
+                Some(PathBuf::from(cluster.url(author)))
+            }
+        }
+    }
+
     /// A name for messages.
     pub fn name(&self) -> &'static str {
         match self {

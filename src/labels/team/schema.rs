@@ -12,7 +12,7 @@
 pub const ROLES: [&str; 3] = ["vitrine_reader", "vitrine_moderator", "vitrine_reviewer"];
 
 /// The migrations, oldest first: migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The newest schema version this build writes and reads.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -175,4 +175,29 @@ GRANT INSERT ON vitrine.not_duplicates TO vitrine_moderator;
 const V2: &str = "
 ALTER TABLE vitrine.edits ADD COLUMN origin text;
 CREATE UNIQUE INDEX edits_origin ON vitrine.edits(catalogue, origin);
+";
+
+/// Reviewing others' changes: a verdict per change, which only a reviewer gives (in their own
+/// name), and revert entries, which only a reviewer writes.
+const V3: &str = "
+CREATE TABLE vitrine.verdicts(
+    edit bigint PRIMARY KEY REFERENCES vitrine.edits(id),
+    catalogue bigint NOT NULL REFERENCES vitrine.catalogues(id),
+    verdict text NOT NULL CHECK (verdict IN ('approved', 'reverted')),
+    reviewer text NOT NULL DEFAULT session_user,
+    time_ms bigint NOT NULL,
+    revert bigint REFERENCES vitrine.edits(id)
+);
+CREATE INDEX edits_reverts ON vitrine.edits(reverts);
+ALTER TABLE vitrine.verdicts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY everyone_reads ON vitrine.verdicts FOR SELECT USING (true);
+CREATE POLICY own_verdicts ON vitrine.verdicts FOR INSERT WITH CHECK (reviewer = session_user);
+GRANT SELECT ON vitrine.verdicts TO vitrine_reader;
+GRANT INSERT ON vitrine.verdicts TO vitrine_reviewer;
+
+DROP POLICY own_entries ON vitrine.edits;
+CREATE POLICY own_entries ON vitrine.edits FOR INSERT WITH CHECK (
+    author = session_user
+    AND (source <> 'revert' OR pg_has_role(session_user, 'vitrine_reviewer', 'MEMBER'))
+);
 ";
