@@ -144,8 +144,8 @@ impl ReviewTx for Writing<'_> {
             .query_map([batch], |r| r.get(0))
             .map_err(self.sql())?
             .collect::<Result<Vec<i64>, _>>()
-            .map_err(self.sql());
-        ids
+            .map_err(self.sql())?;
+        Ok(ids)
     }
 
     fn judgement(&mut self, id: i64) -> Result<Option<Judgement>, StoreError> {
