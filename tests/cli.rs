@@ -178,3 +178,61 @@ fn read_only_catalogue_gets_its_store_in_the_data_directory() {
         .unwrap();
     assert!(String::from_utf8_lossy(&history.stdout).contains("Gray -> Black"));
 }
+
+#[test]
+fn a_reviewer_queues_approves_and_reverts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 4);
+    let manifest_arg = manifest.as_os_str();
+    let set = |product: &str, value: &str| {
+        ok(&[
+            "labels".as_ref(),
+            "set".as_ref(),
+            manifest_arg,
+            product.as_ref(),
+            "colour".as_ref(),
+            value.as_ref(),
+            "--author".as_ref(),
+            "ann".as_ref(),
+        ])
+    };
+    set("p0", "Green");
+    set("p1", "Black");
+    let command = |verb: &str, rest: &[&str]| {
+        let mut args: Vec<&OsStr> = vec!["labels".as_ref(), verb.as_ref(), manifest_arg];
+        args.extend(rest.iter().map(|a| OsStr::new(*a)));
+        args.extend([OsStr::new("--author"), OsStr::new("lee")]);
+        run(&args)
+    };
+    let (code, queue, _) = command("queue", &["--json"]);
+    assert_eq!(code, 0);
+    let queue: serde_json::Value = serde_json::from_str(&queue).unwrap();
+    assert_eq!(queue["total"], 2);
+    let newest = queue["changes"][0]["id"].as_i64().unwrap().to_string();
+    let oldest = queue["changes"][1]["id"].as_i64().unwrap().to_string();
+    let (code, out, err) = command("revert", &[&newest]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("reverted by lee"), "{out}");
+    let (code, out, _) = command("approve", &[&oldest]);
+    assert_eq!(code, 0);
+    assert!(out.contains("approved by lee"), "{out}");
+    let (code, queue, _) = command("queue", &[]);
+    assert_eq!(code, 0);
+    assert!(
+        queue.starts_with("0 changes waiting for lee's verdict"),
+        "{queue}"
+    );
+    // Judged once; the history shows each verdict.
+    let (code, _, err) = command("approve", &[&oldest]);
+    assert_ne!(code, 0);
+    assert!(err.contains("already approved by lee"), "{err}");
+    let history = labels(&manifest, &["history", "p1"]);
+    assert!(history.contains("[reverted by lee (#"), "{history}");
+    assert!(history.contains("(lee, revert) \"revert of #"), "{history}");
+    let (code, _, err) = command("queue", &["--source", "undo"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("only human, bulk and accepted-prediction"),
+        "{err}"
+    );
+}

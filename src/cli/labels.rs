@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use vitrine::catalog::import::{ImportOptions, open_file};
 use vitrine::catalog::text::excerpt;
 use vitrine::catalog::{Catalog, Task};
+use vitrine::labels::change_review::{self, QueueFilter, Verdict};
 use vitrine::labels::{
     Attribution, Change, Edit, EditSource, OpenError, Workspace, location, open_workspace,
     open_workspace_read_only, printable,
@@ -199,6 +200,37 @@ pub enum LabelsCommand {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
         limit: u64,
     },
+    /// List others' changes waiting for a reviewer's verdict, newest first.
+    Queue {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Only this author's changes.
+        #[arg(long = "by", value_name = "AUTHOR")]
+        by: Option<String>,
+        /// Only changes of this task.
+        #[arg(long)]
+        task: Option<Task>,
+        /// Only changes from this source: human, bulk or accepted-prediction.
+        #[arg(long)]
+        source: Option<EditSource>,
+        /// How many, the newest (1 or more).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+        limit: u64,
+        /// The reviewer (in a team store, the database role); their own changes are left out.
+        #[command(flatten)]
+        author: AuthorArgs,
+    },
+    /// Approve others' changes (journal entry ids, as `labels queue` shows them).
+    Approve {
+        #[command(flatten)]
+        judged: JudgeArgs,
+    },
+    /// Revert others' changes: each is set back by a journal entry of its own, unless its
+    /// label changed since.
+    Revert {
+        #[command(flatten)]
+        judged: JudgeArgs,
+    },
     /// Write the corrected catalogue as a manifest (.csv or .jsonl) that re-imports as is.
     Export {
         #[command(flatten)]
@@ -207,6 +239,47 @@ pub enum LabelsCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+}
+
+/// What `labels approve` and `labels revert` take.
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Journal entry ids.
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<i64>,
+    /// Judge every entry of each entry's batch (a bulk relabel, an applied edits file).
+    #[arg(long)]
+    batch: bool,
+    #[command(flatten)]
+    author: AuthorArgs,
+}
+
+/// Gives `verdict` on the changes `args` names, and prints what was done and refused.
+fn judge(args: &JudgeArgs, verdict: Verdict) -> anyhow::Result<()> {
+    let mut ws = args.store.open()?;
+    let judged = ws.store.judge(
+        &mut ws.catalog,
+        &args.ids,
+        args.batch,
+        &args.author.name(),
+        verdict,
+    )?;
+    if args.store.json {
+        print_json(&judged)?;
+    } else {
+        for j in &judged.judgements {
+            println!("#{}: {j}", j.edit);
+        }
+        for refusal in &judged.refused {
+            eprintln!("not {verdict}: {refusal}");
+        }
+    }
+    if judged.judgements.is_empty() {
+        bail!("nothing was {verdict}");
+    }
+    Ok(())
 }
 
 /// Refuses a class the task has never seen unless `new_class`, suggesting a near spelling.
@@ -336,6 +409,7 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
                 );
             };
             let history = ws.store.history(&product)?;
+            let judgements = ws.store.judgements(&product)?;
             let labels: serde_json::Map<String, serde_json::Value> = Task::ALL
                 .iter()
                 .map(|&t| (t.name().to_string(), ws.catalog.label_name(p, t).into()))
@@ -345,6 +419,7 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
                     "product": product,
                     "labels": labels,
                     "history": history,
+                    "verdicts": judgements,
                 }));
             }
             println!("{} {}", printable(&product), printable(&p.name));
@@ -355,13 +430,68 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
                     printable(ws.catalog.label_name(p, task).unwrap_or("-"))
                 );
             }
-            print_edits(&history, false, "no edits")
+            if history.is_empty() {
+                println!("no edits");
+            }
+            for edit in &history {
+                let verdict = judgements.iter().find(|j| j.edit == edit.id);
+                match verdict {
+                    Some(j) => println!("{edit} [{j}]"),
+                    None if change_review::reviewable(edit.source) => {
+                        println!("{edit} [unreviewed]")
+                    }
+                    None => println!("{edit}"),
+                }
+            }
+            Ok(())
         }
         LabelsCommand::Log { store, limit } => {
             let mut ws = store.open_read_only()?;
             let edits = ws.store.latest(limit)?;
             print_edits(&edits, store.json, "no edits")
         }
+        LabelsCommand::Queue {
+            store,
+            by,
+            task,
+            source,
+            limit,
+            author,
+        } => {
+            if let Some(source) = source.filter(|s| !change_review::reviewable(*s)) {
+                bail!(
+                    "--source {source}: only human, bulk and accepted-prediction changes are reviewed"
+                );
+            }
+            let mut ws = store.open_read_only()?;
+            let filter = QueueFilter {
+                author: by,
+                task,
+                source,
+                limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            };
+            let reviewer = ws.store.role().map_or_else(|| author.name(), String::from);
+            let queue = ws.store.change_queue(&filter, &reviewer)?;
+            if store.json {
+                return print_json(&queue);
+            }
+            println!(
+                "{} changes waiting for {}'s verdict{}",
+                queue.total,
+                printable(&reviewer),
+                if queue.total > queue.changes.len() {
+                    format!(" (the newest {} shown)", queue.changes.len())
+                } else {
+                    String::new()
+                }
+            );
+            for edit in &queue.changes {
+                println!("{edit}");
+            }
+            Ok(())
+        }
+        LabelsCommand::Approve { judged } => judge(&judged, Verdict::Approved),
+        LabelsCommand::Revert { judged } => judge(&judged, Verdict::Reverted),
         LabelsCommand::Export { store, out } => {
             let ws = store.open_read_only()?;
             let summary =
