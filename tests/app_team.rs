@@ -136,3 +136,59 @@ fn two_windows_share_one_team_store_live() {
     let authors: Vec<&str> = history.iter().map(|e| e.author.as_str()).collect();
     assert_eq!(authors, ["ann", "bob"], "no undo written over bob's label");
 }
+
+#[test]
+fn a_reviewer_reverts_a_change_from_the_changes_panel() {
+    let Some(cluster) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 4);
+    cluster.role("cara", "vitrine_moderator", "pw");
+    cluster.role("lena", "vitrine_reviewer", "pw");
+    let mut cara = window(&manifest, cluster.url("cara"), &dir.path().join("c"));
+    let mut lena = window(&manifest, cluster.url("lena"), &dir.path().join("l"));
+    let before = colour(cara.state(), 2);
+    set_colour(&mut cara, 2, "Black");
+    lena.state_mut()
+        .apply(Command::TogglePanel(vitrine::app::command::Panel::Changes));
+    until(
+        &mut lena,
+        &mut cara,
+        "cara's change in lena's queue",
+        |app| {
+            app.state
+                .changes
+                .queue
+                .as_ref()
+                .is_some_and(|q| q.changes.iter().any(|e| e.author == "cara"))
+        },
+    );
+    lena.get_by_label_contains("1 waiting");
+    lena.get_by_label("Revert").click();
+    until(&mut lena, &mut cara, "the revert in lena's window", |app| {
+        colour(app, 2) == before
+    });
+    until(&mut cara, &mut lena, "the revert in cara's window", |app| {
+        colour(app, 2) == before
+    });
+    until(&mut lena, &mut cara, "an empty queue", |app| {
+        app.state
+            .changes
+            .queue
+            .as_ref()
+            .is_some_and(|q| q.total == 0)
+    });
+    // Cara's product view shows her change reverted by lena.
+    cara.state_mut().apply(Command::FocusProduct(2));
+    until(
+        &mut cara,
+        &mut lena,
+        "the history with its verdict",
+        |app| {
+            app.state
+                .history
+                .as_ref()
+                .is_some_and(|h| h.product == "p2" && !h.verdicts.is_empty())
+        },
+    );
+    cara.get_by_label_contains("reverted by lena");
+}

@@ -44,6 +44,26 @@ pub enum Panel {
     Warnings,
     /// The key list.
     Help,
+    /// Others' changes waiting for a verdict.
+    Changes,
+}
+
+/// What the Changes panel (others' changes waiting for a verdict) asks for.
+#[derive(Debug, Clone)]
+pub enum ChangesCommand {
+    /// Read the queue again.
+    Refresh,
+    /// Show the changes this filter lets through.
+    Filter(crate::labels::change_review::QueueFilter),
+    /// Approve or revert changes.
+    Judge {
+        /// The journal entries.
+        ids: Vec<i64>,
+        /// Every entry of their batches.
+        whole_batches: bool,
+        /// Approved or reverted.
+        verdict: crate::labels::change_review::Verdict,
+    },
 }
 
 /// What the "Connect to team store" dialog asks for.
@@ -66,6 +86,8 @@ pub enum ConnectCommand {
 pub enum Command {
     /// Open a catalogue.
     OpenCatalogue(OpenRequest),
+    /// Review others' changes.
+    Changes(ChangesCommand),
     /// Open (generating on first use) the demo catalogue.
     OpenDemo,
     /// The "Connect to team store" dialog.

@@ -15,6 +15,7 @@ use super::images::ImageRequest;
 use super::opening::OpenRequest;
 use super::state::Session;
 use crate::catalog::{Catalog, Task};
+use crate::labels::change_review::{QueueFilter, Verdict};
 use crate::labels::{DetachedStore, EditSource, Keep, Review};
 use crate::ml::TrainRequest;
 use crate::ml::audit::AuditRequest;
@@ -63,6 +64,19 @@ pub enum StoreRequest {
     Redo(RequestId),
     /// Read a product's journal entries.
     History(String),
+    /// Read the changes waiting for this window's verdict.
+    Changes(QueueFilter),
+    /// Approve or revert changes.
+    Judge {
+        /// The request's id, named in its answer.
+        id: RequestId,
+        /// The journal entries.
+        ids: Vec<i64>,
+        /// Every entry of their batches.
+        whole_batches: bool,
+        /// Approved or reverted.
+        verdict: Verdict,
+    },
     /// Mark pairs of product ids as not duplicates (none: only read the marks); answered
     /// with every mark.
     NotDuplicates(Vec<(String, String)>),

@@ -4,6 +4,7 @@ use super::cockpit::ComparisonView;
 use super::command::DialogPurpose;
 use super::images::ImageKey;
 use super::opening::{LoadedPredictions, Opened};
+use crate::labels::change_review::{ChangeQueue, Judged, Judgement};
 use crate::labels::{Edit, ExportSummary, Lost, Review, ServerState, Standing, Withdrawn};
 use crate::ml::audit::AuditEvent;
 use crate::ml::saved::KernelTiles;
@@ -27,6 +28,8 @@ pub enum SaveKind {
     Redo,
     /// Edits another process wrote, picked up by the store worker.
     Elsewhere,
+    /// Reverts of others' changes, by this window's reviewer.
+    Revert,
 }
 
 /// Something a worker finished or found.
@@ -92,6 +95,15 @@ pub enum Event {
     /// Reviews another process kept or withdrew, picked up by the store worker: what stands
     /// now for each product and task they changed.
     ReviewsChanged(Vec<Standing>),
+    /// The changes waiting for this window's verdict were read.
+    ChangesLoaded(Result<ChangeQueue, String>),
+    /// A verdict was given (the reverts written are in `judged`).
+    Judged {
+        /// The request answered.
+        request: RequestId,
+        /// What was judged and refused.
+        judged: Judged,
+    },
     /// A team store's link to its server changed: reachable or not, edits waiting.
     ServerChanged(ServerState),
     /// Edits made offline that the server refused when they were sent (the label had changed
@@ -110,6 +122,8 @@ pub enum Event {
         product: String,
         /// Its entries, oldest first.
         edits: Vec<Edit>,
+        /// The reviewers' verdicts on them.
+        verdicts: Vec<Judgement>,
     },
     /// The corrected catalogue was written.
     Exported {

@@ -9,6 +9,7 @@
 #[allow(clippy::module_inception)]
 pub mod app;
 pub mod audit_queue;
+pub mod changes;
 pub mod cockpit;
 pub mod command;
 pub mod decided;

@@ -318,6 +318,19 @@ pub struct Panels {
     pub warnings: bool,
     /// The key list.
     pub help: bool,
+    /// Others' changes waiting for a verdict.
+    pub changes: bool,
+}
+
+/// A product's journal entries with the reviewers' verdicts on them.
+#[derive(Debug, Clone, Default)]
+pub struct ProductHistory {
+    /// The product id.
+    pub product: String,
+    /// Its entries, oldest first.
+    pub edits: Vec<Edit>,
+    /// The verdicts, by entry id.
+    pub verdicts: HashMap<i64, crate::labels::change_review::Judgement>,
 }
 
 /// The whole state of the window.
@@ -371,8 +384,10 @@ pub struct AppState {
     pub image_index: usize,
     /// Product view zoom (1 = fit).
     pub zoom: f32,
-    /// The focused product's journal entries (product id, entries).
-    pub history: Option<(String, Vec<Edit>)>,
+    /// The focused product's journal entries.
+    pub history: Option<ProductHistory>,
+    /// The review of others' changes.
+    pub changes: super::changes::ChangesState,
     /// Durable edits seen by this window, oldest first (the journal's latest at open, then
     /// this session's).
     pub edit_log: Vec<Edit>,
@@ -447,6 +462,7 @@ impl AppState {
             image_index: 0,
             zoom: 1.0,
             history: None,
+            changes: Default::default(),
             edit_log: Vec::new(),
             session_edits: 0,
             store_waiting: BTreeSet::new(),

@@ -72,6 +72,7 @@ pub fn menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
                 ("Edit log", state.panels.edit_log, Panel::EditLog),
                 ("Warnings", state.panels.warnings, Panel::Warnings),
                 ("Keys (?)", state.panels.help, Panel::Help),
+                ("Changes to review", state.panels.changes, Panel::Changes),
             ];
             for (label, on, panel) in toggles {
                 if ui.selectable_label(on, label).clicked() {

@@ -2,6 +2,7 @@
 //! and describe what the user asked for; they never change the state or touch a file.
 
 mod audit_ui;
+mod changes_ui;
 mod cockpit_ui;
 mod compare_ui;
 mod confusion_ui;
@@ -67,6 +68,14 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
         map_ui::map_ui(ui, state, session, commands);
         overlays_ui::overlays_ui(ui.ctx(), state, session, commands);
         return;
+    }
+    if state.panels.changes {
+        egui::Panel::bottom("changes")
+            .resizable(true)
+            .default_size(240.0)
+            .show(ui, |ui| {
+                changes_ui::changes_ui(ui, state, session, commands)
+            });
     }
     if state.panels.edit_log {
         egui::Panel::bottom("edit_log")

@@ -9,6 +9,7 @@ use crate::app::keys::KeyAction;
 use crate::app::state::{AppState, Picture, Session};
 use crate::catalog::Task;
 use crate::labels::EditSource;
+use crate::labels::change_review::{Verdict, reviewable};
 use egui::{Color32, Rect, RichText, Sense, pos2, vec2};
 
 /// Draws the product view; `large` when it replaces the grid.
@@ -336,20 +337,34 @@ fn tasks_ui(
 fn history_ui(ui: &mut egui::Ui, state: &AppState, product: &str) {
     ui.strong("History");
     match &state.history {
-        Some((id, edits)) if id == product => {
-            if edits.is_empty() {
+        Some(history) if history.product == product => {
+            if history.edits.is_empty() {
                 ui.weak("no change since import");
             }
-            for edit in edits.iter().rev() {
-                ui.label(format!(
-                    "{}  {}: {} -> {}  ({}, {})",
-                    edit.time(),
-                    edit.task,
-                    edit.old.as_deref().unwrap_or("—"),
-                    edit.new.as_deref().unwrap_or("—"),
-                    edit.author,
-                    edit.source
-                ));
+            for edit in history.edits.iter().rev() {
+                ui.horizontal(|ui| {
+                    ui.label(format!(
+                        "{}  {}: {} -> {}  ({}, {})",
+                        edit.time(),
+                        edit.task,
+                        edit.old.as_deref().unwrap_or("—"),
+                        edit.new.as_deref().unwrap_or("—"),
+                        edit.author,
+                        edit.source
+                    ));
+                    match history.verdicts.get(&edit.id) {
+                        Some(j) if j.verdict == Verdict::Approved => {
+                            ui.colored_label(Color32::from_rgb(60, 160, 90), j.to_string());
+                        }
+                        Some(j) => {
+                            ui.colored_label(ui.visuals().warn_fg_color, j.to_string());
+                        }
+                        None if reviewable(edit.source) => {
+                            ui.weak("unreviewed");
+                        }
+                        None => {}
+                    }
+                });
             }
         }
         _ => {

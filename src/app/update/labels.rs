@@ -7,7 +7,7 @@ use super::matches;
 use crate::app::effect::StoreRequest;
 use crate::app::effect::{Effect, Queue};
 use crate::app::event::{Event, RequestId, SaveKind};
-use crate::app::state::{AppState, BulkChange};
+use crate::app::state::{AppState, BulkChange, ProductHistory};
 use crate::app::workers::store::STOPPED;
 use crate::catalog::Task;
 use crate::catalog::text::printable;
@@ -368,7 +368,17 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
             state.exporting = None;
             state.error(format!("{text}; {STOPPED}"));
         }
-        Event::HistoryLoaded { product, edits } => state.history = Some((product, edits)),
+        Event::HistoryLoaded {
+            product,
+            edits,
+            verdicts,
+        } => {
+            state.history = Some(ProductHistory {
+                product,
+                edits,
+                verdicts: verdicts.into_iter().map(|v| (v.edit, v)).collect(),
+            })
+        }
         Event::Exported { path, summary } => {
             state.exporting = None;
             state.notice(format!(
@@ -385,13 +395,18 @@ pub fn apply(state: &mut AppState, event: Event, queue: &mut Queue) {
     }
 }
 
-fn labels_saved(state: &mut AppState, edits: Vec<Edit>, kind: SaveKind, queue: &mut Queue) {
+pub(super) fn labels_saved(
+    state: &mut AppState,
+    edits: Vec<Edit>,
+    kind: SaveKind,
+    queue: &mut Queue,
+) {
     if edits.is_empty() {
         match kind {
             SaveKind::Undo => state.notice("nothing to undo"),
             SaveKind::Redo => state.notice("nothing to redo"),
             SaveKind::Change => state.notice("the label already has that value"),
-            SaveKind::Elsewhere => {}
+            SaveKind::Elsewhere | SaveKind::Revert => {}
         }
         return;
     }
@@ -421,6 +436,8 @@ fn labels_saved(state: &mut AppState, edits: Vec<Edit>, kind: SaveKind, queue: &
     session.unapplied.extend(edits.iter().cloned());
     let text = match (kind, edits.len()) {
         (SaveKind::Undo, n) => format!("undone ({n} labels)"),
+        (SaveKind::Revert, 1) => format!("reverted: {}", edits[0]),
+        (SaveKind::Revert, n) => format!("reverted {n} changes"),
         (SaveKind::Redo, n) => format!("redone ({n} labels)"),
         (SaveKind::Elsewhere, 1) => {
             let e = &edits[0];
@@ -452,6 +469,9 @@ fn labels_saved(state: &mut AppState, edits: Vec<Edit>, kind: SaveKind, queue: &
         (SaveKind::Change, n) => format!("{n} labels changed"),
     };
     state.edit_log.extend(edits);
+    if kind == SaveKind::Elsewhere {
+        super::changes::refresh(state, queue);
+    }
     matches::apply_unapplied(state);
     state.matches_stale = true;
     match overrode {

@@ -18,6 +18,7 @@ mod audit_run_tests;
 mod audit_runs;
 #[cfg(test)]
 mod audit_tests;
+mod changes;
 mod cockpit;
 mod duplicates;
 mod labels;
@@ -45,6 +46,7 @@ pub fn apply_command(state: &mut AppState, command: Command, queue: &mut Queue) 
         Command::OpenCatalogue(request) => opening::open(state, request, queue),
         Command::OpenDemo => opening::open_demo(state, queue),
         Command::Connect(command) => opening::connect(state, command, queue),
+        Command::Changes(command) => changes::apply(state, command, queue),
         Command::CancelOpen => opening::cancel(state, queue),
         Command::LoadPredictions(path) => opening::load_predictions(state, path, queue),
         Command::Export(path) => labels::export(state, path, queue),
@@ -101,6 +103,7 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         Event::AuditOpened { .. } | Event::AuditRemembered { .. } | Event::AuditFailed { .. } => {
             audit::apply_event(state, event, queue)
         }
+        Event::ChangesLoaded(_) | Event::Judged { .. } => changes::apply_event(state, event, queue),
         Event::Similar(event) => similar::apply_event(state, event),
         Event::Decided { product, result } => {
             if state.decided.asking == Some(product) {

@@ -184,6 +184,11 @@ fn opened_catalogue(state: &mut AppState, opened: crate::app::opening::Opened, q
     state.picker = None;
     state.bulk = None;
     state.history = None;
+    state.changes = crate::app::changes::ChangesState {
+        filter: std::mem::take(&mut state.changes.filter),
+        ..Default::default()
+    };
+    super::changes::refresh(state, queue);
     state.textures.clear();
     state.filter = Default::default();
     matches::refilter(state, queue);

@@ -76,8 +76,12 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
                 Panel::EditLog => &mut state.panels.edit_log,
                 Panel::Warnings => &mut state.panels.warnings,
                 Panel::Help => &mut state.panels.help,
+                Panel::Changes => &mut state.panels.changes,
             };
             *flag = !*flag;
+            if panel == Panel::Changes {
+                super::changes::refresh(state, queue);
+            }
         }
         Command::ShowImage(index) => state.image_index = index,
         Command::SetZoom(zoom) => state.zoom = zoom.clamp(ZOOM_RANGE.0, ZOOM_RANGE.1),
@@ -93,6 +97,7 @@ pub fn apply(state: &mut AppState, command: Command, queue: &mut Queue) {
         Command::DismissMessage => state.message = None,
         // Routed to their own files by `update::apply_command`.
         Command::Cockpit(_)
+        | Command::Changes(_)
         | Command::OpenCatalogue(_)
         | Command::OpenDemo
         | Command::Connect(_)

@@ -139,6 +139,7 @@ pub fn refuse(request: StoreRequest, events: &EventSender) {
         | StoreRequest::Keep { id, .. }
         | StoreRequest::Withdraw { id, .. }
         | StoreRequest::Undo(id)
+        | StoreRequest::Judge { id, .. }
         | StoreRequest::Redo(id) => Event::StoreFailed {
             request: Some(id),
             message,
@@ -147,6 +148,7 @@ pub fn refuse(request: StoreRequest, events: &EventSender) {
             request: None,
             message,
         },
+        StoreRequest::Changes(_) => Event::ChangesLoaded(Err(message)),
         StoreRequest::Export { .. } => Event::ExportFailed(message),
         StoreRequest::NotDuplicates(_) => {
             Event::Duplicates(crate::app::event::DuplicatesEvent::Marks(Err(message)))
@@ -233,10 +235,41 @@ fn handle(
         },
         StoreRequest::Undo(id) => saved(id, store.undo_edits(author), SaveKind::Undo),
         StoreRequest::Redo(id) => saved(id, store.redo_edits(author), SaveKind::Redo),
-        StoreRequest::History(product) => match store.history(&product) {
-            Ok(edits) => events.send(Event::HistoryLoaded { product, edits }),
+        StoreRequest::History(product) => match store
+            .history(&product)
+            .and_then(|edits| Ok((edits, store.judgements(&product)?)))
+        {
+            Ok((edits, verdicts)) => events.send(Event::HistoryLoaded {
+                product,
+                edits,
+                verdicts,
+            }),
             Err(e) => events.send(Event::StoreFailed {
                 request: None,
+                message: e.to_string(),
+            }),
+        },
+        StoreRequest::Changes(filter) => {
+            let reviewer = store
+                .role()
+                .map_or_else(|| author.to_string(), String::from);
+            let queue = store
+                .change_queue(&filter, &reviewer)
+                .map_err(|e| e.to_string());
+            events.send(Event::ChangesLoaded(queue));
+        }
+        StoreRequest::Judge {
+            id,
+            ids,
+            whole_batches,
+            verdict,
+        } => match store.judge_over(&ids, whole_batches, author, verdict) {
+            Ok(judged) => events.send(Event::Judged {
+                request: id,
+                judged,
+            }),
+            Err(e) => events.send(Event::StoreFailed {
+                request: Some(id),
                 message: e.to_string(),
             }),
         },
