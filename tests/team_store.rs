@@ -543,3 +543,120 @@ fn only_a_reviewer_judges_changes_even_with_its_own_sql_client() {
     nina.store.sync(&mut nina.catalog).unwrap();
     assert_eq!(colour(&nina, "p0"), edit.old);
 }
+
+#[test]
+fn push_and_pull_copy_journals_once_and_never_over_a_newer_label() {
+    let Some(cluster) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 5);
+    let options = ImportOptions::default();
+    // Offline work in a file: a change, a batch, a change undone.
+    let file = dir.path().join("offline.sqlite");
+    let mut local = open_workspace(&manifest, &options, Some(&file)).unwrap();
+    let by = human("uma");
+    local
+        .store
+        .set(&mut local.catalog, change("p0", Task::Colour, "Black"), &by)
+        .unwrap();
+    local
+        .store
+        .set_many(
+            &mut local.catalog,
+            &[
+                change("p1", Task::Colour, "Green"),
+                change("p2", Task::Colour, "Red"),
+            ],
+            &by,
+        )
+        .unwrap();
+    local
+        .store
+        .set(&mut local.catalog, change("p3", Task::Colour, "Blue"), &by)
+        .unwrap();
+    local.store.undo(&mut local.catalog, "uma").unwrap();
+    // Meanwhile in the team store, vic changed p2.
+    let mut vic = open_as(cluster, &manifest, "vic");
+    vic.store
+        .set(
+            &mut vic.catalog,
+            change("p2", Task::Colour, "Pink"),
+            &human("vic"),
+        )
+        .unwrap();
+    // Uma pushes (as her role, uma).
+    let mut team = open_as(cluster, &manifest, "uma");
+    let report = local.store.copy_to(&mut team.store, &team.catalog).unwrap();
+    assert_eq!(report.copied, 4, "{report:?}");
+    assert_eq!(report.conflicts.len(), 1, "{report:?}");
+    assert!(
+        report.conflicts[0].reason.contains("'Pink' here"),
+        "{report:?}"
+    );
+    let again = local.store.copy_to(&mut team.store, &team.catalog).unwrap();
+    assert_eq!((again.copied, again.already), (0, 4), "{again:?}");
+    vic.store.sync(&mut vic.catalog).unwrap();
+    assert_eq!(colour(&vic, "p0").as_deref(), Some("Black"));
+    assert_eq!(colour(&vic, "p1").as_deref(), Some("Green"));
+    assert_eq!(
+        colour(&vic, "p2").as_deref(),
+        Some("Pink"),
+        "vic's label stays"
+    );
+    assert_eq!(
+        colour(&vic, "p3"),
+        colour(&local, "p3"),
+        "the undo came too"
+    );
+    let history = vic.store.history("p1").unwrap();
+    assert_eq!(history[0].author, "uma");
+    // The command line says the same, and refuses a push into a file.
+    let pushed = common::stdout_of({
+        let mut c = common::vitrine();
+        c.args(["labels", "push"])
+            .arg(&manifest)
+            .arg("--store")
+            .arg(&file)
+            .arg("--to")
+            .arg(cluster.url("uma"));
+        c
+    });
+    let pushed = String::from_utf8_lossy(&pushed);
+    assert!(pushed.starts_with("0 entries copied"), "{pushed}");
+    assert!(pushed.contains("4 there already"), "{pushed}");
+    let refused = common::stderr_of_failure({
+        let mut c = common::vitrine();
+        c.args(["labels", "push"])
+            .arg(&manifest)
+            .arg("--store")
+            .arg(&file)
+            .arg("--to")
+            .arg(dir.path().join("x.sqlite"));
+        c
+    });
+    assert!(refused.contains("use labels pull"), "{refused}");
+
+    // Pulling into a fresh file copies the team's journal; twice adds nothing; pushing that
+    // file back adds nothing either.
+    let pulled_file = dir.path().join("pulled.sqlite");
+    let mut pulled = open_workspace(&manifest, &options, Some(&pulled_file)).unwrap();
+    let report = team
+        .store
+        .copy_to(&mut pulled.store, &pulled.catalog)
+        .unwrap();
+    assert_eq!(report.copied, 5, "{report:?}");
+    assert!(report.conflicts.is_empty());
+    let mut pulled = open_workspace(&manifest, &options, Some(&pulled_file)).unwrap();
+    assert_eq!(colour(&pulled, "p2").as_deref(), Some("Pink"));
+    assert_eq!(pulled.store.history("p2").unwrap()[0].author, "vic");
+    let again = team
+        .store
+        .copy_to(&mut pulled.store, &pulled.catalog)
+        .unwrap();
+    assert_eq!(again.copied, 0, "{again:?}");
+    let back = pulled
+        .store
+        .copy_to(&mut team.store, &team.catalog)
+        .unwrap();
+    assert_eq!(back.copied, 0, "{back:?}");
+    assert_eq!(back.already + back.from_target, 5, "{back:?}");
+}

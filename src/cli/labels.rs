@@ -231,6 +231,24 @@ pub enum LabelsCommand {
         #[command(flatten)]
         judged: JudgeArgs,
     },
+    /// Copy a file store's journal into a team store (running it again adds nothing; a change
+    /// whose label the team store changed meanwhile is left out and reported).
+    Push {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The team store: postgres://[user@]host[:port]/database.
+        #[arg(long, value_name = "ADDRESS")]
+        to: PathBuf,
+    },
+    /// Copy a team store's journal into a file store, for work offline (running it again
+    /// adds nothing; `push` later sends the file's own changes back, not the copies).
+    Pull {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The file store to copy into (created if missing).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
     /// Write the corrected catalogue as a manifest (.csv or .jsonl) that re-imports as is.
     Export {
         #[command(flatten)]
@@ -278,6 +296,28 @@ fn judge(args: &JudgeArgs, verdict: Verdict) -> anyhow::Result<()> {
     }
     if judged.judgements.is_empty() {
         bail!("nothing was {verdict}");
+    }
+    Ok(())
+}
+
+/// Copies the journal of `from`'s store into the store `to`, and prints what was done.
+fn copy_journal(from: &StoreArgs, to: &Path) -> anyhow::Result<()> {
+    let mut source = from.open()?;
+    let mut target = open_workspace(&from.catalog.catalog, &from.catalog.options()?, Some(to))?;
+    let report = source.store.copy_to(&mut target.store, &target.catalog)?;
+    if from.json {
+        return print_json(&report);
+    }
+    println!(
+        "{} entries copied from {} to {}; {} there already, {} came from there",
+        report.copied,
+        source.store.path().display(),
+        target.store.path().display(),
+        report.already,
+        report.from_target
+    );
+    for conflict in &report.conflicts {
+        eprintln!("left out: {conflict}");
     }
     Ok(())
 }
@@ -489,6 +529,31 @@ pub fn run(command: LabelsCommand) -> anyhow::Result<()> {
                 println!("{edit}");
             }
             Ok(())
+        }
+        LabelsCommand::Push { store, to } => {
+            let is_team = to.to_str().is_some_and(vitrine::labels::team::is_team);
+            if !is_team {
+                bail!(
+                    "--to {}: push copies into a team store (a postgres:// address); to copy a \
+                     team store into a file, use labels pull",
+                    to.display()
+                );
+            }
+            copy_journal(&store, &to)
+        }
+        LabelsCommand::Pull { store, to } => {
+            let given = store
+                .store
+                .clone()
+                .or_else(|| std::env::var_os(vitrine::labels::STORE_VARIABLE).map(PathBuf::from));
+            let is_team = given
+                .as_deref()
+                .and_then(Path::to_str)
+                .is_some_and(vitrine::labels::team::is_team);
+            if !is_team {
+                bail!("pull copies from a team store: give its postgres:// address as --store");
+            }
+            copy_journal(&store, &to)
         }
         LabelsCommand::Approve { judged } => judge(&judged, Verdict::Approved),
         LabelsCommand::Revert { judged } => judge(&judged, Verdict::Reverted),

@@ -3,6 +3,7 @@
 //! a label ([`review`]). Pure: no egui, no burn.
 
 pub mod change_review;
+pub mod copy;
 mod edit;
 mod export;
 pub mod location;

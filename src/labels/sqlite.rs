@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod copying;
 mod not_duplicates;
 mod reviews;
 mod verdicts;
@@ -443,6 +444,20 @@ impl SqliteStore {
         let tx = self.conn.transaction_with_behavior(behavior).map_err(sql)?;
         if write {
             tx.execute_batch(SCHEMA).map_err(sql)?;
+            // Added within schema version 1, as reviews: the origin key of an entry copied
+            // from another store (see `labels::copy`), and this store's id in such keys.
+            let has_origin = tx.prepare("SELECT origin FROM edits LIMIT 0").is_ok();
+            if !has_origin {
+                tx.execute_batch("ALTER TABLE edits ADD COLUMN origin TEXT")
+                    .map_err(sql)?;
+            }
+            tx.execute_batch("CREATE UNIQUE INDEX IF NOT EXISTS edits_origin ON edits(origin)")
+                .map_err(sql)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('uid', ?1)",
+                [format!("file-{:016x}", rand::random::<u64>())],
+            )
+            .map_err(sql)?;
         }
         let meta = |key: &str| -> Result<Option<String>, StoreError> {
             tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
@@ -686,46 +701,48 @@ impl Writing<'_> {
             reason,
         }
     }
-}
 
-impl JournalTx for Writing<'_> {
-    fn current(
+    /// Writes `entry` (with origin key `origin`, for an entry copied from another store) and
+    /// makes its value the label's current one.
+    fn insert_as(
         &mut self,
-        product: &str,
-        task: Task,
-    ) -> Result<Option<(Option<String>, i64)>, StoreError> {
-        self.tx
-            .query_row(
-                "SELECT value, edit FROM current WHERE product = ?1 AND task = ?2",
-                params![product, task.name()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(self.sql())
-    }
-
-    fn insert(&mut self, entry: &NewEntry<'_>) -> Result<Edit, StoreError> {
+        entry: &NewEntry<'_>,
+        origin: Option<&str>,
+    ) -> Result<Edit, StoreError> {
         let sql = self.sql();
         let by = entry.by;
-        self.tx
-            .execute(
-                "INSERT INTO edits(batch, product, task, old, new, author, time_ms, source, \
-                 reason, reverts, state, state_changed) \
-                 VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)",
-                params![
-                    entry.product,
-                    entry.task.name(),
-                    entry.old,
-                    entry.new,
-                    by.author,
-                    entry.time_ms,
-                    by.source.name(),
-                    by.reason,
-                    entry.reverts,
-                    entry.state().name()
-                ],
-            )
-            .map_err(&sql)?;
+        // The origin column is named only when there is one: a store of an older build has
+        // it only once a writing open added it.
+        let (columns, values) = match origin {
+            Some(_) => (", origin", ", ?11"),
+            None => ("", ""),
+        };
+        let statement = format!(
+            "INSERT INTO edits(batch, product, task, old, new, author, time_ms, source, \
+             reason, reverts, state, state_changed{columns}) \
+             VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0{values})"
+        );
+        let common = params![
+            entry.product,
+            entry.task.name(),
+            entry.old,
+            entry.new,
+            by.author,
+            entry.time_ms,
+            by.source.name(),
+            by.reason,
+            entry.reverts,
+            entry.state().name()
+        ];
+        match origin {
+            Some(origin) => {
+                let mut all: Vec<&dyn rusqlite::ToSql> = common.to_vec();
+                all.push(&origin);
+                self.tx.execute(&statement, all.as_slice())
+            }
+            None => self.tx.execute(&statement, common),
+        }
+        .map_err(&sql)?;
         let id = self.tx.last_insert_rowid();
         let batch = entry.batch.unwrap_or(id);
         self.tx
@@ -755,7 +772,27 @@ impl JournalTx for Writing<'_> {
             reverts: entry.reverts,
         })
     }
+}
 
+impl JournalTx for Writing<'_> {
+    fn current(
+        &mut self,
+        product: &str,
+        task: Task,
+    ) -> Result<Option<(Option<String>, i64)>, StoreError> {
+        self.tx
+            .query_row(
+                "SELECT value, edit FROM current WHERE product = ?1 AND task = ?2",
+                params![product, task.name()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(self.sql())
+    }
+
+    fn insert(&mut self, entry: &NewEntry<'_>) -> Result<Edit, StoreError> {
+        self.insert_as(entry, None)
+    }
     fn end_redo(&mut self, author: &str) -> Result<(), StoreError> {
         self.tx
             .execute(
@@ -871,4 +908,22 @@ fn select_edits(
         });
     }
     Ok(edits)
+}
+
+impl crate::labels::copy::CopyTx for Writing<'_> {
+    fn has_origin(&mut self, origin: &str) -> Result<bool, StoreError> {
+        self.tx
+            .query_row(
+                "SELECT 1 FROM edits WHERE origin = ?1",
+                [origin],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(self.sql())
+    }
+
+    fn insert_origin(&mut self, entry: &NewEntry<'_>, origin: &str) -> Result<Edit, StoreError> {
+        self.insert_as(entry, Some(origin))
+    }
 }

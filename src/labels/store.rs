@@ -6,6 +6,7 @@
 //! ([`JournalTx`]); every write is durable when the call returns.
 
 use super::change_review::{ChangeQueue, Judged, Judgement, QueueFilter, Verdict};
+use super::copy::CopyReport;
 use super::edit::{Edit, EditSource};
 use super::review::{Keep, Review, Standing, Withdrawn};
 use super::sqlite::SqliteStore;
@@ -596,6 +597,18 @@ impl LabelStore {
     /// The verdicts on the journal entries of `product`.
     pub fn judgements(&mut self, product: &str) -> Result<Vec<Judgement>, StoreError> {
         engine!(self, s => s.judgements(product))
+    }
+
+    /// Copies this store's journal into `target`, over `base` (the catalogue `target` was
+    /// opened with): idempotent, never over a label `target` changed (see [`super::copy`]).
+    pub fn copy_to(
+        &mut self,
+        target: &mut LabelStore,
+        base: &impl LabelBase,
+    ) -> Result<CopyReport, StoreError> {
+        let entries = engine!(self, s => s.outgoing())?;
+        let from = self.path().display().to_string();
+        engine!(target, t => t.copy_in(base, &entries, &from))
     }
 
     /// Every pair marked not duplicates, lower id first.

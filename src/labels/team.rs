@@ -14,6 +14,7 @@
 //!   each once, by its origin key.
 
 mod address;
+mod copying;
 mod outbox;
 pub mod schema;
 mod verdicts;

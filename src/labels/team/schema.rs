@@ -12,7 +12,7 @@
 pub const ROLES: [&str; 3] = ["vitrine_reader", "vitrine_moderator", "vitrine_reviewer"];
 
 /// The migrations, oldest first: migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The newest schema version this build writes and reads.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -200,4 +200,11 @@ CREATE POLICY own_entries ON vitrine.edits FOR INSERT WITH CHECK (
     author = session_user
     AND (source <> 'revert' OR pg_has_role(session_user, 'vitrine_reviewer', 'MEMBER'))
 );
+";
+
+/// Each catalogue's id in the origin keys of entries copied out of it (`labels pull`): a
+/// copy pushed back is recognised as born here.
+const V4: &str = "
+ALTER TABLE vitrine.catalogues ADD COLUMN uid text NOT NULL
+    DEFAULT 'team-' || md5(random()::text || clock_timestamp()::text);
 ";
