@@ -14,7 +14,8 @@ CREATE DATABASE vitrine OWNER vitrine_admin;
 -- 2. After that first open: one login role per person, in one of the groups.
 --    vitrine_reader     browse and export; no edits, reviews or marks, even from psql
 --    vitrine_moderator  edit labels, keep labels (reviews), mark "not duplicates"
---    vitrine_reviewer   a moderator who also reviews others' changes
+--    vitrine_reviewer   a moderator who also approves or reverts others' changes (View >
+--                       Changes to review, vitrine labels queue / approve / revert)
 --    The journal names every edit by its role (session_user): nobody can write under
 --    another name, and row level security refuses it even from a role's own SQL client.
 CREATE ROLE ann LOGIN PASSWORD 'change me' IN ROLE vitrine_moderator;
