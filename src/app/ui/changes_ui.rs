@@ -122,6 +122,14 @@ pub fn changes_ui(
         ui.weak("nothing waiting: every change by others has a verdict");
         return;
     }
+    ui.horizontal(|ui| {
+        for (title, width) in ["#", "when", "author", "product", "task", "change", "source"]
+            .into_iter()
+            .zip(WIDTHS)
+        {
+            cell(ui, width, |ui| ui.strong(title));
+        }
+    });
     let row = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
     egui::ScrollArea::vertical()
         .id_salt("changes")
@@ -141,31 +149,34 @@ fn change_row(
     edit: &crate::labels::Edit,
     commands: &mut Vec<Command>,
 ) {
-    let cell = |ui: &mut egui::Ui, width: f32, text: String| {
-        ui.add_sized(
-            [width, ui.spacing().interact_size.y],
-            egui::Label::new(text).truncate(),
-        );
-    };
-    cell(ui, 56.0, format!("#{}", edit.id));
-    cell(ui, 150.0, edit.time());
-    cell(ui, 90.0, excerpt(&edit.author).into_owned());
+    cell(ui, WIDTHS[0], |ui| ui.label(format!("#{}", edit.id)));
+    cell(ui, WIDTHS[1], |ui| ui.label(edit.time()));
+    cell(ui, WIDTHS[2], |ui| {
+        ui.add(egui::Label::new(excerpt(&edit.author)).truncate())
+    });
     let position = session.catalog.position(&edit.product);
-    let link = ui.add_enabled(position.is_some(), egui::Link::new(excerpt(&edit.product)));
-    if let Some(position) = position.filter(|_| link.clicked()) {
-        commands.push(Command::FocusProduct(position as u32));
-    }
-    cell(ui, 90.0, edit.task.name().to_string());
+    cell(ui, WIDTHS[3], |ui| {
+        let link = ui.add_enabled(position.is_some(), egui::Link::new(excerpt(&edit.product)));
+        if let Some(position) = position.filter(|_| link.clicked()) {
+            commands.push(Command::FocusProduct(position as u32));
+        }
+        link
+    });
+    cell(ui, WIDTHS[4], |ui| ui.label(edit.task.name()));
     let value = |v: &Option<String>| {
         v.as_deref()
             .map_or("(none)".into(), |v| excerpt(v).into_owned())
     };
-    cell(
-        ui,
-        220.0,
-        format!("{} -> {}", value(&edit.old), value(&edit.new)),
-    );
-    cell(ui, 130.0, edit.source.name().to_string());
+    cell(ui, WIDTHS[5], |ui| {
+        let change = ui.add(
+            egui::Label::new(format!("{} -> {}", value(&edit.old), value(&edit.new))).truncate(),
+        );
+        match &edit.reason {
+            Some(reason) => change.on_hover_text(format!("why: {}", excerpt(reason))),
+            None => change,
+        }
+    });
+    cell(ui, WIDTHS[6], |ui| ui.label(edit.source.name()));
     if ui.small_button("Approve").clicked() {
         commands.push(judge(vec![edit.id], false, Verdict::Approved));
     }
@@ -190,6 +201,22 @@ fn change_row(
             }
         });
     }
+}
+
+/// The widths of the columns: id, time, author, product, task, change, source.
+const WIDTHS: [f32; 7] = [56.0, 150.0, 90.0, 130.0, 90.0, 220.0, 130.0];
+
+/// A cell of `width`, its contents left-aligned and vertically centred.
+fn cell(ui: &mut egui::Ui, width: f32, add: impl FnOnce(&mut egui::Ui) -> egui::Response) {
+    let size = egui::vec2(width, ui.spacing().interact_size.y);
+    ui.allocate_ui_with_layout(
+        size,
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_size(size);
+            add(ui)
+        },
+    );
 }
 
 fn judge(ids: Vec<i64>, whole_batches: bool, verdict: Verdict) -> Command {
