@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use vitrine::catalog::Task;
-use vitrine::catalog::import::ImportOptions;
+use vitrine::catalog::import::{ImportOptions, import};
 use vitrine::labels::{Change, Edit, StoreError, Workspace, open_workspace};
 
 fn open_as(cluster: &Cluster, manifest: &Path, role: &str) -> Workspace {
@@ -659,4 +659,68 @@ fn push_and_pull_copy_journals_once_and_never_over_a_newer_label() {
         .unwrap();
     assert_eq!(back.copied, 0, "{back:?}");
     assert_eq!(back.already + back.from_target, 5, "{back:?}");
+}
+
+#[test]
+fn tls_verify_full_checks_the_server_certificate() {
+    use vitrine::labels::LabelStore;
+    use vitrine::labels::team::{Environment, TeamAddress};
+    let Some(cluster) = cluster() else { return };
+    let Some(certificates) = cluster.certificates() else {
+        return;
+    };
+    cluster.role("tess", "vitrine_moderator", "pw");
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 2);
+    let env = Environment {
+        vars: vec![("PGPASSWORD".into(), "pw".into())],
+    };
+    let address = |host: &str, query: &str| {
+        TeamAddress::parse(
+            &format!("postgres://tess@{host}:{}/vitrine?{query}", cluster.port()),
+            &env,
+        )
+        .unwrap()
+    };
+    let ca = certificates.join("ca.crt");
+    let other = certificates.join("other-ca.crt");
+    let open = |address: &TeamAddress| {
+        let mut catalog = import(&manifest, &ImportOptions::default())
+            .unwrap()
+            .catalog;
+        LabelStore::open_team(address, "tls/manifest.csv", &mut catalog, None).map(|(s, _)| s)
+    };
+    // Verified against the authority that signed it, by name and by address: a write goes
+    // through, over TLS.
+    for host in ["localhost", "127.0.0.1"] {
+        let query = format!("sslmode=verify-full&sslrootcert={}", ca.display());
+        let mut store = open(&address(host, &query)).unwrap_or_else(|e| panic!("{host}: {e}"));
+        let mut catalog = import(&manifest, &ImportOptions::default())
+            .unwrap()
+            .catalog;
+        store
+            .set(
+                &mut catalog,
+                change("p0", Task::Colour, &format!("Over TLS {host}")),
+                &human("tess"),
+            )
+            .unwrap();
+        let on: bool = cluster
+            .client(common::postgres::ADMIN)
+            .query_one(
+                "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a \
+                 ON a.pid = s.pid WHERE a.usename = 'tess'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert!(on, "every connection of tess is encrypted");
+    }
+    // Another authority: refused, saying why, and nothing is written.
+    let query = format!("sslmode=verify-full&sslrootcert={}", other.display());
+    let refused = open(&address("localhost", &query)).unwrap_err().to_string();
+    assert!(refused.contains("certificate"), "{refused}");
+    assert!(!refused.contains("pw"), "{refused}");
+    // require: encrypted, not verified (as libpq's).
+    open(&address("localhost", "sslmode=require")).unwrap();
 }

@@ -23,6 +23,9 @@ pub struct Cluster {
     port: u16,
     run_as_postgres: bool,
     roles: Mutex<Vec<String>>,
+    /// The folder of the certificates (`ca.crt`, which signed the server's, for `localhost`
+    /// and 127.0.0.1; `other-ca.crt`, which did not), where `openssl` made them.
+    certificates: Option<PathBuf>,
 }
 
 static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
@@ -94,7 +97,9 @@ fn start() -> Option<Cluster> {
         port,
         run_as_postgres: root,
         roles: Mutex::new(Vec::new()),
+        certificates: None,
     };
+    let mut cluster = cluster;
     let initdb = cluster
         .command("initdb")
         .args(["-U", ADMIN, "--auth=trust", "-E", "UTF8", "--no-sync", "-D"])
@@ -115,6 +120,7 @@ fn start() -> Option<Cluster> {
         ),
     )
     .unwrap();
+    cluster.certificates = certificates(&base, &cluster);
     cluster.pg_ctl_start();
     extern "C" fn stop_at_exit() {
         if let Some(Some(cluster)) = CLUSTER.get() {
@@ -128,6 +134,120 @@ fn start() -> Option<Cluster> {
     }
     cluster.admin_sql(&format!("CREATE DATABASE {DATABASE}"));
     Some(cluster)
+}
+
+/// Makes a certificate authority and a server certificate it signs (for `localhost` and
+/// 127.0.0.1), and another authority, in `base`, and turns the server's TLS on. `None` (and
+/// no TLS) where `openssl` is missing, except under CI, where that fails.
+fn certificates(base: &Path, cluster: &Cluster) -> Option<PathBuf> {
+    if Command::new("openssl").arg("version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no openssl: the TLS tests need it (.ci/run installs it)"
+        );
+        eprintln!("no openssl: the team store's TLS tests are skipped");
+        return None;
+    }
+    let dir = base.join("certificates");
+    std::fs::create_dir_all(&dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for ca in ["ca", "other-ca"] {
+        openssl(&[
+            "req",
+            "-x509",
+            "-new",
+            "-nodes",
+            "-newkey",
+            "rsa:2048",
+            "-days",
+            "2",
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.crt"),
+            "-subj",
+            &format!("/CN=vitrine test {ca}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+    }
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "req",
+        "-new",
+        "-nodes",
+        "-newkey",
+        "rsa:2048",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        "server.crt",
+        "-extfile",
+        "server.ext",
+    ]);
+    for file in ["server.crt", "server.key"] {
+        std::fs::copy(dir.join(file), cluster.data.join(file)).unwrap();
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = cluster.data.join("server.key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    if cluster.run_as_postgres {
+        let chown = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(cluster.data.join("server.crt"))
+            .arg(cluster.data.join("server.key"))
+            .status()
+            .unwrap();
+        assert!(chown.success());
+    }
+    use std::io::Write;
+    let mut conf = std::fs::OpenOptions::new()
+        .append(true)
+        .open(cluster.data.join("postgresql.conf"))
+        .unwrap();
+    writeln!(
+        conf,
+        "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'"
+    )
+    .unwrap();
+    Some(dir)
 }
 
 fn free_port() -> u16 {
@@ -216,6 +336,16 @@ impl Cluster {
             "postgres://{role}@127.0.0.1:{}/{DATABASE}?sslmode=disable",
             self.port
         )
+    }
+
+    /// The certificates' folder (see [`certificates`]), where the server has TLS.
+    pub fn certificates(&self) -> Option<&Path> {
+        self.certificates.as_deref()
+    }
+
+    /// The loopback port.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The address of the administrator (it migrates the schema).
