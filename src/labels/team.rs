@@ -203,6 +203,9 @@ pub struct TeamStore {
     edits_told: bool,
     reviews_told: bool,
     last_look: Instant,
+    last_review_look: Instant,
+    /// When the notifications were last taken.
+    notifications_at: Instant,
     /// When the connection was found lost (reconnects wait [`RECONNECT_AFTER`]).
     lost_at: Option<Instant>,
     /// This open's part of every origin key (random), and the writes it made.
@@ -273,6 +276,8 @@ impl TeamStore {
             edits_told: false,
             reviews_told: false,
             last_look: Instant::now(),
+            last_review_look: Instant::now(),
+            notifications_at: Instant::now(),
             lost_at: None,
             session: format!("{:016x}", rand::random::<u64>()),
             writes: 0,
@@ -766,6 +771,7 @@ impl TeamStore {
             return;
         };
         let mine = catalogue.to_string();
+        self.notifications_at = Instant::now();
         let mut notifications = self.client.notifications();
         // A short wait rather than none: the connection reads its socket only when its
         // runtime turns, which a wait lets it do.
@@ -976,14 +982,19 @@ impl TeamStore {
     /// What stands now for each product and task whose reviews changed since the last look.
     pub(crate) fn new_reviews(&mut self) -> Result<Vec<Standing>, StoreError> {
         self.reconnect_if_lost()?;
-        self.take_notifications();
+        // A holder asks for edits and then reviews: the notifications taken for the one
+        // serve the other, without a second wait.
+        if self.notifications_at.elapsed() > NOTIFICATION_WAIT * 5 {
+            self.take_notifications();
+        }
         let Some(catalogue) = self.catalogue else {
             return Ok(Vec::new());
         };
-        if !self.reviews_told && self.last_look.elapsed() < LOOK_ANYWAY {
+        if !self.reviews_told && self.last_review_look.elapsed() < LOOK_ANYWAY {
             return Ok(Vec::new());
         }
         self.reviews_told = false;
+        self.last_review_look = Instant::now();
         let fail = self.fail.clone();
         let mut tx = self
             .client
