@@ -148,6 +148,7 @@ fn a_reviewer_reverts_a_change_from_the_changes_panel() {
     let mut lena = window(&manifest, cluster.url("lena"), &dir.path().join("l"));
     let before = colour(cara.state(), 2);
     set_colour(&mut cara, 2, "Black");
+    set_colour(&mut cara, 3, "Red");
     lena.state_mut()
         .apply(Command::TogglePanel(vitrine::app::command::Panel::Changes));
     until(
@@ -160,6 +161,52 @@ fn a_reviewer_reverts_a_change_from_the_changes_panel() {
                 .queue
                 .as_ref()
                 .is_some_and(|q| q.changes.iter().any(|e| e.author == "cara"))
+        },
+    );
+    until(
+        &mut lena,
+        &mut cara,
+        "both changes in lena's queue",
+        |app| {
+            app.state
+                .changes
+                .queue
+                .as_ref()
+                .is_some_and(|q| q.total == 2)
+        },
+    );
+    // Another reviewer approves the change of p3: lena's queue follows by itself.
+    cluster.role("milo", "vitrine_reviewer", "pw");
+    let mut milo = vitrine::labels::open_workspace(
+        &manifest,
+        &vitrine::catalog::import::ImportOptions::default(),
+        Some(Path::new(&cluster.url("milo"))),
+    )
+    .unwrap();
+    let queue = milo
+        .store
+        .change_queue(&Default::default(), "milo")
+        .unwrap();
+    let p3 = queue.changes.iter().find(|e| e.product == "p3").unwrap().id;
+    milo.store
+        .judge(
+            &mut milo.catalog,
+            &[p3],
+            false,
+            "milo",
+            vitrine::labels::change_review::Verdict::Approved,
+        )
+        .unwrap();
+    until(
+        &mut lena,
+        &mut cara,
+        "milo's verdict in lena's queue",
+        |app| {
+            app.state
+                .changes
+                .queue
+                .as_ref()
+                .is_some_and(|q| q.total == 1)
         },
     );
     lena.get_by_label_contains("1 waiting");

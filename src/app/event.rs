@@ -97,6 +97,8 @@ pub enum Event {
     ReviewsChanged(Vec<Standing>),
     /// The changes waiting for this window's verdict were read.
     ChangesLoaded(Result<ChangeQueue, String>),
+    /// Someone (another reviewer, or this window) gave verdicts since the last look.
+    VerdictsChanged,
     /// A verdict was given (the reverts written are in `judged`).
     Judged {
         /// The request answered.

@@ -119,6 +119,8 @@ pub struct SqliteStore {
     has_reviews: bool,
     /// Highest review change already reported to the caller ([`SqliteStore::new_reviews`]).
     reviews_seen: i64,
+    /// The number of verdicts at the last look ([`SqliteStore::verdicts_changed`]).
+    verdicts_seen: Option<i64>,
 }
 
 /// Replaces the recorded products by `ids`, whose fingerprint is `print`.
@@ -360,6 +362,7 @@ impl SqliteStore {
             products_unrecorded: false,
             has_reviews: false,
             reviews_seen: 0,
+            verdicts_seen: None,
         };
         let report = store.prepare(catalogue, catalog, created, recording)?;
         Ok((store, report))
@@ -408,6 +411,7 @@ impl SqliteStore {
             products_unrecorded: false,
             has_reviews: false,
             reviews_seen: 0,
+            verdicts_seen: None,
         };
         let report = store.prepare(catalogue, catalog, false, Recording::Never)?;
         Ok((store, report))

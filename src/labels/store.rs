@@ -594,6 +594,15 @@ impl LabelStore {
         engine!(self, s => s.judge(ids, whole_batches, reviewer, verdict))
     }
 
+    /// Whether a verdict was given since the last call (by anyone): a holder showing a review
+    /// queue reads it again. The first call only notes where the verdicts stand.
+    pub fn verdicts_changed(&mut self) -> Result<bool, StoreError> {
+        match self {
+            LabelStore::File(s) => s.verdicts_changed(),
+            LabelStore::Team(s) => Ok(s.verdicts_changed()),
+        }
+    }
+
     /// The verdicts on the journal entries of `product`.
     pub fn judgements(&mut self, product: &str) -> Result<Vec<Judgement>, StoreError> {
         engine!(self, s => s.judgements(product))

@@ -202,6 +202,7 @@ pub struct TeamStore {
     /// A notification said the journal (or the reviews) grew since the last look.
     edits_told: bool,
     reviews_told: bool,
+    verdicts_told: bool,
     last_look: Instant,
     last_review_look: Instant,
     /// When the notifications were last taken.
@@ -259,7 +260,7 @@ impl TeamStore {
         fail.role = role;
         // Listening first: an edit committed after this is announced, one before it is read.
         client
-            .batch_execute("LISTEN vitrine_edits; LISTEN vitrine_reviews")
+            .batch_execute("LISTEN vitrine_edits; LISTEN vitrine_reviews; LISTEN vitrine_verdicts")
             .map_err(fail.of("listen"))?;
         let write = recording != Recording::Never;
         let version = migrate(&mut client, &fail, write)?;
@@ -275,6 +276,7 @@ impl TeamStore {
             products_unrecorded: None,
             edits_told: false,
             reviews_told: false,
+            verdicts_told: false,
             last_look: Instant::now(),
             last_review_look: Instant::now(),
             notifications_at: Instant::now(),
@@ -782,6 +784,7 @@ impl TeamStore {
                 match told.channel() {
                     "vitrine_edits" => self.edits_told = true,
                     "vitrine_reviews" => self.reviews_told = true,
+                    "vitrine_verdicts" => self.verdicts_told = true,
                     _ => {}
                 }
             }
@@ -807,13 +810,14 @@ impl TeamStore {
         self.lost_at = Some(Instant::now());
         let mut client = self.address.connect()?;
         client
-            .batch_execute("LISTEN vitrine_edits; LISTEN vitrine_reviews")
+            .batch_execute("LISTEN vitrine_edits; LISTEN vitrine_reviews; LISTEN vitrine_verdicts")
             .map_err(self.fail.of("listen"))?;
         self.client = client;
         self.statements = None;
         self.lost_at = None;
         self.edits_told = true;
         self.reviews_told = true;
+        self.verdicts_told = true;
         Ok(())
     }
 

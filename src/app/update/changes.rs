@@ -67,6 +67,10 @@ pub fn apply_event(state: &mut AppState, event: Event, queue: &mut Queue) {
                 refresh(state, queue);
             }
         }
+        Event::VerdictsChanged => {
+            refresh(state, queue);
+            labels::request_history(state, queue);
+        }
         Event::Judged { request, judged } => {
             state.store_waiting.remove(&request);
             let approved = judged

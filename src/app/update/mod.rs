@@ -103,7 +103,9 @@ pub fn apply_event(state: &mut AppState, ctx: &egui::Context, event: Event, queu
         Event::AuditOpened { .. } | Event::AuditRemembered { .. } | Event::AuditFailed { .. } => {
             audit::apply_event(state, event, queue)
         }
-        Event::ChangesLoaded(_) | Event::Judged { .. } => changes::apply_event(state, event, queue),
+        Event::ChangesLoaded(_) | Event::Judged { .. } | Event::VerdictsChanged => {
+            changes::apply_event(state, event, queue)
+        }
         Event::Similar(event) => similar::apply_event(state, event),
         Event::Decided { product, result } => {
             if state.decided.asking == Some(product) {

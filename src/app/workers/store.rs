@@ -128,6 +128,9 @@ fn look(workspace: &mut DetachedStore, events: &EventSender) -> Result<(), Store
     if !changes.is_empty() {
         events.send(Event::ReviewsChanged(changes));
     }
+    if workspace.store.verdicts_changed()? {
+        events.send(Event::VerdictsChanged);
+    }
     Ok(())
 }
 

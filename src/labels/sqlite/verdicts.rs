@@ -73,6 +73,21 @@ impl SqliteStore {
         })
     }
 
+    /// Whether a verdict was given (by anyone, in any process) since the last call: the
+    /// verdicts are never deleted, so their number tells.
+    pub(crate) fn verdicts_changed(&mut self) -> Result<bool, StoreError> {
+        if !self.has_table("verdicts")? {
+            return Ok(false);
+        }
+        let count: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM verdicts", [], |r| r.get(0))
+            .map_err(self.sql())?;
+        let changed = self.verdicts_seen.is_some_and(|seen| seen != count);
+        self.verdicts_seen = Some(count);
+        Ok(changed)
+    }
+
     /// The verdicts on the journal entries of `product`, oldest entry first.
     pub(crate) fn judgements(&mut self, product: &str) -> Result<Vec<Judgement>, StoreError> {
         if !self.has_table("verdicts")? {
@@ -252,6 +267,10 @@ mod tests {
                 &by("lee", EditSource::Human),
             )
             .unwrap();
+        assert!(
+            !store.verdicts_changed().unwrap(),
+            "the first call notes where they stand"
+        );
         let queue = store.change_queue(&QueueFilter::default(), "lee").unwrap();
         let ids: Vec<i64> = queue.changes.iter().map(|e| e.id).collect();
         assert_eq!(
@@ -303,6 +322,8 @@ mod tests {
                 .changes
                 .is_empty()
         );
+        assert!(store.verdicts_changed().unwrap());
+        assert!(!store.verdicts_changed().unwrap());
         // Judged once; one's own change is not for oneself to judge.
         let again = store
             .judge(&mut catalog, &[first.id], false, "cy", Verdict::Reverted)

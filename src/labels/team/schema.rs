@@ -12,7 +12,7 @@
 pub const ROLES: [&str; 3] = ["vitrine_reader", "vitrine_moderator", "vitrine_reviewer"];
 
 /// The migrations, oldest first: migration `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The newest schema version this build writes and reads.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -207,4 +207,18 @@ CREATE POLICY own_entries ON vitrine.edits FOR INSERT WITH CHECK (
 const V4: &str = "
 ALTER TABLE vitrine.catalogues ADD COLUMN uid text NOT NULL
     DEFAULT 'team-' || md5(random()::text || clock_timestamp()::text);
+";
+
+/// A verdict is announced (`NOTIFY vitrine_verdicts`, at its commit), so open review queues
+/// follow other reviewers.
+const V5: &str = "
+CREATE FUNCTION vitrine.tell_verdicts() RETURNS trigger
+LANGUAGE plpgsql AS $f$
+BEGIN
+    PERFORM pg_notify('vitrine_verdicts', NEW.catalogue::text);
+    RETURN NULL;
+END
+$f$;
+CREATE TRIGGER tell_verdicts AFTER INSERT ON vitrine.verdicts
+    FOR EACH ROW EXECUTE FUNCTION vitrine.tell_verdicts();
 ";

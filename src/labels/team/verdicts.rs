@@ -106,6 +106,12 @@ impl TeamStore {
         })
     }
 
+    /// Whether a verdict was given (by anyone) since the last call, as the server's
+    /// notifications tell (taken at the last look at the edits).
+    pub(crate) fn verdicts_changed(&mut self) -> bool {
+        std::mem::take(&mut self.verdicts_told)
+    }
+
     /// The verdicts on the journal entries of `product`.
     pub(crate) fn judgements(&mut self, product: &str) -> Result<Vec<Judgement>, StoreError> {
         let Some(catalogue) = self.catalogue else {
