@@ -13,7 +13,7 @@ use super::store::{Attribution, JournalTx, NewEntry, StoreError, now_ms};
 use crate::catalog::Task;
 use crate::catalog::text::excerpt;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -174,18 +174,18 @@ pub(crate) fn judge(
     reviewer: &str,
     verdict: Verdict,
 ) -> Result<Judged, StoreError> {
-    let mut wanted: BTreeSet<i64> = BTreeSet::new();
-    let mut entries = Vec::new();
+    let mut wanted: BTreeMap<i64, Option<Edit>> = BTreeMap::new();
     let mut judged = Judged::default();
     for &id in ids {
         match tx.entry(id)? {
             Some(entry) if whole_batches => {
                 for member in tx.batch_members(entry.batch)? {
-                    wanted.insert(member);
+                    wanted.entry(member).or_default();
                 }
+                wanted.insert(id, Some(entry));
             }
-            Some(_) => {
-                wanted.insert(id);
+            Some(entry) => {
+                wanted.insert(id, Some(entry));
             }
             None => judged.refused.push(Refusal {
                 edit: id,
@@ -193,9 +193,12 @@ pub(crate) fn judge(
             }),
         }
     }
-    for &id in wanted.iter().rev() {
-        if let Some(entry) = tx.entry(id)? {
-            entries.push(entry);
+    // Newest first; the batch members not read above are read once here.
+    let mut entries = Vec::new();
+    for (id, entry) in wanted.into_iter().rev() {
+        match entry {
+            Some(entry) => entries.push(entry),
+            None => entries.extend(tx.entry(id)?),
         }
     }
     if verdict == Verdict::Approved {

@@ -45,9 +45,22 @@ pub(crate) trait CopyTx: JournalTx {
     fn insert_origin(&mut self, entry: &NewEntry<'_>, origin: &str) -> Result<Edit, StoreError>;
 }
 
-/// The origin key of entry `id` of the store whose id is `store`, where it has none.
-pub(crate) fn origin_of(store: &str, id: i64) -> String {
-    format!("{store}:{id}")
+/// `journal` (oldest first) as it is copied out of the store whose id is `store`: each entry
+/// with its origin key in `origins`, else one made of `store` and its number there.
+pub(crate) fn outgoing(
+    journal: Vec<Edit>,
+    mut origins: HashMap<i64, String>,
+    store: &str,
+) -> Vec<Incoming> {
+    journal
+        .into_iter()
+        .map(|edit| Incoming {
+            origin: origins
+                .remove(&edit.id)
+                .unwrap_or_else(|| format!("{store}:{}", edit.id)),
+            edit,
+        })
+        .collect()
 }
 
 /// Copies `entries` (oldest first, from the store named `from`) into `tx`, whose store's id

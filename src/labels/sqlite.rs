@@ -715,38 +715,27 @@ impl Writing<'_> {
     ) -> Result<Edit, StoreError> {
         let sql = self.sql();
         let by = entry.by;
-        // The origin column is named only when there is one: a store of an older build has
-        // it only once a writing open added it.
-        let (columns, values) = match origin {
-            Some(_) => (", origin", ", ?11"),
-            None => ("", ""),
-        };
-        let statement = format!(
-            "INSERT INTO edits(batch, product, task, old, new, author, time_ms, source, \
-             reason, reverts, state, state_changed{columns}) \
-             VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0{values})"
-        );
-        let common = params![
-            entry.product,
-            entry.task.name(),
-            entry.old,
-            entry.new,
-            by.author,
-            entry.time_ms,
-            by.source.name(),
-            by.reason,
-            entry.reverts,
-            entry.state().name()
-        ];
-        match origin {
-            Some(origin) => {
-                let mut all: Vec<&dyn rusqlite::ToSql> = common.to_vec();
-                all.push(&origin);
-                self.tx.execute(&statement, all.as_slice())
-            }
-            None => self.tx.execute(&statement, common),
-        }
-        .map_err(&sql)?;
+        // Every writing open made sure of the origin column (see `prepare`).
+        self.tx
+            .execute(
+                "INSERT INTO edits(batch, product, task, old, new, author, time_ms, source, \
+             reason, reverts, state, state_changed, origin) \
+             VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)",
+                params![
+                    entry.product,
+                    entry.task.name(),
+                    entry.old,
+                    entry.new,
+                    by.author,
+                    entry.time_ms,
+                    by.source.name(),
+                    by.reason,
+                    entry.reverts,
+                    entry.state().name(),
+                    origin
+                ],
+            )
+            .map_err(&sql)?;
         let id = self.tx.last_insert_rowid();
         let batch = entry.batch.unwrap_or(id);
         self.tx

@@ -560,7 +560,7 @@ impl TeamStore {
                 if let Some((found, edit)) = tx.current(&p.product, p.task)?
                     && found != p.old
                 {
-                    let theirs = tx.entry(edit)?;
+                    let theirs = tx.entry_of_current(edit)?;
                     lost.push(Lost {
                         product: p.product.clone(),
                         task: p.task,
@@ -1213,16 +1213,13 @@ impl TeamWriting<'_> {
         .pop())
     }
 
-    /// The journal entry `id`.
-    fn entry(&mut self, id: i64) -> Result<Edit, StoreError> {
-        let fail = self.fail.clone();
-        select_edits(&mut self.tx, &fail, "WHERE id = $1", &[&id])?
-            .pop()
-            .ok_or_else(|| StoreError::Corrupt {
-                path: PathBuf::from(&self.fail.address),
-                id,
-                detail: "the current label names an entry the journal lacks".into(),
-            })
+    /// The journal entry `id`, which the current label names.
+    fn entry_of_current(&mut self, id: i64) -> Result<Edit, StoreError> {
+        super::change_review::ReviewTx::entry(self, id)?.ok_or_else(|| StoreError::Corrupt {
+            path: PathBuf::from(&self.fail.address),
+            id,
+            detail: "the current label names an entry the journal lacks".into(),
+        })
     }
 
     /// Writes `entry` with origin key `origin`.

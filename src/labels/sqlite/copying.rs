@@ -1,7 +1,7 @@
 //! A file store's side of copying journals between stores (see [`crate::labels::copy`]).
 
 use super::SqliteStore;
-use crate::labels::copy::{CopyReport, Incoming, copy_entries, origin_of};
+use crate::labels::copy::{CopyReport, Incoming, copy_entries, outgoing};
 use crate::labels::store::{LabelBase, StoreError};
 use rusqlite::OptionalExtension;
 use std::collections::HashMap;
@@ -44,16 +44,7 @@ impl SqliteStore {
                 origins.insert(id, origin);
             }
         }
-        Ok(self
-            .journal(0)?
-            .into_iter()
-            .map(|edit| Incoming {
-                origin: origins
-                    .remove(&edit.id)
-                    .unwrap_or_else(|| origin_of(&uid, edit.id)),
-                edit,
-            })
-            .collect())
+        Ok(outgoing(self.journal(0)?, origins, &uid))
     }
 
     /// Copies `entries` (from the store named `from`) into this store, over `base`.

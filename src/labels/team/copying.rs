@@ -2,7 +2,7 @@
 //! entries copied in are journalled under the copier's role.
 
 use super::{TeamStore, TeamWriting};
-use crate::labels::copy::{CopyReport, CopyTx, Incoming, copy_entries, origin_of};
+use crate::labels::copy::{CopyReport, CopyTx, Incoming, copy_entries, outgoing};
 use crate::labels::edit::Edit;
 use crate::labels::store::{LabelBase, NewEntry, StoreError};
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ impl TeamStore {
     pub(crate) fn outgoing(&mut self) -> Result<Vec<Incoming>, StoreError> {
         let uid = self.uid()?;
         let catalogue = self.writable_catalogue()?;
-        let mut origins: HashMap<i64, String> = self
+        let origins: HashMap<i64, String> = self
             .client
             .query(
                 "SELECT id, origin FROM vitrine.edits \
@@ -36,16 +36,7 @@ impl TeamStore {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        Ok(self
-            .journal(0)?
-            .into_iter()
-            .map(|edit| Incoming {
-                origin: origins
-                    .remove(&edit.id)
-                    .unwrap_or_else(|| origin_of(&uid, edit.id)),
-                edit,
-            })
-            .collect())
+        Ok(outgoing(self.journal(0)?, origins, &uid))
     }
 
     /// Copies `entries` (from the store named `from`) into the catalogue, over `base`, as
