@@ -177,8 +177,9 @@ fn the_small_backbone_learns_the_demo_catalogue_and_its_predictions_load() {
 fn a_single_task_model_learns_type_on_the_demo_catalogue() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = demo(dir.path(), 300);
+    // At quick()'s 0.02 the type head settles near 0.78 (majority 0.59) from the fifth epoch;
+    // at 0.05 it wobbled between 0.67 and 0.73, one validation product from this margin.
     let config = RunConfig {
-        learning_rate: 0.05,
         tasks: vec![Task::Type],
         ..quick(manifest, 10)
     };
