@@ -35,20 +35,53 @@ pub fn draw(
         )
     };
     let radius = dot_radius(points.len()) * (w.min(h) / 1000.0).max(0.5);
-    for (p, colour) in points.iter().zip(colours) {
-        if p[0].is_finite() && p[1].is_finite() {
-            disc(&mut picture, place(*p), radius, *colour);
-        }
-    }
+    let (width, height) = (width as usize, height as usize);
+    let (pixels, _) = picture.as_chunks_mut::<3>();
+    paint_dots(
+        pixels,
+        [width, height],
+        points,
+        colours,
+        radius,
+        place,
+        |c| c,
+    );
     if let Some(i) = highlight
         && let (Some(p), Some(colour)) = (points.get(i), colours.get(i))
     {
         let at = place(*p);
-        disc(&mut picture, at, radius * 3.0 + 3.0, [0, 0, 0]);
-        disc(&mut picture, at, radius * 3.0 + 1.5, [255, 255, 255]);
-        disc(&mut picture, at, radius * 1.5, *colour);
+        disc(pixels, width, height, at, radius * 3.0 + 3.0, [0, 0, 0]);
+        disc(
+            pixels,
+            width,
+            height,
+            at,
+            radius * 3.0 + 1.5,
+            [255, 255, 255],
+        );
+        disc(pixels, width, height, at, radius * 1.5, *colour);
     }
     picture
+}
+
+/// Paints every point as a disc of `radius` pixels into `pixels` (`width` x `height`, row by
+/// row; pixel `(x, y)` is centred on `(x, y)`): point `i` lands at `place(points[i])` in
+/// `pixel(colours[i])`, later points over earlier ones; points that are not finite or land
+/// outside are skipped. The window's map and the PNG are both painted by it.
+pub fn paint_dots<P: Copy>(
+    pixels: &mut [P],
+    [width, height]: [usize; 2],
+    points: &[[f32; 2]],
+    colours: &[[u8; 3]],
+    radius: f32,
+    place: impl Fn([f32; 2]) -> (f32, f32),
+    pixel: impl Fn([u8; 3]) -> P,
+) {
+    for (p, colour) in points.iter().zip(colours) {
+        if p[0].is_finite() && p[1].is_finite() {
+            disc(pixels, width, height, place(*p), radius, pixel(*colour));
+        }
+    }
 }
 
 /// Writes `picture` as a PNG to `path` (atomically).
@@ -79,16 +112,31 @@ pub fn dot_radius(points: usize) -> f32 {
     }
 }
 
-/// A filled disc of `radius` pixels at `(x, y)`.
-fn disc(picture: &mut RgbImage, (x, y): (f32, f32), radius: f32, colour: [u8; 3]) {
-    let (width, height) = (picture.width() as i64, picture.height() as i64);
-    let reach = radius.ceil() as i64;
-    let (cx, cy) = (x.round() as i64, y.round() as i64);
-    for py in (cy - reach).max(0)..=(cy + reach).min(height - 1) {
-        for px in (cx - reach).max(0)..=(cx + reach).min(width - 1) {
-            let (dx, dy) = (px as f32 - x, py as f32 - y);
+/// A filled disc of `radius` pixels at `(x, y)`: the pixels whose centres it covers.
+fn disc<P: Copy>(
+    pixels: &mut [P],
+    width: usize,
+    height: usize,
+    (x, y): (f32, f32),
+    radius: f32,
+    value: P,
+) {
+    let span = |c: f32, len: usize| {
+        let lo = (c - radius).ceil().max(0.0);
+        let hi = (c + radius).floor().min(len as f32 - 1.0);
+        (lo as usize, hi as usize, lo <= hi)
+    };
+    let ((x0, x1, x_in), (y0, y1, y_in)) = (span(x, width), span(y, height));
+    if !(x_in && y_in) {
+        return;
+    }
+    for py in y0..=y1 {
+        let dy = py as f32 - y;
+        let row = &mut pixels[py * width..(py + 1) * width];
+        for (px, pixel) in row.iter_mut().enumerate().take(x1 + 1).skip(x0) {
+            let dx = px as f32 - x;
             if dx * dx + dy * dy <= radius * radius {
-                picture.put_pixel(px as u32, py as u32, Rgb(colour));
+                *pixel = value;
             }
         }
     }

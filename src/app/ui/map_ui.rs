@@ -1,5 +1,7 @@
-//! The Map view: the representation of the run shown, laid out in 2-D, as one scatter drawn
-//! as a single mesh (a quad per point, so 100,000 points cost one draw call). Colour by any
+//! The Map view: the representation of the run shown, laid out in 2-D, as one scatter painted
+//! into a single texture (a disc per point, at the screen's pixels, repainted only when the
+//! map, its colours, the zoom or the pan change; every other frame draws one textured quad,
+//! whatever the number of points). Colour by any
 //! task's label, prediction or disagreement; hover a point for its photo and labels; click it
 //! to focus it (ringed, and shown in the product panel); drag a box or draw a lasso round
 //! products to open them in the grid; scroll to zoom, drag with the right or middle button to pan,
@@ -13,6 +15,7 @@ use crate::app::state::{AppState, Session};
 use crate::catalog::Task;
 use crate::similarity::map::{MapStage, bounds};
 use crate::similarity::map_colours::BACKGROUND;
+use crate::similarity::map_picture::{dot_radius, paint_dots};
 use egui::{Color32, Pos2, Rect, RichText, Sense, Vec2, pos2, vec2};
 
 /// How close, in points, the pointer must be to a point to hover or click it.
@@ -55,13 +58,14 @@ impl MapTransform {
     }
 }
 
-/// What the points' mesh depends on.
+/// What the points' picture depends on.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct MeshKey {
+struct PictureKey {
     revision: u64,
     transform: MapTransform,
     clip: Rect,
     radius: f32,
+    size: [usize; 2],
 }
 
 /// The zoom and pan the user chose; kept in egui's memory, as a scroll offset is.
@@ -82,33 +86,49 @@ impl Default for MapViewport {
     }
 }
 
-/// The points inside `clip` as one mesh: a square of `radius` about each.
-pub fn points_mesh(
+/// The picture's size in pixels for `clip`: the screen's pixels, at most `max_side` a side.
+fn picture_size(clip: Rect, pixels_per_point: f32, max_side: usize) -> [usize; 2] {
+    let side = |points: f32| ((points * pixels_per_point).round() as usize).clamp(1, max_side);
+    [side(clip.width()), side(clip.height())]
+}
+
+/// The points inside `clip` painted as discs of `radius` points on the map's background, in a
+/// picture of `size` pixels that covers `clip`.
+fn points_picture(
     points: &[[f32; 2]],
     colours: &[[u8; 3]],
     transform: &MapTransform,
     clip: Rect,
     radius: f32,
-) -> egui::Mesh {
-    let mut mesh = egui::Mesh::default();
-    let area = clip.expand(radius);
-    mesh.reserve_triangles(points.len() * 2);
-    mesh.reserve_vertices(points.len() * 4);
-    for (p, c) in points.iter().zip(colours) {
-        let at = transform.to_screen(*p);
-        if area.contains(at) {
-            mesh.add_colored_rect(
-                Rect::from_center_size(at, Vec2::splat(2.0 * radius)),
-                Color32::from_rgb(c[0], c[1], c[2]),
-            );
-        }
-    }
-    mesh
+    size: [usize; 2],
+) -> egui::ColorImage {
+    let [r, g, b] = BACKGROUND;
+    let mut picture = egui::ColorImage::filled(size, Color32::from_rgb(r, g, b));
+    // Pixels per point, across and down; a pixel's centre is half a pixel in.
+    let sx = size[0] as f32 / clip.width().max(1.0);
+    let sy = size[1] as f32 / clip.height().max(1.0);
+    let place = |p: [f32; 2]| {
+        let at = transform.to_screen(p);
+        (
+            (at.x - clip.min.x) * sx - 0.5,
+            (at.y - clip.min.y) * sy - 0.5,
+        )
+    };
+    paint_dots(
+        &mut picture.pixels,
+        size,
+        points,
+        colours,
+        radius * sx.min(sy),
+        place,
+        |[r, g, b]| Color32::from_rgb(r, g, b),
+    );
+    picture
 }
 
 /// The dot's radius in points: smaller for more points, growing a little with the zoom.
 fn radius(points: usize, zoom: f32) -> f32 {
-    (crate::similarity::map_picture::dot_radius(points) * zoom.sqrt()).min(6.0)
+    (dot_radius(points) * zoom.sqrt()).min(6.0)
 }
 
 /// Draws the view.
@@ -289,34 +309,42 @@ fn scatter_ui(
 
     let transform = MapTransform::fit(&map.points, rect, view);
     let painter = painter.with_clip_rect(rect);
-    let [r, g, b] = BACKGROUND;
-    painter.rect_filled(rect, 0.0, Color32::from_rgb(r, g, b));
     let radius = radius(map.points.len(), view.zoom);
-    // The mesh is kept while nothing it depends on changes (most frames only move the
-    // pointer): adding it again then costs nothing.
-    let key = MeshKey {
+    // The picture is kept while nothing it depends on changes (most frames only move the
+    // pointer): drawing it again then costs one textured quad.
+    let size = picture_size(
+        rect,
+        ui.ctx().pixels_per_point(),
+        ui.input(|i| i.max_texture_side),
+    );
+    let key = PictureKey {
         revision: map.revision,
         transform,
         clip: rect,
         radius,
+        size,
     };
-    let cache_id = id.with("mesh");
-    let cached: Option<(MeshKey, std::sync::Arc<egui::Mesh>)> = ui.data(|d| d.get_temp(cache_id));
-    let mesh = match cached {
-        Some((cached_key, mesh)) if cached_key == key => mesh,
-        _ => {
-            let mesh = std::sync::Arc::new(points_mesh(
-                &map.points,
-                &map.colours,
-                &transform,
-                rect,
-                radius,
-            ));
-            ui.data_mut(|d| d.insert_temp(cache_id, (key, mesh.clone())));
-            mesh
+    let cache_id = id.with("points");
+    let cached: Option<(PictureKey, egui::TextureHandle)> = ui.data(|d| d.get_temp(cache_id));
+    let texture = match cached {
+        Some((cached_key, texture)) if cached_key == key => texture,
+        cached => {
+            let picture = points_picture(&map.points, &map.colours, &transform, rect, radius, size);
+            let texture = match cached {
+                Some((_, mut texture)) => {
+                    texture.set(picture, egui::TextureOptions::NEAREST);
+                    texture
+                }
+                None => ui
+                    .ctx()
+                    .load_texture("map points", picture, egui::TextureOptions::NEAREST),
+            };
+            ui.data_mut(|d| d.insert_temp(cache_id, (key, texture.clone())));
+            texture
         }
     };
-    painter.add(egui::Shape::Mesh(mesh));
+    let whole = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
+    painter.image(texture.id(), rect, whole, Color32::WHITE);
 
     // The focused product, ringed.
     if let Some(i) = state.selection.focus.and_then(|p| map.point_of(p)) {
@@ -567,18 +595,39 @@ mod tests {
     }
 
     #[test]
-    fn the_mesh_holds_the_points_inside_only() {
+    fn the_picture_holds_the_points_inside_at_the_screens_pixels() {
         let points = [[0.0, 0.0], [10.0, 10.0], [5.0, 5.0]];
-        let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(224.0, 224.0));
+        let colours = [[255, 0, 0], [0, 0, 255], [0, 255, 0]];
+        let rect = Rect::from_min_size(pos2(100.0, 50.0), vec2(224.0, 224.0));
         let zoomed = MapViewport {
             zoom: 4.0,
             pan: Vec2::ZERO,
         };
         let t = MapTransform::fit(&points, rect, zoomed);
-        let mesh = points_mesh(&points, &[[1, 2, 3]; 3], &t, rect, 2.0);
-        // Zoomed 4 times about the centre: only the middle point is on screen.
-        assert_eq!(mesh.vertices.len(), 4);
-        assert_eq!(mesh.indices.len(), 6);
+        // Two pixels per point, so the picture is 448 pixels a side.
+        let size = picture_size(rect, 2.0, 4096);
+        assert_eq!(size, [448, 448]);
+        let picture = points_picture(&points, &colours, &t, rect, 2.0, size);
+        let count = |c: [u8; 3]| {
+            let c = Color32::from_rgb(c[0], c[1], c[2]);
+            picture.pixels.iter().filter(|&&p| p == c).count()
+        };
+        // Zoomed 4 times about the centre: only the middle point is on screen, as a disc of
+        // 4 pixels' radius (about 50 pixels) at the picture's centre.
+        assert_eq!((count(colours[0]), count(colours[1])), (0, 0));
+        assert!(
+            (45..=60).contains(&count(colours[2])),
+            "{}",
+            count(colours[2])
+        );
+        assert_eq!(
+            picture.pixels[224 * 448 + 224],
+            Color32::from_rgb(0, 255, 0)
+        );
+        let [r, g, b] = BACKGROUND;
+        assert_eq!(picture.pixels[0], Color32::from_rgb(r, g, b));
+        // A screen larger than the largest texture is painted at fewer pixels.
+        assert_eq!(picture_size(rect, 2.0, 300), [300, 300]);
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod similar_ui;
 mod start_ui;
 mod status_ui;
 
-pub use map_ui::{MapTransform, MapViewport, points_mesh};
+pub use map_ui::{MapTransform, MapViewport};
 
 use super::cockpit::View;
 use super::command::Command;
