@@ -2,6 +2,10 @@
 //! and the SGD step, on synthetic batches of the shape `benches/torch_peer.py` uses, so the
 //! two can be compared (same network, same batch, same machine).
 //!
+//! `pipeline-luma-224` is the data pipeline alone: the real Luma photos (large progressive
+//! JPEGs) decoded, scaled, cropped to 224 px and mirrored into batches on one core, as the
+//! loader's workers do, first from the files and then from the decoded-image cache.
+//!
 //! `cargo bench --bench training` (add `-- CASE` for one case). Under `cargo test` each case
 //! runs one step at a tiny size, as a smoke test of this file. `VITRINE_BENCH_BATCH_NORM=0`
 //! leaves batch norm out, to measure what it costs (on burn's Flex backend its broadcasting
@@ -17,7 +21,17 @@ use vitrine::ml::model::ModelConfig;
 use vitrine::ml::training::{optimizer_config, step};
 use vitrine::runs::{Backbone, RunConfig};
 
-const CASES: [&str; 4] = ["small-64-x1", "small-64-x3", "zfnet-224-x1", "zfnet-224-x3"];
+const CASES: [&str; 5] = [
+    "small-64-x1",
+    "small-64-x3",
+    "zfnet-224-x1",
+    "zfnet-224-x3",
+    "pipeline-luma-224",
+];
+
+/// PyTorch's zfnet training rate on one H200 (64 products x 3 photos, see the README): the
+/// rate the pipeline would have to feed.
+const GPU_IMAGES_PER_SECOND: f64 = 7865.0;
 
 /// The five heads sized like the Myntra catalogue's classes.
 const HEADS: [(Task, usize); 5] = [
@@ -33,6 +47,9 @@ fn main() {
 }
 
 fn run_case(case: &str) {
+    if case == "pipeline-luma-224" {
+        return pipeline(if common::full() { 120 } else { 2 });
+    }
     let full = common::full();
     let (backbone, size, products, per_product, iterations) = match case {
         "small-64-x1" => (Backbone::Small, 64, 32, 1, 20),
@@ -89,5 +106,64 @@ fn run_case(case: &str) {
         (images * iterations) as f64 / seconds,
         seconds / iterations as f64,
         std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+}
+
+/// Decode + scale + crop + mirror of the first `products` Luma products' photos at 224 px on
+/// one core (this thread, as one loader worker), in batches of 8 products: from the files, then
+/// from the decoded-image cache the loader keeps when the photos fit its budget.
+fn pipeline(products: usize) {
+    use rand::SeedableRng;
+    use vitrine::catalog::import::{ImportOptions, import};
+    use vitrine::ml::data::{Dataset, class_lists};
+    use vitrine::runs::Splitter;
+    let Some(real) = common::real_data("pipeline-luma-224") else {
+        return;
+    };
+    let imported = import(
+        &real.join("magento-luma").join("manifest_colourways.csv"),
+        &ImportOptions::default(),
+    )
+    .expect("Luma manifest");
+    let config = RunConfig {
+        backbone: Backbone::Zfnet,
+        image_size: 224,
+        ..RunConfig::default()
+    };
+    let splitter = Splitter::by_hash(&config);
+    let (spec, _) = class_lists(&imported.catalog, &config, &splitter);
+    let dataset = Dataset::new(&imported.catalog, &config, &splitter, &spec);
+    let samples: Vec<usize> = (0..dataset.samples().len().min(products)).collect();
+    let photos: usize = samples
+        .iter()
+        .map(|&s| dataset.samples()[s].images.len())
+        .sum();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let mut pass = || {
+        let started = Instant::now();
+        for chunk in samples.chunks(8) {
+            let batch = dataset.batch(chunk, Some(&mut rng));
+            assert_eq!(
+                batch.image_count(),
+                chunk
+                    .iter()
+                    .map(|&s| dataset.samples()[s].images.len())
+                    .sum::<usize>()
+            );
+        }
+        photos as f64 / started.elapsed().as_secs_f64()
+    };
+    let files = pass();
+    let cached = pass();
+    let (failures, first) = dataset.failures();
+    assert_eq!(failures, 0, "{first:?}");
+    println!(
+        "pipeline-luma-224: {} products, {photos} photos, one core: decode + scale + crop + mirror \
+         {files:.1} images/s from the files, {cached:.0} images/s from the decoded-image cache; \
+         to feed {GPU_IMAGES_PER_SECOND:.0} images/s (PyTorch on one H200): {:.0} cores from the \
+         files, {:.1} from the cache",
+        samples.len(),
+        GPU_IMAGES_PER_SECOND / files,
+        GPU_IMAGES_PER_SECOND / cached,
     );
 }
