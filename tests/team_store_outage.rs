@@ -278,3 +278,51 @@ fn a_window_stays_usable_while_the_server_is_away() {
     assert_eq!(history[0].new.as_deref(), Some("Offline teal"));
     assert_eq!(history[0].author, "rui");
 }
+
+#[test]
+fn edits_the_server_refuses_when_sent_wait_in_order_and_say_why() {
+    let _turn = serial();
+    let Some(cluster) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::small_catalogue(dir.path(), 3);
+    cluster.role("rex", "vitrine_moderator", "pw");
+    let mut rex = open(&manifest, &cluster.url("rex"));
+    // Rex's connection is cut: his edit waits. Meanwhile he loses the right to edit labels.
+    cluster.cut("rex");
+    rex.store
+        .set(
+            &mut rex.catalog,
+            change("p0", Task::Colour, "Rex's"),
+            &human("rex"),
+        )
+        .unwrap();
+    let mut admin = cluster.client(common::postgres::ADMIN);
+    admin
+        .batch_execute("REVOKE vitrine_moderator FROM rex; GRANT vitrine_reader TO rex;")
+        .unwrap();
+    // His next edit reaches the server, which refuses the waiting one: both wait, in order,
+    // and the store says why, though it is online.
+    rex.store
+        .set(
+            &mut rex.catalog,
+            change("p1", Task::Colour, "Rex's too"),
+            &human("rex"),
+        )
+        .unwrap();
+    let state = rex.store.server_state().unwrap();
+    assert!(!state.offline && state.waiting == 2, "{state:?}");
+    let reason = state.refused.expect("the refusal is told");
+    assert!(reason.contains("may not edit labels"), "{reason}");
+    assert!(rex.store.take_lost().is_empty(), "nothing is given up");
+    // Given the right back, the next look sends both, and the refusal is gone.
+    admin
+        .batch_execute("GRANT vitrine_moderator TO rex; REVOKE vitrine_reader FROM rex;")
+        .unwrap();
+    until_sent(&mut rex);
+    let state = rex.store.server_state().unwrap();
+    assert_eq!((state.waiting, state.refused), (0, None));
+    let mut other = open(&manifest, &cluster.url("rex"));
+    other.store.sync(&mut other.catalog).unwrap();
+    assert_eq!(common::colour(&other, "p0").as_deref(), Some("Rex's"));
+    assert_eq!(common::colour(&other, "p1").as_deref(), Some("Rex's too"));
+}

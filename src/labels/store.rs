@@ -277,6 +277,9 @@ pub struct ServerState {
     pub waiting: usize,
     /// The outbox file (`None`: opened for reading, with no outbox).
     pub outbox: Option<PathBuf>,
+    /// Why the server refused the oldest waiting write when it was last sent (the edits stay
+    /// waiting, in order, and are sent once it accepts them); `None` when it did not.
+    pub refused: Option<String>,
 }
 
 /// An open label store: an SQLite file or a team store.

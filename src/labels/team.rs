@@ -224,6 +224,10 @@ pub struct TeamStore {
     corrections: Vec<Edit>,
     /// The last look or write could not reach the server.
     offline: bool,
+    /// Why the server refused the oldest waiting write the last time the outbox was sent (a
+    /// privilege taken away meanwhile, say); the edits stay waiting, in order, until it
+    /// accepts them.
+    refused: Option<String>,
 }
 
 impl std::fmt::Debug for TeamStore {
@@ -288,6 +292,7 @@ impl TeamStore {
             lost: Vec::new(),
             corrections: Vec::new(),
             offline: false,
+            refused: None,
         };
         let mut report = OpenReport {
             path: store.path.clone(),
@@ -498,6 +503,7 @@ impl TeamStore {
             offline: self.offline || self.client.is_closed(),
             waiting: self.outbox.as_ref().map_or(0, Outbox::waiting),
             outbox: self.outbox.as_ref().map(|o| o.path().to_path_buf()),
+            refused: self.refused.clone(),
         }
     }
 
@@ -517,7 +523,8 @@ impl TeamStore {
     /// Records the outcome of a statement that needed the server.
     fn reached<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
         match &result {
-            Ok(_) => self.offline = false,
+            // A refusal is the server's answer: it was reached.
+            Ok(_) | Err(StoreError::Denied { .. }) => self.offline = false,
             Err(StoreError::Unreachable { .. }) => self.offline = true,
             Err(_) => {}
         }
@@ -538,6 +545,11 @@ impl TeamStore {
         };
         let result = self.send(&mut outbox);
         self.outbox = Some(outbox);
+        match &result {
+            Ok(_) => self.refused = None,
+            Err(StoreError::Unreachable { .. }) => {}
+            Err(other) => self.refused = Some(other.to_string()),
+        }
         self.reached(result)
     }
 

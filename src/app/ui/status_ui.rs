@@ -20,6 +20,16 @@ fn server_ui(ui: &mut egui::Ui, server: &crate::labels::ServerState) {
              sent, in order, when it is back (one whose label someone changed meanwhile is \
              not sent, and is marked)"
         ));
+    } else if let (Some(reason), true) = (&server.refused, server.waiting > 0) {
+        ui.separator();
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!("refused by the server, {}", waiting(server.waiting)),
+        )
+        .on_hover_text(format!(
+            "the server refused the oldest waiting edit: {reason}. The edits stay in the \
+             outbox{outbox}, in order, and are sent once the server accepts them"
+        ));
     } else if server.waiting > 0 {
         ui.separator();
         ui.label(format!("sending: {}", waiting(server.waiting)))
@@ -169,5 +179,47 @@ fn jobs_ui(ui: &mut egui::Ui, state: &AppState) {
             format!("decoding {} images", state.images_pending),
             None,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::ServerState;
+    use egui_kittest::kittest::Queryable;
+
+    fn shown(server: ServerState) -> egui_kittest::Harness<'static, ServerState> {
+        let mut harness = egui_kittest::Harness::new_ui_state(
+            |ui, server: &mut ServerState| {
+                ui.horizontal(|ui| server_ui(ui, server));
+            },
+            server,
+        );
+        harness.run();
+        harness
+    }
+
+    #[test]
+    fn the_server_line_says_offline_refused_or_sending() {
+        let server = ServerState {
+            offline: true,
+            waiting: 1,
+            outbox: None,
+            refused: None,
+        };
+        shown(server.clone()).get_by_label("offline, 1 edit waiting");
+        let refused = ServerState {
+            offline: false,
+            waiting: 2,
+            refused: Some("role 'rex' may not edit labels".into()),
+            ..server.clone()
+        };
+        shown(refused).get_by_label("refused by the server, 2 edits waiting");
+        let sending = ServerState {
+            offline: false,
+            waiting: 3,
+            ..server
+        };
+        shown(sending).get_by_label("sending: 3 edits waiting");
     }
 }
