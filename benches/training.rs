@@ -88,6 +88,7 @@ fn run_case(case: &str) {
             .map(|&(_, c)| (0..products).map(|p| Some((p % c) as u32)).collect())
             .collect(),
         samples: (0..products).collect(),
+        shape: None,
     };
     let devices = [device];
     // One warm-up step (allocations, lazy parameters).

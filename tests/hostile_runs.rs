@@ -522,6 +522,7 @@ fn a_failing_replica_fails_the_step_naming_its_device() {
         ranges: vec![0..1, 1..2, 2..3, 3..3],
         targets: vec![vec![Some(0), Some(1), Some(2), Some(0)]],
         samples: (0..4).collect(),
+        shape: None,
     };
     let result = vitrine::ml::training::gradients(&model, &batch, &[device, device]);
     let Err(error) = result else {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use vitrine::catalog::Task;
 use vitrine::catalog::demo::{DemoOptions, generate};
 use vitrine::ml::backend::CpuTraining;
-use vitrine::ml::data::Batch;
+use vitrine::ml::data::{Batch, Shapes};
 use vitrine::ml::model::ModelConfig;
 use vitrine::ml::training::{gradients, step};
 use vitrine::ml::{TrainRequest, TrainingEvent, TrainingHandle};
@@ -317,7 +317,7 @@ fn the_luma_catalogue_trains_in_multi_image_mode() {
 }
 
 #[test]
-fn two_cpu_replicas_compute_the_same_step_as_one_device() {
+fn two_cpu_replicas_and_padded_shapes_compute_the_same_step_as_one_device() {
     let device = burn::backend::flex::FlexDevice;
     let config = ModelConfig {
         backbone: Backbone::Small,
@@ -347,6 +347,7 @@ fn two_cpu_replicas_compute_the_same_step_as_one_device() {
             vec![Some(2), None, Some(0), Some(1), None, Some(2)],
         ],
         samples: (0..6).collect(),
+        shape: None,
     };
     // One initial model for both: every (lazily created) parameter is drawn at once by `flat`,
     // then the clones share the values (the backend's seed is global, and other tests running
@@ -354,29 +355,44 @@ fn two_cpu_replicas_compute_the_same_step_as_one_device() {
     <CpuTraining as burn::tensor::backend::Backend>::seed(&device, 5);
     let initial = config.init::<CpuTraining>(&device);
     let untrained = flat(&initial);
-    let params = |devices: usize| {
+    let params = |devices: usize, batch: &Batch| {
         let model = initial.clone();
         let replicas = vec![device; devices];
-        let (_, loss) = gradients(&model, &batch, &replicas).unwrap();
+        let (_, loss) = gradients(&model, batch, &replicas).unwrap();
         let mut optimizer = burn::optim::SgdConfig::new().init();
-        let (model, _) = step(model, &mut optimizer, &batch, &replicas, 0.1).unwrap();
+        let (model, _) = step(model, &mut optimizer, batch, &replicas, 0.1).unwrap();
         (loss, flat(&model))
     };
-    let (one_loss, one) = params(1);
-    let (two_loss, two) = params(2);
-    assert!(
-        (one_loss.total - two_loss.total).abs() < 1e-4,
-        "{one_loss:?} {two_loss:?}"
-    );
-    for (a, b) in one_loss.heads.iter().zip(&two_loss.heads) {
-        assert!((a - b).abs() < 1e-4);
+    // The same batch padded to a run's constant shape (8 products, 5 slots each, photos in
+    // steps of 8): the padding weighs nothing, on one device or two.
+    let shaped = Batch {
+        shape: Some(Shapes {
+            products: 8,
+            max_photos: 5,
+        }),
+        ..batch.clone()
+    };
+    let (one_loss, one) = params(1, &batch);
+    for (devices, batch) in [(2, &batch), (1, &shaped), (2, &shaped)] {
+        let (other_loss, other) = params(devices, batch);
+        assert!(
+            (one_loss.total - other_loss.total).abs() < 1e-4,
+            "{one_loss:?} {other_loss:?}"
+        );
+        for (a, b) in one_loss.heads.iter().zip(&other_loss.heads) {
+            assert!((a - b).abs() < 1e-4);
+        }
+        let worst = one
+            .iter()
+            .zip(&other)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            worst < 1e-4,
+            "{devices} device(s), shaped {}: largest difference {worst}",
+            batch.shape.is_some()
+        );
     }
-    let worst = one
-        .iter()
-        .zip(&two)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0f32, f32::max);
-    assert!(worst < 1e-4, "largest difference {worst}");
     // The step changed the weights (so the comparison is not vacuous).
     assert!(
         untrained
@@ -400,4 +416,69 @@ fn flat<B: burn::tensor::backend::Backend, M: burn::module::Module<B>>(model: &M
     let mut collect = Collect(Vec::new());
     model.visit(&mut collect);
     collect.0
+}
+
+#[test]
+fn an_epoch_of_the_demo_catalogue_takes_a_few_shapes() {
+    use std::collections::BTreeMap;
+    use vitrine::catalog::import::{ImportOptions, import};
+    use vitrine::ml::data::{Dataset, Loader, class_lists};
+    use vitrine::runs::Splitter;
+    use vitrine::runs::predictions::Split;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = demo(dir.path(), 300);
+    let config = RunConfig {
+        catalogue: manifest.clone(),
+        ..RunConfig::default()
+    };
+    let catalog = import(&manifest, &ImportOptions::default())
+        .unwrap()
+        .catalog;
+    let splitter = Splitter::by_hash(&config);
+    let (spec, _) = class_lists(&catalog, &config, &splitter);
+    let dataset = || Dataset::new(&catalog, &config, &splitter, &spec);
+    let train: Vec<usize> = (0..dataset().samples().len())
+        .filter(|&s| dataset().samples()[s].split == Split::Train)
+        .collect();
+    // Each shape of the images' tensor over an epoch and how many batches took it, with and
+    // without padding (a run on the CPU does not pad: see `Device::tunes_per_shape`).
+    let epoch = |padded: bool| {
+        let mut dataset = dataset();
+        dataset.set_constant_shapes(padded);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let dataset = std::sync::Arc::new(dataset);
+        let loader = Loader::start(dataset, train.clone(), config.batch, Some(1), 2, stop).unwrap();
+        let mut shapes: BTreeMap<(usize, usize, usize), usize> = BTreeMap::new();
+        let (mut real, mut through) = (0, 0);
+        for batch in loader {
+            let batch = batch.unwrap();
+            let sizes = batch.sizes();
+            *shapes
+                .entry((sizes.photos, sizes.products, sizes.slots))
+                .or_default() += 1;
+            real += batch.image_count();
+            through += sizes.photos;
+        }
+        (shapes, real, through)
+    };
+    let (unpadded, _, _) = epoch(false);
+    let (shapes, real, padded) = epoch(true);
+    assert_eq!(
+        shapes.values().sum::<usize>(),
+        train.len().div_ceil(config.batch)
+    );
+    assert!(unpadded.len() > 5, "{unpadded:?}");
+    // One product count (the last, short batch padded), one slot count, and photos in steps of
+    // the batch: at most five shapes, where unpadded almost every batch had its own.
+    assert!(shapes.len() <= 5, "{shapes:?}");
+    for &(photos, products, slots) in shapes.keys() {
+        assert_eq!((products, slots), (config.batch, config.max_images));
+        assert_eq!(photos % config.batch, 0, "{shapes:?}");
+    }
+    eprintln!(
+        "demo epoch: shapes {shapes:?} (unpadded: {} shapes); {real} photos padded to {padded} \
+         (+{:.1}%)",
+        unpadded.len(),
+        100.0 * (padded as f64 / real as f64 - 1.0)
+    );
 }

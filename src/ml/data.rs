@@ -47,6 +47,10 @@ pub struct Dataset {
     crop: u32,
     mean: [f32; 3],
     samples: Vec<Sample>,
+    /// The most photos a sample may have (1 in single-image mode).
+    max_photos: usize,
+    /// Whether its loaders pad batches to constant shapes (see [`Shapes`]).
+    constant_shapes: bool,
     heads: Vec<Task>,
     /// Photos that could not be decoded, each once however often it is read, and the first
     /// reason.
@@ -213,6 +217,12 @@ impl Dataset {
             crop,
             mean: spec.channel_mean,
             samples,
+            max_photos: if config.single_image {
+                1
+            } else {
+                config.max_images.max(1)
+            },
+            constant_shapes: false,
             heads,
             failures: Mutex::new(Failures::default()),
         }
@@ -238,6 +248,11 @@ impl Dataset {
         (0..self.samples.len())
             .filter(|&i| self.samples[i].split == split)
             .collect()
+    }
+
+    /// Pads the batches its loaders assemble to constant shapes (see [`Shapes`]), or not.
+    pub fn set_constant_shapes(&mut self, on: bool) {
+        self.constant_shapes = on;
     }
 
     /// Sets the per-channel mean (computed by [`Dataset::channel_mean`] or read from a run).
@@ -398,6 +413,7 @@ impl Dataset {
             ranges,
             targets,
             samples: samples.to_vec(),
+            shape: None,
         }
     }
 }
@@ -415,6 +431,43 @@ pub struct Batch {
     pub targets: Vec<Vec<Option<u32>>>,
     /// The dataset indices of the samples.
     pub samples: Vec<usize>,
+    /// The shape its tensors are padded to (see [`Shapes`]); `None`: its own.
+    pub shape: Option<Shapes>,
+}
+
+/// The shape of a step's tensors, the same for every batch of a pass: `products` samples
+/// (a short last batch is padded with repeats of its samples, unlabelled, so they weigh
+/// nothing in the loss and their outputs are not read), `products * max_photos` pooling slots,
+/// and the photos through the CNN padded (with copies of the batch's first photos, which no
+/// slot reads, so every product's max is unchanged) up to the next multiple of `products`: at
+/// most `max_photos` shapes of the images' tensor in a pass, where the photo count of a batch
+/// of products with 1-5 photos would otherwise take almost any value. A GPU backend tunes and
+/// compiles its kernels per shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shapes {
+    /// Samples per step.
+    pub products: usize,
+    /// Pooling slots per sample: the most photos a sample may have.
+    pub max_photos: usize,
+}
+
+/// The sizes of a batch's tensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TensorSizes {
+    /// Photos through the CNN.
+    pub photos: usize,
+    /// Products the network computes.
+    pub products: usize,
+    /// Pooling slots per product.
+    pub slots: usize,
+}
+
+impl Shapes {
+    /// The photos a batch of `real` photos is padded to.
+    pub fn photos(&self, real: usize) -> usize {
+        let step = self.products.max(1);
+        real.div_ceil(step).max(1) * step
+    }
 }
 
 impl Batch {
@@ -438,14 +491,46 @@ impl Batch {
         self.ranges.iter().map(|r| r.len()).max().unwrap_or(1)
     }
 
-    /// The pooling slots, `[samples * max_images]`: each sample's images, repeated cyclically
-    /// to fill its spare slots (see [`crate::ml::model::Model::forward`]).
-    pub fn slots(&self) -> Vec<i32> {
-        let m = self.max_images();
-        let mut slots = Vec::with_capacity(self.len() * m);
-        for range in &self.ranges {
-            for k in 0..m {
-                slots.push((range.start + k % range.len()) as i32);
+    /// The sizes its tensors take: its shape's when it has one (see [`Shapes`]), else its own.
+    pub fn sizes(&self) -> TensorSizes {
+        let real = self.image_count();
+        match self.shape {
+            Some(shape) => TensorSizes {
+                photos: shape.photos(real),
+                products: shape.products.max(self.len()),
+                slots: shape.max_photos.max(self.max_images()),
+            },
+            None => TensorSizes {
+                photos: real,
+                products: self.len(),
+                slots: self.max_images(),
+            },
+        }
+    }
+
+    /// The pixels of `photos` photos: its own, then copies of its first photos (which no slot
+    /// reads).
+    pub fn padded_pixels(&self, photos: usize) -> Vec<f32> {
+        let plane = 3 * self.crop * self.crop;
+        let real = self.image_count();
+        let mut pixels = Vec::with_capacity(photos.max(real) * plane);
+        pixels.extend_from_slice(&self.pixels);
+        for i in 0..photos.saturating_sub(real) {
+            let copy = i % real.max(1) * plane;
+            pixels.extend_from_within(copy..copy + plane);
+        }
+        pixels
+    }
+
+    /// The pooling slots, `[products * per_product]`: each sample's images, repeated
+    /// cyclically to fill its spare slots (see [`crate::ml::model::Model::forward`]); the
+    /// products past its samples (padding) repeat its samples' slots.
+    pub fn slots(&self, products: usize, per_product: usize) -> Vec<i32> {
+        let mut slots = Vec::with_capacity(products * per_product);
+        for k in 0..products {
+            let range = &self.ranges[k % self.len().max(1)];
+            for s in 0..per_product {
+                slots.push((range.start + s % range.len().max(1)) as i32);
             }
         }
         slots
@@ -479,6 +564,10 @@ impl Batch {
                         .collect(),
                     targets: self.targets.iter().map(|t| t[a..b].to_vec()).collect(),
                     samples: self.samples[a..b].to_vec(),
+                    shape: self.shape.map(|shape| Shapes {
+                        products: shape.products.div_ceil(parts),
+                        ..shape
+                    }),
                 }
             })
             .collect()
@@ -515,7 +604,13 @@ impl Loader {
             let chosen = &order[b * batch..((b + 1) * batch).min(order.len())];
             let mut rng = augment
                 .map(|seed| ChaCha8Rng::seed_from_u64(seed ^ (b as u64).wrapping_mul(0x9E37_79B9)));
-            dataset.batch(chosen, rng.as_mut())
+            Batch {
+                shape: dataset.constant_shapes.then_some(Shapes {
+                    products: batch,
+                    max_photos: dataset.max_photos,
+                }),
+                ..dataset.batch(chosen, rng.as_mut())
+            }
         })
     }
 
@@ -785,6 +880,58 @@ mod tests {
     }
 
     #[test]
+    fn a_shaped_batch_pads_its_photos_products_and_slots() {
+        // Three products of 1, 3 and 2 one-pixel photos (values 0-5), in a run of 4 products a
+        // step with at most 5 photos each.
+        let batch = Batch {
+            pixels: (0..6).flat_map(|i| [i as f32; 3]).collect(),
+            crop: 1,
+            ranges: vec![0..1, 1..4, 4..6],
+            targets: vec![vec![Some(0), None, Some(1)]],
+            samples: vec![7, 8, 9],
+            shape: Some(Shapes {
+                products: 4,
+                max_photos: 5,
+            }),
+        };
+        let sizes = batch.sizes();
+        assert_eq!(
+            sizes,
+            TensorSizes {
+                photos: 8,
+                products: 4,
+                slots: 5
+            }
+        );
+        // Six photos, then copies of the first two, which no slot reads.
+        let pixels = batch.padded_pixels(sizes.photos);
+        let firsts: Vec<f32> = pixels.chunks(3).map(|p| p[0]).collect();
+        assert_eq!(firsts, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 1.0]);
+        // Each product's photos repeated to 5 slots; the fourth product repeats the first.
+        let slots = batch.slots(sizes.products, sizes.slots);
+        assert_eq!(
+            slots,
+            vec![0, 0, 0, 0, 0, 1, 2, 3, 1, 2, 4, 5, 4, 5, 4, 0, 0, 0, 0, 0]
+        );
+        assert!(slots.iter().all(|&s| s < 6));
+        // Two replicas each take two products a step; unshaped, a batch keeps its own sizes.
+        let parts = batch.split(2);
+        assert_eq!(parts[1].sizes().products, 2);
+        let own = Batch {
+            shape: None,
+            ..batch
+        };
+        assert_eq!(
+            own.sizes(),
+            TensorSizes {
+                photos: 6,
+                products: 3,
+                slots: 3
+            }
+        );
+    }
+
+    #[test]
     fn batches_crop_mirror_half_and_split_for_replicas() {
         let dir = tempfile::tempdir().unwrap();
         let mut catalog = Catalog::new(dir.path());
@@ -818,7 +965,7 @@ mod tests {
         let dataset = Dataset::new(&catalog, &config, &Splitter::by_hash(&config), &spec);
         let batch = dataset.batch(&[0, 1, 2, 3], None);
         assert_eq!(batch.image_count(), 6);
-        assert_eq!(batch.slots(), vec![0, 0, 1, 2, 3, 3, 4, 5]);
+        assert_eq!(batch.slots(batch.len(), 2), vec![0, 0, 1, 2, 3, 3, 4, 5]);
         assert_eq!(batch.labelled(), vec![4]);
         // Centre crop of a ramp: red rises left to right in every image.
         let plane = 32 * 32;
@@ -849,6 +996,7 @@ mod tests {
             ranges: Vec::new(),
             targets: Vec::new(),
             samples: vec![b],
+            shape: None,
         };
         let stop = Arc::new(AtomicBool::new(false));
         let loader = Loader::spawn(4, 2, stop, move |b| {

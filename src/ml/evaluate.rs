@@ -72,9 +72,9 @@ pub fn infer<B: Backend>(
     )?;
     for batch in loader {
         let batch = batch?;
-        let (images, slots) = batch_inputs::<B>(&batch, device);
-        let features = model.photo_features(images); // [I, pre]
-        let output = model.pooled(features.clone(), slots, batch.len());
+        let inputs = batch_inputs::<B>(&batch, device);
+        let features = model.photo_features(inputs.images); // [I, pre]
+        let output = model.pooled(features.clone(), inputs.slots, inputs.products);
         let width = output.representation.dims()[1];
         let mut classes = Vec::with_capacity(output.logits.len());
         let mut probabilities = Vec::with_capacity(output.logits.len());
@@ -481,6 +481,7 @@ mod tests {
             ranges: vec![0..1, 1..2, 2..3],
             targets: vec![vec![Some(0), Some(1), None], vec![None, None, None]],
             samples: vec![0, 1, 2],
+            shape: None,
         };
         let outputs = BatchOutputs {
             // Head 0: sample 0 right (class 0), sample 1 wrong (says 0), sample 2 unlabelled.

@@ -117,14 +117,15 @@ fn part_loss<B: AutodiffBackend>(
     active: usize,
     device: &B::Device,
 ) -> (Tensor<B, 1>, StepLoss) {
-    let (images, slots) = batch_inputs::<B>(part, device);
-    let output = model.forward(images, slots, part.len());
+    let inputs = batch_inputs::<B>(part, device);
+    let output = model.forward(inputs.images, inputs.slots, inputs.products);
     let losses: Vec<Tensor<B, 1>> = output
         .logits
         .into_iter()
         .enumerate()
         .map(|(h, logits)| {
-            let (targets, weights) = head_targets::<B>(part, h, labelled[h], device);
+            let (targets, weights) =
+                head_targets::<B>(part, h, labelled[h], inputs.products, device);
             weighted_cross_entropy(logits, targets, weights)
         })
         .collect();

@@ -88,6 +88,10 @@ pub fn prepare(
         });
     }
     dataset.set_mean(spec.channel_mean);
+    dataset.set_constant_shapes(
+        crate::ml::backend::parse_devices(&config.devices)
+            .is_ok_and(|devices| devices.iter().any(|d| d.tunes_per_shape())),
+    );
     Ok(Prepared {
         catalog,
         dataset: Arc::new(dataset),
