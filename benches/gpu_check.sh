@@ -1,52 +1,152 @@
 #!/usr/bin/env bash
-# The GPU checks of the training engine, run once on a lent GPU machine (see benches/README.md):
-# CUDA training throughput of the zfnet backbone at 224 px, batch 64 and 128, against the same
-# network in PyTorch on the same GPU, and whether the data pipeline keeps the GPU busy.
+# The GPU lease script: the training engine's checks on a lent GPU machine, in stages, each
+# under its own timeout and writing to OUT_DIR as it goes, so that a stage that hangs still
+# leaves the others' results. Rehearse it on the CPU path first (DEVICE=cpu), so that only the
+# GPU can fail on the lease.
 #
-# Usage: benches/gpu_check.sh VITRINE_BINARY OUT_DIR
-# The binary must be built with `--features cuda`. Writes OUT_DIR/gpu-check.log.
-# First try (2026-11-27, H200): the CUDA runs started (catalogue prepared, "started" logged) but
-# none finished its first iteration within 120-250 s while the GPU sat idle; see README. This
-# version logs every 10th iteration with a timestamp and asks cubecl for its minimal autotune
-# (set CUBECL_DEBUG_LOG=stdout to see its kernel compilations).
+# Usage: benches/gpu_check.sh VITRINE_BINARY OUT_DIR [cuda|cpu]
+#   cuda (default): the binary is built with `--features cuda` (CUDARC_CUDA_VERSION set to the
+#     lent machine's driver); about 7 minutes in all.
+#   cpu: the same stages on the CPU, smaller (a rehearsal: about 5 minutes on 2 cores).
+# Results: OUT_DIR/results.txt (one line per figure), and per stage OUT_DIR/<stage>.log.
+#
+# Stages: (a) environment; (b) a 20-iteration small-backbone run, every iteration timed, with
+# cubecl's log; (c) zfnet at 224 px, batch 64 (8 on the CPU): images/s after the warm-up, the
+# time to the first iteration (tuning and compiling), GPU utilisation and data wait; (d) the
+# same network in PyTorch on the same device; (e) two replicas on the one device (the
+# data-parallel path). bf16 is not run: the training engine trains in f32 only.
+#
+# First lease (2026-11-27, H200, the earlier script): the CUDA runs started but none finished
+# its first iteration within 120-250 s while the GPU sat idle; see README.
 set -uo pipefail
-export CUBECL_AUTOTUNE_LEVEL=${CUBECL_AUTOTUNE_LEVEL:-minimal}
-bin=$1
+bin=$(realpath "$1")
 out=$2
-log=$out/gpu-check.log
+device=${3:-cuda}
+here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
-exec > >(tee "$log") 2>&1
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+out=$(realpath "$out")
+results=$out/results.txt
+: > "$results"
 work=$(mktemp -d)
-# A demo catalogue at 256 px (the data pipeline scales it to 256 and crops 224).
-"$bin" demo --out "$work/demo" --products 800 --image-size 256 --json
-nvidia-smi dmon -s u -d 1 > "$out/gpu-utilisation.log" 2>&1 &
-dmon=$!
-for run in "64 single" "128 single" "64 multi"; do
-    set -- $run; batch=$1; mode=$2
-    flag=""; [ "$mode" = single ] && flag="--single-image"
-    echo "== vitrine zfnet 224 px, batch $batch, $mode-image, cuda:0"
-    timeout 120 "$bin" train "$work/demo/manifest.csv" --out "$work/run-$batch-$mode" \
-      --backbone zfnet --image-size 224 --batch "$batch" --epochs 2 --devices cuda:0 \
-      --validation-fraction 0.1 $flag --json \
-      | python3 -u -c 'import json,sys,time
-t0 = time.time()
+export CUBECL_AUTOTUNE_LEVEL=${CUBECL_AUTOTUNE_LEVEL:-minimal}
+export VITRINE_DATA_DIR=$work/data
+
+# 90% of the demo trains: on CUDA 720 products, 23 iterations of 32 (b) and 12 of 64 a zfnet
+# epoch (c, e); on the CPU 108 products, 7 of 16 and 14 of 8.
+if [ "$device" = cuda ]; then
+    dev=cuda:0; replicas=cuda:0,cuda:0; debug=stdout
+    products=800; batch=64; zfnet_epochs=2; small_batch=32; small_epochs=1; limit=150
+else
+    dev=cpu; replicas=cpu,cpu; debug=
+    products=120; batch=8; zfnet_epochs=1; small_batch=16; small_epochs=3; limit=150
+fi
+
+# Appends "stage: text" to the results and says it.
+result() { echo "$1: $2" | tee -a "$results"; }
+
+# Reads a run's --json records on stdin; writes each iteration with the seconds since the
+# start, then a summary line: the first iteration's time (tuning and compiling included), the
+# median images/s of the iterations after the first 3, and the epochs' data wait.
+summarise() {
+    python3 -u -c '
+import json, sys, time, statistics
+t0 = time.time(); first = None; rates = []; waits = []; failed = None
 for line in sys.stdin:
-    r = json.loads(line)
-    if r["kind"] == "iteration":
-        if r["iteration"] % 10 == 0:
-            print("%.1f s: iteration %d, %.1f images/s" % (time.time() - t0, r["iteration"], r["images_per_second"]))
-    elif r["kind"] == "epoch":
-        print("epoch", r["epoch"], "train images/s %.1f" % r["images_per_second"], "data wait %.1f%%" % (100 * r["data_wait"]), "seconds %.1f" % r["seconds"], "mean accuracy " + ("%.3f" % r["mean_accuracy"] if r.get("mean_accuracy") is not None else "- (no validation split)"))
+    try:
+        r = json.loads(line)
+    except ValueError:
+        print(line.rstrip()); continue
+    kind = r.get("kind")
+    if kind == "iteration":
+        now = time.time() - t0
+        if first is None:
+            first = now
+        rates.append(r["images_per_second"])
+        print("%.2f s: iteration %d, %.1f images/s" % (now, r["iteration"], r["images_per_second"]))
+    elif kind == "epoch":
+        waits.append(r["data_wait"])
+        print("epoch %d: %.1f images/s, data wait %.1f%%" % (r["epoch"], r["images_per_second"], 100 * r["data_wait"]))
+    elif kind == "failed":
+        failed = r.get("message"); print(line.rstrip())
     else:
-        print(line.strip()[:400])'
-done
-for run in "64 1" "128 1" "64 3"; do
-  set -- $run
-  echo "== PyTorch zfnet 224 px, batch $1, $2 photos per product, cuda"
-  timeout 90 python3 benches/torch_peer.py --backbone zfnet --image-size 224 --batch "$1" \
-    --images-per-product "$2" --device cuda --iters 30 --warmup 5 --json
-done
-kill $dmon 2>/dev/null
-echo "GPU utilisation samples (sm %):"
-awk 'NR>2 {print $2}' "$out/gpu-utilisation.log" | sort -n | uniq -c | sort -k2 -n | tail -20
+        print(line.rstrip()[:300])
+later = rates[3:] or rates
+summary = "no iteration finished" if first is None else "first iteration after %.1f s; median %.1f images/s over %d iterations after the first 3" % (first, statistics.median(later), len(later))
+if waits:
+    summary += "; data wait %.1f%%" % (100 * max(waits))
+if failed:
+    summary += "; failed: " + failed[:200]
+print("SUMMARY " + summary)
+'
+}
+
+# Runs a training stage: NAME TIMEOUT then the train options.
+train_stage() {
+    local name=$1 seconds=$2; shift 2
+    echo "== $name: $*"
+    timeout "$seconds" "$bin" train "$work/demo/manifest.csv" --out "$work/$name" --json "$@" \
+        2> "$out/$name.stderr" | summarise > "$out/$name.log"
+    local code=${PIPESTATUS[0]}
+    local line
+    line=$(grep '^SUMMARY ' "$out/$name.log" | sed 's/^SUMMARY //')
+    [ "$code" = 124 ] && line="timed out after $seconds s; $line"
+    result "$name" "${line:-no output (exit $code): $(tail -c 300 "$out/$name.stderr")}"
+}
+
+# (a) The environment.
+{
+    echo "device $device; binary $bin"
+    "$bin" --version
+    echo "built for CUDA ${CUDARC_CUDA_VERSION:-(CUDARC_CUDA_VERSION not given)}"
+    if [ "$device" = cuda ]; then
+        timeout 20 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+        timeout 20 nvidia-smi | head -5
+    else
+        nproc
+    fi
+    python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())'
+} > "$out/environment.log" 2>&1
+result environment "$(tr '\n' ' ' < "$out/environment.log" | cut -c1-400)"
+
+# The catalogue: a demo at 256 px (the pipeline scales it to 256 and crops 224).
+if ! timeout 120 "$bin" demo --out "$work/demo" --products "$products" --image-size 256 \
+    > "$out/demo.log" 2>&1; then
+    result demo "failed: $(tail -c 300 "$out/demo.log")"
+    exit 1
+fi
+
+if [ "$device" = cuda ]; then
+    nvidia-smi dmon -s u -d 1 > "$out/gpu-utilisation.log" 2>&1 &
+    dmon=$!
+fi
+
+# (b) About 20 iterations of the small backbone, every one timed, with cubecl's log (its
+# kernel compilations, in the stage's log among the records).
+CUBECL_DEBUG_LOG=$debug train_stage small-20 120 \
+    --backbone small --image-size 64 --batch "$small_batch" --epochs "$small_epochs" \
+    --validation-fraction 0.1 --devices "$dev"
+
+# (c) zfnet at 224 px on one device.
+CUBECL_DEBUG_LOG=$debug train_stage zfnet-224 "$limit" \
+    --backbone zfnet --image-size 224 --batch "$batch" --epochs "$zfnet_epochs" \
+    --validation-fraction 0.1 --devices "$dev"
+
+# (d) The same network in PyTorch on the same device (eager), 3 photos a product.
+echo "== torch zfnet 224"
+torch_device=$([ "$device" = cuda ] && echo cuda || echo cpu)
+timeout 90 python3 "$here/torch_peer.py" --backbone zfnet --image-size 224 --batch "$batch" \
+    --images-per-product 3 --device "$torch_device" --iters 10 --warmup 2 --json \
+    > "$out/torch-zfnet-224.log" 2>&1
+result torch-zfnet-224 "$(tail -c 400 "$out/torch-zfnet-224.log" | tr '\n' ' ')"
+
+# (e) Two replicas on the one device: the data-parallel step.
+train_stage zfnet-224-two-replicas "$limit" \
+    --backbone zfnet --image-size 224 --batch "$batch" --epochs "$zfnet_epochs" \
+    --validation-fraction 0.1 --devices "$replicas"
+
+if [ "$device" = cuda ]; then
+    kill "$dmon" 2>/dev/null
+    result gpu-utilisation "$(awk 'NR>2 && $2 ~ /^[0-9]+$/ {n++; s+=$2; if ($2 > 0) busy++} END {if (n) printf "%d samples, mean SM %.0f%%, busy in %d", n, s/n, busy}' "$out/gpu-utilisation.log")"
+fi
+echo "== results ($results)"
+cat "$results"
