@@ -6,13 +6,14 @@
 #
 # Usage: benches/gpu_check.sh VITRINE_BINARY OUT_DIR [cuda|cpu]
 #   cuda (default): the binary is built with `--features cuda` (CUDARC_CUDA_VERSION set to the
-#     lent machine's driver); about 7 minutes in all.
+#     lent machine's driver); at most 7.5 minutes of stage timeouts.
 #   cpu: the same stages on the CPU, smaller (a rehearsal: about 5 minutes on 2 cores).
 # Results: OUT_DIR/results.txt (one line per figure), and per stage OUT_DIR/<stage>.log.
 #
 # Stages: (a) environment; (b) a 20-iteration small-backbone run, every iteration timed, with
 # cubecl's log; (c) zfnet at 224 px, batch 64 (8 on the CPU): images/s after the warm-up, the
-# time to the first iteration (tuning and compiling), GPU utilisation and data wait; (d) the
+# time to the first iteration (tuning and compiling), GPU utilisation and data wait, then
+# again with the cubecl caches the first run filled (DATA/cubecl); (d) the
 # same network in PyTorch on the same device; (e) two replicas on the one device (the
 # data-parallel path). bf16 is not run: the training engine trains in f32 only.
 #
@@ -35,10 +36,10 @@ export VITRINE_DATA_DIR=$work/data
 # epoch (c, e); on the CPU 108 products, 7 of 16 and 14 of 8.
 if [ "$device" = cuda ]; then
     dev=cuda:0; replicas=cuda:0,cuda:0; debug=stdout
-    products=800; batch=64; zfnet_epochs=2; small_batch=32; small_epochs=1; limit=150
+    products=800; batch=64; zfnet_epochs=2; small_batch=32; small_epochs=1; limit=120
 else
     dev=cpu; replicas=cpu,cpu; debug=
-    products=120; batch=8; zfnet_epochs=1; small_batch=16; small_epochs=3; limit=150
+    products=120; batch=8; zfnet_epochs=1; small_batch=16; small_epochs=3; limit=120
 fi
 
 # Appends "stage: text" to the results and says it.
@@ -109,7 +110,7 @@ train_stage() {
 result environment "$(tr '\n' ' ' < "$out/environment.log" | cut -c1-400)"
 
 # The catalogue: a demo at 256 px (the pipeline scales it to 256 and crops 224).
-if ! timeout 120 "$bin" demo --out "$work/demo" --products "$products" --image-size 256 \
+if ! timeout 60 "$bin" demo --out "$work/demo" --products "$products" --image-size 256 \
     > "$out/demo.log" 2>&1; then
     result demo "failed: $(tail -c 300 "$out/demo.log")"
     exit 1
@@ -122,25 +123,30 @@ fi
 
 # (b) About 20 iterations of the small backbone, every one timed, with cubecl's log (its
 # kernel compilations, in the stage's log among the records).
-CUBECL_DEBUG_LOG=$debug train_stage small-20 120 \
+CUBECL_DEBUG_LOG=$debug train_stage small-20 90 \
     --backbone small --image-size 64 --batch "$small_batch" --epochs "$small_epochs" \
     --validation-fraction 0.1 --devices "$dev"
 
-# (c) zfnet at 224 px on one device.
+# (c) zfnet at 224 px on one device, from a fresh cubecl cache ($VITRINE_DATA_DIR/cubecl),
+# then again with the tune results and kernels the first run left there.
 CUBECL_DEBUG_LOG=$debug train_stage zfnet-224 "$limit" \
     --backbone zfnet --image-size 224 --batch "$batch" --epochs "$zfnet_epochs" \
+    --validation-fraction 0.1 --devices "$dev"
+result cubecl-cache "$(du -sh "$VITRINE_DATA_DIR/cubecl" 2>/dev/null | cut -f1 || echo none) in $VITRINE_DATA_DIR/cubecl"
+train_stage zfnet-224-cached 90 \
+    --backbone zfnet --image-size 224 --batch "$batch" --epochs 1 \
     --validation-fraction 0.1 --devices "$dev"
 
 # (d) The same network in PyTorch on the same device (eager), 3 photos a product.
 echo "== torch zfnet 224"
 torch_device=$([ "$device" = cuda ] && echo cuda || echo cpu)
-timeout 90 python3 "$here/torch_peer.py" --backbone zfnet --image-size 224 --batch "$batch" \
+timeout 60 python3 "$here/torch_peer.py" --backbone zfnet --image-size 224 --batch "$batch" \
     --images-per-product 3 --device "$torch_device" --iters 10 --warmup 2 --json \
     > "$out/torch-zfnet-224.log" 2>&1
 result torch-zfnet-224 "$(tail -c 400 "$out/torch-zfnet-224.log" | tr '\n' ' ')"
 
 # (e) Two replicas on the one device: the data-parallel step.
-train_stage zfnet-224-two-replicas "$limit" \
+train_stage zfnet-224-two-replicas 90 \
     --backbone zfnet --image-size 224 --batch "$batch" --epochs "$zfnet_epochs" \
     --validation-fraction 0.1 --devices "$replicas"
 

@@ -14,6 +14,38 @@ pub type Gpu = burn::backend::Cuda;
 #[cfg(feature = "cuda")]
 pub type GpuTraining = burn::backend::Autodiff<Gpu>;
 
+/// CUDA device `index`, with cubecl configured by vitrine first (see [`configure_cubecl`]):
+/// every CUDA device the engine uses comes from here.
+#[cfg(feature = "cuda")]
+pub fn cuda_device(index: usize) -> burn::backend::cuda::CudaDevice {
+    configure_cubecl(&crate::paths::data_dir().join("cubecl"));
+    burn::backend::cuda::CudaDevice::new(index)
+}
+
+/// Points cubecl's caches into `root` (the data folder's `cubecl/`), once per process and
+/// before its first GPU operation: autotune results in `root/autotune` and compiled kernels in
+/// `root/kernels`, so that a second run skips the tuning and compiling the first one paid for.
+/// cubecl's defaults would put the tune results beside the nearest `Cargo.toml` (an installed
+/// binary has none: then the user's cache folder) and keep no kernel cache. The rest of its
+/// settings are its own: a `cubecl.toml` (or `burn.toml`'s `[cubecl]`) in the working folder
+/// or above, then `CUBECL_AUTOTUNE_LEVEL` and `CUBECL_DEBUG_LOG` from the environment. Where
+/// cubecl was configured already, it is left as it is.
+#[cfg(feature = "cuda")]
+fn configure_cubecl(root: &std::path::Path) {
+    use burn::cubecl::config::cache::CacheConfig;
+    use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if CubeClRuntimeConfig::storage().lock().is_some() {
+            return;
+        }
+        let mut config = CubeClRuntimeConfig::from_current_dir().override_from_env();
+        config.autotune.cache = CacheConfig::File(root.join("autotune"));
+        config.compilation.cache = Some(CacheConfig::File(root.join("kernels")));
+        CubeClRuntimeConfig::set(config);
+    });
+}
+
 /// One device a model replica runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Device {
@@ -127,6 +159,24 @@ pub fn gpu_count() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "cuda")]
+    #[test]
+    fn cubecl_keeps_its_caches_in_the_data_folder() {
+        use burn::cubecl::config::cache::CacheConfig;
+        use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+        let root = std::path::Path::new("/data/cubecl");
+        configure_cubecl(root);
+        let config = CubeClRuntimeConfig::get();
+        assert!(
+            matches!(&config.autotune.cache, CacheConfig::File(p) if p == &root.join("autotune"))
+        );
+        assert!(
+            matches!(&config.compilation.cache, Some(CacheConfig::File(p)) if p == &root.join("kernels"))
+        );
+        // Configured once: a second call changes nothing (and does not panic).
+        configure_cubecl(std::path::Path::new("/elsewhere"));
+    }
 
     #[test]
     fn device_lists_parse_and_mixtures_are_refused() {

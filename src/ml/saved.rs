@@ -7,8 +7,6 @@ use super::training::{Prepared, TrainError, data_workers, load_weights, prepare}
 use crate::catalog::Task;
 use crate::runs::predictions::Split;
 use crate::runs::{RunConfig, RunFolder};
-#[cfg(feature = "cuda")]
-use burn::backend::cuda::CudaDevice;
 use burn::backend::flex::FlexDevice;
 use burn::prelude::*;
 use serde::Serialize;
@@ -193,7 +191,7 @@ pub fn evaluate_run(
             &loaded,
             &indices,
             per_product,
-            &CudaDevice::new(i),
+            &super::backend::cuda_device(i),
             gpu,
         )?,
         #[cfg(not(feature = "cuda"))]
@@ -268,7 +266,7 @@ pub fn predict_run(
         Device::Cpu => predict_on::<Cpu>(&loaded, out, &FlexDevice, Device::Cpu),
         #[cfg(feature = "cuda")]
         gpu @ Device::Cuda(i) => {
-            predict_on::<super::backend::Gpu>(&loaded, out, &CudaDevice::new(i), gpu)
+            predict_on::<super::backend::Gpu>(&loaded, out, &super::backend::cuda_device(i), gpu)
         }
         #[cfg(not(feature = "cuda"))]
         Device::Cuda(_) => Err(super::backend::DeviceError::NoCuda.into()),

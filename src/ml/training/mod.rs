@@ -493,8 +493,8 @@ fn train_on_gpus(
     let gpus = devices
         .iter()
         .map(|d| match d {
-            Device::Cuda(i) => burn::backend::cuda::CudaDevice::new(*i),
-            Device::Cpu => burn::backend::cuda::CudaDevice::default(),
+            Device::Cuda(i) => super::backend::cuda_device(*i),
+            Device::Cpu => super::backend::cuda_device(0),
         })
         .collect();
     job.train::<super::backend::GpuTraining>(gpus, names, reporter)
