@@ -59,6 +59,12 @@ pub fn demo_dir(data: &Path) -> PathBuf {
     data.join("demo")
 }
 
+/// The decoded-photo cache: photos decoded and scaled for training, kept across GPU runs
+/// (safe to delete; it fills again).
+pub fn decoded_cache(data: &Path) -> PathBuf {
+    data.join("decoded")
+}
+
 /// The on-disk thumbnail cache, under the data directory `data`.
 pub fn thumbnail_cache(data: &Path) -> PathBuf {
     data.join("thumbs")

@@ -349,6 +349,57 @@ pub fn cache_file(cache_dir: &Path, path: &Path, max_side: u32) -> Option<PathBu
     Some(cache_dir.join(&name[..2]).join(format!("{name}.png")))
 }
 
+/// The first bytes of a decoded-photo cache file; then its width and height (u32, little
+/// endian) and its RGB pixels, row by row.
+const DECODED_MAGIC: &[u8; 8] = b"vtrgb\x00\x00\x01";
+
+/// [`decode_short_side`] through the decoded-photo cache under `cache_dir`: the scaled photo
+/// read from there when it holds it (written by an earlier decode, and keyed like the
+/// thumbnails by the file's path, time, size and the side), else decoded and written there.
+/// Reading one back takes a fraction of a decode (see `benches/training.rs`,
+/// `pipeline-luma-224`); a damaged or stale entry is decoded again and replaced, and a failed
+/// write only costs a decode next time.
+pub fn decode_short_side_cached(
+    path: &Path,
+    short_side: u32,
+    cache_dir: Option<&Path>,
+) -> Result<image::RgbImage, DecodeError> {
+    let cached = cache_dir
+        .and_then(|dir| cache_file(dir, path, short_side))
+        .map(|file| file.with_extension("rgb"));
+    if let Some(image) = cached.as_deref().and_then(read_decoded) {
+        return Ok(image);
+    }
+    let image = decode_short_side(path, short_side)?;
+    if let Some(file) = cached {
+        use std::io::Write;
+        let _ = crate::atomic_file::write_atomically(
+            &file,
+            |e| e,
+            |w| {
+                w.write_all(DECODED_MAGIC)?;
+                w.write_all(&image.width().to_le_bytes())?;
+                w.write_all(&image.height().to_le_bytes())?;
+                w.write_all(image.as_raw())
+            },
+        );
+    }
+    Ok(image)
+}
+
+/// A decoded-photo cache file's image, if the file is whole.
+fn read_decoded(file: &Path) -> Option<image::RgbImage> {
+    let bytes = std::fs::read(file).ok()?;
+    let rest = bytes.strip_prefix(DECODED_MAGIC.as_slice())?;
+    let (size, pixels) = rest.split_at_checked(8)?;
+    let width = u32::from_le_bytes(size[..4].try_into().ok()?);
+    let height = u32::from_le_bytes(size[4..].try_into().ok()?);
+    if pixels.len() as u64 != u64::from(width) * u64::from(height) * 3 {
+        return None;
+    }
+    image::RgbImage::from_raw(width, height, pixels.to_vec())
+}
+
 /// A thumbnail from the disk cache, through it, or decoded and then written to it.
 pub fn thumbnail(
     path: &Path,
@@ -401,6 +452,41 @@ mod tests {
         };
         let (a, b) = (mean_green(&small), mean_green(&full));
         assert!(a.abs_diff(b) <= 3, "same picture: mean green {a} vs {b}");
+    }
+
+    #[test]
+    fn decoded_photos_are_kept_read_back_and_replaced_when_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = jpeg(dir.path(), 300, 200);
+        let cache = dir.path().join("decoded");
+        let fresh = decode_short_side(&path, 64).unwrap();
+        assert_eq!(decode_short_side_cached(&path, 64, None).unwrap(), fresh);
+        assert!(!cache.exists(), "no cache asked, none written");
+        assert_eq!(
+            decode_short_side_cached(&path, 64, Some(&cache)).unwrap(),
+            fresh
+        );
+        let file = cache_file(&cache, &path, 64).unwrap().with_extension("rgb");
+        assert_eq!(read_decoded(&file), Some(fresh.clone()), "written whole");
+        // Read back without decoding: a different picture in the file is what comes back.
+        let mut other = fresh.clone();
+        other.put_pixel(0, 0, image::Rgb([1, 2, 3]));
+        let mut bytes = DECODED_MAGIC.to_vec();
+        bytes.extend(other.width().to_le_bytes());
+        bytes.extend(other.height().to_le_bytes());
+        bytes.extend(other.as_raw());
+        std::fs::write(&file, &bytes).unwrap();
+        assert_eq!(
+            decode_short_side_cached(&path, 64, Some(&cache)).unwrap(),
+            other
+        );
+        // A truncated file is decoded again and replaced.
+        std::fs::write(&file, &bytes[..bytes.len() - 1]).unwrap();
+        assert_eq!(
+            decode_short_side_cached(&path, 64, Some(&cache)).unwrap(),
+            fresh
+        );
+        assert_eq!(read_decoded(&file), Some(fresh));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! Nothing here touches burn: batches are plain vectors the training loop turns into tensors.
 
 use crate::catalog::{Catalog, Task};
-use crate::imaging::decode_short_side;
+use crate::imaging::decode_short_side_cached;
 use crate::runs::classes::{HeadClasses, OTHER};
 use crate::runs::predictions::Split;
 use crate::runs::{ModelSpec, RunConfig, Splitter};
@@ -51,6 +51,9 @@ pub struct Dataset {
     max_photos: usize,
     /// Whether its loaders pad batches to constant shapes (see [`Shapes`]).
     constant_shapes: bool,
+    /// Where decoded, scaled photos are kept across runs (see
+    /// [`crate::imaging::decode_short_side_cached`]); `None`: decoded afresh by each run.
+    decoded_cache: Option<PathBuf>,
     heads: Vec<Task>,
     /// Photos that could not be decoded, each once however often it is read, and the first
     /// reason.
@@ -223,6 +226,7 @@ impl Dataset {
                 config.max_images.max(1)
             },
             constant_shapes: false,
+            decoded_cache: None,
             heads,
             failures: Mutex::new(Failures::default()),
         }
@@ -253,6 +257,11 @@ impl Dataset {
     /// Pads the batches its loaders assemble to constant shapes (see [`Shapes`]), or not.
     pub fn set_constant_shapes(&mut self, on: bool) {
         self.constant_shapes = on;
+    }
+
+    /// Keeps the decoded, scaled photos in `dir` across runs, or not (`None`).
+    pub fn set_decoded_cache(&mut self, dir: Option<PathBuf>) {
+        self.decoded_cache = dir;
     }
 
     /// Sets the per-channel mean (computed by [`Dataset::channel_mean`] or read from a run).
@@ -325,9 +334,13 @@ impl Dataset {
     /// decoded (its file counted once, and the first reason kept).
     fn image(&self, index: usize) -> Option<Arc<RgbImage>> {
         let decode = || {
-            decode_short_side(&self.paths[index], self.scale)
-                .map(Arc::new)
-                .map_err(|e| format!("{}: {e}", self.paths[index].display()))
+            decode_short_side_cached(
+                &self.paths[index],
+                self.scale,
+                self.decoded_cache.as_deref(),
+            )
+            .map(Arc::new)
+            .map_err(|e| format!("{}: {e}", self.paths[index].display()))
         };
         let result = if self.cache_enabled {
             self.cache[index].get_or_init(decode).clone()

@@ -88,10 +88,14 @@ pub fn prepare(
         });
     }
     dataset.set_mean(spec.channel_mean);
-    dataset.set_constant_shapes(
-        crate::ml::backend::parse_devices(&config.devices)
-            .is_ok_and(|devices| devices.iter().any(|d| d.tunes_per_shape())),
-    );
+    // A GPU run pads its batches to constant shapes, and keeps its decoded photos for the next
+    // run: 16 cores decode about 1,000 photos a second, a GPU trains on several thousand.
+    let gpu = crate::ml::backend::parse_devices(&config.devices)
+        .is_ok_and(|devices| devices.iter().any(|d| d.tunes_per_shape()));
+    dataset.set_constant_shapes(gpu);
+    if gpu {
+        dataset.set_decoded_cache(Some(crate::paths::decoded_cache(&crate::paths::data_dir())));
+    }
     Ok(Prepared {
         catalog,
         dataset: Arc::new(dataset),
