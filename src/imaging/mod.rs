@@ -387,6 +387,47 @@ pub fn decode_short_side_cached(
     Ok(image)
 }
 
+/// Keeps the decoded-photo cache under `cache_dir` within `budget` bytes: when its files
+/// weigh more, the oldest written are removed until they weigh at most nine tenths of it.
+/// Returns the files removed. A file that cannot be read or removed is left as it is (the
+/// cache is only ever a shortcut).
+pub fn prune_decoded(cache_dir: &Path, budget: u64) -> usize {
+    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = Vec::new();
+    let Ok(shards) = std::fs::read_dir(cache_dir) else {
+        return 0;
+    };
+    for shard in shards.flatten() {
+        let Ok(entries) = std::fs::read_dir(shard.path()) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "rgb")
+                && let Ok(meta) = entry.metadata()
+                && let Ok(written) = meta.modified()
+            {
+                files.push((written, meta.len(), path));
+            }
+        }
+    }
+    let mut total: u64 = files.iter().map(|(_, size, _)| size).sum();
+    if total <= budget {
+        return 0;
+    }
+    files.sort();
+    let mut removed = 0;
+    for (_, size, path) in files {
+        if total <= budget / 10 * 9 {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total -= size;
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// A decoded-photo cache file's image, if the file is whole.
 fn read_decoded(file: &Path) -> Option<image::RgbImage> {
     let bytes = std::fs::read(file).ok()?;
@@ -487,6 +528,37 @@ mod tests {
             fresh
         );
         assert_eq!(read_decoded(&file), Some(fresh));
+    }
+
+    #[test]
+    fn the_decoded_cache_keeps_within_its_budget_the_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("decoded");
+        let start = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        for i in 0..10u64 {
+            let file = cache
+                .join(format!("{:02x}", i % 3))
+                .join(format!("{i}.rgb"));
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, vec![0u8; 100]).unwrap();
+            let f = std::fs::File::options().write(true).open(&file).unwrap();
+            f.set_modified(start + std::time::Duration::from_secs(i))
+                .unwrap();
+        }
+        assert_eq!(prune_decoded(&cache, 1000), 0, "within its budget");
+        // Over a budget of 500 bytes: down to 450, the oldest written (0-5) go.
+        assert_eq!(prune_decoded(&cache, 500), 6);
+        let mut left: Vec<u64> = (0..10u64)
+            .filter(|i| {
+                cache
+                    .join(format!("{:02x}", i % 3))
+                    .join(format!("{i}.rgb"))
+                    .exists()
+            })
+            .collect();
+        left.sort();
+        assert_eq!(left, vec![6, 7, 8, 9]);
+        assert_eq!(prune_decoded(&dir.path().join("none"), 10), 0);
     }
 
     #[test]

@@ -11,6 +11,10 @@ use crate::runs::predictions::Split;
 use crate::runs::{ModelSpec, RunConfig, Splitter};
 use std::sync::Arc;
 
+/// The most the decoded-photo cache may weigh: 32 GiB, the oldest written going first (a photo
+/// scaled to 256 px on its shorter side weighs about 0.25 MB: some 130,000 of them).
+const DECODED_CACHE_BUDGET: u64 = 32 << 30;
+
 /// Import options recorded in a run's configuration.
 pub fn import_options(config: &RunConfig) -> Result<ImportOptions, TrainError> {
     config
@@ -94,7 +98,9 @@ pub fn prepare(
         .is_ok_and(|devices| devices.iter().any(|d| d.tunes_per_shape()));
     dataset.set_constant_shapes(gpu);
     if gpu {
-        dataset.set_decoded_cache(Some(crate::paths::decoded_cache(&crate::paths::data_dir())));
+        let cache = crate::paths::decoded_cache(&crate::paths::data_dir());
+        crate::imaging::prune_decoded(&cache, DECODED_CACHE_BUDGET);
+        dataset.set_decoded_cache(Some(cache));
     }
     Ok(Prepared {
         catalog,
