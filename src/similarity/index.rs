@@ -247,7 +247,7 @@ impl Index {
                     .iter()
                     .zip(codes.chunks_exact(self.dim))
                 {
-                    best.push(row as usize, dot_codes(&scaled, code));
+                    best.push(row as usize, dot(&scaled, code));
                 }
                 best
             })
@@ -430,40 +430,35 @@ fn quantize(vectors: &Vectors, lists: &[Vec<u32>]) -> (Vec<i8>, Vec<f32>) {
     (codes, steps)
 }
 
-/// The dot product of `a` with 8-bit codes, in eight lanes.
-fn dot_codes(a: &[f32], codes: &[i8]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (a8, a_rest) = a.split_at(a.len() / 8 * 8);
-    let (c8, c_rest) = codes.split_at(a8.len());
-    for (x, c) in a8.chunks_exact(8).zip(c8.chunks_exact(8)) {
-        for i in 0..8 {
-            lanes[i] += x[i] * f32::from(c[i]);
-        }
-    }
-    lanes.iter().sum::<f32>()
-        + a_rest
-            .iter()
-            .zip(c_rest)
-            .map(|(x, &c)| x * f32::from(c))
-            .sum::<f32>()
-}
-
-/// A dot product in eight lanes (the compiler keeps them in vector registers).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+/// A dot product in eight lanes (the compiler keeps them in vector registers), of `a` with
+/// 32-bit rows or with 8-bit codes.
+fn dot<T: Copy + Into<f32>>(a: &[f32], b: &[T]) -> f32 {
     let mut lanes = [0.0f32; 8];
     let (a8, a_rest) = a.split_at(a.len() / 8 * 8);
     let (b8, b_rest) = b.split_at(a8.len());
     for (x, y) in a8.chunks_exact(8).zip(b8.chunks_exact(8)) {
         for i in 0..8 {
-            lanes[i] += x[i] * y[i];
+            lanes[i] += x[i] * y[i].into();
         }
     }
-    lanes.iter().sum::<f32>() + a_rest.iter().zip(b_rest).map(|(x, y)| x * y).sum::<f32>()
+    lanes.iter().sum::<f32>()
+        + a_rest
+            .iter()
+            .zip(b_rest)
+            .map(|(x, &y)| x * y.into())
+            .sum::<f32>()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `n` rows of `dim` values drawn uniformly in -1..1 with `seed`.
+    fn uniform(n: usize, dim: usize, seed: u64) -> Vectors {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let values: Vec<f32> = (0..n * dim).map(|_| rng.random_range(-1.0..1.0)).collect();
+        Vectors::from_values((0..n).map(|i| i.to_string()).collect(), dim, values).unwrap()
+    }
 
     #[test]
     fn dot_in_lanes_matches_the_plain_sum() {
@@ -478,13 +473,10 @@ mod tests {
         let a: Vec<f32> = (0..19).map(|i| (i as f32 * 0.37).sin()).collect();
         let codes: Vec<i8> = (0..19).map(|i| (i * 13 % 255) as u8 as i8).collect();
         let plain: f32 = a.iter().zip(&codes).map(|(x, &c)| x * c as f32).sum();
-        assert!((dot_codes(&a, &codes) - plain).abs() < 1e-3);
+        assert!((dot(&a, &codes) - plain).abs() < 1e-3);
         // Quantised rows score a query within a step per dimension of their exact scores.
-        use rand::SeedableRng;
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let (n, dim) = (50, 64);
-        let values: Vec<f32> = (0..n * dim).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let v = Vectors::from_values((0..n).map(|i| i.to_string()).collect(), dim, values).unwrap();
+        let v = uniform(n, dim, 5);
         let index = Index::build(&v, 1);
         assert_eq!(index.codes.len(), n * dim);
         let query = v.row(7);
@@ -493,19 +485,15 @@ mod tests {
             let codes = &index.codes[index.starts[cell] * dim..];
             for (&row, code) in list.iter().zip(codes.chunks_exact(dim)) {
                 let exact = dot(query, v.row(row as usize));
-                assert!((dot_codes(&scaled, code) - exact).abs() < 0.02, "row {row}");
+                assert!((dot(&scaled, code) - exact).abs() < 0.02, "row {row}");
             }
         }
     }
 
     #[test]
     fn every_row_is_in_the_cell_of_its_nearest_centre_and_found_from_itself() {
-        use rand::SeedableRng;
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         let n = 3000;
-        let dim = 16;
-        let values: Vec<f32> = (0..n * dim).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let v = Vectors::from_values((0..n).map(|i| i.to_string()).collect(), dim, values).unwrap();
+        let v = uniform(n, 16, 3);
         let index = Index::build(&v, 1);
         assert_eq!(index.cells(), Index::cells_for(n));
         assert_eq!(index.lists.iter().map(Vec::len).sum::<usize>(), n);

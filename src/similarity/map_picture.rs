@@ -35,31 +35,16 @@ pub fn draw(
         )
     };
     let radius = dot_radius(points.len()) * (w.min(h) / 1000.0).max(0.5);
-    let (width, height) = (width as usize, height as usize);
+    let size = [width as usize, height as usize];
     let (pixels, _) = picture.as_chunks_mut::<3>();
-    paint_dots(
-        pixels,
-        [width, height],
-        points,
-        colours,
-        radius,
-        place,
-        |c| c,
-    );
+    paint_dots(pixels, size, points, colours, radius, place, |c| c);
     if let Some(i) = highlight
         && let (Some(p), Some(colour)) = (points.get(i), colours.get(i))
     {
         let at = place(*p);
-        disc(pixels, width, height, at, radius * 3.0 + 3.0, [0, 0, 0]);
-        disc(
-            pixels,
-            width,
-            height,
-            at,
-            radius * 3.0 + 1.5,
-            [255, 255, 255],
-        );
-        disc(pixels, width, height, at, radius * 1.5, *colour);
+        disc(pixels, size, at, radius * 3.0 + 3.0, [0, 0, 0]);
+        disc(pixels, size, at, radius * 3.0 + 1.5, [255, 255, 255]);
+        disc(pixels, size, at, radius * 1.5, *colour);
     }
     picture
 }
@@ -70,7 +55,7 @@ pub fn draw(
 /// outside are skipped. The window's map and the PNG are both painted by it.
 pub fn paint_dots<P: Copy>(
     pixels: &mut [P],
-    [width, height]: [usize; 2],
+    size: [usize; 2],
     points: &[[f32; 2]],
     colours: &[[u8; 3]],
     radius: f32,
@@ -79,7 +64,7 @@ pub fn paint_dots<P: Copy>(
 ) {
     for (p, colour) in points.iter().zip(colours) {
         if p[0].is_finite() && p[1].is_finite() {
-            disc(pixels, width, height, place(*p), radius, pixel(*colour));
+            disc(pixels, size, place(*p), radius, pixel(*colour));
         }
     }
 }
@@ -115,8 +100,7 @@ pub fn dot_radius(points: usize) -> f32 {
 /// A filled disc of `radius` pixels at `(x, y)`: the pixels whose centres it covers.
 fn disc<P: Copy>(
     pixels: &mut [P],
-    width: usize,
-    height: usize,
+    [width, height]: [usize; 2],
     (x, y): (f32, f32),
     radius: f32,
     value: P,

@@ -20,7 +20,9 @@ fn server_ui(ui: &mut egui::Ui, server: &crate::labels::ServerState) {
              sent, in order, when it is back (one whose label someone changed meanwhile is \
              not sent, and is marked)"
         ));
-    } else if let (Some(reason), true) = (&server.refused, server.waiting > 0) {
+    } else if server.waiting > 0
+        && let Some(reason) = &server.refused
+    {
         ui.separator();
         ui.colored_label(
             ui.visuals().warn_fg_color,
