@@ -804,9 +804,12 @@ impl TeamStore {
     }
 
     /// After a lost connection, connects again (at most every [`RECONNECT_AFTER`]) and
-    /// listens again; what was missed meanwhile is read at the next look.
+    /// listens again; what was missed meanwhile is read at the next look. A connection whose
+    /// last statement found the server unreachable counts as lost though the client may not
+    /// have seen it close yet (a terminated backend answers its next statement with
+    /// `admin_shutdown` before the socket's end is read).
     fn reconnect_if_lost(&mut self) -> Result<(), StoreError> {
-        if !self.client.is_closed() {
+        if !self.client.is_closed() && !self.offline {
             return Ok(());
         }
         let unreachable = || StoreError::Unreachable {
@@ -827,6 +830,7 @@ impl TeamStore {
         self.client = client;
         self.statements = None;
         self.lost_at = None;
+        self.offline = false;
         self.edits_told = true;
         self.reviews_told = true;
         self.verdicts_told = true;
