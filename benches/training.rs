@@ -62,7 +62,7 @@ fn run_case(case: &str) {
     } else {
         (if backbone == Backbone::Small { 32 } else { 160 }, 2, 1)
     };
-    let device = burn::backend::flex::FlexDevice;
+    let device = vitrine::ml::backend::cpu_device();
     let config = ModelConfig {
         backbone,
         batch_norm: std::env::var("VITRINE_BENCH_BATCH_NORM").as_deref() != Ok("0"),
@@ -103,10 +103,11 @@ fn run_case(case: &str) {
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "{case:<14} {size} px, {products} products x {per_product} photos: {:.1} training images/s ({:.3} s/iteration, {} threads)",
+        "{case:<14} {size} px, {products} products x {per_product} photos: {:.1} training images/s ({:.3} s/iteration, {} threads, {})",
         (images * iterations) as f64 / seconds,
         seconds / iterations as f64,
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        vitrine::ml::backend::CPU_BACKEND
     );
 }
 

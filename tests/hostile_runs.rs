@@ -505,7 +505,7 @@ fn a_failing_replica_fails_the_step_naming_its_device() {
     use vitrine::ml::backend::CpuTraining;
     use vitrine::ml::data::Batch;
     use vitrine::ml::model::ModelConfig;
-    let device = burn::backend::flex::FlexDevice;
+    let device = vitrine::ml::backend::cpu_device();
     let model = ModelConfig {
         backbone: vitrine::runs::Backbone::Small,
         batch_norm: false,

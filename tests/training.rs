@@ -318,7 +318,7 @@ fn the_luma_catalogue_trains_in_multi_image_mode() {
 
 #[test]
 fn two_cpu_replicas_and_padded_shapes_compute_the_same_step_as_one_device() {
-    let device = burn::backend::flex::FlexDevice;
+    let device = vitrine::ml::backend::cpu_device();
     let config = ModelConfig {
         backbone: Backbone::Small,
         batch_norm: false,

@@ -1,10 +1,16 @@
-//! Devices and backends: the CPU (burn's Flex backend) or CUDA GPUs (the `cuda` feature).
+//! Devices and backends: the CPU (burn's Flex backend, or LibTorch with the `tch` feature) or
+//! CUDA GPUs (the `cuda` feature).
 
 use std::fmt;
 use std::str::FromStr;
 
-/// The CPU backend.
+/// The CPU backend: burn's Flex (pure Rust, the default build).
+#[cfg(not(feature = "tch"))]
 pub type Cpu = burn::backend::Flex;
+/// The CPU backend: LibTorch (the `tch` feature, built against an installed PyTorch's libtorch,
+/// see the README's training benchmarks).
+#[cfg(feature = "tch")]
+pub type Cpu = burn::backend::LibTorch;
 /// The CPU backend with automatic differentiation, for training.
 pub type CpuTraining = burn::backend::Autodiff<Cpu>;
 /// The CUDA backend.
@@ -13,6 +19,18 @@ pub type Gpu = burn::backend::Cuda;
 /// The CUDA backend with automatic differentiation, for training.
 #[cfg(feature = "cuda")]
 pub type GpuTraining = burn::backend::Autodiff<Gpu>;
+
+/// The [`Cpu`] backend's name, for logs and benchmarks.
+pub const CPU_BACKEND: &str = if cfg!(feature = "tch") {
+    "libtorch"
+} else {
+    "flex"
+};
+
+/// The CPU device of the [`Cpu`] backend: every CPU tensor the engine makes is made there.
+pub fn cpu_device() -> burn::tensor::Device<Cpu> {
+    Default::default()
+}
 
 /// CUDA device `index`, with cubecl configured by vitrine first (see [`configure_cubecl`]):
 /// every CUDA device the engine uses comes from here.

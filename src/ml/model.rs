@@ -287,8 +287,7 @@ pub fn weighted_cross_entropy<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::backend::Cpu;
-    use burn::backend::flex::FlexDevice;
+    use crate::ml::backend::{Cpu, cpu_device};
 
     fn images(count: usize, seed: usize) -> Vec<f32> {
         (0..count * 3 * 32 * 32)
@@ -297,7 +296,7 @@ mod tests {
     }
 
     fn run(model: &Model<Cpu>, pixels: Vec<f32>, slots: Vec<i32>, products: usize) -> Vec<f32> {
-        let device = FlexDevice;
+        let device = cpu_device();
         let n = pixels.len() / (3 * 32 * 32);
         let x = Tensor::from_data(TensorData::new(pixels, [n, 3, 32, 32]), &device);
         let count = slots.len();
@@ -319,7 +318,7 @@ mod tests {
         };
         // Inference backend: batch norm uses its running statistics, dropout is off, so a
         // product's result cannot depend on the rest of the batch.
-        let model = config.init::<Cpu>(&FlexDevice);
+        let model = config.init::<Cpu>(&cpu_device());
         let a = images(2, 1);
         let b = images(5, 2);
         // Product A alone, two slots.
@@ -352,8 +351,8 @@ mod tests {
             representation: 1024,
             heads: vec![(Task::Type, 7), (Task::Colour, 46)],
         };
-        let model = config.init::<Cpu>(&FlexDevice);
-        let mut x: Tensor<Cpu, 4> = Tensor::zeros([1, 3, 224, 224], &FlexDevice);
+        let model = config.init::<Cpu>(&cpu_device());
+        let mut x: Tensor<Cpu, 4> = Tensor::zeros([1, 3, 224, 224], &cpu_device());
         let sides: Vec<usize> = model
             .blocks
             .iter()

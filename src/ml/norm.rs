@@ -83,8 +83,7 @@ impl<B: Backend> ChannelNorm<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::backend::{Cpu, CpuTraining};
-    use burn::backend::flex::FlexDevice;
+    use crate::ml::backend::{Cpu, CpuTraining, cpu_device};
     use burn::module::AutodiffModule;
     use burn::nn::{BatchNorm, BatchNormConfig};
     use burn::tensor::Distribution;
@@ -105,7 +104,7 @@ mod tests {
 
     #[test]
     fn matches_burns_batch_norm_forward_backward_and_running_statistics() {
-        let device = FlexDevice;
+        let device = cpu_device();
         let ours = ChannelNorm::<CpuTraining>::new(3, &device);
         let mut theirs: BatchNorm<CpuTraining> = BatchNormConfig::new(3).init(&device);
         // Same non-trivial scale and shift on both.

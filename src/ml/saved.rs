@@ -1,13 +1,12 @@
 //! Using a run's latest checkpoint: evaluation on a split and predictions for a catalogue.
 
-use super::backend::{Cpu, Device, parse_devices};
+use super::backend::{Cpu, Device, cpu_device, parse_devices};
 use super::evaluate::{Evaluation, PredictSummary, Scoring, evaluate, predict};
 use super::model::Model;
 use super::training::{Prepared, TrainError, data_workers, load_weights, prepare};
 use crate::catalog::Task;
 use crate::runs::predictions::Split;
 use crate::runs::{RunConfig, RunFolder};
-use burn::backend::flex::FlexDevice;
 use burn::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -133,7 +132,7 @@ pub fn first_kernels(run_dir: &Path) -> Result<KernelTiles, TrainError> {
     let config = folder.config()?;
     let spec = folder.spec()?;
     let epoch = folder.latest_checkpoint()?.map_or(0, |c| c.epoch);
-    let model = checkpoint_model::<Cpu>(&folder, &config, &spec, &FlexDevice)?;
+    let model = checkpoint_model::<Cpu>(&folder, &config, &spec, &cpu_device())?;
     let (count, size, weights) = model
         .first_kernels()
         .ok_or_else(|| TrainError::NoData("the model has no convolution".into()))?;
@@ -184,7 +183,7 @@ pub fn evaluate_run(
     };
     let evaluation = match first_device(devices)? {
         Device::Cpu => {
-            evaluate_on::<Cpu>(&loaded, &indices, per_product, &FlexDevice, Device::Cpu)?
+            evaluate_on::<Cpu>(&loaded, &indices, per_product, &cpu_device(), Device::Cpu)?
         }
         #[cfg(feature = "cuda")]
         gpu @ Device::Cuda(i) => evaluate_on::<super::backend::Gpu>(
@@ -263,7 +262,7 @@ pub fn predict_run(
     let loaded = load(run_dir, catalogue)?;
     let out = out.unwrap_or(run_dir);
     match first_device(devices)? {
-        Device::Cpu => predict_on::<Cpu>(&loaded, out, &FlexDevice, Device::Cpu),
+        Device::Cpu => predict_on::<Cpu>(&loaded, out, &cpu_device(), Device::Cpu),
         #[cfg(feature = "cuda")]
         gpu @ Device::Cuda(i) => {
             predict_on::<super::backend::Gpu>(&loaded, out, &super::backend::cuda_device(i), gpu)
@@ -349,14 +348,14 @@ pub fn decided_run(run_dir: &Path, product_id: &str) -> Result<ProductDecision, 
                 "product {product_id} has no photo the run could use"
             ))
         })?;
-    let model = weights::<Cpu>(&loaded, &FlexDevice)?;
+    let model = weights::<Cpu>(&loaded, &cpu_device())?;
     let batch = p.dataset.batch(&[index], None);
     let heads = p.dataset.heads();
     let classes: Vec<&[String]> = heads
         .iter()
         .map(|t| p.spec.classes.get(t).map_or(&[][..], Vec::as_slice))
         .collect();
-    let tasks = super::contributions::decide(&model, &batch, heads, &classes, &FlexDevice);
+    let tasks = super::contributions::decide(&model, &batch, heads, &classes, &cpu_device());
     let photos = p.dataset.samples()[index]
         .images
         .iter()

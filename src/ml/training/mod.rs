@@ -445,7 +445,7 @@ fn run(
     };
     let names: Vec<String> = devices.iter().map(Device::to_string).collect();
     if devices.iter().all(|d| *d == Device::Cpu) {
-        let cpu = burn::backend::flex::FlexDevice;
+        let cpu = crate::ml::backend::cpu_device();
         job.train::<CpuTraining>(vec![cpu; devices.len()], names, &mut reporter)
     } else {
         train_on_gpus(&job, &devices, names, &mut reporter)
