@@ -91,6 +91,8 @@ fn run_case(case: &str) {
         shape: None,
     };
     let devices = [device];
+    // The allocator as a run sets it (`vitrine::ml::start`).
+    vitrine::ml::memory::keep_freed_memory();
     // One warm-up step (allocations, lazy parameters).
     model = step(model, &mut optimizer, &batch, &devices, 0.01)
         .expect("step")

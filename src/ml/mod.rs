@@ -8,13 +8,15 @@
 //!   data parallelism;
 //! - [`evaluate`]: accuracy, confusion and predictions;
 //! - [`saved`]: evaluating and predicting with a run's latest checkpoint;
-//! - [`backend`]: devices (the CPU, CUDA GPUs with the `cuda` feature).
+//! - [`backend`]: devices (the CPU, CUDA GPUs with the `cuda` feature);
+//! - [`memory`]: the allocator settings a training process runs with.
 
 pub mod audit;
 pub mod backend;
 pub mod contributions;
 pub mod data;
 pub mod evaluate;
+pub mod memory;
 pub mod model;
 pub mod norm;
 pub mod saved;

@@ -233,6 +233,7 @@ pub fn start(request: TrainRequest) -> std::io::Result<TrainingHandle> {
     let (tx, events) = bounded(256);
     let stop = Arc::new(AtomicBool::new(false));
     let thread_stop = stop.clone();
+    crate::ml::memory::keep_freed_memory();
     let thread = std::thread::Builder::new()
         .name("vitrine-train".into())
         .spawn(move || {
