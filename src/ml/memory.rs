@@ -5,8 +5,8 @@
 //! fresh `mmap` and returns it with `munmap` when freed, so every step the kernel zeroes every
 //! page again on first touch: measured on the 2-core dev machine, a quarter of a ZFNet step
 //! (Flex and LibTorch alike) was `clear_page_erms` in the kernel. Keeping freed blocks in the
-//! heap for the next step removes that, at the cost of the process keeping its peak training
-//! memory (up to 2 GiB above it is returned) until it exits.
+//! heap for the next step removes that, at a cost: until it exits, the process keeps up to
+//! 2 GiB of freed memory at the top of its heap, and any freed block below one still in use.
 
 use std::sync::Once;
 
