@@ -18,7 +18,8 @@ use vitrine::catalog::Task;
 use vitrine::ml::backend::CpuTraining;
 use vitrine::ml::data::Batch;
 use vitrine::ml::model::ModelConfig;
-use vitrine::ml::training::{optimizer_config, step};
+use vitrine::ml::training::{sgd_config, step};
+use vitrine::runs::config::Recipe;
 use vitrine::runs::{Backbone, RunConfig};
 
 const CASES: [&str; 5] = [
@@ -66,6 +67,7 @@ fn run_case(case: &str) {
     let config = ModelConfig {
         backbone,
         batch_norm: std::env::var("VITRINE_BENCH_BATCH_NORM").as_deref() != Ok("0"),
+        feature_grid: 1, // a global average, as the PyTorch peer pools the small backbone
         dropout: 0.5,
         representation: 1024,
         heads: HEADS.to_vec(),
@@ -73,7 +75,7 @@ fn run_case(case: &str) {
     let mut model = config.init::<CpuTraining>(&device);
     // The training loop's optimiser with the published settings (momentum 0.9, weight decay
     // 5e-4).
-    let mut optimizer = optimizer_config(&RunConfig::default()).init();
+    let mut optimizer = sgd_config(&RunConfig::default().with_recipe(Recipe::Published)).init();
     let images = products * per_product;
     let batch = Batch {
         pixels: (0..images * 3 * size * size)

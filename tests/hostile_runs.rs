@@ -509,6 +509,7 @@ fn a_failing_replica_fails_the_step_naming_its_device() {
     let model = ModelConfig {
         backbone: vitrine::runs::Backbone::Small,
         batch_norm: false,
+        feature_grid: 1,
         dropout: 0.0,
         representation: 16,
         heads: vec![(Task::Colour, 3)],

@@ -322,6 +322,7 @@ fn two_cpu_replicas_and_padded_shapes_compute_the_same_step_as_one_device() {
     let config = ModelConfig {
         backbone: Backbone::Small,
         batch_norm: false,
+        feature_grid: 1,
         dropout: 0.0,
         representation: 64,
         heads: vec![(Task::Colour, 4), (Task::Type, 3)],

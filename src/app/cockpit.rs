@@ -5,7 +5,7 @@
 use crate::catalog::Task;
 use crate::ml::saved::KernelTiles;
 use crate::runs::compare::Comparison;
-use crate::runs::config::Recipe;
+use crate::runs::config::{Optimizer, Recipe};
 use crate::runs::history::{Curves, RunHistory, RunStatus};
 use crate::runs::{Backbone, RunConfig};
 use std::path::{Path, PathBuf};
@@ -233,6 +233,11 @@ impl NewRunForm {
         self.warmup_iterations = config.warmup_iterations;
         self.lr_drops = join_drops(&config.lr_drops);
         self.weight_decay = config.weight_decay;
+    }
+
+    /// The optimiser the run steps with: its recipe's.
+    pub fn optimizer(&self) -> Optimizer {
+        RunConfig::default().with_recipe(self.recipe).optimizer
     }
 
     /// The same form for an audit of `folds` folds.
@@ -772,7 +777,7 @@ mod tests {
         let cpu = NewRunForm::defaults(0, "run-1".into());
         assert_eq!(cpu.backbone, Backbone::Small);
         assert_eq!(cpu.devices, vec![("cpu".to_string(), true)]);
-        assert_eq!(cpu.lr_drops, "5, 7");
+        assert_eq!(cpu.lr_drops, "8, 9");
         let gpu = NewRunForm::defaults(2, "run-2".into());
         assert_eq!(
             (gpu.backbone, gpu.image_size, gpu.epochs),
@@ -797,6 +802,8 @@ mod tests {
         assert_eq!(gpu.recipe, Recipe::Published);
         let published = gpu.config(base.clone()).unwrap();
         assert_eq!((published.dropout, published.learning_rate), (0.5, 0.01));
+        assert_eq!(gpu.optimizer(), Optimizer::Sgd);
+        assert_eq!(cpu.optimizer(), Optimizer::Adamw);
         let mut chosen = gpu.clone();
         chosen.set_recipe(Recipe::Default);
         let default = chosen.config(base.clone()).unwrap();

@@ -18,6 +18,9 @@ pub struct ModelConfig {
     pub backbone: Backbone,
     /// Batch normalisation after each convolution (off only for exact-arithmetic tests).
     pub batch_norm: bool,
+    /// Side of the grid the small backbone averages its last feature maps to (1: global
+    /// average); ZFNet averages to 6 x 6 whatever this says.
+    pub feature_grid: usize,
     /// Dropout probability of the dense layers.
     pub dropout: f64,
     /// Width of the product representation (1024 as published).
@@ -51,10 +54,11 @@ impl ModelConfig {
                     ));
                     channels = width;
                 }
+                let grid = self.feature_grid.max(1);
                 (
                     blocks,
-                    AdaptiveAvgPool2dConfig::new([1, 1]).init(),
-                    channels,
+                    AdaptiveAvgPool2dConfig::new([grid, grid]).init(),
+                    channels * grid * grid,
                 )
             }
             Backbone::Zfnet => {
@@ -312,6 +316,7 @@ mod tests {
         let config = ModelConfig {
             backbone: Backbone::Small,
             batch_norm: true,
+            feature_grid: 1,
             dropout: 0.5,
             representation: 64,
             heads: vec![(Task::Colour, 4)],
@@ -347,6 +352,7 @@ mod tests {
         let config = ModelConfig {
             backbone: Backbone::Zfnet,
             batch_norm: true,
+            feature_grid: 1,
             dropout: 0.5,
             representation: 1024,
             heads: vec![(Task::Type, 7), (Task::Colour, 46)],

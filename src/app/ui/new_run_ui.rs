@@ -73,6 +73,10 @@ pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Com
                     }
                 });
                 ui.end_row();
+                ui.label("optimiser");
+                ui.label(edited.optimizer().name())
+                    .on_hover_text("the recipe's; a configuration file (--config) can change it");
+                ui.end_row();
                 ui.label("image size");
                 ui.add(
                     egui::DragValue::new(&mut edited.image_size)

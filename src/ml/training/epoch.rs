@@ -4,13 +4,14 @@
 use super::checkpoint::{load_weights, unreadable};
 use super::parallel::step;
 use super::{
-    Job, Reporter, TrainError, iterations_per_epoch, model_config, now_ms, optimizer_config,
+    Job, Reporter, TrainError, adamw_config, iterations_per_epoch, model_config, now_ms, sgd_config,
 };
 use crate::catalog::Task;
 use crate::ml::data::{Loader, epoch_order};
 use crate::ml::evaluate::{Evaluation, Scoring, evaluate, predict};
 use crate::ml::model::Model;
 use crate::runs::MetricsRecord;
+use crate::runs::config::Optimizer as OptimizerKind;
 use crate::runs::predictions::Split;
 use burn::module::{AutodiffModule, ModuleVisitor, Param};
 use burn::optim::Optimizer;
@@ -41,17 +42,41 @@ impl Job<'_> {
         reporter: &mut Reporter<'_>,
     ) -> Result<(), TrainError> {
         let config = self.config;
-        let dataset = &self.prepared.dataset;
         let spec = &self.prepared.spec;
         let main = devices[0].clone();
         B::seed(&main, config.seed);
         let model_config = model_config(config, spec);
-        let mut model: Model<B> = match &self.checkpoint {
+        let model: Model<B> = match &self.checkpoint {
             Some(index) => load_weights(self.folder, index, config, spec, &main)?,
             None => model_config.init(&main),
         };
         model.visit(&mut Materialise);
-        let mut optimizer = optimizer_config(config).init::<B, Model<B>>();
+        match config.optimizer {
+            OptimizerKind::Sgd => {
+                let optimizer = sgd_config(config).init::<B, Model<B>>();
+                self.epochs(model, optimizer, devices, names, reporter)
+            }
+            OptimizerKind::Adamw => {
+                let optimizer = adamw_config(config).init::<B, Model<B>>();
+                self.epochs(model, optimizer, devices, names, reporter)
+            }
+        }
+    }
+
+    /// The epochs left of [`Job::train`] with `optimizer` (its state restored from the
+    /// checkpoint resumed), then the predictions.
+    fn epochs<B: AutodiffBackend, O: Optimizer<Model<B>, B>>(
+        &self,
+        mut model: Model<B>,
+        mut optimizer: O,
+        devices: Vec<B::Device>,
+        names: Vec<String>,
+        reporter: &mut Reporter<'_>,
+    ) -> Result<(), TrainError> {
+        let config = self.config;
+        let dataset = &self.prepared.dataset;
+        let spec = &self.prepared.spec;
+        let main = devices[0].clone();
         let recorder = DefaultRecorder::new();
         let mut start_epoch = 0;
         if let Some(index) = &self.checkpoint {

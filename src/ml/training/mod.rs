@@ -2,7 +2,8 @@
 //! folder (config, metrics log, checkpoints, predictions, representations) and can be stopped
 //! and resumed.
 //!
-//! SGD with momentum (no dampening) and weight decay, a step learning-rate schedule by epoch
+//! SGD with momentum (no dampening) and weight decay, or AdamW (see [`crate::runs::config::Optimizer`]), a step
+//! learning-rate schedule by epoch
 //! after a linear warm-up (see [`RunConfig::learning_rate_at`]), at least a minimum number of
 //! iterations (see [`RunConfig::scheduled_for`]), a checkpoint after every epoch, and data
 //! parallelism over several devices: each device runs its share of the batch on its own
@@ -34,8 +35,8 @@ use crate::runs::config::ResumeChanges;
 use crate::runs::folder::CheckpointIndex;
 use crate::runs::metrics::MetricsError;
 use crate::runs::{MetricsRecord, MetricsWriter, ModelSpec, RunConfig, RunError, RunFolder};
-use burn::optim::SgdConfig;
 use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamWConfig, SgdConfig};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use prepare::task_names;
 use std::path::PathBuf;
@@ -326,9 +327,9 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The run's optimiser: SGD with momentum, no dampening (burn's default is 0.1), and L2
-/// weight decay.
-pub fn optimizer_config(config: &RunConfig) -> SgdConfig {
+/// SGD with momentum, no dampening (burn's default is 0.1), and L2 weight decay: the
+/// published optimiser ([`crate::runs::config::Optimizer::Sgd`]).
+pub fn sgd_config(config: &RunConfig) -> SgdConfig {
     SgdConfig::new()
         .with_momentum(Some(
             MomentumConfig::new()
@@ -339,6 +340,12 @@ pub fn optimizer_config(config: &RunConfig) -> SgdConfig {
             (config.weight_decay > 0.0)
                 .then(|| burn::optim::decay::WeightDecayConfig::new(config.weight_decay as f32)),
         )
+}
+
+/// AdamW with burn's moments (betas 0.9 and 0.999, epsilon 1e-5) and the run's decoupled
+/// weight decay ([`crate::runs::config::Optimizer::Adamw`]).
+pub fn adamw_config(config: &RunConfig) -> AdamWConfig {
+    AdamWConfig::new().with_weight_decay(config.weight_decay as f32)
 }
 
 /// Optimiser steps in an epoch of `config` over the training split of `prepared`.
@@ -355,6 +362,7 @@ pub fn model_config(config: &RunConfig, spec: &ModelSpec) -> ModelConfig {
     ModelConfig {
         backbone: config.backbone,
         batch_norm: true,
+        feature_grid: config.feature_grid,
         dropout: config.dropout,
         representation: config.representation,
         heads: spec.classes.iter().map(|(&t, c)| (t, c.len())).collect(),
