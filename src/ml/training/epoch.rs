@@ -42,32 +42,22 @@ impl Job<'_> {
         reporter: &mut Reporter<'_>,
     ) -> Result<(), TrainError> {
         let config = self.config;
-        let spec = &self.prepared.spec;
-        let main = devices[0].clone();
-        B::seed(&main, config.seed);
-        let model_config = model_config(config, spec);
-        let model: Model<B> = match &self.checkpoint {
-            Some(index) => load_weights(self.folder, index, config, spec, &main)?,
-            None => model_config.init(&main),
-        };
-        model.visit(&mut Materialise);
         match config.optimizer {
             OptimizerKind::Sgd => {
                 let optimizer = sgd_config(config).init::<B, Model<B>>();
-                self.epochs(model, optimizer, devices, names, reporter)
+                self.epochs(optimizer, devices, names, reporter)
             }
             OptimizerKind::Adamw => {
                 let optimizer = adamw_config(config).init::<B, Model<B>>();
-                self.epochs(model, optimizer, devices, names, reporter)
+                self.epochs(optimizer, devices, names, reporter)
             }
         }
     }
 
-    /// The epochs left of [`Job::train`] with `optimizer` (its state restored from the
-    /// checkpoint resumed), then the predictions.
+    /// [`Job::train`] with `optimizer`: the model and the optimiser's state from the
+    /// checkpoint resumed (fresh weights otherwise), the epochs left, then the predictions.
     fn epochs<B: AutodiffBackend, O: Optimizer<Model<B>, B>>(
         &self,
-        mut model: Model<B>,
         mut optimizer: O,
         devices: Vec<B::Device>,
         names: Vec<String>,
@@ -77,6 +67,13 @@ impl Job<'_> {
         let dataset = &self.prepared.dataset;
         let spec = &self.prepared.spec;
         let main = devices[0].clone();
+        B::seed(&main, config.seed);
+        let model_config = model_config(config, spec);
+        let mut model: Model<B> = match &self.checkpoint {
+            Some(index) => load_weights(self.folder, index, config, spec, &main)?,
+            None => model_config.init(&main),
+        };
+        model.visit(&mut Materialise);
         let recorder = DefaultRecorder::new();
         let mut start_epoch = 0;
         if let Some(index) = &self.checkpoint {

@@ -2,9 +2,9 @@
 //! folder (config, metrics log, checkpoints, predictions, representations) and can be stopped
 //! and resumed.
 //!
-//! SGD with momentum (no dampening) and weight decay, or AdamW (see [`crate::runs::config::Optimizer`]), a step
-//! learning-rate schedule by epoch
-//! after a linear warm-up (see [`RunConfig::learning_rate_at`]), at least a minimum number of
+//! SGD with momentum (no dampening) and weight decay, or AdamW (see
+//! [`crate::runs::config::Optimizer`]), a step learning-rate schedule by epoch after a linear
+//! warm-up (see [`RunConfig::learning_rate_at`]), at least a minimum number of
 //! iterations (see [`RunConfig::scheduled_for`]), a checkpoint after every epoch, and data
 //! parallelism over several devices: each device runs its share of the batch on its own
 //! replica, and the gradients are summed on the first.
