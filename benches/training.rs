@@ -96,12 +96,12 @@ fn run_case(case: &str) {
     // The allocator as a run sets it (`vitrine::ml::start`).
     vitrine::ml::memory::keep_freed_memory();
     // One warm-up step (allocations, lazy parameters).
-    model = step(model, &mut optimizer, &batch, &devices, 0.01)
+    model = step(model, &mut optimizer, &batch, &devices, 0.01, 0.0)
         .expect("step")
         .0;
     let started = Instant::now();
     for _ in 0..iterations {
-        model = step(model, &mut optimizer, &batch, &devices, 0.01)
+        model = step(model, &mut optimizer, &batch, &devices, 0.01, 0.0)
             .expect("step")
             .0;
     }

@@ -525,7 +525,7 @@ fn a_failing_replica_fails_the_step_naming_its_device() {
         samples: (0..4).collect(),
         shape: None,
     };
-    let result = vitrine::ml::training::gradients(&model, &batch, &[device, device]);
+    let result = vitrine::ml::training::gradients(&model, &batch, &[device, device], 0.0);
     let Err(error) = result else {
         panic!("a step without the second replica's part was taken")
     };
@@ -536,5 +536,5 @@ fn a_failing_replica_fails_the_step_naming_its_device() {
     );
     // The first replica's part alone is fine.
     let first = batch.split(2).remove(0);
-    assert!(vitrine::ml::training::gradients(&model, &first, &[device, device]).is_ok());
+    assert!(vitrine::ml::training::gradients(&model, &first, &[device, device], 0.0).is_ok());
 }

@@ -371,9 +371,9 @@ fn two_cpu_replicas_and_padded_shapes_compute_the_same_step_as_one_device() {
     let params = |devices: usize, batch: &Batch| {
         let model = initial.clone();
         let replicas = vec![device; devices];
-        let (_, loss) = gradients(&model, batch, &replicas).unwrap();
+        let (_, loss) = gradients(&model, batch, &replicas, 0.1).unwrap();
         let mut optimizer = burn::optim::SgdConfig::new().init();
-        let (model, _) = step(model, &mut optimizer, batch, &replicas, 0.1).unwrap();
+        let (model, _) = step(model, &mut optimizer, batch, &replicas, 0.1, 0.1).unwrap();
         (loss, flat(&model))
     };
     // The same batch padded to a run's constant shape (8 products, 5 slots each, photos in

@@ -801,7 +801,14 @@ mod tests {
         assert_eq!(cpu.config(base.clone()).unwrap(), base);
         assert_eq!(gpu.recipe, Recipe::Published);
         let published = gpu.config(base.clone()).unwrap();
-        assert_eq!((published.dropout, published.learning_rate), (0.5, 0.01));
+        assert_eq!(
+            (
+                published.dropout,
+                published.learning_rate,
+                published.label_smoothing
+            ),
+            (0.5, 0.01, 0.0)
+        );
         assert_eq!(gpu.optimizer(), Optimizer::Sgd);
         assert_eq!(cpu.optimizer(), Optimizer::Adamw);
         let mut chosen = gpu.clone();
@@ -811,9 +818,15 @@ mod tests {
             (
                 default.dropout,
                 default.warmup_iterations,
-                default.min_iterations
+                default.min_iterations,
+                default.label_smoothing
             ),
-            (base.dropout, base.warmup_iterations, base.min_iterations)
+            (
+                base.dropout,
+                base.warmup_iterations,
+                base.min_iterations,
+                base.label_smoothing
+            )
         );
         let mut form = cpu.clone();
         form.tasks = [false, true, false, false, false];

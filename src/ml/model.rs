@@ -276,15 +276,27 @@ impl<B: Backend> Model<B> {
 /// `1 / labelled products of the whole batch` where the label is present and 0 where it is
 /// missing. Summing this over the parts of a batch split across devices gives the mean over
 /// the whole batch, so data parallel training computes the same loss as one device.
+///
+/// With `smoothing` s > 0 the target distribution is `1 - s` on the given class plus `s / K`
+/// on each of the head's K classes: the term is `-(1 - s) log p(target) - s mean_k log p(k)`.
 pub fn weighted_cross_entropy<B: Backend>(
     logits: Tensor<B, 2>,
     targets: Tensor<B, 1, Int>,
     weights: Tensor<B, 1>,
+    smoothing: f32,
 ) -> Tensor<B, 1> {
     let [n, _] = logits.dims();
-    let picked: Tensor<B, 1> = log_softmax(logits, 1)
+    let log_p = log_softmax(logits, 1); // [P, K]
+    let picked: Tensor<B, 1> = log_p
+        .clone()
         .gather(1, targets.reshape([n, 1]))
         .reshape([n]); // [P]
+    let picked = if smoothing > 0.0 {
+        let uniform: Tensor<B, 1> = log_p.mean_dim(1).reshape([n]); // [P]
+        picked * (1.0 - smoothing) + uniform * smoothing
+    } else {
+        picked
+    };
     (picked * weights).sum().neg()
 }
 
@@ -369,5 +381,35 @@ mod tests {
             .collect();
         assert_eq!(sides, vec![55, 13, 13, 13, 6]);
         assert_eq!(x.dims()[1], 256);
+    }
+
+    #[test]
+    fn label_smoothing_mixes_the_uniform_target_into_the_weighted_loss() {
+        let device = cpu_device();
+        // Two products, three classes; the second product's label is missing (weight 0).
+        let logits = [1.0f32, 2.0, 0.5, 0.0, 3.0, -1.0];
+        let log_p: Vec<f32> = {
+            let row = &logits[..3];
+            let norm = row.iter().map(|x| x.exp()).sum::<f32>().ln();
+            row.iter().map(|x| x - norm).collect()
+        };
+        let loss = |smoothing: f32| {
+            let logits = Tensor::<Cpu, 1>::from_floats(logits, &device).reshape([2, 3]);
+            let targets = Tensor::<Cpu, 1, Int>::from_ints([1, 2], &device);
+            let weights = Tensor::<Cpu, 1>::from_floats([1.0, 0.0], &device);
+            weighted_cross_entropy(logits, targets, weights, smoothing).into_scalar()
+        };
+        assert!((loss(0.0) + log_p[1]).abs() < 1e-5);
+        let mean = log_p.iter().sum::<f32>() / 3.0;
+        let expected = -(0.9 * log_p[1] + 0.1 * mean);
+        assert!(
+            (loss(0.1) - expected).abs() < 1e-5,
+            "{} vs {expected}",
+            loss(0.1)
+        );
+        assert!(
+            loss(0.1) > loss(0.0),
+            "the given class is the likeliest here"
+        );
     }
 }

@@ -143,6 +143,11 @@ pub struct RunConfig {
     pub weight_decay: f64,
     /// Dropout probability of the dense layers.
     pub dropout: f64,
+    /// Label smoothing of the training loss: each head's target is `1 - s` on the given class
+    /// and `s` spread evenly over all its classes (0, the value of older `config.json` files:
+    /// plain cross-entropy). Validation losses are always plain cross-entropy.
+    #[serde(default)]
+    pub label_smoothing: f64,
     /// Devices: `cpu`, or `cuda:0`, `cuda:1`, ... (several = data parallel).
     pub devices: Vec<String>,
     /// Train on one-image copies of the products (the published single-image ablation).
@@ -216,6 +221,7 @@ impl Default for RunConfig {
             momentum: 0.0,
             weight_decay: 0.0,
             dropout: 0.0,
+            label_smoothing: 0.0,
             devices: vec!["cpu".into()],
             single_image: false,
             tasks: Task::ALL.to_vec(),
@@ -276,6 +282,11 @@ impl Recipe {
                 " (more on small catalogues: at least {n} iterations, the drops moved in proportion)"
             ),
         };
+        let smoothing = if c.label_smoothing > 0.0 {
+            format!(", label smoothing {}", c.label_smoothing)
+        } else {
+            String::new()
+        };
         let optimizer = match c.optimizer {
             Optimizer::Sgd => format!(
                 "SGD with momentum {}, weight decay {}",
@@ -285,7 +296,7 @@ impl Recipe {
         };
         format!(
             "{optimizer}, batch {}, learning rate {}{warmup}, \
-             multiplied by {} at epochs {drops} of {}{minimum}, dropout {}",
+             multiplied by {} at epochs {drops} of {}{minimum}, dropout {}{smoothing}",
             c.batch, c.learning_rate, c.lr_drop_factor, c.epochs, c.dropout
         )
     }
@@ -343,7 +354,9 @@ impl RunConfig {
             // accessories unfitted after 160 iterations (validation type 0.71-0.75); AdamW at
             // 1e-3 with late drops reaches 0.86 in 160 and 0.90 in 320 iterations, every
             // other task higher too. Batch 16 gives twice the steps of 32 for the same time;
-            // dropout 0.3 lowered every task.
+            // dropout 0.3 lowered every task. Label smoothing 0.05, over five splits: colour
+            // 0.852 -> 0.865 in the mean, type 0.928 -> 0.934 (within the splits' spread);
+            // 0.1 lost colour on one split (0.78).
             Recipe::Default => RunConfig {
                 batch: 16,
                 optimizer: Optimizer::Adamw,
@@ -354,6 +367,7 @@ impl RunConfig {
                 momentum: 0.9,
                 weight_decay: 1e-2,
                 dropout: 0.0,
+                label_smoothing: 0.05,
                 ..self.with_epochs(10)
             }
             .with_min_iterations(320),
@@ -366,6 +380,7 @@ impl RunConfig {
                 momentum: 0.9,
                 weight_decay: 5e-4,
                 dropout: 0.5,
+                label_smoothing: 0.0,
                 ..self.with_epochs(20)
             },
         }
@@ -536,6 +551,15 @@ impl RunConfig {
                 format!("dropout must be in [0, 1), found {}", self.dropout),
             );
         }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return bad(
+                "label_smoothing",
+                format!(
+                    "label smoothing must be in [0, 1), found {}",
+                    self.label_smoothing
+                ),
+            );
+        }
         if self.max_images == 0 {
             return bad(
                 "max_images",
@@ -580,8 +604,20 @@ mod tests {
         let fields = json.as_object_mut().unwrap();
         fields.remove("optimizer");
         fields.remove("feature_grid");
+        fields.remove("label_smoothing");
         let older: RunConfig = serde_json::from_value(json).unwrap();
         assert_eq!((older.optimizer, older.feature_grid), (Optimizer::Sgd, 1));
+        assert_eq!((c.label_smoothing, older.label_smoothing), (0.05, 0.0));
+        assert_eq!(published.label_smoothing, 0.0);
+        for smoothing in [-0.1, 1.0, f64::NAN] {
+            let error = RunConfig {
+                label_smoothing: smoothing,
+                ..c.clone()
+            }
+            .validate()
+            .unwrap_err();
+            assert_eq!(error.field, "label_smoothing");
+        }
         assert_eq!("adamw".parse::<Optimizer>(), Ok(Optimizer::Adamw));
         assert!(
             "adam"
@@ -695,6 +731,8 @@ mod tests {
         assert_eq!(default, RunConfig::default().with_recipe(Recipe::Default));
         assert!(default.warmup_iterations > 0 && default.min_iterations > 0);
         assert!(Recipe::Default.describe().contains("warm-up"));
+        assert!(Recipe::Default.describe().contains("label smoothing 0.05"));
+        assert!(!Recipe::Published.describe().contains("smoothing"));
         assert!(Recipe::Published.describe().contains("0.01"));
         // A config.json written before the warm-up and the minimum existed trains as it
         // did: exactly its epochs, no warm-up.

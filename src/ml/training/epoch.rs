@@ -125,7 +125,14 @@ impl Job<'_> {
                 let step_started = Instant::now();
                 let iteration = epoch * per_epoch + i;
                 let learning_rate = config.learning_rate_at(epoch, iteration);
-                let (next, loss) = step(model, &mut optimizer, &batch, &devices, learning_rate)?;
+                let (next, loss) = step(
+                    model,
+                    &mut optimizer,
+                    &batch,
+                    &devices,
+                    learning_rate,
+                    config.label_smoothing as f32,
+                )?;
                 model = next;
                 if !loss.total.is_finite() {
                     stop.store(true, Ordering::Relaxed);

@@ -19,16 +19,18 @@ pub struct StepLoss {
 }
 
 /// One optimisation step over `batch`, split across `devices` (each part on its own replica
-/// and thread when there are several); returns the updated model and the batch's loss. A
-/// replica that fails fails the step.
+/// and thread when there are several), the loss smoothed by `smoothing` (see
+/// [`weighted_cross_entropy`]); returns the updated model and the batch's loss. A replica
+/// that fails fails the step.
 pub fn step<B: AutodiffBackend, O: Optimizer<Model<B>, B>>(
     model: Model<B>,
     optimizer: &mut O,
     batch: &Batch,
     devices: &[B::Device],
     learning_rate: f64,
+    smoothing: f32,
 ) -> Result<(Model<B>, StepLoss), TrainError> {
-    let (grads, loss) = gradients(&model, batch, devices)?;
+    let (grads, loss) = gradients(&model, batch, devices, smoothing)?;
     let model = optimizer.step(learning_rate, model, grads);
     Ok((model, loss))
 }
@@ -40,11 +42,12 @@ pub fn gradients<B: AutodiffBackend>(
     model: &Model<B>,
     batch: &Batch,
     devices: &[B::Device],
+    smoothing: f32,
 ) -> Result<(GradientsParams, StepLoss), TrainError> {
     let labelled = batch.labelled();
     let active = labelled.iter().filter(|&&n| n > 0).count().max(1);
     if devices.len() == 1 {
-        let (loss, heads) = part_loss(model, batch, &labelled, active, &devices[0]);
+        let (loss, heads) = part_loss(model, batch, &labelled, active, &devices[0], smoothing);
         let grads = GradientsParams::from_grads(loss.backward(), model);
         return Ok((grads, heads));
     }
@@ -68,7 +71,7 @@ pub fn gradients<B: AutodiffBackend>(
                         .spawn_scoped(scope, move || {
                             crate::threads::catch(|| {
                                 let (loss, heads) =
-                                    part_loss(&replica, part, labelled, active, device);
+                                    part_loss(&replica, part, labelled, active, device, smoothing);
                                 let grads = GradientsParams::from_grads(loss.backward(), &replica)
                                     .to_device(main, &replica);
                                 (grads, heads)
@@ -116,6 +119,7 @@ fn part_loss<B: AutodiffBackend>(
     labelled: &[usize],
     active: usize,
     device: &B::Device,
+    smoothing: f32,
 ) -> (Tensor<B, 1>, StepLoss) {
     let inputs = batch_inputs::<B>(part, device);
     let output = model.forward(inputs.images, inputs.slots, inputs.products);
@@ -126,7 +130,7 @@ fn part_loss<B: AutodiffBackend>(
         .map(|(h, logits)| {
             let (targets, weights) =
                 head_targets::<B>(part, h, labelled[h], inputs.products, device);
-            weighted_cross_entropy(logits, targets, weights)
+            weighted_cross_entropy(logits, targets, weights, smoothing)
         })
         .collect();
     let heads = Tensor::cat(losses, 0); // [heads]
