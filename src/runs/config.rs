@@ -158,6 +158,12 @@ pub struct RunConfig {
     pub min_class_examples: usize,
     /// Share of products (or groups) held out for validation.
     pub validation_fraction: f64,
+    /// The validation products are scored every this many epochs and after the last (1, the
+    /// value of older `config.json` files: after every epoch). Scoring costs a forward pass
+    /// over them; an audit fold's held-out products are many (half the catalogue with 2
+    /// folds), so the demo's first-start audit scores every 4th epoch.
+    #[serde(default = "every_epoch")]
+    pub validate_every: usize,
     /// Attribute whose value keeps related products on one side of the split (e.g. Luma's
     /// `style_sku`).
     pub group_by: Option<String>,
@@ -175,6 +181,11 @@ pub struct RunConfig {
 
 /// The small backbone's feature grid in a `config.json` written before it had one.
 fn global_average() -> usize {
+    1
+}
+
+/// How often a run written before [`RunConfig::validate_every`] existed was validated.
+fn every_epoch() -> usize {
     1
 }
 
@@ -227,6 +238,7 @@ impl Default for RunConfig {
             tasks: Task::ALL.to_vec(),
             min_class_examples: 5,
             validation_fraction: 0.2,
+            validate_every: 1,
             group_by: None,
             fold: None,
             max_images: 5,
@@ -437,6 +449,12 @@ impl RunConfig {
         self
     }
 
+    /// Whether the validation products are scored after `epoch` (0-based): every
+    /// `validate_every` epochs and after the last.
+    pub fn validates_after(&self, epoch: usize) -> bool {
+        (epoch + 1).is_multiple_of(self.validate_every.max(1)) || epoch + 1 >= self.epochs
+    }
+
     /// This configuration with the changes of a resumed run applied.
     pub fn with_changes(mut self, changes: &ResumeChanges) -> Self {
         if let Some(epochs) = changes.epochs {
@@ -560,6 +578,12 @@ impl RunConfig {
                 ),
             );
         }
+        if self.validate_every == 0 {
+            return bad(
+                "validate_every",
+                "validate every must be at least 1 (epoch), found 0".into(),
+            );
+        }
         if self.max_images == 0 {
             return bad(
                 "max_images",
@@ -609,6 +633,7 @@ mod tests {
         assert_eq!((older.optimizer, older.feature_grid), (Optimizer::Sgd, 1));
         assert_eq!((c.label_smoothing, older.label_smoothing), (0.05, 0.0));
         assert_eq!(published.label_smoothing, 0.0);
+        fields_checked_validate_every(&c);
         for smoothing in [-0.1, 1.0, f64::NAN] {
             let error = RunConfig {
                 label_smoothing: smoothing,
@@ -741,5 +766,27 @@ mod tests {
         assert_eq!(old.clone().scheduled_for(1), old);
         let json = serde_json::to_value(&default).unwrap();
         assert!(json.get("warmup_iterations").is_some() && json.get("min_iterations").is_some());
+    }
+
+    fn fields_checked_validate_every(c: &RunConfig) {
+        let mut json = serde_json::to_value(c).unwrap();
+        json.as_object_mut().unwrap().remove("validate_every");
+        let older: RunConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(older.validate_every, 1);
+        let every_4 = RunConfig {
+            validate_every: 4,
+            epochs: 10,
+            ..c.clone()
+        };
+        let validated: Vec<usize> = (0..10).filter(|&e| every_4.validates_after(e)).collect();
+        assert_eq!(validated, vec![3, 7, 9], "every 4th epoch and the last");
+        assert!((0..10).all(|e| older.clone().with_epochs(10).validates_after(e)));
+        let error = RunConfig {
+            validate_every: 0,
+            ..c.clone()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(error.field, "validate_every");
     }
 }

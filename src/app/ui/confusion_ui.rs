@@ -54,7 +54,11 @@ pub fn confusion_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Com
     });
     let (Some(matrix), Some(classes)) = (epoch.confusion.get(&task), history.classes.get(&task))
     else {
-        ui.label(if epoch.mean_accuracy.is_none() {
+        ui.label(if epoch.mean_accuracy.is_none() && history.samples.1 > 0 {
+            "not validated after this epoch (the run scores its validation products every few \
+             epochs and after the last)"
+                .to_string()
+        } else if epoch.mean_accuracy.is_none() {
             "no validation split: the run trains on all its products, so there is no matrix"
                 .to_string()
         } else {

@@ -53,10 +53,12 @@ pub fn run_facts(run: &RunEntry) -> String {
         facts.push(format!("{:.0} img/s", p.images_per_second));
     }
     if let Some(e) = h.epochs.last() {
-        facts.push(e.mean_accuracy.map_or_else(
-            || "no validation split".to_string(),
-            |m| format!("mean accuracy {m:.3}"),
-        ));
+        let scored = h.epochs.iter().rev().find_map(|e| e.mean_accuracy);
+        facts.push(match scored {
+            Some(m) => format!("mean accuracy {m:.3}"),
+            None if h.samples.1 > 0 => "not validated yet".to_string(),
+            None => "no validation split".to_string(),
+        });
         facts.push(format!("data wait {:.0}%", e.data_wait * 100.0));
     }
     facts.join(" · ")

@@ -541,9 +541,16 @@ fn the_first_start_opens_the_demo_at_once_and_starts_its_audit_in_the_background
     let request = launched(&queue);
     assert_eq!(request.dir, runs_dir.join(DEMO_AUDIT));
     assert_eq!((request.folds, request.resume), (DEMO_FOLDS, false));
-    let mut expected = RunConfig::default();
+    let mut expected = RunConfig {
+        validate_every: super::audit_runs::DEMO_VALIDATE_EVERY,
+        ..RunConfig::default()
+    };
     expected.set_source(state.session.as_ref().unwrap().request.source.clone());
-    assert_eq!(request.config, expected, "the default recipe on the demo");
+    assert_eq!(
+        request.config, expected,
+        "the default recipe on the demo, validated every few epochs"
+    );
+    assert!(expected.validate_every > 1);
     assert_eq!(request.config.devices, ["cpu"]);
     assert_eq!(request.config.backbone, Backbone::Small);
     let entry = state.cockpit.audit(&request.dir).unwrap();

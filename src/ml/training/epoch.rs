@@ -159,8 +159,9 @@ impl Job<'_> {
             }
             let train_seconds = started.elapsed().as_secs_f64();
             // Without validation products (training on all the data) there is nothing to
-            // score: the record says so rather than logging zeros.
-            let evaluation = if validation.is_empty() {
+            // score, and between `validate_every` epochs nothing is scored: the record says
+            // so rather than logging zeros.
+            let evaluation = if validation.is_empty() || !config.validates_after(epoch) {
                 None
             } else {
                 Some(evaluate(
