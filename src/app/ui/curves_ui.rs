@@ -82,8 +82,14 @@ pub fn curves_ui(ui: &mut egui::Ui, cockpit: &Cockpit, commands: &mut Vec<Comman
         {
             commands.push(Command::Cockpit(CockpitCommand::SetSmoothing(smoothing)));
         }
+        let validated = run
+            .history
+            .epochs
+            .iter()
+            .filter(|e| e.mean_accuracy.is_some())
+            .count();
         ui.weak(format!(
-            "{} iterations, {} epochs evaluated",
+            "{} iterations, {} epochs, {validated} of them validated",
             run.history.iterations.len(),
             run.history.epochs.len()
         ));
