@@ -618,31 +618,33 @@ impl RunConfig {
 mod tests {
     use super::*;
 
+    /// The field `validate` names when it refuses `config`.
+    fn refused(config: RunConfig) -> &'static str {
+        config.validate().unwrap_err().field
+    }
+
     #[test]
-    fn older_config_files_keep_sgd_and_the_global_average() {
+    fn older_config_files_train_as_before_and_the_newer_fields_are_checked() {
         let c = RunConfig::default();
         assert_eq!((c.optimizer, c.feature_grid), (Optimizer::Adamw, 4));
         let published = c.clone().with_recipe(Recipe::Published);
         assert_eq!(published.optimizer, Optimizer::Sgd);
         let mut json = serde_json::to_value(&c).unwrap();
         let fields = json.as_object_mut().unwrap();
-        fields.remove("optimizer");
-        fields.remove("feature_grid");
-        fields.remove("label_smoothing");
+        for field in [
+            "optimizer",
+            "feature_grid",
+            "label_smoothing",
+            "validate_every",
+        ] {
+            fields.remove(field);
+        }
         let older: RunConfig = serde_json::from_value(json).unwrap();
         assert_eq!((older.optimizer, older.feature_grid), (Optimizer::Sgd, 1));
         assert_eq!((c.label_smoothing, older.label_smoothing), (0.05, 0.0));
         assert_eq!(published.label_smoothing, 0.0);
-        fields_checked_validate_every(&c);
-        for smoothing in [-0.1, 1.0, f64::NAN] {
-            let error = RunConfig {
-                label_smoothing: smoothing,
-                ..c.clone()
-            }
-            .validate()
-            .unwrap_err();
-            assert_eq!(error.field, "label_smoothing");
-        }
+        assert_eq!(older.validate_every, 1);
+        assert!((0..10).all(|e| older.clone().with_epochs(10).validates_after(e)));
         assert_eq!("adamw".parse::<Optimizer>(), Ok(Optimizer::Adamw));
         assert!(
             "adam"
@@ -651,14 +653,34 @@ mod tests {
                 .contains("sgd or adamw")
         );
         for grid in [0, MAX_FEATURE_GRID + 1] {
-            let error = RunConfig {
+            let config = RunConfig {
                 feature_grid: grid,
                 ..c.clone()
-            }
-            .validate()
-            .unwrap_err();
-            assert_eq!(error.field, "feature_grid");
+            };
+            assert_eq!(refused(config), "feature_grid");
         }
+        for smoothing in [-0.1, 1.0, f64::NAN] {
+            let config = RunConfig {
+                label_smoothing: smoothing,
+                ..c.clone()
+            };
+            assert_eq!(refused(config), "label_smoothing");
+        }
+        let config = RunConfig {
+            validate_every: 0,
+            ..c
+        };
+        assert_eq!(refused(config), "validate_every");
+    }
+
+    #[test]
+    fn a_run_validates_every_nth_epoch_and_after_the_last() {
+        let every_4 = RunConfig {
+            validate_every: 4,
+            ..RunConfig::default().with_epochs(10)
+        };
+        let validated: Vec<usize> = (0..10).filter(|&e| every_4.validates_after(e)).collect();
+        assert_eq!(validated, vec![3, 7, 9], "every 4th epoch and the last");
     }
 
     #[test]
@@ -766,27 +788,5 @@ mod tests {
         assert_eq!(old.clone().scheduled_for(1), old);
         let json = serde_json::to_value(&default).unwrap();
         assert!(json.get("warmup_iterations").is_some() && json.get("min_iterations").is_some());
-    }
-
-    fn fields_checked_validate_every(c: &RunConfig) {
-        let mut json = serde_json::to_value(c).unwrap();
-        json.as_object_mut().unwrap().remove("validate_every");
-        let older: RunConfig = serde_json::from_value(json).unwrap();
-        assert_eq!(older.validate_every, 1);
-        let every_4 = RunConfig {
-            validate_every: 4,
-            epochs: 10,
-            ..c.clone()
-        };
-        let validated: Vec<usize> = (0..10).filter(|&e| every_4.validates_after(e)).collect();
-        assert_eq!(validated, vec![3, 7, 9], "every 4th epoch and the last");
-        assert!((0..10).all(|e| older.clone().with_epochs(10).validates_after(e)));
-        let error = RunConfig {
-            validate_every: 0,
-            ..c.clone()
-        }
-        .validate()
-        .unwrap_err();
-        assert_eq!(error.field, "validate_every");
     }
 }

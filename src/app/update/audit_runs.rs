@@ -215,12 +215,12 @@ pub fn thread_ended(state: &mut AppState, audit: PathBuf, queue: &mut Queue) {
     }
 }
 
-/// Whether the open catalogue is the demo of this window's data folder.
 /// The demo audit's folds score their held-out half every this many epochs (and after the
 /// last): scoring it after each of the 32 epochs took a fifth of the first start (190 s in
 /// all under Xvfb, 2026-12-06, over the 3 minutes it is meant to take).
 pub(super) const DEMO_VALIDATE_EVERY: usize = 4;
 
+/// Whether the open catalogue is the demo of this window's data folder.
 fn demo_is_open(state: &AppState) -> bool {
     state
         .session
