@@ -123,6 +123,7 @@ fn epoch(e: usize, sizes: &[usize; 5]) -> MetricsRecord {
             .collect(),
         images_per_second: 400.0,
         data_wait: 0.01,
+        warmup_seconds: 0.0,
         seconds: 60.0,
     }
 }

@@ -4,18 +4,24 @@
 # leaves the others' results. Rehearse it on the CPU path first (DEVICE=cpu), so that only the
 # GPU can fail on the lease.
 #
-# Usage: benches/gpu_check.sh VITRINE_BINARY OUT_DIR [cuda|cpu]
+# Usage: benches/gpu_check.sh VITRINE_BINARY OUT_DIR [cuda|cpu|wgpu]
 #   cuda (default): the binary is built with `--features cuda` (CUDARC_CUDA_VERSION set to the
-#     lent machine's driver); at most 7.5 minutes of stage timeouts.
-#   cpu: the same stages on the CPU, smaller (a rehearsal: about 5 minutes on 2 cores).
+#     lent machine's driver); at most 7.5 minutes of stage timeouts (30 s for the demo, 120
+#     for the first zfnet stage, 60 for each of the others).
+#   cpu: the same stages on the CPU, smaller (a rehearsal: about 3 minutes on 2 cores).
+#   wgpu: a binary built with the dev-only `--features wgpu`, on wgpu's default adapter (Mesa's
+#     software Vulkan driver where there is no GPU): the cubecl path itself (autotune, kernel
+#     compilation, its caches, constant shapes) rehearsed at the CPU stages' small sizes.
+# AUTOTUNE (default balanced) is the runs' --autotune level.
 # Results: OUT_DIR/results.txt (one line per figure), and per stage OUT_DIR/<stage>.log.
 #
 # Stages: (a) environment; (b) a 20-iteration small-backbone run, every iteration timed, with
 # cubecl's log; (c) zfnet at 224 px, batch 64 (8 on the CPU): images/s after the warm-up, the
-# time to the first iteration (tuning and compiling), GPU utilisation and data wait, then
-# again with the cubecl caches the first run filled (DATA/cubecl); (d) the
-# same network in PyTorch on the same device; (e) two replicas on the one device (the
-# data-parallel path). bf16 is not run: the training engine trains in f32 only.
+# time to the first iteration (tuning and compiling), the warm-up the run logged, GPU
+# utilisation and data wait, then again with the cubecl caches the first run filled
+# (DATA/cubecl); (d) the same network in PyTorch on the same device; (e) two replicas on the
+# one device (the data-parallel path); (f) zfnet again without kernel fusion (--fusion off).
+# bf16 is not run: the training engine trains in f32 only.
 #
 # First lease (2026-11-27, H200, the earlier script): the CUDA runs started but none finished
 # its first iteration within 120-250 s while the GPU sat idle; see README.
@@ -29,17 +35,20 @@ out=$(realpath "$out")
 results=$out/results.txt
 : > "$results"
 work=$(mktemp -d)
-export CUBECL_AUTOTUNE_LEVEL=${CUBECL_AUTOTUNE_LEVEL:-minimal}
+autotune=${AUTOTUNE:-balanced}
 export VITRINE_DATA_DIR=$work/data
 
 # 90% of the demo trains: on CUDA 720 products, 23 iterations of 32 (b) and 12 of 64 a zfnet
 # epoch (c, e); on the CPU 108 products, 7 of 16 and 14 of 8.
 if [ "$device" = cuda ]; then
     dev=cuda:0; replicas=cuda:0,cuda:0; debug=stdout
-    products=800; batch=64; zfnet_epochs=2; small_batch=32; small_epochs=1; limit=120
+    products=800; batch=64; zfnet_epochs=2; small_batch=32; small_epochs=1; limit=120; short=60
+elif [ "$device" = wgpu ]; then
+    dev=cuda:0; replicas=cuda:0,cuda:0; debug=stdout
+    products=120; batch=8; zfnet_epochs=1; small_batch=16; small_epochs=3; limit=300; short=300
 else
     dev=cpu; replicas=cpu,cpu; debug=
-    products=120; batch=8; zfnet_epochs=1; small_batch=16; small_epochs=3; limit=120
+    products=120; batch=8; zfnet_epochs=1; small_batch=16; small_epochs=3; limit=120; short=90
 fi
 
 # Appends "stage: text" to the results and says it.
@@ -51,7 +60,7 @@ result() { echo "$1: $2" | tee -a "$results"; }
 summarise() {
     python3 -u -c '
 import json, sys, time, statistics
-t0 = time.time(); first = None; rates = []; waits = []; failed = None
+t0 = time.time(); first = None; rates = []; waits = []; warmup = 0.0; failed = None
 for line in sys.stdin:
     try:
         r = json.loads(line)
@@ -66,7 +75,8 @@ for line in sys.stdin:
         print("%.2f s: iteration %d, %.1f images/s" % (now, r["iteration"], r["images_per_second"]))
     elif kind == "epoch":
         waits.append(r["data_wait"])
-        print("epoch %d: %.1f images/s, data wait %.1f%%" % (r["epoch"], r["images_per_second"], 100 * r["data_wait"]))
+        warmup += r.get("warmup_seconds", 0.0)
+        print("epoch %d: %.1f images/s, data wait %.1f%%, warm-up %.1f s" % (r["epoch"], r["images_per_second"], 100 * r["data_wait"], r.get("warmup_seconds", 0.0)))
     elif kind == "failed":
         failed = r.get("message"); print(line.rstrip())
     else:
@@ -74,7 +84,7 @@ for line in sys.stdin:
 later = rates[3:] or rates
 summary = "no iteration finished" if first is None else "first iteration after %.1f s; median %.1f images/s over %d iterations after the first 3" % (first, statistics.median(later), len(later))
 if waits:
-    summary += "; data wait %.1f%%" % (100 * max(waits))
+    summary += "; data wait %.1f%%; warm-up %.1f s (first step of each shape, not counted)" % (100 * max(waits), warmup)
 if failed:
     summary += "; failed: " + failed[:200]
 print("SUMMARY " + summary)
@@ -85,7 +95,8 @@ print("SUMMARY " + summary)
 train_stage() {
     local name=$1 seconds=$2; shift 2
     echo "== $name: $*"
-    timeout "$seconds" "$bin" train "$work/demo/manifest.csv" --out "$work/$name" --json "$@" \
+    timeout "$seconds" "$bin" train "$work/demo/manifest.csv" --out "$work/$name" --json \
+        --autotune "$autotune" "$@" \
         2> "$out/$name.stderr" | summarise > "$out/$name.log"
     local code=${PIPESTATUS[0]}
     local line
@@ -96,7 +107,7 @@ train_stage() {
 
 # (a) The environment.
 {
-    echo "device $device; binary $bin"
+    echo "device $device; binary $bin; autotune $autotune"
     "$bin" --version
     echo "built for CUDA ${CUDARC_CUDA_VERSION:-(CUDARC_CUDA_VERSION not given)}"
     if [ "$device" = cuda ]; then
@@ -110,7 +121,7 @@ train_stage() {
 result environment "$(tr '\n' ' ' < "$out/environment.log" | cut -c1-400)"
 
 # The catalogue: a demo at 256 px (the pipeline scales it to 256 and crops 224).
-if ! timeout 60 "$bin" demo --out "$work/demo" --products "$products" --image-size 256 \
+if ! timeout 30 "$bin" demo --out "$work/demo" --products "$products" --image-size 256 \
     > "$out/demo.log" 2>&1; then
     result demo "failed: $(tail -c 300 "$out/demo.log")"
     exit 1
@@ -123,7 +134,7 @@ fi
 
 # (b) About 20 iterations of the small backbone, every one timed, with cubecl's log (its
 # kernel compilations, in the stage's log among the records).
-CUBECL_DEBUG_LOG=$debug train_stage small-20 90 \
+CUBECL_DEBUG_LOG=$debug train_stage small-20 "$short" \
     --backbone small --image-size 64 --batch "$small_batch" --epochs "$small_epochs" \
     --validation-fraction 0.1 --devices "$dev"
 
@@ -133,7 +144,7 @@ CUBECL_DEBUG_LOG=$debug train_stage zfnet-224 "$limit" \
     --backbone zfnet --image-size 224 --batch "$batch" --epochs "$zfnet_epochs" \
     --validation-fraction 0.1 --devices "$dev"
 result cubecl-cache "$(du -sh "$VITRINE_DATA_DIR/cubecl" 2>/dev/null | cut -f1 || echo none) in $VITRINE_DATA_DIR/cubecl"
-train_stage zfnet-224-cached 90 \
+train_stage zfnet-224-cached "$short" \
     --backbone zfnet --image-size 224 --batch "$batch" --epochs 1 \
     --validation-fraction 0.1 --devices "$dev"
 
@@ -146,9 +157,14 @@ timeout 60 python3 "$here/torch_peer.py" --backbone zfnet --image-size 224 --bat
 result torch-zfnet-224 "$(tail -c 400 "$out/torch-zfnet-224.log" | tr '\n' ' ')"
 
 # (e) Two replicas on the one device: the data-parallel step.
-train_stage zfnet-224-two-replicas 90 \
+train_stage zfnet-224-two-replicas "$short" \
     --backbone zfnet --image-size 224 --batch "$batch" --epochs "$zfnet_epochs" \
     --validation-fraction 0.1 --devices "$replicas"
+
+# (f) zfnet without burn's kernel fusion, with the caches of (c): fusion on or off.
+train_stage zfnet-224-unfused "$short" \
+    --backbone zfnet --image-size 224 --batch "$batch" --epochs 1 \
+    --validation-fraction 0.1 --devices "$dev" --fusion off
 
 if [ "$device" = cuda ]; then
     kill "$dmon" 2>/dev/null

@@ -311,13 +311,28 @@ fn resume_extends_the_epochs_and_refuses_options_that_change_the_model() {
     let (code, _, stderr) = resume(&[]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("--epochs"), "{stderr}");
-    // --epochs 2 trains the second epoch, with the schedule of a 2-epoch run.
-    let (code, _, stderr) = resume(&["--epochs", "2"]);
+    // GPU settings that are not one are refused by name, before anything runs.
+    let (code, _, stderr) = resume(&["--epochs", "2", "--autotune", "fast"]);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("minimal, balanced"), "{stderr}");
+    let (code, _, stderr) = resume(&["--epochs", "2", "--fusion", "maybe"]);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("use on or off"), "{stderr}");
+    // --epochs 2 trains the second epoch, with the schedule of a 2-epoch run; the GPU
+    // settings (which change no weight) may change too, and are saved.
+    let (code, _, stderr) = resume(&["--epochs", "2", "--autotune", "minimal", "--fusion", "off"]);
     assert_eq!(code, 0, "{stderr}");
     let folder = RunFolder::at(&run);
     let config = folder.config().unwrap();
     assert_eq!(config.epochs, 2);
     assert_eq!(config.lr_drops, vec![1]);
+    assert_eq!(
+        config.gpu,
+        vitrine::runs::gpu_settings::GpuSettings {
+            autotune: vitrine::runs::gpu_settings::Autotune::Minimal,
+            fusion: false
+        }
+    );
     let (records, _) = vitrine::runs::metrics::read_all(&folder.metrics_path()).unwrap();
     let epochs: Vec<usize> = records
         .iter()

@@ -6,6 +6,7 @@ use crate::catalog::Task;
 use crate::ml::saved::KernelTiles;
 use crate::runs::compare::Comparison;
 use crate::runs::config::{Optimizer, Recipe};
+use crate::runs::gpu_settings::GpuSettings;
 use crate::runs::history::{Curves, RunHistory, RunStatus};
 use crate::runs::{Backbone, RunConfig};
 use std::path::{Path, PathBuf};
@@ -172,6 +173,8 @@ pub struct NewRunForm {
     pub weight_decay: f64,
     /// Every device offered (`cpu`, `cuda:0`, ...) and whether it is chosen.
     pub devices: Vec<(String, bool)>,
+    /// How GPUs autotune and fuse their kernels (offered where there are GPUs).
+    pub gpu: GpuSettings,
     /// Products flattened into one-photo copies.
     pub single_image: bool,
     /// The tasks trained, by [`Task::index`].
@@ -209,6 +212,7 @@ impl NewRunForm {
             lr_drops: String::new(),
             weight_decay: 0.0,
             devices,
+            gpu: GpuSettings::default(),
             single_image: false,
             tasks: [true; 5],
             group_by: String::new(),
@@ -302,6 +306,7 @@ impl NewRunForm {
                 .filter(|(_, on)| *on)
                 .map(|(d, _)| d.clone())
                 .collect(),
+            gpu: self.gpu,
             single_image: self.single_image,
             tasks: Task::ALL
                 .iter()
@@ -811,6 +816,11 @@ mod tests {
         );
         assert_eq!(gpu.optimizer(), Optimizer::Sgd);
         assert_eq!(cpu.optimizer(), Optimizer::Adamw);
+        assert_eq!(published.gpu, GpuSettings::default());
+        let mut unfused = gpu.clone();
+        unfused.gpu.fusion = false;
+        unfused.gpu.autotune = crate::runs::gpu_settings::Autotune::Minimal;
+        assert_eq!(unfused.config(base.clone()).unwrap().gpu, unfused.gpu);
         let mut chosen = gpu.clone();
         chosen.set_recipe(Recipe::Default);
         let default = chosen.config(base.clone()).unwrap();

@@ -14,6 +14,7 @@ use vitrine::ml::backend::default_devices;
 use vitrine::ml::saved::{EvalSplit, RunEvaluation, evaluate_run, predict_run};
 use vitrine::ml::{TrainRequest, TrainingEvent};
 use vitrine::runs::config::{MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, Recipe, ResumeChanges};
+use vitrine::runs::gpu_settings::{Autotune, GpuSettings};
 use vitrine::runs::{Backbone, MetricsRecord, RunConfig, RunFolder};
 
 /// Arguments of `vitrine train`.
@@ -63,6 +64,15 @@ pub struct TrainArgs {
     /// build with the `cuda` feature, else the CPU.
     #[arg(long)]
     devices: Option<String>,
+    /// On GPUs, how finely cubecl buckets tensor sizes into autotune keys (each new key is
+    /// tuned: every candidate kernel compiled and timed): minimal, balanced (default),
+    /// extensive or full. Read once per process.
+    #[arg(long, value_name = "LEVEL")]
+    autotune: Option<Autotune>,
+    /// On GPUs, whether burn fuses element-wise operations into its kernels: on (default) or
+    /// off.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    fusion: Option<bool>,
     /// Train on one-photo copies of the products (the single-image ablation).
     #[arg(long)]
     single_image: bool,
@@ -82,7 +92,8 @@ pub struct TrainArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Continue the run in --out from its latest checkpoint, as its config.json says; only
-    /// --epochs (a new total), --learning-rate, --batch and --devices may change it.
+    /// --epochs (a new total), --learning-rate, --batch, --devices, --autotune and --fusion
+    /// may change it.
     #[arg(long)]
     resume: bool,
     /// The label store: a file, or a team store's postgres://[user@]host[:port]/database
@@ -182,6 +193,7 @@ impl TrainArgs {
             }
             None => {}
         }
+        config.gpu = self.gpu_settings(config.gpu);
         config.single_image |= self.single_image;
         if !self.tasks.is_empty() {
             config.tasks = self.tasks.clone();
@@ -200,6 +212,17 @@ impl TrainArgs {
         }
         config.validate()?;
         Ok(config)
+    }
+
+    /// `gpu` with --autotune and --fusion applied.
+    fn gpu_settings(&self, mut gpu: GpuSettings) -> GpuSettings {
+        if let Some(level) = self.autotune {
+            gpu.autotune = level;
+        }
+        if let Some(fusion) = self.fusion {
+            gpu.fusion = fusion;
+        }
+        gpu
     }
 
     /// What `--resume` changes in the run's configuration; options that would change its
@@ -228,7 +251,7 @@ impl TrainArgs {
             bail!(
                 "{} would change the model, its data or its split, which a resumed run keeps as {} says; \
                  start a new run (another --out) to change them (with --resume: --epochs, \
-                 --learning-rate, --batch, --devices)",
+                 --learning-rate, --batch, --devices, --autotune, --fusion)",
                 refused.join(", "),
                 self.out.join("config.json").display()
             );
@@ -254,11 +277,27 @@ impl TrainArgs {
                 .devices
                 .as_ref()
                 .map(|d| d.split(',').map(|d| d.trim().to_string()).collect()),
+            gpu: match (self.autotune, self.fusion) {
+                (None, None) => None,
+                _ => {
+                    let stored = RunFolder::at(&self.out).config().map(|c| c.gpu);
+                    Some(self.gpu_settings(stored.unwrap_or_default()))
+                }
+            },
         })
     }
 }
 
 /// The recipes with their figures, after the options of `vitrine train --help`.
+/// `on` or `off`.
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?}: use on or off")),
+    }
+}
+
 fn recipes_help() -> String {
     let mut text = String::from("Recipes (--recipe):");
     for recipe in Recipe::ALL {
@@ -391,6 +430,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                         mean_accuracy,
                         images_per_second,
                         data_wait,
+                        warmup_seconds,
                         ..
                     } => {
                         let validation = match (validation_loss, mean_accuracy) {
@@ -404,10 +444,17 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                                     tasks.join(", ")
                                 )
                             }
-                            _ => "no validation split".to_string(),
+                            _ => "not validated after this epoch".to_string(),
+                        };
+                        let warmup = if *warmup_seconds > 0.0 {
+                            format!(
+                                " (warm-up: {warmup_seconds:.1} s of tuning and compiling, not counted)"
+                            )
+                        } else {
+                            String::new()
                         };
                         say(format!(
-                            "epoch {}/{epochs}: train loss {train_loss:.3}, {validation}, {images_per_second:.0} img/s, data wait {:.0}%",
+                            "epoch {}/{epochs}: train loss {train_loss:.3}, {validation}, {images_per_second:.0} img/s{warmup}, data wait {:.0}%",
                             epoch + 1,
                             data_wait * 100.0
                         ));

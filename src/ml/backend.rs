@@ -1,6 +1,10 @@
 //! Devices and backends: the CPU (burn's Flex backend, or LibTorch with the `tch` feature) or
-//! CUDA GPUs (the `cuda` feature).
+//! CUDA GPUs (the `cuda` feature). The dev-only `wgpu` feature puts burn's wgpu backend where
+//! CUDA would be, so that cubecl's machinery (autotune, kernel compilation, its caches) can be
+//! rehearsed on a machine without an NVIDIA GPU, for example on Mesa's software Vulkan driver.
 
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+use crate::runs::gpu_settings::Autotune;
 use std::fmt;
 use std::str::FromStr;
 
@@ -13,12 +17,27 @@ pub type Cpu = burn::backend::Flex;
 pub type Cpu = burn::backend::LibTorch;
 /// The CPU backend with automatic differentiation, for training.
 pub type CpuTraining = burn::backend::Autodiff<Cpu>;
-/// The CUDA backend.
+/// The GPU backend: CUDA.
 #[cfg(feature = "cuda")]
 pub type Gpu = burn::backend::Cuda;
-/// The CUDA backend with automatic differentiation, for training.
-#[cfg(feature = "cuda")]
+/// The GPU backend of the dev-only `wgpu` feature (without `cuda`): burn's wgpu backend, which
+/// runs on the same cubecl runtime as CUDA, on any Vulkan driver.
+#[cfg(all(feature = "wgpu", not(feature = "cuda")))]
+pub type Gpu = burn::backend::Wgpu;
+/// The GPU backend with automatic differentiation, for training.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
 pub type GpuTraining = burn::backend::Autodiff<Gpu>;
+/// The CUDA backend without burn's kernel fusion (a run's `gpu.fusion` off): every operation
+/// its own kernel.
+#[cfg(feature = "cuda")]
+pub type GpuUnfused = burn_cubecl::CubeBackend<burn::cubecl::cuda::CudaRuntime, f32, i32, u8>;
+/// The wgpu backend without burn's kernel fusion.
+#[cfg(all(feature = "wgpu", not(feature = "cuda")))]
+pub type GpuUnfused =
+    burn::backend::wgpu::CubeBackend<burn::backend::wgpu::WgpuRuntime, f32, i32, u32>;
+/// [`GpuUnfused`] with automatic differentiation, for training.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+pub type GpuUnfusedTraining = burn::backend::Autodiff<GpuUnfused>;
 
 /// The [`Cpu`] backend's name, for logs and benchmarks.
 pub const CPU_BACKEND: &str = if cfg!(feature = "tch") {
@@ -32,24 +51,41 @@ pub fn cpu_device() -> burn::tensor::Device<Cpu> {
     Default::default()
 }
 
-/// CUDA device `index`, with cubecl configured by vitrine first (see [`configure_cubecl`]):
-/// every CUDA device the engine uses comes from here.
+/// GPU `index` (CUDA device `index`), with cubecl configured by vitrine first (see
+/// [`configure_cubecl`]): every GPU device the engine uses comes from here. The same device
+/// serves the fused and the unfused backend.
 #[cfg(feature = "cuda")]
-pub fn cuda_device(index: usize) -> burn::backend::cuda::CudaDevice {
-    configure_cubecl(&crate::paths::data_dir().join("cubecl"));
+pub fn gpu_device(index: usize, autotune: Autotune) -> burn::tensor::Device<Gpu> {
+    configure_cubecl(&crate::paths::data_dir().join("cubecl"), autotune);
     burn::backend::cuda::CudaDevice::new(index)
 }
 
-/// Points cubecl's caches into `root` (the data folder's `cubecl/`), once per process and
-/// before its first GPU operation: autotune results in `root/autotune` and compiled kernels in
-/// `root/kernels`, so that a second run skips the tuning and compiling the first one paid for.
-/// cubecl's defaults would put the tune results beside the nearest `Cargo.toml` (an installed
-/// binary has none: then the user's cache folder) and keep no kernel cache. The rest of its
-/// settings are its own: a `cubecl.toml` (or `burn.toml`'s `[cubecl]`) in the working folder
-/// or above, then `CUBECL_AUTOTUNE_LEVEL` and `CUBECL_DEBUG_LOG` from the environment. Where
-/// cubecl was configured already, it is left as it is.
-#[cfg(feature = "cuda")]
-fn configure_cubecl(root: &std::path::Path) {
+/// GPU `index` of the dev-only `wgpu` feature: wgpu's default adapter for 0 (a software
+/// Vulkan driver, where no GPU is present), else the discrete GPU of that index; cubecl is
+/// configured by vitrine first, as for CUDA.
+#[cfg(all(feature = "wgpu", not(feature = "cuda")))]
+pub fn gpu_device(index: usize, autotune: Autotune) -> burn::tensor::Device<Gpu> {
+    use burn::backend::wgpu::WgpuDevice;
+    configure_cubecl(&crate::paths::data_dir().join("cubecl"), autotune);
+    match index {
+        0 => WgpuDevice::DefaultDevice,
+        i => WgpuDevice::DiscreteGpu(i),
+    }
+}
+
+/// Points cubecl's caches into `root` (the data folder's `cubecl/`) and sets its autotune
+/// level, once per process and before its first GPU operation: autotune results in
+/// `root/autotune` and compiled kernels in `root/kernels`, so that a second run skips the
+/// tuning and compiling the first one paid for. cubecl's defaults would put the tune results
+/// beside the nearest `Cargo.toml` (an installed binary has none: then the user's cache
+/// folder) and keep no kernel cache. The rest of its settings are its own: a `cubecl.toml` (or
+/// `burn.toml`'s `[cubecl]`) in the working folder or above, then `CUBECL_DEBUG_LOG` from the
+/// environment (the run's level wins over `CUBECL_AUTOTUNE_LEVEL`). Where cubecl was
+/// configured already (an earlier GPU run of this process), it is left as it is: see
+/// [`autotune_in_effect`].
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+fn configure_cubecl(root: &std::path::Path, autotune: Autotune) {
+    use burn::cubecl::config::autotune::AutotuneLevel;
     use burn::cubecl::config::cache::CacheConfig;
     use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -59,9 +95,28 @@ fn configure_cubecl(root: &std::path::Path) {
         }
         let mut config = CubeClRuntimeConfig::from_current_dir().override_from_env();
         config.autotune.cache = CacheConfig::File(root.join("autotune"));
+        config.autotune.level = match autotune {
+            Autotune::Minimal => AutotuneLevel::Minimal,
+            Autotune::Balanced => AutotuneLevel::Balanced,
+            Autotune::Extensive => AutotuneLevel::Extensive,
+            Autotune::Full => AutotuneLevel::Full,
+        };
         config.compilation.cache = Some(CacheConfig::File(root.join("kernels")));
         CubeClRuntimeConfig::set(config);
     });
+}
+
+/// The autotune level cubecl uses in this process (set by its first GPU run).
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+pub fn autotune_in_effect() -> Autotune {
+    use burn::cubecl::config::autotune::AutotuneLevel;
+    use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+    match CubeClRuntimeConfig::get().autotune.level {
+        AutotuneLevel::Minimal => Autotune::Minimal,
+        AutotuneLevel::Balanced => Autotune::Balanced,
+        AutotuneLevel::Extensive => Autotune::Extensive,
+        AutotuneLevel::Full => Autotune::Full,
+    }
 }
 
 /// One device a model replica runs on.
@@ -145,7 +200,7 @@ pub fn parse_devices(names: &[String]) -> Result<Vec<Device>, DeviceError> {
     if gpus > 0 && gpus < devices.len() {
         return Err(DeviceError::Mixed);
     }
-    if gpus > 0 && !cfg!(feature = "cuda") {
+    if gpus > 0 && !cfg!(any(feature = "cuda", feature = "wgpu")) {
         return Err(DeviceError::NoCuda);
     }
     Ok(devices)
@@ -178,13 +233,13 @@ pub fn gpu_count() -> usize {
 mod tests {
     use super::*;
 
-    #[cfg(feature = "cuda")]
+    #[cfg(any(feature = "cuda", feature = "wgpu"))]
     #[test]
     fn cubecl_keeps_its_caches_in_the_data_folder() {
         use burn::cubecl::config::cache::CacheConfig;
         use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
         let root = std::path::Path::new("/data/cubecl");
-        configure_cubecl(root);
+        configure_cubecl(root, Autotune::Minimal);
         let config = CubeClRuntimeConfig::get();
         assert!(
             matches!(&config.autotune.cache, CacheConfig::File(p) if p == &root.join("autotune"))
@@ -192,8 +247,10 @@ mod tests {
         assert!(
             matches!(&config.compilation.cache, Some(CacheConfig::File(p)) if p == &root.join("kernels"))
         );
+        assert_eq!(autotune_in_effect(), Autotune::Minimal);
         // Configured once: a second call changes nothing (and does not panic).
-        configure_cubecl(std::path::Path::new("/elsewhere"));
+        configure_cubecl(std::path::Path::new("/elsewhere"), Autotune::Full);
+        assert_eq!(autotune_in_effect(), Autotune::Minimal);
     }
 
     #[test]

@@ -465,7 +465,7 @@ pub struct Shapes {
 }
 
 /// The sizes of a batch's tensors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TensorSizes {
     /// Photos through the CNN.
     pub photos: usize,

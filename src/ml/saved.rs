@@ -185,15 +185,15 @@ pub fn evaluate_run(
         Device::Cpu => {
             evaluate_on::<Cpu>(&loaded, &indices, per_product, &cpu_device(), Device::Cpu)?
         }
-        #[cfg(feature = "cuda")]
+        #[cfg(any(feature = "cuda", feature = "wgpu"))]
         gpu @ Device::Cuda(i) => evaluate_on::<super::backend::Gpu>(
             &loaded,
             &indices,
             per_product,
-            &super::backend::cuda_device(i),
+            &super::backend::gpu_device(i, loaded.config.gpu.autotune),
             gpu,
         )?,
-        #[cfg(not(feature = "cuda"))]
+        #[cfg(not(any(feature = "cuda", feature = "wgpu")))]
         Device::Cuda(_) => return Err(super::backend::DeviceError::NoCuda.into()),
     };
     Ok(summary(&loaded, split, per_product, &evaluation))
@@ -263,11 +263,12 @@ pub fn predict_run(
     let out = out.unwrap_or(run_dir);
     match first_device(devices)? {
         Device::Cpu => predict_on::<Cpu>(&loaded, out, &cpu_device(), Device::Cpu),
-        #[cfg(feature = "cuda")]
+        #[cfg(any(feature = "cuda", feature = "wgpu"))]
         gpu @ Device::Cuda(i) => {
-            predict_on::<super::backend::Gpu>(&loaded, out, &super::backend::cuda_device(i), gpu)
+            let device = super::backend::gpu_device(i, loaded.config.gpu.autotune);
+            predict_on::<super::backend::Gpu>(&loaded, out, &device, gpu)
         }
-        #[cfg(not(feature = "cuda"))]
+        #[cfg(not(any(feature = "cuda", feature = "wgpu")))]
         Device::Cuda(_) => Err(super::backend::DeviceError::NoCuda.into()),
     }
 }

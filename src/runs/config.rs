@@ -3,6 +3,7 @@
 //! Pure data so the app can read and edit it without the model code.
 
 use super::folds::FoldSplit;
+use super::gpu_settings::GpuSettings;
 use crate::catalog::Task;
 use crate::catalog::import::Source;
 use serde::{Deserialize, Serialize};
@@ -150,6 +151,10 @@ pub struct RunConfig {
     pub label_smoothing: f64,
     /// Devices: `cpu`, or `cuda:0`, `cuda:1`, ... (several = data parallel).
     pub devices: Vec<String>,
+    /// How GPU devices autotune and fuse their kernels (older `config.json` files, without
+    /// it: the defaults).
+    #[serde(default)]
+    pub gpu: GpuSettings,
     /// Train on one-image copies of the products (the published single-image ablation).
     pub single_image: bool,
     /// Tasks with a head (a subset gives single-task or fewer-task models).
@@ -234,6 +239,7 @@ impl Default for RunConfig {
             dropout: 0.0,
             label_smoothing: 0.0,
             devices: vec!["cpu".into()],
+            gpu: GpuSettings::default(),
             single_image: false,
             tasks: Task::ALL.to_vec(),
             min_class_examples: 5,
@@ -347,6 +353,8 @@ pub struct ResumeChanges {
     pub batch: Option<usize>,
     /// New devices.
     pub devices: Option<Vec<String>>,
+    /// New GPU settings.
+    pub gpu: Option<GpuSettings>,
 }
 
 impl ResumeChanges {
@@ -468,6 +476,9 @@ impl RunConfig {
         }
         if let Some(devices) = &changes.devices {
             self.devices = devices.clone();
+        }
+        if let Some(gpu) = changes.gpu {
+            self.gpu = gpu;
         }
         self
     }
@@ -636,6 +647,7 @@ mod tests {
             "feature_grid",
             "label_smoothing",
             "validate_every",
+            "gpu",
         ] {
             fields.remove(field);
         }
@@ -644,6 +656,7 @@ mod tests {
         assert_eq!((c.label_smoothing, older.label_smoothing), (0.05, 0.0));
         assert_eq!(published.label_smoothing, 0.0);
         assert_eq!(older.validate_every, 1);
+        assert_eq!(older.gpu, GpuSettings::default());
         assert!((0..10).all(|e| older.clone().with_epochs(10).validates_after(e)));
         assert_eq!("adamw".parse::<Optimizer>(), Ok(Optimizer::Adamw));
         assert!(

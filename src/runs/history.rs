@@ -89,6 +89,8 @@ pub struct EpochPoint {
     pub images_per_second: f32,
     /// Share of training time spent waiting for data.
     pub data_wait: f32,
+    /// Seconds of warm-up steps (tuning and compiling), left out of `images_per_second`.
+    pub warmup_seconds: f32,
     /// Wall-clock seconds of the epoch.
     pub seconds: f32,
 }
@@ -213,6 +215,7 @@ impl RunHistory {
                 confusion,
                 images_per_second,
                 data_wait,
+                warmup_seconds,
                 seconds,
             } => self.epochs.push(EpochPoint {
                 epoch: *epoch,
@@ -224,6 +227,7 @@ impl RunHistory {
                 confusion: confusion.clone(),
                 images_per_second: *images_per_second,
                 data_wait: *data_wait,
+                warmup_seconds: *warmup_seconds,
                 seconds: *seconds,
             }),
             MetricsRecord::Checkpoint { epoch, .. } => self.checkpoint = Some(*epoch),
@@ -540,6 +544,7 @@ mod tests {
             confusion: [(Task::Colour, vec![vec![1, 1], vec![0, 2]])].into(),
             images_per_second: 100.0,
             data_wait: 0.0,
+            warmup_seconds: 0.0,
             seconds: 20.0,
         }
     }

@@ -72,6 +72,11 @@ pub enum MetricsRecord {
         /// device never waited).
         #[serde(default)]
         data_wait: f32,
+        /// Seconds of the epoch's warm-up steps, left out of `images_per_second`: on a backend
+        /// that tunes and compiles its kernels per tensor shape (cubecl on GPUs), the first
+        /// step of each of the run's shapes, tuning and compiling included (0 on the CPU).
+        #[serde(default)]
+        warmup_seconds: f32,
         /// Wall-clock seconds the epoch took (training and validation).
         seconds: f32,
     },
@@ -287,6 +292,7 @@ mod tests {
             confusion: [(Task::Type, vec![vec![3, 1], vec![0, 4]])].into(),
             images_per_second: 40.0,
             data_wait: 0.1,
+            warmup_seconds: 2.5,
             seconds: 2.0,
         };
         writer.write(&epoch).unwrap();

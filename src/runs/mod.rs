@@ -11,6 +11,7 @@ pub mod embeddings;
 pub mod folder;
 pub mod folds;
 pub mod generated;
+pub mod gpu_settings;
 pub mod history;
 pub mod metrics;
 pub mod predictions;

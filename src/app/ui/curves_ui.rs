@@ -60,6 +60,10 @@ pub fn run_facts(run: &RunEntry) -> String {
             None => "no validation split".to_string(),
         });
         facts.push(format!("data wait {:.0}%", e.data_wait * 100.0));
+        let warmup: f32 = h.epochs.iter().map(|e| e.warmup_seconds).sum();
+        if warmup > 0.0 {
+            facts.push(format!("warm-up {warmup:.1} s (tuning, compiling)"));
+        }
     }
     facts.join(" · ")
 }

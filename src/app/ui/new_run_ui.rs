@@ -8,6 +8,7 @@ use crate::app::command::{CockpitCommand, Command};
 use crate::catalog::Task;
 use crate::runs::Backbone;
 use crate::runs::config::Recipe;
+use crate::runs::gpu_settings::Autotune;
 
 /// Draws the dialog.
 pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Command>) {
@@ -141,6 +142,31 @@ pub fn new_run_ui(ctx: &egui::Context, form: &NewRunForm, commands: &mut Vec<Com
                     }
                 });
                 ui.end_row();
+                if edited.devices.iter().any(|(name, _)| name != "cpu") {
+                    ui.label("GPU kernels");
+                    ui.horizontal(|ui| {
+                        egui::ComboBox::from_id_salt("autotune")
+                            .selected_text(format!("autotune {}", edited.gpu.autotune))
+                            .show_ui(ui, |ui| {
+                                for level in Autotune::ALL {
+                                    ui.selectable_value(
+                                        &mut edited.gpu.autotune,
+                                        level,
+                                        level.name(),
+                                    );
+                                }
+                            })
+                            .response
+                            .on_hover_text(
+                                "how finely cubecl buckets tensor sizes into tuning keys; \
+                                 read once per process, at its first GPU run",
+                            );
+                        ui.checkbox(&mut edited.gpu.fusion, "fusion").on_hover_text(
+                            "burn compiles element-wise operations into the kernels around them",
+                        );
+                    });
+                    ui.end_row();
+                }
                 ui.label("group by");
                 ui.add(
                     egui::TextEdit::singleline(&mut edited.group_by)

@@ -3,6 +3,7 @@
 
 use super::checkpoint::{load_weights, unreadable};
 use super::parallel::step;
+use super::warmup::Warmup;
 use super::{
     Job, Reporter, TrainError, adamw_config, iterations_per_epoch, model_config, now_ms, sgd_config,
 };
@@ -102,6 +103,7 @@ impl Job<'_> {
         let stop = Arc::new(AtomicBool::new(false));
         let mut last_complete = start_epoch.checked_sub(1);
         let mut reported_failures = 0;
+        let mut warmup = Warmup::default();
         for epoch in start_epoch..config.epochs {
             let started = Instant::now();
             let loader = Loader::start(
@@ -123,6 +125,7 @@ impl Job<'_> {
                     return self.stopped(model, &optimizer, epoch, last_complete, reporter);
                 }
                 let step_started = Instant::now();
+                let sizes = batch.sizes();
                 let iteration = epoch * per_epoch + i;
                 let learning_rate = config.learning_rate_at(epoch, iteration);
                 let (next, loss) = step(
@@ -147,6 +150,12 @@ impl Job<'_> {
                 steps += 1;
                 images += batch.image_count();
                 let seconds = step_started.elapsed().as_secs_f32().max(1e-6);
+                warmup.step(
+                    sizes,
+                    batch.shape.is_some(),
+                    batch.image_count(),
+                    seconds as f64,
+                );
                 reporter.record(MetricsRecord::Iteration {
                     epoch,
                     iteration,
@@ -158,6 +167,7 @@ impl Job<'_> {
                 wait_started = Instant::now();
             }
             let train_seconds = started.elapsed().as_secs_f64();
+            let epoch_warmup = warmup.end_epoch();
             // Without validation products (training on all the data) there is nothing to
             // score, and between `validate_every` epochs nothing is scored: the record says
             // so rather than logging zeros.
@@ -197,8 +207,9 @@ impl Job<'_> {
                         .zip(e.confusion.clone())
                         .collect::<BTreeMap<Task, _>>()
                 }),
-                images_per_second: (images as f64 / train_seconds.max(1e-6)) as f32,
+                images_per_second: epoch_warmup.throughput(images, train_seconds),
                 data_wait: (waited / train_seconds.max(1e-6)) as f32,
+                warmup_seconds: epoch_warmup.seconds as f32,
                 seconds: started.elapsed().as_secs_f32(),
             })?;
             self.save(&model, &optimizer, epoch, true, reporter)?;

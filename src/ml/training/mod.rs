@@ -22,6 +22,7 @@ mod checkpoint;
 mod epoch;
 mod parallel;
 mod prepare;
+mod warmup;
 
 pub use checkpoint::load_weights;
 pub use parallel::{StepLoss, gradients, step};
@@ -492,24 +493,42 @@ fn resumed_config(
     Ok((config, checkpoint))
 }
 
-#[cfg(feature = "cuda")]
+/// Trains on the GPUs `devices`, with or without burn's kernel fusion as the run's `gpu`
+/// settings say, at their autotune level where this process has not set another already.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
 fn train_on_gpus(
     job: &Job<'_>,
     devices: &[Device],
     names: Vec<String>,
     reporter: &mut Reporter<'_>,
 ) -> Result<(), TrainError> {
-    let gpus = devices
+    use super::backend::{GpuTraining, GpuUnfusedTraining, autotune_in_effect, gpu_device};
+    let settings = job.config.gpu;
+    let gpus: Vec<_> = devices
         .iter()
         .map(|d| match d {
-            Device::Cuda(i) => super::backend::cuda_device(*i),
-            Device::Cpu => super::backend::cuda_device(0),
+            Device::Cuda(i) => gpu_device(*i, settings.autotune),
+            Device::Cpu => gpu_device(0, settings.autotune),
         })
         .collect();
-    job.train::<super::backend::GpuTraining>(gpus, names, reporter)
+    let level = autotune_in_effect();
+    if level != settings.autotune {
+        reporter.record(MetricsRecord::Warning {
+            message: format!(
+                "autotune level {level}, not this run's {}: cubecl reads it once per process, \
+                 at its first GPU run; start this run in a new process for its own",
+                settings.autotune
+            ),
+        })?;
+    }
+    if settings.fusion {
+        job.train::<GpuTraining>(gpus, names, reporter)
+    } else {
+        job.train::<GpuUnfusedTraining>(gpus, names, reporter)
+    }
 }
 
-#[cfg(not(feature = "cuda"))]
+#[cfg(not(any(feature = "cuda", feature = "wgpu")))]
 fn train_on_gpus(
     _job: &Job<'_>,
     _devices: &[Device],
