@@ -10,6 +10,7 @@ use super::evaluate::{argmax, floats};
 use super::model::Model;
 use super::tensors::batch_inputs;
 use crate::catalog::Task;
+use crate::ml::model_backend::ModelBackend;
 use crate::runs::predictions::{MAX_PHOTOS, PhotoParts, PhotoTask};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
@@ -35,7 +36,7 @@ pub struct TaskDecision {
 
 /// Each photo's part in each task of one product (a batch of that one product, its photos in
 /// order: `batch.ranges == [0..n]`); `classes` names each head's classes, in head order.
-pub fn decide<B: Backend>(
+pub fn decide<B: ModelBackend>(
     model: &Model<B>,
     batch: &Batch,
     heads: &[Task],
@@ -78,7 +79,7 @@ pub fn decide<B: Backend>(
 /// classes]` row-major): per sample, each photo's part ([`PhotoParts`]) where it has two
 /// photos or more (and at most [`MAX_PHOTOS`]). The CNN does not run again: only the max-pool
 /// and the dense layers, once per photo left out.
-pub fn decide_batch<B: Backend>(
+pub fn decide_batch<B: ModelBackend>(
     model: &Model<B>,
     features: Tensor<B, 2>,
     batch: &Batch,

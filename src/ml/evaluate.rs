@@ -5,6 +5,7 @@ use super::data::{Batch, Dataset, Loader};
 use super::model::Model;
 use super::tensors::batch_inputs;
 use crate::catalog::{Catalog, Task};
+use crate::ml::model_backend::ModelBackend;
 use crate::runs::ModelSpec;
 use crate::runs::embeddings::Embeddings;
 use crate::runs::predictions::{
@@ -51,7 +52,7 @@ impl BatchOutputs {
 /// `each` with every batch and its outputs, in order; with `photos`, also each photo's part
 /// in the prediction ([`super::contributions::decide_batch`]).
 #[allow(clippy::too_many_arguments)]
-pub fn infer<B: Backend>(
+pub fn infer<B: ModelBackend>(
     model: &Model<B>,
     dataset: &Arc<Dataset>,
     indices: &[usize],
@@ -240,7 +241,7 @@ pub enum Scoring {
 
 /// Evaluates `model` on `indices` of `dataset`.
 #[allow(clippy::too_many_arguments)]
-pub fn evaluate<B: Backend>(
+pub fn evaluate<B: ModelBackend>(
     model: &Model<B>,
     dataset: &Arc<Dataset>,
     spec: &ModelSpec,
@@ -328,7 +329,7 @@ impl ProductSums {
 /// Runs `model` over `indices` and sums the outputs of each product's samples (with
 /// `photos`, keeping each photo's part where a sample has several).
 #[allow(clippy::too_many_arguments)]
-fn product_sums<B: Backend>(
+fn product_sums<B: ModelBackend>(
     model: &Model<B>,
     dataset: &Arc<Dataset>,
     indices: &[usize],
@@ -379,7 +380,7 @@ fn product_sums<B: Backend>(
 /// single-image mode a product's probabilities are the mean over its photos and its
 /// representation the mean of theirs.
 #[allow(clippy::too_many_arguments)]
-pub fn predict<B: Backend>(
+pub fn predict<B: ModelBackend>(
     model: &Model<B>,
     dataset: &Arc<Dataset>,
     catalog: &Catalog,

@@ -2,6 +2,7 @@
 //! max over each product's images, two dense post-pooling layers giving the product
 //! representation, and one softmax head per task.
 
+use super::model_backend::{ModelBackend, PoolOptions};
 use super::norm::ChannelNorm;
 use crate::catalog::Task;
 use crate::runs::Backbone;
@@ -9,7 +10,9 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
+use burn::tensor::TensorPrimitive;
 use burn::tensor::activation::log_softmax;
+use burn::tensor::ops::ConvOptions;
 
 /// The shape of a model: everything needed to build it before loading weights.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,17 +158,69 @@ impl<B: Backend> ConvBlock<B> {
         }
     }
 
-    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = self.conv.forward(x);
+    /// `[photos, channels in, h, w]` -> `[photos, channels out, h', w']`.
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4>
+    where
+        B: ModelBackend,
+    {
+        let x = convolve(&self.conv, x);
         let x = match &self.norm {
             Some(norm) => norm.forward(x),
             None => x,
         };
         let x = self.relu.forward(x);
         match &self.pool {
-            Some(pool) => pool.forward(x),
+            Some(pool) => max_pool(pool, x),
             None => x,
         }
+    }
+}
+
+/// `conv` applied to `x` through [`ModelBackend::conv2d_model`], whose gradients the backend may
+/// compute its own way: the same output as `conv.forward(x)`, which serves the paddings other
+/// than the same explicit padding on opposite sides (none of this model's).
+fn convolve<B: ModelBackend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let Some(padding) = symmetric(&conv.padding) else {
+        return conv.forward(x);
+    };
+    let options = ConvOptions::new(conv.stride, padding, conv.dilation, conv.groups);
+    let y = B::conv2d_model(
+        x.into_primitive().tensor(),
+        conv.weight.val().into_primitive().tensor(),
+        conv.bias
+            .as_ref()
+            .map(|b| b.val().into_primitive().tensor()),
+        options,
+    );
+    Tensor::from_primitive(TensorPrimitive::Float(y))
+}
+
+/// The same padding on opposite sides, `[height, width]`, if `padding` has it.
+fn symmetric(padding: &PaddingConfig2d) -> Option<[usize; 2]> {
+    match *padding {
+        PaddingConfig2d::Valid => Some([0, 0]),
+        PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
+            Some([top, left])
+        }
+        _ => None,
+    }
+}
+
+/// `pool` applied to `x` through [`ModelBackend::max_pool2d_model`]: the same output as
+/// `pool.forward(x)`, which serves the poolings it does not cover (dilated, rounded up, or
+/// padded unevenly: none of this model's).
+fn max_pool<B: ModelBackend>(pool: &MaxPool2d, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    match symmetric(&pool.padding) {
+        Some(padding) if pool.dilation == [1, 1] && !pool.ceil_mode => {
+            let options = PoolOptions {
+                kernel: pool.kernel_size,
+                stride: pool.stride,
+                padding,
+            };
+            let y = B::max_pool2d_model(x.into_primitive().tensor(), options);
+            Tensor::from_primitive(TensorPrimitive::Float(y))
+        }
+        _ => pool.forward(x),
     }
 }
 
@@ -207,35 +262,6 @@ impl<B: Backend> Model<B> {
             .collect()
     }
 
-    /// Runs the network.
-    ///
-    /// `images` holds only the real images of the batch, `[images, 3, H, W]`; `slots` maps each
-    /// of the `products x max_images` pooling slots to one of them, `[products * max_images]`.
-    /// A product with fewer images than `max_images` fills its spare slots with one of its
-    /// own images, so the element-wise max over its slots is the max over its images: padding
-    /// cannot change the result, and no padded image goes through the CNN (so none enters
-    /// the batch-norm statistics either).
-    pub fn forward(
-        &self,
-        images: Tensor<B, 4>,
-        slots: Tensor<B, 1, Int>,
-        products: usize,
-    ) -> ModelOutput<B> {
-        self.pooled(self.photo_features(images), slots, products)
-    }
-
-    /// The CNN and the pre-pooling layer for each photo: `[images, 3, H, W]` to
-    /// `[images, pre]`, the features the max-pool chooses among.
-    pub fn photo_features(&self, images: Tensor<B, 4>) -> Tensor<B, 2> {
-        let mut x = images; // [I, 3, H, W]
-        for block in &self.blocks {
-            x = block.forward(x);
-        }
-        let x: Tensor<B, 2> = self.pool.forward(x).flatten(1, 3); // [I, C*k*k]
-        self.dropout
-            .forward(self.relu.forward(self.pre_pool.forward(x))) // [I, pre]
-    }
-
     /// The rest of [`Model::forward`] from the photos' features `[images, pre]`: the
     /// element-wise max over each product's `slots`, the dense layers and the heads.
     pub fn pooled(
@@ -267,6 +293,38 @@ impl<B: Backend> Model<B> {
             representation,
             logits,
         }
+    }
+}
+
+/// The passes through the CNN, whose convolutions differentiate through [`ModelBackend`].
+impl<B: ModelBackend> Model<B> {
+    /// Runs the network.
+    ///
+    /// `images` holds only the real images of the batch, `[images, 3, H, W]`; `slots` maps each
+    /// of the `products x max_images` pooling slots to one of them, `[products * max_images]`.
+    /// A product with fewer images than `max_images` fills its spare slots with one of its
+    /// own images, so the element-wise max over its slots is the max over its images: padding
+    /// cannot change the result, and no padded image goes through the CNN (so none enters
+    /// the batch-norm statistics either).
+    pub fn forward(
+        &self,
+        images: Tensor<B, 4>,
+        slots: Tensor<B, 1, Int>,
+        products: usize,
+    ) -> ModelOutput<B> {
+        self.pooled(self.photo_features(images), slots, products)
+    }
+
+    /// The CNN and the pre-pooling layer for each photo: `[images, 3, H, W]` to
+    /// `[images, pre]`, the features the max-pool chooses among.
+    pub fn photo_features(&self, images: Tensor<B, 4>) -> Tensor<B, 2> {
+        let mut x = images; // [I, 3, H, W]
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        let x: Tensor<B, 2> = self.pool.forward(x).flatten(1, 3); // [I, C*k*k]
+        self.dropout
+            .forward(self.relu.forward(self.pre_pool.forward(x))) // [I, pre]
     }
 }
 

@@ -5,6 +5,7 @@ use super::evaluate::{Evaluation, PredictSummary, Scoring, evaluate, predict};
 use super::model::Model;
 use super::training::{Prepared, TrainError, data_workers, load_weights, prepare};
 use crate::catalog::Task;
+use crate::ml::model_backend::ModelBackend;
 use crate::runs::predictions::Split;
 use crate::runs::{RunConfig, RunFolder};
 use burn::prelude::*;
@@ -274,7 +275,7 @@ pub fn predict_run(
 }
 
 /// Whether `a` and `b` name the same file or folder (however each is written).
-fn evaluate_on<B: Backend>(
+fn evaluate_on<B: ModelBackend>(
     loaded: &Loaded,
     indices: &[usize],
     per_product: bool,
@@ -295,7 +296,7 @@ fn evaluate_on<B: Backend>(
     )?)
 }
 
-fn predict_on<B: Backend>(
+fn predict_on<B: ModelBackend>(
     loaded: &Loaded,
     out: &Path,
     device: &B::Device,

@@ -3,12 +3,12 @@
 
 use super::{Job, Reporter, TrainError, model_config, now_ms};
 use crate::ml::model::Model;
+use crate::ml::model_backend::TrainingBackend;
 use crate::runs::folder::{CheckpointIndex, CheckpointOf};
 use crate::runs::{MetricsRecord, ModelSpec, RunConfig, RunError, RunFolder};
 use burn::optim::Optimizer;
 use burn::prelude::*;
 use burn::record::{DefaultRecorder, Recorder};
-use burn::tensor::backend::AutodiffBackend;
 use std::path::PathBuf;
 
 /// A checkpoint file burn cannot read: after the recorded sizes and digests were checked (or
@@ -63,7 +63,7 @@ impl Job<'_> {
         }
     }
 
-    pub(super) fn save<B: AutodiffBackend, O: Optimizer<Model<B>, B>>(
+    pub(super) fn save<B: TrainingBackend, O: Optimizer<Model<B>, B>>(
         &self,
         model: &Model<B>,
         optimizer: &O,
@@ -93,7 +93,7 @@ impl Job<'_> {
         })
     }
 
-    pub(super) fn stopped<B: AutodiffBackend, O: Optimizer<Model<B>, B>>(
+    pub(super) fn stopped<B: TrainingBackend, O: Optimizer<Model<B>, B>>(
         &self,
         model: Model<B>,
         optimizer: &O,

@@ -11,6 +11,7 @@ use crate::catalog::Task;
 use crate::ml::data::{Loader, epoch_order};
 use crate::ml::evaluate::{Evaluation, Scoring, evaluate, predict};
 use crate::ml::model::Model;
+use crate::ml::model_backend::TrainingBackend;
 use crate::runs::MetricsRecord;
 use crate::runs::config::Optimizer as OptimizerKind;
 use crate::runs::predictions::Split;
@@ -18,7 +19,6 @@ use burn::module::{AutodiffModule, ModuleVisitor, Param};
 use burn::optim::Optimizer;
 use burn::prelude::*;
 use burn::record::{DefaultRecorder, Recorder};
-use burn::tensor::backend::AutodiffBackend;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,7 +36,7 @@ impl<B: Backend> ModuleVisitor<B> for Materialise {
 impl Job<'_> {
     /// Trains the epochs left on `devices` (the first holds the model), then predicts every
     /// product into the run folder.
-    pub(super) fn train<B: AutodiffBackend>(
+    pub(super) fn train<B: TrainingBackend>(
         &self,
         devices: Vec<B::Device>,
         names: Vec<String>,
@@ -57,7 +57,7 @@ impl Job<'_> {
 
     /// [`Job::train`] with `optimizer`: the model and the optimiser's state from the
     /// checkpoint resumed (fresh weights otherwise), the epochs left, then the predictions.
-    fn epochs<B: AutodiffBackend, O: Optimizer<Model<B>, B>>(
+    fn epochs<B: TrainingBackend, O: Optimizer<Model<B>, B>>(
         &self,
         mut optimizer: O,
         devices: Vec<B::Device>,

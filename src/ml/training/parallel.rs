@@ -4,10 +4,10 @@
 use super::TrainError;
 use crate::ml::data::Batch;
 use crate::ml::model::{Model, weighted_cross_entropy};
+use crate::ml::model_backend::TrainingBackend;
 use crate::ml::tensors::{batch_inputs, head_targets};
 use burn::optim::{GradientsAccumulator, GradientsParams, Optimizer};
 use burn::prelude::*;
-use burn::tensor::backend::AutodiffBackend;
 
 /// The loss of one step: the mean over the heads, and each head's.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +22,7 @@ pub struct StepLoss {
 /// and thread when there are several), the loss smoothed by `smoothing` (see
 /// [`weighted_cross_entropy`]); returns the updated model and the batch's loss. A replica
 /// that fails fails the step.
-pub fn step<B: AutodiffBackend, O: Optimizer<Model<B>, B>>(
+pub fn step<B: TrainingBackend, O: Optimizer<Model<B>, B>>(
     model: Model<B>,
     optimizer: &mut O,
     batch: &Batch,
@@ -38,7 +38,7 @@ pub fn step<B: AutodiffBackend, O: Optimizer<Model<B>, B>>(
 /// The summed gradients of the batch's loss (see [`step`]), without updating the model; an
 /// error names the replica's device when one of several fails (a step without its part of
 /// the batch would silently be another step).
-pub fn gradients<B: AutodiffBackend>(
+pub fn gradients<B: TrainingBackend>(
     model: &Model<B>,
     batch: &Batch,
     devices: &[B::Device],
@@ -113,7 +113,7 @@ pub fn gradients<B: AutodiffBackend>(
 }
 
 /// The loss of one part of a batch, weighted so that the parts' losses sum to the batch's.
-fn part_loss<B: AutodiffBackend>(
+fn part_loss<B: TrainingBackend>(
     model: &Model<B>,
     part: &Batch,
     labelled: &[usize],
