@@ -3,8 +3,8 @@
 //!
 //! - [`model`]: the network (per-image CNN, pre-pooling layer, max over a product's photos,
 //!   post-pooling layers, five heads) and its loss;
-//! - [`model_backend`], [`conv`]: the model's convolution, with gradients as matrix products on
-//!   the CPU;
+//! - [`model_backend`]: the model's convolutions and max-pools, with the CPU's gradients and
+//!   pooling from the `vitrine-kernels` crate;
 //! - [`data`]: split, classes, decoded-image cache, augmentation and batches on worker threads;
 //! - [`training`]: the run on a named thread with typed events, checkpoints, stop and resume,
 //!   data parallelism;
@@ -16,14 +16,12 @@
 pub mod audit;
 pub mod backend;
 pub mod contributions;
-pub mod conv;
 pub mod data;
 pub mod evaluate;
 pub mod memory;
 pub mod model;
 pub mod model_backend;
 pub mod norm;
-pub mod pool;
 pub mod saved;
 mod tensors;
 pub mod training;

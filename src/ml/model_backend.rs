@@ -1,15 +1,13 @@
 //! The model's 2-D convolution, with gradients a backend may compute its own way: on burn's
-//! Flex CPU backend as matrix products ([`super::conv`]), elsewhere as burn computes them.
+//! Flex CPU backend as matrix products ([`vitrine_kernels::conv`]), elsewhere as burn computes them.
 //!
 //! [`ModelBackend::conv2d_model`] is the convolution the model calls. On a plain backend it is
 //! burn's `conv2d`; on `Autodiff<B>` it is burn's autodiff convolution op again (the same
 //! forward pass, state and graph), with the backward pass asking `B` for the weight and input
 //! gradients through [`ModelBackend::conv2d_weight_gradient`] and
-//! [`ModelBackend::conv2d_input_gradient`]. Flex answers those with [`super::conv`]; every other
+//! [`ModelBackend::conv2d_input_gradient`]. Flex answers those with [`vitrine_kernels::conv`]; every other
 //! backend (LibTorch, CUDA, wgpu) with burn's own.
 
-use super::conv::{ConvGeometry, input_gradient, weight_gradient};
-use super::pool::{PoolGeometry, max_pool_with_indices};
 use burn::backend::Flex;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -20,6 +18,8 @@ use burn::backend::flex::FlexTensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::ops::{ConvOptions, FloatTensor, IntTensor, MaxPool2dWithIndices, ModuleOps};
 use burn::tensor::{DType, TensorData, TensorMetadata};
+use vitrine_kernels::conv::{ConvGeometry, input_gradient, weight_gradient};
+use vitrine_kernels::pool::{PoolGeometry, max_pool_with_indices};
 
 /// A backend the model trains on: its convolution and that convolution's gradients.
 pub trait ModelBackend: Backend {
@@ -157,7 +157,7 @@ pub struct PoolOptions {
     pub padding: [usize; 2],
 }
 
-/// The sizes of a Flex convolution [`super::conv`] computes: f32 tensors, groups 1, and an
+/// The sizes of a Flex convolution [`vitrine_kernels::conv`] computes: f32 tensors, groups 1, and an
 /// output gradient of the shape the options give.
 fn geometry(
     x: &FlexTensor,
@@ -378,7 +378,7 @@ mod tests {
 
     type Training = Autodiff<Flex>;
 
-    /// The model's convolution on `Autodiff<Flex>` (gradients from [`super::super::conv`])
+    /// The model's convolution on `Autodiff<Flex>` (gradients from [`vitrine_kernels::conv`])
     /// against burn's own `conv2d` on the same backend: the same output, and the same
     /// gradients for input, weight and bias, with and without a bias, strided and padded.
     #[test]
@@ -446,7 +446,7 @@ mod tests {
         }
     }
 
-    /// The model's max-pooling on `Autodiff<Flex>` (indices from [`super::super::pool`])
+    /// The model's max-pooling on `Autodiff<Flex>` (indices from [`vitrine_kernels::pool`])
     /// against burn's `max_pool2d`: the same output and input gradient, for the model's two
     /// poolings (2 x 2; 3 x 3 stride 2 padded by 1) and an unpadded 3 x 3 stride 2.
     #[test]

@@ -6,8 +6,8 @@
 //! channels and the output gradient as a kernel the size of the output (`burn-backend`'s
 //! `conv2d_weight_backward`), which burn's Flex CPU backend does not override: at 224 px
 //! ZFNet's first layer then takes a second a step on 2 cores, six times what this takes
-//! (README, training benchmarks). Plain slices in, plain vectors out; the backend glue is in
-//! [`super::model_backend`].
+//! (README, training benchmarks). Plain slices in, plain vectors out; the backend glue is
+//! vitrine's `ml::model_backend`.
 
 use rayon::prelude::*;
 
