@@ -8,7 +8,7 @@
 #   cuda (default): the binary is built with `--features cuda` (CUDARC_CUDA_VERSION set to the
 #     lent machine's driver); at most 7.5 minutes of stage timeouts (30 s for the demo, 120
 #     for the first zfnet stage, 60 for each of the others).
-#   cpu: the same stages on the CPU, smaller (a rehearsal: about 3 minutes on 2 cores).
+#   cpu: the same stages on the CPU, smaller (a rehearsal: about 4 minutes on 2 cores).
 #   wgpu: a binary built with the dev-only `--features wgpu`, on wgpu's default adapter (Mesa's
 #     software Vulkan driver where there is no GPU): the cubecl path itself (autotune, kernel
 #     compilation, its caches, constant shapes) rehearsed at the CPU stages' small sizes.

@@ -361,6 +361,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         .progress_chars("=> "),
     );
     let mut epochs = 0;
+    let mut validated = false;
     let mut outcome: anyhow::Result<()> = Err(anyhow::anyhow!(
         "the training thread ended without a result"
     ));
@@ -396,6 +397,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                         ..
                     } => {
                         epochs = *e;
+                        validated = *validation_samples > 0;
                         let per_epoch = *iterations_per_epoch;
                         bar.set_length((epochs * per_epoch) as u64);
                         bar.set_position((resumed_at_epoch.unwrap_or(0) * per_epoch) as u64);
@@ -444,7 +446,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                                     tasks.join(", ")
                                 )
                             }
-                            _ => "not validated after this epoch".to_string(),
+                            _ if validated => "not validated after this epoch".to_string(),
+                            _ => "no validation split".to_string(),
                         };
                         let warmup = if *warmup_seconds > 0.0 {
                             format!(
