@@ -14,8 +14,8 @@ use vitrine::runs::audit::AuditFolder;
 use vitrine::runs::probabilities::Probabilities;
 
 /// Colour: the share of the planted wrong colours the queue raises (measured 1.0: 4 of 4), and
-/// the share of the queue's products whose colour label is a planted wrong one (measured 0.36:
-/// 4 of 11, release build, 2026-12-06; a debug build's queue can differ by a few products; an
+/// the share of the queue's products whose colour label is a planted wrong one (measured 0.57:
+/// 4 of 7, release build, 2026-12-07; a debug build's queue can differ by a few products; an
 /// untrained model raises nearly every product, under 0.05). The bounds sit well
 /// under the figures measured (README, "Label audit"), so a seed or thread-order change does not
 /// trip them, but an audit that stopped learning does.
