@@ -324,28 +324,23 @@ mod tests {
                     .sum()
             };
             let base = loss(&x, &w);
+            // Each of `got` against the change of the loss when its value in `at` steps by 1.
+            let check = |name: &str, got: &[f32], at: &[f32], loss_at: &dyn Fn(&[f32]) -> f64| {
+                assert_eq!(got.len(), at.len());
+                for (i, &got) in got.iter().enumerate() {
+                    let mut stepped = at.to_vec();
+                    stepped[i] += 1.0;
+                    let want = loss_at(&stepped) - base;
+                    assert!(
+                        (got as f64 - want).abs() < 1e-3,
+                        "{g:?} {name}[{i}]: {got} vs {want}"
+                    );
+                }
+            };
             let dw = weight_gradient(&g, &x, &dy);
-            assert_eq!(dw.len(), w.len());
-            for (i, &got) in dw.iter().enumerate() {
-                let mut stepped = w.clone();
-                stepped[i] += 1.0;
-                let want = loss(&x, &stepped) - base;
-                assert!(
-                    (got as f64 - want).abs() < 1e-3,
-                    "{g:?} dw[{i}]: {got} vs {want}"
-                );
-            }
+            check("dw", &dw, &w, &|w| loss(&x, w));
             let dx = input_gradient(&g, &w, &dy);
-            assert_eq!(dx.len(), x.len());
-            for (i, &got) in dx.iter().enumerate() {
-                let mut stepped = x.clone();
-                stepped[i] += 1.0;
-                let want = loss(&stepped, &w) - base;
-                assert!(
-                    (got as f64 - want).abs() < 1e-3,
-                    "{g:?} dx[{i}]: {got} vs {want}"
-                );
-            }
+            check("dx", &dx, &x, &|x| loss(x, &w));
             assert!(dw.iter().any(|v| v.abs() > 0.1) && dx.iter().any(|v| v.abs() > 0.1));
         }
     }

@@ -14,7 +14,7 @@ use vitrine::ml::backend::default_devices;
 use vitrine::ml::saved::{EvalSplit, RunEvaluation, evaluate_run, predict_run};
 use vitrine::ml::{TrainRequest, TrainingEvent};
 use vitrine::runs::config::{MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, Recipe, ResumeChanges};
-use vitrine::runs::gpu_settings::{Autotune, GpuSettings};
+use vitrine::runs::gpu_settings::Autotune;
 use vitrine::runs::{Backbone, MetricsRecord, RunConfig, RunFolder};
 
 /// Arguments of `vitrine train`.
@@ -193,7 +193,12 @@ impl TrainArgs {
             }
             None => {}
         }
-        config.gpu = self.gpu_settings(config.gpu);
+        if let Some(level) = self.autotune {
+            config.gpu.autotune = level;
+        }
+        if let Some(fusion) = self.fusion {
+            config.gpu.fusion = fusion;
+        }
         config.single_image |= self.single_image;
         if !self.tasks.is_empty() {
             config.tasks = self.tasks.clone();
@@ -212,17 +217,6 @@ impl TrainArgs {
         }
         config.validate()?;
         Ok(config)
-    }
-
-    /// `gpu` with --autotune and --fusion applied.
-    fn gpu_settings(&self, mut gpu: GpuSettings) -> GpuSettings {
-        if let Some(level) = self.autotune {
-            gpu.autotune = level;
-        }
-        if let Some(fusion) = self.fusion {
-            gpu.fusion = fusion;
-        }
-        gpu
     }
 
     /// What `--resume` changes in the run's configuration; options that would change its
@@ -277,18 +271,12 @@ impl TrainArgs {
                 .devices
                 .as_ref()
                 .map(|d| d.split(',').map(|d| d.trim().to_string()).collect()),
-            gpu: match (self.autotune, self.fusion) {
-                (None, None) => None,
-                _ => {
-                    let stored = RunFolder::at(&self.out).config().map(|c| c.gpu);
-                    Some(self.gpu_settings(stored.unwrap_or_default()))
-                }
-            },
+            autotune: self.autotune,
+            fusion: self.fusion,
         })
     }
 }
 
-/// The recipes with their figures, after the options of `vitrine train --help`.
 /// `on` or `off`.
 fn parse_on_off(s: &str) -> Result<bool, String> {
     match s {
@@ -298,6 +286,7 @@ fn parse_on_off(s: &str) -> Result<bool, String> {
     }
 }
 
+/// The recipes with their figures, after the options of `vitrine train --help`.
 fn recipes_help() -> String {
     let mut text = String::from("Recipes (--recipe):");
     for recipe in Recipe::ALL {

@@ -17,7 +17,7 @@ use burn::backend::autodiff::{Autodiff, NodeId};
 use burn::backend::flex::FlexTensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::ops::{ConvOptions, FloatTensor, IntTensor, MaxPool2dWithIndices, ModuleOps};
-use burn::tensor::{DType, TensorData, TensorMetadata};
+use burn::tensor::{DType, Shape, TensorData, TensorMetadata};
 use vitrine_kernels::conv::{ConvGeometry, input_gradient, weight_gradient};
 use vitrine_kernels::pool::{PoolGeometry, max_pool_with_indices};
 
@@ -75,19 +75,9 @@ impl ModelBackend for Flex {
         output_grad: FlexTensor,
         options: ConvOptions<2>,
     ) -> FlexTensor {
-        match geometry(&x, &weight, &output_grad, &options) {
-            Some(g) => {
-                let (x, dy) = (x.to_contiguous(), output_grad.to_contiguous());
-                match (x.as_slice::<f32>(), dy.as_slice::<f32>()) {
-                    (Some(xs), Some(dys)) => {
-                        let grad = weight_gradient(&g, xs, dys);
-                        FlexTensor::from_data(TensorData::new(grad, weight.shape()))
-                    }
-                    _ => Self::conv2d_weight_backward(x, weight, dy, options),
-                }
-            }
-            None => Self::conv2d_weight_backward(x, weight, output_grad, options),
-        }
+        let g = geometry(&x, &weight, &output_grad, &options);
+        gradient(g, &x, &output_grad, weight.shape(), weight_gradient)
+            .unwrap_or_else(|| Self::conv2d_weight_backward(x, weight, output_grad, options))
     }
 
     fn conv2d_input_gradient(
@@ -96,19 +86,9 @@ impl ModelBackend for Flex {
         output_grad: FlexTensor,
         options: ConvOptions<2>,
     ) -> FlexTensor {
-        match geometry(&x, &weight, &output_grad, &options) {
-            Some(g) => {
-                let (w, dy) = (weight.to_contiguous(), output_grad.to_contiguous());
-                match (w.as_slice::<f32>(), dy.as_slice::<f32>()) {
-                    (Some(ws), Some(dys)) => {
-                        let grad = input_gradient(&g, ws, dys);
-                        FlexTensor::from_data(TensorData::new(grad, x.shape()))
-                    }
-                    _ => Self::conv2d_x_backward(x, w, dy, options),
-                }
-            }
-            None => Self::conv2d_x_backward(x, weight, output_grad, options),
-        }
+        let g = geometry(&x, &weight, &output_grad, &options);
+        gradient(g, &weight, &output_grad, x.shape(), input_gradient)
+            .unwrap_or_else(|| Self::conv2d_x_backward(x, weight, output_grad, options))
     }
 
     fn max_pool2d_model(x: FlexTensor, pool: PoolOptions) -> FlexTensor {
@@ -155,6 +135,21 @@ pub struct PoolOptions {
     pub stride: [usize; 2],
     /// Padding along height and width (each side).
     pub padding: [usize; 2],
+}
+
+/// `kernel`'s gradient of `shape` from the f32 values of `a` and `b` (made contiguous), for a
+/// convolution of geometry `g`; `None` where [`geometry`] found none (burn's op then serves).
+fn gradient(
+    g: Option<ConvGeometry>,
+    a: &FlexTensor,
+    b: &FlexTensor,
+    shape: Shape,
+    kernel: fn(&ConvGeometry, &[f32], &[f32]) -> Vec<f32>,
+) -> Option<FlexTensor> {
+    let g = g?;
+    let (a, b) = (a.to_contiguous(), b.to_contiguous());
+    let grad = kernel(&g, a.as_slice::<f32>()?, b.as_slice::<f32>()?);
+    Some(FlexTensor::from_data(TensorData::new(grad, shape)))
 }
 
 /// The sizes of a Flex convolution [`vitrine_kernels::conv`] computes: f32 tensors, groups 1, and an

@@ -3,7 +3,7 @@
 //! Pure data so the app can read and edit it without the model code.
 
 use super::folds::FoldSplit;
-use super::gpu_settings::GpuSettings;
+use super::gpu_settings::{Autotune, GpuSettings};
 use crate::catalog::Task;
 use crate::catalog::import::Source;
 use serde::{Deserialize, Serialize};
@@ -353,8 +353,10 @@ pub struct ResumeChanges {
     pub batch: Option<usize>,
     /// New devices.
     pub devices: Option<Vec<String>>,
-    /// New GPU settings.
-    pub gpu: Option<GpuSettings>,
+    /// A new GPU autotune level.
+    pub autotune: Option<Autotune>,
+    /// Kernel fusion on GPUs switched on or off.
+    pub fusion: Option<bool>,
 }
 
 impl ResumeChanges {
@@ -477,8 +479,11 @@ impl RunConfig {
         if let Some(devices) = &changes.devices {
             self.devices = devices.clone();
         }
-        if let Some(gpu) = changes.gpu {
-            self.gpu = gpu;
+        if let Some(level) = changes.autotune {
+            self.gpu.autotune = level;
+        }
+        if let Some(fusion) = changes.fusion {
+            self.gpu.fusion = fusion;
         }
         self
     }
